@@ -1,0 +1,242 @@
+"""The Python API: everything the CLI does, callable from code.
+
+The CLI formats; this module decides.  Functions take a loaded Config (see
+``load_config``) or plain arguments, return result values, and raise
+``safeshift.errors`` subclasses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from safeshift import __version__, migrations, runner, snapshot
+from safeshift.changes import Change
+from safeshift.config import Config, load_config, missing_url_error, resolve_url, write_default_config
+from safeshift.dialects import Dialect, dialect_for_url, get_dialect
+from safeshift.diff import diff
+from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
+from safeshift.model import Schema, make_schema
+from safeshift.plan import Sections, render
+from safeshift.renames import Questioner, parse_hints
+from safeshift.runner import ApplyResult
+from safeshift.sources import sqlfiles
+from safeshift.sources.sqlalchemy import load_metadata, schema_from_metadata
+
+__all__ = [
+    "GenerateResult",
+    "check",
+    "diff_database",
+    "generate",
+    "load_config",
+    "load_source_schema",
+    "migrate",
+    "rehash",
+]
+
+_NAME_OK = "lowercase letters, digits and underscores, starting with a letter or digit"
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    version: str | None
+    path: Path | None
+    changes: tuple[Change, ...]
+    created: int = 0
+    altered: int = 0
+    dropped: int = 0
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and self.path is None
+
+
+# -- schema sources ---------------------------------------------------------------------
+
+def dialect_of(config: Config) -> Dialect:
+    return get_dialect(config.dialect)
+
+
+def load_source_schema(config: Config) -> Schema:
+    """The desired schema named by ``schema`` in the config, in canonical form."""
+    if not config.schema:
+        raise ConfigError("safeshift.toml has no `schema`; set it to \"package.module:attr\" or a glob of .sql files.")
+    dialect = dialect_of(config)
+    if sqlfiles.is_sql_glob(config.schema):
+        files = sqlfiles.sql_files(config.schema, config.root)
+        return sqlfiles.schema_from_sql_files(files, dialect, lambda: shadow_database(config))
+    return schema_from_metadata(load_metadata(config.schema, config.root), dialect)
+
+
+def empty_schema(dialect: Dialect) -> Schema:
+    return make_schema(dialect.name)
+
+
+def migrated_schema(config: Config) -> Schema:
+    """The schema the migrations folder produces: the newest snapshot, or empty."""
+    latest = snapshot.latest_snapshot(config.migrations_dir)
+    return latest if latest is not None else empty_schema(dialect_of(config))
+
+
+# -- the embedded default database and shadow databases ----------------------------------
+
+def database_url(config: Config) -> str:
+    """The active environment's URL; development falls back to the embedded default database."""
+    url = resolve_url(config)
+    if url:
+        return url
+    if config.env_name == "development":
+        return dialect_of(config).development_url(config.root / ".safeshift")
+    raise missing_url_error(config)
+
+
+def shadow_database(config: Config) -> contextlib.AbstractContextManager[str]:
+    """A throwaway database of the project's dialect, dropped on exit."""
+    return dialect_of(config).shadow_database(config.root / ".safeshift")
+
+
+# -- generate ----------------------------------------------------------------------------
+
+def _validate_name(name: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_]{0,99}", name):
+        raise MigrationsError(f"Migration name {name!r} is invalid; use {_NAME_OK} (at most 100 characters).")
+
+
+def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_renames: Iterable[str],
+                questioner: Questioner | None) -> tuple[Schema, list[Change]]:
+    dialect = dialect_of(config)
+    current = migrated_schema(config)
+    hints = parse_hints(renames, no_renames, dialect.default_schema,
+                        lambda s, n: current.table(s, n) is not None)
+    return current, diff(current, target, hints, questioner, dialect.default_schema)
+
+
+def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
+             questioner: Questioner | None = None, custom: bool = False,
+             now: datetime | None = None) -> GenerateResult:
+    """Diff the schema source against the last snapshot and write the next migration."""
+    _validate_name(name)
+    folder = config.migrations_dir
+    existing = migrations.read_folder(folder) if folder.exists() else None
+    if existing is not None and existing.migrations:
+        migrations.check_sealed(folder, "safeshift generate")
+    dialect = dialect_of(config)
+    if custom:
+        current = migrated_schema(config)
+        changes: list[Change] = []
+        sections = Sections([], [])
+        target = current
+    else:
+        target = load_source_schema(config)
+        current, changes = _changes_to(config, target, renames=renames, no_renames=no_renames,
+                                       questioner=questioner)
+        if not changes:
+            return GenerateResult(None, None, ())
+        sections = render(changes, current, target, dialect)
+    versions = [m.version for m in existing.migrations] if existing else []
+    version = migrations.new_version(now or datetime.now(UTC), versions)
+    header = [
+        f"{version}_{name}: generated by safeshift {__version__} for {dialect.name}",
+        "Read the up section before applying it; hand edits are fine until it is applied anywhere",
+        "(then run `safeshift rehash`).",
+    ]
+    if custom:
+        header[0] = f"{version}_{name}: hand-written migration (safeshift {__version__}, {dialect.name})"
+        header[1] = "Write the up section and, if it can be undone, the down section."
+    warnings = tuple(f"{c.target}: {c.data_loss}" for c in changes if c.data_loss)
+    header += [f"WARNING data loss: {w}" for w in warnings]
+    text = migrations.render_file(version, name, sections.up, sections.down, header)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta").mkdir(exist_ok=True)
+    path = folder / f"{version}_{name}.sql"
+    path.write_text(text, encoding="utf-8")
+    snapshot.write_snapshot(folder / "meta" / f"{version}_snapshot.json", target)
+    migrations.write_sum(folder)
+    counts = {"create": 0, "alter": 0, "drop": 0}
+    for c in changes:
+        counts[c.verb] += 1
+    return GenerateResult(version, path, tuple(changes), counts["create"], counts["alter"], counts["drop"],
+                          warnings)
+
+
+def check(config: Config) -> None:
+    """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
+    folder = config.migrations_dir
+    if folder.exists() and migrations.read_folder(folder).migrations:
+        migrations.check_sealed(folder, "safeshift generate --check")
+    target = load_source_schema(config)
+    current = migrated_schema(config)
+    changes = diff(current, target, None, _AssumeNew(), dialect_of(config).default_schema)
+    if changes:
+        lines = "\n".join(f"  {c.verb} {c.kind.replace('_', ' ')}: {c.target}" for c in changes)
+        raise DiffCheckFailed(
+            f"The schema source and the migrations disagree ({len(changes)} change(s)); "
+            f"run `safeshift generate --name ...` and commit the result:\n{lines}"
+        )
+
+
+class _AssumeNew:
+    """For --check and drift listings: report look-alikes as drop + create without asking."""
+
+    def choose(self, kind: str, container: str, added: str, candidates: Any) -> None:
+        return None
+
+
+def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
+                  questioner: Questioner | None = None) -> tuple[list[Change], Sections]:
+    """What it takes to bring the live database at ``url`` to the schema source."""
+    dialect = dialect_of(config)
+    target = load_source_schema(config)
+    live = introspect_url(dialect, url)
+    hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
+    changes = diff(live, target, hints, questioner, dialect.default_schema)
+    return changes, render(changes, live, target, dialect)
+
+
+def introspect_url(dialect: Dialect, url: str) -> Schema:
+    conn = dialect.connect(url)
+    try:
+        return dialect.introspect(conn)
+    finally:
+        conn.close()
+
+
+def rehash(config: Config) -> Path:
+    """Re-seal safeshift.sum after reviewed hand edits."""
+    folder = config.migrations_dir
+    if not folder.exists():
+        raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
+    migrations.read_folder(folder)  # refuse to seal a malformed folder
+    migrations.write_sum(folder)
+    return folder / "safeshift.sum"
+
+
+def init(folder: Path, *, schema: str, dialect: str) -> Path:
+    """Write safeshift.toml and an empty migrations folder; returns the config file."""
+    get_dialect(dialect)
+    path = write_default_config(folder, schema=schema, dialect=dialect)
+    (folder / "migrations" / "meta").mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def migrate(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> ApplyResult:
+    """Apply every pending migration in ``folder`` to ``url`` (drizzle's ``migrate(db, {migrationsFolder})``)."""
+    d = get_dialect(dialect) if dialect else dialect_for_url(url)
+    path = Path(folder)
+    if not path.exists():
+        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+    if migrations.read_folder(path).migrations:
+        migrations.check_sealed(path, "safeshift migrate")
+    return runner.apply(d, url, migrations.read_folder(path))
+
+
+def migrate_config(config: Config) -> tuple[str, ApplyResult]:
+    url = database_url(config)
+    return url, migrate(url, config.migrations_dir, dialect=config.dialect)

@@ -1,0 +1,338 @@
+"""Configuration: safeshift.toml / [tool.safeshift], environments, .env, URL redaction.
+
+Everything a command needs to know about the project is resolved here once, into a
+frozen ``Config``, so that the API never reads files or environment variables on its
+own and every mistake in the configuration is reported with the file it came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, cast
+
+from safeshift.errors import ConfigError
+
+CONFIG_FILE = "safeshift.toml"
+PYPROJECT_FILE = "pyproject.toml"
+DEFAULT_ENV = "development"
+ENV_VAR = "SAFESHIFT_ENV"
+URL_VAR = "DATABASE_URL"
+
+OnFailure = Literal["rollback", "restore", "stop"]
+_ON_FAILURE: tuple[OnFailure, ...] = ("rollback", "restore", "stop")
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<at>@)")
+_PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword=)(?P<pw>[^&\s]+)", re.IGNORECASE)
+_VAR_REF = re.compile(r"\$\{(?P<name>[^}]*)\}")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DURATION = re.compile(r"\d+\s*(ms|s|min|h|d)?")
+_TOML_LINE = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column \d+\)$", re.DOTALL)
+
+
+def redact_url(text: str) -> str:
+    """Replace every password in ``text`` (URLs or ``password=`` parameters) with ``***``."""
+    text = _PASSWORD_IN_URL.sub(lambda m: m["head"] + ("***" if m["pw"] else "") + m["at"], text)
+    return _PASSWORD_PARAM.sub(lambda m: m["head"] + "***", text)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One ``[environments.NAME]`` table: where a database is and how carefully to treat it."""
+
+    name: str
+    url: str | None = None
+    confirm: bool = False
+    backup: bool = True
+    lock_timeout: str = "5s"
+    statement_timeout: str | None = None
+    on_failure: OnFailure = "rollback"
+    health: str | None = None
+    require_rehearsal: bool = False
+
+    @classmethod
+    def default(cls, name: str) -> Environment:
+        """An environment nobody configured: production asks before it acts, others do not."""
+        return cls(name=name, confirm=name == "production")
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    config_file: Path | None
+    schema: str | None
+    migrations_dir: Path
+    dialect: str
+    environments: Mapping[str, Environment] = field(default_factory=lambda: MappingProxyType({}))
+    env_name: str = DEFAULT_ENV
+    #: the ``--url`` flag; wins over everything in the file and the environment
+    url_override: str | None = None
+
+    def environment(self) -> Environment:
+        """The active environment (development exists even when the file does not define it)."""
+        env = self.environments.get(self.env_name)
+        return env if env is not None else Environment.default(self.env_name)
+
+    @property
+    def config_name(self) -> str:
+        """How messages name the configuration: the file's name, or safeshift.toml if there is none."""
+        return self.config_file.name if self.config_file else CONFIG_FILE
+
+
+# -- finding and parsing the file -----------------------------------------------------------
+
+def _display(path: Path) -> str:
+    """The path as the user would type it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {_display(path)}: {exc.strerror}; check the file's permissions.") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_LINE.match(str(exc))
+        where = f"{_display(path)} line {m['line']}" if m else _display(path)
+        msg = m["msg"] if m else str(exc)
+        raise ConfigError(f"{where}: {msg}; fix the file and try again.") from exc
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest configuration from ``start`` upwards, with its safeshift table.
+
+    In each folder ``safeshift.toml`` wins over ``pyproject.toml``; a pyproject.toml
+    without a ``[tool.safeshift]`` table is not a configuration and the search goes on.
+    """
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate, _parse_toml(candidate)
+        candidate = folder / PYPROJECT_FILE
+        if candidate.is_file():
+            tool = _parse_toml(candidate).get("tool")
+            table = tool.get("safeshift") if isinstance(tool, dict) else None
+            if isinstance(table, dict):
+                return candidate, table
+    return None
+
+
+def _where(path: Path, table: str | None = None) -> str:
+    base = _display(path)
+    if path.name == PYPROJECT_FILE:
+        inner = "tool.safeshift" + (f".{table}" if table else "")
+        return f"[{inner}] in {base}"
+    return f"[{table}] in {base}" if table else base
+
+
+def _check_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(sorted(allowed))}."
+            raise ConfigError(f"Unknown key '{key}' in {where}; {hint}")
+
+
+def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str, what: str) -> Any:
+    if key not in data:
+        return None
+    value = data[key]
+    # bool is an int in Python; a string key must not accept true, nor a bool key 1
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"'{key}' in {where} must be {what}, not {value!r}.")
+    return value
+
+
+_TOP_KEYS = ("schema", "migrations", "dialect", "environments")
+_ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "on_failure", "health",
+             "require_rehearsal")
+
+
+def _duration(data: Mapping[str, Any], key: str, where: str) -> str | None:
+    value: str | None = _get(data, key, str, where, 'a duration such as "5s" or "500ms"')
+    if value is not None and not _DURATION.fullmatch(value.strip()):
+        raise ConfigError(f"'{key}' in {where} must be a duration such as \"5s\" or \"500ms\", not {value!r}.")
+    return value.strip() if value is not None else None
+
+
+def _environment(name: str, data: Any, path: Path) -> Environment:
+    where = _where(path, f"environments.{name}")
+    if not isinstance(data, dict):
+        raise ConfigError(f"'{name}' in {_where(path, 'environments')} must be a table ([environments.{name}]).")
+    _check_keys(data, _ENV_KEYS, where)
+    env = Environment.default(name)
+    on_failure = _get(data, "on_failure", str, where, '"rollback", "restore" or "stop"')
+    if on_failure is not None and on_failure not in _ON_FAILURE:
+        raise ConfigError(f"'on_failure' in {where} must be \"rollback\", \"restore\" or \"stop\", not {on_failure!r}.")
+    url = _get(data, "url", str, where, "a string")
+    confirm = _get(data, "confirm", bool, where, "true or false")
+    backup = _get(data, "backup", bool, where, "true or false")
+    rehearse = _get(data, "require_rehearsal", bool, where, "true or false")
+    lock_timeout = _duration(data, "lock_timeout", where)
+    return Environment(
+        name=name,
+        url=url,
+        confirm=env.confirm if confirm is None else confirm,
+        backup=env.backup if backup is None else backup,
+        lock_timeout=lock_timeout or env.lock_timeout,
+        statement_timeout=_duration(data, "statement_timeout", where),
+        on_failure=cast(OnFailure, on_failure or env.on_failure),
+        health=_get(data, "health", str, where, "a shell command (a string)"),
+        require_rehearsal=bool(rehearse),
+    )
+
+
+def _dialect_name(value: str, where: str) -> str:
+    from safeshift.dialects import get_dialect
+
+    try:
+        return get_dialect(value).name
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc.message}") from exc
+
+
+def load_dotenv_file(root: Path) -> None:
+    """Load ``root/.env`` into the process environment; variables already set win."""
+    path = root / ".env"
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
+def load_config(start: Path | None = None, *, env: str | None = None, url_override: str | None = None) -> Config:
+    """Find and validate the project's configuration; defaults apply when there is none."""
+    start = (start or Path.cwd()).resolve()
+    found = find_config(start)
+    if found is None:
+        root = start
+        load_dotenv_file(root)
+        name = env or os.environ.get(ENV_VAR) or DEFAULT_ENV
+        if name != DEFAULT_ENV:
+            raise ConfigError(
+                f"Unknown environment '{name}' (there is no {CONFIG_FILE} here or in any parent folder); "
+                "run `safeshift init` or define the environment."
+            )
+        return Config(root=root, config_file=None, schema=None, migrations_dir=root / "migrations",
+                      dialect="postgresql", env_name=name, url_override=url_override)
+
+    path, data = found
+    root = path.parent
+    where = _where(path)
+    _check_keys(data, _TOP_KEYS, where)
+    schema = _get(data, "schema", str, where, 'a string ("package.module:attr" or a glob of .sql files)')
+    migrations = _get(data, "migrations", str, where, "a folder path (a string)") or "migrations"
+    dialect = _dialect_name(_get(data, "dialect", str, where, '"postgresql" or "sqlite"') or "postgresql", where)
+    raw_envs = _get(data, "environments", dict, where, "a table of [environments.NAME] tables") or {}
+    environments = {n: _environment(n, t, path) for n, t in raw_envs.items()}
+
+    load_dotenv_file(root)
+    name = env or os.environ.get(ENV_VAR) or DEFAULT_ENV
+    if name not in environments and name != DEFAULT_ENV:
+        defined = ", ".join(sorted({DEFAULT_ENV, *environments}))
+        raise ConfigError(f"Unknown environment '{name}' ({path.name} defines: {defined}).")
+    return Config(
+        root=root,
+        config_file=path,
+        schema=schema,
+        migrations_dir=(root / migrations).resolve(),
+        dialect=dialect,
+        environments=MappingProxyType(environments),
+        env_name=name,
+        url_override=url_override,
+    )
+
+
+# -- database URL ---------------------------------------------------------------------------
+
+def expand_vars(text: str, env_name: str) -> str:
+    """Expand ``${VAR}`` references only; a bare ``$`` (common in passwords) is left alone."""
+
+    def sub(m: re.Match[str]) -> str:
+        var = m["name"]
+        if not _VAR_NAME.fullmatch(var):
+            raise ConfigError(f"The url of environment '{env_name}' has an invalid reference ${{{var}}}; "
+                              "use ${NAME} with letters, digits and underscores.")
+        value = os.environ.get(var)
+        if value is None:
+            raise ConfigError(f"The url of environment '{env_name}' uses ${{{var}}}, which is not set; "
+                              "export it or add it to .env.")
+        return value
+
+    return _VAR_REF.sub(sub, text)
+
+
+def resolve_url(config: Config) -> str | None:
+    """The database URL: --url, else the environment's url, else DATABASE_URL; None if none."""
+    if config.url_override:
+        return config.url_override
+    load_dotenv_file(config.root)
+    env = config.environment()
+    if env.url:
+        return expand_vars(env.url, env.name)
+    return os.environ.get(URL_VAR) or None
+
+
+def missing_url_error(config: Config) -> ConfigError:
+    return ConfigError(
+        f"{URL_VAR} is not defined (and environment '{config.env_name}' has no url in {config.config_name})."
+    )
+
+
+# -- safeshift init ------------------------------------------------------------------------
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in escaped) + '"'
+
+
+def write_default_config(folder: Path, *, schema: str, dialect: str) -> Path:
+    """Write a commented safeshift.toml for ``safeshift init``; never overwrite one."""
+    path = folder / CONFIG_FILE
+    if path.exists():
+        raise ConfigError(f"{_display(path)} already exists; edit it instead of running `safeshift init` again.")
+    dialect = _dialect_name(dialect, "safeshift init")
+    text = f"""\
+# safeshift configuration: https://github.com/safeshift/safeshift
+#
+# schema: where the desired schema lives, either "package.module:attr" (SQLAlchemy
+#         MetaData or declarative Base) or a glob of .sql files such as "schema/*.sql".
+schema = {_toml_str(schema)}
+# migrations: the folder of migration files, relative to this file.
+migrations = "migrations"
+# dialect: "postgresql" or "sqlite".
+dialect = {_toml_str(dialect)}
+
+# Environments: pick one with --env NAME or SAFESHIFT_ENV (default: development).
+# url may reference ${{VARIABLES}}; a .env file next to this one is loaded first.
+# Other keys: confirm, backup, lock_timeout, statement_timeout, on_failure
+# ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal.
+
+[environments.development]
+# No url: safeshift uses a local database under .safeshift/ (or DATABASE_URL if set).
+
+[environments.staging]
+url = "${{DATABASE_URL}}"
+
+[environments.production]
+url = "${{DATABASE_URL}}"
+confirm = true
+backup = true
+lock_timeout = "5s"
+on_failure = "rollback"
+"""
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,270 @@
+"""(old Schema, new Schema, rename answers) → [Change].  Never emits SQL.
+
+The diff works on canonical values, so most of it is set arithmetic and ``==``.  Two
+subtleties:
+- renames: a column or table rename must not look like drop + create; the Resolver
+  (renames.py) decides, and the old side is then translated to the new names before
+  constraints are compared (the database rewrites constraint column lists itself);
+- name-only differences: a constraint or index whose definition is unchanged but whose
+  name differs (typically after a table rename) becomes a cheap rename, not a rebuild.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from safeshift.changes import (
+    AddCheck,
+    AddColumn,
+    AddForeignKey,
+    AddPrimaryKey,
+    AddUnique,
+    AlterColumn,
+    AlterEnum,
+    AlterSequence,
+    Change,
+    CreateEnum,
+    CreateIndex,
+    CreateSchema,
+    CreateSequence,
+    CreateTable,
+    CreateView,
+    DropCheck,
+    DropColumn,
+    DropEnum,
+    DropForeignKey,
+    DropIndex,
+    DropPrimaryKey,
+    DropSchema,
+    DropSequence,
+    DropTable,
+    DropUnique,
+    DropView,
+    RenameColumn,
+    RenameConstraint,
+    RenameIndex,
+    RenameTable,
+    SetTableComment,
+)
+from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
+from safeshift.renames import Questioner, RenameHints, Resolver
+
+T = TypeVar("T")
+
+
+def diff(old: Schema, new: Schema, hints: RenameHints | None = None,
+         questioner: Questioner | None = None, default_schema: str = "public") -> list[Change]:
+    """Changes that turn ``old`` into ``new``; raises AmbiguousRename for unanswered look-alikes."""
+    resolver = Resolver(hints, questioner)
+    changes = _Differ(old, new, resolver).run()
+    resolver.finish(default_schema)
+    return changes
+
+
+class _Differ:
+    def __init__(self, old: Schema, new: Schema, resolver: Resolver) -> None:
+        self.old = old
+        self.new = new
+        self.resolver = resolver
+        self.out: list[Change] = []
+        #: (schema, old table name) -> new table name, for translating FK targets
+        self.table_renames: dict[tuple[str, str], str] = {}
+        #: (schema, new table name) -> {old column: new column}
+        self.column_renames: dict[tuple[str, str], dict[str, str]] = {}
+
+    def run(self) -> list[Change]:
+        out = self.out
+        old_ns, new_ns = set(self.old.namespaces), set(self.new.namespaces)
+        out += [CreateSchema(n) for n in sorted(new_ns - old_ns)]
+        self.keyed(self.old.enums, self.new.enums, CreateEnum, DropEnum, AlterEnum)
+        self.keyed(self.old.sequences, self.new.sequences, CreateSequence, DropSequence, AlterSequence)
+        self.tables()
+        self.views()
+        out += [DropSchema(n) for n in sorted(old_ns - new_ns)]
+        return out
+
+    def keyed(self, olds: Iterable[Any], news: Iterable[Any], create: Callable[[Any], Change],
+              drop: Callable[[Any], Change], alter: Callable[[Any, Any], Change]) -> None:
+        o = {x.key: x for x in olds}
+        n = {x.key: x for x in news}
+        for k, v in n.items():
+            if k not in o:
+                self.out.append(create(v))
+            elif o[k] != v:
+                self.out.append(alter(o[k], v))
+        self.out += [drop(v) for k, v in o.items() if k not in n]
+
+    def views(self) -> None:
+        o = {v.key: v for v in self.old.views}
+        n = {v.key: v for v in self.new.views}
+        for k, v in o.items():
+            if k not in n or n[k] != v:
+                self.out.append(DropView(v))
+        for k, v in n.items():
+            if k not in o or o[k] != v:
+                self.out.append(CreateView(v))
+
+    # -- tables --------------------------------------------------------------------------
+    def tables(self) -> None:
+        old = {t.key: t for t in self.old.tables}
+        new = {t.key: t for t in self.new.tables}
+        removed = [k for k in old if k not in new]
+        added = [k for k in new if k not in old]
+        pairs: list[tuple[Table, Table]] = [(old[k], new[k]) for k in new if k in old and old[k] != new[k]]
+        taken: set[tuple[str, str]] = set()
+        for key in added:
+            schema = key[0]
+            gone = [k[1] for k in removed if k[0] == schema and k not in taken]
+            alike = [name for name in gone if _tables_alike(old[(schema, name)], new[key])]
+            answer = self.resolver.table(schema, key[1], alike, gone)
+            if answer is None:
+                continue
+            taken.add((schema, answer))
+            self.table_renames[(schema, answer)] = key[1]
+            self.out.append(RenameTable(schema, answer, key[1]))
+            pairs.append((replace(old[(schema, answer)], name=key[1]), new[key]))
+        # resolve every column rename first: FKs of one table may point at renamed columns of another
+        resolved = [(self.columns_of(o, n), o, n) for o, n in pairs]
+        paired = {n.key for _, n in pairs}
+        self.out += [CreateTable(new[k]) for k in added if k not in paired]
+        for (col_changes, o, n) in resolved:
+            self.out += col_changes
+            self.table_objects(self.translate(o), n)
+        for k in removed:
+            if k not in taken:
+                self.out.append(DropTable(old[k]))
+
+    def columns_of(self, o: Table, n: Table) -> list[Change]:
+        """Column changes of one table; records column renames for later translation."""
+        out: list[Change] = []
+        old_cols = {c.name: c for c in o.columns}
+        new_cols = {c.name: c for c in n.columns}
+        removed = [c for c in old_cols if c not in new_cols]
+        renames: dict[str, str] = {}
+        old_table = next((k[1] for k, v in self.table_renames.items() if v == n.name and k[0] == n.schema), n.name)
+        for name, col in new_cols.items():
+            if name in old_cols:
+                continue
+            gone = [r for r in removed if r not in renames]
+            alike = [r for r in gone if _columns_alike(old_cols[r], col)]
+            answer = self.resolver.column(n.schema, n.name, old_table, name, alike, gone)
+            if answer is None:
+                out.append(AddColumn(n.schema, n.name, col))
+                continue
+            renames[answer] = name
+            out.append(RenameColumn(n.schema, n.name, answer, name))
+            if replace(old_cols[answer], name=name) != col:
+                out.append(AlterColumn(n.schema, n.name, replace(old_cols[answer], name=name), col))
+        for name, col in new_cols.items():
+            if name in old_cols and old_cols[name] != col:
+                out.append(AlterColumn(n.schema, n.name, old_cols[name], col))
+        out += [DropColumn(n.schema, n.name, old_cols[r]) for r in removed if r not in renames]
+        if renames:
+            self.column_renames[(n.schema, n.name)] = renames
+        return out
+
+    # -- translation of the old side through renames --------------------------------------
+    def translate(self, t: Table) -> Table:
+        """The old table as the database shows it after the renames ran."""
+        cmap = self.column_renames.get((t.schema, t.name), {})
+
+        def cols(names: Sequence[str]) -> tuple[str, ...]:
+            return tuple(cmap.get(c, c) for c in names)
+
+        def expr(text: str) -> str:
+            return _rename_identifiers(text, cmap) if cmap else text
+
+        def fk(f: ForeignKey) -> ForeignKey:
+            ref_table = self.table_renames.get((f.ref_schema, f.ref_table), f.ref_table)
+            ref_map = self.column_renames.get((f.ref_schema, ref_table), {})
+            return replace(f, columns=cols(f.columns), ref_table=ref_table,
+                           ref_columns=tuple(ref_map.get(c, c) for c in f.ref_columns))
+
+        def element(e: IndexElement) -> IndexElement:
+            return replace(e, value=expr(e.value)) if e.is_expression else replace(e, value=cmap.get(e.value, e.value))
+
+        def index(i: Index) -> Index:
+            return replace(i, elements=tuple(element(e) for e in i.elements),
+                           where=expr(i.where) if i.where else None, include=cols(i.include))
+
+        return replace(
+            t,
+            primary_key=replace(t.primary_key, columns=cols(t.primary_key.columns)) if t.primary_key else None,
+            uniques=tuple(replace(u, columns=cols(u.columns)) for u in t.uniques),
+            checks=tuple(replace(c, expression=expr(c.expression)) for c in t.checks),
+            foreign_keys=tuple(fk(f) for f in t.foreign_keys),
+            indexes=tuple(index(i) for i in t.indexes),
+        )
+
+    # -- constraints, indexes, comment ------------------------------------------------------
+    def table_objects(self, o: Table, n: Table) -> None:
+        s, name = n.schema, n.name
+        if o.primary_key != n.primary_key:
+            if o.primary_key and n.primary_key and o.primary_key.columns == n.primary_key.columns \
+                    and o.primary_key.name and n.primary_key.name:
+                self.out.append(RenameConstraint(s, name, o.primary_key.name, n.primary_key.name))
+            else:
+                if o.primary_key:
+                    self.out.append(DropPrimaryKey(s, name, o.primary_key))
+                if n.primary_key:
+                    self.out.append(AddPrimaryKey(s, name, n.primary_key))
+        self.named(o.uniques, n.uniques, lambda u: AddUnique(s, name, u), lambda u: DropUnique(s, name, u),
+                   lambda a, b: RenameConstraint(s, name, a, b))
+        self.named(o.checks, n.checks, lambda c: AddCheck(s, name, c), lambda c: DropCheck(s, name, c),
+                   lambda a, b: RenameConstraint(s, name, a, b))
+        self.named(o.foreign_keys, n.foreign_keys, lambda f: AddForeignKey(s, name, f),
+                   lambda f: DropForeignKey(s, name, f), lambda a, b: RenameConstraint(s, name, a, b))
+        self.named(o.indexes, n.indexes, lambda i: CreateIndex(s, name, i), lambda i: DropIndex(s, name, i),
+                   lambda a, b: RenameIndex(s, name, a, b))
+        if o.comment != n.comment:
+            self.out.append(SetTableComment(s, name, o.comment, n.comment))
+
+    def named(self, olds: Sequence[T], news: Sequence[T], add: Callable[[T], Change],
+              drop: Callable[[T], Change], rename: Callable[[str, str], Change]) -> None:
+        old_set, new_set = set(olds), set(news)
+        gone = [x for x in olds if x not in new_set]
+        came = [x for x in news if x not in old_set]
+        for x in list(came):
+            match = next((g for g in gone if _same_but_name(g, x)), None)
+            if match is not None and getattr(match, "name", None) and getattr(x, "name", None):
+                gone.remove(match)
+                came.remove(x)
+                self.out.append(rename(match.name, x.name))  # type: ignore[attr-defined]
+        self.out += [drop(x) for x in gone]
+        self.out += [add(x) for x in came]
+
+
+def _same_but_name(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and replace(a, name=b.name) == b
+
+
+def _tables_alike(a: Table, b: Table) -> bool:
+    """Look-alike tables: at least half of the new table's columns exist in the old one, same types."""
+    old = {(c.name, c.type) for c in a.columns}
+    shared = sum(1 for c in b.columns if (c.name, c.type) in old)
+    return shared * 2 >= len(b.columns) > 0
+
+
+def _columns_alike(a: Column, b: Column) -> bool:
+    return a.type == b.type
+
+
+_WORD = re.compile(r'"(?:[^"]|"")+"|\'(?:[^\']|\'\')*\'|[A-Za-z_][A-Za-z0-9_$]*')
+
+
+def _rename_identifiers(text: str, cmap: dict[str, str]) -> str:
+    """Rewrite column references in an expression, leaving string literals alone."""
+
+    def sub(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok.startswith("'"):
+            return tok
+        if tok.startswith('"'):
+            inner = tok[1:-1].replace('""', '"')
+            return '"' + cmap[inner].replace('"', '""') + '"' if inner in cmap else tok
+        return cmap.get(tok, tok)
+
+    return _WORD.sub(sub, text)

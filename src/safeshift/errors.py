@@ -1,0 +1,97 @@
+"""Every error safeshift raises on purpose.
+
+One root class so callers can catch everything safeshift means to say, and typed
+subclasses (in the manner of psycopg's errors module) so the CLI can map each to one
+sentence and an exit code without string matching.  Messages are complete sentences
+that name the thing that is wrong and what to do; they never contain a password.
+"""
+
+from __future__ import annotations
+
+
+class SafeshiftError(Exception):
+    """Root of every error safeshift raises deliberately."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SafeshiftError):
+    """safeshift.toml, pyproject.toml, .env or a command-line option is wrong."""
+
+
+class SourceError(SafeshiftError):
+    """The schema source (SQLAlchemy metadata or SQL files) cannot be loaded."""
+
+
+class UnsupportedConstruct(SourceError):
+    """The schema uses something the model cannot represent; we refuse rather than drop it."""
+
+    def __init__(self, obj: str, construct: str, hint: str = "") -> None:
+        tail = f" {hint}" if hint else ""
+        super().__init__(f"{obj} uses {construct}, which safeshift cannot represent yet.{tail}")
+        self.obj = obj
+        self.construct = construct
+
+
+class IntrospectionError(SafeshiftError):
+    """The live database returned something the introspector cannot map."""
+
+
+class ConnectionFailed(SafeshiftError):
+    """The database cannot be reached or refused the login."""
+
+
+class MigrationsError(SafeshiftError):
+    """The migrations folder is malformed: bad names, duplicate versions, broken sections."""
+
+
+class ChecksumMismatch(MigrationsError):
+    """A migration file no longer matches the hash sealed in safeshift.sum or the history table."""
+
+
+class AmbiguousRename(SafeshiftError):
+    """A dropped and an added object look like a rename and nobody said which it is."""
+
+    def __init__(self, message: str, candidates: tuple[tuple[str, str], ...]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class DiffCheckFailed(SafeshiftError):
+    """`generate --check` found that the schema source and the migrations disagree."""
+
+    exit_code = 1
+
+
+class HazardBlocked(SafeshiftError):
+    exit_code = 1
+
+
+class LockTimeout(SafeshiftError):
+    exit_code = 1
+
+
+class MigrationFailed(SafeshiftError):
+    exit_code = 1
+
+    def __init__(self, message: str, *, sqlstate: str | None = None, file: str | None = None,
+                 line: int | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.file = file
+        self.line = line
+
+
+class DriftDetected(SafeshiftError):
+    exit_code = 1
+
+
+class ToolMissing(SafeshiftError):
+    """An external tool (pg_dump, the embedded server) is not installed or too old."""

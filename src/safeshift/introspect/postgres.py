@@ -1,0 +1,289 @@
+"""Live PostgreSQL database → canonical Schema.
+
+A handful of bulk catalog queries per database (never one per table), so a schema of a
+thousand tables reads in a fraction of a second.  The queries live in
+``queries/postgres/*.sql``; this module only maps rows to the model, passing every type,
+default and expression through the dialect's normalisers so the result compares equal
+to what the schema sources produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from safeshift.errors import UnsupportedConstruct
+from safeshift.model import (
+    Check,
+    Column,
+    Enum,
+    FkAction,
+    ForeignKey,
+    Generated,
+    Identity,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Schema,
+    Table,
+    Unique,
+    View,
+    make_schema,
+)
+from safeshift.model import (
+    Sequence as SequenceModel,
+)
+
+SEARCH_PATH = "pg_catalog, public"
+_FK_ACTIONS: dict[str, FkAction] = {
+    "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
+}
+_INT_BOUNDS = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+
+
+@cache
+def query(name: str) -> str:
+    return resources.files("safeshift.introspect").joinpath(f"queries/postgres/{name}.sql").read_text("utf-8")
+
+
+def introspect(conn: Any, schemas: Sequence[str] | None = None) -> Schema:
+    """Read the schema behind ``conn``; leaves the connection's transaction state as it found it."""
+    from safeshift.dialects.postgres import PostgresDialect
+
+    with _catalog_session(conn):
+        return _Reader(conn, PostgresDialect()).read(schemas)
+
+
+@contextmanager
+def _catalog_session(conn: Any) -> Iterator[None]:
+    """Pin search_path so format_type and regclass print names the way the model spells them."""
+    from psycopg.pq import TransactionStatus
+
+    was_idle = conn.info.transaction_status == TransactionStatus.IDLE and not conn.autocommit
+    old = conn.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
+    conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (SEARCH_PATH,))
+    try:
+        yield
+    finally:
+        if was_idle:
+            conn.rollback()  # also undoes the set_config
+        elif conn.info.transaction_status != TransactionStatus.INERROR:
+            conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (old,))
+
+
+@dataclass
+class _TableParts:
+    schema: str
+    name: str
+    comment: str | None = None
+    columns: list[tuple[int, Column]] = field(default_factory=list)  # (attnum, column), any order
+    primary_key: PrimaryKey | None = None
+    uniques: list[Unique] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+
+    def build(self) -> Table:
+        columns = tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
+        return Table(self.schema, self.name, columns, self.primary_key, tuple(self.uniques),
+                     tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment)
+
+
+class _Reader:
+    def __init__(self, conn: Any, dialect: Any) -> None:
+        from psycopg.rows import dict_row
+
+        self.conn = conn
+        self.dialect = dialect
+        self.row_factory = dict_row
+
+    def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.conn.cursor(row_factory=self.row_factory) as cur:
+            cur.execute(query(name), params)
+            result: list[dict[str, Any]] = cur.fetchall()
+            return result
+
+    def read(self, wanted: Sequence[str] | None) -> Schema:
+        existing = [r["name"] for r in self.rows("schemas")]
+        schemas = existing if wanted is None else [s for s in existing if s in set(wanted)]
+        params = {"schemas": schemas}
+        sequences = self.rows("sequences", params)
+        owned = {(r["owner_schema"], r["owner_table"], r["owner_column"]): r for r in sequences if r["deptype"]}
+        tables = self.tables(self.rows("columns", params), owned)
+        serial_seqs = {(t.schema, t.name, c.name) for t in tables.values() for _, c in t.columns if c.serial}
+        self.constraints(tables, self.rows("constraints", params))
+        self.indexes(tables, self.rows("indexes", params))
+        enums = [Enum(r["schema"], r["name"], tuple(r["labels"])) for r in self.rows("enums", params)]
+        free_sequences = [
+            self.sequence(r) for r in sequences
+            if r["deptype"] != "i"
+            and not (r["deptype"] == "a" and (r["owner_schema"], r["owner_table"], r["owner_column"]) in serial_seqs)
+        ]
+        views = [
+            View(r["schema"], r["name"], self.dialect.normalize_view(r["definition"]),
+                 materialized=bool(r["materialized"]), comment=r["comment"])
+            for r in self.rows("views", params)
+        ]
+        return make_schema(
+            self.dialect.name,
+            namespaces=[s for s in schemas if s != self.dialect.default_schema],
+            tables=[t.build() for t in tables.values()],
+            enums=enums,
+            sequences=free_sequences,
+            views=views,
+        )
+
+    # -- tables and columns --------------------------------------------------------------
+    def tables(self, rows: list[dict[str, Any]],
+               owned: dict[tuple[str, str, str], dict[str, Any]]) -> dict[tuple[str, str], _TableParts]:
+        tables: dict[tuple[str, str], _TableParts] = {}
+        for r in rows:
+            key = (r["schema"], r["table"])
+            parts = tables.get(key)
+            if parts is None:
+                self.check_table(r)
+                parts = tables[key] = _TableParts(r["schema"], r["table"], r["table_comment"])
+            if r["attnum"] is not None:
+                parts.columns.append((r["attnum"], self.column(r, owned.get((r["schema"], r["table"], r["name"])))))
+        return tables
+
+    def check_table(self, r: dict[str, Any]) -> None:
+        where = f"table {r['schema']}.{r['table']}"
+        if r["relkind"] == "p" or r["is_partition"]:
+            raise UnsupportedConstruct(where, "table partitioning")
+        if r["inherits"]:
+            raise UnsupportedConstruct(where, "table inheritance")
+
+    def column(self, r: dict[str, Any], seq: dict[str, Any] | None) -> Column:
+        d = self.dialect
+        if r["typtype"] == "d":
+            raise UnsupportedConstruct(f"column {r['schema']}.{r['table']}.{r['name']}",
+                                       f"domain type {r['type']}", "Use the domain's base type and a CHECK.")
+        col_type = d.normalize_type(r["type"])
+        raw_default: str | None = r["default"]
+        identity = None
+        if r["identity"] and seq is not None and seq["deptype"] == "i":
+            opts = _sequence_options(col_type, seq)
+            identity = Identity(always=r["identity"] == "a", **opts)
+        generated = None
+        default = None
+        if r["generated"]:
+            generated = Generated(d.normalize_expression(_unwrap(raw_default or "")), stored=r["generated"] == "s")
+        serial = False
+        if raw_default is not None and generated is None:
+            if seq is not None and seq["deptype"] == "a" and self.is_serial(r, seq, col_type, raw_default):
+                serial = True
+            else:
+                default = d.normalize_default(raw_default, col_type)
+        return Column(name=r["name"], type=col_type, nullable=not r["notnull"], default=default,
+                      identity=identity, serial=serial, generated=generated, collation=r["collation"],
+                      comment=r["comment"])
+
+    def is_serial(self, r: dict[str, Any], seq: dict[str, Any], col_type: str, default: str) -> bool:
+        from safeshift.dialects.postgres import make_object_name
+
+        return (
+            self.dialect.serial_type(col_type) is not None
+            and seq["schema"] == r["schema"]
+            and seq["name"] == make_object_name(r["table"], r["name"], "seq")
+            and default == f"nextval('{seq['regclass']}'::regclass)"
+            and self.dialect.normalize_type(seq["data_type"]) == col_type
+            and not _sequence_options(col_type, seq)
+        )
+
+    # -- constraints ---------------------------------------------------------------------
+    def constraints(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            parts = tables.get((r["schema"], r["table"]))
+            if parts is None:
+                continue
+            kind = r["type"]
+            cols = tuple(r["columns"] or ())
+            if kind == "p":
+                parts.primary_key = PrimaryKey(r["name"], cols)
+            elif kind == "u":
+                parts.uniques.append(Unique(r["name"], cols, nulls_not_distinct=bool(r["nulls_not_distinct"]),
+                                            deferrable=r["deferrable"], initially_deferred=r["deferred"]))
+            elif kind == "c":
+                parts.checks.append(Check(r["name"], self.dialect.normalize_expression(r["expression"])))
+            elif kind == "f":
+                parts.foreign_keys.append(ForeignKey(
+                    name=r["name"], columns=cols, ref_schema=r["ref_schema"], ref_table=r["ref_table"],
+                    ref_columns=tuple(r["ref_columns"] or ()), on_delete=_FK_ACTIONS[r["on_delete"]],
+                    on_update=_FK_ACTIONS[r["on_update"]], deferrable=r["deferrable"],
+                    initially_deferred=r["deferred"], match_full=r["match_type"] == "f"))
+            elif kind == "x":
+                raise UnsupportedConstruct(f"table {r['schema']}.{r['table']}",
+                                           f"exclusion constraint {r['name']}")
+
+    def indexes(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
+        from safeshift.dialects.postgres import quote_ident
+
+        d = self.dialect
+        for r in rows:
+            parts = tables.get((r["schema"], r["table"]))
+            if parts is None:
+                continue
+            elements = r["elements"] or []
+            keys = []
+            for e in elements[: r["nkeys"]]:
+                option = e["option"] or 0
+                descending = bool(option & 1)
+                nulls_first = bool(option & 2)
+                if e["column"] is not None:
+                    value, is_expr = e["column"], False
+                else:
+                    value, is_expr = d.normalize_expression(e["expression"]), True
+                collation = e["collation"]
+                if is_expr and collation and f"COLLATE {quote_ident(collation)}" not in (r["definition"] or ""):
+                    collation = None  # the expression's own collation, which pg_get_indexdef leaves out
+                keys.append(IndexElement(value, is_expression=is_expr, descending=descending,
+                                         nulls_first=None if nulls_first == descending else nulls_first,
+                                         opclass=e["opclass"], collation=collation))
+            include = tuple(e["column"] for e in elements[r["nkeys"]:])
+            where = d.normalize_expression(r["predicate"]) if r["predicate"] else None
+            parts.indexes.append(Index(r["name"], tuple(keys), unique=r["is_unique"], method=r["method"],
+                                       where=where, include=include,
+                                       nulls_not_distinct=bool(r["nulls_not_distinct"])))
+
+    # -- sequences -----------------------------------------------------------------------
+    def sequence(self, r: dict[str, Any]) -> SequenceModel:
+        data_type = self.dialect.normalize_type(r["data_type"])
+        return SequenceModel(r["schema"], r["name"], data_type, **_sequence_options(data_type, r))
+
+
+def _sequence_options(data_type: str, r: dict[str, Any]) -> dict[str, Any]:
+    """The options of a sequence that differ from what PostgreSQL would pick by itself."""
+    low, high = _INT_BOUNDS.get(data_type, _INT_BOUNDS["bigint"])
+    inc = int(r["increment"])
+    default_min, default_max = (1, high) if inc > 0 else (low, -1)
+    minvalue = None if r["minvalue"] == default_min else int(r["minvalue"])
+    maxvalue = None if r["maxvalue"] == default_max else int(r["maxvalue"])
+    default_start = r["minvalue"] if inc > 0 else r["maxvalue"]
+    opts: dict[str, Any] = {}
+    if r["start"] != default_start:
+        opts["start"] = int(r["start"])
+    if inc != 1:
+        opts["increment"] = inc
+    if minvalue is not None:
+        opts["minvalue"] = minvalue
+    if maxvalue is not None:
+        opts["maxvalue"] = maxvalue
+    if r["cache"] != 1:
+        opts["cache"] = int(r["cache"])
+    if r["cycle"]:
+        opts["cycle"] = True
+    return opts
+
+
+def _unwrap(expr: str) -> str:
+    return expr.strip()
+

@@ -1,0 +1,41 @@
+-- One row per column of every table (a table without columns gives one row with attnum NULL).
+-- Unordered: sorting 20,000 wide rows spills to disk; the reader orders columns by attnum.
+SELECT n.nspname::text AS schema,
+       c.relname::text AS table,
+       c.relkind::text AS relkind,
+       c.relispartition AS is_partition,
+       inh.oid IS NOT NULL AS inherits,
+       td.description AS table_comment,
+       a.attnum,
+       a.attname::text AS name,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+       t.typtype::text AS typtype,
+       a.attnotnull AS notnull,
+       -- defaults cannot reference columns: relid 0 skips opening the table for every call
+       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END) AS default,
+       a.attidentity::text AS identity,
+       a.attgenerated::text AS generated,
+       CASE WHEN co.oid IS NULL THEN NULL
+            WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname::text
+            ELSE cn.nspname || '.' || co.collname END AS collation,
+       cd.description AS comment
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN (SELECT inhrelid AS oid FROM pg_catalog.pg_inherits
+           UNION
+           SELECT inhparent FROM pg_catalog.pg_inherits i
+           JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r') inh ON inh.oid = c.oid
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_catalog.pg_description td
+       ON td.objoid = c.oid AND td.classoid = 'pg_catalog.pg_class'::regclass AND td.objsubid = 0
+LEFT JOIN pg_catalog.pg_description cd
+       ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass AND cd.objsubid = a.attnum
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname::text = ANY (%(schemas)s::text[])
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend d
+      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

@@ -1,0 +1,190 @@
+"""[Change] → ordered, dialect-ready steps, and the up/down statements of a migration.
+
+The diff lists what differs; this module decides the order (dependencies: types before
+tables, tables before foreign keys, drops of dependants before what they depend on),
+splits a new table into CREATE TABLE + indexes + foreign keys, and — where the dialect
+cannot do a change in place (SQLite's ALTER TABLE) — folds a table's changes into one
+RebuildTable.  It asks the dialect; it never compares schemas itself beyond looking up
+the tables the changes name.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from safeshift.changes import (
+    AddColumn,
+    AddForeignKey,
+    Change,
+    CreateIndex,
+    CreateTable,
+    DropColumn,
+    DropForeignKey,
+    DropTable,
+    RebuildTable,
+    RenameColumn,
+    RenameTable,
+    strip_table,
+)
+from safeshift.dialects.base import Dialect, Statement
+from safeshift.model import Column, Schema, Table
+
+#: execution phase of each change kind; a stable sort keeps the diff's order within a phase
+PHASES: dict[str, int] = {
+    "create_schema": 0,
+    "create_enum": 1, "alter_enum": 1, "create_sequence": 1,
+    "drop_view": 2,
+    "drop_foreign_key": 3,
+    "drop_index": 4, "drop_unique": 4, "drop_check": 4, "drop_primary_key": 4,
+    "rename_table": 5,
+    "rename_column": 6, "rename_constraint": 6, "rename_index": 6,
+    "create_table": 7, "rebuild_table": 7,
+    "add_column": 8,
+    "alter_column": 9, "set_table_comment": 9,
+    "drop_column": 10,
+    "add_primary_key": 11, "add_unique": 11, "add_check": 11, "create_index": 11,
+    "add_foreign_key": 12,
+    "drop_table": 13,
+    "drop_sequence": 14, "alter_sequence": 14, "drop_enum": 14,
+    "drop_schema": 15,
+    "create_view": 16,
+}
+
+RESTORE_ONLY = "restores the structure only: the data comes back only from a backup"
+
+
+@dataclass(frozen=True)
+class Step:
+    change: Change
+    #: the diff-level change this step came from (a split CreateTable yields several steps)
+    origins: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class Sections:
+    up: list[Statement]
+    down: list[Statement]
+
+
+#: in a down section the renames run last (see ``plan``)
+_RENAMES_LAST = {"rename_constraint": 14.1, "rename_index": 14.1, "rename_column": 14.2, "rename_table": 14.3}
+
+
+def plan(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
+         renames_last: bool = False) -> list[Step]:
+    """Order ``changes`` for execution.
+
+    The diff names every object by its name in the *new* schema (an altered column of a
+    renamed table is addressed under the new names).  Going up, renames therefore run
+    first; a down section consists of inverses that still use those names, so there the
+    renames back run last (``renames_last``).
+    """
+    steps = _expand(changes, dialect)
+    steps = _rebuild(steps, old, new, dialect)
+    phases = {**PHASES, **_RENAMES_LAST} if renames_last else PHASES
+    return sorted(steps, key=lambda s: phases[s.change.kind])
+
+
+def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect) -> Sections:
+    """Up and down statements; down comes from the inverses and says where data cannot return."""
+    up = _statements(plan(changes, old, new, dialect), dialect, {
+        c: f"data loss: {c.data_loss}" for c in changes if c.data_loss})
+    inverses: list[Change] = []
+    notes: dict[Change, str] = {}
+    for c in reversed(changes):
+        inv = c.inverse()
+        if isinstance(c, DropColumn) and isinstance(inv, AddColumn) and _needs_backfill(c.column):
+            inv = replace(inv, backfill=True)
+        if c.data_loss:
+            notes[inv] = f"{RESTORE_ONLY} ({c.data_loss})"
+        inverses.append(inv)
+    down = _statements(plan(inverses, new, old, dialect, renames_last=True), dialect, notes)
+    return Sections(up, down)
+
+
+def _needs_backfill(col: Column) -> bool:
+    return (not col.nullable and col.default is None and col.generated is None and col.identity is None
+            and not col.serial)
+
+
+def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str]) -> list[Statement]:
+    out: list[Statement] = []
+    for step in steps:
+        comment = "; ".join(dict.fromkeys(notes[o] for o in step.origins if o in notes)) or None
+        for i, st in enumerate(dialect.render(step.change)):
+            if i == 0 and comment:
+                st = replace(st, comment="\n".join(x for x in (st.comment, comment) if x))
+            out.append(st)
+    return out
+
+
+def _expand(changes: list[Change], dialect: Dialect) -> list[Step]:
+    """Split table creation/removal into the pieces the dialect runs separately."""
+    inline_fks = not dialect.capabilities.alter_constraints
+    steps: list[Step] = []
+    for c in changes:
+        if isinstance(c, CreateTable):
+            t = c.table
+            base = replace(t, indexes=()) if inline_fks else strip_table(t)
+            steps.append(Step(CreateTable(base), (c,)))
+            steps += [Step(CreateIndex(t.schema, t.name, i), (c,)) for i in t.indexes]
+            if not inline_fks:
+                steps += [Step(AddForeignKey(t.schema, t.name, f), (c,)) for f in t.foreign_keys]
+        elif isinstance(c, DropTable) and not inline_fks:
+            t = c.table
+            steps += [Step(DropForeignKey(t.schema, t.name, f), (c,)) for f in t.foreign_keys]
+            steps.append(Step(DropTable(strip_table(t)), (c,)))
+        else:
+            steps.append(Step(c, (c,)))
+    return steps
+
+
+def _table_of(change: Change) -> tuple[str, str] | None:
+    schema = getattr(change, "schema", None)
+    table = getattr(change, "table", None)
+    if isinstance(schema, str) and isinstance(table, str):
+        return (schema, table)
+    return None
+
+
+def _rebuild(steps: list[Step], old: Schema, new: Schema, dialect: Dialect) -> list[Step]:
+    """Fold every table that has a change the dialect cannot run in place into one RebuildTable."""
+    needs = {key for s in steps if not dialect.can_apply(s.change) and (key := _table_of(s.change))}
+    if not needs:
+        return steps
+    renamed_from = {(s.change.schema, s.change.new): s.change.old for s in steps
+                    if isinstance(s.change, RenameTable)}
+    renamed_to = {(s.change.schema, s.change.old): s.change.new for s in steps
+                  if isinstance(s.change, RenameTable)}
+    grouped: dict[tuple[str, str], list[Step]] = defaultdict(list)
+    rest: list[Step] = []
+    for s in steps:
+        key = _table_of(s.change)
+        if key in needs and not isinstance(s.change, (CreateTable, DropTable)):
+            grouped[key].append(s)
+        else:
+            rest.append(s)
+    for key, group in grouped.items():
+        schema, name = key
+        # going up the table is already renamed when it is rebuilt; going down it is renamed back afterwards
+        before = old.table(schema, renamed_from.get(key, name))
+        after = new.table(schema, renamed_to.get(key, name))
+        if before is None or after is None:  # created or dropped in this migration: nothing to rebuild
+            rest += group
+            continue
+        col_renames = {s.change.new: s.change.old for s in group if isinstance(s.change, RenameColumn)}
+        added = {s.change.column.name for s in group if isinstance(s.change, AddColumn)}
+        old_names = set(before.column_names())
+        cmap = tuple(
+            (c.name, None if c.name in added else col_renames.get(c.name, c.name if c.name in old_names else None))
+            for c in after.columns
+        )
+        backfill = tuple(s.change.column.name for s in group if isinstance(s.change, AddColumn) and s.change.backfill)
+        origins = tuple(o for s in group for o in s.origins)
+        rest.append(Step(RebuildTable(_renamed(before, name), _renamed(after, name), cmap, backfill), origins))
+    return rest
+
+
+def _renamed(t: Table, name: str) -> Table:
+    return t if t.name == name else replace(t, name=name)

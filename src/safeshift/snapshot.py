@@ -1,0 +1,314 @@
+"""Schema ⇄ JSON: the ``meta/<version>_snapshot.json`` files that ``generate`` diffs against.
+
+The codec is derived from the model's dataclass fields and type hints, so a new model
+field is serialised without touching this module.  Fields equal to their default are
+left out and lists of plain values stay on one line, which keeps snapshot files small
+and their git diffs about the schema change rather than about the format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import types
+import typing
+from collections.abc import Callable
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from pathlib import Path
+from typing import Any
+
+from safeshift.errors import MigrationsError
+from safeshift.migrations import META_DIR, SNAPSHOT_RE
+from safeshift.model import Schema
+
+FORMAT = "safeshift.snapshot"
+VERSION = 1
+
+Encode = Callable[[Any], Any]
+Decode = Callable[[Any], Any]
+_MISSING = dataclasses.MISSING
+
+
+class _Invalid(Exception):
+    """A value does not fit the model; ``path`` grows as the error travels up the document."""
+
+    def __init__(self, path: list[str], problem: str) -> None:
+        super().__init__(problem)
+        self.path = path
+        self.problem = problem
+
+    def __str__(self) -> str:
+        where = "".join(p if p.startswith("[") else f".{p}" for p in self.path).lstrip(".")
+        return f"{where or 'the document'} {self.problem}"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Codec:
+    """How one type hint maps to JSON.
+
+    ``plain`` is set for values JSON holds as they are (str, int, bool, None and
+    literals); the decoder then only checks the type, which keeps parsing fast.
+    """
+
+    what: str
+    encode: Encode | None = None  # None: the value is its own JSON
+    decode: Decode | None = None
+    plain: frozenset[type] | None = None
+    choices: frozenset[Any] | None = None
+
+    def check(self, value: Any) -> Any:
+        if self.plain is not None:
+            if type(value) not in self.plain or (self.choices is not None and value not in self.choices):
+                raise _Invalid([], f"must be {self.what}, not {json.dumps(value)}")
+            return value
+        assert self.decode is not None
+        return self.decode(value)
+
+
+_SCALARS: dict[Any, str] = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+
+
+@functools.cache
+def _codec(tp: Any) -> _Codec:
+    """The codec for one type hint, built once per type."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _dataclass_codec(tp)
+    if tp in _SCALARS:
+        # bool is an int in Python; JSON keeps true/false and numbers apart, and so do we
+        return _Codec(_SCALARS[tp], plain=frozenset({tp, int} if tp is float else {tp}))
+    if origin is typing.Literal:
+        return _Codec("one of " + ", ".join(json.dumps(a) for a in args),
+                      plain=frozenset(type(a) for a in args), choices=frozenset(args))
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) != 1:
+            raise TypeError(f"snapshot codec cannot handle {tp}")
+        inner = _codec(rest[0])
+        what = f"{inner.what} or null"
+        if inner.plain is not None:
+            return _Codec(what, plain=inner.plain | {type(None)}, choices=inner.choices and inner.choices | {None})
+        enc, dec = inner.encode, inner.decode
+        assert enc is not None and dec is not None
+        return _Codec(what, encode=lambda v: None if v is None else enc(v),
+                      decode=lambda v: None if v is None else dec(v))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _tuple_codec(_codec(args[0]))
+    raise TypeError(f"snapshot codec cannot handle {tp}")
+
+
+def _tuple_codec(item: _Codec) -> _Codec:
+    enc = item.encode
+
+    def decode(value: Any) -> Any:
+        if type(value) is not list:
+            raise _Invalid([], f"must be a list, not {json.dumps(value)}")
+        if item.plain is not None and item.choices is None:
+            plain = item.plain
+            if all(type(v) in plain for v in value):
+                return tuple(value)
+        for i, v in enumerate(value):
+            try:
+                item.check(v)
+            except _Invalid as exc:
+                exc.path.insert(0, f"[{i}]")
+                raise
+        if item.plain is not None:
+            return tuple(value)
+        dec = item.decode
+        assert dec is not None
+        return tuple([dec(v) for v in value])
+
+    def decode_fast(value: Any) -> Any:
+        # dataclass items: decode optimistically, locate the bad item only on failure
+        if type(value) is list:
+            dec = item.decode
+            assert dec is not None
+            try:
+                return tuple([dec(v) for v in value])
+            except _Invalid:
+                pass
+        return decode(value)
+
+    return _Codec(
+        f"a list of {item.what}",
+        encode=list if enc is None else (lambda v: [enc(x) for x in v]),
+        decode=decode if item.plain is not None else decode_fast,
+    )
+
+
+def _dataclass_codec(cls: type) -> _Codec:
+    hints = typing.get_type_hints(cls)
+    encode_spec: list[tuple[str, Encode | None, Any]] = []  # name, encoder, default or _MISSING
+    fields: dict[str, _Codec] = {}
+    required: set[str] = set()
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        default: Any = f.default
+        factory: Any = f.default_factory
+        if default is _MISSING and factory is not _MISSING:
+            default = factory()
+        if default is _MISSING:
+            required.add(f.name)
+        codec = _codec(hints[f.name])
+        fields[f.name] = codec
+        encode_spec.append((f.name, codec.encode, default))
+    needed = frozenset(required)
+    # plain frozen dataclasses (every field in __init__, no __post_init__) are filled in directly
+    fast = (not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))
+            and all(isinstance(d, (str, int, bool, float, tuple, type(None)))
+                    for _, _, d in encode_spec if d is not _MISSING))
+    defaults = {name: d for name, _, d in encode_spec if d is not _MISSING}
+    new = object.__new__
+
+    def encode(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        values = obj.__dict__
+        for name, enc, default in encode_spec:
+            value = values[name]
+            if default is not _MISSING and value == default and type(value) is type(default):
+                continue
+            out[name] = value if enc is None else enc(value)
+        return out
+
+    def decode(value: Any) -> Any:
+        if type(value) is not dict:
+            raise _Invalid([], f"must be an object, not {json.dumps(value)}")
+        kwargs: dict[str, Any] = {}
+        for key, v in value.items():
+            codec = fields.get(key)
+            if codec is None:
+                raise _Invalid([key], f"is not a field of {cls.__name__}")
+            try:
+                kwargs[key] = codec.check(v)
+            except _Invalid as exc:
+                exc.path.insert(0, key)
+                raise
+        if not needed <= kwargs.keys():
+            raise _Invalid([min(needed - kwargs.keys())], "is missing")
+        if fast:
+            # what the generated __init__ would do, without a setattr call per field
+            obj: Any = new(cls)
+            obj.__dict__.update(defaults, **kwargs)
+            return obj
+        return cls(**kwargs)
+
+    return _Codec(f"a {cls.__name__} object", encode=encode, decode=decode)
+
+
+# -- text layout ------------------------------------------------------------------------------
+
+def _scalar_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if type(value) is str:
+        return str(encode_basestring(value))
+    return json.dumps(value)
+
+
+def _inline(value: Any) -> str | None:
+    """The one-line text of a scalar or a list of scalars; None for anything that needs lines."""
+    t = type(value)
+    if t is str:
+        return str(encode_basestring(value))
+    if t is dict:
+        return "{}" if not value else None
+    if t is list:
+        if any(type(v) is dict or type(v) is list for v in value):
+            return None
+        return "[" + ", ".join(map(_scalar_text, value)) + "]"
+    return _scalar_text(value)
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Append the 2-space indented text of a dict or list holding objects."""
+    inner = indent + "  "
+    if type(value) is dict:
+        sep = "{\n"
+        for key, item in value.items():
+            text = _inline(item)
+            if text is None:
+                out.append(f"{sep}{inner}{encode_basestring(key)}: ")
+                _emit(item, inner, out)
+            else:
+                out.append(f"{sep}{inner}{encode_basestring(key)}: {text}")
+            sep = ",\n"
+        out.append(f"\n{indent}}}")
+    else:
+        sep = "[\n"
+        for item in value:
+            text = _inline(item)
+            if text is None:
+                out.append(sep + inner)
+                _emit(item, inner, out)
+            else:
+                out.append(f"{sep}{inner}{text}")
+            sep = ",\n"
+        out.append(f"\n{indent}]")
+
+
+# -- public API ---------------------------------------------------------------------------------
+
+def to_json(schema: Schema) -> str:
+    """The snapshot text: versioned, stable key order, 2-space indent, trailing newline."""
+    encode = _codec(Schema).encode
+    assert encode is not None
+    document = {"format": FORMAT, "version": VERSION, **encode(schema)}
+    out: list[str] = []
+    _emit(document, "", out)
+    out.append("\n")
+    return "".join(out)
+
+
+def from_json(text: str, source: str = "The snapshot") -> Schema:
+    """Parse snapshot text; ``source`` names the file in error messages."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MigrationsError(f"{source} is not valid JSON (line {exc.lineno}: {exc.msg}); "
+                              "restore it from version control.") from exc
+    if type(document) is not dict or document.get("format") != FORMAT:
+        raise MigrationsError(f"{source} is not a safeshift snapshot; restore it from version control.")
+    version = document.get("version")
+    if type(version) is not int or version < 1:
+        raise MigrationsError(f"{source} has an invalid format version {version!r}; "
+                              "restore it from version control.")
+    if version > VERSION:
+        raise MigrationsError(f"{source} was written by a newer safeshift (snapshot format {version}, this one "
+                              f"reads up to {VERSION}); upgrade safeshift.")
+    body = {k: v for k, v in document.items() if k not in ("format", "version")}
+    try:
+        schema: Schema = _codec(Schema).check(body)
+    except _Invalid as exc:
+        raise MigrationsError(f"{source} is damaged: {exc}; restore it from version control.") from exc
+    return schema
+
+
+def write_snapshot(path: Path, schema: Schema) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_json(schema), encoding="utf-8", newline="\n")
+
+
+def read_snapshot(path: Path) -> Schema:
+    label = f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise MigrationsError(f"{label} does not exist; restore it from version control.") from exc
+    return from_json(text, label)
+
+
+def latest_snapshot(migrations_dir: Path) -> Schema | None:
+    """The schema after the newest migration that has a snapshot, or None for a fresh project."""
+    meta = Path(migrations_dir) / META_DIR
+    if not meta.is_dir():
+        return None
+    versions = sorted(p.name for p in meta.iterdir() if p.is_file() and SNAPSHOT_RE.fullmatch(p.name))
+    return read_snapshot(meta / versions[-1]) if versions else None

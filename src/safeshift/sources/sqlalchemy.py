@@ -1,0 +1,338 @@
+"""SQLAlchemy metadata → canonical Schema, without a database.
+
+We compile each construct with the target SQLAlchemy dialect (so we see exactly the DDL
+``create_all`` would emit) and hand the text to the safeshift dialect's normalisers, so
+the result equals what introspecting a ``create_all``-ed database gives.  Anything we
+cannot represent raises UnsupportedConstruct instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnClause, UnaryExpression
+from sqlalchemy.sql.operators import desc_op, nulls_first_op, nulls_last_op
+
+from safeshift.dialects.base import Dialect
+from safeshift.errors import SourceError, UnsupportedConstruct
+from safeshift.model import (
+    Check,
+    Column,
+    Enum,
+    FkAction,
+    ForeignKey,
+    Generated,
+    Identity,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Schema,
+    Sequence,
+    Table,
+    Unique,
+    make_schema,
+)
+
+
+def load_metadata(spec: str, root: Path) -> sa.MetaData:
+    """Import ``package.module:attr`` (relative to ``root``) and return its MetaData."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise SourceError(
+            f"schema = \"{spec}\" is not of the form \"package.module:attr\" or a glob of .sql files; "
+            "fix `schema` in safeshift.toml."
+        )
+    root_str = str(root.resolve())
+    if root_str not in sys.path:
+        sys.path.insert(0, root_str)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import-time failure is the user's module, not us
+        raise SourceError(
+            f"Cannot import '{module_name}' named by schema = \"{spec}\": {type(exc).__name__}: {exc}; "
+            "check the module path (relative to the folder of safeshift.toml) and that it imports cleanly."
+        ) from exc
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise SourceError(f"Module '{module_name}' has no attribute '{attr}' (schema = \"{spec}\").")
+        obj = getattr(obj, part)
+    if isinstance(obj, sa.MetaData):
+        return obj
+    metadata = getattr(obj, "metadata", None)
+    if isinstance(metadata, sa.MetaData):
+        return metadata
+    raise SourceError(
+        f"'{spec}' is a {type(obj).__name__}, not a SQLAlchemy MetaData or declarative base; "
+        "point `schema` at a MetaData object or a DeclarativeBase subclass."
+    )
+
+
+def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Schema:
+    return _Converter(metadata, dialect).convert()
+
+
+_IDENT = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
+_FK_ACTIONS: dict[str, FkAction] = {
+    "NO ACTION": "NO ACTION", "RESTRICT": "RESTRICT", "CASCADE": "CASCADE",
+    "SET NULL": "SET NULL", "SET DEFAULT": "SET DEFAULT",
+}
+
+
+class _Converter:
+    def __init__(self, metadata: sa.MetaData, dialect: Dialect) -> None:
+        self.metadata = metadata
+        self.dialect = dialect
+        self.sa_dialect = dialect.sqlalchemy_dialect()
+        self.ddl = self.sa_dialect.ddl_compiler(self.sa_dialect, None)  # type: ignore[arg-type]
+        self.preparer = self.sa_dialect.identifier_preparer
+        self.enums: dict[tuple[str, str], Enum] = {}
+
+    # -- entry ---------------------------------------------------------------------------
+    def convert(self) -> Schema:
+        tables = [self.table(t) for t in self.metadata.tables.values()]
+        sequences = [self.sequence(s) for s in self.metadata._sequences.values()]
+        default = self.dialect.default_schema
+        namespaces = {t.schema for t in tables} | {e.schema for e in self.enums.values()} | {
+            s.schema for s in sequences}
+        namespaces.discard(default)
+        if namespaces and not self.dialect.capabilities.schemas:
+            raise UnsupportedConstruct(f"schema(s) {', '.join(sorted(namespaces))}", "a non-default schema",
+                                       f"{self.dialect.name} has a single namespace.")
+        return make_schema(self.dialect.name, namespaces=namespaces, tables=tables,
+                           enums=self.enums.values(), sequences=sequences)
+
+    # -- helpers -------------------------------------------------------------------------
+    def schema_of(self, obj: Any) -> str:
+        return getattr(obj, "schema", None) or self.dialect.default_schema
+
+    def compile(self, element: Any) -> str:
+        if isinstance(element, str):  # e.g. postgresql_where="status = 'published'"
+            element = sa.text(element)
+        if isinstance(element, sa.types.TypeEngine):  # type compile() takes no compile_kwargs
+            return str(element.compile(dialect=self.sa_dialect))
+        # as the DDL compiler does: columns in CHECK/index/WHERE text are not table-qualified
+        return str(element.compile(dialect=self.sa_dialect,
+                                   compile_kwargs={"literal_binds": True, "include_table": False}))
+
+    def name_of(self, constraint: Any) -> str | None:
+        name = constraint.name
+        if name is None or type(name).__name__ == "_NoneName":
+            return None
+        try:
+            return str(self.preparer.format_constraint(constraint, _alembic_quote=False))
+        except Exception:
+            return str(name)
+
+    def constraint_name(self, constraint: Any, kind: Any, table: str, columns: Iterable[str]) -> str | None:
+        if not self.dialect.capabilities.named_constraints:
+            return None
+        return self.name_of(constraint) or self.dialect.default_constraint_name(kind, table, tuple(columns))
+
+    # -- tables --------------------------------------------------------------------------
+    def table(self, t: sa.Table) -> Table:
+        where = f"table {self.schema_of(t)}.{t.name}"
+        opts: Any = t.dialect_options.get(self.sa_dialect.name, {})
+        for unsupported in ("partition_by", "inherits"):
+            if opts.get(unsupported):
+                raise UnsupportedConstruct(where, f"{self.sa_dialect.name}_{unsupported}")
+        columns = tuple(self.column(t, c) for c in t.columns)
+        pk = None
+        if t.primary_key is not None and len(t.primary_key.columns) > 0:
+            cols = tuple(c.name for c in t.primary_key.columns)
+            pk = PrimaryKey(self.constraint_name(t.primary_key, "pk", t.name, cols), cols)
+        uniques: list[Unique] = []
+        checks: list[Check] = []
+        fks: list[ForeignKey] = []
+        constraints = list(t.constraints) + [c for col in t.columns for c in col.constraints]
+        for con in constraints:
+            if not self.creates(con):
+                continue
+            if isinstance(con, sa.PrimaryKeyConstraint):
+                continue
+            if isinstance(con, sa.UniqueConstraint):
+                cols = tuple(c.name for c in con.columns)
+                nnd = bool(con.dialect_options[self.sa_dialect.name].get("nulls_not_distinct")) \
+                    if self.sa_dialect.name in con.dialect_options else False
+                uniques.append(Unique(self.constraint_name(con, "unique", t.name, cols), cols,
+                                      nulls_not_distinct=nnd,
+                                      deferrable=bool(con.deferrable),
+                                      initially_deferred=(con.initially or "").upper() == "DEFERRED"))
+            elif isinstance(con, sa.CheckConstraint):
+                text = self.compile(con.sqltext)
+                refs = self.referenced_columns(text, t)
+                checks.append(Check(self.constraint_name(con, "check", t.name, refs),
+                                    self.dialect.normalize_expression(text)))
+            elif isinstance(con, sa.ForeignKeyConstraint):
+                fks.append(self.foreign_key(t, con))
+            else:
+                raise UnsupportedConstruct(where, f"constraint type {type(con).__name__}")
+        for col in t.columns:
+            if col.unique and not col.index and not any(
+                    isinstance(c, sa.UniqueConstraint) and tuple(x.name for x in c.columns) == (col.name,)
+                    for c in t.constraints):
+                uniques.append(Unique(self.constraint_name(sa.UniqueConstraint(), "unique", t.name, (col.name,)),
+                                      (col.name,)))
+        indexes = tuple(self.index(t, i) for i in t.indexes)
+        return Table(self.schema_of(t), t.name, columns, pk, tuple(uniques), tuple(checks), tuple(fks),
+                     indexes, t.comment if self.dialect.capabilities.comments else None)
+
+    def autoincrement_table(self, t: sa.Table) -> bool:
+        """A table option like SQLite's ``sqlite_autoincrement=True``: its integer key is serial."""
+        name = self.sa_dialect.name
+        return name in t.dialect_options and bool(t.dialect_options[name].get("autoincrement"))
+
+    def creates(self, con: Any) -> bool:
+        rule = getattr(con, "_create_rule", None)
+        return rule is None or bool(rule(self.ddl))
+
+    def referenced_columns(self, text: str, t: sa.Table) -> tuple[str, ...]:
+        names = set(t.columns.keys())
+        seen: list[str] = []
+        stripped = re.sub(r"'(?:[^']|'')*'", "''", text)
+        for m in _IDENT.finditer(stripped):
+            ident = m.group(1).replace('""', '"') if m.group(1) else m.group(2)
+            if ident in names and ident not in seen:
+                seen.append(ident)
+        return tuple(seen)
+
+    # -- columns -------------------------------------------------------------------------
+    def column(self, t: sa.Table, c: sa.Column[Any]) -> Column:
+        where = f"column {self.schema_of(t)}.{t.name}.{c.name}"
+        if isinstance(c.default, sa.Sequence) or isinstance(c.server_default, sa.Sequence):
+            raise UnsupportedConstruct(where, "a Sequence as column default",
+                                       "Use Identity() or an integer autoincrement primary key instead.")
+        self.collect_enum(t, c)
+        try:
+            type_sql = self.compile(c.type)
+        except Exception as exc:
+            raise UnsupportedConstruct(where, f"type {c.type!r} that {self.dialect.name} cannot compile") from exc
+        col_type = self.dialect.normalize_type(type_sql)
+        identity = None
+        if c.identity is not None:
+            i = c.identity
+            identity = Identity(always=bool(i.always), start=_opt(i.start, 1), increment=_opt(i.increment, 1),
+                                minvalue=i.minvalue, maxvalue=i.maxvalue, cycle=bool(i.cycle),
+                                cache=_opt(i.cache, 1))
+        generated = None
+        if c.computed is not None:
+            generated = Generated(self.dialect.normalize_expression(self.compile(c.computed.sqltext)),
+                                  stored=self.dialect.generated_stored_default if c.computed.persisted is None
+                                  else bool(c.computed.persisted))
+        serial = (t._autoincrement_column is c and c.identity is None and c.server_default is None
+                  and (self.dialect.serial_type(col_type) is not None or self.autoincrement_table(t)))
+        default = None
+        if c.server_default is not None and c.computed is None and c.identity is None:
+            raw = self.ddl.get_column_default_string(c)
+            if raw is not None:
+                default = self.dialect.normalize_default(raw, col_type)
+        collation = getattr(c.type, "collation", None)
+        return Column(name=c.name, type=col_type, nullable=bool(c.nullable) and not c.primary_key,
+                      default=default, identity=identity, serial=serial, generated=generated,
+                      collation=collation, comment=c.comment if self.dialect.capabilities.comments else None)
+
+    def collect_enum(self, t: sa.Table, c: sa.Column[Any]) -> None:
+        typ = c.type
+        if isinstance(typ, sa.ARRAY):
+            typ = typ.item_type
+        if not isinstance(typ, sa.Enum) or not typ.native_enum or not self.dialect.capabilities.enums:
+            return
+        if not typ.name:
+            raise UnsupportedConstruct(f"column {self.schema_of(t)}.{t.name}.{c.name}", "an Enum without a name",
+                                       "Give the Enum a name=... so the database type has one.")
+        schema = typ.schema or self.dialect.default_schema
+        enum = Enum(schema, typ.name, tuple(typ.enums))
+        prev = self.enums.get(enum.key)
+        if prev is not None and prev != enum:
+            raise SourceError(f"Enum {schema}.{typ.name} is declared twice with different values "
+                              f"({', '.join(prev.values)} vs {', '.join(enum.values)}); make them agree.")
+        self.enums[enum.key] = enum
+
+    # -- constraints and indexes ---------------------------------------------------------
+    def foreign_key(self, t: sa.Table, con: sa.ForeignKeyConstraint) -> ForeignKey:
+        cols = tuple(con.column_keys) if not con.columns else tuple(c.name for c in con.columns)
+        elements = con.elements
+        ref_table = elements[0].column.table
+        ref_cols = tuple(e.column.name for e in elements)
+
+        def action(value: str | None, what: str) -> FkAction:
+            if value is None:
+                return "NO ACTION"
+            key = value.upper()
+            if key not in _FK_ACTIONS:
+                raise UnsupportedConstruct(f"foreign key on {t.name}({', '.join(cols)})", f"{what} {value}")
+            return _FK_ACTIONS[key]
+
+        return ForeignKey(
+            name=self.constraint_name(con, "fk", t.name, cols),
+            columns=cols,
+            ref_schema=self.schema_of(ref_table),
+            ref_table=ref_table.name,
+            ref_columns=ref_cols,
+            on_delete=action(con.ondelete, "ON DELETE"),
+            on_update=action(con.onupdate, "ON UPDATE"),
+            deferrable=bool(con.deferrable),
+            initially_deferred=(con.initially or "").upper() == "DEFERRED",
+            match_full=(con.match or "").upper() == "FULL",
+        )
+
+    def index(self, t: sa.Table, ix: sa.Index) -> Index:
+        name = self.name_of(ix)
+        if not name:
+            raise UnsupportedConstruct(f"an index on {t.name}", "an index without a name",
+                                       "Give it a name or set a naming convention on the MetaData.")
+        opts: dict[str, Any] = dict(ix.dialect_options[self.sa_dialect.name]) \
+            if self.sa_dialect.name in ix.dialect_options else {}
+        ops: dict[str, str] = opts.get("ops") or {}
+        elements = []
+        for expr in ix.expressions:
+            elements.append(self.index_element(expr, ops))
+        where = opts.get("where")
+        include = tuple(c if isinstance(c, str) else c.name for c in (opts.get("include") or ()))
+        return Index(
+            name=name,
+            elements=tuple(elements),
+            unique=bool(ix.unique),
+            method=(opts.get("using") or "btree").lower(),
+            where=self.dialect.normalize_expression(self.compile(where)) if where is not None else None,
+            include=include,
+            nulls_not_distinct=bool(opts.get("nulls_not_distinct")),
+        )
+
+    def index_element(self, expr: Any, ops: dict[str, str]) -> IndexElement:
+        descending = False
+        nulls_first: bool | None = None
+        while isinstance(expr, UnaryExpression) and expr.modifier in (desc_op, nulls_first_op, nulls_last_op):
+            if expr.modifier is desc_op:
+                descending = True
+            elif expr.modifier is nulls_first_op:
+                nulls_first = True
+            else:
+                nulls_first = False
+            expr = expr.element
+        if nulls_first is not None and nulls_first == descending:
+            nulls_first = None  # the default for the direction: DESC sorts nulls first, ASC last
+        if isinstance(expr, ColumnClause) and not getattr(expr, "is_literal", False):
+            return IndexElement(expr.name, descending=descending, nulls_first=nulls_first,
+                                opclass=ops.get(expr.name))
+        text = self.compile(expr)
+        return IndexElement(self.dialect.normalize_expression(text), is_expression=True,
+                            descending=descending, nulls_first=nulls_first)
+
+    # -- sequences -----------------------------------------------------------------------
+    def sequence(self, s: sa.Sequence) -> Sequence:
+        data_type = self.dialect.normalize_type(self.compile(s.data_type)) if s.data_type is not None else "bigint"
+        return Sequence(schema=self.schema_of(s), name=s.name, data_type=data_type,
+                        start=_opt(s.start, 1), increment=_opt(s.increment, 1), minvalue=s.minvalue,
+                        maxvalue=s.maxvalue, cycle=bool(s.cycle), cache=_opt(s.cache, 1))
+
+
+def _opt(value: int | None, default: int) -> int | None:
+    """Drop an option equal to the database default so both sides spell it the same."""
+    return None if value is None or value == default else int(value)

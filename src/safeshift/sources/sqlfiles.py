@@ -1,0 +1,70 @@
+"""Desired state written as plain ``.sql`` files → Schema.
+
+Rather than parse SQL ourselves (and disagree with the database about what it means),
+we run the files on a throwaway shadow database and introspect the result — the same
+idea as Atlas's dev database.  PostgreSQL uses a scratch database on the embedded
+server; SQLite an in-memory database.
+"""
+
+from __future__ import annotations
+
+import glob
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from safeshift.dialects.base import Dialect
+from safeshift.errors import SourceError
+from safeshift.model import Schema
+
+#: opens a shadow database and yields its URL; dropped when the context exits
+ShadowFactory = Callable[[], AbstractContextManager[str]]
+
+
+def is_sql_glob(spec: str) -> bool:
+    return spec.endswith(".sql") or "*" in spec or spec.endswith("/")
+
+
+def sql_files(spec: str, root: Path) -> list[Path]:
+    pattern = spec if Path(spec).is_absolute() else str(root / spec)
+    if pattern.endswith("/"):
+        pattern += "*.sql"
+    files = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+    if not files:
+        raise SourceError(f"schema = \"{spec}\" matches no .sql files under {root}; fix the glob in safeshift.toml.")
+    return files
+
+
+def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFactory) -> Schema:
+    with shadow() as url:
+        conn: Any = dialect.connect(url)
+        try:
+            for f in files:
+                text = f.read_text(encoding="utf-8")
+                try:
+                    _run_script(conn, text)
+                except Exception as exc:
+                    raise SourceError(
+                        f"{f.name} failed on the shadow database: {_first_line(exc)}; fix the SQL and try again."
+                    ) from exc
+            return dialect.introspect(conn)
+        finally:
+            conn.close()
+
+
+def _run_script(conn: Any, text: str) -> None:
+    if hasattr(conn, "executescript"):  # sqlite3
+        conn.executescript(text)
+        return
+    with conn.transaction():
+        conn.execute(text)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def shadow_name() -> str:
+    return f"safeshift_shadow_{uuid.uuid4().hex[:10]}"
