@@ -1,0 +1,61 @@
+"""The interactive rename question, answered on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.cli.test_generate_cli import MODELS_V1, MODELS_V2_RENAMED, make_project, run, write_models
+
+
+def _run_on_tty(project: Path, args: list[str], answer: str) -> tuple[int, str]:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "safeshift.cli", *args], cwd=project,
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            proc.kill()
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"Answer" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    proc.wait(30)
+    os.close(master)
+    return proc.returncode, seen.decode(errors="replace")
+
+
+def test_prompt_rename_keeps_the_column(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "postgresql")
+    run(project, "generate", "--name", "initial")
+    write_models(project, MODELS_V2_RENAMED)
+    code, screen = _run_on_tty(project, ["generate", "--name", "rename_fullname"], "1")
+    assert code == 0, screen
+    assert "renamed from fullname" in screen
+    text = sorted((project / "migrations").glob("*_rename_fullname.sql"))[0].read_text()
+    assert 'RENAME COLUMN "fullname" TO "name"' in text
+
+
+def test_prompt_created_drops_and_adds(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "postgresql")
+    run(project, "generate", "--name", "initial")
+    write_models(project, MODELS_V2_RENAMED)
+    code, screen = _run_on_tty(project, ["generate", "--name", "replace_fullname"], "0")
+    assert code == 0, screen
+    assert "data loss" in screen
+    assert textwrap.dedent(MODELS_V1)  # the v1 module is what the snapshot holds

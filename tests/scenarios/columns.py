@@ -1,0 +1,108 @@
+"""Columns: add, drop, rename (with everything that refers to them), alter type, null, default."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests.oracle import PG, Scenario
+from tests.scenarios._build import build, col, fk, index, pk, table, thunk, users
+
+TEXT_NUMBERS = {"users": [{"id": i, "email": f"u{i}@x.io", "code": str(10 * i)} for i in (1, 2, 3)]}
+
+SCENARIOS = [
+    # -- add ---------------------------------------------------------------------------------
+    Scenario("add_column_nullable", build(users()), build(users(col("nickname", sa.String(40))))),
+    Scenario("add_column_not_null_with_default", build(users()),
+             build(users(col("score", sa.Integer, nullable=False, server_default="0")))),
+    Scenario("add_column_default_now", build(users()),
+             build(users(col("created_at", sa.DateTime, nullable=False, server_default=sa.func.now())))),
+    Scenario("add_column_identity",
+             build(table("events", pk("name", sa.String(40)), col("payload", sa.Text))),
+             build(table("events", pk("name", sa.String(40)), col("payload", sa.Text),
+                         col("seq", sa.BigInteger, sa.Identity(), nullable=False))),
+             backends=PG),
+    Scenario("add_column_serial_primary_key",
+             build(table("events", col("name", sa.String(40), nullable=False), col("payload", sa.Text))),
+             build(table("events", pk("id", sa.Integer), col("name", sa.String(40), nullable=False),
+                         col("payload", sa.Text)))),
+    # -- drop --------------------------------------------------------------------------------
+    Scenario("drop_column_plain", build(users(col("nickname", sa.Text))), build(users())),
+    Scenario("drop_column_indexed",
+             build(users(col("nickname", sa.String(40))), index("ix_users_nickname", "users", "nickname")),
+             build(users())),
+    Scenario("drop_column_referenced_by_fk",
+             build(users(col("code", sa.String(20), nullable=False, unique=True)),
+                   table("orders", pk(), fk("user_code", "users.code", sa.String(20)))),
+             build(users(), table("orders", pk(), col("user_code", sa.String(20)))),
+             empty_before_down=True),
+    # -- rename ------------------------------------------------------------------------------
+    Scenario("rename_column_with_index",
+             build(users(col("nickname", sa.String(40))), index("ix_users_nickname", "users", "nickname")),
+             build(users(col("handle", sa.String(40))), index("ix_users_handle", "users", "handle")),
+             column_renames={("users", "nickname"): "handle"}),
+    Scenario("rename_column_with_check",
+             build(users(col("age", sa.Integer), thunk(lambda: sa.CheckConstraint("age >= 0", name="age_ok")))),
+             build(users(col("years", sa.Integer), thunk(lambda: sa.CheckConstraint("years >= 0", name="age_ok")))),
+             column_renames={("users", "age"): "years"}),
+    Scenario("rename_column_in_composite_pk",
+             build(table("memberships", pk("org_id"), pk("user_id"), col("role", sa.String(20)))),
+             build(table("memberships", pk("org_id"), pk("member_id"), col("role", sa.String(20)))),
+             column_renames={("memberships", "user_id"): "member_id"}),
+    Scenario("rename_fk_source_column",
+             build(users(), table("posts", pk(), fk("user_id", "users.id"), col("title", sa.Text))),
+             build(users(), table("posts", pk(), fk("author_id", "users.id"), col("title", sa.Text))),
+             column_renames={("posts", "user_id"): "author_id"}),
+    Scenario("rename_fk_target_column",
+             build(users(col("code", sa.String(20), nullable=False, unique=True)),
+                   table("orders", pk(), fk("user_code", "users.code", sa.String(20)))),
+             build(users(col("handle", sa.String(20), nullable=False, unique=True)),
+                   table("orders", pk(), fk("user_code", "users.handle", sa.String(20)))),
+             column_renames={("users", "code"): "handle"}),
+    # -- type --------------------------------------------------------------------------------
+    Scenario("widen_varchar", build(users(col("nickname", sa.String(20)))),
+             build(users(col("nickname", sa.String(80))))),
+    Scenario("int_to_bigint", build(users(col("visits", sa.Integer))), build(users(col("visits", sa.BigInteger)))),
+    Scenario("varchar_to_text", build(users(col("bio", sa.String(200)))), build(users(col("bio", sa.Text)))),
+    Scenario("text_to_integer_with_cast", build(users(col("code", sa.Text))),
+             build(users(col("code", sa.Integer))), seed=TEXT_NUMBERS),
+    Scenario("numeric_precision", build(users(col("balance", sa.Numeric(10, 2)))),
+             build(users(col("balance", sa.Numeric(14, 4))))),
+    # -- null, default, identity, collation ------------------------------------------------
+    Scenario("set_not_null", build(users(col("nickname", sa.String(40)))),
+             build(users(col("nickname", sa.String(40), nullable=False)))),
+    Scenario("drop_not_null", build(users(col("nickname", sa.String(40), nullable=False))),
+             build(users(col("nickname", sa.String(40))))),
+    Scenario("set_default", build(users(col("status", sa.String(20)))),
+             build(users(col("status", sa.String(20), server_default="active")))),
+    Scenario("change_default", build(users(col("status", sa.String(20), server_default="active"))),
+             build(users(col("status", sa.String(20), server_default="pending")))),
+    Scenario("add_identity",
+             build(table("events", pk("id", sa.Integer, autoincrement=False), col("payload", sa.Text))),
+             build(table("events", col("id", sa.Integer, sa.Identity(), primary_key=True), col("payload", sa.Text))),
+             backends=PG),
+    Scenario("identity_always_to_by_default",
+             build(table("events", col("id", sa.Integer, sa.Identity(always=True), primary_key=True),
+                         col("payload", sa.Text))),
+             build(table("events", col("id", sa.Integer, sa.Identity(start=100), primary_key=True),
+                         col("payload", sa.Text))),
+             backends=PG),
+    Scenario("collation_change", build(users(col("nickname", sa.Text))),
+             build(users(col("nickname", sa.Text(collation="C")))), backends=PG),
+    # -- generated -----------------------------------------------------------------------------
+    Scenario("add_generated_column",
+             build(table("items", pk(), col("price", sa.Integer, nullable=False))),
+             build(table("items", pk(), col("price", sa.Integer, nullable=False),
+                         col("doubled", sa.Integer, sa.Computed("price * 2", persisted=True))))),
+    Scenario("drop_generated_column",
+             build(table("items", pk(), col("price", sa.Integer, nullable=False),
+                         col("doubled", sa.Integer, sa.Computed("price * 2", persisted=True)))),
+             build(table("items", pk(), col("price", sa.Integer, nullable=False)))),
+    # -- several at once ---------------------------------------------------------------------
+    Scenario("several_changes_on_one_table",
+             build(users(col("nickname", sa.String(20)), col("legacy", sa.Boolean), col("visits", sa.Integer))),
+             build(users(col("nickname", sa.String(60), nullable=False), col("visits", sa.BigInteger,
+                                                                              server_default="0"),
+                         col("last_seen", sa.Date),
+                         thunk(lambda: sa.CheckConstraint("visits >= 0", name="visits_ok"))),
+                   index("ix_users_nickname", "users", "nickname"))),
+]
