@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""generate at scale: safeshift vs drizzle-kit vs Alembic, side by side in one process tree.
+
+The schema: N tables (default 1,000) x 20 columns, one index and one foreign key each.
+The change: one column added to one table.  Each tool first records the starting schema
+(untimed), then the timed run produces the migration for the change:
+
+- safeshift:   ``safeshift generate --name add_column``   (schema source vs snapshot, no database)
+- drizzle-kit: ``drizzle-kit generate --name add_column`` (TypeScript schema vs snapshot, no database)
+- Alembic:     ``alembic revision --autogenerate``         (metadata vs a live PostgreSQL database)
+
+Also timed: safeshift's live introspection of the N-table database (in-process, best of K).
+Wall time is best of ``--repeat`` runs; memory is the peak resident set of the tool's whole
+process tree, sampled every 10 ms with psutil.
+
+Setup (from a clean clone): ``python3 scripts/test.py --co -q`` (creates .venv), then
+``cd bench && npm install && ../.venv/bin/pip install -r requirements.txt``, then
+``.venv/bin/python bench/generate_scale.py``.  Needs PostgreSQL on 127.0.0.1:5432 (user postgres).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / ".work" / "generate_scale"
+VENV_BIN = Path(sys.executable).parent
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# (SQLAlchemy type, drizzle builder) per column slot, cycled over the 18 plain columns
+TYPES = [
+    ("sa.Integer", "integer"),
+    ("sa.String(100)", "varchar({length: 100})"),
+    ("sa.Text", "text"),
+    ("sa.Boolean", "boolean"),
+    ("sa.DateTime", "timestamp"),
+    ("sa.Numeric(10, 2)", "numeric({precision: 10, scale: 2})"),
+    ("sa.BigInteger", "bigint({mode: 'number'})"),
+]
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_mb: float
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
+    start = time.perf_counter()
+    proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [proc, *proc.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - start
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.decode()}\n{err.decode()}")
+    return Measure(elapsed, peak / 2**20)
+
+
+# -- schema writers -----------------------------------------------------------------------
+
+def sqlalchemy_models(n: int, with_change: bool) -> str:
+    lines = ["import sqlalchemy as sa", "", "metadata = sa.MetaData()", ""]
+    for i in range(n):
+        ref = i - 1 if i else n - 1
+        cols = [
+            '    sa.Column("id", sa.Integer, primary_key=True),',
+            f'    sa.Column("ref_id", sa.Integer, sa.ForeignKey("t{ref}.id")),',
+        ]
+        for j in range(18):
+            cols.append(f'    sa.Column("c{j}", {TYPES[j % len(TYPES)][0]}),')
+        if with_change and i == n // 2:
+            cols.append('    sa.Column("added", sa.Text),')
+        cols.append(f'    sa.Index("t{i}_c0_idx", "c0"),')
+        lines.append(f't{i} = sa.Table("t{i}", metadata,\n' + "\n".join(cols) + "\n)")
+    return "\n".join(lines) + "\n"
+
+
+def drizzle_schema(n: int, with_change: bool) -> str:
+    out = ['import { pgTable, serial, integer, varchar, text, boolean, timestamp, numeric, bigint, index }'
+           ' from "drizzle-orm/pg-core";', "import type { AnyPgColumn } from 'drizzle-orm/pg-core';", ""]
+    for i in range(n):
+        ref = i - 1 if i else n - 1
+        cols = ["  id: serial('id').primaryKey(),",
+                f"  ref_id: integer('ref_id').references((): AnyPgColumn => t{ref}.id),"]
+        for j in range(18):
+            builder = TYPES[j % len(TYPES)][1]
+            name, _, opts = builder.partition("(")
+            args = f"'c{j}'" + (f", {opts[:-1]}" if opts and opts != ")" else "")
+            cols.append(f"  c{j}: {name}({args}),")
+        if with_change and i == n // 2:
+            cols.append("  added: text('added'),")
+        out.append(f"export const t{i} = pgTable('t{i}', {{\n" + "\n".join(cols)
+                   + f"\n}}, (t) => [index('t{i}_c0_idx').on(t.c0)]);")
+    return "\n".join(out) + "\n"
+
+
+# -- the three tools ----------------------------------------------------------------------
+
+def reset_new_files(folder: Path, before: set[Path], saved: dict[Path, bytes]) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file() and p not in before:
+            p.unlink()
+    for p, data in saved.items():
+        p.write_bytes(data)
+
+
+def bench_safeshift(n: int, repeat: int) -> Measure:
+    proj = WORK / "safeshift"
+    shutil.rmtree(proj, ignore_errors=True)
+    proj.mkdir(parents=True)
+    (proj / "safeshift.toml").write_text('schema = "models:metadata"\nmigrations = "migrations"\n'
+                                         'dialect = "postgresql"\n')
+    (proj / "models.py").write_text(sqlalchemy_models(n, False))
+    exe = str(VENV_BIN / "safeshift")
+    run_measured([exe, "generate", "--name", "init"], proj)
+    (proj / "models.py").write_text(sqlalchemy_models(n, True))
+    shutil.rmtree(proj / "__pycache__", ignore_errors=True)
+    mig = proj / "migrations"
+    before = {p for p in mig.rglob("*") if p.is_file()}
+    saved = {mig / "safeshift.sum": (mig / "safeshift.sum").read_bytes()}
+    best: Measure | None = None
+    for _ in range(repeat):
+        m = run_measured([exe, "generate", "--name", "add_column"], proj)
+        made = [p for p in mig.glob("*_add_column.sql")]
+        assert made and 'ADD COLUMN "added"' in made[0].read_text(), "safeshift did not write the change"
+        reset_new_files(mig, before, saved)
+        best = m if best is None or m.seconds < best.seconds else best
+    assert best is not None
+    return best
+
+
+def bench_drizzle(n: int, repeat: int) -> Measure | None:
+    kit = HERE / "node_modules" / ".bin" / "drizzle-kit"
+    if not kit.exists():
+        print("drizzle-kit not installed (cd bench && npm install): skipped", file=sys.stderr)
+        return None
+    proj = WORK / "drizzle"
+    shutil.rmtree(proj, ignore_errors=True)
+    proj.mkdir(parents=True)
+    (proj / "node_modules").symlink_to(HERE / "node_modules")
+    (proj / "drizzle.config.ts").write_text(textwrap.dedent("""\
+        import { defineConfig } from 'drizzle-kit';
+        export default defineConfig({ dialect: 'postgresql', schema: './schema.ts', out: './drizzle' });
+    """))
+    (proj / "schema.ts").write_text(drizzle_schema(n, False))
+    run_measured([str(kit), "generate", "--name", "init"], proj)
+    (proj / "schema.ts").write_text(drizzle_schema(n, True))
+    out = proj / "drizzle"
+    before = {p for p in out.rglob("*") if p.is_file()}
+    journal = out / "meta" / "_journal.json"
+    saved = {journal: journal.read_bytes()}
+    best: Measure | None = None
+    for _ in range(repeat):
+        m = run_measured([str(kit), "generate", "--name", "add_column"], proj)
+        made = list(out.glob("*_add_column.sql"))
+        assert made and '"added"' in made[0].read_text(), "drizzle-kit did not write the change"
+        reset_new_files(out, before, saved)
+        best = m if best is None or m.seconds < best.seconds else best
+    return best
+
+
+def bench_alembic(n: int, repeat: int, url: str) -> Measure | None:
+    alembic = VENV_BIN / "alembic"
+    if not alembic.exists():
+        print("alembic not installed (pip install -r bench/requirements.txt): skipped", file=sys.stderr)
+        return None
+    proj = WORK / "alembic"
+    shutil.rmtree(proj, ignore_errors=True)
+    proj.mkdir(parents=True)
+    (proj / "models.py").write_text(sqlalchemy_models(n, True))
+    run_measured([str(alembic), "init", "alembic"], proj)
+    ini = proj / "alembic.ini"
+    ini.write_text(ini.read_text().replace("driver://user:pass@localhost/dbname",
+                                           url.replace("postgresql://", "postgresql+psycopg://")))
+    env = proj / "alembic" / "env.py"
+    env.write_text(env.read_text().replace(
+        "target_metadata = None",
+        "import sys, os\nsys.path.insert(0, os.getcwd())\nfrom models import metadata as target_metadata"))
+    versions = proj / "alembic" / "versions"
+    best: Measure | None = None
+    for _ in range(repeat):
+        m = run_measured([str(alembic), "revision", "--autogenerate", "-m", "add_column"], proj)
+        made = list(versions.glob("*add_column*.py"))
+        assert made and "'added'" in made[0].read_text(), "alembic did not detect the change"
+        for p in made:
+            p.unlink()
+        best = m if best is None or m.seconds < best.seconds else best
+    return best
+
+
+def create_database(n: int) -> tuple[str, str]:
+    """A PostgreSQL database holding the starting schema (for Alembic and introspection)."""
+    import sqlalchemy as sa
+
+    name = f"bench_gen_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    ns: dict[str, object] = {}
+    exec(sqlalchemy_models(n, False), ns)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    ns["metadata"].create_all(engine)  # type: ignore[attr-defined]
+    engine.dispose()
+    return name, url
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_introspect(url: str, repeat: int) -> float:
+    from safeshift.dialects import get_dialect
+
+    dialect = get_dialect("postgresql")
+    best = float("inf")
+    for _ in range(repeat):
+        conn = dialect.connect(url)
+        start = time.perf_counter()
+        schema = dialect.introspect(conn)
+        best = min(best, time.perf_counter() - start)
+        conn.close()
+    assert len(schema.tables) >= 1
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tables", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    n = args.tables
+    WORK.mkdir(parents=True, exist_ok=True)
+    results: dict[str, object] = {"tables": n, "columns_per_table": 20}
+    ss = bench_safeshift(n, args.repeat)
+    dk = bench_drizzle(n, args.repeat)
+    name, url = create_database(n)
+    try:
+        al = bench_alembic(n, args.repeat, url)
+        intro = bench_introspect(url, args.repeat)
+    finally:
+        drop_database(name)
+    results.update({
+        "safeshift": vars(ss), "drizzle_kit": vars(dk) if dk else None, "alembic": vars(al) if al else None,
+        "introspect_seconds": intro,
+    })
+    checks = []
+    if dk:
+        checks.append(("safeshift / drizzle-kit time", ss.seconds / dk.seconds, 0.25))
+        checks.append(("safeshift / drizzle-kit memory", ss.peak_mb / dk.peak_mb, None))
+    if al:
+        checks.append(("safeshift / alembic time", ss.seconds / al.seconds, 0.10))
+    results["ratios"] = {label: round(r, 3) for label, r, _ in checks}
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"generate, {n} tables x 20 columns, one index + one FK each; one column added (best of {args.repeat})")
+    print(f"{'tool':<14}{'wall s':>10}{'peak MB':>10}")
+    for label, m in (("safeshift", ss), ("drizzle-kit", dk), ("alembic", al)):
+        if m:
+            print(f"{label:<14}{m.seconds:>10.2f}{m.peak_mb:>10.0f}")
+    for label, ratio, target in checks:
+        verdict = "" if target is None else ("  PASS" if ratio <= target else "  FAIL") + f" (target <= {target})"
+        print(f"{label:<34}{ratio:>8.3f}{verdict}")
+    verdict = "PASS" if intro <= 0.3 else "FAIL"
+    print(f"{'live introspection (safeshift)':<34}{intro:>8.3f} s  {verdict} (target <= 0.3 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
