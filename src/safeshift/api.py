@@ -14,18 +14,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from safeshift import __version__, migrations, runner, snapshot
+from safeshift import __version__, migrations, snapshot
 from safeshift.changes import Change
-from safeshift.config import Config, load_config, missing_url_error, resolve_url, write_default_config
+from safeshift.config import (
+    Config,
+    Environment,
+    duration_ms,
+    load_config,
+    missing_url_error,
+    resolve_url,
+    write_default_config,
+)
 from safeshift.dialects import Dialect, dialect_for_url, get_dialect
 from safeshift.diff import diff
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
 from safeshift.model import Schema, make_schema
 from safeshift.plan import Sections, render
 from safeshift.renames import Questioner, parse_hints
-from safeshift.runner import ApplyResult
+from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
+from safeshift.schedule import MigrationStatus, Pending
 from safeshift.sources import sqlfiles
-from safeshift.sources.sqlalchemy import load_metadata, schema_from_metadata
 
 __all__ = [
     "GenerateResult",
@@ -36,6 +44,8 @@ __all__ = [
     "load_source_schema",
     "migrate",
     "rehash",
+    "rollback",
+    "status",
 ]
 
 _NAME_OK = "lowercase letters, digits and underscores, starting with a letter or digit"
@@ -70,6 +80,11 @@ def load_source_schema(config: Config) -> Schema:
     if sqlfiles.is_sql_glob(config.schema):
         files = sqlfiles.sql_files(config.schema, config.root)
         return sqlfiles.schema_from_sql_files(files, dialect, lambda: shadow_database(config))
+    from safeshift.sources.sqlalchemy import (  # SQLAlchemy: only when needed
+        load_metadata,
+        schema_from_metadata,
+    )
+
     return schema_from_metadata(load_metadata(config.schema, config.root), dialect)
 
 
@@ -226,17 +241,66 @@ def init(folder: Path, *, schema: str, dialect: str) -> Path:
     return path
 
 
-def migrate(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> ApplyResult:
-    """Apply every pending migration in ``folder`` to ``url`` (drizzle's ``migrate(db, {migrationsFolder})``)."""
+def run_options(env: Environment, **overrides: Any) -> RunOptions:
+    """The runner's options from an environment's settings, with command-line overrides on top."""
+    values: dict[str, Any] = {
+        "lock_wait_s": duration_ms(env.lock_wait) / 1000,
+        "lock_timeout_ms": duration_ms(env.lock_timeout),
+        "statement_timeout_ms": duration_ms(env.statement_timeout) if env.statement_timeout else None,
+        "lock_tries": env.lock_tries,
+        "retry_backoff_s": duration_ms(env.retry_backoff) / 1000,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return RunOptions(**values)
+
+
+def _folder(folder: str | Path, command: str) -> migrations.MigrationFolder:
+    path = Path(folder)
+    if not path.is_dir():
+        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+    result = migrations.read_folder(path)
+    if result.migrations:
+        migrations.check_sealed(path, command)
+    return result
+
+
+def _runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
+            on_event: EventSink | None) -> Runner:
+    d = get_dialect(dialect) if dialect else dialect_for_url(url)
+    return Runner(d, url, _folder(folder, command), options, on_event)
+
+
+def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
+            options: RunOptions | None = None, on_event: EventSink | None = None,
+            confirm: Confirm | None = None) -> ApplyResult:
+    """Apply every pending migration in ``folder`` to ``url`` (drizzle's ``migrate(db, {migrationsFolder})``).
+
+    Returns the applied versions with their durations; raises ``safeshift.errors`` types.
+    """
+    with _runner(url, folder, "safeshift migrate", dialect, options, on_event) as r:
+        return r.migrate(to, confirm)
+
+
+def plan(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
+         options: RunOptions | None = None) -> list[Pending]:
+    """What ``migrate`` would run, step by step; reads the history and changes nothing."""
+    with _runner(url, folder, "safeshift migrate --dry-run", dialect, options, None) as r:
+        return r.plan(to)
+
+
+def rollback(url: str, folder: str | Path = "migrations", *, steps: int | None = None, to: str | None = None,
+             dialect: str | None = None, options: RunOptions | None = None, on_event: EventSink | None = None,
+             confirm: Confirm | None = None) -> RollbackResult:
+    """Run down sections newest first: the last ``steps`` (default 1), or everything after ``to``."""
+    with _runner(url, folder, "safeshift rollback", dialect, options, on_event) as r:
+        return r.rollback(steps, to, confirm)
+
+
+def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:
+    """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
     d = get_dialect(dialect) if dialect else dialect_for_url(url)
     path = Path(folder)
-    if not path.exists():
+    if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
-    if migrations.read_folder(path).migrations:
-        migrations.check_sealed(path, "safeshift migrate")
-    return runner.apply(d, url, migrations.read_folder(path))
-
-
-def migrate_config(config: Config) -> tuple[str, ApplyResult]:
-    url = database_url(config)
-    return url, migrate(url, config.migrations_dir, dialect=config.dialect)
+    with Runner(d, url, migrations.read_folder(path)) as r:
+        return r.status()

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from safeshift import __version__, api
 from safeshift.config import Config, load_config, redact_url
-from safeshift.errors import SafeshiftError
+from safeshift.errors import ConfirmationRequired, SafeshiftError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,20 +159,220 @@ def rehash() -> None:
     out.print(f"sealed {_rel(path)}")
 
 
+def runner_options(fn: F) -> F:
+    fn = click.option("--lock-wait", "lock_wait", type=float, metavar="SECONDS",
+                      help="How long to wait for another runner on the same database (default 60, or the "
+                           "environment's lock_wait).")(fn)
+    fn = click.option("--log-json", "log_json", is_flag=True,
+                      help="Write one JSON object per event to stdout instead of text.")(fn)
+    fn = click.option("--yes", "-y", "yes", is_flag=True,
+                      help="Do not ask for the typed confirmation a protected environment needs.")(fn)
+    return fn
+
+
+class Reporter:
+    """Turns runner events into lines for people, or JSON lines for machines."""
+
+    def __init__(self, log_json: bool, verb: str) -> None:
+        self.log_json = log_json
+        self.verb = verb
+
+    def __call__(self, event: Any) -> None:
+        if self.log_json:
+            self.json(event.kind, version=event.version or None, name=event.name or None,
+                      duration_ms=event.duration_ms, message=redact_url(event.message) or None, step=event.step,
+                      steps=event.steps, attempt=event.attempt)
+            return
+        label = f"{event.version}_{event.name}"
+        if event.kind == "start":
+            resume = f" (resuming at step {event.step + 1} of {event.steps})" if event.step else ""
+            out.print(f"{self.verb} {label}{resume} ...")
+        elif event.kind in ("applied", "rolled_back"):
+            retries = f", after {event.attempt} lock retr{'y' if event.attempt == 1 else 'ies'}" if event.attempt else ""
+            done = "applied" if event.kind == "applied" else "rolled back"
+            out.print(f"  [green]{done}[/] {label} in {event.duration_ms} ms{retries}")
+        elif event.kind == "step":
+            out.print(f"  step {event.step} of {event.steps} committed")
+        elif event.kind == "retry":
+            out.print(f"  [yellow]lock timeout[/]: {redact_url(event.message)} (try {event.attempt})")
+        elif event.kind == "skipped":
+            out.print(f"  skipped {label}: {event.message}")
+        elif event.kind == "note":
+            out.print(f"  {event.message}")
+
+    def json(self, event: str, **fields: Any) -> None:
+        import json
+        from datetime import UTC, datetime
+
+        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
+        record.update({k: v for k, v in fields.items() if v is not None})
+        sys.stdout.write(json.dumps(record) + "\n")
+        sys.stdout.flush()
+
+
+def _confirmer(config: Config, yes: bool, action: str) -> Any:
+    """The typed confirmation a protected environment asks for, or None where none is needed."""
+    env = config.environment()
+    if not env.confirm or yes:
+        return None
+
+    def confirm(database: str, todo: Sequence[Any]) -> bool:
+        if not _interactive():
+            raise ConfirmationRequired(
+                f"Environment '{env.name}' asks for confirmation before it changes and there is no terminal to "
+                "ask on; pass --yes to go ahead."
+            )
+        for m in todo:
+            out.print(f"  {m.path.name}")
+        typed = click.prompt(f"{action} {len(todo)} migration(s) on {env.name}: type the database name "
+                             f"({database}) to go ahead", default="", show_default=False)
+        return bool(typed.strip() == database)
+
+    return confirm
+
+
+def _with_json_errors(log_json: bool, fn: Callable[[], None]) -> None:
+    """With --log-json a failure is also one JSON line on stdout, so a pipeline sees it."""
+    try:
+        fn()
+    except SafeshiftError as exc:
+        if log_json:
+            Reporter(True, "").json("error", message=redact_url(exc.message), exit_code=exc.exit_code,
+                                    error=type(exc).__name__)
+        raise
+
+
 @main.command()
 @env_options
+@runner_options
+@click.option("--to", "to", metavar="VERSION", help="Apply up to and including this version.")
+@click.option("--dry-run", is_flag=True, help="Print each migration, statement and transaction; change nothing.")
+@click.option("--atomic", is_flag=True, help="Apply all pending migrations in one transaction.")
+@click.option("--allow-out-of-order", is_flag=True,
+              help="Apply a pending migration older than the newest applied one (a merged branch).")
 @handle_errors
-def migrate(env: str | None, url: str | None) -> None:
+def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wait: float | None, to: str | None,
+            dry_run: bool, atomic: bool, allow_out_of_order: bool) -> None:
     """Apply pending migrations, each in its own transaction, recording them in the history table."""
     config = _config(env, url)
-    target, result = api.migrate_config(config)
+    target = api.database_url(config)
+    options = api.run_options(config.environment(), lock_wait_s=lock_wait, atomic=atomic or None,
+                              allow_out_of_order=allow_out_of_order or None)
     where = redact_url(target)
-    if not result.applied:
-        out.print(f"{where}: nothing to apply ({result.already} already applied)")
+    if dry_run:
+        from safeshift.runner import dry_run_plan
+
+        plan = api.plan(target, config.migrations_dir, to=to, dialect=config.dialect, options=options)
+        if log_json:
+            for p in plan:
+                Reporter(True, "").json("planned", version=p.migration.version, name=p.migration.name,
+                                        steps=len(p.steps), resume_from=p.resume_from or None)
+            return
+        if not plan:
+            out.print(f"{where}: nothing to apply")
+            return
+        out.print(f"{where}: {len(plan)} migration(s) would be applied" + (" in one transaction" if atomic else ""))
+        for line in dry_run_plan(plan):
+            out.print(line, markup=False)
+        out.print("dry run: nothing was changed")
         return
-    for a in result.applied:
-        out.print(f"applied {a.version}_{a.name} in {a.duration_ms} ms")
-    out.print(f"{where}: {len(result.applied)} applied, {result.already} were already applied")
+
+    def run() -> None:
+        report = Reporter(log_json, "applying")
+        result = api.migrate(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
+                             on_event=report, confirm=_confirmer(config, yes, "Apply"))
+        if log_json:
+            report.json("done", applied=list(result.versions), already=result.already,
+                        duration_ms=result.duration_ms)
+        elif not result.applied:
+            out.print(f"{where}: nothing to apply ({result.already} already applied)")
+        else:
+            out.print(f"{where}: {len(result.applied)} applied in {result.duration_ms} ms, "
+                      f"{result.already} were already applied")
+
+    _with_json_errors(log_json, run)
+
+
+@main.command()
+@env_options
+@runner_options
+@click.option("--steps", "steps", type=click.IntRange(min=1), help="How many applied migrations to undo "
+              "(default 1).")
+@click.option("--to", "to", metavar="VERSION", help="Undo every migration after VERSION (0: all of them).")
+@handle_errors
+def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wait: float | None,
+             steps: int | None, to: str | None) -> None:
+    """Run down sections newest first, each in its own transaction, updating the history."""
+    if steps is not None and to is not None:
+        raise click.UsageError("Give --steps or --to, not both.")
+    config = _config(env, url)
+    target = api.database_url(config)
+    options = api.run_options(config.environment(), lock_wait_s=lock_wait)
+
+    def run() -> None:
+        report = Reporter(log_json, "rolling back")
+        result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.dialect,
+                              options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"))
+        if log_json:
+            report.json("done", rolled_back=list(result.versions))
+        elif not result.rolled_back:
+            out.print(f"{redact_url(target)}: nothing to roll back")
+        else:
+            out.print(f"{redact_url(target)}: {len(result.rolled_back)} rolled back")
+
+    _with_json_errors(log_json, run)
+
+
+@main.command()
+@env_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@handle_errors
+def status(env: str | None, url: str | None, as_json: bool) -> None:
+    """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
+    config = _config(env, url)
+    target = api.database_url(config)
+    rows = api.status(target, config.migrations_dir, dialect=config.dialect)
+    if as_json:
+        import json
+
+        data = {
+            "database": redact_url(target),
+            "migrations": [
+                {"version": r.version, "name": r.name, "state": r.state,
+                 "file": r.file.name if r.file else None, "applied_at": r.applied_at,
+                 "duration_ms": r.duration_ms, "applied_by": r.applied_by,
+                 "progress": r.progress if r.state in ("failed", "running", "rolling_back") else None,
+                 "steps": r.steps, "error": redact_url(r.error) if r.error else None}
+                for r in rows
+            ],
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    if not rows:
+        out.print(f"{redact_url(target)}: no migrations")
+        return
+    from rich.table import Table
+
+    colour = {"applied": "green", "pending": "cyan", "failed": "red", "running": "yellow",
+              "rolling_back": "yellow", "edited": "red", "missing": "red"}
+    table = Table(title=redact_url(target), title_justify="left", box=None, pad_edge=False)
+    for col in ("version", "name", "state", "applied at", "ms", "note"):
+        table.add_column(col)
+    for r in rows:
+        label = {"edited": "edited since applied", "missing": "applied, file missing",
+                 "rolling_back": "rolling back"}.get(r.state, r.state)
+        note = ""
+        if r.state in ("failed", "running", "rolling_back") and r.steps > 1:
+            note = f"{r.progress}/{r.steps} steps. "
+        if r.error and r.state != "applied":
+            note += redact_url(r.error)
+        table.add_row(r.version, r.name, f"[{colour[r.state]}]{label}[/]", (r.applied_at or "")[:19],
+                      "" if r.duration_ms is None or r.state == "pending" else str(r.duration_ms), note)
+    out.print(table)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.state] = counts.get(r.state, 0) + 1
+    out.print(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
 
 
 def _rel(path: Path) -> str:

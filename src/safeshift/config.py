@@ -52,6 +52,11 @@ class Environment:
     backup: bool = True
     lock_timeout: str = "5s"
     statement_timeout: str | None = None
+    #: attempts of a step whose lock wait hit lock_timeout, and the first pause between them
+    lock_tries: int = 3
+    retry_backoff: str = "1s"
+    #: how long a runner waits for another runner on the same database
+    lock_wait: str = "60s"
     on_failure: OnFailure = "rollback"
     health: str | None = None
     require_rehearsal: bool = False
@@ -156,8 +161,20 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
 
 
 _TOP_KEYS = ("schema", "migrations", "dialect", "environments")
-_ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "on_failure", "health",
+_ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
+             "lock_wait", "on_failure", "health",
              "require_rehearsal")
+
+
+_UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(text: str) -> int:
+    """Milliseconds in a validated duration such as "5s", "500ms" or "2min" (a bare number is seconds)."""
+    m = re.fullmatch(r"(\d+)\s*(ms|s|min|h|d)?", text.strip())
+    if m is None:
+        raise ConfigError(f"{text!r} is not a duration such as \"5s\" or \"500ms\".")
+    return int(m[1]) * _UNIT_MS[m[2] or "s"]
 
 
 def _duration(data: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -181,6 +198,9 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
     backup = _get(data, "backup", bool, where, "true or false")
     rehearse = _get(data, "require_rehearsal", bool, where, "true or false")
     lock_timeout = _duration(data, "lock_timeout", where)
+    tries = _get(data, "lock_tries", int, where, "a whole number of attempts (at least 1)")
+    if tries is not None and (isinstance(tries, bool) or tries < 1):
+        raise ConfigError(f"'lock_tries' in {where} must be a whole number of attempts (at least 1), not {tries!r}.")
     return Environment(
         name=name,
         url=url,
@@ -188,6 +208,9 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
         backup=env.backup if backup is None else backup,
         lock_timeout=lock_timeout or env.lock_timeout,
         statement_timeout=_duration(data, "statement_timeout", where),
+        lock_tries=tries or env.lock_tries,
+        retry_backoff=_duration(data, "retry_backoff", where) or env.retry_backoff,
+        lock_wait=_duration(data, "lock_wait", where) or env.lock_wait,
         on_failure=cast(OnFailure, on_failure or env.on_failure),
         health=_get(data, "health", str, where, "a shell command (a string)"),
         require_rehearsal=bool(rehearse),
@@ -317,7 +340,7 @@ dialect = {_toml_str(dialect)}
 
 # Environments: pick one with --env NAME or SAFESHIFT_ENV (default: development).
 # url may reference ${{VARIABLES}}; a .env file next to this one is loaded first.
-# Other keys: confirm, backup, lock_timeout, statement_timeout, on_failure
+# Other keys: confirm, backup, lock_timeout, statement_timeout, lock_tries, retry_backoff, lock_wait, on_failure
 # ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal.
 
 [environments.development]

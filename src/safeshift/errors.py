@@ -47,6 +47,8 @@ class IntrospectionError(SafeshiftError):
 class ConnectionFailed(SafeshiftError):
     """The database cannot be reached or refused the login."""
 
+    exit_code = 4
+
 
 class MigrationsError(SafeshiftError):
     """The migrations folder is malformed: bad names, duplicate versions, broken sections."""
@@ -74,11 +76,9 @@ class HazardBlocked(SafeshiftError):
     exit_code = 1
 
 
-class LockTimeout(SafeshiftError):
-    exit_code = 1
-
-
 class MigrationFailed(SafeshiftError):
+    """A migration's SQL failed; its transaction was rolled back and the failure recorded."""
+
     exit_code = 1
 
     def __init__(self, message: str, *, sqlstate: str | None = None, file: str | None = None,
@@ -87,6 +87,50 @@ class MigrationFailed(SafeshiftError):
         self.sqlstate = sqlstate
         self.file = file
         self.line = line
+
+
+class LockTimeout(MigrationFailed):
+    """A statement waited longer than lock_timeout for its lock on every try."""
+
+
+class ConnectionLost(MigrationFailed):
+    """The server closed the connection mid-migration; the server rolled the transaction back."""
+
+
+class HistoryConflict(SafeshiftError):
+    """The migrations folder and the database's history disagree; nothing was changed.
+
+    Exit 3, so that CI can tell "the folder does not fit this database" from a failed
+    migration (1), a usage mistake (2) or an unreachable database (4).
+    """
+
+    exit_code = 3
+
+
+class AppliedMigrationEdited(HistoryConflict):
+    """A migration file changed after a database applied it."""
+
+
+class OutOfOrder(HistoryConflict):
+    """A pending migration is older than the newest applied one (a merged branch)."""
+
+
+class MissingMigration(HistoryConflict):
+    """The database applied a migration whose file is not in the folder."""
+
+
+class NotReversible(HistoryConflict):
+    """Rollback met a migration whose down section is empty or marked irreversible."""
+
+
+class RunnerBusy(SafeshiftError):
+    """Another runner held the database's migration lock for longer than --lock-wait."""
+
+    exit_code = 5
+
+
+class ConfirmationRequired(SafeshiftError):
+    """A confirm-protected environment was about to change without the operator's say-so."""
 
 
 class DriftDetected(SafeshiftError):

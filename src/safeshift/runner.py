@@ -1,28 +1,76 @@
-"""Apply migrations to a database, recording each in the history table.
+"""Apply and roll back migrations on one database with nothing ever half-done.
 
-This is the first cut the generate issue needs (apply pending, one transaction per
-migration, checksums frozen once applied, one runner at a time).  Lock timeouts and
-retries, no-transaction resumption, rollback and status come with the runner issue.
+The runner holds the database's runner lock (PostgreSQL: a session advisory lock; SQLite:
+the write lock of each migration's transaction, re-checking the history inside it), runs
+each migration's steps (see ``schedule.steps``) in their own transactions with the history
+row written in the same transaction, and retries a step that hit ``lock_timeout`` with
+backoff.  A watcher thread notes who blocks a waiting statement, so the final failure can
+name the blocking session.  What it does is reported as ``Event`` values; formatting is
+the caller's job.
 """
 
 from __future__ import annotations
 
-import getpass
-import socket
+import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from safeshift import migrations
+from safeshift import history, migrations
 from safeshift.config import redact_url
-from safeshift.dialects.base import Dialect, Statement
-from safeshift.errors import ChecksumMismatch, MigrationFailed
+from safeshift.dialects.base import Blocker, Dialect, Statement
+from safeshift.errors import (
+    ConfirmationRequired,
+    ConnectionLost,
+    LockTimeout,
+    MigrationFailed,
+    MigrationsError,
+    RunnerBusy,
+    SafeshiftError,
+)
+from safeshift.history import Record
+from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.schedule import MigrationStatus, Pending, Step, pending, rollback_targets, statuses, steps
 
-HISTORY = "safeshift_migrations"
-HISTORY_SCHEMA = "safeshift"
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How carefully to run: timeouts, retries and ordering rules."""
+
+    #: how long a second runner waits for the runner lock before giving up
+    lock_wait_s: float = 60.0
+    #: how long one statement may queue for a table lock (blocking everyone behind it)
+    lock_timeout_ms: int = 5000
+    statement_timeout_ms: int | None = None
+    #: attempts per step when lock_timeout fires
+    lock_tries: int = 3
+    #: first backoff after a lock timeout; doubles each try
+    retry_backoff_s: float = 1.0
+    allow_out_of_order: bool = False
+    #: all pending migrations in one transaction
+    atomic: bool = False
+
+
+EventKind = Literal["plan", "start", "step", "retry", "applied", "failed", "rolled_back", "skipped", "note"]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    version: str = ""
+    name: str = ""
+    duration_ms: int | None = None
+    message: str = ""
+    step: int | None = None
+    steps: int | None = None
+    attempt: int | None = None
+
+
+EventSink = Callable[[Event], None]
+#: asked before a protected database changes: (database name, what will run) -> go ahead?
+Confirm = Callable[[str, Sequence[Migration]], bool]
 
 
 @dataclass(frozen=True)
@@ -30,116 +78,534 @@ class Applied:
     version: str
     name: str
     duration_ms: int
+    lock_retries: int = 0
 
 
 @dataclass(frozen=True)
 class ApplyResult:
     applied: tuple[Applied, ...]
     already: int
+    database: str = ""
 
     @property
     def versions(self) -> tuple[str, ...]:
         return tuple(a.version for a in self.applied)
 
-
-def history_table(dialect: Dialect) -> str:
-    if dialect.capabilities.schemas:
-        return dialect.qualify(HISTORY_SCHEMA, HISTORY)
-    return dialect.quote(HISTORY)
+    @property
+    def duration_ms(self) -> int:
+        return sum(a.duration_ms for a in self.applied)
 
 
-def _autocommit(conn: Any) -> None:
-    """We issue BEGIN/COMMIT ourselves so both drivers behave the same."""
-    if hasattr(type(conn), "autocommit") and not hasattr(conn, "executescript"):
-        conn.autocommit = True
-    else:
-        conn.isolation_level = None
+@dataclass(frozen=True)
+class RollbackResult:
+    rolled_back: tuple[Applied, ...]
+    database: str = ""
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(a.version for a in self.rolled_back)
 
 
-def _ensure_history(dialect: Dialect, conn: Any) -> None:
-    if dialect.capabilities.schemas:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {dialect.quote(HISTORY_SCHEMA)}")
-    conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {history_table(dialect)} ("
-        "version varchar(14) PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, "
-        "applied_at text NOT NULL, duration_ms integer NOT NULL, applied_by text NOT NULL, "
-        "status text NOT NULL)"
-    )
+@dataclass
+class _Attempt:
+    """Mutable bookkeeping for one step's tries."""
+
+    retries: int = 0
+    blockers: list[Blocker] = field(default_factory=list)
 
 
-def applied_versions(dialect: Dialect, conn: Any) -> dict[str, tuple[str, str]]:
-    """version -> (checksum, status) for every row in the history table."""
-    rows = conn.execute(f"SELECT version, checksum, status FROM {history_table(dialect)}").fetchall()
-    return {r[0]: (r[1], r[2]) for r in rows}
+class _Watcher:
+    """Notes the sessions blocking the runner's statement while it waits for a lock.
+
+    Once the lock times out the blocker may be gone from pg_locks' point of view, so it
+    has to be seen while the wait is on: a daemon thread checks, from its own
+    connection, whenever a statement has run longer than a third of lock_timeout.
+    """
+
+    def __init__(self, dialect: Dialect, url: str, pid: int, lock_timeout_ms: int) -> None:
+        self.dialect, self.url, self.pid = dialect, url, pid
+        self.threshold = max(lock_timeout_ms, 30) / 3000
+        self.started: float | None = None
+        self.seen: list[Blocker] = []
+        self._stop = threading.Event()
+        self._conn: Any = None
+        self._thread = threading.Thread(target=self._run, name="safeshift-lock-watcher", daemon=True)
+        self._thread.start()
+
+    def begin(self) -> None:
+        self.seen = []
+        self.started = time.monotonic()
+
+    def end(self) -> None:
+        self.started = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.threshold / 2):
+            started = self.started
+            if started is None or time.monotonic() - started < self.threshold:
+                continue
+            try:
+                if self._conn is None:
+                    self._conn = self.dialect.connect(self.url)
+                    self._conn.autocommit = True
+                found = self.dialect.blocking_sessions(self._conn, self.pid)
+            except Exception:  # the watcher only ever adds detail to a message
+                continue
+            if found and self.started is not None:
+                self.seen = found
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        if self._conn is not None:
+            with suppress(Exception):
+                self._conn.close()
 
 
-@contextmanager
-def _runner_lock(dialect: Dialect, conn: Any) -> Iterator[None]:
-    """One runner per database: a session advisory lock where the database has one."""
-    if dialect.capabilities.advisory_lock:
-        conn.execute("SELECT pg_advisory_lock(hashtext('safeshift.migrate'))")
+class Runner:
+    """One connection to one database, applying or rolling back one migrations folder."""
+
+    def __init__(self, dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions | None = None,
+                 on_event: EventSink | None = None) -> None:
+        self.dialect = dialect
+        self.url = url
+        self.folder = folder
+        self.options = options or RunOptions()
+        self.emit: EventSink = on_event or (lambda e: None)
+        self.conn: Any = None
+        self._watcher: _Watcher | None = None
+        self._who = history.operator()
+
+    # -- connection ---------------------------------------------------------------------
+    def __enter__(self) -> Runner:
+        self.conn = self.dialect.connect(self.url)
         try:
+            self._prepare(self.conn)
+        except BaseException:
+            self.conn.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+        with suppress(Exception):
+            self.conn.close()
+
+    def _prepare(self, conn: Any) -> None:
+        o = self.options
+        self.dialect.prepare_session(conn, lock_timeout_ms=o.lock_timeout_ms,
+                                     statement_timeout_ms=o.statement_timeout_ms,
+                                     lock_wait_ms=int(o.lock_wait_s * 1000))
+
+    @property
+    def database(self) -> str:
+        return self.dialect.database_name(self.url)
+
+    # -- reading --------------------------------------------------------------------------
+    def records(self) -> dict[str, Record]:
+        return history.read(self.dialect, self.conn)
+
+    def status(self) -> list[MigrationStatus]:
+        return statuses(self.folder, self.records())
+
+    def plan(self, to: str | None = None) -> list[Pending]:
+        """What migrate would run now; reads the history, writes nothing."""
+        return pending(self.folder, self.records(), to=to, allow_out_of_order=self.options.allow_out_of_order)
+
+    # -- the lock -----------------------------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        o = self.options
+        holder = self.dialect.acquire_runner_lock(self.conn, int(o.lock_wait_s * 1000), o.lock_timeout_ms)
+        if holder is not None:
+            raise self._busy(holder)
+        try:
+            try:
+                history.ensure(self.dialect, self.conn)
+            except Exception as exc:
+                if self.dialect.is_runner_busy(exc):
+                    raise self._busy("another runner") from exc
+                raise
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext('safeshift.migrate'))")
-    else:
-        yield
+            with suppress(Exception):  # a lost connection has released it already
+                self.dialect.release_runner_lock(self.conn)
 
+    def _busy(self, holder: str) -> RunnerBusy:
+        return RunnerBusy(
+            f"Another migration runner holds the lock on {redact_url(self.url)} ({holder}) and did not finish "
+            f"within --lock-wait {self.options.lock_wait_s:g} s; wait for it, or raise --lock-wait."
+        )
 
-def apply(dialect: Dialect, url: str, folder: migrations.MigrationFolder) -> ApplyResult:
-    conn = dialect.connect(url)
-    try:
-        _autocommit(conn)
-        _ensure_history(dialect, conn)
-        with _runner_lock(dialect, conn):
-            return _apply_pending(dialect, conn, folder)
-    finally:
-        conn.close()
+    # -- migrate ------------------------------------------------------------------------------
+    def migrate(self, to: str | None = None, confirm: Confirm | None = None) -> ApplyResult:
+        """Apply what is pending (up to ``to``); ``confirm`` is asked once, before anything changes."""
+        records = self.records()
+        plan = pending(self.folder, records, to=to, allow_out_of_order=self.options.allow_out_of_order)
+        if not plan:
+            return ApplyResult((), sum(1 for r in records.values() if r.status == "applied"), self.database)
+        if confirm is not None and not confirm(self.database, [p.migration for p in plan]):
+            raise ConfirmationRequired(f"Nothing was applied to {self.database}: the operator did not confirm.")
+        with self.locked():
+            records = self.records()  # what a runner before us did while we waited
+            plan = pending(self.folder, records, to=to, allow_out_of_order=self.options.allow_out_of_order)
+            already = sum(1 for r in records.values() if r.status == "applied")
+            self.emit(Event("plan", message=f"{len(plan)} pending", steps=len(plan)))
+            if self.options.atomic:
+                done = self._apply_atomic(plan)
+            else:
+                done = []
+                for p in plan:
+                    result = self._apply_one(p)
+                    if result is not None:
+                        done.append(result)
+        return ApplyResult(tuple(done), already, self.database)
 
-
-def _apply_pending(dialect: Dialect, conn: Any, folder: migrations.MigrationFolder) -> ApplyResult:
-    done = applied_versions(dialect, conn)
-    for m in folder.migrations:
-        if m.version in done and done[m.version][0] != migrations.checksum(m):
-            raise ChecksumMismatch(
-                f"{m.path.name} was edited after it was applied (recorded checksum {done[m.version][0][:12]}, "
-                f"file {migrations.checksum(m)[:12]}); put the file back and add a new migration instead."
-            )
-    pending = [m for m in folder.migrations if m.version not in done]
-    applied: list[Applied] = []
-    who = f"{getpass.getuser()}@{socket.gethostname()}"
-    for m in pending:
+    def _apply_one(self, p: Pending) -> Applied | None:
+        m = p.migration
+        checksum = migrations.checksum(m)
+        total = len(p.steps)
         start = time.perf_counter()
-        dialect.before_migration(conn)
-        conn.execute("BEGIN")
+        retries = 0
+        self.emit(Event("start", m.version, m.name, step=p.resume_from, steps=total))
+        has_record = p.has_record
+        for i in range(p.resume_from, total):
+            step = p.steps[i]
+            last = i == total - 1
+            status: history.Status = "applied" if last else "running"
+
+            known = has_record or not step.transactional  # a step run alone announced itself first
+
+            def record(conn: Any, status: history.Status = status, i: int = i, known: bool = known) -> None:
+                ms = int((time.perf_counter() - start) * 1000)
+                history.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum, status=status,
+                              duration_ms=ms, progress=i + 1, who=self._who, replace=known)
+
+            outcome = self._run_step(m, step, i, total, record, resuming=i == p.resume_from and i > 0)
+            if outcome is None:
+                self.emit(Event("skipped", m.version, m.name, message="applied meanwhile by another runner"))
+                return None
+            retries += outcome
+            has_record = True
+            if not step.transactional and not last:
+                self.emit(Event("step", m.version, m.name, step=i + 1, steps=total))
+        ms = int((time.perf_counter() - start) * 1000)
+        self.emit(Event("applied", m.version, m.name, duration_ms=ms, attempt=retries))
+        return Applied(m.version, m.name, ms, retries)
+
+    def _run_step(self, m: Migration, step: Step, index: int, total: int, record: Callable[[Any], None],
+                  *, resuming: bool, down: bool = False) -> int | None:
+        """Run one step with lock-timeout retries; returns retries used, or None if another runner did it."""
+        attempt = _Attempt()
+        while True:
+            try:
+                if step.transactional:
+                    if not self._transaction(m, step.statements, record, down=down):
+                        return None
+                else:
+                    self._alone(m, step.statements[0], record, resuming or attempt.retries > 0, index, total,
+                                down=down)
+                return attempt.retries
+            except _StatementError as failure:
+                if self.dialect.is_runner_busy(failure.exc):
+                    raise self._busy("another runner") from failure.exc
+                if self.dialect.is_lock_timeout(failure.exc) and attempt.retries + 1 < self.options.lock_tries:
+                    attempt.retries += 1
+                    wait = self.options.retry_backoff_s * 2 ** (attempt.retries - 1)
+                    self.emit(Event("retry", m.version, m.name, attempt=attempt.retries + 1, message=(
+                        f"line {failure.statement.line if failure.statement else '?'} waited {self.options.lock_timeout_ms} ms for a lock"
+                        + (f" held by {failure.blockers[0].describe()}" if failure.blockers else "")
+                        + f"; retrying in {wait:g} s")))
+                    time.sleep(wait)
+                    continue
+                raise self._failed(m, failure, index, total, attempt.retries, down=down) from failure.exc
+
+    def _transaction(self, m: Migration, statements: Sequence[SqlStatement], record: Callable[[Any], None],
+                     *, down: bool = False) -> bool:
+        """One step in one transaction, history row included; False if another runner already did it."""
+        conn = self.conn
+        d = self.dialect
+        d.before_migration(conn)
         try:
-            for st in m.up_statements:
+            self._execute(m, None, d.begin_sql)
+            try:
+                if not d.capabilities.advisory_lock and not self._still_needed(m, down):
+                    conn.execute("ROLLBACK")
+                    return False
+                for st in statements:
+                    self._execute(m, st, st.sql)
+                record(conn)
                 try:
-                    conn.execute(st.sql)
-                except Exception as exc:
-                    raise MigrationFailed(
-                        f"{m.path.name} line {st.line} failed: {redact_url(_first_line(exc))}; "
-                        "the migration was rolled back and nothing of it was applied.",
-                        sqlstate=getattr(exc, "sqlstate", None), file=m.path.name, line=st.line,
-                    ) from exc
-            dialect.check_before_commit(conn)
-            ms = int((time.perf_counter() - start) * 1000)
-            conn.execute(
-                f"INSERT INTO {history_table(dialect)} "
-                "(version, name, checksum, applied_at, duration_ms, applied_by, status) VALUES ("
-                f"{dialect.literal(m.version)}, {dialect.literal(m.name)}, "
-                f"{dialect.literal(migrations.checksum(m))}, "
-                f"{dialect.literal(datetime.now(UTC).isoformat(timespec='seconds'))}, {ms}, "
-                f"{dialect.literal(who)}, 'applied')"
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+                    d.check_before_commit(conn)
+                except SafeshiftError as exc:
+                    raise _StatementError(exc, statements[-1] if statements else None, []) from exc
+                self._execute(m, None, "COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
         finally:
-            dialect.after_migration(conn)
-        applied.append(Applied(m.version, m.name, ms))
-    return ApplyResult(tuple(applied), len(done))
+            self._after(conn)
+        return True
+
+    def _still_needed(self, m: Migration, down: bool) -> bool:
+        """Inside the write lock: has a concurrent runner already applied (or rolled back) this one?"""
+        row = history.read_one(self.dialect, self.conn, m.version)
+        if down:
+            return row is not None and row.status in ("applied", "rolling_back")
+        return row is None or row.status != "applied"
+
+    def _alone(self, m: Migration, st: SqlStatement, record: Callable[[Any], None], resuming: bool,
+               index: int, total: int, *, down: bool = False) -> None:
+        """A non-transactional statement: announce it in the history first, then run it, then record it."""
+        conn = self.conn
+        if index == 0 and not resuming:
+            ms = 0
+            history.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+                          status="rolling_back" if down else "running", duration_ms=ms, progress=0,
+                          who=self._who)
+        try:
+            run = self.dialect.before_nontransactional(conn, st.sql, resuming)
+        except Exception as exc:
+            raise _StatementError(exc, st, []) from exc
+        if run:
+            self._execute(m, st, st.sql)
+        record(conn)
+
+    def _execute(self, m: Migration, st: SqlStatement | None, sql: str) -> None:
+        watcher = self._watch()
+        if watcher is not None:
+            watcher.begin()
+        try:
+            self.conn.execute(sql)
+        except Exception as exc:
+            raise _StatementError(exc, st, list(watcher.seen) if watcher is not None else []) from exc
+        finally:
+            if watcher is not None:
+                watcher.end()
+
+    def _watch(self) -> _Watcher | None:
+        if self._watcher is None and self.dialect.capabilities.advisory_lock:
+            pid = self.dialect.backend_pid(self.conn)
+            if pid is not None:
+                self._watcher = _Watcher(self.dialect, self.url, pid, self.options.lock_timeout_ms)
+        return self._watcher
+
+    def _rollback(self) -> None:
+        with suppress(Exception):  # a dead connection: the server rolled back already
+            self.conn.execute("ROLLBACK")
+
+    def _after(self, conn: Any) -> None:
+        with suppress(Exception):  # connection lost; reported by the caller
+            self.dialect.after_migration(conn)
+
+    def _failed(self, m: Migration, failure: _StatementError, index: int, total: int, retries: int,
+                *, down: bool = False) -> MigrationFailed:
+        """Record the failure in the history (reconnecting if need be) and build the error to raise."""
+        exc, st = failure.exc, failure.statement
+        d = self.dialect
+        lost = d.is_connection_lost(exc, self.conn)
+        where = f"{m.path.name} line {st.line}" if st is not None else m.path.name
+        sqlstate = d.error_code(exc)
+        reason = redact_url(_first_line(exc))
+        section = "down section of " if down else ""
+        if index == 0:
+            kept = ""
+        elif down:
+            kept = f"; step(s) 1-{index} of {total} of the down section had committed: run rollback again to finish"
+        else:
+            kept = f"; step(s) 1-{index} of {total} had committed and stay applied: run migrate again to resume"
+        undone = "the migration is still applied" if down else "nothing of it was applied"
+        if lost:
+            error: MigrationFailed = ConnectionLost(
+                f"The connection to {redact_url(self.url)} was lost during the {section}{where} ({reason}); the "
+                f"server rolled back the open transaction, so {undone}{kept}. Run the command again.",
+                sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
+        elif d.is_lock_timeout(exc):
+            blockers = failure.blockers
+            who = (f"; blocked by {blockers[0].describe()}" if blockers
+                   else "; the blocking session had finished by the time it was checked")
+            error = LockTimeout(
+                f"{where} could not get its lock within lock_timeout {self.options.lock_timeout_ms} ms on "
+                f"{retries + 1} tries{who}. The {section}migration was rolled back ({undone}{kept}); end the "
+                "blocking session or retry at a quieter time.",
+                sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
+        else:
+            code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
+            statement = f": `{_shorten(st.sql)}`" if st is not None else ""
+            error = MigrationFailed(
+                f"{where} failed{code}: {reason}{statement}. The {section}migration was rolled back ({undone}"
+                f"{kept}); fix it and run the command again.",
+                sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
+        detail = f"SQLSTATE {sqlstate or '?'} at line {st.line if st else '?'}: {reason}"
+        if st is not None:
+            detail += f" | {_shorten(st.sql, 500)}"
+        self._record_failure(m, index, detail, down=down)
+        self.emit(Event("failed", m.version, m.name, message=error.message, step=index, steps=total))
+        return error
+
+    def _record_failure(self, m: Migration, progress: int, detail: str, *, down: bool) -> None:
+        conn = self.conn
+        try:
+            self._write_failure(conn, m, progress, detail, down)
+        except Exception:
+            try:  # the runner's connection is gone: record it from a fresh one
+                fresh = self.dialect.connect(self.url)
+                try:
+                    self._prepare(fresh)
+                    self._write_failure(fresh, m, progress, detail, down)
+                finally:
+                    fresh.close()
+            except Exception:
+                pass  # the history stays as the server left it: consistent, just without the error text
+
+    def _write_failure(self, conn: Any, m: Migration, progress: int, detail: str, down: bool) -> None:
+        if down:
+            if progress == 0:  # nothing of the down section committed: still applied
+                history.set_status(self.dialect, conn, m.version, "applied")
+                return
+            status: history.Status = "rolling_back"
+        else:
+            status = "failed"
+        history.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+                      status=status, duration_ms=0, progress=progress, error=detail, who=self._who)
+
+    def _apply_atomic(self, plan: Sequence[Pending]) -> list[Applied]:
+        """Every pending migration in one transaction: all of them or none."""
+        for p in plan:
+            if not p.migration.transactional:
+                st = next(s for s in p.migration.up_statements if not s.transactional)
+                raise MigrationsError(
+                    f"--atomic cannot include {p.migration.path.name}: line {st.line} runs outside a transaction "
+                    "(-- safeshift:no-transaction); run without --atomic."
+                )
+            if p.resume_from:
+                raise MigrationsError(f"--atomic cannot resume the part-way {p.migration.path.name}; run without it.")
+        if not plan:
+            return []
+        d = self.dialect
+        done: list[Applied] = []
+        attempt = 0
+        while True:
+            done.clear()
+            current = plan[0].migration
+            start_all = time.perf_counter()
+            d.before_migration(self.conn)
+            try:
+                self._execute(current, None, d.begin_sql)
+                try:
+                    for p in plan:
+                        current = p.migration
+                        start = time.perf_counter()
+                        self.emit(Event("start", current.version, current.name, step=0, steps=1))
+                        for st in current.up_statements:
+                            self._execute(current, st, st.sql)
+                        ms = int((time.perf_counter() - start) * 1000)
+                        history.write(d, self.conn, version=current.version, name=current.name,
+                                      checksum=migrations.checksum(current), status="applied", duration_ms=ms,
+                                      who=self._who, replace=p.has_record)
+                        done.append(Applied(current.version, current.name, ms, attempt))
+                    try:
+                        d.check_before_commit(self.conn)
+                    except SafeshiftError as exc:
+                        raise _StatementError(exc, None, []) from exc
+                    self._execute(current, None, "COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+                finally:
+                    self._after(self.conn)
+            except _StatementError as failure:
+                if d.is_runner_busy(failure.exc):
+                    raise self._busy("another runner") from failure.exc
+                if d.is_lock_timeout(failure.exc) and attempt + 1 < self.options.lock_tries:
+                    attempt += 1
+                    wait = self.options.retry_backoff_s * 2 ** (attempt - 1)
+                    self.emit(Event("retry", current.version, current.name, attempt=attempt + 1,
+                                    message=f"lock timeout; retrying all {len(plan)} in {wait:g} s"))
+                    time.sleep(wait)
+                    continue
+                raise self._failed(current, failure, 0, 1, attempt) from failure.exc
+            for a in done:
+                self.emit(Event("applied", a.version, a.name, duration_ms=a.duration_ms))
+            self.emit(Event("note", message=f"committed {len(done)} migration(s) in one transaction in "
+                                            f"{int((time.perf_counter() - start_all) * 1000)} ms"))
+            return done
+
+    # -- rollback -----------------------------------------------------------------------------
+    def rollback(self, steps_back: int | None = None, to: str | None = None,
+                 confirm: Confirm | None = None) -> RollbackResult:
+        """Run down sections newest first, each with its history row deleted in the same transaction."""
+        targets = rollback_targets(self.folder, self.records(), steps_back=steps_back, to=to)
+        if not targets:
+            return RollbackResult((), self.database)
+        if confirm is not None and not confirm(self.database, [m for m, _ in targets]):
+            raise ConfirmationRequired(f"Nothing was rolled back on {self.database}: the operator did not confirm.")
+        done: list[Applied] = []
+        with self.locked():
+            targets = rollback_targets(self.folder, self.records(), steps_back=steps_back, to=to)
+            for m, r in targets:
+                result = self._rollback_one(m, r)
+                if result is not None:
+                    done.append(result)
+        return RollbackResult(tuple(done), self.database)
+
+    def _rollback_one(self, m: Migration, r: Record) -> Applied | None:
+        down_steps = steps(m.down_statements)
+        total = len(down_steps)
+        resume = r.progress if r.status == "rolling_back" else 0
+        start = time.perf_counter()
+        retries = 0
+        self.emit(Event("start", m.version, m.name, step=resume, steps=total, message="rollback"))
+        for i in range(resume, total):
+            last = i == total - 1
+
+            def record(conn: Any, i: int = i, last: bool = last) -> None:
+                if last:
+                    history.delete(self.dialect, conn, m.version)
+                else:
+                    history.write(self.dialect, conn, version=m.version, name=m.name,
+                                  checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
+                                  progress=i + 1, who=self._who)
+
+            outcome = self._run_step(m, down_steps[i], i, total, record, resuming=i == resume and i > 0, down=True)
+            if outcome is None:
+                self.emit(Event("skipped", m.version, m.name, message="rolled back meanwhile by another runner"))
+                return None
+            retries += outcome
+        ms = int((time.perf_counter() - start) * 1000)
+        self.emit(Event("rolled_back", m.version, m.name, duration_ms=ms, attempt=retries))
+        return Applied(m.version, m.name, ms, retries)
+
+
+class _StatementError(Exception):
+    """A statement failed; carries what the error message and the retry decision need."""
+
+    def __init__(self, exc: BaseException, statement: SqlStatement | None, blockers: list[Blocker]) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+        self.statement = statement
+        self.blockers = blockers
+
+
+def dry_run_plan(plan: Sequence[Pending]) -> list[str]:
+    """The plan as text lines: each migration, each statement, and where transactions begin and end."""
+    lines: list[str] = []
+    for p in plan:
+        m = p.migration
+        lines.append(f"{m.path.name}" + (f" (resuming at step {p.resume_from + 1})" if p.resume_from else ""))
+        for i, step in enumerate(p.steps):
+            if i < p.resume_from:
+                continue
+            if step.transactional:
+                lines.append("  BEGIN;")
+                lines += [f"    {_oneline(st.sql)};  -- line {st.line}" for st in step.statements]
+                lines.append("    -- record in the history table")
+                lines.append("  COMMIT;")
+            else:
+                st = step.statements[0]
+                lines.append(f"  -- no transaction: {_oneline(st.sql)};  -- line {st.line}")
+    return lines
 
 
 def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement]) -> None:
@@ -148,7 +614,10 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
     Statements marked non-transactional run alone, in order, between transactions.  Used
     by tests and rehearsals that execute freshly rendered SQL without a migration file.
     """
-    _autocommit(conn)
+    if hasattr(conn, "executescript"):
+        conn.isolation_level = None
+    else:
+        conn.autocommit = True
     batch: list[Statement] = []
 
     def flush() -> None:
@@ -179,3 +648,12 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _oneline(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def _shorten(sql: str, limit: int = 160) -> str:
+    text = _oneline(sql)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

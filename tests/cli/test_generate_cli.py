@@ -174,6 +174,6 @@ def test_migrate_then_diff_is_empty(tmp_path: Path, db_url: str) -> None:
 def test_password_is_redacted_in_connection_errors(tmp_path: Path) -> None:
     project = make_project(tmp_path, "postgresql")
     run(project, "generate", "--name", "initial")
-    proc = run(project, "migrate", "--url", "postgresql://app:hunter2@127.0.0.1:1/app", expect=2)
+    proc = run(project, "migrate", "--url", "postgresql://app:hunter2@127.0.0.1:1/app", expect=4)
     assert "hunter2" not in proc.stderr + proc.stdout
     assert "app:***@127.0.0.1" in proc.stderr

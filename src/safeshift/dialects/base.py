@@ -56,6 +56,24 @@ class Statement:
     comment: str | None = None
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """A session holding a lock a migration waits for: what the operator needs to find it."""
+
+    pid: int
+    state: str
+    query: str
+    age_s: float
+    user: str = ""
+    application: str = ""
+
+    def describe(self) -> str:
+        query = " ".join(self.query.split())
+        query = query if len(query) <= 120 else query[:117] + "..."
+        who = f" ({self.user}{', ' + self.application if self.application else ''})" if self.user else ""
+        return f"pid {self.pid}{who}, {self.state} for {self.age_s:.0f} s, running `{query}`"
+
+
 class Dialect:
     name: str = "base"
     default_schema: str = "public"
@@ -122,6 +140,63 @@ class Dialect:
 
     def after_migration(self, conn: Any) -> None:
         """Hook run after COMMIT or ROLLBACK (SQLite: foreign_keys back on)."""
+
+    # -- running migrations (the runner asks; the defaults suit a database without session locks)
+    #: how a migration's transaction starts (SQLite: take the write lock up front)
+    begin_sql: str = "BEGIN"
+
+    def database_name(self, url: str) -> str:
+        """What the operator types to confirm a change to a protected environment."""
+        tail = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        return tail or url
+
+    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
+                        lock_wait_ms: int) -> None:
+        """Session settings for a runner: autocommit (we send BEGIN/COMMIT) and timeouts."""
+
+    def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
+        """Take the one-runner-per-database lock, waiting up to ``wait_ms``.
+
+        Returns None when taken, else who holds it.  The default takes nothing: a database
+        without session locks serialises runners by its write lock, per transaction.
+        """
+        return None
+
+    def release_runner_lock(self, conn: Any) -> None:
+        """Give the runner lock back (closing the connection does too)."""
+
+    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
+        raise NotImplementedError
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means a statement gave up waiting for a lock."""
+        return False
+
+    def is_runner_busy(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means another runner holds the database's write lock beyond the wait."""
+        return False
+
+    def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        return False
+
+    def error_code(self, exc: BaseException) -> str | None:
+        """The SQLSTATE (or the driver's nearest equivalent) of a database error."""
+        return getattr(exc, "sqlstate", None)
+
+    def backend_pid(self, conn: Any) -> int | None:
+        """The server process serving ``conn``, for finding who blocks it."""
+        return None
+
+    def blocking_sessions(self, conn: Any, pid: int) -> list[Blocker]:
+        """The sessions that hold a lock the session ``pid`` waits for (queried from another connection)."""
+        return []
+
+    def before_nontransactional(self, conn: Any, sql: str, resuming: bool) -> bool:
+        """Make a statement that runs outside a transaction safe to run again; False means skip it.
+
+        PostgreSQL drops the INVALID index a failed CREATE INDEX CONCURRENTLY leaves.
+        """
+        return True
 
     def development_url(self, state_dir: Path) -> str:
         """The zero-setup local database kept under the project's ``.safeshift/`` folder."""

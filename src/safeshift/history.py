@@ -1,0 +1,150 @@
+"""The history table: which migrations a database has applied, failed or half-applied.
+
+One row per version.  A migration is ``applied`` once its last step committed; ``failed``
+when its last attempt failed (``progress`` says how many of its steps had committed
+before that, which only non-transactional statements can leave behind); ``running``
+while a migration with non-transactional steps is part-way through, so that a runner
+killed between steps leaves an honest record a retry can resume from.  Rollback deletes
+the row in the same transaction as the down section.
+
+Values are inlined with ``dialect.literal`` rather than bound, so the same text works on
+every driver's parameter style; every value is either ours or a quoted literal.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from safeshift import __version__
+from safeshift.dialects.base import Dialect
+
+TABLE = "safeshift_migrations"
+SCHEMA = "safeshift"
+
+Status = Literal["applied", "failed", "running", "rolling_back"]
+
+#: column -> type; the order is the table's column order
+COLUMNS: Mapping[str, str] = {
+    "version": "varchar(14) PRIMARY KEY",
+    "name": "text NOT NULL",
+    "checksum": "text NOT NULL",
+    "status": "text NOT NULL",
+    "applied_at": "text NOT NULL",
+    "duration_ms": "integer NOT NULL",
+    "applied_by": "text NOT NULL",
+    "progress": "integer NOT NULL DEFAULT 0",
+    "error": "text",
+    "tool_version": "text",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    version: str
+    name: str
+    checksum: str
+    status: Status
+    applied_at: str
+    duration_ms: int
+    applied_by: str
+    progress: int = 0
+    error: str | None = None
+
+
+def table(dialect: Dialect) -> str:
+    if dialect.capabilities.schemas:
+        return dialect.qualify(SCHEMA, TABLE)
+    return dialect.quote(TABLE)
+
+
+def exists(dialect: Dialect, conn: Any) -> bool:
+    return dialect.table_exists(conn, SCHEMA if dialect.capabilities.schemas else None, TABLE)
+
+
+def ensure(dialect: Dialect, conn: Any) -> None:
+    """Create the table, or add the columns an older safeshift did not have.
+
+    Called with the runner lock held, so concurrent runners never race on the DDL.
+    """
+    if dialect.capabilities.schemas:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {dialect.quote(SCHEMA)}")
+    cols = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {table(dialect)} ({cols})")
+    cur = conn.execute(f"SELECT * FROM {table(dialect)} WHERE 1 = 0")
+    have = {d[0] for d in cur.description}
+    for name, kind in COLUMNS.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table(dialect)} ADD COLUMN {name} {kind.replace(' PRIMARY KEY', '')}")
+
+
+def read(dialect: Dialect, conn: Any) -> dict[str, Record]:
+    """Every row, by version; an empty dict when the table does not exist yet."""
+    if not exists(dialect, conn):
+        return {}
+    rows = conn.execute(
+        "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, progress, error "
+        f"FROM {table(dialect)} ORDER BY version"
+    ).fetchall()
+    return {r[0]: Record(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], int(r[7] or 0), r[8]) for r in rows}
+
+
+def read_one(dialect: Dialect, conn: Any, version: str) -> Record | None:
+    row = conn.execute(
+        "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, progress, error "
+        f"FROM {table(dialect)} WHERE version = {dialect.literal(version)}"
+    ).fetchone()
+    if row is None:
+        return None
+    return Record(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], int(row[7] or 0), row[8])
+
+
+def operator() -> str:
+    """Who applied it: the OS user and host, plus the CI job when there is one."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = "unknown"
+    who = f"{user}@{socket.gethostname()}"
+    job = os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID")
+    return f"{who} (ci {job})" if job else who
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
+          duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
+          replace: bool = True) -> None:
+    """Insert the row for ``version``, replacing any earlier one unless the caller knows there is none."""
+    lit = dialect.literal
+    values = {
+        "version": lit(version),
+        "name": lit(name),
+        "checksum": lit(checksum),
+        "status": lit(status),
+        "applied_at": lit(now()),
+        "duration_ms": str(int(duration_ms)),
+        "applied_by": lit(who or operator()),
+        "progress": str(int(progress)),
+        "error": lit(error) if error is not None else "NULL",
+        "tool_version": lit(__version__),
+    }
+    if replace:
+        conn.execute(f"DELETE FROM {table(dialect)} WHERE version = {values['version']}")
+    conn.execute(f"INSERT INTO {table(dialect)} ({', '.join(values)}) VALUES ({', '.join(values.values())})")
+
+
+def delete(dialect: Dialect, conn: Any, version: str) -> None:
+    conn.execute(f"DELETE FROM {table(dialect)} WHERE version = {dialect.literal(version)}")
+
+
+def set_status(dialect: Dialect, conn: Any, version: str, status: Status) -> None:
+    conn.execute(f"UPDATE {table(dialect)} SET status = {dialect.literal(status)}, progress = 0 "
+                 f"WHERE version = {dialect.literal(version)}")

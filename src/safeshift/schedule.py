@@ -1,0 +1,202 @@
+"""Where each migration stands on one database, and which ones a run may apply.
+
+Pure functions over the migrations folder and the history rows: no connection, so the
+same answers serve ``status``, ``migrate --dry-run`` and the runner itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from safeshift import migrations
+from safeshift.errors import (
+    AppliedMigrationEdited,
+    HistoryConflict,
+    MigrationsError,
+    MissingMigration,
+    NotReversible,
+    OutOfOrder,
+)
+from safeshift.history import Record
+from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+
+State = Literal["applied", "pending", "failed", "running", "rolling_back", "edited", "missing"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Statements that commit together: one transaction, or one statement run alone."""
+
+    statements: tuple[SqlStatement, ...]
+    transactional: bool
+
+
+def steps(statements: Sequence[SqlStatement]) -> tuple[Step, ...]:
+    """Split a section at its ``-- safeshift:no-transaction`` statements.
+
+    A section without such statements is one step, so an ordinary migration is exactly
+    one transaction; an empty section is one empty step, so it still gets recorded.
+    """
+    out: list[Step] = []
+    batch: list[SqlStatement] = []
+    for st in statements:
+        if st.transactional:
+            batch.append(st)
+            continue
+        if batch:
+            out.append(Step(tuple(batch), True))
+            batch = []
+        out.append(Step((st,), False))
+    if batch or not out:
+        out.append(Step(tuple(batch), True))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: str
+    name: str
+    state: State
+    file: Path | None
+    applied_at: str | None = None
+    duration_ms: int | None = None
+    applied_by: str | None = None
+    #: steps committed so far / steps in the up section (non-transactional migrations)
+    progress: int = 0
+    steps: int = 1
+    error: str | None = None
+    recorded_checksum: str | None = None
+    file_checksum: str | None = None
+
+
+def statuses(folder: MigrationFolder, records: Mapping[str, Record]) -> list[MigrationStatus]:
+    """Every migration in the folder or the history, in version order."""
+    out: list[MigrationStatus] = []
+    files = {m.version: m for m in folder.migrations}
+    for version in sorted(set(files) | set(records)):
+        m = files.get(version)
+        r = records.get(version)
+        file_sum = migrations.checksum(m) if m else None
+        n_steps = len(steps(m.up_statements)) if m else 1
+        if r is None:
+            assert m is not None
+            out.append(MigrationStatus(version, m.name, "pending", m.path, steps=n_steps, file_checksum=file_sum))
+            continue
+        state: State
+        if m is None:
+            state = "missing"
+        elif r.status == "applied" and r.checksum != file_sum:
+            state = "edited"
+        else:
+            state = r.status if r.status in ("applied", "failed", "running", "rolling_back") else "failed"
+        out.append(MigrationStatus(
+            version, m.name if m else r.name, state, m.path if m else None, r.applied_at, r.duration_ms,
+            r.applied_by, r.progress, n_steps, r.error, r.checksum, file_sum))
+    return out
+
+
+@dataclass(frozen=True)
+class Pending:
+    migration: Migration
+    steps: tuple[Step, ...]
+    #: steps a previous, interrupted run already committed
+    resume_from: int = 0
+    #: whether a history row exists (failed or running) and must be replaced
+    has_record: bool = False
+
+
+def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str | None = None,
+            allow_out_of_order: bool = False) -> list[Pending]:
+    """What ``migrate`` would run, in order; raises HistoryConflict when the folder does not fit."""
+    if to is not None and folder.get(to) is None:
+        raise MigrationsError(f"--to {to}: there is no migration with that version in {folder.path.name}/.")
+    files = {m.version: m for m in folder.migrations}
+    applied = [v for v, r in records.items() if r.status == "applied"]
+    for v, r in sorted(records.items()):
+        m = files.get(v)
+        if m is None:
+            if r.status == "applied":
+                raise MissingMigration(
+                    f"The database has applied {v}_{r.name}, but {folder.path.name}/ has no such file; deploy from "
+                    "a checkout that contains it (or restore the file) before migrating."
+                )
+            continue
+        if r.status == "rolling_back":
+            raise HistoryConflict(
+                f"{m.path.name} is part-way through a rollback ({r.progress} step(s) of its down section done); "
+                "run `safeshift rollback` again to finish it before migrating."
+            )
+        resumable = r.status in ("applied", "running") or (r.status == "failed" and r.progress > 0)
+        if resumable and r.checksum != migrations.checksum(m):
+            raise AppliedMigrationEdited(
+                f"{m.path.name} was edited after it was {'applied' if r.status == 'applied' else 'partly applied'} "
+                f"(recorded checksum {r.checksum[:12]}, file {migrations.checksum(m)[:12]}); put the file back as "
+                "it was and write a new migration for the change."
+            )
+    newest = max(applied, default=None)
+    out: list[Pending] = []
+    for m in folder.migrations:
+        if to is not None and m.version > to:
+            break
+        rec = records.get(m.version)
+        if rec is not None and rec.status == "applied":
+            continue
+        if newest is not None and m.version < newest and not allow_out_of_order:
+            raise OutOfOrder(
+                f"{m.path.name} is pending but older than {newest}, the newest migration this database has "
+                "applied (a merged branch?); give it a newer version, or pass --allow-out-of-order if it does "
+                "not depend on the newer ones."
+            )
+        resume = rec.progress if rec is not None and rec.status in ("running", "failed") else 0
+        out.append(Pending(m, steps(m.up_statements), resume, rec is not None))
+    return out
+
+
+def rollback_targets(folder: MigrationFolder, records: Mapping[str, Record], *, steps_back: int | None,
+                     to: str | None) -> list[tuple[Migration, Record]]:
+    """The applied migrations to take back, newest first; refuses before anything runs."""
+    files = {m.version: m for m in folder.migrations}
+    live = sorted(((v, r) for v, r in records.items()), reverse=True)
+    for v, r in live:
+        if r.status in ("running", "failed") and r.progress > 0:
+            label = files[v].path.name if v in files else f"{v}_{r.name}"
+            raise HistoryConflict(
+                f"{label} is part-way applied ({r.progress} step(s) committed); finish it with "
+                "`safeshift migrate` before rolling back."
+            )
+    applied = [(v, r) for v, r in live if r.status in ("applied", "rolling_back")]
+    if to is not None:
+        if to != "0" and to not in records:
+            raise MigrationsError(f"--to {to}: this database has not applied a migration with that version "
+                                  "(use --to 0 to roll back everything).")
+        chosen = [(v, r) for v, r in applied if to == "0" or v > to]
+    else:
+        chosen = applied[: steps_back if steps_back is not None else 1]
+    out: list[tuple[Migration, Record]] = []
+    for v, r in chosen:
+        m = files.get(v)
+        if m is None:
+            raise MissingMigration(
+                f"Cannot roll back {v}_{r.name}: its file is not in {folder.path.name}/, so its down section is "
+                "unknown; restore the file first."
+            )
+        if r.checksum != migrations.checksum(m):
+            raise AppliedMigrationEdited(
+                f"Cannot roll back {m.path.name}: the file was edited after it was applied (recorded checksum "
+                f"{r.checksum[:12]}, file {migrations.checksum(m)[:12]}); put the file back as it was."
+            )
+        if m.irreversible:
+            raise NotReversible(
+                f"Cannot roll back {m.path.name}: it is marked `-- safeshift:irreversible`; restore a backup or "
+                "write a new migration that undoes it."
+            )
+        if not m.down_statements:
+            raise NotReversible(
+                f"Cannot roll back {m.path.name}: its down section is empty; undo it with a new migration or "
+                "restore a backup taken before it."
+            )
+        out.append((m, r))
+    return out
