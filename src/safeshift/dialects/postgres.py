@@ -23,7 +23,7 @@ from pglast.stream import RawStream
 
 from safeshift import changes as ch
 from safeshift.config import redact_url
-from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
+from safeshift.dialects.base import Blocker, Capabilities, ConstraintKind, Dialect, Statement
 from safeshift.errors import ConnectionFailed
 from safeshift.model import (
     Check,
@@ -465,6 +465,86 @@ class PostgresDialect(Dialect):
             return psycopg.connect(conninfo, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
             raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {_reason(exc)}.") from exc
+
+    # -- running migrations ----------------------------------------------------------------
+    def database_name(self, url: str) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            params = conninfo_to_dict(re.sub(r"^(postgres(?:ql)?)\+[A-Za-z0-9_]+:", r"\1:", url.strip()))
+        except Exception:
+            return super().database_name(url)
+        return str(params.get("dbname") or params.get("user") or super().database_name(url))
+
+    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
+                        lock_wait_ms: int) -> None:
+        conn.autocommit = True
+        conn.execute("SET application_name = 'safeshift'")
+        conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        conn.execute(f"SET statement_timeout = {int(statement_timeout_ms or 0)}")
+
+    def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
+        """A session advisory lock: freed by the server if the runner dies, so a kill never wedges it.
+
+        The wait is a blocking pg_advisory_lock under lock_timeout = the wait, so the next
+        runner starts the moment the lock is free, with no polling.
+        """
+        import psycopg
+
+        conn.execute(f"SET lock_timeout = {max(1, int(wait_ms))}")
+        try:
+            conn.execute(f"SELECT pg_advisory_lock({RUNNER_LOCK_KEY})")
+        except psycopg.errors.LockNotAvailable:
+            holder = conn.execute(_LOCK_HOLDER).fetchone()
+            if holder is None:
+                return "another safeshift runner"
+            return f"pid {holder[0]} ({holder[1] or 'no application name'}, connected {holder[2]:.0f} s ago)"
+        finally:
+            conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        return None
+
+    def release_runner_lock(self, conn: Any) -> None:
+        conn.execute(f"SELECT pg_advisory_unlock({RUNNER_LOCK_KEY})")
+
+    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
+        qualified = self.qualify(schema, name) if schema else self.quote(name)
+        row = conn.execute(f"SELECT to_regclass({self.literal(qualified)}) IS NOT NULL").fetchone()
+        return bool(row[0])
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return getattr(exc, "sqlstate", None) == "55P03"
+
+    def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        import psycopg
+
+        return isinstance(exc, psycopg.OperationalError) and bool(getattr(conn, "broken", False) or conn.closed)
+
+    def backend_pid(self, conn: Any) -> int | None:
+        return int(conn.info.backend_pid)
+
+    def blocking_sessions(self, conn: Any, pid: int) -> list[Blocker]:
+        rows = conn.execute(_BLOCKERS, (pid,)).fetchall()
+        return [Blocker(int(r[0]), r[1] or "unknown", r[2] or "", float(r[3] or 0), r[4] or "", r[5] or "")
+                for r in rows]
+
+    def before_nontransactional(self, conn: Any, sql: str, resuming: bool) -> bool:
+        """Drop the INVALID index a failed CREATE INDEX CONCURRENTLY left, so the retry rebuilds it.
+
+        On a resumed run a VALID index of that name on that table means the earlier run
+        built it and died before recording the step: the step is done.
+        """
+        m = _CONCURRENT_INDEX.match(sql)
+        if m is None:
+            return True
+        table = re.sub(r"\s*\.\s*", ".", m["table"])
+        row = conn.execute(_INDEX_STATE, (_unquote(m["name"]), table)).fetchone()
+        if row is None:
+            return True
+        schema, name, valid = row
+        if not valid:
+            conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {self.qualify(schema, name)}")
+            return True
+        return not resuming
 
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
         from safeshift.introspect import postgres
@@ -1032,3 +1112,39 @@ def _dollar_safe(sql: str) -> str:
 
 
 __all__ = ["PostgresDialect", "make_object_name", "quote_ident"]
+
+
+#: the runner's advisory lock key: 'SAFE' 'SHFT' as one positive bigint
+RUNNER_LOCK_KEY = (0x53414645 << 32) | 0x53484654
+
+_LOCK_HOLDER = f"""
+SELECT a.pid, a.application_name, extract(epoch FROM now() - a.backend_start)::float
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database
+      WHERE datname = current_database())
+  AND l.classid = {RUNNER_LOCK_KEY >> 32} AND l.objid = {RUNNER_LOCK_KEY & 0xFFFFFFFF} AND l.objsubid = 1
+LIMIT 1
+"""
+
+_BLOCKERS = """
+SELECT a.pid, a.state, a.query, extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::float,
+       a.usename, a.application_name
+FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids(%s)) ORDER BY a.pid
+"""
+
+_INDEX_STATE = """
+SELECT n.nspname, c.relname, i.indisvalid
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname = %s AND i.indrelid = to_regclass(%s)
+"""
+
+_IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+_CONCURRENT_INDEX = re.compile(
+    rf"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT})\s+ON\s+"
+    rf"(?:ONLY\s+)?(?P<table>{_IDENT}(?:\s*\.\s*{_IDENT})?)",
+    re.IGNORECASE,
+)
+
+
+def _unquote(ident: str) -> str:
+    return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()

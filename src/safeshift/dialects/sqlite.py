@@ -392,6 +392,31 @@ class SQLiteDialect(Dialect):
         #: id(connection) -> dangling references that existed before the migration began
         self._dangling_before: dict[int, Counter[tuple[str, str]]] = {}
 
+    # -- running migrations ----------------------------------------------------------------
+    #: take the database's write lock at BEGIN, so two runners serialise on it (no advisory locks)
+    begin_sql = "BEGIN IMMEDIATE"
+
+    def database_name(self, url: str) -> str:
+        path = url_path(url)
+        return Path(path).name if path != ":memory:" else path
+
+    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
+                        lock_wait_ms: int) -> None:
+        """Runners wait for the write lock up to the runner lock wait; SQLite has no lock queue to time out."""
+        conn.isolation_level = None
+        conn.execute(f"PRAGMA busy_timeout = {max(0, int(lock_wait_ms))}")
+
+    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
+        row = conn.execute(
+            f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {self.literal(name)}").fetchone()
+        return row is not None
+
+    def is_runner_busy(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def error_code(self, exc: BaseException) -> str | None:
+        return getattr(exc, "sqlite_errorname", None)
+
     def before_migration(self, conn: Any) -> None:
         """Foreign keys off (a no-op inside a transaction, so before BEGIN) and note old violations.
 
