@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -60,21 +61,26 @@ class Measure:
 
 
 def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
-    start = time.perf_counter()
-    proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        try:
-            procs = [proc, *proc.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.01)
-    elapsed = time.perf_counter() - start
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.decode()}\n{err.decode()}")
+    # output goes to files, not pipes: a chatty tool (Alembic logs every reflected column)
+    # would otherwise fill the pipe and stall while we only sample its memory
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err,
+                            stdin=subprocess.DEVNULL)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                procs = [proc, *proc.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            out.seek(0)
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.read().decode()}\n"
+                             f"{err.read().decode()}")
     return Measure(elapsed, peak / 2**20)
 
 
