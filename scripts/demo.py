@@ -3,7 +3,8 @@
 
 Copies examples/blog to .safeshift/demo/blog (fresh each run), then walks the runbook:
 apply the existing migrations, change the models for the next release, generate the
-migration (up and down), read it, apply it, and prove the database matches the models.
+migration (up and down), read it, apply it, prove the database matches the models, and
+roll the release back and forward again.
 """
 
 from __future__ import annotations
@@ -55,11 +56,17 @@ def main() -> int:
     newest = sorted((WORK / "migrations").glob("*_add_user_email_verification.sql"))[-1]
     say(f"4. Read what was generated: migrations/{newest.name}")
     print(newest.read_text())
-    say("5. Apply it")
+    say("5. Apply it: first the plan (nothing changes), then for real")
+    run("migrate", "--dry-run")
     run("migrate")
+    run("status")
     say("6. Check: the live database equals the models, and nothing is left to generate")
     run("diff")
     run("generate", "--name", "nothing_left")
+    say("7. Something broke? Roll the release back (its down section), then forward again")
+    run("rollback", "--steps", "1")
+    run("status")
+    run("migrate")
     say(f"Done. The demo project is in {WORK.relative_to(ROOT)}; its database runs under "
         f"{(WORK / '.safeshift' / 'pg').relative_to(ROOT)}.")
     return 0

@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from safeshift import __version__, api
-from safeshift.config import Config, load_config, redact_url
+from safeshift.config import Config, load_config, redact_url, resolve_url
 from safeshift.errors import ConfirmationRequired, SafeshiftError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,6 +73,13 @@ def env_options(fn: F) -> F:
     fn = click.option("--env", "env", metavar="NAME", help="Environment from safeshift.toml (default: "
                       "$SAFESHIFT_ENV, else development).")(fn)
     return fn
+
+
+def _where(config: Config, url: str) -> str:
+    """How messages name the database: the redacted URL, or the embedded default database by name."""
+    if resolve_url(config) is None:
+        return f"{config.env_name} (embedded default database {api.dialect_of(config).database_name(url)})"
+    return redact_url(url)
 
 
 def _config(env: str | None = None, url: str | None = None) -> Config:
@@ -258,7 +266,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
     target = api.database_url(config)
     options = api.run_options(config.environment(), lock_wait_s=lock_wait, atomic=atomic or None,
                               allow_out_of_order=allow_out_of_order or None)
-    where = redact_url(target)
+    where = _where(config, target)
     if dry_run:
         from safeshift.runner import dry_run_plan
 
@@ -316,9 +324,9 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
         if log_json:
             report.json("done", rolled_back=list(result.versions))
         elif not result.rolled_back:
-            out.print(f"{redact_url(target)}: nothing to roll back")
+            out.print(f"{_where(config, target)}: nothing to roll back")
         else:
-            out.print(f"{redact_url(target)}: {len(result.rolled_back)} rolled back")
+            out.print(f"{_where(config, target)}: {len(result.rolled_back)} rolled back")
 
     _with_json_errors(log_json, run)
 
@@ -349,15 +357,12 @@ def status(env: str | None, url: str | None, as_json: bool) -> None:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
     if not rows:
-        out.print(f"{redact_url(target)}: no migrations")
+        out.print(f"{_where(config, target)}: no migrations")
         return
-    from rich.table import Table
-
     colour = {"applied": "green", "pending": "cyan", "failed": "red", "running": "yellow",
               "rolling_back": "yellow", "edited": "red", "missing": "red"}
-    table = Table(title=redact_url(target), title_justify="left", box=None, pad_edge=False)
-    for col in ("version", "name", "state", "applied at", "ms", "note"):
-        table.add_column(col)
+    header = ("version", "name", "state", "applied at", "ms", "note")
+    cells: list[tuple[str, ...]] = []
     for r in rows:
         label = {"edited": "edited since applied", "missing": "applied, file missing",
                  "rolling_back": "rolling back"}.get(r.state, r.state)
@@ -366,9 +371,16 @@ def status(env: str | None, url: str | None, as_json: bool) -> None:
             note = f"{r.progress}/{r.steps} steps. "
         if r.error and r.state != "applied":
             note += redact_url(r.error)
-        table.add_row(r.version, r.name, f"[{colour[r.state]}]{label}[/]", (r.applied_at or "")[:19],
-                      "" if r.duration_ms is None or r.state == "pending" else str(r.duration_ms), note)
-    out.print(table)
+        cells.append((r.version, r.name, label, (r.applied_at or "")[:19].replace("T", " "),
+                      "" if r.duration_ms is None or r.state == "pending" else str(r.duration_ms), note))
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header) - 1)]
+    out.print(_where(config, target))
+    out.print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + "  note", markup=False)
+    for r, c in zip(rows, cells, strict=True):
+        padded = [v.ljust(w) for v, w in zip(c, widths, strict=False)]
+        padded[2] = f"[{colour[r.state]}]{escape(padded[2])}[/]"
+        out.print("  ".join([escape(padded[0]), escape(padded[1]), padded[2], *map(escape, padded[3:])])
+                  + "  " + escape(c[5]))
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.state] = counts.get(r.state, 0) + 1

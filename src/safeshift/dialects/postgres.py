@@ -462,6 +462,8 @@ class PostgresDialect(Dialect):
 
         conninfo = re.sub(r"^(postgres(?:ql)?)\+[A-Za-z0-9_]+:", r"\1:", url.strip())
         try:
+            if "connect_timeout" in conninfo:  # the URL's own ?connect_timeout= wins
+                return psycopg.connect(conninfo, autocommit=False)
             return psycopg.connect(conninfo, autocommit=False, connect_timeout=10)
         except psycopg.Error as exc:
             raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {_reason(exc)}.") from exc
