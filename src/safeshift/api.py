@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from safeshift import __version__, migrations, snapshot
-from safeshift.changes import Change
+from safeshift import __version__, migrations
 from safeshift.config import (
     Config,
     Environment,
@@ -26,14 +25,15 @@ from safeshift.config import (
     write_default_config,
 )
 from safeshift.dialects import Dialect, dialect_for_url, get_dialect
-from safeshift.diff import diff
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
-from safeshift.model import Schema, make_schema
-from safeshift.plan import Sections, render
-from safeshift.renames import Questioner, parse_hints
 from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
 from safeshift.schedule import MigrationStatus, Pending
-from safeshift.sources import sqlfiles
+
+if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) loads only for commands that diff
+    from safeshift.changes import Change
+    from safeshift.model import Schema
+    from safeshift.plan import Sections
+    from safeshift.renames import Questioner
 
 __all__ = [
     "GenerateResult",
@@ -74,6 +74,8 @@ def dialect_of(config: Config) -> Dialect:
 
 def load_source_schema(config: Config) -> Schema:
     """The desired schema named by ``schema`` in the config, in canonical form."""
+    from safeshift.sources import sqlfiles
+
     if not config.schema:
         raise ConfigError("safeshift.toml has no `schema`; set it to \"package.module:attr\" or a glob of .sql files.")
     dialect = dialect_of(config)
@@ -89,11 +91,15 @@ def load_source_schema(config: Config) -> Schema:
 
 
 def empty_schema(dialect: Dialect) -> Schema:
+    from safeshift.model import make_schema
+
     return make_schema(dialect.name)
 
 
 def migrated_schema(config: Config) -> Schema:
     """The schema the migrations folder produces: the newest snapshot, or empty."""
+    from safeshift import snapshot
+
     latest = snapshot.latest_snapshot(config.migrations_dir)
     return latest if latest is not None else empty_schema(dialect_of(config))
 
@@ -126,6 +132,9 @@ def _validate_name(name: str) -> None:
 
 def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_renames: Iterable[str],
                 questioner: Questioner | None) -> tuple[Schema, list[Change]]:
+    from safeshift.diff import diff
+    from safeshift.renames import parse_hints
+
     dialect = dialect_of(config)
     current = migrated_schema(config)
     hints = parse_hints(renames, no_renames, dialect.default_schema,
@@ -137,6 +146,9 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
              questioner: Questioner | None = None, custom: bool = False,
              now: datetime | None = None) -> GenerateResult:
     """Diff the schema source against the last snapshot and write the next migration."""
+    from safeshift import snapshot
+    from safeshift.plan import Sections, render
+
     _validate_name(name)
     folder = config.migrations_dir
     existing = migrations.read_folder(folder) if folder.exists() else None
@@ -183,6 +195,8 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
 
 def check(config: Config) -> None:
     """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
+    from safeshift.diff import diff
+
     folder = config.migrations_dir
     if folder.exists() and migrations.read_folder(folder).migrations:
         migrations.check_sealed(folder, "safeshift generate --check")
@@ -207,6 +221,10 @@ class _AssumeNew:
 def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
                   questioner: Questioner | None = None) -> tuple[list[Change], Sections]:
     """What it takes to bring the live database at ``url`` to the schema source."""
+    from safeshift.diff import diff
+    from safeshift.plan import render
+    from safeshift.renames import parse_hints
+
     dialect = dialect_of(config)
     target = load_source_schema(config)
     live = introspect_url(dialect, url)

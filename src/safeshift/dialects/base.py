@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from safeshift.changes import Change
-from safeshift.model import Schema
-
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
+
+    from safeshift.changes import Change
+    from safeshift.model import Schema
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
