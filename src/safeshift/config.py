@@ -28,7 +28,8 @@ URL_VAR = "DATABASE_URL"
 OnFailure = Literal["rollback", "restore", "stop"]
 _ON_FAILURE: tuple[OnFailure, ...] = ("rollback", "restore", "stop")
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<at>@)")
+# one slash too: a URL that went through a path normaliser ("postgresql:/app:pw@host") still hides its password
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,2}[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<at>@)")
 _PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword=)(?P<pw>[^&\s]+)", re.IGNORECASE)
 _VAR_REF = re.compile(r"\$\{(?P<name>[^}]*)\}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

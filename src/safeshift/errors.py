@@ -76,6 +76,16 @@ class HazardBlocked(SafeshiftError):
     exit_code = 1
 
 
+class UnsafeChange(SafeshiftError):
+    """`generate` met a change with no lock-safe form on a table that holds rows."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, targets: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.targets = targets
+
+
 class MigrationFailed(SafeshiftError):
     """A migration's SQL failed; its transaction was rolled back and the failure recorded."""
 

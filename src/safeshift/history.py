@@ -122,7 +122,12 @@ def now() -> str:
 def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
           duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
           replace: bool = True) -> None:
-    """Insert the row for ``version``, replacing any earlier one unless the caller knows there is none."""
+    """Insert the row for ``version``, replacing any earlier one unless the caller knows there is none.
+
+    A replacement is one UPDATE, not DELETE + INSERT: the rows of non-transactional steps
+    are written in autocommit, and a runner killed between a DELETE and its INSERT would
+    leave a step done with no row saying so (the rerun would then start it afresh).
+    """
     lit = dialect.literal
     values = {
         "version": lit(version),
@@ -137,7 +142,10 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
         "tool_version": lit(__version__),
     }
     if replace:
-        conn.execute(f"DELETE FROM {table(dialect)} WHERE version = {values['version']}")
+        assignments = ", ".join(f"{column} = {value}" for column, value in values.items() if column != "version")
+        updated = conn.execute(f"UPDATE {table(dialect)} SET {assignments} WHERE version = {values['version']}")
+        if updated.rowcount:
+            return
     conn.execute(f"INSERT INTO {table(dialect)} ({', '.join(values)}) VALUES ({', '.join(values.values())})")
 
 

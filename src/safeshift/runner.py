@@ -282,7 +282,10 @@ class Runner:
                 history.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum, status=status,
                               duration_ms=ms, progress=i + 1, who=self._who, replace=known)
 
-            outcome = self._run_step(m, step, i, total, record, resuming=i == p.resume_from and i > 0)
+            # a step run alone may have finished just before its runner died (even the first one,
+            # after its `running` row): the dialect then sees its result and skips it
+            resuming = i == p.resume_from and (i > 0 or p.interrupted)
+            outcome = self._run_step(m, step, i, total, record, resuming=resuming)
             if outcome is None:
                 self.emit(Event("skipped", m.version, m.name, message="applied meanwhile by another runner"))
                 return None
@@ -409,6 +412,7 @@ class Runner:
         sqlstate = d.error_code(exc)
         reason = redact_url(_first_line(exc))
         section = "down section of " if down else ""
+        what = "down section" if down else "migration"  # what was rolled back
         if index == 0:
             kept = ""
         elif down:
@@ -427,14 +431,14 @@ class Runner:
                    else "; the blocking session had finished by the time it was checked")
             error = LockTimeout(
                 f"{where} could not get its lock within lock_timeout {self.options.lock_timeout_ms} ms on "
-                f"{retries + 1} tries{who}. The {section}migration was rolled back ({undone}{kept}); end the "
+                f"{retries + 1} tries{who}. The {what} was rolled back ({undone}{kept}); end the "
                 "blocking session or retry at a quieter time.",
                 sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
         else:
             code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
             statement = f": `{_shorten(st.sql)}`" if st is not None else ""
             error = MigrationFailed(
-                f"{where} failed{code}: {reason}{statement}. The {section}migration was rolled back ({undone}"
+                f"{where} failed{code}: {reason}{statement}. The {what} was rolled back ({undone}"
                 f"{kept}); fix it and run the command again.",
                 sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
         detail = f"SQLSTATE {sqlstate or '?'} at line {st.line if st else '?'}: {reason}"
@@ -568,7 +572,9 @@ class Runner:
                                   checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
                                   progress=i + 1, who=self._who)
 
-            outcome = self._run_step(m, down_steps[i], i, total, record, resuming=i == resume and i > 0, down=True)
+            # as in _apply_one: a `rolling_back` row means a runner died part-way, maybe after a step ran
+            resuming = i == resume and (i > 0 or r.status == "rolling_back")
+            outcome = self._run_step(m, down_steps[i], i, total, record, resuming=resuming, down=True)
             if outcome is None:
                 self.emit(Event("skipped", m.version, m.name, message="rolled back meanwhile by another runner"))
                 return None
@@ -639,6 +645,8 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
 
     for st in statements:
         if st.transactional:
+            if st.new_transaction:
+                flush()
             batch.append(st)
         else:
             flush()

@@ -35,7 +35,7 @@ class Step:
 
 
 def steps(statements: Sequence[SqlStatement]) -> tuple[Step, ...]:
-    """Split a section at its ``-- safeshift:no-transaction`` statements.
+    """Split a section at its ``-- safeshift:no-transaction`` and ``new-transaction`` statements.
 
     A section without such statements is one step, so an ordinary migration is exactly
     one transaction; an empty section is one empty step, so it still gets recorded.
@@ -44,6 +44,9 @@ def steps(statements: Sequence[SqlStatement]) -> tuple[Step, ...]:
     batch: list[SqlStatement] = []
     for st in statements:
         if st.transactional:
+            if st.new_transaction and batch:
+                out.append(Step(tuple(batch), True))
+                batch = []
             batch.append(st)
             continue
         if batch:
@@ -106,6 +109,8 @@ class Pending:
     resume_from: int = 0
     #: whether a history row exists (failed or running) and must be replaced
     has_record: bool = False
+    #: the row says ``running``: a runner died part-way, without seeing how its last step ended
+    interrupted: bool = False
 
 
 def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str | None = None,
@@ -151,7 +156,8 @@ def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str |
                 "not depend on the newer ones."
             )
         resume = rec.progress if rec is not None and rec.status in ("running", "failed") else 0
-        out.append(Pending(m, steps(m.up_statements), resume, rec is not None))
+        out.append(Pending(m, steps(m.up_statements), resume, rec is not None,
+                           rec is not None and rec.status == "running"))
     return out
 
 

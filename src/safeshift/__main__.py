@@ -1,0 +1,5 @@
+"""`python -m safeshift`: the same CLI as the `safeshift` script."""
+
+from safeshift.cli import main
+
+main()
