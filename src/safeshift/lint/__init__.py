@@ -1,0 +1,98 @@
+"""Hazard review: rules over SQL (parsed by pglast) and over Change objects.
+
+Pure functions, no database: live facts (row estimates, sizes, new tables) come in as
+``Facts`` from the caller.  The public API::
+
+    review_sql(text, file=None, facts=None, in_transaction=False)  -> [Finding]
+    review_file(path)         a safeshift migration (up section), a drizzle-kit file or any .sql
+    review_migration(m)       a parsed safeshift Migration
+    review_changes(changes)   Change objects from generate
+    render(findings, "text" | "json" | "markdown" | "github")
+    unacknowledged_errors(findings)   what makes ``review`` exit 1 and ``migrate`` refuse
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from safeshift.lint.changes import review_changes
+from safeshift.lint.finding import Facts, Finding, unacknowledged_errors
+from safeshift.lint.format import FORMATS, render, summary
+from safeshift.lint.rules import RULES, SQUAWK_EQUIVALENT, STRONG_MIGRATIONS_EQUIVALENT, Rule
+from safeshift.lint.sql import Step, review_steps, review_text
+from safeshift.migrations import MIGRATION_RE, Migration, parse_migration
+
+__all__ = [
+    "FORMATS",
+    "RULES",
+    "SQUAWK_EQUIVALENT",
+    "STRONG_MIGRATIONS_EQUIVALENT",
+    "Facts",
+    "Finding",
+    "Rule",
+    "render",
+    "review_changes",
+    "review_file",
+    "review_migration",
+    "review_sql",
+    "summary",
+    "unacknowledged_errors",
+]
+
+DRIZZLE_BREAKPOINT = "--> statement-breakpoint"
+_UP = re.compile(r"^[ \t]*--[ \t]*migrate:up[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_DOWN = re.compile(r"^[ \t]*--[ \t]*migrate:down[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
+def review_sql(text: str, *, file: str | None = None, facts: Mapping[str, Facts] | None = None,
+               in_transaction: bool = False, include: Collection[str] = ()) -> list[Finding]:
+    """Review hand-written or foreign SQL.
+
+    ``in_transaction``: whoever runs the file wraps it in one transaction (drizzle's migrator
+    does), so CONCURRENTLY fails and re-runnability is moot.  ``facts`` maps ``table`` or
+    ``schema.table`` to live facts.  ``include`` turns on opt-in rules (``"all"`` for every one).
+    """
+    return review_text(text, file=file, facts=facts, in_transaction=in_transaction, include=include)
+
+
+def review_migration(migration: Migration, *, file: str | None = None, facts: Mapping[str, Facts] | None = None,
+                     include: Collection[str] = (), text: str | None = None) -> list[Finding]:
+    """Review a safeshift migration's up section, step by step as the runner runs it.
+
+    Transactional statements run in the runner's transaction, ``-- safeshift:no-transaction``
+    ones alone; the runner sets lock_timeout and statement_timeout itself.
+    """
+    source = text if text is not None else migration.path.read_text(encoding="utf-8-sig")
+    label = file if file is not None else str(migration.path)
+    up_allow_lines = {a.line for st in migration.up_statements for a in st.allows}
+    down_allow_lines = {a.line for st in migration.down_statements for a in st.allows}
+    down = _DOWN.search(source)
+    down_line = source.count("\n", 0, down.start()) + 1 if down else None
+    file_allows = [a for a in migration.allows if a.line not in up_allow_lines and a.line not in down_allow_lines
+                   and (down_line is None or a.line < down_line)]
+    steps = [Step(st, st.transactional) for st in migration.up_statements]
+    # blank out the down section so its directives are not taken for file-wide ones
+    up_text = source if down is None else source[:down.start()] + re.sub(r"[^\n]", " ", source[down.start():])
+    return review_steps(steps, up_text, file=label, facts=facts, runner_timeouts=True, include=include,
+                        file_allows=file_allows)
+
+
+def review_file(path: Path | str, *, facts: Mapping[str, Facts] | None = None, in_transaction: bool | None = None,
+                include: Collection[str] = ()) -> list[Finding]:
+    """Review one file: a safeshift migration, a drizzle-kit migration or plain SQL.
+
+    drizzle-kit files (``--> statement-breakpoint``) are run by drizzle's migrator inside one
+    transaction, so they are reviewed as such unless ``in_transaction`` says otherwise.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    text = data.decode("utf-8-sig")
+    if MIGRATION_RE.fullmatch(path.name) and _UP.search(text):
+        return review_migration(parse_migration(path, data), file=str(path), facts=facts, include=include,
+                                text=text)
+    if in_transaction is None:
+        in_transaction = DRIZZLE_BREAKPOINT in text
+    return review_text(text, file=str(path), facts=facts, in_transaction=in_transaction, include=include)
+

@@ -1,0 +1,140 @@
+"""`safeshift review` and the hazard gate of `migrate`: which files, which live facts, which verdict.
+
+The rules themselves are pure (``safeshift.lint``); this module picks the files (given ones,
+the pending ones of a database, or the ones not yet reviewed), reads table sizes from a
+live database when asked, and remembers which files passed so the default stays short.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from safeshift import history, migrations
+from safeshift.errors import ConfigError, HazardBlocked
+from safeshift.migrations import Migration
+
+if TYPE_CHECKING:
+    from safeshift.dialects.base import Dialect
+    from safeshift.lint import Facts, Finding
+
+#: migrations that passed review, by label, with the sha256 they had then
+REVIEWED_FILE = "reviewed.json"
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    files: tuple[Path, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        from safeshift.lint import unacknowledged_errors
+
+        return tuple(unacknowledged_errors(self.findings))
+
+
+def live_facts(dialect: Dialect, url: str, *, exact: Sequence[str] = ()) -> dict[str, Facts]:
+    """Row estimates and sizes of every table, keyed ``schema.table`` (and ``table`` in the default schema).
+
+    A table never analysed has no estimate; for those named in ``exact`` (``table`` or
+    ``schema.table``) one row is read to tell an empty table from an unknown one.
+    """
+    from safeshift.lint import Facts
+
+    conn = dialect.connect(url)
+    try:
+        raw = dialect.table_facts(conn)
+        wanted = {n if "." in n else f"{dialect.default_schema}.{n}" for n in exact}
+        unknown = [k for k, (rows, _) in raw.items() if rows is None and k in wanted]
+        empty = dialect.empty_tables(conn, unknown) if unknown else set()
+    finally:
+        conn.close()
+    out: dict[str, Facts] = {}
+    for key, (rows, size) in raw.items():
+        facts = Facts(exists=True, row_estimate=0 if key in empty else rows, size_bytes=size)
+        out[key] = facts
+        schema, _, table = key.partition(".")
+        if schema == dialect.default_schema:
+            out.setdefault(table, facts)
+    return out
+
+
+def review_files(paths: Sequence[Path], *, facts: dict[str, Facts] | None = None) -> ReviewResult:
+    from safeshift.lint import review_file
+
+    findings: list[Finding] = []
+    for p in paths:
+        if not p.is_file():
+            raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
+        findings += review_file(p, facts=facts)
+    return ReviewResult(tuple(paths), tuple(findings))
+
+
+def unreviewed(folder: Path) -> list[Migration]:
+    """Migrations not yet reviewed, or edited since they passed."""
+    done = _load(folder)
+    return [m for m in migrations.read_folder(folder) if done.get(m.label) != m.sha256]
+
+
+def mark_reviewed(folder: Path, result: ReviewResult) -> None:
+    """Remember the folder's migrations among ``result.files`` that have no unacknowledged error."""
+    blocked = {f.file for f in result.blocking}
+    done = _load(folder)
+    for m in migrations.read_folder(folder):
+        if m.path.resolve() in {p.resolve() for p in result.files} and str(m.path) not in blocked:
+            done[m.label] = m.sha256
+    path = folder / migrations.META_DIR / REVIEWED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(done.items())), indent=1) + "\n", encoding="utf-8")
+
+
+def gate(pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Finding, ...]:
+    """The unacknowledged error findings of the migrations a run is about to apply.
+
+    Graded with the live database's facts, so a change to a table that is new or empty
+    (a fresh environment) does not block, while the same change on a busy table does.
+    """
+    if not dialect.capabilities.hazard_review or not pending:
+        return ()
+    conn = dialect.connect(url)
+    try:
+        tables = dialect.table_facts(conn)
+    finally:
+        conn.close()
+    if not any(not key.startswith(f"{history.SCHEMA}.") for key in tables):
+        return ()  # a database without tables has no rows to lose and no app to break
+    from safeshift.lint import review_migration, unacknowledged_errors
+
+    first = [f for m in pending for f in unacknowledged_errors(review_migration(m))]
+    if not first:
+        return ()
+    facts = live_facts(dialect, url, exact=sorted({f.table for f in first if f.table}))
+    found: list[Finding] = []
+    for m in pending:
+        found += unacknowledged_errors(review_migration(m, facts=facts))
+    return tuple(found)
+
+
+def refuse(blocking: Sequence[Finding]) -> HazardBlocked:
+    first = blocking[0]
+    where = f"{Path(first.file).name}:{first.line}" if first.file else "?"
+    more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
+    return HazardBlocked(
+        f"{where} has an unacknowledged hazard [{first.rule}]: {first.message.rstrip('.')}{more}; run `safeshift review`, "
+        f"then fix it or add `-- safeshift:allow {first.rule} <reason>` above the statement, or pass "
+        "--allow-hazards.")
+
+
+def _load(folder: Path) -> dict[str, str]:
+    path = folder / migrations.META_DIR / REVIEWED_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not valid JSON ({exc}); delete it and run `safeshift review` again.") from exc
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
