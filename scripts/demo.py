@@ -56,6 +56,8 @@ def main() -> int:
     newest = sorted((WORK / "migrations").glob("*_add_user_email_verification.sql"))[-1]
     say(f"4. Read what was generated: migrations/{newest.name}")
     print(newest.read_text())
+    say("4b. Review it for hazards, graded by the live table sizes (data loss, long locks, failing on rows)")
+    run("review", "--pending")
     say("5. Apply it: first the plan (nothing changes), then for real")
     run("migrate", "--dry-run")
     run("migrate")

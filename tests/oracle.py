@@ -23,6 +23,7 @@ from safeshift.changes import Change
 from safeshift.dialects import dialect_for_url
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.diff import diff
+from safeshift.errors import UnsafeChange
 from safeshift.model import Column, Schema, Table, View, make_schema
 from safeshift.plan import render
 from safeshift.renames import RenameHints
@@ -71,12 +72,12 @@ class Scenario:
 
 # -- entry points ----------------------------------------------------------------------------
 
-def run_scenario(s: Scenario, url: str) -> None:
+def run_scenario(s: Scenario, url: str, *, safe: bool = False) -> None:
     dialect = dialect_for_url(url)
     a = schema_from(s.a(), dialect)
     b = schema_from(s.b(), dialect)
     run_oracle(url, a, b, hints=hints_for(s, dialect), seed=s.seed, lossy=s.lossy, views=s.views,
-               empty_before_down=s.empty_before_down)
+               empty_before_down=s.empty_before_down, safe=safe)
 
 
 def schema_from(md: sa.MetaData, dialect: Dialect) -> Schema:
@@ -106,8 +107,12 @@ def hints_for(s: Scenario, dialect: Dialect) -> RenameHints:
 
 def run_oracle(url: str, a: Schema, b: Schema, *, hints: RenameHints | None = None, seed: Seed | None = None,
                lossy: frozenset[str] = frozenset(), views: Sequence[tuple[str, str]] = (),
-               empty_before_down: bool = False) -> None:
-    """Steps 2-6 of the oracle on the (empty) database behind ``url``."""
+               empty_before_down: bool = False, safe: bool = False) -> None:
+    """Steps 2-6 of the oracle on the (empty) database behind ``url``.
+
+    ``safe`` renders the change in its lock-safe form (with expand sequences) against the
+    seeded tables; a change that has no safe form must be refused by name instead.
+    """
     dialect = dialect_for_url(url)
     empty = make_schema(dialect.name)
     conn = dialect.connect(url)
@@ -125,7 +130,12 @@ def run_oracle(url: str, a: Schema, b: Schema, *, hints: RenameHints | None = No
 
         changes = diff(a, b, hints)
         log.changes = changes
-        sections = render(changes, a, b, dialect)
+        try:
+            sections = render(changes, a, b, dialect, safe=safe, expand=safe)
+        except UnsafeChange as refused:
+            assert safe and refused.targets, log.fail(f"unexpected refusal: {refused}")
+            assert all(t in refused.message for t in refused.targets)
+            return
         log.run("up", dialect, conn, sections.up)
         _expect(log, dialect, conn, b, "after up")
         got_b = dialect.introspect(conn)

@@ -21,6 +21,7 @@ from safeshift.config import (
     duration_ms,
     load_config,
     missing_url_error,
+    redact_url,
     resolve_url,
     write_default_config,
 )
@@ -60,6 +61,8 @@ class GenerateResult:
     altered: int = 0
     dropped: int = 0
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: what the operator must do next (an expand step left a column nullable)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def empty(self) -> bool:
@@ -144,10 +147,14 @@ def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_re
 
 def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
              questioner: Questioner | None = None, custom: bool = False,
-             now: datetime | None = None) -> GenerateResult:
-    """Diff the schema source against the last snapshot and write the next migration."""
+             now: datetime | None = None, safe: bool = True, expand: bool = False) -> GenerateResult:
+    """Diff the schema source against the last snapshot and write the next migration.
+
+    ``safe`` writes the lock-safe form of changes to tables that hold rows (PostgreSQL) and
+    refuses those without one; ``expand`` writes their expand sequence instead.
+    """
     from safeshift import snapshot
-    from safeshift.plan import Sections, render
+    from safeshift.plan import Sections, expand_added_columns, render
 
     _validate_name(name)
     folder = config.migrations_dir
@@ -155,6 +162,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     if existing is not None and existing.migrations:
         migrations.check_sealed(folder, "safeshift generate")
     dialect = dialect_of(config)
+    notes: list[str] = []
     if custom:
         current = migrated_schema(config)
         changes: list[Change] = []
@@ -166,7 +174,10 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
                                        questioner=questioner)
         if not changes:
             return GenerateResult(None, None, ())
-        sections = render(changes, current, target, dialect)
+        if safe and expand:
+            changes, target, notes = expand_added_columns(changes, current, target)
+        sections = render(changes, current, target, dialect, safe=safe, expand=expand,
+                          lock_timeout=config.environment().lock_timeout)
     versions = [m.version for m in existing.migrations] if existing else []
     version = migrations.new_version(now or datetime.now(UTC), versions)
     header = [
@@ -190,7 +201,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     for c in changes:
         counts[c.verb] += 1
     return GenerateResult(version, path, tuple(changes), counts["create"], counts["alter"], counts["drop"],
-                          warnings)
+                          warnings, tuple(notes))
 
 
 def check(config: Config) -> None:
@@ -225,7 +236,7 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
     from safeshift.plan import render
     from safeshift.renames import parse_hints
 
-    dialect = dialect_of(config)
+    dialect = dialect_for(url, config.dialect)
     target = load_source_schema(config)
     live = introspect_url(dialect, url)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
@@ -282,20 +293,50 @@ def _folder(folder: str | Path, command: str) -> migrations.MigrationFolder:
     return result
 
 
+def dialect_for(url: str, dialect: str | None) -> Dialect:
+    """The dialect for ``url``; when the project names one too, the URL must be of that kind.
+
+    Without this a PostgreSQL URL given to a SQLite project would be opened as a file path.
+    A URL without a scheme (libpq's ``host=... dbname=...``) takes the project's dialect.
+    """
+    if not dialect:
+        return dialect_for_url(url)
+    d = get_dialect(dialect)
+    try:
+        by_url = dialect_for_url(url)
+    except ConfigError:
+        if "://" in url:
+            raise
+        return d
+    if by_url.name != d.name:
+        raise ConfigError(
+            f"{redact_url(url)} is a {by_url.name} URL, but the migrations are for {d.name} (`dialect` in the "
+            f"project's configuration); give a {d.name} URL, or change the dialect."
+        )
+    return d
+
+
 def _runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
             on_event: EventSink | None) -> Runner:
-    d = get_dialect(dialect) if dialect else dialect_for_url(url)
-    return Runner(d, url, _folder(folder, command), options, on_event)
+    return Runner(dialect_for(url, dialect), url, _folder(folder, command), options, on_event)
 
 
 def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
             options: RunOptions | None = None, on_event: EventSink | None = None,
-            confirm: Confirm | None = None) -> ApplyResult:
+            confirm: Confirm | None = None, allow_hazards: bool = False) -> ApplyResult:
     """Apply every pending migration in ``folder`` to ``url`` (drizzle's ``migrate(db, {migrationsFolder})``).
 
-    Returns the applied versions with their durations; raises ``safeshift.errors`` types.
+    Refuses (HazardBlocked) a pending migration with an unacknowledged error finding of
+    ``safeshift review`` unless ``allow_hazards``.  Returns the applied versions with their
+    durations; raises ``safeshift.errors`` types.
     """
     with _runner(url, folder, "safeshift migrate", dialect, options, on_event) as r:
+        if not allow_hazards:
+            from safeshift import review
+
+            blocking = review.gate([p.migration for p in r.plan(to) if not p.resume_from], r.dialect, url)
+            if blocking:
+                raise review.refuse(blocking)
         return r.migrate(to, confirm)
 
 
@@ -316,7 +357,7 @@ def rollback(url: str, folder: str | Path = "migrations", *, steps: int | None =
 
 def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:
     """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
-    d = get_dialect(dialect) if dialect else dialect_for_url(url)
+    d = dialect_for(url, dialect)
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")

@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from safeshift import __version__, api
 from safeshift.config import Config, load_config, redact_url, resolve_url
-from safeshift.errors import ConfirmationRequired, SafeshiftError
+from safeshift.errors import ConfigError, ConfirmationRequired, MigrationsError, SafeshiftError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +49,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SafeshiftError as exc:
-            err.print(f"[red]error:[/] {redact_url(exc.message)}", markup=True)
+            # escaped: "[environments.production]" in a message is text, not rich markup
+            err.print(f"[red]error:[/] {escape(redact_url(exc.message))}", markup=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Exit:
             raise
@@ -58,7 +59,7 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:  # a bug in safeshift, not the user's doing: short message, no traceback
             if os.environ.get("SAFESHIFT_DEBUG"):
                 raise
-            err.print(f"[red]internal error:[/] {type(exc).__name__}: {redact_url(str(exc))}; this is a safeshift "
+            err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(redact_url(str(exc)))}; this is a safeshift "
                       "bug: please report it (set SAFESHIFT_DEBUG=1 to see the traceback).", markup=True)
             sys.exit(70)
         except KeyboardInterrupt:
@@ -78,11 +79,15 @@ def env_options(fn: F) -> F:
 def _where(config: Config, url: str) -> str:
     """How messages name the database: the redacted URL, or the embedded default database by name."""
     if resolve_url(config) is None:
-        return f"{config.env_name} (embedded default database {api.dialect_of(config).database_name(url)})"
-    return redact_url(url)
+        return escape(f"{config.env_name} (embedded default database {api.dialect_of(config).database_name(url)})")
+    return escape(redact_url(url))
 
 
 def _config(env: str | None = None, url: str | None = None) -> Config:
+    if url is not None and not url.strip():
+        # `--url "$PROD_URL"` with the variable unset must not fall back to another database
+        raise ConfigError("--url is empty (an unset variable?); give the database URL, or leave --url out to use "
+                          "the environment's.")
     return load_config(Path.cwd(), env=env, url_override=url)
 
 
@@ -111,9 +116,13 @@ def init(schema: str, dialect: str) -> None:
               help="Say a dropped table or table.column is really dropped, not renamed. Repeatable.")
 @click.option("--custom", is_flag=True, help="Write an empty migration for hand-written SQL.")
 @click.option("--check", is_flag=True, help="Exit 1 if the schema source and the migrations disagree.")
+@click.option("--no-safe", "no_safe", is_flag=True,
+              help="Write the plain form (no CONCURRENTLY, NOT VALID or split steps), e.g. for empty databases.")
+@click.option("--expand", is_flag=True,
+              help="Write the expand sequence for changes that have no lock-safe form instead of refusing them.")
 @handle_errors
 def generate(name: str | None, renames: tuple[str, ...], no_renames: tuple[str, ...], custom: bool,
-             check: bool) -> None:
+             check: bool, no_safe: bool, expand: bool) -> None:
     """Diff the schema source against the last migration's snapshot and write the next migration."""
     config = _config()
     if check:
@@ -124,7 +133,7 @@ def generate(name: str | None, renames: tuple[str, ...], no_renames: tuple[str, 
         raise click.UsageError("--name is required (e.g. --name add_user_email_verification).")
     questioner = TerminalQuestioner() if _interactive() else None
     result = api.generate(config, name, renames=renames, no_renames=no_renames, questioner=questioner,
-                          custom=custom)
+                          custom=custom, safe=not no_safe, expand=expand)
     if result.path is None:
         out.print("no changes")
         return
@@ -135,6 +144,50 @@ def generate(name: str | None, renames: tuple[str, ...], no_renames: tuple[str, 
     out.print(f"wrote {rel}: {result.created} created, {result.altered} altered, {result.dropped} dropped")
     for w in result.warnings:
         out.print(f"[yellow]warning: data loss:[/] {w}")
+    for note in result.notes:
+        out.print(f"next: {note}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@env_options
+@click.option("--pending", is_flag=True, help="Review the migrations the database has not applied yet.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
+              show_default=True, help="github: workflow annotations for pull requests.")
+@handle_errors
+def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: bool, fmt: str) -> None:
+    """Flag changes that can lose data, take long locks, fail on existing rows or break the running app.
+
+    With no FILE: the migrations not yet reviewed.  With --url/--env/--pending, table sizes from
+    that database grade the findings (a new or empty table cannot stall anyone).
+    """
+    from safeshift import review as rv
+
+    config = _config(env, url)
+    dialect = api.dialect_of(config)
+    live = pending or env is not None or url is not None
+    facts = rv.live_facts(dialect, api.database_url(config)) if live and dialect.capabilities.hazard_review else None
+    if files:
+        paths = list(files)
+    elif pending:
+        paths = [p.migration.path for p in api.plan(api.database_url(config), config.migrations_dir,
+                                                    dialect=config.dialect)]
+    else:
+        paths = [m.path for m in rv.unreviewed(config.migrations_dir)] if config.migrations_dir.exists() else []
+    if not dialect.capabilities.hazard_review and not files:
+        raise ConfigError(f"safeshift review reads PostgreSQL SQL; this project's dialect is {dialect.name}.")
+    result = rv.review_files([Path(_rel(p)) for p in paths], facts=facts)
+    from safeshift.lint import render
+
+    sys.stdout.write(render(list(result.findings), fmt))
+    if fmt == "text":
+        blocking = len(result.blocking)
+        out.print(f"{len(paths)} file(s) reviewed, {len(result.findings)} finding(s), {blocking} unacknowledged "
+                  "error(s)" + ("" if blocking else "; marked reviewed"))
+    if config.migrations_dir.exists():
+        rv.mark_reviewed(config.migrations_dir, result)
+    if result.blocking:
+        sys.exit(1)
 
 
 @main.command("diff")
@@ -168,7 +221,7 @@ def rehash() -> None:
 
 
 def runner_options(fn: F) -> F:
-    fn = click.option("--lock-wait", "lock_wait", type=float, metavar="SECONDS",
+    fn = click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), metavar="SECONDS",
                       help="How long to wait for another runner on the same database (default 60, or the "
                            "environment's lock_wait).")(fn)
     fn = click.option("--log-json", "log_json", is_flag=True,
@@ -202,11 +255,11 @@ class Reporter:
         elif event.kind == "step":
             out.print(f"  step {event.step} of {event.steps} committed")
         elif event.kind == "retry":
-            out.print(f"  [yellow]lock timeout[/]: {redact_url(event.message)} (try {event.attempt})")
+            out.print(f"  [yellow]lock timeout[/]: {escape(redact_url(event.message))} (try {event.attempt})")
         elif event.kind == "skipped":
-            out.print(f"  skipped {label}: {event.message}")
+            out.print(f"  skipped {label}: {escape(redact_url(event.message))}")
         elif event.kind == "note":
-            out.print(f"  {event.message}")
+            out.print(f"  {escape(redact_url(event.message))}")
 
     def json(self, event: str, **fields: Any) -> None:
         import json
@@ -239,15 +292,42 @@ def _confirmer(config: Config, yes: bool, action: str) -> Any:
     return confirm
 
 
-def _with_json_errors(log_json: bool, fn: Callable[[], None]) -> None:
-    """With --log-json a failure is also one JSON line on stdout, so a pipeline sees it."""
-    try:
-        fn()
-    except SafeshiftError as exc:
-        if log_json:
-            Reporter(True, "").json("error", message=redact_url(exc.message), exit_code=exc.exit_code,
-                                    error=type(exc).__name__)
-        raise
+def _atomic_plan(plan: Sequence[Any]) -> list[str]:
+    """The --atomic --dry-run plan: one transaction around every pending migration, as it will run.
+
+    Refuses what the runner's --atomic refuses, so a dry run never promises a plan that cannot run.
+    """
+    lines = ["BEGIN;"]
+    for p in plan:
+        m = p.migration
+        loose = next((s for s in m.up_statements if not s.transactional), None)
+        if loose is not None:
+            raise MigrationsError(f"--atomic cannot include {m.path.name}: line {loose.line} runs outside a "
+                                  "transaction (-- safeshift:no-transaction); run without --atomic.")
+        if p.resume_from:
+            raise MigrationsError(f"--atomic cannot resume the part-way {m.path.name}; run without it.")
+        lines.append(f"  -- {m.path.name}")
+        lines += [f"  {' '.join(st.sql.split())};  -- line {st.line}" for st in m.up_statements]
+        lines.append("  -- record in the history table")
+    lines.append("COMMIT;")
+    return lines
+
+
+def json_errors(fn: F) -> F:
+    """With --log-json every failure (a missing URL as much as a failed migration) is also one JSON line
+    on stdout, so a pipeline reading only stdout sees it."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SafeshiftError as exc:
+            if kwargs.get("log_json"):
+                Reporter(True, "").json("error", message=redact_url(exc.message), exit_code=exc.exit_code,
+                                        error=type(exc).__name__)
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 @main.command()
@@ -258,9 +338,12 @@ def _with_json_errors(log_json: bool, fn: Callable[[], None]) -> None:
 @click.option("--atomic", is_flag=True, help="Apply all pending migrations in one transaction.")
 @click.option("--allow-out-of-order", is_flag=True,
               help="Apply a pending migration older than the newest applied one (a merged branch).")
+@click.option("--allow-hazards", is_flag=True,
+              help="Apply even if `safeshift review` finds unacknowledged errors in a pending migration.")
 @handle_errors
+@json_errors
 def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wait: float | None, to: str | None,
-            dry_run: bool, atomic: bool, allow_out_of_order: bool) -> None:
+            dry_run: bool, atomic: bool, allow_out_of_order: bool, allow_hazards: bool) -> None:
     """Apply pending migrations, each in its own transaction, recording them in the history table."""
     config = _config(env, url)
     target = api.database_url(config)
@@ -280,25 +363,22 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
             out.print(f"{where}: nothing to apply")
             return
         out.print(f"{where}: {len(plan)} migration(s) would be applied" + (" in one transaction" if atomic else ""))
-        for line in dry_run_plan(plan):
+        for line in _atomic_plan(plan) if atomic else dry_run_plan(plan):
             out.print(line, markup=False)
         out.print("dry run: nothing was changed")
         return
 
-    def run() -> None:
-        report = Reporter(log_json, "applying")
-        result = api.migrate(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
-                             on_event=report, confirm=_confirmer(config, yes, "Apply"))
-        if log_json:
-            report.json("done", applied=list(result.versions), already=result.already,
-                        duration_ms=result.duration_ms)
-        elif not result.applied:
-            out.print(f"{where}: nothing to apply ({result.already} already applied)")
-        else:
-            out.print(f"{where}: {len(result.applied)} applied in {result.duration_ms} ms, "
-                      f"{result.already} were already applied")
-
-    _with_json_errors(log_json, run)
+    report = Reporter(log_json, "applying")
+    result = api.migrate(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
+                         on_event=report, confirm=_confirmer(config, yes, "Apply"), allow_hazards=allow_hazards)
+    if log_json:
+        report.json("done", applied=list(result.versions), already=result.already,
+                    duration_ms=result.duration_ms)
+    elif not result.applied:
+        out.print(f"{where}: nothing to apply ({result.already} already applied)")
+    else:
+        out.print(f"{where}: {len(result.applied)} applied in {result.duration_ms} ms, "
+                  f"{result.already} were already applied")
 
 
 @main.command()
@@ -308,6 +388,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
               "(default 1).")
 @click.option("--to", "to", metavar="VERSION", help="Undo every migration after VERSION (0: all of them).")
 @handle_errors
+@json_errors
 def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wait: float | None,
              steps: int | None, to: str | None) -> None:
     """Run down sections newest first, each in its own transaction, updating the history."""
@@ -317,18 +398,15 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
     target = api.database_url(config)
     options = api.run_options(config.environment(), lock_wait_s=lock_wait)
 
-    def run() -> None:
-        report = Reporter(log_json, "rolling back")
-        result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.dialect,
-                              options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"))
-        if log_json:
-            report.json("done", rolled_back=list(result.versions))
-        elif not result.rolled_back:
-            out.print(f"{_where(config, target)}: nothing to roll back")
-        else:
-            out.print(f"{_where(config, target)}: {len(result.rolled_back)} rolled back")
-
-    _with_json_errors(log_json, run)
+    report = Reporter(log_json, "rolling back")
+    result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.dialect,
+                          options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"))
+    if log_json:
+        report.json("done", rolled_back=list(result.versions))
+    elif not result.rolled_back:
+        out.print(f"{_where(config, target)}: nothing to roll back")
+    else:
+        out.print(f"{_where(config, target)}: {len(result.rolled_back)} rolled back")
 
 
 @main.command()

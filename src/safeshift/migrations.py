@@ -31,6 +31,7 @@ from safeshift.errors import ChecksumMismatch, MigrationsError
 UP_MARKER = "-- migrate:up"
 DOWN_MARKER = "-- migrate:down"
 NO_TRANSACTION = "-- safeshift:no-transaction"
+NEW_TRANSACTION = "-- safeshift:new-transaction"
 ALLOW = "-- safeshift:allow"
 IRREVERSIBLE = "-- safeshift:irreversible"
 NOTHING_TO_UNDO = "-- (nothing to undo)"
@@ -73,6 +74,8 @@ class SqlStatement:
     comment: str | None = None
     #: allow directives just before the statement
     allows: tuple[Allow, ...] = ()
+    #: commit before this statement (``-- safeshift:new-transaction``)
+    new_transaction: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,11 +209,13 @@ class _Pending:
     """Directives and comments seen since the last statement, waiting for the next one."""
 
     no_transaction_line: int | None = None
+    new_transaction_line: int | None = None
     allows: list[Allow] | None = None
     comments: list[str] | None = None
 
     def clear(self) -> None:
         self.no_transaction_line = None
+        self.new_transaction_line = None
         self.allows = None
         self.comments = None
 
@@ -258,6 +263,7 @@ class _Parser:
             transactional=p.no_transaction_line is None,
             comment="\n".join(p.comments) if p.comments else None,
             allows=tuple(p.allows or ()),
+            new_transaction=p.new_transaction_line is not None,
         )
         if self.section != "header":
             self.sections[self.section].append(stmt)
@@ -271,11 +277,13 @@ class _Parser:
 
     def close_section(self, pos: int) -> None:
         self.end_statement(pos)
-        if self.pending.no_transaction_line is not None:
-            raise MigrationsError(
-                f"{self.label} line {self.pending.no_transaction_line}: `{NO_TRANSACTION}` is not followed by "
-                "a statement; put it directly above the statement it applies to."
-            )
+        for line, directive in ((self.pending.no_transaction_line, NO_TRANSACTION),
+                                (self.pending.new_transaction_line, NEW_TRANSACTION)):
+            if line is not None:
+                raise MigrationsError(
+                    f"{self.label} line {line}: `{directive}` is not followed by "
+                    "a statement; put it directly above the statement it applies to."
+                )
         self.pending.clear()
 
     # comments --------------------------------------------------------------------------
@@ -318,6 +326,12 @@ class _Parser:
             if self.section == "header":
                 raise self.error(pos, f"`{NO_TRANSACTION}` belongs directly above a statement, not in the header.")
             self.pending.no_transaction_line = line
+        elif name == "new-transaction":
+            if args:
+                raise self.error(pos, f"`{NEW_TRANSACTION}` takes no arguments.")
+            if self.section == "header":
+                raise self.error(pos, f"`{NEW_TRANSACTION}` belongs directly above a statement, not in the header.")
+            self.pending.new_transaction_line = line
         elif name == "allow":
             rule, _, reason = args.partition(" ")
             if not rule:
@@ -329,8 +343,8 @@ class _Parser:
         elif name == "irreversible":
             self.irreversible = True
         else:
-            raise self.error(pos, f"unknown directive `-- safeshift:{name}`; use no-transaction, allow or "
-                             "irreversible.")
+            raise self.error(pos, f"unknown directive `-- safeshift:{name}`; use no-transaction, "
+                             "new-transaction, allow or irreversible.")
 
     # the scan ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -515,6 +529,8 @@ def _render_statements(statements: Sequence[Statement]) -> list[str]:
             out += _comment_lines(st.comment)
         if not st.transactional:
             out.append(NO_TRANSACTION)
+        elif st.new_transaction:
+            out.append(NEW_TRANSACTION)
         sql = st.sql.strip().rstrip(";").rstrip()
         # a statement ending in a line comment would swallow the ';'
         out.append(sql + ("\n;" if "--" in sql.rsplit("\n", 1)[-1] else ";"))

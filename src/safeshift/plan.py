@@ -28,6 +28,8 @@ from safeshift.changes import (
     strip_table,
 )
 from safeshift.dialects.base import Dialect, Statement
+from safeshift.dialects.safe import Refusal, SafeContext
+from safeshift.errors import UnsafeChange
 from safeshift.model import Column, Schema, Table
 
 #: execution phase of each change kind; a stable sort keeps the diff's order within a phase
@@ -86,10 +88,20 @@ def plan(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     return sorted(steps, key=lambda s: phases[s.change.kind])
 
 
-def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect) -> Sections:
-    """Up and down statements; down comes from the inverses and says where data cannot return."""
+def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *, safe: bool = False,
+           expand: bool = False, lock_timeout: str = "5s") -> Sections:
+    """Up and down statements; down comes from the inverses and says where data cannot return.
+
+    ``safe`` asks the dialect for the lock-safe form of every change on a table that already
+    holds rows (see ``dialects/safe.py``); a change without one is refused, naming each, unless
+    ``expand`` asks for the expand sequence.
+    """
+    up_ctx = SafeContext(old, _created(changes), expand=expand) if safe else None
+    refusals: list[Refusal] = []
     up = _statements(plan(changes, old, new, dialect), dialect, {
-        c: f"data loss: {c.data_loss}" for c in changes if c.data_loss})
+        c: f"data loss: {c.data_loss}" for c in changes if c.data_loss}, up_ctx, refusals)
+    if refusals:
+        raise UnsafeChange(_refusal_message(refusals), tuple(r.target for r in refusals))
     inverses: list[Change] = []
     notes: dict[Change, str] = {}
     for c in reversed(changes):
@@ -99,8 +111,67 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect) ->
         if c.data_loss:
             notes[inv] = f"{RESTORE_ONLY} ({c.data_loss})"
         inverses.append(inv)
-    down = _statements(plan(inverses, new, old, dialect, renames_last=True), dialect, notes)
+    down_ctx = SafeContext(new, _created(inverses), refuse=False) if safe else None
+    down = _statements(plan(inverses, new, old, dialect, renames_last=True), dialect, notes, down_ctx, [])
+    if safe:
+        up, down = _bound_locks(up, dialect, lock_timeout), _bound_locks(down, dialect, lock_timeout)
     return Sections(up, down)
+
+
+def expand_added_columns(changes: list[Change], old: Schema, new: Schema) -> tuple[list[Change], Schema, list[str]]:
+    """The expand step for NOT NULL columns without a default added to tables that hold rows.
+
+    They are added nullable and the schema this migration leaves says so, so the next
+    ``generate`` (after a hand-written backfill) sets NOT NULL through a validated check.
+    """
+    created = _created(changes)
+    out: list[Change] = []
+    relaxed: dict[tuple[str, str], set[str]] = defaultdict(set)
+    notes: list[str] = []
+    for c in changes:
+        if (isinstance(c, AddColumn) and (c.schema, c.table) not in created and old.table(c.schema, c.table)
+                and _needs_backfill(c.column) and not c.backfill):
+            c = replace(c, column=replace(c.column, nullable=True))
+            relaxed[(c.schema, c.table)].add(c.column.name)
+            notes.append(f"{c.schema}.{c.table}.{c.column.name} is added nullable: backfill it in a custom migration "
+                         "(`safeshift generate --custom`), then run `safeshift generate` again to make it NOT NULL")
+        out.append(c)
+    if not relaxed:
+        return changes, new, []
+    tables = [replace(t, columns=tuple(replace(col, nullable=True) if col.name in relaxed.get(t.key, ()) else col
+                                       for col in t.columns)) for t in new.tables]
+    return out, replace(new, tables=tuple(tables)), notes
+
+
+def _created(changes: list[Change]) -> frozenset[tuple[str, str]]:
+    return frozenset((c.table.schema, c.table.name) for c in changes if isinstance(c, CreateTable))
+
+
+def _refusal_message(refusals: list[Refusal]) -> str:
+    lines = [f"{len(refusals)} change(s) have no lock-safe form on a table that holds rows; nothing was written:"]
+    lines += [f"  {r.target}: {r.reason}; {r.recipe}." for r in refusals]
+    lines.append("Use --expand for the expand sequence, or --no-safe for the plain form (empty tables only).")
+    return "\n".join(lines)
+
+
+def _bound_locks(statements: list[Statement], dialect: Dialect, value: str) -> list[Statement]:
+    """``SET LOCAL lock_timeout`` first in every transaction that touches a table, so no step queues for long."""
+    setting = dialect.lock_timeout_sql(value)
+    if setting is None or not statements:
+        return statements
+    out: list[Statement] = []
+    head = True
+    for st in statements:
+        if not st.transactional:
+            out.append(st)
+            head = True
+            continue
+        if head or st.new_transaction:
+            out.append(replace(setting, new_transaction=st.new_transaction and not head))
+            st = replace(st, new_transaction=False)
+            head = False
+        out.append(st)
+    return out
 
 
 def _needs_backfill(col: Column) -> bool:
@@ -108,11 +179,19 @@ def _needs_backfill(col: Column) -> bool:
             and not col.serial)
 
 
-def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str]) -> list[Statement]:
+def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], ctx: SafeContext | None = None,
+                refusals: list[Refusal] | None = None) -> list[Statement]:
     out: list[Statement] = []
     for step in steps:
         comment = "; ".join(dict.fromkeys(notes[o] for o in step.origins if o in notes)) or None
-        for i, st in enumerate(dialect.render(step.change)):
+        safe = dialect.render_safe(step.change, ctx) if ctx is not None else None
+        if safe is not None and safe.refusal is not None and refusals is not None:
+            refusals.append(safe.refusal)
+        statements = safe.statements if safe is not None else dialect.render(step.change)
+        if safe is not None and statements and statements[0].transactional:
+            # each change to a table that holds rows commits on its own, so no lock outlives its change
+            statements = [replace(statements[0], new_transaction=True), *statements[1:]]
+        for i, st in enumerate(statements):
             if i == 0 and comment:
                 st = replace(st, comment="\n".join(x for x in (st.comment, comment) if x))
             out.append(st)

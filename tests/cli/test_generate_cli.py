@@ -167,7 +167,11 @@ def test_migrate_then_diff_is_empty(tmp_path: Path, db_url: str) -> None:
     assert run(project, "diff", "--url", db_url).stdout.strip() == "-- no changes"
     write_models(project, MODELS_V2_RENAMED)
     run(project, "generate", "--name", "rename", "--rename", "users.fullname=name")
-    run(project, "migrate", "--url", db_url)
+    if not db_url.startswith("sqlite"):
+        # renaming a column breaks the app version still running: review blocks it until acknowledged
+        refused = run(project, "migrate", "--url", db_url, expect=1).stderr
+        assert "unacknowledged hazard [renaming-column]" in refused and "--allow-hazards" in refused
+    run(project, "migrate", "--url", db_url, "--allow-hazards")
     assert run(project, "diff", "--url", db_url).stdout.strip() == "-- no changes"
 
 

@@ -56,6 +56,9 @@ def test_prompt_created_drops_and_adds(tmp_path: Path) -> None:
     run(project, "generate", "--name", "initial")
     write_models(project, MODELS_V2_RENAMED)
     code, screen = _run_on_tty(project, ["generate", "--name", "replace_fullname"], "0")
+    # a new NOT NULL column without a default has no lock-safe form on a table with rows
+    assert code == 1 and "public.users.name: a NOT NULL column without a default" in screen, screen
+    code, screen = _run_on_tty(project, ["generate", "--name", "replace_fullname", "--expand"], "0")
     assert code == 0, screen
-    assert "data loss" in screen
+    assert "data loss" in screen and "public.users.name is added nullable" in screen
     assert textwrap.dedent(MODELS_V1)  # the v1 module is what the snapshot holds

@@ -29,3 +29,13 @@ def _cases() -> list[object]:
 @pytest.mark.parametrize(("scenario", "db_url"), _cases(), indirect=["db_url"])
 def test_scenario(scenario: Scenario, db_url: str) -> None:
     run_scenario(scenario, db_url)
+
+
+def _safe_cases() -> list[object]:
+    return [p for p in _cases() if p.values[1] == "pg18"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("scenario", "db_url"), _safe_cases(), indirect=["db_url"])
+def test_scenario_lock_safe(scenario: Scenario, db_url: str) -> None:
+    """The same change in generate's default lock-safe form reaches the same schema, and back."""
+    run_scenario(scenario, db_url, safe=True)

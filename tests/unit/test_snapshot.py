@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import types
 import typing
 from pathlib import Path
@@ -223,13 +222,7 @@ def _big_schema(n: int) -> Schema:
     return make_schema("postgresql", namespaces=["public"], tables=tables)
 
 
-def test_a_thousand_tables_is_fast() -> None:
+def test_a_thousand_tables_round_trip() -> None:
+    # speed is measured in bench/generate_scale.py, not here
     schema = _big_schema(1000)
-    to_json(schema)  # build the codecs
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        assert from_json(to_json(schema)) == schema
-        best = min(best, time.perf_counter() - start)
-    # about 0.1 s on the development machine; generous here because CPUs are shared
-    assert best < 0.5
+    assert from_json(to_json(schema)) == schema

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
     from safeshift.changes import Change
+    from safeshift.dialects.safe import SafeContext, SafeRender
     from safeshift.model import Schema
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
@@ -40,6 +41,8 @@ class Capabilities:
     sequences: bool = True
     comments: bool = True
     identity: bool = True
+    #: ``safeshift review`` understands this dialect's SQL (its hazard rules parse with pglast)
+    hazard_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,14 @@ class Statement:
 
     ``transactional=False`` marks a statement that must run outside a transaction
     (CREATE INDEX CONCURRENTLY); the file writer puts it under a
-    ``-- safeshift:no-transaction`` directive.
+    ``-- safeshift:no-transaction`` directive.  ``new_transaction`` commits what came before
+    it first (``-- safeshift:new-transaction``), so a lock taken earlier is not held on.
     """
 
     sql: str
     transactional: bool = True
     comment: str | None = None
+    new_transaction: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,27 @@ class Dialect:
             raise NotImplementedError(f"{self.name} cannot render {change.kind}")
         result: list[Statement] = method(change)
         return result
+
+    def render_safe(self, change: Change, ctx: SafeContext) -> SafeRender | None:
+        """The lock-safe form of ``change`` on a table that holds rows; None keeps the plain form."""
+        return None
+
+    def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
+        """``schema.table`` -> (estimated rows, bytes on disk), for grading hazards by table size."""
+        return {}
+
+    def empty_tables(self, conn: Any, names: Sequence[str]) -> set[str]:
+        """Which of ``schema.table`` ``names`` hold no row at all (exact, for tables never analysed)."""
+        out: set[str] = set()
+        for key in names:
+            schema, _, table = key.partition(".")
+            if conn.execute(f"SELECT 1 FROM {self.qualify(schema, table)} LIMIT 1").fetchone() is None:
+                out.add(key)
+        return out
+
+    def lock_timeout_sql(self, value: str) -> Statement | None:
+        """A statement that bounds lock waits for the rest of one transaction, if the dialect has one."""
+        return None
 
     def can_apply(self, change: Change) -> bool:
         """Whether ``change`` can run as its own statement(s); if not the planner rebuilds the table."""

@@ -3,7 +3,8 @@
 Canonical forms are chosen so that a schema written in SQLAlchemy and the same schema
 read back from the catalogs compare equal: types use ``format_type`` spelling, and
 defaults and expressions are parsed with pglast, stripped of the casts PostgreSQL adds
-on its own, and deparsed, so parentheses and implicit casts never cause a false diff.
+on its own, and deparsed (``pg_expressions``, imported only when an expression needs it),
+so parentheses and implicit casts never cause a false diff.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pglast import ast, parse_sql
-from pglast.enums import A_Expr_Kind, BoolExprType
-from pglast.keywords import UNRESERVED_KEYWORDS
-from pglast.stream import RawStream
 
 from safeshift import changes as ch
 from safeshift.config import redact_url
@@ -41,6 +37,8 @@ from safeshift.model import Sequence as SequenceModel
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
+
+    from safeshift.dialects.safe import SafeContext, SafeRender
 
 NAMEDATALEN = 64
 
@@ -71,7 +69,6 @@ _BUILTIN_NAMES = frozenset({
     "pg_snapshot", "xid", "xid8", "cid", "tid", *_TYPE_ALIASES.values(),
 })
 _NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
-_TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
 _COLLATE_SUFFIX = re.compile(r'\s+collate\s+(?:"(?:[^"]|"")*"|[\w.]+)$', re.IGNORECASE)
 _ARRAY_SUFFIX = re.compile(r"(\s*\[\s*\d*\s*\])+$")
 _ARRAY_WORD = re.compile(r"\s+array(\s*\[\s*\d*\s*\])?$", re.IGNORECASE)
@@ -96,19 +93,18 @@ _SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smalls
 
 def quote_ident(ident: str) -> str:
     """Quote like PostgreSQL's quote_ident: only when the bare name would not round-trip."""
-    if _SAFE_IDENT.match(ident) and ident not in _NON_UNRESERVED:
+    if _SAFE_IDENT.match(ident) and ident not in _keywords():
         return ident
     return '"' + ident.replace('"', '""') + '"'
 
 
+@lru_cache(maxsize=1)
 def _keywords() -> frozenset[str]:
+    """The keywords a bare identifier cannot be; pglast's lists, read on first use (pglast is slow to import)."""
     from pglast import keywords
 
     every = (keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS)
-    return frozenset(every - UNRESERVED_KEYWORDS)
-
-
-_NON_UNRESERVED = _keywords()
+    return frozenset(every - keywords.UNRESERVED_KEYWORDS)
 
 
 def _split_qualified(text: str) -> list[str]:
@@ -198,142 +194,6 @@ def _normalize_base_type(raw: str) -> str:
     return quote_ident(name)
 
 
-# -- expressions ----------------------------------------------------------------------------
-
-def _type_key(type_name: Any) -> str:
-    names = [str(n.sval) for n in (type_name.names or ()) if isinstance(n, ast.String)]
-    return names[-1] if names else ""
-
-
-def _is_numeric_type(type_name: Any) -> bool:
-    return _type_key(type_name) in ("int2", "int4", "int8", "numeric", "float4", "float8", "integer",
-                                    "bigint", "smallint", "real", "decimal")
-
-
-def _number_const(text: Any) -> ast.A_Const | None:
-    text = str(text)
-    if re.fullmatch(r"[+-]?\d+", text.strip()):
-        value = int(text)
-        if -(2**31) <= value < 2**31:
-            return ast.A_Const(isnull=False, val=ast.Integer(ival=value))
-        return ast.A_Const(isnull=False, val=ast.Float(fval=str(value)))
-    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", text.strip()):
-        return ast.A_Const(isnull=False, val=ast.Float(fval=text.strip()))
-    return None
-
-
-def _bool_const(text: Any) -> ast.A_Const | None:
-    low = str(text).strip().lower()
-    if low in ("t", "true", "y", "yes", "on", "1"):
-        return ast.A_Const(isnull=False, val=ast.Boolean(boolval=True))
-    if low in ("f", "false", "n", "no", "off", "0"):
-        return ast.A_Const(isnull=False, val=ast.Boolean(boolval=False))
-    return None
-
-
-def _is_const(node: Any) -> bool:
-    return isinstance(node, ast.A_Const)
-
-
-def _strip_cast(node: Any) -> Any:
-    arg: Any = node.arg
-    type_name: Any = node.typeName
-    is_array = bool(type_name.arrayBounds)
-    if _is_const(arg):
-        val: Any = arg.val
-        if isinstance(val, ast.String) and not is_array:
-            if _is_numeric_type(type_name):
-                return _number_const(val.sval) or arg
-            if _type_key(type_name) == "bool":
-                return _bool_const(val.sval) or arg
-        return arg
-    if isinstance(arg, ast.ColumnRef) and not is_array and _type_key(type_name) in _TEXT_TYPES:
-        return arg
-    if isinstance(arg, ast.A_ArrayExpr) and all(_is_const(e) for e in (arg.elements or ())):
-        return arg
-    return node
-
-
-def _rewrite(node: Any) -> Any:
-    """One bottom-up step: undo the rewrites PostgreSQL applies when it stores an expression."""
-    if isinstance(node, ast.TypeCast):
-        return _strip_cast(node)
-    if isinstance(node, ast.ColumnRef):
-        fields = node.fields or ()
-        if len(fields) > 1 and isinstance(fields[-1], ast.String):
-            return ast.ColumnRef(fields=(fields[-1],))
-        return node
-    if isinstance(node, ast.A_Expr):
-        op = node.name[-1].sval if node.name else ""
-        if node.kind == A_Expr_Kind.AEXPR_OP and op in ("~~", "!~~"):
-            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_LIKE, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr)
-        if node.kind == A_Expr_Kind.AEXPR_OP and op in ("~~*", "!~~*"):
-            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_ILIKE, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr)
-        if node.kind == A_Expr_Kind.AEXPR_IN and isinstance(node.rexpr, tuple):
-            kind = A_Expr_Kind.AEXPR_OP_ANY if op == "=" else A_Expr_Kind.AEXPR_OP_ALL
-            return ast.A_Expr(kind=kind, name=node.name, lexpr=node.lexpr,
-                              rexpr=ast.A_ArrayExpr(elements=node.rexpr))
-        if node.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN) \
-                and isinstance(node.rexpr, tuple) and len(node.rexpr) == 2:
-            low, high = node.rexpr
-            if node.kind == A_Expr_Kind.AEXPR_BETWEEN:
-                return _flatten(ast.BoolExpr(boolop=BoolExprType.AND_EXPR, args=(
-                    _op(">=", node.lexpr, low), _op("<=", node.lexpr, high))))
-            return _flatten(ast.BoolExpr(boolop=BoolExprType.OR_EXPR, args=(
-                _op("<", node.lexpr, low), _op(">", node.lexpr, high))))
-        return node
-    if isinstance(node, ast.BoolExpr):
-        return _flatten(node)
-    return node
-
-
-def _op(name: str, left: Any, right: Any) -> ast.A_Expr:
-    return ast.A_Expr(kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=name),), lexpr=left, rexpr=right)
-
-
-def _flatten(node: ast.BoolExpr) -> ast.BoolExpr:
-    if node.boolop == BoolExprType.NOT_EXPR:
-        return node
-    args: list[Any] = []
-    for a in node.args or ():
-        if isinstance(a, ast.BoolExpr) and a.boolop == node.boolop:
-            args.extend(a.args or ())
-        else:
-            args.append(a)
-    return ast.BoolExpr(boolop=node.boolop, args=tuple(args))
-
-
-def _walk(node: Any) -> Any:
-    if isinstance(node, tuple):
-        return tuple(_walk(n) for n in node)
-    if not isinstance(node, ast.Node):
-        return node
-    slots: Any = getattr(type(node), "__slots__", ())
-    for attr in slots:
-        value = getattr(node, attr, None)
-        if isinstance(value, ast.Node | tuple):
-            setattr(node, attr, _walk(value))
-    return _rewrite(node)
-
-
-def _parse_expression(sql: str) -> Any | None:
-    try:
-        stmts = parse_sql(f"SELECT {sql}")
-    except Exception:
-        return None
-    if len(stmts) != 1:
-        return None
-    stmt = stmts[0].stmt
-    if not isinstance(stmt, ast.SelectStmt) or not stmt.targetList or len(stmt.targetList) != 1 \
-            or stmt.fromClause or stmt.whereClause:
-        return None
-    return stmt.targetList[0].val
-
-
-def _deparse(node: Any) -> str:
-    return str(RawStream()(node))
-
-
 # -- cached normalisers (a big schema repeats the same few types and defaults) ---------------
 
 @lru_cache(maxsize=8192)
@@ -352,27 +212,16 @@ def _normalize_type(type_sql: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _normalize_default(default_sql: str, column_type: str) -> str:
-    text = default_sql.strip()
-    node = _parse_expression(text)
-    if node is None:
-        return text
-    node = _walk(node)
-    val: Any = node.val if isinstance(node, ast.A_Const) else None
-    if isinstance(val, ast.String) and not column_type.endswith("[]"):
-        if _NUMERIC_TYPES.match(column_type):
-            node = _number_const(val.sval) or node
-        elif column_type == "boolean":
-            node = _bool_const(val.sval) or node
-    return _deparse(node)
+    from safeshift.dialects import pg_expressions  # pglast: only when there is an expression
+
+    return pg_expressions.normalize_default(default_sql, column_type)
 
 
 @lru_cache(maxsize=8192)
 def _normalize_expression(sql: str) -> str:
-    text = sql.strip()
-    node = _parse_expression(text)
-    if node is None:
-        return " ".join(text.split())
-    return _deparse(_walk(node))
+    from safeshift.dialects import pg_expressions
+
+    return pg_expressions.normalize_expression(sql)
 
 
 # -- constraint names -----------------------------------------------------------------------
@@ -418,7 +267,7 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     default_schema = "public"
     capabilities = Capabilities(transactional_ddl=True, concurrent_index=True, not_valid=True,
-                                advisory_lock=True)
+                                advisory_lock=True, hazard_review=True)
     max_identifier_length = 63
     serial_types = _SERIAL_TYPES
 
@@ -433,14 +282,9 @@ class PostgresDialect(Dialect):
         return _normalize_expression(sql)
 
     def normalize_view(self, sql: str) -> str:
-        text = sql.strip().rstrip(";").strip()
-        try:
-            stmts = parse_sql(text)
-            if len(stmts) == 1:
-                return _deparse(stmts[0].stmt)
-        except Exception:
-            pass
-        return " ".join(text.split())
+        from safeshift.dialects import pg_expressions
+
+        return pg_expressions.normalize_view(sql)
 
     def default_constraint_name(self, kind: ConstraintKind, table: str, columns: Sequence[str]) -> str | None:
         if kind == "pk":
@@ -488,21 +332,24 @@ class PostgresDialect(Dialect):
     def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
         """A session advisory lock: freed by the server if the runner dies, so a kill never wedges it.
 
-        The wait is a blocking pg_advisory_lock under lock_timeout = the wait, so the next
-        runner starts the moment the lock is free, with no polling.
+        Polled with pg_try_advisory_lock, never waited for in a blocking pg_advisory_lock:
+        a statement blocked on the lock keeps its snapshot, and a CREATE INDEX CONCURRENTLY
+        run by the lock's holder waits for every older snapshot to end, so the two would
+        deadlock (the waiter's error, or the holder's migration failing).
         """
-        import psycopg
+        import time
 
-        conn.execute(f"SET lock_timeout = {max(1, int(wait_ms))}")
-        try:
-            conn.execute(f"SELECT pg_advisory_lock({RUNNER_LOCK_KEY})")
-        except psycopg.errors.LockNotAvailable:
-            holder = conn.execute(_LOCK_HOLDER).fetchone()
-            if holder is None:
-                return "another safeshift runner"
-            return f"pid {holder[0]} ({holder[1] or 'no application name'}, connected {holder[2]:.0f} s ago)"
-        finally:
-            conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        deadline = time.monotonic() + max(0, wait_ms) / 1000
+        pause = 0.01
+        while not conn.execute(f"SELECT pg_try_advisory_lock({RUNNER_LOCK_KEY})").fetchone()[0]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                holder = conn.execute(_LOCK_HOLDER).fetchone()
+                if holder is None:
+                    return "another safeshift runner"
+                return f"pid {holder[0]} ({holder[1] or 'no application name'}, connected {holder[2]:.0f} s ago)"
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.2)
         return None
 
     def release_runner_lock(self, conn: Any) -> None:
@@ -514,7 +361,8 @@ class PostgresDialect(Dialect):
         return bool(row[0])
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
-        return getattr(exc, "sqlstate", None) == "55P03"
+        # a deadlock is a lock wait the server cut short: the transaction rolled back, so retry it too
+        return getattr(exc, "sqlstate", None) in ("55P03", "40P01")
 
     def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
         import psycopg
@@ -533,8 +381,13 @@ class PostgresDialect(Dialect):
         """Drop the INVALID index a failed CREATE INDEX CONCURRENTLY left, so the retry rebuilds it.
 
         On a resumed run a VALID index of that name on that table means the earlier run
-        built it and died before recording the step: the step is done.
+        built it and died before recording the step: the step is done.  Likewise a resumed
+        DROP INDEX CONCURRENTLY whose index is gone already ran.
         """
+        dropping = _DROP_CONCURRENT_INDEX.match(sql)
+        if dropping is not None:
+            target = re.sub(r"\s*\.\s*", ".", dropping["name"])
+            return not resuming or bool(conn.execute("SELECT to_regclass(%s) IS NOT NULL", (target,)).fetchone()[0])
         m = _CONCURRENT_INDEX.match(sql)
         if m is None:
             return True
@@ -565,6 +418,23 @@ class PostgresDialect(Dialect):
 
     def can_apply(self, change: ch.Change) -> bool:
         return True
+
+    def render_safe(self, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
+        from safeshift.dialects import postgres_safe
+
+        return postgres_safe.render(self, change, ctx)
+
+    def lock_timeout_sql(self, value: str) -> Statement | None:
+        return Statement(f"SET LOCAL lock_timeout = {self.literal(value)};")
+
+    def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
+        found = conn.execute(
+            "SELECT n.nspname, c.relname, c.reltuples::bigint, pg_catalog.pg_total_relation_size(c.oid) "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+            "AND n.nspname NOT LIKE 'pg_toast%'").fetchall()
+        # reltuples is -1 until the table was first vacuumed or analysed: unknown, not empty
+        return {f"{schema}.{name}": (n if n >= 0 else None, size) for schema, name, n, size in found}
 
     # -- rendering helpers ---------------------------------------------------------------
     def _table(self, schema: str, table: str) -> str:
@@ -1144,6 +1014,10 @@ _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _CONCURRENT_INDEX = re.compile(
     rf"\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_IDENT})\s+ON\s+"
     rf"(?:ONLY\s+)?(?P<table>{_IDENT}(?:\s*\.\s*{_IDENT})?)",
+    re.IGNORECASE,
+)
+_DROP_CONCURRENT_INDEX = re.compile(
+    rf"\s*DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})?)\s*;?\s*$",
     re.IGNORECASE,
 )
 

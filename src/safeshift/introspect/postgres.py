@@ -32,6 +32,7 @@ from safeshift.model import (
     Table,
     Unique,
     View,
+    collector_paused,
     make_schema,
 )
 from safeshift.model import (
@@ -50,15 +51,19 @@ _INT_BOUNDS = {
 
 
 @cache
-def query(name: str) -> str:
-    return resources.files("safeshift.introspect").joinpath(f"queries/postgres/{name}.sql").read_text("utf-8")
+def query(name: str, server_version: int = 180000) -> str:
+    """The text of ``queries/postgres/<name>.sql`` for a server of ``server_version`` (e.g. 150004)."""
+    sql = resources.files("safeshift.introspect").joinpath(f"queries/postgres/{name}.sql").read_text("utf-8")
+    if server_version < 150000:  # NULLS NOT DISTINCT came with PostgreSQL 15
+        sql = sql.replace("i.indnullsnotdistinct", "false")
+    return sql
 
 
 def introspect(conn: Any, schemas: Sequence[str] | None = None) -> Schema:
     """Read the schema behind ``conn``; leaves the connection's transaction state as it found it."""
     from safeshift.dialects.postgres import PostgresDialect
 
-    with _catalog_session(conn):
+    with _catalog_session(conn), collector_paused():  # ~100,000 rows and values, none in a cycle
         return _Reader(conn, PostgresDialect()).read(schemas)
 
 
@@ -85,6 +90,8 @@ class _TableParts:
     name: str
     comment: str | None = None
     columns: list[tuple[int, Column]] = field(default_factory=list)  # (attnum, column), any order
+    attnames: dict[int, str] = field(default_factory=dict)  # attnum -> column name, for constraint keys
+    attcollations: dict[int, int] = field(default_factory=dict)  # attnum -> collation oid, for index keys
     primary_key: PrimaryKey | None = None
     uniques: list[Unique] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
@@ -99,16 +106,25 @@ class _TableParts:
 
 class _Reader:
     def __init__(self, conn: Any, dialect: Any) -> None:
-        from psycopg.rows import dict_row
-
         self.conn = conn
         self.dialect = dialect
-        self.row_factory = dict_row
+        self.server_version = int(conn.info.server_version)
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.conn.cursor(row_factory=self.row_factory) as cur:
-            cur.execute(query(name), params)
-            result: list[dict[str, Any]] = cur.fetchall()
+        from psycopg.rows import dict_row
+
+        return self.fetch(name, params, dict_row)
+
+    def records(self, name: str, params: dict[str, Any] | None = None) -> list[Any]:
+        """Rows as named tuples (``r.name``): for the 20,000-row columns query a dict per row costs 30 ms."""
+        from psycopg.rows import namedtuple_row
+
+        return self.fetch(name, params, namedtuple_row)
+
+    def fetch(self, name: str, params: dict[str, Any] | None, row_factory: Any) -> list[Any]:
+        with self.conn.cursor(row_factory=row_factory) as cur:
+            cur.execute(query(name, self.server_version), params)
+            result: list[Any] = cur.fetchall()
             return result
 
     def read(self, wanted: Sequence[str] | None) -> Schema:
@@ -117,7 +133,7 @@ class _Reader:
         params = {"schemas": schemas}
         sequences = self.rows("sequences", params)
         owned = {(r["owner_schema"], r["owner_table"], r["owner_column"]): r for r in sequences if r["deptype"]}
-        tables = self.tables(self.rows("columns", params), owned)
+        tables = self.tables(self.records("columns", params), owned)
         serial_seqs = {(t.schema, t.name, c.name) for t in tables.values() for _, c in t.columns if c.serial}
         self.constraints(tables, self.rows("constraints", params))
         self.indexes(tables, self.rows("indexes", params))
@@ -142,58 +158,64 @@ class _Reader:
         )
 
     # -- tables and columns --------------------------------------------------------------
-    def tables(self, rows: list[dict[str, Any]],
+    def tables(self, rows: list[Any],
                owned: dict[tuple[str, str, str], dict[str, Any]]) -> dict[tuple[str, str], _TableParts]:
+        """Rows of the columns query (named tuples) grouped into tables."""
         tables: dict[tuple[str, str], _TableParts] = {}
         for r in rows:
-            key = (r["schema"], r["table"])
+            key = (r.schema, r.table)
             parts = tables.get(key)
             if parts is None:
                 self.check_table(r)
-                parts = tables[key] = _TableParts(r["schema"], r["table"], r["table_comment"])
-            if r["attnum"] is not None:
-                parts.columns.append((r["attnum"], self.column(r, owned.get((r["schema"], r["table"], r["name"])))))
+                parts = tables[key] = _TableParts(r.schema, r.table, r.table_comment)
+            attnum = r.attnum
+            if attnum is not None:
+                # only a column with a default or identity can own a sequence
+                seq = owned.get((r.schema, r.table, r.name)) if r.default is not None or r.identity else None
+                parts.columns.append((attnum, self.column(r, seq)))
+                parts.attnames[attnum] = r.name
+                parts.attcollations[attnum] = r.collation_oid
         return tables
 
-    def check_table(self, r: dict[str, Any]) -> None:
-        where = f"table {r['schema']}.{r['table']}"
-        if r["relkind"] == "p" or r["is_partition"]:
+    def check_table(self, r: Any) -> None:
+        where = f"table {r.schema}.{r.table}"
+        if r.relkind == "p" or r.is_partition:
             raise UnsupportedConstruct(where, "table partitioning")
-        if r["inherits"]:
+        if r.inherits:
             raise UnsupportedConstruct(where, "table inheritance")
 
-    def column(self, r: dict[str, Any], seq: dict[str, Any] | None) -> Column:
+    def column(self, r: Any, seq: dict[str, Any] | None) -> Column:
         d = self.dialect
-        if r["typtype"] == "d":
-            raise UnsupportedConstruct(f"column {r['schema']}.{r['table']}.{r['name']}",
-                                       f"domain type {r['type']}", "Use the domain's base type and a CHECK.")
-        col_type = d.normalize_type(r["type"])
-        raw_default: str | None = r["default"]
+        if r.typtype == "d":
+            raise UnsupportedConstruct(f"column {r.schema}.{r.table}.{r.name}",
+                                       f"domain type {r.type}", "Use the domain's base type and a CHECK.")
+        col_type = d.normalize_type(r.type)
+        raw_default: str | None = r.default
         identity = None
-        if r["identity"] and seq is not None and seq["deptype"] == "i":
+        if r.identity and seq is not None and seq["deptype"] == "i":
             opts = _sequence_options(col_type, seq)
-            identity = Identity(always=r["identity"] == "a", **opts)
+            identity = Identity(always=r.identity == "a", **opts)
         generated = None
         default = None
-        if r["generated"]:
-            generated = Generated(d.normalize_expression(_unwrap(raw_default or "")), stored=r["generated"] == "s")
+        if r.generated:
+            generated = Generated(d.normalize_expression(_unwrap(raw_default or "")), stored=r.generated == "s")
         serial = False
         if raw_default is not None and generated is None:
             if seq is not None and seq["deptype"] == "a" and self.is_serial(r, seq, col_type, raw_default):
                 serial = True
             else:
                 default = d.normalize_default(raw_default, col_type)
-        return Column(name=r["name"], type=col_type, nullable=not r["notnull"], default=default,
-                      identity=identity, serial=serial, generated=generated, collation=r["collation"],
-                      comment=r["comment"])
+        return Column(name=r.name, type=col_type, nullable=not r.notnull, default=default,
+                      identity=identity, serial=serial, generated=generated, collation=r.collation,
+                      comment=r.comment)
 
-    def is_serial(self, r: dict[str, Any], seq: dict[str, Any], col_type: str, default: str) -> bool:
+    def is_serial(self, r: Any, seq: dict[str, Any], col_type: str, default: str) -> bool:
         from safeshift.dialects.postgres import make_object_name
 
         return (
             self.dialect.serial_type(col_type) is not None
-            and seq["schema"] == r["schema"]
-            and seq["name"] == make_object_name(r["table"], r["name"], "seq")
+            and seq["schema"] == r.schema
+            and seq["name"] == make_object_name(r.table, r.name, "seq")
             and default == f"nextval('{seq['regclass']}'::regclass)"
             and self.dialect.normalize_type(seq["data_type"]) == col_type
             and not _sequence_options(col_type, seq)
@@ -206,7 +228,7 @@ class _Reader:
             if parts is None:
                 continue
             kind = r["type"]
-            cols = tuple(r["columns"] or ())
+            cols = () if kind == "c" else tuple(parts.attnames[n] for n in r["attnums"] or ())
             if kind == "p":
                 parts.primary_key = PrimaryKey(r["name"], cols)
             elif kind == "u":
@@ -228,31 +250,45 @@ class _Reader:
         from safeshift.dialects.postgres import quote_ident
 
         d = self.dialect
+        rows = [r for r in rows if (r["schema"], r["table"]) in tables]
+        opclasses = self.names("opclasses", {o for r in rows for o in r["opclasses"]})
+        wanted: set[int] = set()  # collations that differ from the key's own
         for r in rows:
-            parts = tables.get((r["schema"], r["table"]))
-            if parts is None:
-                continue
-            elements = r["elements"] or []
+            r["collations"] = [_key_collation(c, a, tables[(r["schema"], r["table"])].attcollations)
+                               for c, a in zip(r["collations"], r["attnums"], strict=False)]
+            wanted.update(c for c in r["collations"] if c)
+        collations = self.names("collations", wanted)
+        for r in rows:
+            parts = tables[(r["schema"], r["table"])]
+            nkeys = r["nkeys"]
+            attnums = r["attnums"]
+            expressions = r["expressions"] or ()
             keys = []
-            for e in elements[: r["nkeys"]]:
-                option = e["option"] or 0
+            for k in range(nkeys):
+                option = r["options"][k] or 0
                 descending = bool(option & 1)
                 nulls_first = bool(option & 2)
-                if e["column"] is not None:
-                    value, is_expr = e["column"], False
+                if attnums[k] != 0:
+                    value, is_expr = parts.attnames[attnums[k]], False
                 else:
-                    value, is_expr = d.normalize_expression(e["expression"]), True
-                collation = e["collation"]
+                    value, is_expr = d.normalize_expression(expressions[k]), True
+                collation = collations.get(r["collations"][k])
                 if is_expr and collation and f"COLLATE {quote_ident(collation)}" not in (r["definition"] or ""):
                     collation = None  # the expression's own collation, which pg_get_indexdef leaves out
                 keys.append(IndexElement(value, is_expression=is_expr, descending=descending,
                                          nulls_first=None if nulls_first == descending else nulls_first,
-                                         opclass=e["opclass"], collation=collation))
-            include = tuple(e["column"] for e in elements[r["nkeys"]:])
+                                         opclass=opclasses.get(r["opclasses"][k]), collation=collation))
+            include = tuple(parts.attnames[a] for a in attnums[nkeys:])
             where = d.normalize_expression(r["predicate"]) if r["predicate"] else None
             parts.indexes.append(Index(r["name"], tuple(keys), unique=r["is_unique"], method=r["method"],
                                        where=where, include=include,
                                        nulls_not_distinct=bool(r["nulls_not_distinct"])))
+
+    def names(self, lookup: str, oids: set[int]) -> dict[int, str]:
+        """oid -> name from a small lookup query, run only when there is something to look up."""
+        if not oids:
+            return {}
+        return {r["oid"]: r["name"] for r in self.rows(lookup, {"oids": sorted(oids)})}
 
     # -- sequences -----------------------------------------------------------------------
     def sequence(self, r: dict[str, Any]) -> SequenceModel:
@@ -282,6 +318,18 @@ def _sequence_options(data_type: str, r: dict[str, Any]) -> dict[str, Any]:
     if r["cycle"]:
         opts["cycle"] = True
     return opts
+
+
+def _key_collation(collation: int, attnum: int, attcollations: dict[int, int]) -> int:
+    """An index key's collation oid where it differs from the key's own, else 0.
+
+    A column key's own collation is the column's; an expression key's is the default
+    collation (100) or none (0).
+    """
+    own = attcollations.get(attnum, 0) if attnum else 0
+    if collation == own or (not attnum and collation == 100):
+        return 0
+    return collation
 
 
 def _unwrap(expr: str) -> str:

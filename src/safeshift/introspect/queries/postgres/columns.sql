@@ -18,6 +18,7 @@ SELECT n.nspname::text AS schema,
        CASE WHEN co.oid IS NULL THEN NULL
             WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname::text
             ELSE cn.nspname || '.' || co.collname END AS collation,
+       a.attcollation AS collation_oid,  -- for index keys, whose collation may differ
        cd.description AS comment
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

@@ -1,0 +1,192 @@
+"""PostgreSQL expressions in canonical form, by parsing and deparsing them with pglast.
+
+Kept apart from ``safeshift.dialects.postgres`` so that pglast (about 50 ms to import) is
+loaded only when a default, CHECK, index expression, partial-index predicate or view
+definition actually has to be normalised; a schema of plain columns never needs it.
+Expressions are stripped of the casts PostgreSQL adds on its own, so parentheses and
+implicit casts never cause a false diff.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pglast import ast, parse_sql
+from pglast.enums import A_Expr_Kind, BoolExprType
+from pglast.stream import RawStream
+
+_NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
+_TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
+
+
+# -- expressions ----------------------------------------------------------------------------
+
+def _type_key(type_name: Any) -> str:
+    names = [str(n.sval) for n in (type_name.names or ()) if isinstance(n, ast.String)]
+    return names[-1] if names else ""
+
+
+def _is_numeric_type(type_name: Any) -> bool:
+    return _type_key(type_name) in ("int2", "int4", "int8", "numeric", "float4", "float8", "integer",
+                                    "bigint", "smallint", "real", "decimal")
+
+
+def _number_const(text: Any) -> ast.A_Const | None:
+    text = str(text)
+    if re.fullmatch(r"[+-]?\d+", text.strip()):
+        value = int(text)
+        if -(2**31) <= value < 2**31:
+            return ast.A_Const(isnull=False, val=ast.Integer(ival=value))
+        return ast.A_Const(isnull=False, val=ast.Float(fval=str(value)))
+    if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", text.strip()):
+        return ast.A_Const(isnull=False, val=ast.Float(fval=text.strip()))
+    return None
+
+
+def _bool_const(text: Any) -> ast.A_Const | None:
+    low = str(text).strip().lower()
+    if low in ("t", "true", "y", "yes", "on", "1"):
+        return ast.A_Const(isnull=False, val=ast.Boolean(boolval=True))
+    if low in ("f", "false", "n", "no", "off", "0"):
+        return ast.A_Const(isnull=False, val=ast.Boolean(boolval=False))
+    return None
+
+
+def _is_const(node: Any) -> bool:
+    return isinstance(node, ast.A_Const)
+
+
+def _strip_cast(node: Any) -> Any:
+    arg: Any = node.arg
+    type_name: Any = node.typeName
+    is_array = bool(type_name.arrayBounds)
+    if _is_const(arg):
+        val: Any = arg.val
+        if isinstance(val, ast.String) and not is_array:
+            if _is_numeric_type(type_name):
+                return _number_const(val.sval) or arg
+            if _type_key(type_name) == "bool":
+                return _bool_const(val.sval) or arg
+        return arg
+    if isinstance(arg, ast.ColumnRef) and not is_array and _type_key(type_name) in _TEXT_TYPES:
+        return arg
+    if isinstance(arg, ast.A_ArrayExpr) and all(_is_const(e) for e in (arg.elements or ())):
+        return arg
+    return node
+
+
+def _rewrite(node: Any) -> Any:
+    """One bottom-up step: undo the rewrites PostgreSQL applies when it stores an expression."""
+    if isinstance(node, ast.TypeCast):
+        return _strip_cast(node)
+    if isinstance(node, ast.ColumnRef):
+        fields = node.fields or ()
+        if len(fields) > 1 and isinstance(fields[-1], ast.String):
+            return ast.ColumnRef(fields=(fields[-1],))
+        return node
+    if isinstance(node, ast.A_Expr):
+        op = node.name[-1].sval if node.name else ""
+        if node.kind == A_Expr_Kind.AEXPR_OP and op in ("~~", "!~~"):
+            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_LIKE, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr)
+        if node.kind == A_Expr_Kind.AEXPR_OP and op in ("~~*", "!~~*"):
+            return ast.A_Expr(kind=A_Expr_Kind.AEXPR_ILIKE, name=node.name, lexpr=node.lexpr, rexpr=node.rexpr)
+        if node.kind == A_Expr_Kind.AEXPR_IN and isinstance(node.rexpr, tuple):
+            kind = A_Expr_Kind.AEXPR_OP_ANY if op == "=" else A_Expr_Kind.AEXPR_OP_ALL
+            return ast.A_Expr(kind=kind, name=node.name, lexpr=node.lexpr,
+                              rexpr=ast.A_ArrayExpr(elements=node.rexpr))
+        if node.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN) \
+                and isinstance(node.rexpr, tuple) and len(node.rexpr) == 2:
+            low, high = node.rexpr
+            if node.kind == A_Expr_Kind.AEXPR_BETWEEN:
+                return _flatten(ast.BoolExpr(boolop=BoolExprType.AND_EXPR, args=(
+                    _op(">=", node.lexpr, low), _op("<=", node.lexpr, high))))
+            return _flatten(ast.BoolExpr(boolop=BoolExprType.OR_EXPR, args=(
+                _op("<", node.lexpr, low), _op(">", node.lexpr, high))))
+        return node
+    if isinstance(node, ast.BoolExpr):
+        return _flatten(node)
+    return node
+
+
+def _op(name: str, left: Any, right: Any) -> ast.A_Expr:
+    return ast.A_Expr(kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=name),), lexpr=left, rexpr=right)
+
+
+def _flatten(node: ast.BoolExpr) -> ast.BoolExpr:
+    if node.boolop == BoolExprType.NOT_EXPR:
+        return node
+    args: list[Any] = []
+    for a in node.args or ():
+        if isinstance(a, ast.BoolExpr) and a.boolop == node.boolop:
+            args.extend(a.args or ())
+        else:
+            args.append(a)
+    return ast.BoolExpr(boolop=node.boolop, args=tuple(args))
+
+
+def _walk(node: Any) -> Any:
+    if isinstance(node, tuple):
+        return tuple(_walk(n) for n in node)
+    if not isinstance(node, ast.Node):
+        return node
+    slots: Any = getattr(type(node), "__slots__", ())
+    for attr in slots:
+        value = getattr(node, attr, None)
+        if isinstance(value, ast.Node | tuple):
+            setattr(node, attr, _walk(value))
+    return _rewrite(node)
+
+
+def _parse_expression(sql: str) -> Any | None:
+    try:
+        stmts = parse_sql(f"SELECT {sql}")
+    except Exception:
+        return None
+    if len(stmts) != 1:
+        return None
+    stmt = stmts[0].stmt
+    if not isinstance(stmt, ast.SelectStmt) or not stmt.targetList or len(stmt.targetList) != 1 \
+            or stmt.fromClause or stmt.whereClause:
+        return None
+    return stmt.targetList[0].val
+
+
+def _deparse(node: Any) -> str:
+    return str(RawStream()(node))
+
+
+# -- the normalisers (postgres.py caches them) --------------------------------------------
+
+def normalize_default(default_sql: str, column_type: str) -> str:
+    text = default_sql.strip()
+    node = _parse_expression(text)
+    if node is None:
+        return text
+    node = _walk(node)
+    val: Any = node.val if isinstance(node, ast.A_Const) else None
+    if isinstance(val, ast.String) and not column_type.endswith("[]"):
+        if _NUMERIC_TYPES.match(column_type):
+            node = _number_const(val.sval) or node
+        elif column_type == "boolean":
+            node = _bool_const(val.sval) or node
+    return _deparse(node)
+
+
+def normalize_expression(sql: str) -> str:
+    text = sql.strip()
+    node = _parse_expression(text)
+    if node is None:
+        return " ".join(text.split())
+    return _deparse(_walk(node))
+
+
+def normalize_view(sql: str) -> str:
+    text = sql.strip().rstrip(";").strip()
+    try:
+        stmts = parse_sql(text)
+        if len(stmts) == 1:
+            return _deparse(stmts[0].stmt)
+    except Exception:
+        pass
+    return " ".join(text.split())

@@ -1,0 +1,261 @@
+"""Lock-safe forms of PostgreSQL changes on tables that already hold data.
+
+Plain DDL takes an ACCESS EXCLUSIVE (or SHARE) lock and keeps it while it scans or rewrites
+the table, so every reader and writer queues behind it.  Each rewrite here splits a change
+into steps whose locks are either weak (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT) or
+held only for a catalog update, and puts a transaction boundary between them.  Tables the
+same migration creates are empty and keep the plain form.
+
+Changes with no lock-safe form (a rewriting type change, a NOT NULL column without a
+default) are refused with the recipe, unless the caller asked for the expand sequence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from safeshift import changes as ch
+from safeshift.dialects.base import Statement
+from safeshift.dialects.safe import Refusal, SafeContext, SafeRender
+from safeshift.model import Column, Table
+
+if TYPE_CHECKING:
+    from safeshift.dialects.postgres import PostgresDialect
+
+#: rows per committed batch of an expand backfill
+BATCH_ROWS = 10_000
+
+
+def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
+    """The lock-safe statements for ``change``, or None when the plain form is already safe."""
+    table = _table_key(change)
+    if table is None or ctx.existing(*table) is None:
+        return None
+    if isinstance(change, ch.CreateIndex):
+        return SafeRender([Statement(_concurrent(d.index_sql(change.schema, change.table, change.index,
+                                                             concurrently=True)), transactional=False)])
+    if isinstance(change, ch.DropIndex):
+        return SafeRender([Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {d.qualify(change.schema, change.index.name)};",
+                                     transactional=False)])
+    if isinstance(change, ch.AddForeignKey):
+        fk = change.foreign_key
+        name = d._cname(fk.name, "fk", change.table, fk.columns)
+        statements = _not_valid(d, change.schema, change.table, d.fk_sql(change.table, fk), name)
+        if (fk.ref_schema, fk.ref_table) != (change.schema, change.table):
+            # parent before child, the order writers take them in, so the two locks cannot deadlock with them
+            lock = Statement(f"LOCK TABLE {d.qualify(fk.ref_schema, fk.ref_table)} IN SHARE ROW EXCLUSIVE MODE;")
+            statements.insert(0, lock)
+        return SafeRender(statements)
+    if isinstance(change, ch.AddCheck):
+        name = d._cname(change.check.name, "check", change.table, ())
+        return SafeRender(_not_valid(d, change.schema, change.table, d.check_sql(change.table, change.check), name))
+    if isinstance(change, ch.AddUnique):
+        u = change.unique
+        name = d._cname(u.name, "unique", change.table, u.columns)
+        nnd = " NULLS NOT DISTINCT" if u.nulls_not_distinct else ""
+        deferrable = d._deferrable(u.deferrable, u.initially_deferred)
+        return SafeRender(_using_index(d, change.schema, change.table, name, u.columns, nnd,
+                                       f"UNIQUE USING INDEX {name}{deferrable}"))
+    if isinstance(change, ch.AddPrimaryKey):
+        pk = change.primary_key
+        name = d._cname(pk.name, "pk", change.table, pk.columns)
+        return SafeRender(_using_index(d, change.schema, change.table, name, pk.columns, "",
+                                       f"PRIMARY KEY USING INDEX {name}"))
+    if isinstance(change, ch.AddColumn):
+        return _add_column(d, change, ctx)
+    if isinstance(change, ch.AlterColumn):
+        return _alter_column(d, change, ctx)
+    return None
+
+
+# -- the rewrites ------------------------------------------------------------------------
+
+def _not_valid(d: PostgresDialect, schema: str, table: str, constraint_sql: str, name: str) -> list[Statement]:
+    """Add without scanning (brief lock), then validate under a lock that lets writes through."""
+    return [
+        d._alter(schema, table, f"ADD {constraint_sql} NOT VALID"),
+        replace(d._alter(schema, table, f"VALIDATE CONSTRAINT {name}"), new_transaction=True),
+    ]
+
+
+def _using_index(d: PostgresDialect, schema: str, table: str, name: str, columns: tuple[str, ...], nnd: str,
+                 constraint: str) -> list[Statement]:
+    """Build the unique index concurrently, then attach it as the constraint (a catalog update)."""
+    build = (f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {d._table(schema, table)} "
+             f"({d._cols(columns)}){nnd};")
+    return [Statement(build, transactional=False),
+            replace(d._alter(schema, table, f"ADD CONSTRAINT {name} {constraint}"), new_transaction=True)]
+
+
+def _add_column(d: PostgresDialect, change: ch.AddColumn, ctx: SafeContext) -> SafeRender | None:
+    col = change.column
+    if col.nullable or col.default is not None or col.identity or col.serial or col.generated or change.backfill:
+        return None
+    target = f"{change.schema}.{change.table}.{col.name}"
+    recipe = (f"give {col.name} a server default (a constant default is a catalog-only change), or add it "
+              "nullable, backfill it in a custom migration (`safeshift generate --custom`), and make it NOT NULL "
+              "in a later migration; `--expand` writes the first step")
+    if not ctx.refuse or ctx.expand:
+        return None
+    return SafeRender([], Refusal(target, "a NOT NULL column without a default fails on a table that has rows",
+                                  recipe))
+
+
+def _alter_column(d: PostgresDialect, change: ch.AlterColumn, ctx: SafeContext) -> SafeRender | None:
+    from safeshift.dialects.postgres import _AlterColumn
+
+    old, new = change.old, change.new
+    type_rewrites = old.type != new.type and rewrites(old.type, new.type)
+    set_not_null = old.nullable and not new.nullable and not (new.serial or new.identity)
+    if not type_rewrites and not set_not_null:
+        return None
+    target = f"{change.schema}.{change.table}.{new.name}"
+    if type_rewrites:
+        if not ctx.refuse:
+            plain = list(_AlterColumn(d, change).statements())
+            note = (f"{old.type} -> {new.type} rewrites {change.schema}.{change.table} under an ACCESS EXCLUSIVE "
+                    "lock; for a large table roll back with a hand-written expand sequence instead")
+            return SafeRender([replace(plain[0], comment=note), *plain[1:]] if plain else [])
+        table = ctx.existing(change.schema, change.table)
+        assert table is not None
+        if not ctx.expand:
+            return SafeRender([], Refusal(
+                target, f"{old.type} -> {new.type} rewrites the whole table under an ACCESS EXCLUSIVE lock",
+                "expand/contract: add a new column of the new type, keep it in sync with a trigger, backfill it in "
+                "batches, then swap the columns; `--expand` writes that sequence"))
+        blocked = _expand_blocker(table, old, new)
+        if blocked:
+            return SafeRender([], Refusal(target, f"{old.type} -> {new.type} rewrites the whole table", blocked))
+        return SafeRender(list(_expand_type(d, change, table)))
+    # SET NOT NULL: everything else plainly, then NOT NULL through a validated check
+    rest = list(_AlterColumn(d, replace(change, new=replace(new, nullable=True))).statements())
+    return SafeRender([*rest, *_set_not_null(d, change.schema, change.table, new.name, first_new_txn=bool(rest))])
+
+
+def _set_not_null(d: PostgresDialect, schema: str, table: str, column: str, *,
+                  first_new_txn: bool = False) -> list[Statement]:
+    """SET NOT NULL skips its full scan when a validated CHECK (col IS NOT NULL) proves it (PostgreSQL >= 12)."""
+    check = d.quote(_object_name(table, column, "not_null"))
+    col = d.quote(column)
+    add = d._alter(schema, table, f"ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID")
+    return [
+        replace(add, new_transaction=first_new_txn),
+        replace(d._alter(schema, table, f"VALIDATE CONSTRAINT {check}"), new_transaction=True),
+        replace(d._alter(schema, table, f"ALTER COLUMN {col} SET NOT NULL"), new_transaction=True),
+        d._alter(schema, table, f"DROP CONSTRAINT {check}"),
+    ]
+
+
+def _expand_blocker(table: Table, old: Column, new: Column) -> str | None:
+    """Why the automatic expand sequence cannot move this column, or None."""
+    name = old.name
+    if old.identity or old.serial or new.identity or new.serial or old.generated or new.generated:
+        return f"{name} is an identity, serial or generated column; move it by hand"
+    if table.primary_key and name in table.primary_key.columns:
+        return f"{name} is part of the primary key; move it by hand"
+    if not table.primary_key or len(table.primary_key.columns) != 1:
+        return f"{table.name} has no single-column primary key to batch the backfill by; backfill it by hand"
+    used = [u.name or "a unique constraint" for u in table.uniques if name in u.columns]
+    used += [f.name or "a foreign key" for f in table.foreign_keys if name in f.columns]
+    used += [i.name for i in table.indexes if any(e.value == name for e in i.elements) or i.where]
+    used += [c.name or "a check" for c in table.checks if re.search(rf"\b{re.escape(name)}\b", c.expression)]
+    if used:
+        return f"{name} is used by {', '.join(str(u) for u in used)}; move those with it by hand"
+    return None
+
+
+def _expand_type(d: PostgresDialect, change: ch.AlterColumn, table: Table) -> Iterator[Statement]:
+    """New column + sync trigger (brief lock), batched backfill (short commits), swap (catalog only)."""
+    old, new = change.old, change.new
+    schema, name = change.schema, change.table
+    tmp = _object_name(name, new.name, "new")
+    fn = d.qualify(schema, _object_name(name, new.name, "sync"))
+    trigger = d.quote(_object_name(name, new.name, "sync"))
+    col, tmp_q = d.quote(old.name), d.quote(tmp)
+    cast = f"{col}::{new.type}"
+    rel = d._table(schema, name)
+    assert table.primary_key is not None
+    pk = d.quote(table.primary_key.columns[0])
+    yield replace(d._alter(schema, name, f"ADD COLUMN {d.column_sql(replace(new, name=tmp, nullable=True))}"),
+                  comment=f"expand {old.type} -> {new.type}: new column, kept in sync, backfilled, then swapped")
+    yield Statement(f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $safeshift$ "
+                    f"BEGIN NEW.{tmp_q} := NEW.{col}::{new.type}; RETURN NEW; END $safeshift$;")
+    yield Statement(f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {rel} FOR EACH ROW EXECUTE FUNCTION {fn}();")
+    yield Statement(
+        "DO $safeshift$ DECLARE lo bigint; hi bigint; "
+        f"BEGIN SELECT min({pk}), max({pk}) INTO lo, hi FROM {rel}; "
+        f"WHILE lo <= hi LOOP UPDATE {rel} SET {tmp_q} = {cast} WHERE {pk} >= lo AND {pk} < lo + {BATCH_ROWS} "
+        f"AND {tmp_q} IS DISTINCT FROM {cast}; COMMIT; lo := lo + {BATCH_ROWS}; END LOOP; END $safeshift$;",
+        transactional=False, comment=f"backfill in batches of {BATCH_ROWS} rows, each its own transaction")
+    if not new.nullable:
+        yield from _set_not_null(d, schema, name, tmp, first_new_txn=True)
+    swap = [
+        Statement(f"DROP TRIGGER {trigger} ON {rel};"),
+        Statement(f"DROP FUNCTION {fn}();"),
+        d._alter(schema, name, f"DROP COLUMN {col}"),
+        d._alter(schema, name, f"RENAME COLUMN {tmp_q} TO {col}"),
+    ]
+    if new.default is not None:
+        swap.append(d._alter(schema, name, f"ALTER COLUMN {col} SET DEFAULT {new.default}"))
+    if new.comment is not None:
+        swap.append(d._comment("COLUMN", d._column_target(schema, name, old.name), new.comment))
+    swap[0] = replace(swap[0], new_transaction=True,
+                      comment="swap: catalog-only changes; the old column's values live on in the new one")
+    yield from swap
+
+
+# -- type changes ------------------------------------------------------------------------
+
+_PARAMS = re.compile(r"^(?P<base>[a-z ]+?)\s*(?:\((?P<args>[0-9, ]+)\))?(?P<rest>( with(out)? time zone)?)$")
+_WIDEN_ONE = {"character varying", "bit varying", "timestamp", "time", "interval"}
+
+
+def rewrites(old: str, new: str) -> bool:
+    """Whether ALTER COLUMN ... TYPE from ``old`` to ``new`` rewrites (or rescans) the table."""
+    if old == new:
+        return False
+    a, b = _PARAMS.match(old), _PARAMS.match(new)
+    if not a or not b:
+        return True
+    base_a, base_b = a["base"], b["base"]
+    args_a = [int(x) for x in (a["args"] or "").replace(" ", "").split(",") if x]
+    args_b = [int(x) for x in (b["args"] or "").replace(" ", "").split(",") if x]
+    if base_a in ("character varying", "text") and base_b == "text":
+        return False
+    if base_a == "character varying" and base_b == "character varying":
+        return bool(args_b) and (not args_a or args_b[0] < args_a[0])
+    if base_a == "text" and base_b == "character varying":
+        return bool(args_b)
+    if base_a == base_b == "numeric":
+        if not args_b:
+            return False
+        if not args_a:
+            return True
+        return args_b[1:] != args_a[1:] or args_b[0] < args_a[0]
+    if base_a == base_b and base_a in _WIDEN_ONE and a["rest"] == b["rest"]:
+        return bool(args_b) and (not args_a or args_b[0] < args_a[0])
+    return not (base_a == "cidr" and base_b == "inet")
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+def _table_key(change: ch.Change) -> tuple[str, str] | None:
+    schema, table = getattr(change, "schema", None), getattr(change, "table", None)
+    return (schema, table) if isinstance(schema, str) and isinstance(table, str) else None
+
+
+def _concurrent(sql: str) -> str:
+    """Re-runnable after a failed build: the runner drops an INVALID leftover, IF NOT EXISTS skips a valid one."""
+    return sql.replace(" CONCURRENTLY ", " CONCURRENTLY IF NOT EXISTS ", 1)
+
+
+def _object_name(table: str, column: str, suffix: str) -> str:
+    from safeshift.dialects.postgres import make_object_name
+
+    return make_object_name(table, column, suffix)
+
+
+__all__ = ["render", "rewrites"]

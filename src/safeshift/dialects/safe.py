@@ -1,0 +1,48 @@
+"""What a dialect's lock-safe renderer is told, and what it answers.
+
+The planner decides nothing about locks; it hands each change and this context to the
+dialect, which either keeps the plain form, returns a safer sequence, or refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from safeshift.dialects.base import Statement
+    from safeshift.model import Schema, Table
+
+
+@dataclass(frozen=True)
+class SafeContext:
+    """What the safe renderer needs to know about one direction of one migration."""
+
+    #: the schema before this direction runs: a table found here already holds rows
+    before: Schema
+    #: tables this direction creates (empty, so exempt)
+    created: frozenset[tuple[str, str]]
+    #: write the expand sequence for changes that have no lock-safe form
+    expand: bool = False
+    #: False for down sections: fall back to the plain form with a comment instead of refusing
+    refuse: bool = True
+
+    def existing(self, schema: str, table: str) -> Table | None:
+        if (schema, table) in self.created:
+            return None
+        return self.before.table(schema, table)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A change that has no lock-safe form: what it is and how to do it safely."""
+
+    target: str
+    reason: str
+    recipe: str
+
+
+@dataclass(frozen=True)
+class SafeRender:
+    statements: list[Statement]
+    refusal: Refusal | None = None
