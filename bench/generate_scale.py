@@ -9,7 +9,12 @@ The change: one column added to one table.  Each tool first records the starting
 - drizzle-kit: ``drizzle-kit generate --name add_column`` (TypeScript schema vs snapshot, no database)
 - Alembic:     ``alembic revision --autogenerate``         (metadata vs a live PostgreSQL database)
 
-Also timed: safeshift's live introspection of the N-table database (in-process, best of K).
+Also timed: safeshift's live introspection of the N-table database (in-process, best of K);
+a breakdown of safeshift's generate (interpreter start, importing safeshift, importing
+SQLAlchemy, executing the user's models module, safeshift's own work) and the floor set by
+the models alone (``python -c "import models"``); and safeshift generate again with
+bytecode caching allowed (``PYTHONDONTWRITEBYTECODE`` unset, caches under
+``bench/.work/pycache``, timed after one warm-up run that writes them).
 Wall time is best of ``--repeat`` runs; memory is the peak resident set of the tool's whole
 process tree, sampled every 10 ms with psutil.
 
@@ -60,13 +65,14 @@ class Measure:
     peak_mb: float
 
 
-def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
+def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, *,
+                 replace_env: bool = False) -> Measure:
     # output goes to files, not pipes: a chatty tool (Alembic logs every reflected column)
     # would otherwise fill the pipe and stall while we only sample its memory
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err,
-                            stdin=subprocess.DEVNULL)
+        proc = psutil.Popen(cmd, cwd=cwd, env=(env or {}) if replace_env else {**os.environ, **(env or {})},
+                            stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         peak = 0
         while proc.poll() is None:
             try:
@@ -132,28 +138,95 @@ def reset_new_files(folder: Path, before: set[Path], saved: dict[Path, bytes]) -
         p.write_bytes(data)
 
 
-def bench_safeshift(n: int, repeat: int) -> Measure:
-    proj = WORK / "safeshift"
+SAFESHIFT_PROJ = WORK / "safeshift"
+PYCACHE = WORK / "pycache"
+
+
+def setup_safeshift(n: int) -> None:
+    """The project with its first migration generated (untimed) and the one-column change applied to models.py."""
+    proj = SAFESHIFT_PROJ
     shutil.rmtree(proj, ignore_errors=True)
     proj.mkdir(parents=True)
     (proj / "safeshift.toml").write_text('schema = "models:metadata"\nmigrations = "migrations"\n'
                                          'dialect = "postgresql"\n')
     (proj / "models.py").write_text(sqlalchemy_models(n, False))
-    exe = str(VENV_BIN / "safeshift")
-    run_measured([exe, "generate", "--name", "init"], proj)
+    run_measured([str(VENV_BIN / "safeshift"), "generate", "--name", "init"], proj)
     (proj / "models.py").write_text(sqlalchemy_models(n, True))
     shutil.rmtree(proj / "__pycache__", ignore_errors=True)
+
+
+def bytecode_env() -> dict[str, str]:
+    """The environment with bytecode caching allowed, into a cache tree of our own (not the checkout's)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
+def bench_safeshift(repeat: int, *, bytecode: bool = False) -> Measure:
+    """``safeshift generate`` for the one-column change; with ``bytecode``, after a warm-up run that writes .pyc files."""
+    proj = SAFESHIFT_PROJ
+    exe = str(VENV_BIN / "safeshift")
     mig = proj / "migrations"
     before = {p for p in mig.rglob("*") if p.is_file()}
     saved = {mig / "safeshift.sum": (mig / "safeshift.sum").read_bytes()}
+    env = bytecode_env() if bytecode else None
+    if bytecode:
+        shutil.rmtree(PYCACHE, ignore_errors=True)
+        run_measured([exe, "generate", "--name", "add_column"], proj, env, replace_env=True)
+        reset_new_files(mig, before, saved)
     best: Measure | None = None
     for _ in range(repeat):
-        m = run_measured([exe, "generate", "--name", "add_column"], proj)
+        m = run_measured([exe, "generate", "--name", "add_column"], proj, env, replace_env=bytecode)
         made = [p for p in mig.glob("*_add_column.sql")]
         assert made and 'ADD COLUMN "added"' in made[0].read_text(), "safeshift did not write the change"
         reset_new_files(mig, before, saved)
         best = m if best is None or m.seconds < best.seconds else best
     assert best is not None
+    return best
+
+
+_BREAKDOWN = """
+import json, sys, time
+t0 = time.perf_counter()
+import safeshift.cli  # what the console script imports
+t1 = time.perf_counter()
+import sqlalchemy, sqlalchemy.dialects.postgresql
+t2 = time.perf_counter()
+from pathlib import Path
+from safeshift import api
+from safeshift.sources.sqlalchemy import load_metadata
+config = api.load_config(Path.cwd())
+load_metadata(config.schema, config.root)  # executes the user's models module
+t3 = time.perf_counter()
+result = api.generate(config, "add_column")  # the module is imported: this is safeshift's own work
+t4 = time.perf_counter()
+assert result.path is not None
+print(json.dumps({"import_safeshift": t1 - t0, "import_sqlalchemy": t2 - t1, "models_module": t3 - t2,
+                  "safeshift_own": t4 - t3}))
+"""
+
+
+def breakdown(repeat: int, *, bytecode: bool = False) -> dict[str, float]:
+    """Where ``safeshift generate``'s time goes, each phase best of ``repeat`` (one process per run)."""
+    proj = SAFESHIFT_PROJ
+    py = str(VENV_BIN / "python")
+    mig = proj / "migrations"
+    before = {p for p in mig.rglob("*") if p.is_file()}
+    saved = {mig / "safeshift.sum": (mig / "safeshift.sum").read_bytes()}
+    env = {**(bytecode_env() if bytecode else os.environ)}
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([py, "-c", "pass"], cwd=proj, env=env, check=True)
+        phases = {"interpreter_start": time.perf_counter() - start}
+        out = subprocess.run([py, "-c", _BREAKDOWN], cwd=proj, env=env, check=True, capture_output=True,
+                             text=True).stdout
+        phases.update(json.loads(out.strip().splitlines()[-1]))
+        reset_new_files(mig, before, saved)
+        start = time.perf_counter()
+        subprocess.run([py, "-c", "import models"], cwd=proj, env=env, check=True)
+        phases["python_import_models_alone"] = time.perf_counter() - start
+        best = {k: min(v, best.get(k, v)) for k, v in phases.items()}
     return best
 
 
@@ -261,7 +334,11 @@ def main() -> int:
     n = args.tables
     WORK.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {"tables": n, "columns_per_table": 20}
-    ss = bench_safeshift(n, args.repeat)
+    setup_safeshift(n)
+    ss = bench_safeshift(args.repeat)
+    parts = breakdown(args.repeat)
+    ss_cached = bench_safeshift(args.repeat, bytecode=True)
+    parts_cached = breakdown(args.repeat, bytecode=True)
     dk = bench_drizzle(n, args.repeat)
     name, url = create_database(n)
     try:
@@ -270,24 +347,30 @@ def main() -> int:
     finally:
         drop_database(name)
     results.update({
-        "safeshift": vars(ss), "drizzle_kit": vars(dk) if dk else None, "alembic": vars(al) if al else None,
-        "introspect_seconds": intro,
+        "safeshift": vars(ss), "safeshift_bytecode_cached": vars(ss_cached),
+        "drizzle_kit": vars(dk) if dk else None, "alembic": vars(al) if al else None,
+        "introspect_seconds": intro, "safeshift_breakdown": parts, "safeshift_breakdown_bytecode_cached": parts_cached,
     })
-    checks = []
+    checks: list[tuple[str, float, float | None]] = []
     if dk:
         checks.append(("safeshift / drizzle-kit time", ss.seconds / dk.seconds, 0.25))
+        checks.append(("same, bytecode cached / drizzle-kit", ss_cached.seconds / dk.seconds, 0.25))
         checks.append(("safeshift / drizzle-kit memory", ss.peak_mb / dk.peak_mb, None))
+        checks.append(("import models alone / drizzle-kit", parts["python_import_models_alone"] / dk.seconds, None))
     if al:
         checks.append(("safeshift / alembic time", ss.seconds / al.seconds, 0.10))
+        checks.append(("same, bytecode cached / alembic", ss_cached.seconds / al.seconds, 0.10))
     results["ratios"] = {label: round(r, 3) for label, r, _ in checks}
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
     print(f"generate, {n} tables x 20 columns, one index + one FK each; one column added (best of {args.repeat})")
     print(f"{'tool':<14}{'wall s':>10}{'peak MB':>10}")
-    for label, m in (("safeshift", ss), ("drizzle-kit", dk), ("alembic", al)):
+    for label, m in (("safeshift", ss), ("  (bytecode)", ss_cached), ("drizzle-kit", dk), ("alembic", al)):
         if m:
             print(f"{label:<14}{m.seconds:>10.2f}{m.peak_mb:>10.0f}")
+    for title, phases in (("safeshift generate, phases (s)", parts), ("  same, bytecode cached", parts_cached)):
+        print(title + ": " + ", ".join(f"{k} {v:.3f}" for k, v in phases.items()))
     for label, ratio, target in checks:
         verdict = "" if target is None else ("  PASS" if ratio <= target else "  FAIL") + f" (target <= {target})"
         print(f"{label:<34}{ratio:>8.3f}{verdict}")
