@@ -124,7 +124,7 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
           replace: bool = True) -> None:
     """Insert the row for ``version``, replacing any earlier one unless the caller knows there is none.
 
-    A replacement is one UPDATE, not DELETE + INSERT: the rows of non-transactional steps
+    A replacement is one upsert, not DELETE + INSERT: the rows of non-transactional steps
     are written in autocommit, and a runner killed between a DELETE and its INSERT would
     leave a step done with no row saying so (the rerun would then start it afresh).
     """
@@ -141,12 +141,13 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
         "error": lit(error) if error is not None else "NULL",
         "tool_version": lit(__version__),
     }
+    insert = f"INSERT INTO {table(dialect)} ({', '.join(values)}) VALUES ({', '.join(values.values())})"
     if replace:
-        assignments = ", ".join(f"{column} = {value}" for column, value in values.items() if column != "version")
-        updated = conn.execute(f"UPDATE {table(dialect)} SET {assignments} WHERE version = {values['version']}")
-        if updated.rowcount:
-            return
-    conn.execute(f"INSERT INTO {table(dialect)} ({', '.join(values)}) VALUES ({', '.join(values.values())})")
+        # one statement whatever is there (PostgreSQL >= 9.5, SQLite >= 3.24), so the runner can
+        # send it in the same round trip as the step it records
+        assignments = ", ".join(f"{column} = excluded.{column}" for column in values if column != "version")
+        insert += f" ON CONFLICT (version) DO UPDATE SET {assignments}"
+    conn.execute(insert)
 
 
 def delete(dialect: Dialect, conn: Any, version: str) -> None:

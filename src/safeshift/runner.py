@@ -166,19 +166,23 @@ class Runner:
     """One connection to one database, applying or rolling back one migrations folder."""
 
     def __init__(self, dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions | None = None,
-                 on_event: EventSink | None = None) -> None:
+                 on_event: EventSink | None = None, *, read_only: bool = False) -> None:
         self.dialect = dialect
+        #: status and dry runs: look, never create the database
+        self.read_only = read_only
         self.url = url
         self.folder = folder
         self.options = options or RunOptions()
         self.emit: EventSink = on_event or (lambda e: None)
         self.conn: Any = None
         self._watcher: _Watcher | None = None
+        #: commits may skip the disk flush: a later migration of this run commits durably
+        self._relaxed = False
         self._who = history.operator()
 
     # -- connection ---------------------------------------------------------------------
     def __enter__(self) -> Runner:
-        self.conn = self.dialect.connect(self.url)
+        self.conn = self.dialect.connect(self.url, create=not self.read_only)
         try:
             self._prepare(self.conn)
         except BaseException:
@@ -256,10 +260,16 @@ class Runner:
                 done = self._apply_atomic(plan)
             else:
                 done = []
-                for p in plan:
-                    result = self._apply_one(p)
-                    if result is not None:
-                        done.append(result)
+                try:
+                    for i, p in enumerate(plan):
+                        # every migration but the last commits without waiting for the disk; the
+                        # last one's durable commit flushes theirs too (so does a failure's record)
+                        self._relaxed = i < len(plan) - 1
+                        result = self._apply_one(p)
+                        if result is not None:
+                            done.append(result)
+                finally:
+                    self._relaxed = False
         return ApplyResult(tuple(done), already, self.database)
 
     def _apply_one(self, p: Pending) -> Applied | None:
@@ -329,9 +339,13 @@ class Runner:
         """One step in one transaction, history row included; False if another runner already did it."""
         conn = self.conn
         d = self.dialect
+        if d.capabilities.one_round_trip and self._in_one_round_trip(statements, record):
+            return True
         d.before_migration(conn)
         try:
             self._execute(m, None, d.begin_sql)
+            for sql in self._relax_sql():
+                self._execute(m, None, sql)
             try:
                 if not d.capabilities.advisory_lock and not self._still_needed(m, down):
                     conn.execute("ROLLBACK")
@@ -350,6 +364,36 @@ class Runner:
         finally:
             self._after(conn)
         return True
+
+    def _in_one_round_trip(self, statements: Sequence[SqlStatement], record: Callable[[Any], None]) -> bool:
+        """The step, its history row and COMMIT as one script: locks are held for one round trip.
+
+        Any error rolls the script back and returns False, so the caller runs the step again
+        statement by statement and reports exactly which one failed (and which session blocked it).
+        """
+        capture = _Capture()
+        record(capture)
+        parts = [self.dialect.begin_sql, *self._relax_sql(),
+                 *(st.sql.strip().rstrip(";") for st in statements), *capture.sql, "COMMIT"]
+        watcher = self._watch()
+        if watcher is not None:
+            watcher.begin()
+        try:
+            self.conn.execute("\n;\n".join(parts))
+        except Exception as exc:
+            if self.dialect.is_connection_lost(exc, self.conn):
+                # which statement was running is unknown: the message names the migration
+                raise _StatementError(exc, None, list(watcher.seen) if watcher is not None else []) from exc
+            self._rollback()
+            return False
+        finally:
+            if watcher is not None:
+                watcher.end()
+        return True
+
+    def _relax_sql(self) -> list[str]:
+        sql = self.dialect.relaxed_commit_sql
+        return [sql] if self._relaxed and sql else []
 
     def _still_needed(self, m: Migration, down: bool) -> bool:
         """Inside the write lock: has a concurrent runner already applied (or rolled back) this one?"""
@@ -582,6 +626,16 @@ class Runner:
         ms = int((time.perf_counter() - start) * 1000)
         self.emit(Event("rolled_back", m.version, m.name, duration_ms=ms, attempt=retries))
         return Applied(m.version, m.name, ms, retries)
+
+
+class _Capture:
+    """Stands in for a connection to collect the history statements a step's ``record`` would run."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+
+    def execute(self, sql: str) -> None:
+        self.sql.append(sql)
 
 
 class _StatementError(Exception):

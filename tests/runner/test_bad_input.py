@@ -147,9 +147,6 @@ def test_python_dash_m_safeshift(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "safeshift" in proc.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="bug in dialects/sqlite.py connect (H1's file): a dry run or status on a "
-                   "SQLite URL creates the database file; it should open an existing file read-only, "
-                   "or report that there is none")
 def test_dry_run_does_not_create_a_sqlite_file(project: Project, tmp_path: Path) -> None:
     db = tmp_path / "typo.db"
     project.run("migrate", "--dry-run", "--url", f"sqlite:///{db}", url=False)

@@ -43,6 +43,9 @@ class Capabilities:
     identity: bool = True
     #: ``safeshift review`` understands this dialect's SQL (its hazard rules parse with pglast)
     hazard_review: bool = False
+    #: the driver runs several statements in one call and ``check_before_commit`` has nothing
+    #: to check, so the runner sends a whole transactional step in one round trip
+    one_round_trip: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,12 @@ class Dialect:
         raise NotImplementedError
 
     # -- live databases ---------------------------------------------------------------
-    def connect(self, url: str) -> Any:
-        """A DB-API connection for ``url`` (autocommit off); errors become ConnectionFailed, redacted."""
+    def connect(self, url: str, *, create: bool = True) -> Any:
+        """A DB-API connection for ``url`` (autocommit off); errors become ConnectionFailed, redacted.
+
+        ``create=False`` (status, dry runs) must not bring a database into existence; a file
+        database that is not there reads as an empty one.
+        """
         raise NotImplementedError
 
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
@@ -149,6 +156,9 @@ class Dialect:
     # -- running migrations (the runner asks; the defaults suit a database without session locks)
     #: how a migration's transaction starts (SQLite: take the write lock up front)
     begin_sql: str = "BEGIN"
+    #: run first in a transaction whose commit need not wait for the disk: a later, durable
+    #: commit of the same run flushes it too, and a crash before that loses whole migrations only
+    relaxed_commit_sql: str | None = None
 
     def database_name(self, url: str) -> str:
         """What the operator types to confirm a change to a protected environment."""

@@ -267,7 +267,8 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     default_schema = "public"
     capabilities = Capabilities(transactional_ddl=True, concurrent_index=True, not_valid=True,
-                                advisory_lock=True, hazard_review=True)
+                                advisory_lock=True, hazard_review=True, one_round_trip=True)
+    relaxed_commit_sql = "SET LOCAL synchronous_commit = off"
     max_identifier_length = 63
     serial_types = _SERIAL_TYPES
 
@@ -301,7 +302,7 @@ class PostgresDialect(Dialect):
         return postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
 
     # -- live databases ------------------------------------------------------------------
-    def connect(self, url: str) -> Any:
+    def connect(self, url: str, *, create: bool = True) -> Any:
         import psycopg
 
         conninfo = re.sub(r"^(postgres(?:ql)?)\+[A-Za-z0-9_]+:", r"\1:", url.strip())

@@ -367,8 +367,10 @@ class SQLiteDialect(Dialect):
         return sqlite.dialect()  # type: ignore[no-untyped-call]
 
     # -- live databases ------------------------------------------------------------------
-    def connect(self, url: str) -> Any:
+    def connect(self, url: str, *, create: bool = True) -> Any:
         path = url_path(url)
+        if not create and path != ":memory:" and not path.startswith("file:") and not Path(path).expanduser().exists():
+            path = ":memory:"  # nothing there yet: read it as the empty database it would be
         if path != ":memory:" and not path.startswith("file:"):
             folder = Path(path).expanduser().parent
             if not folder.is_dir():
