@@ -8,6 +8,7 @@ The CLI formats; this module decides.  Functions take a loaded Config (see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from safeshift.config import (
 )
 from safeshift.dialects import Dialect, dialect_for_url, get_dialect
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
-from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
+from safeshift.runner import ApplyResult, Confirm, Event, EventSink, RollbackResult, Runner, RunOptions
 from safeshift.schedule import MigrationStatus, Pending
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) loads only for commands that diff
@@ -330,12 +331,17 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
     durations; raises ``safeshift.errors`` types.
     """
     with _runner(url, folder, "safeshift migrate", dialect, options, on_event) as r:
-        if not allow_hazards:
-            from safeshift import review
+        from safeshift import review
 
-            blocking = review.gate([p.migration for p in r.plan(to) if not p.resume_from], r.dialect, url)
-            if blocking:
-                raise review.refuse(blocking)
+        todo = [p.migration for p in r.plan(to) if not p.resume_from]
+        blocking = review.gate(todo, r.dialect, url)
+        if blocking and not allow_hazards:
+            raise review.refuse(blocking)
+        if blocking:
+            allowed = review.allowed_by_version(todo, blocking)
+            r.options = dataclasses.replace(r.options, allowed_hazards=tuple(allowed.items()))
+            for version, what in allowed.items():
+                r.emit(Event("note", version, message=f"hazards allowed by --allow-hazards: {what}"))
         return r.migrate(to, confirm)
 
 

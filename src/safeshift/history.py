@@ -41,6 +41,8 @@ COLUMNS: Mapping[str, str] = {
     "progress": "integer NOT NULL DEFAULT 0",
     "error": "text",
     "tool_version": "text",
+    #: review rules the operator let through with --allow-hazards, with where they stood
+    "allowed_hazards": "text",
 }
 
 
@@ -55,6 +57,7 @@ class Record:
     applied_by: str
     progress: int = 0
     error: str | None = None
+    allowed_hazards: str | None = None
 
 
 def table(dialect: Dialect) -> str:
@@ -87,21 +90,21 @@ def read(dialect: Dialect, conn: Any) -> dict[str, Record]:
     """Every row, by version; an empty dict when the table does not exist yet."""
     if not exists(dialect, conn):
         return {}
-    rows = conn.execute(
-        "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, progress, error "
-        f"FROM {table(dialect)} ORDER BY version"
-    ).fetchall()
-    return {r[0]: Record(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], int(r[7] or 0), r[8]) for r in rows}
+    cur = conn.execute(f"SELECT * FROM {table(dialect)} ORDER BY version")
+    names = [d[0] for d in cur.description]
+    return {r[0]: _record(dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
 
 def read_one(dialect: Dialect, conn: Any, version: str) -> Record | None:
-    row = conn.execute(
-        "SELECT version, name, checksum, status, applied_at, duration_ms, applied_by, progress, error "
-        f"FROM {table(dialect)} WHERE version = {dialect.literal(version)}"
-    ).fetchone()
-    if row is None:
-        return None
-    return Record(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], int(row[7] or 0), row[8])
+    cur = conn.execute(f"SELECT * FROM {table(dialect)} WHERE version = {dialect.literal(version)}")
+    row = cur.fetchone()
+    return None if row is None else _record(dict(zip([d[0] for d in cur.description], row, strict=True)))
+
+
+def _record(r: Mapping[str, Any]) -> Record:
+    """A row by column name: a table an older safeshift made may lack the newer columns."""
+    return Record(r["version"], r["name"], r["checksum"], r["status"], r["applied_at"], int(r["duration_ms"]),
+                  r["applied_by"], int(r.get("progress") or 0), r.get("error"), r.get("allowed_hazards"))
 
 
 def operator() -> str:
@@ -121,7 +124,7 @@ def now() -> str:
 
 def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
           duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
-          replace: bool = True) -> None:
+          replace: bool = True, allowed_hazards: str | None = None) -> None:
     """Insert the row for ``version``, replacing any earlier one unless the caller knows there is none.
 
     A replacement is one upsert, not DELETE + INSERT: the rows of non-transactional steps
@@ -140,6 +143,7 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
         "progress": str(int(progress)),
         "error": lit(error) if error is not None else "NULL",
         "tool_version": lit(__version__),
+        "allowed_hazards": lit(allowed_hazards) if allowed_hazards is not None else "NULL",
     }
     insert = f"INSERT INTO {table(dialect)} ({', '.join(values)}) VALUES ({', '.join(values.values())})"
     if replace:

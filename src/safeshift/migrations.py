@@ -48,6 +48,8 @@ PATTERN_HINT = ("<version>_<name>.sql (version: a 14-digit UTC timestamp yyyymmd
 
 _MARKER = re.compile(r"--\s*migrate:(?P<section>up|down)\s*", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"--\s*safeshift:(?P<name>\S*)\s*(?P<args>.*?)\s*", re.DOTALL)
+#: characters that cannot start a string, identifier quote, comment, dollar body or statement end
+_PLAIN_RUN = re.compile(r"[^-/;'\"`$\s]+")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$")
 
 
@@ -400,7 +402,8 @@ class _Parser:
                 if end < 0:
                     raise self.error(i, f"the {m.group()} quoted body is never closed; add the closing {m.group()}.")
                 return end + len(m.group())
-        return i + 1
+        plain = _PLAIN_RUN.match(text, i)
+        return plain.end() if plain is not None else i + 1
 
     def skip_quoted(self, i: int, quote: str, backslash: bool, what: str) -> int:
         text, j = self.text, i + 1

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from safeshift import history, migrations
 from safeshift.errors import ConfigError, HazardBlocked
@@ -45,7 +45,7 @@ def live_facts(dialect: Dialect, url: str, *, exact: Sequence[str] = ()) -> dict
     """
     from safeshift.lint import Facts
 
-    conn = dialect.connect(url)
+    conn = _connect(dialect, url)
     try:
         raw = dialect.table_facts(conn)
         wanted = {n if "." in n else f"{dialect.default_schema}.{n}" for n in exact}
@@ -100,7 +100,7 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Find
     """
     if not dialect.capabilities.hazard_review or not pending:
         return ()
-    conn = dialect.connect(url)
+    conn = _connect(dialect, url)
     try:
         tables = dialect.table_facts(conn)
     finally:
@@ -119,6 +119,16 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Find
     return tuple(found)
 
 
+def allowed_by_version(pending: Sequence[Migration], blocking: Sequence[Finding]) -> dict[str, str]:
+    """What ``--allow-hazards`` let through, per migration, for its history row: ``rule (line N), ...``."""
+    out: dict[str, str] = {}
+    for m in pending:
+        found = [f"{f.rule} (line {f.line})" for f in blocking if f.file == str(m.path)]
+        if found:
+            out[m.version] = ", ".join(found)
+    return out
+
+
 def refuse(blocking: Sequence[Finding]) -> HazardBlocked:
     first = blocking[0]
     where = f"{Path(first.file).name}:{first.line}" if first.file else "?"
@@ -127,6 +137,13 @@ def refuse(blocking: Sequence[Finding]) -> HazardBlocked:
         f"{where} has an unacknowledged hazard [{first.rule}]: {first.message.rstrip('.')}{more}; run `safeshift review`, "
         f"then fix it or add `-- safeshift:allow {first.rule} <reason>` above the statement, or pass "
         "--allow-hazards.")
+
+
+def _connect(dialect: Dialect, url: str) -> Any:
+    """Facts are a courtesy: their connection never queues behind a lock someone holds on a table."""
+    conn = dialect.connect(url)
+    dialect.prepare_session(conn, lock_timeout_ms=200, statement_timeout_ms=10_000, lock_wait_ms=0)
+    return conn
 
 
 def _load(folder: Path) -> dict[str, str]:

@@ -51,6 +51,8 @@ class RunOptions:
     allow_out_of_order: bool = False
     #: all pending migrations in one transaction
     atomic: bool = False
+    #: version -> review findings the operator let through (--allow-hazards), kept in the history row
+    allowed_hazards: tuple[tuple[str, str], ...] = ()
 
 
 EventKind = Literal["plan", "start", "step", "retry", "applied", "failed", "rolled_back", "skipped", "note"]
@@ -290,7 +292,8 @@ class Runner:
             def record(conn: Any, status: history.Status = status, i: int = i, known: bool = known) -> None:
                 ms = int((time.perf_counter() - start) * 1000)
                 history.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum, status=status,
-                              duration_ms=ms, progress=i + 1, who=self._who, replace=known)
+                              duration_ms=ms, progress=i + 1, who=self._who, replace=known,
+                              allowed_hazards=dict(self.options.allowed_hazards).get(m.version))
 
             # a step run alone may have finished just before its runner died (even the first one,
             # after its `running` row): the dialect then sees its result and skips it
@@ -534,8 +537,12 @@ class Runner:
         d = self.dialect
         done: list[Applied] = []
         attempt = 0
+        # first try each migration as one script; on an error run it all again statement by
+        # statement, which fails at the same place and names it exactly
+        fast = d.capabilities.one_round_trip
         while True:
             done.clear()
+            rows = _Capture()
             current = plan[0].migration
             start_all = time.perf_counter()
             d.before_migration(self.conn)
@@ -546,13 +553,22 @@ class Runner:
                         current = p.migration
                         start = time.perf_counter()
                         self.emit(Event("start", current.version, current.name, step=0, steps=1))
-                        for st in current.up_statements:
-                            self._execute(current, st, st.sql)
+                        if fast:
+                            # the previous migration's history row rides along with this one's statements
+                            script = [*rows.sql, *(st.sql.strip().rstrip(";") for st in current.up_statements)]
+                            rows.sql.clear()
+                            self._execute(current, None, "\n;\n".join(script))
+                        else:
+                            for st in current.up_statements:
+                                self._execute(current, st, st.sql)
                         ms = int((time.perf_counter() - start) * 1000)
-                        history.write(d, self.conn, version=current.version, name=current.name,
+                        history.write(d, rows if fast else self.conn, version=current.version, name=current.name,
                                       checksum=migrations.checksum(current), status="applied", duration_ms=ms,
-                                      who=self._who, replace=p.has_record)
+                                      who=self._who, replace=p.has_record,
+                                      allowed_hazards=dict(self.options.allowed_hazards).get(current.version))
                         done.append(Applied(current.version, current.name, ms, attempt))
+                    if rows.sql:
+                        self._execute(current, None, "\n;\n".join(rows.sql))
                     try:
                         d.check_before_commit(self.conn)
                     except SafeshiftError as exc:
@@ -564,6 +580,9 @@ class Runner:
                 finally:
                     self._after(self.conn)
             except _StatementError as failure:
+                if fast and not d.is_connection_lost(failure.exc, self.conn):
+                    fast = False
+                    continue
                 if d.is_runner_busy(failure.exc):
                     raise self._busy("another runner") from failure.exc
                 if d.is_lock_timeout(failure.exc) and attempt + 1 < self.options.lock_tries:

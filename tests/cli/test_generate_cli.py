@@ -171,8 +171,16 @@ def test_migrate_then_diff_is_empty(tmp_path: Path, db_url: str) -> None:
         # renaming a column breaks the app version still running: review blocks it until acknowledged
         refused = run(project, "migrate", "--url", db_url, expect=1).stderr
         assert "unacknowledged hazard [renaming-column]" in refused and "--allow-hazards" in refused
-    run(project, "migrate", "--url", db_url, "--allow-hazards")
+    allowed = run(project, "migrate", "--url", db_url, "--allow-hazards").stdout
     assert run(project, "diff", "--url", db_url).stdout.strip() == "-- no changes"
+    if not db_url.startswith("sqlite"):
+        assert "hazards allowed by --allow-hazards: renaming-column (line" in allowed
+        import psycopg
+
+        with psycopg.connect(db_url) as conn:
+            rows = conn.execute("SELECT allowed_hazards FROM safeshift.safeshift_migrations "
+                                "WHERE name = 'rename'").fetchall()
+        assert rows and "renaming-column" in rows[0][0]
 
 
 def test_password_is_redacted_in_connection_errors(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ dialect (``dialect.capabilities.transactional_ddl``, ``dialect.render(change)``,
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -238,12 +239,19 @@ class Dialect:
         return {}
 
     def empty_tables(self, conn: Any, names: Sequence[str]) -> set[str]:
-        """Which of ``schema.table`` ``names`` hold no row at all (exact, for tables never analysed)."""
+        """Which of ``schema.table`` ``names`` hold no row at all (exact, for tables never analysed).
+
+        A table someone holds locked is left out (unknown) rather than waited for.
+        """
         out: set[str] = set()
         for key in names:
             schema, _, table = key.partition(".")
-            if conn.execute(f"SELECT 1 FROM {self.qualify(schema, table)} LIMIT 1").fetchone() is None:
-                out.add(key)
+            try:
+                if conn.execute(f"SELECT 1 FROM {self.qualify(schema, table)} LIMIT 1").fetchone() is None:
+                    out.add(key)
+            except Exception:  # lock timeout: unknown, so graded as a table with rows
+                with contextlib.suppress(Exception):
+                    conn.rollback()
         return out
 
     def lock_timeout_sql(self, value: str) -> Statement | None:

@@ -430,7 +430,9 @@ class PostgresDialect(Dialect):
 
     def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
         found = conn.execute(
-            "SELECT n.nspname, c.relname, c.reltuples::bigint, pg_catalog.pg_total_relation_size(c.oid) "
+            # catalog numbers only: a size function would queue behind a lock a migration is waiting on
+            "SELECT n.nspname, c.relname, c.reltuples::bigint, "
+            "c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint "
             "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
             "AND n.nspname NOT LIKE 'pg_toast%'").fetchall()

@@ -25,8 +25,8 @@ from safeshift.model import Column, Table
 if TYPE_CHECKING:
     from safeshift.dialects.postgres import PostgresDialect
 
-#: rows per committed batch of an expand backfill
-BATCH_ROWS = 10_000
+#: rows per committed batch of an expand backfill: a writer to a row of the batch waits for its commit
+BATCH_ROWS = 1_000
 
 
 def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
@@ -195,8 +195,10 @@ def _expand_type(d: PostgresDialect, change: ch.AlterColumn, table: Table) -> It
     swap = [
         Statement(f"DROP TRIGGER {trigger} ON {rel};"),
         Statement(f"DROP FUNCTION {fn}();"),
-        d._alter(schema, name, f"DROP COLUMN {col}"),
-        d._alter(schema, name, f"RENAME COLUMN {tmp_q} TO {col}"),
+        replace(d._alter(schema, name, f"DROP COLUMN {col}"),
+                comment=f"safeshift:allow drop-column its values live on in {tmp}, kept in sync until now"),
+        replace(d._alter(schema, name, f"RENAME COLUMN {tmp_q} TO {col}"),
+                comment=f"safeshift:allow renaming-column {old.name} keeps its name, only its type changes"),
     ]
     if new.default is not None:
         swap.append(d._alter(schema, name, f"ALTER COLUMN {col} SET DEFAULT {new.default}"))

@@ -112,8 +112,9 @@ class Reviewer:
     def review(self, step: Step) -> list[Finding]:
         st = step.statement
         s = self.state
-        if self._in_managed is not None and step.managed_transaction != self._in_managed:
-            s.txn_locked.clear()  # a step boundary: the runner committed
+        if self._in_managed is not None and (step.managed_transaction != self._in_managed
+                                             or (step.managed_transaction and st.new_transaction)):
+            s.txn_locked.clear()  # a step boundary (or -- safeshift:new-transaction): the runner committed
         self._in_managed = step.managed_transaction
         try:
             raws = pg_parse(st.sql)
