@@ -360,6 +360,26 @@ def rollback(url: str, folder: str | Path = "migrations", *, steps: int | None =
         return r.rollback(steps, to, confirm)
 
 
+def backup(config: Config, url: str, dest: Path | None = None) -> Any:
+    """A verified backup of ``url`` under ``.safeshift/backups/<env>/`` with its manifest (``backup.Backup``)."""
+    from safeshift import backup as bk
+
+    d = dialect_for(url, config.dialect)
+    applied: str | None = None
+    if config.migrations_dir.is_dir():
+        states = status(url, config.migrations_dir, dialect=config.dialect)
+        applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
+    where = dest or config.root / ".safeshift" / "backups" / config.env_name
+    return bk.backup(url, where, env_name=config.env_name, migrations_version=applied, dialect=d)
+
+
+def restore(config: Config, path: Path, into_url: str) -> Any:
+    """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``."""
+    from safeshift import backup as bk
+
+    return bk.restore(path, into_url, dialect=dialect_for(into_url, config.dialect))
+
+
 def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:
     """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
     d = dialect_for(url, dialect)

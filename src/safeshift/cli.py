@@ -190,6 +190,33 @@ def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: b
         sys.exit(1)
 
 
+@main.command("backup")
+@env_options
+@click.option("--dir", "dest", type=click.Path(path_type=Path), metavar="FOLDER",
+              help="Where to write it (default: .safeshift/backups/<env>/).")
+@handle_errors
+def backup_cmd(env: str | None, url: str | None, dest: Path | None) -> None:
+    """Dump the database (pg_dump of the server's version / SQLite backup API), verify it, write its manifest."""
+    config = _config(env, url)
+    target = api.database_url(config)
+    made = api.backup(config, target, dest)
+    m = made.manifest
+    out.print(f"backed up {_where(config, target)} to {escape(_rel(made.path))} ({m.size:,} bytes, sha256 "
+              f"{m.sha256[:12]}, {m.duration_ms} ms, at migration {m.migrations_version or 'none'})")
+
+
+@main.command("restore")
+@click.argument("backup_file", type=click.Path(path_type=Path))
+@click.option("--into", "into", required=True, metavar="URL", help="An empty database to restore into.")
+@handle_errors
+def restore_cmd(backup_file: Path, into: str) -> None:
+    """Restore a backup into an empty database after checking its sha256 against the manifest."""
+    config = _config(None, None)
+    m = api.restore(config, backup_file, into)
+    out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
+              f"{m.migrations_version or 'none'}) into {escape(redact_url(into))}")
+
+
 @main.command("diff")
 @env_options
 @click.option("--rename", "renames", multiple=True, metavar="OLD=NEW")

@@ -76,6 +76,10 @@ class HazardBlocked(SafeshiftError):
     exit_code = 1
 
 
+class BackupError(SafeshiftError):
+    """A backup or restore cannot be made or trusted (no room, corrupt file, non-empty target)."""
+
+
 class UnsafeChange(SafeshiftError):
     """`generate` met a change with no lock-safe form on a table that holds rows."""
 

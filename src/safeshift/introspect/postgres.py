@@ -109,6 +109,9 @@ class _Reader:
         self.conn = conn
         self.dialect = dialect
         self.server_version = int(conn.info.server_version)
+        #: plain columns (no default, identity or generation) by their whole row: schemas repeat
+        #: the same column (id, created_at, ...) across tables, and model values are immutable
+        self._plain: dict[tuple[Any, ...], Column] = {}
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
@@ -185,6 +188,13 @@ class _Reader:
             raise UnsupportedConstruct(where, "table inheritance")
 
     def column(self, r: Any, seq: dict[str, Any] | None) -> Column:
+        if r.default is None and not r.identity and not r.generated and r.typtype != "d":
+            key = (r.name, r.type, r.notnull, r.collation, r.comment)
+            col = self._plain.get(key)
+            if col is None:
+                col = self._plain[key] = Column(name=r.name, type=self.dialect.normalize_type(r.type),
+                                                nullable=not r.notnull, collation=r.collation, comment=r.comment)
+            return col
         d = self.dialect
         if r.typtype == "d":
             raise UnsupportedConstruct(f"column {r.schema}.{r.table}.{r.name}",
