@@ -190,6 +190,46 @@ def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: b
         sys.exit(1)
 
 
+@main.command("verify")
+@env_options
+@click.option("--health", "health", metavar="CMD",
+              help="The app's own check, run with DATABASE_URL set after the schema check; non-zero fails.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: the differences and the health result.")
+@handle_errors
+def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bool) -> None:
+    """Compare the live database with the snapshot of its last applied migration; exit 1 on drift."""
+    import json
+
+    from safeshift import verify as vf
+    from safeshift.errors import DriftDetected
+
+    config = _config(env, url)
+    target = api.database_url(config)
+    found = vf.verify(api.dialect_for(target, config.dialect), target, config.migrations_dir)
+    where = _where(config, target)
+    checked: tuple[int, str] | None = None
+    if health and found.clean:
+        checked = vf.run_health(health, {**os.environ, "DATABASE_URL": target})
+    if as_json:
+        doc: dict[str, object] = json.loads(found.to_json())
+        if checked is not None:
+            doc["health"] = {"cmd": health, "exit_code": checked[0], "output": redact_url(checked[1])}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    elif found.clean:
+        out.print(f"no drift: {where} matches the migrations' snapshot")
+    else:
+        sys.stdout.write(found.render_text() + "\n")
+    if not found.clean:
+        raise DriftDetected(f"{len(found.differences)} difference(s) between {redact_url(target)} and the "
+                            "snapshot of its last applied migration; see above, then fix the database or add a "
+                            "migration.")
+    if checked is not None and checked[0] != 0:
+        raise DriftDetected(f'the health check "{health}" failed (exit {checked[0]}): '
+                            f"{redact_url(checked[1].strip().splitlines()[-1] if checked[1].strip() else 'no output')}")
+    if checked is not None and not as_json:
+        out.print(f'health check "{escape(health or "")}" passed')
+
+
 @main.command("backup")
 @env_options
 @click.option("--dir", "dest", type=click.Path(path_type=Path), metavar="FOLDER",

@@ -1,0 +1,280 @@
+"""Drift check: does the live database still match the snapshot of its last applied migration?
+
+Runbook step 6.  A hand-made index in production, a column someone dropped by hand or a
+type changed outside the migrations all make the next generated migration wrong, so
+``safeshift verify`` lists them.  The comparison is the ordinary diff (live → expected)
+with rename guessing off: a look-alike is reported as one thing missing and one extra,
+which is what an operator needs to see, and no question is ever asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from safeshift import history, migrations
+
+if TYPE_CHECKING:
+    from safeshift.changes import Change
+    from safeshift.dialects import Dialect
+    from safeshift.model import Schema
+
+__all__ = ["Difference", "Drift", "drift", "drift_between", "expected_schema", "expected_snapshot_path", "run_health",
+           "verify", "without_history"]
+
+DriftKind = Literal["missing", "extra", "changed"]
+
+#: what a change of each verb means when it turns the live schema into the expected one
+_KIND_OF_VERB: dict[str, DriftKind] = {"create": "missing", "drop": "extra", "alter": "changed"}
+_ORDER = {"missing": 0, "extra": 1, "changed": 2}
+#: health-check output kept for the report (the tail: that is where a failure says why)
+_HEALTH_OUTPUT_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One object that differs: ``missing`` (in the snapshot, not live), ``extra`` (live only) or ``changed``."""
+
+    kind: DriftKind
+    #: "table", "column", "index", "foreign key", "table comment", ...
+    object: str
+    name: str
+    detail: str = ""
+
+    def render(self) -> str:
+        return f"{self.kind} {self.object} {self.name}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Every difference between the live database and the expected snapshot; empty when clean."""
+
+    differences: tuple[Difference, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.differences
+
+    def to_json(self) -> str:
+        return json.dumps({"clean": self.clean,
+                           "differences": [dataclasses.asdict(d) for d in self.differences]}, indent=2)
+
+    def render_text(self) -> str:
+        """One line per difference (no trailing newline); empty text when clean."""
+        return "\n".join(d.render() for d in self.differences)
+
+
+class _NeverRename:
+    """Questioner that answers "not a rename": drift lists look-alikes as missing + extra."""
+
+    def choose(self, kind: str, container: str, added: str, candidates: Sequence[str]) -> None:
+        return None
+
+
+def without_history(schema: Schema) -> Schema:
+    """``schema`` minus safeshift's own history schema and table (never drift)."""
+    tables = tuple(t for t in schema.tables if t.schema != history.SCHEMA and t.name != history.TABLE)
+    namespaces = tuple(n for n in schema.namespaces if n != history.SCHEMA)
+    if len(tables) == len(schema.tables) and len(namespaces) == len(schema.namespaces):
+        return schema
+    return dataclasses.replace(schema, tables=tables, namespaces=namespaces)
+
+
+def drift_between(live: Schema, expected: Schema, default_schema: str = "public") -> Drift:
+    """The drift of ``live`` from ``expected``; no database needed (rehearse can reuse it)."""
+    from safeshift.diff import diff
+
+    changes = diff(without_history(live), without_history(expected), None, _NeverRename(), default_schema)
+    return Drift(_differences(changes))
+
+
+def drift(dialect: Dialect, url: str, expected: Schema | Path) -> Drift:
+    """Introspect the database at ``url`` and compare it with ``expected`` (a schema or a snapshot file)."""
+    conn = dialect.connect(url, create=False)
+    try:
+        live = dialect.introspect(conn)
+    finally:
+        conn.close()
+    return _drift_from(live, expected, dialect.default_schema)
+
+
+def _drift_from(live: Schema, expected: Schema | Path, default_schema: str) -> Drift:
+    """Fast path for the usual answer, no drift: a snapshot file whose text is the live schema's.
+
+    Equal snapshot texts mean equal schemas, so parsing the file and diffing (most of the
+    time of a clean check at a thousand tables) is needed only when the texts differ.
+    """
+    from safeshift import snapshot
+
+    if isinstance(expected, Path):
+        text = expected.read_text(encoding="utf-8") if expected.is_file() else None
+        if text is not None and snapshot.to_json(without_history(live)) == text:
+            return Drift()
+        expected = snapshot.read_snapshot(expected)  # a missing file: its clear error
+    return drift_between(live, expected, default_schema)
+
+
+def expected_schema(migrations_dir: Path, applied_versions: Sequence[str]) -> Schema | None:
+    """The snapshot of the last applied migration; None when nothing is applied (expect an empty database).
+
+    A hand-written migration may have no snapshot of its own; then the newest snapshot in
+    the folder stands in (the best record of the intended schema there is).
+    """
+    from safeshift import snapshot
+
+    path = expected_snapshot_path(migrations_dir, applied_versions)
+    return None if path is None else snapshot.read_snapshot(path)
+
+
+def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]) -> Path | None:
+    """The file ``expected_schema`` reads (None: nothing applied, or no snapshot at all)."""
+    if not applied_versions:
+        return None
+    folder = Path(migrations_dir)
+    path = migrations.snapshot_path(folder, max(applied_versions))
+    if path.is_file():
+        return path
+    meta = folder / migrations.META_DIR
+    found = sorted(p.name for p in meta.iterdir() if migrations.SNAPSHOT_RE.fullmatch(p.name)) \
+        if meta.is_dir() else []
+    return meta / found[-1] if found else None
+
+
+def verify(dialect: Dialect, url: str, migrations_dir: Path) -> Drift:
+    """The whole check: applied versions from the history table, their snapshot, the live schema.
+
+    Versions count as applied when their history row says so; a failed or half-applied
+    migration is not, so its partial effects show up as drift.
+    """
+    from safeshift.model import make_schema
+
+    conn = dialect.connect(url, create=False)
+    try:
+        records = history.read(dialect, conn)
+        live = dialect.introspect(conn)
+    finally:
+        conn.close()
+    applied = [v for v, r in records.items() if r.status == "applied"]
+    path = expected_snapshot_path(migrations_dir, applied)
+    return _drift_from(live, path or make_schema(dialect.name), dialect.default_schema)
+
+
+# -- changes → differences ------------------------------------------------------------------
+
+def _object_kind(change: Change) -> str:
+    """``create_table`` → "table", ``set_table_comment`` → "table comment"."""
+    return change.kind.split("_", 1)[1].replace("_", " ")
+
+
+def _field_changes(live: Any, expected: Any, skip: tuple[str, ...] = ()) -> str:
+    """"type: live integer, expected bigint; nullable: ..." for each field that differs."""
+    parts = []
+    for f in dataclasses.fields(live):
+        a, b = getattr(live, f.name), getattr(expected, f.name)
+        if f.name not in skip and f.init and a != b:
+            parts.append(f"{f.name}: live {_show(a)}, expected {_show(b)}")
+    return "; ".join(parts)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        shown = [f"{f.name}={_show(getattr(value, f.name))}" for f in dataclasses.fields(value)
+                 if getattr(value, f.name) != f.default]
+        return "{" + ", ".join(shown) + "}"
+    return "null" if value is None else str(value)
+
+
+def _summary(change: Change) -> str:
+    """A short description of a whole object that is missing or extra."""
+    from safeshift import changes as ch
+
+    if isinstance(change, (ch.AddColumn, ch.DropColumn)):
+        c = change.column
+        return c.type + ("" if c.nullable else " NOT NULL") + (f" DEFAULT {c.default}" if c.default else "")
+    if isinstance(change, (ch.CreateIndex, ch.DropIndex)):
+        i = change.index
+        cols = ", ".join(e.value for e in i.elements)
+        return (f"{'unique ' if i.unique else ''}on {change.table} ({cols})"
+                + (f" WHERE {i.where}" if i.where else ""))
+    if isinstance(change, (ch.CreateTable, ch.DropTable)):
+        return f"{len(change.table.columns)} column(s)"
+    if isinstance(change, (ch.AddForeignKey, ch.DropForeignKey)):
+        f = change.foreign_key
+        return f"({', '.join(f.columns)}) -> {f.ref_schema}.{f.ref_table} ({', '.join(f.ref_columns)})"
+    if isinstance(change, (ch.AddUnique, ch.DropUnique, ch.AddPrimaryKey, ch.DropPrimaryKey)):
+        key = change.unique.columns if isinstance(change, (ch.AddUnique, ch.DropUnique)) \
+            else change.primary_key.columns
+        return f"({', '.join(key)})"
+    if isinstance(change, (ch.AddCheck, ch.DropCheck)):
+        return change.check.expression
+    return ""
+
+
+def _detail(change: Change) -> str:
+    from safeshift import changes as ch
+
+    if change.verb != "alter":
+        return _summary(change)
+    if isinstance(change, (ch.AlterColumn, ch.AlterEnum, ch.AlterSequence)):
+        return _field_changes(change.old, change.new)
+    if isinstance(change, (ch.RenameConstraint, ch.RenameIndex, ch.RenameTable, ch.RenameColumn)):
+        return f"name: live {change.old}, expected {change.new}"
+    if isinstance(change, ch.SetTableComment):
+        return f"live {_show(change.old)}, expected {_show(change.new)}"
+    return ""
+
+
+def _differences(changes: Sequence[Change]) -> tuple[Difference, ...]:
+    """One Difference per change; a view dropped and re-created (its definition differs) is one "changed"."""
+    from safeshift import changes as ch
+
+    dropped_views = {(c.view.schema, c.view.name): c.view for c in changes if isinstance(c, ch.DropView)}
+    out: list[Difference] = []
+    for c in changes:
+        if isinstance(c, ch.DropView) and any(isinstance(o, ch.CreateView) and o.target == c.target
+                                              for o in changes):
+            continue
+        if isinstance(c, ch.CreateView) and (c.view.schema, c.view.name) in dropped_views:
+            live_view = dropped_views[(c.view.schema, c.view.name)]
+            out.append(Difference("changed", "view", c.target, _field_changes(live_view, c.view)))
+            continue
+        out.append(Difference(_KIND_OF_VERB[c.verb], _object_kind(c), c.target, _detail(c)))
+    return tuple(sorted(out, key=lambda d: (_ORDER[d.kind], d.name, d.object)))
+
+
+# -- the application's own health check -------------------------------------------------------
+
+def run_health(cmd: str, env: Mapping[str, str] | None = None, timeout: float = 300) -> tuple[int, str]:
+    """Run ``--health "CMD"`` through the shell; (exit code, its output, stdout and stderr merged).
+
+    Output goes to a temporary file, not a pipe, so a chatty check cannot stall on a full
+    pipe.  On timeout the whole process group is killed and the code is 124 (as
+    coreutils ``timeout``); only the last 64 KiB of output are kept.
+    """
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, shell=True, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+            note = ""
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):  # the group may be gone already
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            code, note = 124, f"\n(health check timed out after {timeout:g} s and was killed)"
+        size = out.seek(0, os.SEEK_END)
+        out.seek(max(0, size - _HEALTH_OUTPUT_LIMIT))
+        text = out.read().decode("utf-8", errors="replace")
+    return code, text + note
+
