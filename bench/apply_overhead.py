@@ -34,66 +34,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psutil  # type: ignore[import-untyped]  # no stubs in the venv; bench is outside mypy's packages
 import psycopg
+
+from _measure import Measure, run_measured
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "apply_overhead"
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 FIRST = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Measure:
-    seconds: float
-    peak_mb: float
-    #: user + system CPU of the client process tree: the tool's own work, whatever the server does
-    cpu_s: float = 0.0
-    stdout: str = ""
-
-
-def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Measure:
-    # output goes to files, not pipes: the safeshift CLI prints two lines per migration
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = psutil.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=err,
-                            stdin=subprocess.DEVNULL)
-        peak = 0
-        while proc.poll() is None:
-            try:
-                procs = [proc, *proc.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
-            except psutil.Error:
-                pass
-            time.sleep(0.01)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child was reaped by poll()
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-        if proc.returncode != 0:
-            from safeshift.config import redact_url
-
-            raise SystemExit(redact_url(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout[-4000:]}\n"
-                                        f"{stderr[-4000:]}"))
-    return Measure(elapsed, peak / 2**20, cpu, stdout)
 
 
 # -- the migrations, once per tool's format ----------------------------------------------------

@@ -31,15 +31,14 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import psycopg
+
+from _measure import Measure, run_measured
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -57,37 +56,6 @@ TYPES = [
     ("sa.Numeric(10, 2)", "numeric({precision: 10, scale: 2})"),
     ("sa.BigInteger", "bigint({mode: 'number'})"),
 ]
-
-
-@dataclass
-class Measure:
-    seconds: float
-    peak_mb: float
-
-
-def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, *,
-                 replace_env: bool = False) -> Measure:
-    # output goes to files, not pipes: a chatty tool (Alembic logs every reflected column)
-    # would otherwise fill the pipe and stall while we only sample its memory
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = psutil.Popen(cmd, cwd=cwd, env=(env or {}) if replace_env else {**os.environ, **(env or {})},
-                            stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        peak = 0
-        while proc.poll() is None:
-            try:
-                procs = [proc, *proc.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
-            except psutil.Error:
-                pass
-            time.sleep(0.01)
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            out.seek(0)
-            err.seek(0)
-            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{out.read().decode()}\n"
-                             f"{err.read().decode()}")
-    return Measure(elapsed, peak / 2**20)
 
 
 # -- schema writers -----------------------------------------------------------------------
@@ -347,8 +315,8 @@ def main() -> int:
     finally:
         drop_database(name)
     results.update({
-        "safeshift": vars(ss), "safeshift_bytecode_cached": vars(ss_cached),
-        "drizzle_kit": vars(dk) if dk else None, "alembic": vars(al) if al else None,
+        "safeshift": ss.as_dict(), "safeshift_bytecode_cached": ss_cached.as_dict(),
+        "drizzle_kit": dk.as_dict() if dk else None, "alembic": al.as_dict() if al else None,
         "introspect_seconds": intro, "safeshift_breakdown": parts, "safeshift_breakdown_bytecode_cached": parts_cached,
     })
     checks: list[tuple[str, float, float | None]] = []
