@@ -71,6 +71,12 @@ def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_target(pg_url: str) -> Iterator[str]:
+    """A second, empty database on the same server as ``pg_url`` (a restore target)."""
+    yield from _fresh_pg_database(embedded.database_url(pg_url, "postgres"))
+
+
+@pytest.fixture
 def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _url_for("sqlite", request, tmp_path)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import stat
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -45,20 +44,6 @@ CREATE TABLE empty_one (x int);
 def _populate_pg(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(PG_SCHEMA)
-
-
-@pytest.fixture
-def pg_target(pg_url: str) -> Iterator[str]:
-    """A second, empty database on the same server as ``pg_url``."""
-    admin = embedded.database_url(pg_url, "postgres")
-    name = f"ss_restore_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield embedded.database_url(admin, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_pg_backup_restore_round_trip(pg_url: str, pg_target: str, tmp_path: Path) -> None:

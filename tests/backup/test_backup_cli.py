@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 import psycopg
 
-from safeshift import embedded
 from tests.cli.test_generate_cli import run
 
 
-def test_backup_then_restore_into_an_empty_database(tmp_path: Path, pg_url: str) -> None:
+def test_backup_then_restore_into_an_empty_database(tmp_path: Path, pg_url: str, pg_target: str) -> None:
     (tmp_path / "safeshift.toml").write_text('schema = "models:metadata"\ndialect = "postgresql"\n')
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
@@ -22,23 +20,15 @@ def test_backup_then_restore_into_an_empty_database(tmp_path: Path, pg_url: str)
     assert m, made
     dump = tmp_path / m.group(1)
     assert dump.exists() and (dump.stat().st_mode & 0o777) == 0o600
-    name = f"ss_restore_{uuid.uuid4().hex[:10]}"
-    admin_url = pg_url  # CREATE DATABASE works from any database of the same server
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    target = embedded.database_url(admin_url, name)
-    try:
-        restored = run(tmp_path, "restore", str(dump), "--into", target).stdout
-        assert "restored" in restored
-        with psycopg.connect(target) as conn:
-            assert conn.execute("SELECT count(*), sum(id) FROM t").fetchone() == (5000, 12502500)
-        again = run(tmp_path, "restore", str(dump), "--into", target, expect=2).stderr
-        assert "already holds" in again
-        data = bytearray(dump.read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        dump.write_bytes(bytes(data))
-        corrupt = run(tmp_path, "restore", str(dump), "--into", target, expect=2).stderr
-        assert "is corrupt: its sha256 is" in corrupt
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    target = pg_target
+    restored = run(tmp_path, "restore", str(dump), "--into", target).stdout
+    assert "restored" in restored
+    with psycopg.connect(target) as conn:
+        assert conn.execute("SELECT count(*), sum(id) FROM t").fetchone() == (5000, 12502500)
+    again = run(tmp_path, "restore", str(dump), "--into", target, expect=2).stderr
+    assert "already holds" in again
+    data = bytearray(dump.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dump.write_bytes(bytes(data))
+    corrupt = run(tmp_path, "restore", str(dump), "--into", target, expect=2).stderr
+    assert "is corrupt: its sha256 is" in corrupt

@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from tests.cli.test_generate_cli import MODELS_V1, MODELS_V2_RENAMED, make_project, run, write_models
+from tests.runner._project import run_on_tty
 
 
 def _run_on_tty(project: Path, args: list[str], answer: str) -> tuple[int, str]:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "safeshift.cli", *args], cwd=project,
-                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-    os.close(slave)
-    seen = b""
-    answered = False
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            proc.kill()
-            break
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-        if not answered and b"Answer" in seen:
-            os.write(master, answer.encode() + b"\n")
-            answered = True
-    proc.wait(30)
-    os.close(master)
-    return proc.returncode, seen.decode(errors="replace")
+    return run_on_tty(project, args, b"Answer", answer)
 
 
 def test_prompt_rename_keeps_the_column(tmp_path: Path) -> None:
