@@ -360,6 +360,65 @@ def rollback(url: str, folder: str | Path = "migrations", *, steps: int | None =
         return r.rollback(steps, to, confirm)
 
 
+def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False, live: bool = False) -> Any:
+    """Review ``files``, else the database's pending migrations, else those not yet reviewed
+    (``review.ReviewResult``); ``live`` grades them with the database's table sizes.  Files
+    without an unacknowledged error are remembered as reviewed.
+    """
+    from safeshift import review as rv
+
+    dialect = dialect_of(config)
+    paths = list(files)
+    if not dialect.capabilities.hazard_review and not paths:
+        raise ConfigError(f"safeshift review reads PostgreSQL SQL; this project's dialect is {dialect.name}.")
+    url = database_url(config) if live or pending else None
+    facts = rv.live_facts(dialect, url) if url and dialect.capabilities.hazard_review else None
+    if not paths and pending and url:
+        paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.dialect)]
+    elif not paths and config.migrations_dir.exists():
+        paths = [m.path for m in rv.unreviewed(config.migrations_dir)]
+    result = rv.review_files([_relative(p) for p in paths], facts=facts)
+    if config.migrations_dir.exists():
+        rv.mark_reviewed(config.migrations_dir, result)
+    return result
+
+
+def _relative(path: Path) -> Path:
+    """How findings name a file: relative to where the command runs, when it is below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tuple[int, str] | None]:
+    """Drift between ``url`` and its last applied migration's snapshot (``verify.Drift``), then, if
+    there is none, the app's ``health`` command with DATABASE_URL set: (drift, (exit code, output) or None).
+
+    Raises DriftDetected on drift or a failing health command, after the caller has the result.
+    """
+    import os
+
+    from safeshift import verify as vf
+
+    found = vf.verify(dialect_for(url, config.dialect), url, config.migrations_dir)
+    checked = vf.run_health(health, {**os.environ, "DATABASE_URL": url}) if health and found.clean else None
+    return found, checked
+
+
+def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int, str] | None) -> None:
+    """Raise DriftDetected for drift or a failed health command (one sentence, URL redacted)."""
+    from safeshift.errors import DriftDetected
+
+    if not found.clean:
+        raise DriftDetected(f"{len(found.differences)} difference(s) between {redact_url(url)} and the "
+                            "snapshot of its last applied migration; see above, then fix the database or add a "
+                            "migration.")
+    if checked is not None and checked[0] != 0:
+        last = checked[1].strip().splitlines()[-1] if checked[1].strip() else "no output"
+        raise DriftDetected(f'the health check "{health}" failed (exit {checked[0]}): {redact_url(last)}')
+
+
 def backup(config: Config, url: str, dest: Path | None = None) -> Any:
     """A verified backup of ``url`` under ``.safeshift/backups/<env>/`` with its manifest (``backup.Backup``)."""
     from safeshift import backup as bk

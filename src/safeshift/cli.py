@@ -161,31 +161,15 @@ def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: b
     With no FILE: the migrations not yet reviewed.  With --url/--env/--pending, table sizes from
     that database grade the findings (a new or empty table cannot stall anyone).
     """
-    from safeshift import review as rv
-
-    config = _config(env, url)
-    dialect = api.dialect_of(config)
-    live = pending or env is not None or url is not None
-    facts = rv.live_facts(dialect, api.database_url(config)) if live and dialect.capabilities.hazard_review else None
-    if files:
-        paths = list(files)
-    elif pending:
-        paths = [p.migration.path for p in api.plan(api.database_url(config), config.migrations_dir,
-                                                    dialect=config.dialect)]
-    else:
-        paths = [m.path for m in rv.unreviewed(config.migrations_dir)] if config.migrations_dir.exists() else []
-    if not dialect.capabilities.hazard_review and not files:
-        raise ConfigError(f"safeshift review reads PostgreSQL SQL; this project's dialect is {dialect.name}.")
-    result = rv.review_files([Path(_rel(p)) for p in paths], facts=facts)
     from safeshift.lint import render
 
+    config = _config(env, url)
+    result = api.review(config, files, pending=pending, live=pending or env is not None or url is not None)
     sys.stdout.write(render(list(result.findings), fmt))
     if fmt == "text":
         blocking = len(result.blocking)
-        out.print(f"{len(paths)} file(s) reviewed, {len(result.findings)} finding(s), {blocking} unacknowledged "
-                  "error(s)" + ("" if blocking else "; marked reviewed"))
-    if config.migrations_dir.exists():
-        rv.mark_reviewed(config.migrations_dir, result)
+        out.print(f"{len(result.files)} file(s) reviewed, {len(result.findings)} finding(s), {blocking} "
+                  "unacknowledged error(s)" + ("" if blocking else "; marked reviewed"))
     if result.blocking:
         sys.exit(1)
 
@@ -200,16 +184,10 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bo
     """Compare the live database with the snapshot of its last applied migration; exit 1 on drift."""
     import json
 
-    from safeshift import verify as vf
-    from safeshift.errors import DriftDetected
-
     config = _config(env, url)
     target = api.database_url(config)
-    found = vf.verify(api.dialect_for(target, config.dialect), target, config.migrations_dir)
+    found, checked = api.verify(config, target, health)
     where = _where(config, target)
-    checked: tuple[int, str] | None = None
-    if health and found.clean:
-        checked = vf.run_health(health, {**os.environ, "DATABASE_URL": target})
     if as_json:
         doc: dict[str, object] = json.loads(found.to_json())
         if checked is not None:
@@ -219,13 +197,7 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bo
         out.print(f"no drift: {where} matches the migrations' snapshot")
     else:
         sys.stdout.write(found.render_text() + "\n")
-    if not found.clean:
-        raise DriftDetected(f"{len(found.differences)} difference(s) between {redact_url(target)} and the "
-                            "snapshot of its last applied migration; see above, then fix the database or add a "
-                            "migration.")
-    if checked is not None and checked[0] != 0:
-        raise DriftDetected(f'the health check "{health}" failed (exit {checked[0]}): '
-                            f"{redact_url(checked[1].strip().splitlines()[-1] if checked[1].strip() else 'no output')}")
+    api.verify_verdict(target, health, found, checked)
     if checked is not None and not as_json:
         out.print(f'health check "{escape(health or "")}" passed')
 

@@ -43,16 +43,20 @@ def live_facts(dialect: Dialect, url: str, *, exact: Sequence[str] = ()) -> dict
     A table never analysed has no estimate; for those named in ``exact`` (``table`` or
     ``schema.table``) one row is read to tell an empty table from an unknown one.
     """
-    from safeshift.lint import Facts
-
     conn = _connect(dialect, url)
     try:
-        raw = dialect.table_facts(conn)
-        wanted = {n if "." in n else f"{dialect.default_schema}.{n}" for n in exact}
-        unknown = [k for k, (rows, _) in raw.items() if rows is None and k in wanted]
-        empty = dialect.empty_tables(conn, unknown) if unknown else set()
+        return _facts(dialect, conn, dialect.table_facts(conn), exact)
     finally:
         conn.close()
+
+
+def _facts(dialect: Dialect, conn: Any, raw: dict[str, tuple[int | None, int | None]],
+           exact: Sequence[str]) -> dict[str, Facts]:
+    from safeshift.lint import Facts
+
+    wanted = {n if "." in n else f"{dialect.default_schema}.{n}" for n in exact}
+    unknown = [k for k, (rows, _) in raw.items() if rows is None and k in wanted]
+    empty = dialect.empty_tables(conn, unknown) if unknown else set()
     out: dict[str, Facts] = {}
     for key, (rows, size) in raw.items():
         facts = Facts(exists=True, row_estimate=0 if key in empty else rows, size_bytes=size)
@@ -100,23 +104,22 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Find
     """
     if not dialect.capabilities.hazard_review or not pending:
         return ()
+    from safeshift.lint import review_migration, unacknowledged_errors
+
     conn = _connect(dialect, url)
     try:
         tables = dialect.table_facts(conn)
+        if not any(not key.startswith(f"{history.SCHEMA}.") for key in tables):
+            return ()  # a database without tables has no rows to lose and no app to break
+        first = {m: unacknowledged_errors(review_migration(m)) for m in pending}
+        suspects = [m for m, errors in first.items() if errors]
+        if not suspects:
+            return ()
+        facts = _facts(dialect, conn, tables, sorted({f.table for m in suspects for f in first[m] if f.table}))
     finally:
         conn.close()
-    if not any(not key.startswith(f"{history.SCHEMA}.") for key in tables):
-        return ()  # a database without tables has no rows to lose and no app to break
-    from safeshift.lint import review_migration, unacknowledged_errors
-
-    first = [f for m in pending for f in unacknowledged_errors(review_migration(m))]
-    if not first:
-        return ()
-    facts = live_facts(dialect, url, exact=sorted({f.table for f in first if f.table}))
-    found: list[Finding] = []
-    for m in pending:
-        found += unacknowledged_errors(review_migration(m, facts=facts))
-    return tuple(found)
+    # facts only ever lower a finding (a new or empty table), so only the suspects are looked at again
+    return tuple(f for m in suspects for f in unacknowledged_errors(review_migration(m, facts=facts)))
 
 
 def allowed_by_version(pending: Sequence[Migration], blocking: Sequence[Finding]) -> dict[str, str]:
