@@ -168,9 +168,9 @@ def read_manifest(dump: Path) -> Manifest:
         raise BackupError(f"The manifest {mpath} of backup {dump} is unreadable: {exc}.") from exc
 
 
-# -- per-database engines (looked up by dialect name, not branched on) --------------------
+# -- per-database engines (a dialect's ``backup_engine()``) ------------------------------
 
-class _Engine(Protocol):
+class BackupEngine(Protocol):
     def size(self, url: str) -> int: ...
     def server_version(self, url: str) -> tuple[int, str]: ...
     def dump(self, url: str, out: Path, server_major: int) -> dict[str, str]: ...
@@ -209,7 +209,7 @@ def _run(cmd: list[str], env: dict[str, str], what: str, url: str | None = None)
             raise BackupError(f"{what}{where} failed: {detail}")
 
 
-class _Postgres:
+class PostgresBackup:
     def _connect(self, url: str) -> Any:
         import psycopg
 
@@ -278,7 +278,7 @@ class _Postgres:
         return out
 
 
-class _SQLite:
+class SQLiteBackup:
     @staticmethod
     def _path(url: str) -> Path:
         from safeshift.dialects.sqlite import url_path
@@ -354,16 +354,6 @@ class _SQLite:
         return out
 
 
-_ENGINES: dict[str, _Engine] = {"postgresql": _Postgres(), "sqlite": _SQLite()}
-
-
-def _engine(dialect: Dialect) -> _Engine:
-    try:
-        return _ENGINES[dialect.name]
-    except KeyError:
-        raise ToolMissing(f"Backups of {dialect.name} databases are not supported yet.") from None
-
-
 # -- the API -----------------------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -382,7 +372,7 @@ def _partial(path: Path) -> Iterator[Path]:
 def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version: str | None,
            dialect: Dialect) -> Backup:
     """Dump ``url`` into ``dest_dir``; the file appears under its final name only once verified."""
-    engine = _engine(dialect)
+    engine = dialect.backup_engine()
     dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     needed = engine.size(url)
     free = shutil.disk_usage(dest_dir).free
@@ -438,17 +428,17 @@ def verify(path: Path) -> Manifest:
         )
     from safeshift.dialects import get_dialect
 
-    _engine(get_dialect(manifest.dialect)).check(path, _major(manifest.server_version))
+    get_dialect(manifest.dialect).backup_engine().check(path, _major(manifest.server_version))
     return manifest
 
 
 def restore(path: Path, into_url: str, *, dialect: Dialect) -> Manifest:
     """Restore a verified backup into an empty database at ``into_url``."""
     manifest = verify(path)
-    _engine(dialect).restore(path, into_url, manifest)
+    dialect.backup_engine().restore(path, into_url, manifest)
     return manifest
 
 
 def table_fingerprint(url: str, dialect: Dialect) -> dict[str, tuple[int, str]]:
     """Per table: (row count, md5 of the ordered rows); PostgreSQL adds sequence positions."""
-    return _engine(dialect).fingerprint(url)
+    return dialect.backup_engine().fingerprint(url)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.backup import BackupEngine
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
     from safeshift.model import Schema
@@ -221,6 +222,20 @@ class Dialect:
     def shadow_database(self, state_dir: Path) -> AbstractContextManager[str]:
         """A throwaway empty database (for SQL-file sources and rehearsals), dropped on exit."""
         raise NotImplementedError
+
+    def scratch_database(self, url: str, state_dir: Path) -> AbstractContextManager[str]:
+        """A throwaway empty database beside ``url`` (same server and version when allowed), dropped on exit.
+
+        Rehearsals and restore checks want the source's server so that timings and
+        behaviour carry over; where that is not allowed the shadow database stands in.
+        """
+        return self.shadow_database(state_dir)
+
+    def backup_engine(self) -> BackupEngine:
+        """How this database is dumped, checked, restored and fingerprinted."""
+        from safeshift.errors import ToolMissing
+
+        raise ToolMissing(f"Backups of {self.name} databases are not supported yet.")
 
     # -- rendering --------------------------------------------------------------------
     def render(self, change: Change) -> list[Statement]:

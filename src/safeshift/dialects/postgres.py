@@ -9,6 +9,7 @@ so parentheses and implicit casts never cause a false diff.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -38,6 +39,7 @@ from safeshift.model import Sequence as SequenceModel
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.backup import BackupEngine
     from safeshift.dialects.safe import SafeContext, SafeRender
 
 NAMEDATALEN = 64
@@ -416,6 +418,14 @@ class PostgresDialect(Dialect):
         from safeshift import embedded
 
         return embedded.scratch_database(state_dir)
+
+    def scratch_database(self, url: str, state_dir: Path) -> AbstractContextManager[str]:
+        return _scratch_beside(url, state_dir)
+
+    def backup_engine(self) -> BackupEngine:
+        from safeshift.backup import PostgresBackup
+
+        return PostgresBackup()
 
     def can_apply(self, change: ch.Change) -> bool:
         return True
@@ -1027,3 +1037,47 @@ _DROP_CONCURRENT_INDEX = re.compile(
 
 def _unquote(ident: str) -> str:
     return ident[1:-1].replace('""', '"') if ident.startswith('"') else ident.lower()
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` naming another database on the same server (URI or ``key=value`` conninfo)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    if "://" in url:
+        return urlunsplit(urlsplit(url)._replace(path="/" + database))
+    return make_conninfo(**{**{k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None},
+                            "dbname": database})
+
+
+@contextlib.contextmanager
+def _scratch_beside(url: str, state_dir: Path) -> Iterator[str]:
+    """CREATE DATABASE on ``url``'s server; without the CREATEDB right, a database on the embedded server."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from safeshift import embedded
+
+    name = f"safeshift_scratch_{uuid.uuid4().hex[:10]}"
+    conn = PostgresDialect().connect(url)
+    try:
+        conn.autocommit = True
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    except psycopg.errors.InsufficientPrivilege:
+        conn.close()
+        with embedded.scratch_database(state_dir, prefix="safeshift_scratch") as fallback:
+            yield fallback
+        return
+    except BaseException:
+        conn.close()
+        raise
+    try:
+        yield with_database(url, name)
+    finally:
+        try:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        finally:
+            conn.close()

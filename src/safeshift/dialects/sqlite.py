@@ -58,6 +58,8 @@ from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Tab
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.backup import BackupEngine
+
 REBUILD_PREFIX = "_safeshift_new_"
 
 # -- tokens ---------------------------------------------------------------------------------
@@ -448,6 +450,11 @@ class SQLiteDialect(Dialect):
 
     def shadow_database(self, state_dir: Path) -> AbstractContextManager[str]:
         return _shadow()
+
+    def backup_engine(self) -> BackupEngine:
+        from safeshift.backup import SQLiteBackup
+
+        return SQLiteBackup()
 
     # -- what ALTER TABLE can do ---------------------------------------------------------
     def can_apply(self, change: ch.Change) -> bool:
