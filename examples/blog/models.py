@@ -25,7 +25,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -42,3 +42,5 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text, server_default="")
     status: Mapped[PostStatus] = mapped_column(server_default="draft")
     published_at: Mapped[datetime | None]
+    view_count: Mapped[int] = mapped_column(server_default="0")
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

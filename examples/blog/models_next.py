@@ -25,10 +25,10 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    display_name: Mapped[str] = mapped_column(String(100))
     email_verified: Mapped[bool] = mapped_column(server_default=false())
     email_verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Post(Base):
@@ -44,3 +44,5 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text, server_default="")
     status: Mapped[PostStatus] = mapped_column(server_default="draft")
     published_at: Mapped[datetime | None]
+    view_count: Mapped[int] = mapped_column(server_default="0")
+    editor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

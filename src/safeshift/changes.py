@@ -11,7 +11,7 @@ means adding a class here and a method in each dialect, nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from safeshift.model import (
@@ -331,9 +331,11 @@ class RenameColumn(Change):
     table: str
     old: str
     new: str
+    #: whether the column may own a serial sequence (renamed along with it); False for other columns
+    serial: bool = field(default=True, compare=False)
 
     def inverse(self) -> Change:
-        return RenameColumn(self.schema, self.table, self.new, self.old)
+        return RenameColumn(self.schema, self.table, self.new, self.old, self.serial)
 
     @property
     def target(self) -> str:

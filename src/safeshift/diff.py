@@ -155,7 +155,7 @@ class _Differ:
                 out.append(AddColumn(n.schema, n.name, col))
                 continue
             renames[answer] = name
-            out.append(RenameColumn(n.schema, n.name, answer, name))
+            out.append(RenameColumn(n.schema, n.name, answer, name, old_cols[answer].serial or col.serial))
             if replace(old_cols[answer], name=name) != col:
                 out.append(AlterColumn(n.schema, n.name, replace(old_cols[answer], name=name), col))
         for name, col in new_cols.items():

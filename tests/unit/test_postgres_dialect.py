@@ -262,3 +262,12 @@ def test_every_change_kind_has_a_renderer() -> None:
              if isinstance(cls, type) and issubclass(cls, ch.Change) and cls is not ch.Change}
     missing = {k for k in kinds if not hasattr(D, f"render_{k}")}
     assert missing == {"rebuild_table"}
+
+
+def test_rename_column_renames_a_serial_sequence_only_for_serial_columns() -> None:
+    plain = D.render(ch.RenameColumn("public", "users", "name", "display_name", serial=False))
+    assert [s.sql for s in plain] == ['ALTER TABLE "public"."users" RENAME COLUMN "name" TO "display_name";']
+    serial = D.render(ch.RenameColumn("public", "users", "id", "user_id"))
+    assert len(serial) == 2 and "ALTER SEQUENCE" in serial[1].sql
+    assert ch.RenameColumn("public", "t", "a", "b", serial=False).inverse() == ch.RenameColumn("public", "t", "b", "a")
+    assert not ch.RenameColumn("public", "t", "a", "b", serial=False).inverse().serial  # type: ignore[attr-defined]

@@ -747,6 +747,10 @@ class PostgresDialect(Dialect):
 
     def render_rename_column(self, change: ch.RenameColumn) -> list[Statement]:
         """A serial column's sequence is renamed with it, so introspection still sees a serial."""
+        rename = self._alter(change.schema, change.table,
+                             f"RENAME COLUMN {self.quote(change.old)} TO {self.quote(change.new)}")
+        if not change.serial:
+            return [rename]
         old_seq = self._serial_sequence(change.schema, change.table, change.old)
         new_seq = make_object_name(change.table, change.new, "seq")
         table = self.literal(self.qualify(change.schema, change.table))
@@ -757,9 +761,7 @@ class PostgresDialect(Dialect):
             f"AND d.refobjid = {table}::regclass AND d.deptype = 'a' AND {_USED_BY_DEFAULT}) THEN "
             f"ALTER SEQUENCE {old_seq} RENAME TO {self.quote(new_seq)}; END IF; END"
         )
-        return [self._alter(change.schema, change.table,
-                            f"RENAME COLUMN {self.quote(change.old)} TO {self.quote(change.new)}"),
-                Statement(f"DO $safeshift$ {body} $safeshift$;")]
+        return [rename, Statement(f"DO $safeshift$ {body} $safeshift$;")]
 
     def render_alter_column(self, change: ch.AlterColumn) -> list[Statement]:
         return list(_AlterColumn(self, change).statements())
