@@ -61,6 +61,8 @@ class Environment:
     on_failure: OnFailure = "rollback"
     health: str | None = None
     require_rehearsal: bool = False
+    #: how many complete backups ``safeshift backup`` keeps in the environment's folder; None keeps all
+    keep: int | None = None
 
     @classmethod
     def default(cls, name: str) -> Environment:
@@ -79,11 +81,22 @@ class Config:
     env_name: str = DEFAULT_ENV
     #: the ``--url`` flag; wins over everything in the file and the environment
     url_override: str | None = None
+    #: the ``backups`` key: the folder holding ``<env>/`` backup folders, relative to ``root``
+    backups: str = ".safeshift/backups"
 
     def environment(self) -> Environment:
         """The active environment (development exists even when the file does not define it)."""
         env = self.environments.get(self.env_name)
         return env if env is not None else Environment.default(self.env_name)
+
+    def backups_for(self, env_name: str) -> Path:
+        """Where ``env_name``'s backups go: ``<backups>/<env>/`` (``backups`` is relative to ``root``)."""
+        return self.root / Path(self.backups).expanduser() / env_name
+
+    @property
+    def backups_dir(self) -> Path:
+        """Where the active environment's backups go."""
+        return self.backups_for(self.env_name)
 
     @property
     def config_name(self) -> str:
@@ -161,10 +174,10 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
-_TOP_KEYS = ("schema", "migrations", "dialect", "environments")
+_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
-             "require_rehearsal")
+             "require_rehearsal", "keep")
 
 
 _UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -202,6 +215,9 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
     tries = _get(data, "lock_tries", int, where, "a whole number of attempts (at least 1)")
     if tries is not None and (isinstance(tries, bool) or tries < 1):
         raise ConfigError(f"'lock_tries' in {where} must be a whole number of attempts (at least 1), not {tries!r}.")
+    keep = _get(data, "keep", int, where, "a whole number (at least 1)")
+    if keep is not None and keep < 1:
+        raise ConfigError(f"'keep' in {where} must be a whole number (at least 1), not {keep!r}.")
     return Environment(
         name=name,
         url=url,
@@ -215,6 +231,7 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
         on_failure=cast(OnFailure, on_failure or env.on_failure),
         health=_get(data, "health", str, where, "a shell command (a string)"),
         require_rehearsal=bool(rehearse),
+        keep=keep,
     )
 
 
@@ -260,6 +277,9 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
     migrations = _get(data, "migrations", str, where, "a folder path (a string)") or "migrations"
     dialect = _dialect_name(_get(data, "dialect", str, where, '"postgresql" or "sqlite"') or "postgresql", where)
     raw_envs = _get(data, "environments", dict, where, "a table of [environments.NAME] tables") or {}
+    backups = _get(data, "backups", str, where, "a folder path (a string)")
+    if backups is not None and not backups.strip():
+        raise ConfigError(f"'backups' in {where} must be a folder path, not an empty string.")
     environments = {n: _environment(n, t, path) for n, t in raw_envs.items()}
 
     load_dotenv_file(root)
@@ -276,6 +296,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
         environments=MappingProxyType(environments),
         env_name=name,
         url_override=url_override,
+        backups=backups.strip() if backups else ".safeshift/backups",
     )
 
 
@@ -338,11 +359,14 @@ schema = {_toml_str(schema)}
 migrations = "migrations"
 # dialect: "postgresql" or "sqlite".
 dialect = {_toml_str(dialect)}
+# backups: the folder for `safeshift backup` (each environment gets <backups>/<env>/).
+# backups = ".safeshift/backups"
 
 # Environments: pick one with --env NAME or SAFESHIFT_ENV (default: development).
 # url may reference ${{VARIABLES}}; a .env file next to this one is loaded first.
 # Other keys: confirm, backup, lock_timeout, statement_timeout, lock_tries, retry_backoff, lock_wait, on_failure
-# ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal.
+# ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal, keep (how many
+# complete backups `safeshift backup` keeps for the environment; default: all).
 
 [environments.development]
 # No url: safeshift uses a local database under .safeshift/ (or DATABASE_URL if set).
@@ -356,6 +380,7 @@ confirm = true
 backup = true
 lock_timeout = "5s"
 on_failure = "rollback"
+# keep = 10
 """
     folder.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -122,8 +122,8 @@ def test_no_file_gives_defaults(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('schema = "a:b"\nmigratons = "m"\n', "Unknown key 'migratons' in safeshift.toml; did you mean 'migrations'?"),
-        ('colour = "blue"\n', "Unknown key 'colour' in safeshift.toml; expected one of: dialect, environments, "
-                              "migrations, schema."),
+        ('colour = "blue"\n', "Unknown key 'colour' in safeshift.toml; expected one of: backups, dialect, "
+                              "environments, migrations, schema."),
         ('[environments.production]\nlock_timout = "5s"\n',
          "Unknown key 'lock_timout' in [environments.production] in safeshift.toml; did you mean 'lock_timeout'?"),
         ('[environments.production]\nconfirm = "yes"\n',
