@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from safeshift import __version__, migrations
 from safeshift.config import (
@@ -419,8 +419,51 @@ def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int,
         raise DriftDetected(f'the health check "{health}" failed (exit {checked[0]}): {redact_url(last)}')
 
 
-def backup(config: Config, url: str, dest: Path | None = None) -> Any:
-    """A verified backup of ``url`` under ``.safeshift/backups/<env>/`` with its manifest (``backup.Backup``)."""
+def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows: int | None = None,
+             smoke: str | None = None, options: RunOptions | None = None, confirm: Confirm | None = None,
+             allow_hazards: bool = False, progress: Callable[[str], None] | None = None) -> Any:
+    """Rehearse the pending migrations of the active environment's database (``rehearse.Rehearsal``).
+
+    ``scratch``: on a throwaway copy beside it (``mode`` "schema", "data" or "sample" with
+    ``sample_rows``), which is always dropped; else on the database itself through ``migrate``'s
+    gates (review, ``confirm``).  ``smoke`` defaults to the environment's ``health``.  The report
+    is written under ``.safeshift/rehearsals/`` first; then RehearsalFailed is raised if a check
+    failed (its ``result`` is the rehearsal).
+    """
+    from safeshift import rehearse as rh
+
+    if mode not in ("schema", "data", "sample"):
+        raise ConfigError(f"Unknown rehearsal mode {mode!r}; use schema, data or sample.")
+    url = database_url(config)
+    d = dialect_for(url, config.dialect)
+    folder = _folder(config.migrations_dir, "safeshift rehearse")
+    env = config.environment()
+    opts = options or run_options(env)
+    command = smoke or env.health
+    if scratch:
+        result = rh.rehearse_scratch(d, url, folder, env_name=config.env_name, mode=cast("rh.Mode", mode),
+                                     sample_rows=sample_rows, smoke=command, options=opts,
+                                     state_dir=config.root / ".safeshift", root=config.root,
+                                     backups_dir=config.backups_dir, progress=progress)
+    else:
+        def apply(run: RunOptions, sink: EventSink) -> ApplyResult:
+            return migrate(url, config.migrations_dir, dialect=config.dialect, options=run, on_event=sink,
+                           confirm=confirm, allow_hazards=allow_hazards)
+
+        result = rh.rehearse_env(d, url, folder, env_name=config.env_name, smoke=command, options=opts,
+                                 root=config.root, apply=apply, progress=progress)
+    rh.verdict(result)
+    return result
+
+
+def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool = False,
+           prune: bool = True) -> Any:
+    """A verified backup of ``url`` under ``<backups>/<env>/`` (or ``dest``) with its manifest (``backup.Backup``).
+
+    ``jobs`` > 1: a PostgreSQL directory dump with that many workers.  ``verify_restore``: restore
+    it into a scratch database and compare every table with the source as dumped.  The
+    environment's ``keep`` then prunes its own folder (never a ``dest`` given explicitly).
+    """
     from safeshift import backup as bk
 
     d = dialect_for(url, config.dialect)
@@ -428,15 +471,58 @@ def backup(config: Config, url: str, dest: Path | None = None) -> Any:
     if config.migrations_dir.is_dir():
         states = status(url, config.migrations_dir, dialect=config.dialect)
         applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
-    where = dest or config.root / ".safeshift" / "backups" / config.env_name
-    return bk.backup(url, where, env_name=config.env_name, migrations_version=applied, dialect=d)
+    keep = config.environment().keep if prune and dest is None else None
+    return bk.backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
+                     dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep,
+                     state_dir=config.root / ".safeshift")
 
 
-def restore(config: Config, path: Path, into_url: str) -> Any:
+def restore(config: Config, path: Path, into_url: str, *, jobs: int = 1) -> Any:
     """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``."""
     from safeshift import backup as bk
 
-    return bk.restore(path, into_url, dialect=dialect_for(into_url, config.dialect))
+    return bk.restore(path, into_url, dialect=dialect_for(into_url, config.dialect), jobs=jobs)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """A restore over an environment's database: what was restored, where, and the safety backup taken first."""
+
+    manifest: Any  # backup.Manifest
+    database: str
+    safety: Any | None  # backup.Backup
+    duration_ms: int
+
+
+def restore_over(config: Config, path: Path, url: str | None = None, *, confirm: Callable[[str], bool] | None = None,
+                 safety_backup: bool = True, on_safety_backup: Callable[[Any], None] | None = None) -> RestoreResult:
+    """Replace the database at ``url`` (default: the active environment's) with a backup, atomically.
+
+    In order: the sha256 and the dump are checked, a backup of another dialect is refused,
+    ``confirm(database name)`` is asked (None: no question), a safety backup of the current
+    state is taken (unless ``safety_backup`` is false; retention does not run, so it can never
+    delete the backup being restored), then everything is swapped in one transaction under
+    the environment's ``lock_timeout``.  ``on_safety_backup`` hears of the safety backup at once,
+    so its path is known even if the restore then fails.
+    """
+    import time
+
+    from safeshift import backup as bk
+    from safeshift.errors import ConfirmationRequired
+
+    url = url or database_url(config)
+    d = dialect_for(url, config.dialect)
+    manifest = bk.verify(path)
+    bk.check_dialect(path, manifest, d)
+    name = d.database_name(url)
+    if confirm is not None and not confirm(name):
+        raise ConfirmationRequired(f"Nothing was restored over {name}: the operator did not confirm.")
+    safety = backup(config, url, prune=False) if safety_backup else None
+    if safety is not None and on_safety_backup is not None:
+        on_safety_backup(safety)
+    started = time.monotonic()
+    bk.replace_database(path, url, manifest, dialect=d, lock_timeout_ms=duration_ms(config.environment().lock_timeout))
+    return RestoreResult(manifest, name, safety, int((time.monotonic() - started) * 1000))
 
 
 def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:

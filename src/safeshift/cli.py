@@ -202,31 +202,166 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bo
         out.print(f'health check "{escape(health or "")}" passed')
 
 
+@main.command("rehearse")
+@env_options
+@click.option("--scratch", is_flag=True, help="Rehearse on a throwaway copy of the database, dropped afterwards.")
+@click.option("--from", "source", metavar="ENV",
+              help="With --scratch: the environment whose database is copied (default: the active one).")
+@click.option("--with-data", "with_data", is_flag=True,
+              help="With --scratch: copy every row (the latest backup at the current version, else a fresh dump).")
+@click.option("--sample", "sample", type=click.IntRange(min=1), metavar="ROWS",
+              help="With --scratch: copy at most ROWS rows per table, keeping foreign keys valid.")
+@click.option("--smoke", "smoke", metavar="CMD",
+              help="The app's check, run with DATABASE_URL set to the rehearsed database (default: the "
+                   "environment's health).")
+@click.option("--yes", "-y", "yes", is_flag=True,
+              help="Without --scratch: do not ask for the typed confirmation a protected environment needs.")
+@click.option("--allow-hazards", is_flag=True,
+              help="Without --scratch: apply even if `safeshift review` finds unacknowledged errors.")
+@handle_errors
+def rehearse_cmd(env: str | None, url: str | None, scratch: bool, source: str | None, with_data: bool,
+                 sample: int | None, smoke: str | None, yes: bool, allow_hazards: bool) -> None:
+    """Rehearse the pending migrations on a throwaway copy (--scratch) or on an environment (--env staging).
+
+    The copy gets every pending migration (each statement timed, its locks recorded), the
+    snapshot check, the down sections back to the start, the up sections again and --smoke.
+    A report goes to .safeshift/rehearsals/; exit 1 when a check fails.
+    """
+    from safeshift.errors import RehearsalFailed
+
+    if not scratch and (source or with_data or sample is not None):
+        raise click.UsageError("--from, --with-data and --sample need --scratch.")
+    if not scratch and env is None and url is None:
+        raise click.UsageError("Give --env NAME to rehearse on that environment's database, or --scratch to "
+                               "rehearse on a throwaway copy.")
+    if with_data and sample is not None:
+        raise click.UsageError("Give --with-data or --sample, not both.")
+    if source and env and source != env:
+        raise click.UsageError("Give --from or --env, not both: with --scratch both name the database copied.")
+    config = _config(source or env, url)
+    mode = "data" if with_data else "sample" if sample is not None else "schema"
+    try:
+        result = api.rehearse(config, scratch=scratch, mode=mode, sample_rows=sample, smoke=smoke,
+                              confirm=None if scratch else _confirmer(config, yes, "Rehearse"),
+                              allow_hazards=allow_hazards, progress=lambda text: out.print(text, markup=False))
+    except RehearsalFailed as exc:
+        _print_rehearsal(exc.result)
+        raise
+    _print_rehearsal(result)
+
+
+def _print_rehearsal(r: Any) -> None:
+    """The short text summary of a ``rehearse.Rehearsal``; the report files have the rest."""
+    if r is None:
+        return
+    report = f"{_rel(r.report_md)} (JSON: {_rel(r.report_json)})"
+    if r.nothing_pending:
+        out.print(f"nothing pending on {r.where}: nothing to rehearse; report {report}", markup=False)
+        return
+    out.print(f"rehearsal on {r.where} ({r.source}, server {r.server_version}): {len(r.pending)} pending "
+              "migration(s)", markup=False)
+    if r.copy:
+        out.print(f"  copy: {r.copy}", markup=False)
+    failed_file = r.failure.file if r.failure else None
+    for m in r.migrations:
+        state = f"{m.ms} ms" if m.applied else "FAILED" if m.file == failed_file else "not applied"
+        lock = m.strongest_lock()
+        out.print(f"  {m.label}: {state}, {len(m.statements)} statement(s)"
+                  + (f", strongest lock {lock.render()}" if lock else ""), markup=False)
+    if r.findings:
+        errors = sum(1 for f in r.findings if f.severity == "error" and not f.acknowledged)
+        out.print(f"  review: {len(r.findings)} finding(s), {errors} unacknowledged error(s)", markup=False)
+    colour = {"pass": "green", "fail": "red", "skipped": "yellow"}
+    for c in r.checks:
+        timing = f" ({c.ms} ms)" if c.ms is not None else ""
+        out.print(f"  [{colour[c.status]}]{c.status:<7}[/] {escape(c.name)}{escape(timing)}: {escape(c.detail)}")
+    out.print(f"report: {report}", markup=False)
+    if r.passed:
+        out.print(f"rehearsal passed on {r.where}", markup=False)
+
+
 @main.command("backup")
 @env_options
 @click.option("--dir", "dest", type=click.Path(path_type=Path), metavar="FOLDER",
-              help="Where to write it (default: .safeshift/backups/<env>/).")
+              help="Where to write it (default: <backups>/<env>/, backups = \".safeshift/backups\").")
+@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=1, metavar="N",
+              help="PostgreSQL: pg_dump -Fd -j N, a directory dump written by N workers (large databases).")
+@click.option("--verify-restore", "verify_restore", is_flag=True,
+              help="Also restore it into a scratch database and compare every table with the source as dumped.")
 @handle_errors
-def backup_cmd(env: str | None, url: str | None, dest: Path | None) -> None:
+def backup_cmd(env: str | None, url: str | None, dest: Path | None, jobs: int, verify_restore: bool) -> None:
     """Dump the database (pg_dump of the server's version / SQLite backup API), verify it, write its manifest."""
     config = _config(env, url)
     target = api.database_url(config)
-    made = api.backup(config, target, dest)
+    made = api.backup(config, target, dest, jobs=jobs, verify_restore=verify_restore)
+    for path in made.removed:
+        out.print(f"removed {escape(_rel(path))}: an unfinished backup whose run was interrupted")
+    for note in made.notes:
+        out.print(f"note: {escape(note)}")
     m = made.manifest
     out.print(f"backed up {_where(config, target)} to {escape(_rel(made.path))} ({m.size:,} bytes, sha256 "
               f"{m.sha256[:12]}, {m.duration_ms} ms, at migration {m.migrations_version or 'none'})")
+    v = m.verification
+    if v.get("kind") == "restore":
+        out.print(f"verified: restored into a scratch database, {v['tables']} table(s) and {v['rows']:,} rows equal "
+                  f"the source as dumped ({v['ms']} ms)")
+    for path in made.pruned:
+        out.print(f"removed old backup {escape(_rel(path))} (keep = {config.environment().keep})")
+
+
+def _restore_confirmer(config: Config, yes: bool) -> Callable[[str], bool] | None:
+    """Restoring over a database always asks for its name to be typed, unless --yes."""
+    if yes:
+        return None
+
+    def confirm(database: str) -> bool:
+        if not _interactive():
+            raise ConfirmationRequired(
+                f"Restoring over environment '{config.env_name}' replaces everything in its database and there is "
+                "no terminal to ask on; pass --yes to go ahead."
+            )
+        typed = click.prompt(f"This replaces everything in {database} ({config.env_name}) with the backup: type the "
+                             f"database name ({database}) to go ahead", default="", show_default=False)
+        return bool(typed.strip() == database)
+
+    return confirm
 
 
 @main.command("restore")
 @click.argument("backup_file", type=click.Path(path_type=Path))
-@click.option("--into", "into", required=True, metavar="URL", help="An empty database to restore into.")
+@click.option("--into", "into", metavar="URL", help="A new, empty database to restore into (e.g. a scratch copy).")
+@click.option("--env", "env", metavar="NAME",
+              help="Restore over this environment's database, atomically, after you type its name.")
+@click.option("--yes", "-y", "yes", is_flag=True, help="With --env: do not ask for the typed confirmation.")
+@click.option("--no-backup", "no_backup", is_flag=True,
+              help="With --env: do not take a safety backup of the current state first.")
+@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=1, metavar="N",
+              help="With --into and a directory dump: pg_restore -j N (not one transaction; on failure the "
+                   "target is emptied again).")
 @handle_errors
-def restore_cmd(backup_file: Path, into: str) -> None:
-    """Restore a backup into an empty database after checking its sha256 against the manifest."""
-    config = _config(None, None)
-    m = api.restore(config, backup_file, into)
+def restore_cmd(backup_file: Path, into: str | None, env: str | None, yes: bool, no_backup: bool, jobs: int) -> None:
+    """Restore a backup into an empty database, or over an environment's, after checking its sha256."""
+    if (into is None) == (env is None):
+        raise click.UsageError("Give exactly one of --into URL (a new, empty database) or --env NAME (restore over "
+                               "that environment's database).")
+    if into is None and jobs > 1:
+        raise click.UsageError("--jobs applies to --into only: restoring over an environment runs in one transaction.")
+    if into is not None:
+        m = api.restore(_config(None, None), backup_file, into, jobs=jobs)
+        out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
+                  f"{m.migrations_version or 'none'}) into {escape(redact_url(into))}")
+        return
+    config = _config(env, None)
+    target = api.database_url(config)
+
+    def safety_taken(made: Any) -> None:
+        out.print(f"safety backup of the current state: {escape(_rel(made.path))}")
+
+    result = api.restore_over(config, backup_file, confirm=_restore_confirmer(config, yes),
+                              safety_backup=not no_backup, on_safety_backup=safety_taken)
+    m = result.manifest
     out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
-              f"{m.migrations_version or 'none'}) into {escape(redact_url(into))}")
+              f"{m.migrations_version or 'none'}) over {_where(config, target)} in {result.duration_ms} ms")
 
 
 @main.command("diff")

@@ -80,6 +80,12 @@ class BackupError(SafeshiftError):
     """A backup or restore cannot be made or trusted (no room, corrupt file, non-empty target)."""
 
 
+class RestoreLockTimeout(BackupError):
+    """Restoring over a database gave up waiting for a lock another session holds; nothing changed."""
+
+    exit_code = 1
+
+
 class UnsafeChange(SafeshiftError):
     """`generate` met a change with no lock-safe form on a table that holds rows."""
 
@@ -149,6 +155,23 @@ class ConfirmationRequired(SafeshiftError):
 
 class DriftDetected(SafeshiftError):
     exit_code = 1
+
+
+class DeployFailed(SafeshiftError):
+    """A deploy stopped at a failed gate; its release record says what happened after (rollback, restore)."""
+
+    exit_code = 1
+
+
+class RehearsalFailed(SafeshiftError):
+    """A rehearsal check failed (apply, snapshot, reversibility, reapply or smoke); its report is written."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        #: the ``rehearse.Rehearsal`` whose report says why
+        self.result = result
 
 
 class ToolMissing(SafeshiftError):

@@ -53,6 +53,9 @@ class RunOptions:
     atomic: bool = False
     #: version -> review findings the operator let through (--allow-hazards), kept in the history row
     allowed_hazards: tuple[tuple[str, str], ...] = ()
+    #: called after each statement on the runner's connection (inside its transaction, if any) with
+    #: the statement and its duration in ms; set, every step runs statement by statement (rehearse)
+    observe: Callable[[Any, SqlStatement, float], None] | None = None
 
 
 EventKind = Literal["plan", "start", "step", "retry", "applied", "failed", "rolled_back", "skipped", "note"]
@@ -342,7 +345,8 @@ class Runner:
         """One step in one transaction, history row included; False if another runner already did it."""
         conn = self.conn
         d = self.dialect
-        if d.capabilities.one_round_trip and self._in_one_round_trip(statements, record):
+        if d.capabilities.one_round_trip and self.options.observe is None \
+                and self._in_one_round_trip(statements, record):
             return True
         d.before_migration(conn)
         try:
@@ -354,7 +358,7 @@ class Runner:
                     conn.execute("ROLLBACK")
                     return False
                 for st in statements:
-                    self._execute(m, st, st.sql)
+                    self._statement(m, st)
                 record(conn)
                 try:
                     d.check_before_commit(conn)
@@ -419,8 +423,16 @@ class Runner:
         except Exception as exc:
             raise _StatementError(exc, st, []) from exc
         if run:
-            self._execute(m, st, st.sql)
+            self._statement(m, st)
         record(conn)
+
+    def _statement(self, m: Migration, st: SqlStatement) -> None:
+        """Run one statement of a migration; with ``options.observe``, time it and hand it over."""
+        observe = self.options.observe
+        start = time.perf_counter()
+        self._execute(m, st, st.sql)
+        if observe is not None:
+            observe(self.conn, st, (time.perf_counter() - start) * 1000)
 
     def _execute(self, m: Migration, st: SqlStatement | None, sql: str) -> None:
         watcher = self._watch()
@@ -539,7 +551,7 @@ class Runner:
         attempt = 0
         # first try each migration as one script; on an error run it all again statement by
         # statement, which fails at the same place and names it exactly
-        fast = d.capabilities.one_round_trip
+        fast = d.capabilities.one_round_trip and self.options.observe is None
         while True:
             done.clear()
             rows = _Capture()
@@ -560,7 +572,7 @@ class Runner:
                             self._execute(current, None, "\n;\n".join(script))
                         else:
                             for st in current.up_statements:
-                                self._execute(current, st, st.sql)
+                                self._statement(current, st)
                         ms = int((time.perf_counter() - start) * 1000)
                         history.write(d, rows if fast else self.conn, version=current.version, name=current.name,
                                       checksum=migrations.checksum(current), status="applied", duration_ms=ms,

@@ -126,8 +126,8 @@ def _drift_from(live: Schema, expected: Schema | Path, default_schema: str) -> D
 def expected_schema(migrations_dir: Path, applied_versions: Sequence[str]) -> Schema | None:
     """The snapshot of the last applied migration; None when nothing is applied (expect an empty database).
 
-    A hand-written migration may have no snapshot of its own; then the newest snapshot in
-    the folder stands in (the best record of the intended schema there is).
+    A hand-written migration may have no snapshot of its own; then the newest snapshot at or
+    before it stands in (the best record of the intended schema there is).
     """
     from safeshift import snapshot
 
@@ -144,7 +144,8 @@ def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]
     if path.is_file():
         return path
     meta = folder / migrations.META_DIR
-    found = sorted(p.name for p in meta.iterdir() if migrations.SNAPSHOT_RE.fullmatch(p.name)) \
+    last = migrations.snapshot_path(folder, max(applied_versions)).name
+    found = sorted(p.name for p in meta.iterdir() if migrations.SNAPSHOT_RE.fullmatch(p.name) and p.name <= last) \
         if meta.is_dir() else []
     return meta / found[-1] if found else None
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
     from safeshift.model import Schema
+    from safeshift.rehearse import RehearsalBackend
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
@@ -230,6 +231,12 @@ class Dialect:
         behaviour carry over; where that is not allowed the shadow database stands in.
         """
         return self.shadow_database(state_dir)
+
+    def rehearsal_backend(self) -> RehearsalBackend:
+        """How this database builds a throwaway copy for a rehearsal and reports the locks a statement took."""
+        from safeshift.errors import ConfigError
+
+        raise ConfigError(f"safeshift rehearse does not support {self.name} databases yet.")
 
     def backup_engine(self) -> BackupEngine:
         """How this database is dumped, checked, restored and fingerprinted."""

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from safeshift.backup import BackupEngine
     from safeshift.dialects.safe import SafeContext, SafeRender
+    from safeshift.rehearse import RehearsalBackend
 
 NAMEDATALEN = 64
 
@@ -421,6 +422,11 @@ class PostgresDialect(Dialect):
 
     def scratch_database(self, url: str, state_dir: Path) -> AbstractContextManager[str]:
         return _scratch_beside(url, state_dir)
+
+    def rehearsal_backend(self) -> RehearsalBackend:
+        from safeshift.dialects.postgres_rehearse import PostgresRehearsal
+
+        return PostgresRehearsal()
 
     def backup_engine(self) -> BackupEngine:
         from safeshift.backup import PostgresBackup

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
     from safeshift.backup import BackupEngine
+    from safeshift.rehearse import RehearsalBackend
 
 REBUILD_PREFIX = "_safeshift_new_"
 
@@ -450,6 +451,11 @@ class SQLiteDialect(Dialect):
 
     def shadow_database(self, state_dir: Path) -> AbstractContextManager[str]:
         return _shadow()
+
+    def rehearsal_backend(self) -> RehearsalBackend:
+        from safeshift.dialects.sqlite_rehearse import SQLiteRehearsal
+
+        return SQLiteRehearsal()
 
     def backup_engine(self) -> BackupEngine:
         from safeshift.backup import SQLiteBackup

@@ -1,0 +1,206 @@
+"""Rehearsals on PostgreSQL: copies built with pg_dump/pg_restore (or COPY samples), locks read from pg_locks."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safeshift import history
+from safeshift.config import redact_url
+from safeshift.errors import BackupError
+from safeshift.rehearse import CopySpec, Lock, delete_orphans
+
+if TYPE_CHECKING:
+    from safeshift.dialects.base import Dialect
+    from safeshift.model import Schema
+
+
+_PG_LOCKS = (
+    "SELECT l.virtualtransaction, l.locktype, l.mode, n.nspname, c.relname, l.relation::bigint "
+    "FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_class c ON c.oid = l.relation "
+    "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
+)
+#: tables whose rows a copy samples: ordinary (leaf) tables, not catalogs, not extension members
+_PG_TABLES = (
+    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
+    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass "
+    "AND d.objid = c.oid AND d.deptype = 'e') ORDER BY 1, 2"
+)
+_PG_COLUMNS = (
+    "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+    "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
+)
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", history.SCHEMA)
+#: what a statement run outside a transaction locks, per the PostgreSQL documentation
+_PG_DOCUMENTED = (
+    (re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?\S*\s*ON\s+(?:ONLY\s+)?"
+                r"(?P<rel>[^\s(]+)", re.IGNORECASE), "ShareUpdateExclusiveLock"),
+    (re.compile(r"^\s*DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?P<rel>[^\s,;]+)", re.IGNORECASE),
+     "ShareUpdateExclusiveLock"),
+    (re.compile(r"^\s*REINDEX\s+(?:\([^)]*\)\s*)?\w+\s+CONCURRENTLY\s+(?P<rel>\S+)", re.IGNORECASE),
+     "ShareUpdateExclusiveLock"),
+    (re.compile(r"^\s*(?:VACUUM|ANALYZE)\b(?:\s*\([^)]*\))?\s*(?P<rel>[^\s;(]*)", re.IGNORECASE),
+     "ShareUpdateExclusiveLock"),
+)
+
+
+def _pg_tool_env(url: str) -> tuple[str, dict[str, str]]:
+    """A password-free conninfo for a pg tool's ``-d``, and its environment with PGPASSWORD."""
+    from safeshift.backup import pg_tool_conninfo
+
+    conninfo, env, _ = pg_tool_conninfo(url)
+    return conninfo, env
+
+
+class PostgresRehearsal:
+    def locks(self, conn: Any) -> tuple[str | None, list[Lock]]:
+        txn: str | None = None
+        out: list[Lock] = []
+        for vxid, locktype, mode, schema, name, oid in conn.execute(_PG_LOCKS).fetchall():
+            txn = txn or vxid
+            if locktype != "relation":
+                continue
+            if schema is not None and (schema in _SYSTEM_SCHEMAS or schema.startswith("pg_toast")):
+                continue
+            relation = f"{schema}.{name}" if schema is not None else f"oid {oid} (dropped)"
+            out.append(Lock(locktype, mode, relation))
+        return txn, sorted(out, key=lambda lk: (lk.relation or "", lk.mode))
+
+    def documented_locks(self, sql: str) -> list[Lock]:
+        for pattern, mode in _PG_DOCUMENTED:
+            m = pattern.match(sql)
+            if m is not None:
+                return [Lock("relation", mode, m["rel"].strip('"') or None, documented=True)]
+        return []
+
+    def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
+        from safeshift import backup
+
+        engine = dialect.backup_engine()
+        if spec.backup is not None:
+            backup.restore(spec.backup.path, scratch, dialect=dialect)
+            m = spec.backup.manifest
+            return f"restored backup {spec.backup.path.name} (taken {m.created_at} at migration " \
+                   f"{m.migrations_version or 'none'})"
+        src_major = engine.server_version(source)[0]
+        dst_major = engine.server_version(scratch)[0]
+        dump = backup.find_pg_tool("pg_dump", src_major)
+        restore = backup.find_pg_tool("pg_restore", max(src_major, dst_major))
+        src_info, src_env = _pg_tool_env(source)
+        dst_info, dst_env = _pg_tool_env(scratch)
+        restore_cmd = [str(restore), "--no-owner", "--no-acl", "--exit-on-error", "--no-password", "-d", dst_info]
+        if spec.mode == "data":
+            _pipe([str(dump), "-Fc", "--no-password", "-d", src_info], src_env,
+                  [*restore_cmd, "--single-transaction"], dst_env)
+            return "a fresh pg_dump of the source restored with pg_restore"
+        with tempfile.TemporaryDirectory(prefix="safeshift-rehearse-") as tmp:
+            schema_file = str(Path(tmp) / "schema.dump")
+            _tool([str(dump), "-Fc", "--schema-only", "--no-password", "-f", schema_file, "-d", src_info], src_env,
+                  "pg_dump --schema-only of the source")
+            _tool([*restore_cmd, "--single-transaction", "--section=pre-data", schema_file], dst_env,
+                  "pg_restore --section=pre-data into the scratch copy")
+            rows = spec.rows if spec.mode == "sample" else 0
+            self._copy_rows(dialect, source, scratch, rows or 0, spec.schema)
+            _tool([*restore_cmd, "--single-transaction", "--section=post-data", schema_file], dst_env,
+                  "pg_restore --section=post-data into the scratch copy")
+        if spec.mode == "sample":
+            return f"pg_dump --schema-only of the source, at most {spec.rows} rows per table (rows whose " \
+                   "foreign keys point outside the sample removed), then indexes and constraints"
+        return "pg_dump --schema-only of the source (with safeshift's history rows)"
+
+    def _copy_rows(self, dialect: Dialect, source: str, scratch: str, rows: int, schema: Schema) -> None:
+        """The history table whole and up to ``rows`` rows of every other table, in one snapshot of the source.
+
+        Runs between pre-data and post-data, so no key or foreign key is there yet to get in
+        the way; rows referencing rows that were not sampled are deleted before post-data
+        creates the foreign keys.
+        """
+        from psycopg import sql
+
+        src = dialect.connect(source, create=False)
+        dst = dialect.connect(scratch)
+        try:
+            src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            for nsp, rel in src.execute(_PG_TABLES).fetchall():
+                whole = (nsp, rel) == (history.SCHEMA, history.TABLE)
+                if not whole and rows <= 0:
+                    continue
+                table = sql.Identifier(nsp, rel)
+                cols = [r[0] for r in src.execute(_PG_COLUMNS, (dialect.qualify(nsp, rel),)).fetchall()]
+                if not cols:
+                    continue
+                col_list = sql.SQL(", ").join(sql.Identifier(c) for c in cols)
+                limit = sql.SQL("") if whole else sql.SQL(" LIMIT {}").format(sql.Literal(rows))
+                out_q = sql.SQL("COPY (SELECT {} FROM ONLY {}{}) TO STDOUT").format(col_list, table, limit)
+                in_q = sql.SQL("COPY {} ({}) FROM STDIN").format(table, col_list)
+                with src.cursor() as sc, dst.cursor() as dc, sc.copy(out_q) as cout, dc.copy(in_q) as cin:
+                    for chunk in cout:
+                        cin.write(chunk)
+            if rows > 0:
+                delete_orphans(dst, dialect, schema)
+                for nsp, name, last in src.execute(
+                        "SELECT schemaname, sequencename, last_value FROM pg_catalog.pg_sequences "
+                        "WHERE last_value IS NOT NULL").fetchall():
+                    dst.execute("SELECT pg_catalog.setval(%s, %s)", (dialect.qualify(nsp, name), last))
+            dst.commit()
+        finally:
+            src.close()
+            dst.close()
+
+
+def _tool(cmd: list[str], env: Mapping[str, str], what: str) -> None:
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.run(cmd, env=dict(env), stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL,
+                              check=False)
+        if proc.returncode != 0:
+            raise BackupError(f"Could not build the scratch copy: {what} failed: {_tail(err, proc.returncode)}.")
+
+
+def _pipe(first: list[str], first_env: Mapping[str, str], second: list[str], second_env: Mapping[str, str]) -> None:
+    """``first | second`` (pg_dump into pg_restore) without a file in between; both killed on Ctrl-C."""
+    with tempfile.TemporaryFile() as err1, tempfile.TemporaryFile() as err2:
+        dump = subprocess.Popen(first, env=dict(first_env), stdout=subprocess.PIPE, stderr=err1,
+                                stdin=subprocess.DEVNULL)
+        try:
+            load = subprocess.Popen(second, env=dict(second_env), stdin=dump.stdout, stdout=subprocess.DEVNULL,
+                                    stderr=err2)
+            assert dump.stdout is not None
+            dump.stdout.close()  # pg_restore's end only: pg_dump sees a broken pipe if pg_restore quits
+            with _killed_on_error(load):
+                load.wait()
+            dump.wait()
+        finally:
+            if dump.poll() is None:
+                dump.kill()
+                dump.wait()
+        if dump.returncode != 0:
+            raise BackupError(f"Could not build the scratch copy: pg_dump of the source failed: "
+                              f"{_tail(err1, dump.returncode)}.")
+        if load.returncode != 0:
+            raise BackupError(f"Could not build the scratch copy: pg_restore failed: {_tail(err2, load.returncode)}.")
+
+
+@contextlib.contextmanager
+def _killed_on_error(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def _tail(err: Any, code: int) -> str:
+    err.seek(0)
+    lines = err.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+    return redact_url(lines[-1].strip() if lines else f"exit code {code}").rstrip(".")
+
+

@@ -1,0 +1,671 @@
+"""Rehearse the pending migrations before they meet production (runbook step 3).
+
+Two ways: on a throwaway copy of a database (``--scratch``: schema only, all data, or a
+per-table sample), where the migrations are applied while every statement's duration and
+the locks it took are recorded, then checked against the expected snapshot, rolled back
+(the schema must come back exactly), applied again and smoke-tested, and the copy dropped
+whatever happens; or on a staging environment itself, through the normal runner and its
+gates.  Either way a report (JSON for deploy's ``require_rehearsal``, Markdown for people)
+is written under ``.safeshift/rehearsals/`` before a failed check is raised.
+
+How a copy is built and how locks are seen differ per database; each dialect provides that
+(``dialect.rehearsal_backend()``: dialects/postgres_rehearse.py, dialects/sqlite_rehearse.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from safeshift import __version__, migrations
+from safeshift.config import redact_url
+from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
+from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions
+
+if TYPE_CHECKING:
+    from safeshift.backup import Backup
+    from safeshift.dialects.base import Dialect
+    from safeshift.lint import Finding
+    from safeshift.model import Schema
+
+__all__ = ["Check", "Lock", "MigrationRun", "Rehearsal", "StatementRun", "find_evidence", "rehearse_env",
+           "rehearse_scratch", "verdict"]
+
+Mode = Literal["schema", "data", "sample", "env"]
+CheckName = Literal["apply", "snapshot", "reversibility", "reapply", "smoke"]
+CheckStatus = Literal["pass", "fail", "skipped"]
+CHECKS: tuple[CheckName, ...] = ("apply", "snapshot", "reversibility", "reapply", "smoke")
+REPORT_DIR = "rehearsals"
+REPORT_FORMAT = 1
+#: weakest to strongest (PostgreSQL's table lock modes), for "the strongest lock a migration took"
+LOCK_ORDER = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
+              "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
+Progress = Callable[[str], None]
+
+
+# -- what a rehearsal found ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock a statement held when it finished (or, run outside a transaction, the documented one)."""
+
+    locktype: str
+    mode: str
+    relation: str | None = None
+    #: taken by this statement, not held on from an earlier statement of the same transaction
+    new: bool = True
+    #: not observed: the lock this kind of statement takes according to the database's documentation
+    documented: bool = False
+
+    def render(self) -> str:
+        where = f" on {self.relation}" if self.relation else ""
+        return f"{self.mode}{where}" + (" (documented)" if self.documented else "")
+
+
+@dataclass(frozen=True)
+class StatementRun:
+    line: int
+    sql: str
+    ms: float
+    transactional: bool
+    locks: tuple[Lock, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationRun:
+    version: str
+    name: str
+    file: str
+    checksum: str
+    applied: bool = False
+    ms: int | None = None
+    statements: tuple[StatementRun, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.version}_{self.name}"
+
+    def strongest_lock(self) -> Lock | None:
+        locks = [lk for st in self.statements for lk in st.locks]
+        return max(locks, key=lambda lk: LOCK_ORDER.index(lk.mode) if lk.mode in LOCK_ORDER else -1, default=None)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: CheckName
+    status: CheckStatus
+    detail: str = ""
+    ms: int | None = None
+    #: the differences a snapshot or reversibility check found, one line each
+    differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The statement that failed, as the report and the error message name it."""
+
+    check: CheckName
+    file: str | None
+    line: int | None
+    sqlstate: str | None
+    reason: str
+    sql: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.file} line {self.line}" if self.file and self.line else (self.file or "a migration")
+        code = f" (SQLSTATE {self.sqlstate})" if self.sqlstate else ""
+        statement = f" in `{self.sql}`" if self.sql else ""
+        return f"{where} failed{code}: {self.reason}{statement}"
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """Everything one rehearsal did and found; ``to_json`` is the report deploy reads."""
+
+    source_env: str
+    #: redacted URL of the database the copy was taken from (env mode: the database migrated)
+    source: str
+    mode: Mode
+    server_version: str
+    started_at: str
+    sample_rows: int | None = None
+    #: how the copy was built, and the name of the copy's database ("" in env mode)
+    copy: str = ""
+    copy_database: str = ""
+    start_version: str | None = None
+    #: the pending migrations rehearsed, as (version, name, file, checksum)
+    pending: tuple[tuple[str, str, str, str], ...] = ()
+    migrations: tuple[MigrationRun, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    checks: tuple[Check, ...] = ()
+    failure: Failure | None = None
+    duration_ms: int = 0
+    report_json: Path | None = None
+    report_md: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_checks
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.status == "fail")
+
+    @property
+    def nothing_pending(self) -> bool:
+        return not self.pending
+
+    def check(self, name: CheckName) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    @property
+    def where(self) -> str:
+        """How messages name what was rehearsed on: "a scratch copy of staging (schema only)", "staging"."""
+        if self.mode == "env":
+            return self.source_env
+        kind = {"schema": "schema only", "data": "with data",
+                "sample": f"at most {self.sample_rows} rows per table"}[self.mode]
+        return f"a scratch copy of {self.source_env} ({kind})"
+
+    def to_json(self) -> str:
+        doc: dict[str, Any] = {
+            "format": REPORT_FORMAT,
+            "safeshift_version": __version__,
+            "started_at": self.started_at,
+            "duration_ms": self.duration_ms,
+            "passed": self.passed,
+            "source": {"env": self.source_env, "database": self.source},
+            "mode": self.mode if self.mode == "env" else f"scratch-{self.mode}",
+            "sample_rows": self.sample_rows,
+            "copy": self.copy or None,
+            "copy_database": self.copy_database or None,
+            "server_version": self.server_version,
+            "start_version": self.start_version,
+            "rehearsed": [{"version": v, "name": n, "file": f, "checksum": c} for v, n, f, c in self.pending],
+            "migrations": [dataclasses.asdict(m) for m in self.migrations],
+            "findings": [f.to_json() for f in self.findings],
+            "checks": [dataclasses.asdict(c) for c in self.checks],
+            "failure": dataclasses.asdict(self.failure) if self.failure else None,
+        }
+        return json.dumps(doc, indent=2) + "\n"
+
+    def to_markdown(self) -> str:
+        verdict_text = "passed" if self.passed else f"FAILED ({', '.join(c.name for c in self.failed_checks)})"
+        out = [f"# safeshift rehearsal: {verdict_text}", "",
+               f"- on: {self.where}", f"- source: {self.source} (environment {self.source_env})",
+               f"- server: {self.server_version}", f"- started: {self.started_at}, took {self.duration_ms} ms"]
+        if self.copy:
+            out.append(f"- copy: {self.copy}")
+        out.append(f"- starting version: {self.start_version or 'none'}")
+        if self.nothing_pending:
+            out += ["", "Nothing pending: there was nothing to rehearse."]
+        out += ["", "## Checks", "", "| check | result | ms | detail |", "|---|---|---|---|"]
+        for c in self.checks:
+            out.append(f"| {c.name} | {c.status} | {'' if c.ms is None else c.ms} | {_md(c.detail)} |")
+        for c in self.checks:
+            if c.differences:
+                out += ["", f"{c.name} differences:", ""] + [f"- {_md(d)}" for d in c.differences]
+        if self.failure:
+            out += ["", f"**Failing statement**: {_md(self.failure.render())}"]
+        for m in self.migrations:
+            total = "not applied" if not m.applied else f"{m.ms} ms"
+            out += ["", f"## {m.label} ({total})", "", f"file `{m.file}`, sha256 `{m.checksum}`", ""]
+            if m.statements:
+                out += ["| line | statement | ms | locks |", "|---|---|---|---|"]
+                out += [f"| {s.line} | `{_md(s.sql)}` | {s.ms:.1f} | "
+                        f"{_md(', '.join(lk.render() for lk in s.locks if lk.new) or '-')} |" for s in m.statements]
+        if self.findings:
+            out += ["", "## Review findings", ""]
+            out += [f"- {f.severity} [{f.rule}] {Path(f.file).name if f.file else ''}:{f.line}: {_md(f.message)}"
+                    + (" (acknowledged)" if f.acknowledged else "") for f in self.findings]
+        return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+# -- recording statements while the runner applies ----------------------------------------
+
+class _Recorder:
+    """The runner's ``observe`` hook and event sink: which migration runs, each statement's time and locks."""
+
+    def __init__(self, backend: RehearsalBackend, dialect: Dialect, forward: EventSink | None = None) -> None:
+        self.backend, self.dialect, self.forward = backend, dialect, forward
+        self.current: str | None = None
+        #: version -> line -> statement (a retried step overwrites its earlier tries)
+        self.statements: dict[str, dict[int, StatementRun]] = {}
+        self._held: tuple[str | None, frozenset[tuple[str, str, str | None]]] = (None, frozenset())
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == "start":
+            self.current = event.version
+            self.statements.setdefault(event.version, {})
+        if self.forward is not None:
+            self.forward(event)
+
+    def observe(self, conn: Any, st: SqlStatement, ms: float) -> None:
+        if st.transactional:
+            txn, held = self.backend.locks(conn)
+            before = self._held[1] if txn is not None and self._held[0] == txn else frozenset()
+            locks = tuple(dataclasses.replace(lk, new=(lk.locktype, lk.mode, lk.relation) not in before)
+                          for lk in held)
+            self._held = (txn, frozenset((lk.locktype, lk.mode, lk.relation) for lk in held))
+        else:
+            locks = tuple(self.backend.documented_locks(st.sql))
+            self._held = (None, frozenset())
+        run = StatementRun(st.line, _shorten(st.sql), round(ms, 2), st.transactional, locks)
+        self.statements.setdefault(self.current or "", {})[st.line] = run
+
+    def runs(self, pending: Sequence[Migration], result: ApplyResult | None) -> tuple[MigrationRun, ...]:
+        done = {a.version: a.duration_ms for a in (result.applied if result else ())}
+        out = []
+        for m in pending:
+            stmts = tuple(v for _, v in sorted(self.statements.get(m.version, {}).items()))
+            out.append(MigrationRun(m.version, m.name, m.path.name, migrations.checksum(m), m.version in done,
+                                    done.get(m.version), stmts))
+        return tuple(out)
+
+
+# -- the two ways to rehearse ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Setup:
+    """What both ways share: the project's folder, where reports go, the runner's options."""
+
+    dialect: Dialect
+    folder: MigrationFolder
+    report_dir: Path
+    env_name: str
+    options: RunOptions
+    smoke: str | None
+    progress: Progress
+    root: Path
+
+
+def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder, *, env_name: str, mode: Mode,
+                     sample_rows: int | None, smoke: str | None, options: RunOptions, state_dir: Path,
+                     root: Path, backups_dir: Path | None = None, progress: Progress | None = None) -> Rehearsal:
+    """Rehearse the pending migrations of ``source_url`` on a throwaway copy beside it; never changes the source.
+
+    ``--with-data`` starts from the newest backup in ``backups_dir`` (default ``.safeshift/backups/<env>``)
+    taken of this database at its current version, else from a fresh dump.
+
+    Returns the rehearsal (its report written); ``verdict`` raises RehearsalFailed when a check failed.
+    """
+    if mode == "sample" and (sample_rows is None or sample_rows < 1):
+        raise ConfigError("--sample needs a number of rows of at least 1, e.g. --sample 1000.")
+    setup = _Setup(dialect, folder, root / ".safeshift" / REPORT_DIR, env_name, options, smoke,
+                   progress or (lambda _: None), root)
+    backend = dialect.rehearsal_backend()
+    started, t0 = _now(), time.perf_counter()
+    server = dialect.backup_engine().server_version(source_url)[1]
+    with Runner(dialect, source_url, folder, options, read_only=True) as r:
+        records = r.records()
+        plan = [p.migration for p in r.plan()]
+        source_schema = dialect.introspect(r.conn)
+    applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
+    findings = _findings(dialect, source_url, plan, root)
+    base = Rehearsal(env_name, redact_url(source_url), mode, server, started, sample_rows,
+                     start_version=applied, pending=_pending(plan), findings=findings)
+    if not plan:
+        return _finish(setup, dataclasses.replace(base, checks=_nothing_pending()), t0)
+
+    backups = backups_dir or root / ".safeshift" / "backups" / env_name
+    chosen = _usable_backup(dialect, source_url, backups, applied) if mode == "data" else None
+    setup.progress(f"building {base.where} ...")
+    with dialect.scratch_database(source_url, state_dir) as scratch_url:
+        how = backend.build_copy(dialect, source_url, scratch_url, CopySpec(mode, sample_rows, chosen, source_schema))
+        base = dataclasses.replace(base, copy=how, copy_database=dialect.database_name(scratch_url))
+        result = _run_checks(setup, backend, scratch_url, plan, base)
+        setup.progress("dropping the scratch copy ...")
+    return _finish(setup, result, t0)
+
+
+def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_name: str, smoke: str | None,
+                 options: RunOptions, root: Path, apply: Callable[[RunOptions, EventSink], ApplyResult],
+                 progress: Progress | None = None) -> Rehearsal:
+    """Apply the pending migrations to an environment's own database (staging) with ``apply`` (the
+    gated ``api.migrate``), then check the snapshot and run the smoke command.
+
+    Nothing is rolled back here: staging keeps what it applied, as production will.
+    """
+    setup = _Setup(dialect, folder, root / ".safeshift" / REPORT_DIR, env_name, options, smoke,
+                   progress or (lambda _: None), root)
+    backend = dialect.rehearsal_backend()
+    started, t0 = _now(), time.perf_counter()
+    server = dialect.backup_engine().server_version(url)[1]
+    with Runner(dialect, url, folder, options, read_only=True) as r:
+        records = r.records()
+        plan = [p.migration for p in r.plan()]
+    applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
+    base = Rehearsal(env_name, redact_url(url), "env", server, started, start_version=applied,
+                     pending=_pending(plan), findings=_findings(dialect, url, plan, root))
+    if not plan:
+        return _finish(setup, dataclasses.replace(base, checks=_nothing_pending()), t0)
+    recorder = _Recorder(backend, dialect)
+    checks: list[Check] = []
+    setup.progress(f"rehearsing {len(plan)} migration(s) on {env_name} ...")
+    apply_check, result, failure = _apply(lambda: apply(dataclasses.replace(options, observe=recorder.observe),
+                                                        recorder.on_event), plan, "apply")
+    checks.append(apply_check)
+    if apply_check.status == "pass":
+        checks.append(_snapshot(dialect, url, folder))
+        checks.append(Check("reversibility", "skipped", "not run on an environment's own database: it keeps "
+                                                        "what it applied (use --scratch to test the down sections)"))
+        checks.append(Check("reapply", "skipped", "not run on an environment's own database"))
+        checks.append(_smoke(setup, url))
+    else:
+        checks += [Check(n, "skipped", "not run: the apply check failed") for n in CHECKS[1:]]
+    runs = recorder.runs(plan, result)
+    return _finish(setup, dataclasses.replace(base, migrations=runs, checks=tuple(checks), failure=failure), t0)
+
+
+def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequence[Migration], base: Rehearsal) -> Rehearsal:
+    """apply (recording statements) → snapshot → down to the start → same schema? → up again → smoke."""
+    d, folder, options = setup.dialect, setup.folder, setup.options
+    recorder = _Recorder(backend, d)
+    with Runner(d, url, folder, options) as r:
+        start = max((v for v, rec in r.records().items() if rec.status == "applied"), default=None)
+        before = d.introspect(r.conn)
+    checks: list[Check] = []
+
+    def migrate() -> ApplyResult:
+        with Runner(d, url, folder, dataclasses.replace(options, observe=recorder.observe), recorder.on_event) as r:
+            return r.migrate()
+
+    setup.progress(f"applying {len(plan)} migration(s) to the copy ...")
+    apply_check, result, failure = _apply(migrate, plan, "apply")
+    checks.append(apply_check)
+    runs = recorder.runs(plan, result)
+    if apply_check.status != "pass":
+        checks += [Check(n, "skipped", "not run: the apply check failed") for n in CHECKS[1:]]
+        return dataclasses.replace(base, migrations=runs, checks=tuple(checks), failure=failure)
+
+    checks.append(_snapshot(d, url, folder))
+    setup.progress(f"rolling the copy back to {start or 'the empty schema'} ...")
+    reverse = _reversibility(d, url, folder, options, plan, start, before)
+    checks.append(reverse)
+    if reverse.status == "skipped":  # declared irreversible: nothing was rolled back, the copy is still applied
+        checks.append(Check("reapply", "skipped", "not needed: nothing was rolled back"))
+        reapply_ok = True
+    elif reverse.status == "fail" and not reverse.differences:
+        checks.append(Check("reapply", "skipped", "not run: the down sections did not run to the start"))
+        reapply_ok = False
+    else:
+        setup.progress("applying again ...")
+
+        def again() -> ApplyResult:
+            with Runner(d, url, folder, options) as r:
+                return r.migrate()
+
+        reapply, _, second = _apply(again, plan, "reapply")
+        checks.append(reapply)
+        failure = failure or second
+        reapply_ok = reapply.status == "pass"
+    if reapply_ok:
+        checks.append(_smoke(setup, url))
+    else:
+        checks.append(Check("smoke", "skipped", "not run: the copy is not at the new version"))
+    return dataclasses.replace(base, migrations=runs, checks=tuple(checks), failure=failure)
+
+
+def _apply(run: Callable[[], ApplyResult], plan: Sequence[Migration],
+           name: CheckName) -> tuple[Check, ApplyResult | None, Failure | None]:
+    t = time.perf_counter()
+    try:
+        result = run()
+    except MigrationFailed as exc:
+        failure = _failure(exc, plan, name)
+        return Check(name, "fail", failure.render(), _ms(t)), None, failure
+    return (Check(name, "pass", f"{len(result.applied)} migration(s) applied in {result.duration_ms} ms", _ms(t)),
+            result, None)
+
+
+def _failure(exc: MigrationFailed, plan: Sequence[Migration], check: CheckName) -> Failure:
+    """Name the failing statement: file, line, SQLSTATE, the database's reason and the statement itself."""
+    cause = exc.__cause__
+    reason = redact_url(_first_line(cause) if cause is not None else exc.message)
+    sql = None
+    for m in plan:
+        if m.path.name == exc.file:
+            st = next((s for s in (*m.up_statements, *m.down_statements) if s.line == exc.line), None)
+            sql = _shorten(st.sql) if st is not None else None
+    return Failure(check, exc.file, exc.line, exc.sqlstate, reason, sql)
+
+
+def _snapshot(dialect: Dialect, url: str, folder: MigrationFolder) -> Check:
+    from safeshift import verify
+
+    if not folder.snapshot_versions:
+        return Check("snapshot", "skipped", f"{folder.path.name}/meta/ holds no snapshot (hand-written migrations "
+                                            "only), so there is no expected schema to compare with")
+    t = time.perf_counter()
+    found = verify.verify(dialect, url, folder.path)
+    if found.clean:
+        return Check("snapshot", "pass", "the schema equals the snapshot of the last migration", _ms(t))
+    diffs = tuple(d.render() for d in found.differences)
+    return Check("snapshot", "fail", f"{len(diffs)} difference(s) from the snapshot of the last migration: "
+                                     f"{diffs[0]}", _ms(t), diffs)
+
+
+def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions,
+                   plan: Sequence[Migration], start: str | None, before: Schema) -> Check:
+    from safeshift import verify
+
+    t = time.perf_counter()
+    declared = [m for m in plan if m.irreversible]
+    if declared:
+        return Check("reversibility", "skipped", f"{declared[0].path.name} is marked `-- safeshift:irreversible`, "
+                                                 "so the down sections were not run", _ms(t))
+    try:
+        with Runner(dialect, url, folder, options) as r:
+            r.rollback(to=start or "0")
+            after = dialect.introspect(r.conn)
+    except NotReversible as exc:
+        return Check("reversibility", "fail", exc.message, _ms(t))
+    except MigrationFailed as exc:
+        return Check("reversibility", "fail", "the down section " + _failure(exc, plan, "reversibility").render(),
+                     _ms(t))
+    drift = verify.drift_between(after, before, dialect.default_schema)
+    if drift.clean:
+        return Check("reversibility", "pass", f"the down sections restored the schema of {start or 'the empty database'}",
+                     _ms(t))
+    diffs = tuple(d.render() for d in drift.differences)
+    return Check("reversibility", "fail", f"after the down sections the schema differs from the start in "
+                                          f"{len(diffs)} place(s): {diffs[0]} (compared with the start)", _ms(t), diffs)
+
+
+def _smoke(setup: _Setup, url: str) -> Check:
+    from safeshift import verify
+
+    if not setup.smoke:
+        return Check("smoke", "skipped", "no --smoke command and no `health` for the environment")
+    setup.progress(f'running the smoke command "{setup.smoke}" ...')
+    t = time.perf_counter()
+    code, output = verify.run_health(setup.smoke, {"DATABASE_URL": url})
+    if code == 0:
+        return Check("smoke", "pass", f'"{setup.smoke}" exited 0', _ms(t))
+    lines = output.strip().splitlines()
+    last = redact_url(lines[-1].strip()) if lines else "no output"
+    return Check("smoke", "fail", f'"{setup.smoke}" exited {code}: {last}', _ms(t))
+
+
+def _nothing_pending() -> tuple[Check, ...]:
+    return tuple(Check(n, "skipped", "nothing pending") for n in CHECKS)
+
+
+def _pending(plan: Sequence[Migration]) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple((m.version, m.name, m.path.name, migrations.checksum(m)) for m in plan)
+
+
+def _findings(dialect: Dialect, url: str, plan: Sequence[Migration], root: Path) -> tuple[Finding, ...]:
+    """The review of the pending migrations, graded with the source's table sizes (informational here)."""
+    if not plan or not dialect.capabilities.hazard_review:
+        return ()
+    from safeshift import review
+    from safeshift.lint import review_migration
+
+    facts = review.live_facts(dialect, url)
+    out: list[Finding] = []
+    for m in plan:
+        out += review_migration(m, file=_display(m.path, root), facts=facts)
+    return tuple(out)
+
+
+def _usable_backup(dialect: Dialect, url: str, folder: Path, version: str | None) -> Backup | None:
+    """The newest complete backup of this very database at its current migration version, if any."""
+    from safeshift import backup
+
+    for b in reversed(backup.list_backups(folder)):
+        m = b.manifest
+        if m.dialect == dialect.name and m.database == redact_url(url) and m.migrations_version == version:
+            return b
+    return None
+
+
+def _finish(setup: _Setup, result: Rehearsal, t0: float) -> Rehearsal:
+    """Write the JSON and Markdown reports (mode 0600: they name the database) and return the result."""
+    result = dataclasses.replace(result, duration_ms=_ms(t0))
+    folder = setup.report_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{_stamp(result.started_at)}_{re.sub(r'[^A-Za-z0-9_.-]', '_', setup.env_name)}"
+    paths = folder / f"{stem}.json", folder / f"{stem}.md"
+    result = dataclasses.replace(result, report_json=paths[0], report_md=paths[1])
+    for path, text in zip(paths, (result.to_json(), result.to_markdown()), strict=True):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    return result
+
+
+def verdict(result: Rehearsal, root: Path | None = None) -> None:
+    """Raise RehearsalFailed (exit 1) naming the first failed check, the failing statement and the report."""
+    if result.passed:
+        return
+    failed = result.failed_checks
+    first = failed[0]
+    names = ", ".join(c.name for c in failed)
+    report = _display(result.report_md, root or Path.cwd()) if result.report_md else "no report"
+    untouched = "; the source database was not changed" if result.mode != "env" else ""
+    raise RehearsalFailed(
+        f"The rehearsal on {result.where} failed {len(failed)} check(s) ({names}): {first.name}: "
+        f"{first.detail.rstrip('.')}{untouched}; see {report}.", result)
+
+
+def find_evidence(root: Path, wanted: Mapping[str, str], env_name: str | None = None) -> dict[str, Any] | None:
+    """The newest passed rehearsal that covered every ``version -> checksum`` in ``wanted``, as evidence.
+
+    For deploy's ``require_rehearsal``: a report counts only for the exact files it rehearsed
+    (same versions, same sha256), on a scratch copy of any environment or on staging itself,
+    unless ``env_name`` asks for one source environment.  Returns what the release record keeps
+    (the report's path relative to ``root``, when, where, mode) or None.
+    """
+    folder = root / ".safeshift" / REPORT_DIR
+    if not folder.is_dir():
+        return None
+    need = set(wanted.items())
+    for path in sorted(folder.glob("*.json"), reverse=True):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(doc, dict) or doc.get("passed") is not True:
+            continue
+        source: dict[str, Any] = doc["source"] if isinstance(doc.get("source"), dict) else {}
+        if env_name is not None and source.get("env") != env_name:
+            continue
+        done = {(r.get("version"), r.get("checksum")) for r in doc.get("rehearsed", []) if isinstance(r, dict)}
+        if need <= done:
+            return {"report": _display(path, root), "started_at": doc.get("started_at"), "mode": doc.get("mode"),
+                    "source": source.get("env"), "database": source.get("database"),
+                    "versions": sorted(wanted)}
+    return None
+
+
+# -- small helpers --------------------------------------------------------------------------
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _stamp(iso: str) -> str:
+    """``2026-03-01T12:00:00.123Z`` -> ``20260301T120000123Z`` (sorts by time, as backups do)."""
+    return re.sub(r"[-:.]", "", iso)
+
+
+def _ms(t0: float) -> int:
+    return int((time.perf_counter() - t0) * 1000)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _shorten(sql: str, limit: int = 160) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+# -- what a dialect provides: building a copy, seeing locks ------------------------------------------
+
+@dataclass(frozen=True)
+class CopySpec:
+    mode: Mode
+    rows: int | None
+    backup: Backup | None
+    #: the source's schema (its foreign keys decide which sampled rows must go)
+    schema: Schema
+
+
+class RehearsalBackend(Protocol):
+    """What a dialect provides for rehearsals (``dialect.rehearsal_backend()``)."""
+
+    def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str: ...
+    def locks(self, conn: Any) -> tuple[str | None, list[Lock]]: ...
+    def documented_locks(self, sql: str) -> list[Lock]: ...
+
+
+def delete_orphans(conn: Any, dialect: Dialect, schema: Schema) -> int:
+    """Delete rows whose foreign keys point at rows that are not there, until none are left (chains).
+
+    Runs with the foreign keys not enforced (not yet created, or switched off), as MATCH SIMPLE
+    checks them: a row with a NULL in its key columns references nothing.
+    """
+    q = dialect.quote
+    tables = {t.key: t for t in schema.tables}
+    total = 0
+    while True:
+        deleted = 0
+        for t in schema.tables:
+            child = dialect.qualify(t.schema, t.name)
+            for fk in t.foreign_keys:
+                parent = tables.get((fk.ref_schema, fk.ref_table))
+                ref = fk.ref_columns or (parent.primary_key.columns if parent and parent.primary_key else ())
+                if len(ref) != len(fk.columns):
+                    continue
+                present = " AND ".join(f"{child}.{q(c)} IS NOT NULL" for c in fk.columns)
+                match = " AND ".join(f"p.{q(r)} = {child}.{q(c)}" for c, r in zip(fk.columns, ref, strict=True))
+                cur = conn.execute(f"DELETE FROM {child} WHERE {present} AND NOT EXISTS "
+                                   f"(SELECT 1 FROM {dialect.qualify(fk.ref_schema, fk.ref_table)} p WHERE {match})")
+                deleted += max(cur.rowcount or 0, 0)
+        if not deleted:
+            return total
+        total += deleted
