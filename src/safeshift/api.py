@@ -477,11 +477,15 @@ def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1,
                      state_dir=config.root / ".safeshift")
 
 
-def restore(config: Config, path: Path, into_url: str, *, jobs: int = 1) -> Any:
-    """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``."""
+def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1) -> Any:
+    """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``;
+    ``jobs`` None: as many workers as CPUs, at most 4."""
+    import os
+
     from safeshift import backup as bk
 
-    return bk.restore(path, into_url, dialect=dialect_for(into_url, config.dialect), jobs=jobs)
+    workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
+    return bk.restore(path, into_url, dialect=dialect_for(into_url, config.dialect), jobs=workers)
 
 
 @dataclass(frozen=True)

@@ -335,16 +335,17 @@ def _restore_confirmer(config: Config, yes: bool) -> Callable[[str], bool] | Non
 @click.option("--yes", "-y", "yes", is_flag=True, help="With --env: do not ask for the typed confirmation.")
 @click.option("--no-backup", "no_backup", is_flag=True,
               help="With --env: do not take a safety backup of the current state first.")
-@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=1, metavar="N",
-              help="With --into and a directory dump: pg_restore -j N (not one transaction; on failure the "
-                   "target is emptied again).")
+@click.option("--jobs", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --into: pg_restore -j N workers (default: the CPUs, at most 4; on failure the target is "
+                   "emptied again); 1 restores in one transaction.")
 @handle_errors
-def restore_cmd(backup_file: Path, into: str | None, env: str | None, yes: bool, no_backup: bool, jobs: int) -> None:
+def restore_cmd(backup_file: Path, into: str | None, env: str | None, yes: bool, no_backup: bool,
+                jobs: int | None) -> None:
     """Restore a backup into an empty database, or over an environment's, after checking its sha256."""
     if (into is None) == (env is None):
         raise click.UsageError("Give exactly one of --into URL (a new, empty database) or --env NAME (restore over "
                                "that environment's database).")
-    if into is None and jobs > 1:
+    if into is None and jobs is not None and jobs > 1:
         raise click.UsageError("--jobs applies to --into only: restoring over an environment runs in one transaction.")
     if into is not None:
         m = api.restore(_config(None, None), backup_file, into, jobs=jobs)

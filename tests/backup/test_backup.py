@@ -164,3 +164,20 @@ def test_password_never_in_manifest_or_messages(tmp_path: Path) -> None:
     finally:
         with psycopg.connect(PG15_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize(("url", "conninfo", "password"), [
+    ("postgresql://u:p%40ss@h:5/db?sslmode=require", "postgresql://u@h:5/db?sslmode=require", "p@ss"),
+    ("postgresql+psycopg://u:pw@h/db", "postgresql://u@h/db", "pw"),
+    ("postgres://h/db?password=x&application_name=a%20b", "postgres://h/db?application_name=a%20b", "x"),
+    ("host=/tmp user=u password='a b\\'c' dbname=d", "host=/tmp user=u dbname=d", "a b'c"),
+    ("postgresql:///db?host=/var/run/postgresql", "postgresql:///db?host=/var/run/postgresql", None),
+    ("postgresql://postgres:@/dev?host=/x/y", "postgresql://postgres@/dev?host=/x/y", None),
+    ("postgresql://u:p@h1:5,h2:6/db", "postgresql://u@h1:5,h2:6/db", "p"),
+])
+def test_pg_tools_get_the_password_through_the_environment_only(url: str, conninfo: str, password: str | None) -> None:
+    from safeshift.backup import pg_tool_conninfo
+
+    got, env, secret = pg_tool_conninfo(url)
+    assert (got, secret) == (conninfo, password)
+    assert env.get("PGPASSWORD") == password
