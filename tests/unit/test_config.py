@@ -26,7 +26,9 @@ ENV_NAMES = ("SAFESHIFT_ENV", "DATABASE_URL", "SS_TEST_DB", "SS_TEST_FROM_DOTENV
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No stray variables in, none left behind (.env loading writes to os.environ)."""
     for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
+        # set first, so that undo removes what a .env load sets later (delenv of an unset name records nothing)
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
 
 
