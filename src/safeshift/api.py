@@ -215,7 +215,7 @@ def check(config: Config) -> None:
     current = migrated_schema(config)
     changes = diff(current, target, None, _AssumeNew(), dialect_of(config).default_schema)
     if changes:
-        lines = "\n".join(f"  {c.verb} {c.kind.replace('_', ' ')}: {c.target}" for c in changes)
+        lines = "\n".join(f"  {c.kind.replace('_', ' ')}: {c.target}" for c in changes)
         raise DiffCheckFailed(
             f"The schema source and the migrations disagree ({len(changes)} change(s)); "
             f"run `safeshift generate --name ...` and commit the result:\n{lines}"
@@ -527,6 +527,32 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
     started = time.monotonic()
     bk.replace_database(path, url, manifest, dialect=d, lock_timeout_ms=duration_ms(config.environment().lock_timeout))
     return RestoreResult(manifest, name, safety, int((time.monotonic() - started) * 1000))
+
+
+def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None] | None = None,
+           confirm: Confirm | None = None, confirm_restore: Callable[[str, str], bool] | None = None,
+           on_event: EventSink | None = None, allow_hazards: bool = False, health: str | None = None) -> Any:
+    """The runbook as one call (``deploy.Release``): preflight, backup, migrate, verify, the environment's
+    on_failure policy, and the release record under ``.safeshift/releases/``.  Raises DeployFailed
+    (after writing the record) when a gate fails."""
+    from safeshift.deploy import Deploy
+
+    run = Deploy(config, url or database_url(config), say or (lambda _: None), confirm, confirm_restore, on_event,
+                 allow_hazards, health)
+    return run.run()
+
+
+def report(config: Config, path: Path | None = None) -> tuple[Path, Any]:
+    """A release record (``deploy.Release``): ``path``, else the newest under ``.safeshift/releases/``."""
+    from safeshift import deploy
+
+    if path is None:
+        found = deploy.list_records(config.root)
+        if not found:
+            raise ConfigError(f"There is no release record under {config.root / deploy.RELEASES_DIR}; "
+                              "run `safeshift deploy` first.")
+        path = found[-1]
+    return path, deploy.read_record(path)
 
 
 def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:

@@ -651,6 +651,55 @@ def status(env: str | None, url: str | None, as_json: bool) -> None:
     out.print(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
 
 
+@main.command()
+@env_options
+@click.option("--yes", "-y", "yes", is_flag=True,
+              help="Do not ask for typed confirmations (applying to a protected environment, and restoring under "
+                   "on_failure = \"restore\").")
+@click.option("--health", "health", metavar="CMD", help="The app's check after apply (default: the environment's "
+              "health).")
+@click.option("--allow-hazards", "allow_hazards", is_flag=True,
+              help="Deploy although review found unacknowledged errors (recorded in the history and the record).")
+@handle_errors
+def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allow_hazards: bool) -> None:
+    """The whole runbook: preflight, backup, migrate, verify, the failure policy, and the release record."""
+    config = _config(env, url)
+    target = api.database_url(config)
+    out.print(f"[bold]deploying to {_where(config, target)}[/]")
+    restore_confirm = _restore_confirmer(config, yes)
+
+    def confirm_restore(database: str, backup: str) -> bool:
+        out.print(f"  on_failure = restore: {escape(backup)} replaces everything in {escape(database)}")
+        return restore_confirm is None or restore_confirm(database)
+
+    release = api.deploy(config, target, say=lambda text: out.print(f"  {escape(redact_url(text))}"),
+                         confirm=_confirmer(config, yes, "Apply"), confirm_restore=confirm_restore,
+                         on_event=Reporter(False, "applying"), allow_hazards=allow_hazards, health=health)
+    out.print(f"{release.outcome}: {escape(release.environment)} is at {release.to_version or 'the empty schema'}"
+              f" ({release.duration_ms} ms)")
+    from safeshift.deploy import RELEASES_DIR
+
+    out.print(f"release record: {escape(_rel(config.root / RELEASES_DIR / f'{release.id}.md'))}")
+
+
+@main.command()
+@click.argument("record", required=False, type=click.Path(path_type=Path))
+@click.option("--latest", is_flag=True, help="The newest release record (the default).")
+@click.option("--json", "as_json", is_flag=True, help="The record as JSON.")
+@handle_errors
+def report(record: Path | None, latest: bool, as_json: bool) -> None:
+    """Print a release record: the runbook's checklist with the evidence for each step."""
+    if record is not None and latest:
+        raise click.UsageError("Give a record file or --latest, not both.")
+    config = _config(None, None)
+    path, release = api.report(config, record)
+    if as_json:
+        sys.stdout.write(release.to_json())
+        return
+    sys.stdout.write(release.to_markdown())
+    out.print(f"({escape(_rel(path))})")
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))

@@ -1,0 +1,446 @@
+"""``safeshift deploy``: the runbook as one command, and the release record that proves it ran.
+
+Preflight → backup → migrate → verify (drift + the app's health command) → on failure the
+environment's ``on_failure`` policy → the release record.  The first failed gate stops the
+run.  The whole deploy holds the runner lock, so a second deploy (or migrate) against the
+same database waits for it, or gives up after ``lock_wait`` with one sentence.
+
+The record (``.safeshift/releases/<UTC time>_<env>.json`` and ``.md``) is rewritten after
+every phase, so a deploy that is killed still leaves the checklist of what it had done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from safeshift import __version__, migrations
+from safeshift.config import Config, redact_url
+from safeshift.errors import ConfigError, DeployFailed, SafeshiftError
+
+ItemStatus = Literal["passed", "failed", "skipped", "not run"]
+Outcome = Literal["in progress", "released", "nothing to deploy", "failed", "failed, rolled back",
+                  "failed, restored", "failed, stopped"]
+
+RELEASES_DIR = Path(".safeshift") / "releases"
+
+#: the runbook's completion checklist, in order
+CHECKLIST: tuple[tuple[str, str], ...] = (
+    ("reviewed", "Schema changes reviewed"),
+    ("generated", "Migration files generated and reviewed"),
+    ("rehearsed", "Rehearsed on staging or a scratch copy"),
+    ("backup", "Production backup taken"),
+    ("applied", "Applied"),
+    ("verified", "App verified after apply"),
+    ("rollback", "Rollback ready or performed"),
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One checklist line with its evidence."""
+
+    key: str
+    title: str
+    status: ItemStatus = "not run"
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a deploy did, for people (markdown) and machines (JSON)."""
+
+    id: str
+    environment: str
+    database: str
+    started_at: str
+    outcome: Outcome = "in progress"
+    finished_at: str | None = None
+    duration_ms: int | None = None
+    from_version: str | None = None
+    to_version: str | None = None
+    migrations: tuple[Mapping[str, Any], ...] = ()
+    items: tuple[Item, ...] = ()
+    error: str | None = None
+    safeshift_version: str = __version__
+
+    def item(self, key: str) -> Item:
+        return next(i for i in self.items if i.key == key)
+
+    def with_item(self, key: str, status: ItemStatus, evidence: Mapping[str, Any] | None = None,
+                  note: str = "") -> Release:
+        items = tuple(dataclasses.replace(i, status=status, evidence=dict(evidence or {}), note=redact_url(note))
+                      if i.key == key else i for i in self.items)
+        return dataclasses.replace(self, items=items)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, default=str) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Release:
+        data = json.loads(text)
+        data["items"] = tuple(Item(**i) for i in data.get("items", ()))
+        data["migrations"] = tuple(data.get("migrations", ()))
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_markdown(self) -> str:
+        mark = {"passed": "x", "failed": "!", "skipped": "-", "not run": " "}
+        lines = [f"# Release {self.id}: {self.outcome}", "",
+                 f"- environment: {self.environment} ({self.database})",
+                 f"- started {self.started_at}" + (f", finished {self.finished_at} ({self.duration_ms} ms)"
+                                                   if self.finished_at else ""),
+                 f"- schema version: {self.from_version or 'empty'} -> {self.to_version or 'empty'}",
+                 f"- safeshift {self.safeshift_version}"]
+        if self.error:
+            lines += [f"- error: {self.error}"]
+        if self.migrations:
+            lines += ["", "| migration | checksum | ms | lock retries |", "| --- | --- | --- | --- |"]
+            lines += [f"| {m['file']} | {str(m['checksum'])[:12]} | {m.get('duration_ms', '')} | "
+                      f"{m.get('lock_retries', '')} |" for m in self.migrations]
+        lines += ["", "## Checklist", ""]
+        for n, i in enumerate(self.items, 1):
+            lines.append(f"{n}. [{mark[i.status]}] **{i.title}**: {i.status}" + (f": {i.note}" if i.note else ""))
+            for k, v in i.evidence.items():
+                shown = json.dumps(v, default=str) if isinstance(v, list | dict) else str(v)
+                lines.append(f"   - {k}: {shown}")
+        return "\n".join(lines) + "\n"
+
+
+def write_record(root: Path, release: Release) -> Path:
+    """Write (or rewrite) the record's JSON and markdown atomically; return the JSON path."""
+    folder = root / RELEASES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{release.id}.json"
+    for target, text in ((path, release.to_json()), (path.with_suffix(".md"), release.to_markdown())):
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(redact_url(text), encoding="utf-8")
+        os.replace(tmp, target)
+    return path
+
+
+def list_records(root: Path) -> list[Path]:
+    folder = root / RELEASES_DIR
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def read_record(path: Path) -> Release:
+    try:
+        return Release.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"There is no release record {path}; `safeshift report` lists the latest.") from None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ConfigError(f"{path} is not a safeshift release record ({exc}).") from exc
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# -- the deploy -------------------------------------------------------------------------------
+
+Say = Callable[[str], None]
+#: asks the operator before the protected environment changes: (database, what) -> go ahead?
+Ask = Callable[[str, str], bool]
+
+
+@dataclass
+class Deploy:
+    """One run of the runbook against one environment; ``run`` returns the finished record."""
+
+    config: Config
+    url: str
+    say: Say = lambda text: None
+    #: typed confirmation before applying (None: do not ask)
+    confirm: Any = None
+    #: typed confirmation before restoring over the environment (None: go ahead, e.g. --yes)
+    confirm_restore: Ask | None = None
+    on_event: Any = None
+    allow_hazards: bool = False
+    health: str | None = None
+    release: Release = field(init=False)
+    _started: float = field(init=False, default=0.0)
+    _record: Path | None = field(init=False, default=None)
+
+    def run(self) -> Release:
+        from safeshift import api
+        from safeshift.runner import Runner
+
+        env = self.config.environment()
+        now = datetime.now(UTC)
+        self._started = time.monotonic()
+        self.release = Release(
+            id=f"{now.strftime('%Y%m%dT%H%M%SZ')}_{env.name}", environment=env.name, database=redact_url(self.url),
+            started_at=_now(), items=tuple(Item(k, t) for k, t in CHECKLIST))
+        self._save()
+        dialect = api.dialect_for(self.url, self.config.dialect)
+        folder = api._folder(self.config.migrations_dir, "safeshift deploy")
+        options = api.run_options(env)
+        try:
+            with Runner(dialect, self.url, folder, options, self.on_event) as runner, runner.locked():
+                return self._run(runner, env)
+        except SafeshiftError as exc:
+            if self.release.outcome == "in progress":  # failed before anything changed
+                self._finish("failed", exc.message)
+            raise
+
+    # -- phases ------------------------------------------------------------------------------
+    def _run(self, runner: Any, env: Any) -> Release:
+        statuses = runner.status()
+        applied = [s.version for s in statuses if s.state == "applied"]
+        start = max(applied, default=None)
+        plan = runner.plan()
+        todo = [p.migration for p in plan]
+        self.release = dataclasses.replace(self.release, from_version=start, to_version=start, migrations=tuple(
+            {"version": m.version, "file": m.path.name, "checksum": migrations.checksum(m)} for m in todo))
+        self._preflight(runner, todo)
+        if not todo:
+            self.say("nothing to deploy: every migration is applied")
+        backup = self._backup(env, start) if todo else None
+        if not todo:
+            self.release = self.release.with_item("backup", "skipped", note="nothing to apply")
+        try:
+            if todo:
+                self._apply(runner)
+            self._verify(runner, env)
+        except SafeshiftError as exc:
+            return self._on_failure(runner, env, start, backup, exc)
+        self._rollback_ready(env, todo, backup)
+        return self._finish("released" if todo else "nothing to deploy")
+
+    def _preflight(self, runner: Any, todo: Sequence[migrations.Migration]) -> None:
+        from safeshift import api, review
+        from safeshift.lint import review_migration
+
+        self.say(f"preflight: {len(todo)} pending migration(s)")
+        if self.config.schema:
+            api.check(self.config)  # DiffCheckFailed: the models changed without a migration
+        findings = [f for m in todo for f in review_migration(m)]
+        blocking = review.gate(todo, runner.dialect, self.url)
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+        acknowledged = [f"{Path(f.file or '').name}:{f.line} {f.rule}: {f.reason}" for f in findings if f.acknowledged]
+        evidence = {"findings": counts, "acknowledged": acknowledged,
+                    "unacknowledged errors": [f"{Path(f.file or '').name}:{f.line} {f.rule}" for f in blocking]}
+        if blocking and not self.allow_hazards:
+            self.release = self.release.with_item("reviewed", "failed", evidence)
+            raise review.refuse(blocking)
+        self.release = self.release.with_item("reviewed", "passed", evidence,
+                                              "hazards let through by --allow-hazards" if blocking else "")
+        if blocking:
+            allowed = review.allowed_by_version(todo, blocking)
+            runner.options = dataclasses.replace(runner.options, allowed_hazards=tuple(allowed.items()))
+        self.release = self.release.with_item("generated", "passed", {
+            "migrations": [f"{m.path.name} sha256:{migrations.checksum(m)[:12]}" for m in todo],
+            "sum file": "sealed", "schema source agrees": bool(self.config.schema) or "no schema source configured"})
+        self._rehearsal_evidence(todo)
+        self._save()
+
+    def _rehearsal_evidence(self, todo: Sequence[migrations.Migration]) -> None:
+        from safeshift import rehearse
+
+        env = self.config.environment()
+        if not todo:
+            self.release = self.release.with_item("rehearsed", "skipped", note="nothing to apply")
+            return
+        wanted = {m.version: migrations.checksum(m) for m in todo}
+        found = rehearse.find_evidence(self.config.root, wanted)
+        if found is not None:
+            self.release = self.release.with_item("rehearsed", "passed", found)
+            return
+        if env.require_rehearsal:
+            self.release = self.release.with_item("rehearsed", "failed", {"wanted": sorted(wanted)})
+            raise DeployFailed(
+                f"Environment '{env.name}' requires a passed rehearsal of these exact migrations and none was found; "
+                f"run `safeshift rehearse --scratch --from {env.name}` (or `--env staging`) first.")
+        self.release = self.release.with_item("rehearsed", "skipped",
+                                              note="no passed rehearsal of these migrations (not required here)")
+
+    def _backup(self, env: Any, start: str | None) -> Any:
+        from safeshift import api
+
+        if not env.backup:
+            self.release = self.release.with_item("backup", "skipped", note=f"backup = false for {env.name}")
+            self._save()
+            return None
+        self.say("backup: dumping and verifying")
+        try:
+            made = api.backup(self.config, self.url)
+        except SafeshiftError as exc:
+            self.release = self.release.with_item("backup", "failed", note=exc.message)
+            raise
+        m = made.manifest
+        self.release = self.release.with_item("backup", "passed", {
+            "path": _relative(made.path, self.config.root), "size": m.size, "sha256": m.sha256,
+            "verification": getattr(m, "verification", None) or "pg_restore --list / integrity check",
+            "duration_ms": m.duration_ms, "at migration": m.migrations_version or start or "empty"})
+        self.say(f"backup: {_relative(made.path, self.config.root)} ({m.size:,} bytes, sha256 {m.sha256[:12]})")
+        self._save()
+        return made
+
+    def _apply(self, runner: Any) -> None:
+        self.say("migrate: applying")
+        try:
+            result = runner.migrate(confirm=self.confirm)
+        except SafeshiftError as exc:
+            self.release = self.release.with_item("applied", "failed", note=exc.message)
+            raise
+        by_version = {a.version: a for a in result.applied}
+        rows = tuple({**m, "duration_ms": by_version[m["version"]].duration_ms,
+                      "lock_retries": by_version[m["version"]].lock_retries}
+                     if m["version"] in by_version else dict(m) for m in self.release.migrations)
+        self.release = dataclasses.replace(self.release, migrations=rows,
+                                           to_version=max(result.versions, default=self.release.from_version))
+        self.release = self.release.with_item("applied", "passed", {
+            "migrations": len(result.applied), "duration_ms": result.duration_ms,
+            "lock retries": sum(a.lock_retries for a in result.applied)})
+        self._save()
+
+    def _verify(self, runner: Any, env: Any) -> None:
+        from safeshift import verify as vf
+        from safeshift.errors import DriftDetected
+
+        self.say("verify: schema against the snapshot, then the health command")
+        found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
+        evidence: dict[str, Any] = {"drift": "none" if found.clean else found.render_text().splitlines()}
+        if not found.clean:
+            self.release = self.release.with_item("verified", "failed", evidence)
+            raise DriftDetected(f"{len(found.differences)} difference(s) between the database and the migrations' "
+                                f"snapshot after apply: {found.differences[0].render()}")
+        cmd = self.health or env.health
+        if cmd:
+            code, output = vf.run_health(cmd, {"DATABASE_URL": self.url})
+            last = output.strip().splitlines()[-1] if output.strip() else "no output"
+            evidence["health"] = {"command": cmd, "exit code": code, "last line": redact_url(last)}
+            if code != 0:
+                self.release = self.release.with_item("verified", "failed", evidence)
+                raise DriftDetected(f'the health check "{cmd}" failed (exit {code}): {redact_url(last)}')
+        else:
+            evidence["health"] = "no health command configured"
+        self.release = self.release.with_item("verified", "passed", evidence)
+        self._save()
+
+    def _rollback_ready(self, env: Any, todo: Sequence[migrations.Migration], backup: Any) -> None:
+        reversible = [m.path.name for m in todo if m.reversible]
+        irreversible = [m.path.name for m in todo if not m.reversible]
+        evidence: dict[str, Any] = {"policy": env.on_failure, "down sections": reversible}
+        if irreversible:
+            evidence["no down section"] = irreversible
+        if backup is not None:
+            evidence["backup"] = _relative(backup.path, self.config.root)
+        self.release = self.release.with_item("rollback", "passed" if not irreversible or backup else "failed",
+                                              evidence, "ready" if not irreversible else
+                                              "some migrations cannot be rolled back; the backup covers them"
+                                              if backup else "some migrations cannot be rolled back and there is "
+                                              "no backup")
+
+    # -- failure -------------------------------------------------------------------------------
+    def _on_failure(self, runner: Any, env: Any, start: str | None, backup: Any, exc: SafeshiftError) -> Release:
+        policy = env.on_failure
+        self.say(f"failed: {redact_url(exc.message)}; on_failure = {policy}")
+        if policy == "stop":
+            self.release = self.release.with_item("rollback", "skipped", {"policy": "stop", "backup": _relative(
+                backup.path, self.config.root) if backup else None}, "left as it is (on_failure = stop)")
+            self._finish("failed, stopped", exc.message)
+            raise DeployFailed(self._sentence(exc, "the database was left as it is (on_failure = stop)", backup))
+        if policy == "restore":
+            return self._restore(env, backup, exc)
+        return self._rollback(runner, start, backup, exc)
+
+    def _rollback(self, runner: Any, start: str | None, backup: Any, exc: SafeshiftError) -> Release:
+        from safeshift import verify as vf
+
+        self.say(f"rollback: running down sections back to {start or 'the empty schema'}")
+        evidence: dict[str, Any] = {"policy": "rollback", "to": start or "0"}
+        try:
+            result = runner.rollback(to=start or "0")
+            evidence["rolled back"] = list(result.versions)
+            found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
+        except SafeshiftError as rb_exc:
+            evidence["error"] = rb_exc.message
+            return self._cannot_roll_back(evidence, backup, exc, rb_exc.message)
+        if not found.clean:
+            evidence["drift after rollback"] = found.render_text().splitlines()
+            return self._cannot_roll_back(evidence, backup, exc, f"{len(found.differences)} difference(s) remain")
+        self.release = dataclasses.replace(self.release, to_version=start)
+        self.release = self.release.with_item("rollback", "passed", evidence, "performed; schema verified")
+        self._finish("failed, rolled back", exc.message)
+        raise DeployFailed(self._sentence(exc, f"rolled back to {start or 'the empty schema'} and verified", None))
+
+    def _cannot_roll_back(self, evidence: dict[str, Any], backup: Any, exc: SafeshiftError, why: str) -> Release:
+        self.release = self.release.with_item("rollback", "failed", evidence, f"rollback could not restore the schema: "
+                                              f"{why}")
+        self._finish("failed", exc.message)
+        raise DeployFailed(self._sentence(exc, f"rollback could not restore the schema ({why})", backup))
+
+    def _restore(self, env: Any, backup: Any, exc: SafeshiftError) -> Release:
+        from safeshift import api
+
+        if backup is None:
+            self.release = self.release.with_item("rollback", "failed", {"policy": "restore"}, "no backup to restore")
+            self._finish("failed", exc.message)
+            raise DeployFailed(self._sentence(exc, "there is no backup to restore (backup = false)", None))
+        where = _relative(backup.path, self.config.root)
+        name = api.dialect_for(self.url, self.config.dialect).database_name(self.url)
+        if self.confirm_restore is not None and not self.confirm_restore(name, where):
+            self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
+                                                  "the operator did not confirm the restore")
+            self._finish("failed", exc.message)
+            raise DeployFailed(self._sentence(exc, "the restore was not confirmed", backup))
+        self.say(f"restore: replacing the database with {where} (a safety backup of its current state first)")
+        safety: list[str] = []
+
+        def taken(made: Any) -> None:
+            safety.append(_relative(made.path, self.config.root))
+            self.say(f"restore: safety backup of the failed state: {safety[0]}")
+
+        try:
+            api.restore_over(self.config, backup.path, self.url, on_safety_backup=taken)
+        except SafeshiftError as rs_exc:
+            self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
+                                                  f"restore failed: {rs_exc.message}")
+            self._finish("failed", exc.message)
+            raise DeployFailed(self._sentence(exc, f"restoring {where} failed too ({rs_exc.message})", backup)) \
+                from rs_exc
+        self.release = dataclasses.replace(self.release, to_version=self.release.from_version)
+        self.release = self.release.with_item("rollback", "passed", {"policy": "restore", "backup": where,
+                                                                      "safety backup": safety[0] if safety else None},
+                                              "the pre-deploy backup was restored")
+        self._finish("failed, restored", exc.message)
+        raise DeployFailed(self._sentence(exc, f"the pre-deploy backup {where} was restored", None))
+
+    def _sentence(self, exc: SafeshiftError, what: str, backup: Any) -> str:
+        hint = (f"; the pre-deploy backup is {_relative(backup.path, self.config.root)} "
+                f"(`safeshift restore {_relative(backup.path, self.config.root)} --env {self.release.environment}`)"
+                if backup is not None else "")
+        record = f"; release record: {_relative(self._record, self.config.root)}" if self._record else ""
+        return f"Deploy to {self.release.environment} failed: {exc.message.rstrip('.')}; {what}{hint}{record}."
+
+    # -- record --------------------------------------------------------------------------------
+    def _save(self) -> None:
+        self._record = write_record(self.config.root, self.release)
+
+    def _finish(self, outcome: Outcome, error: str | None = None) -> Release:
+        self.release = dataclasses.replace(
+            self.release, outcome=outcome, finished_at=_now(), error=redact_url(error) if error else None,
+            duration_ms=int((time.monotonic() - self._started) * 1000))
+        self._save()
+        return self.release
+
+    @property
+    def record_path(self) -> Path | None:
+        return self._record
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
