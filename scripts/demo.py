@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A narrated release of the example blog on the embedded default database.
 
-Copies examples/blog to .safeshift/demo/blog (fresh each run), then walks the runbook:
-apply the existing migrations, change the models for the next release, generate the
-migration (up and down), read it, apply it, prove the database matches the models, and
-roll the release back and forward again.
+Copies examples/blog to .safeshift/demo/blog (fresh each run) and walks the runbook the way
+a team would ship its next release: bring the database to the current release and give it
+some data, change the models, generate the migration (up and down), review it, rehearse it
+on a throwaway copy with the data, take a verified backup, deploy (backup, apply, drift
+check, the app's health check), verify, read the release record; then show a bad release
+being rolled back automatically.
 """
 
 from __future__ import annotations
@@ -13,25 +15,34 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _bootstrap import ROOT, VENV, ensure_venv
 
 WORK = ROOT / ".safeshift" / "demo" / "blog"
+HEALTH = "python app.py check"
+#: the example's commands (app.py, safeshift, python) come from the project's virtual environment
+ENV = {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+ENV.pop("DATABASE_URL", None)
+ENV.pop("SAFESHIFT_ENV", None)
 
 
 def say(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m", flush=True)
 
 
-def run(*args: str, expect: int = 0) -> str:
-    exe = VENV / "bin" / "safeshift"
-    print(f"$ safeshift {' '.join(args)}", flush=True)
-    proc = subprocess.run([str(exe), *args], cwd=WORK, text=True, capture_output=True)
-    sys.stdout.write(proc.stdout)
-    sys.stderr.write(proc.stderr)
+def run(*args: str, expect: int = 0, show: bool = True, env: dict[str, str] | None = None) -> str:
+    shown = " ".join(a if " " not in a else repr(a) for a in args)
+    print(f"$ {'DATABASE_URL=... ' if env else ''}{shown}", flush=True)
+    proc = subprocess.run(list(args), cwd=WORK, text=True, capture_output=True, env={**ENV, **(env or {})})
+    if show:
+        sys.stdout.write(proc.stdout)
+        sys.stdout.write(proc.stderr)
     if proc.returncode != expect:
-        sys.exit(f"demo stopped: `safeshift {' '.join(args)}` exited {proc.returncode}, expected {expect}")
+        if not show:
+            sys.stdout.write(proc.stdout + proc.stderr)
+        sys.exit(f"demo stopped: `{' '.join(args)}` exited {proc.returncode}, expected {expect}")
     return proc.stdout
 
 
@@ -44,33 +55,64 @@ def fresh_copy() -> None:
     shutil.copytree(ROOT / "examples" / "blog", WORK, ignore=shutil.ignore_patterns("__pycache__", ".safeshift"))
 
 
+def dev_url() -> str:
+    return run("python", "-c", "from safeshift import api; from safeshift.config import load_config; "
+               "print(api.database_url(load_config()))", show=False).strip()
+
+
 def main() -> int:
+    started = time.monotonic()
     fresh_copy()
     say("1. The committed migrations match the models (what CI checks on every pull request)")
-    run("generate", "--check")
-    say("2. Apply them to the embedded development database")
-    run("migrate")
-    say("3. Next release: the models gain email verification; generate the migration")
+    run("safeshift", "generate", "--check")
+    say("2. The development database runs the current release (5 migrations), with some data")
+    run("safeshift", "migrate")
+    run("python", "app.py", "seed", env={"DATABASE_URL": dev_url()})
+    run("safeshift", "status")
+
+    say("3. Next release: the models gain email verification; generate the migration (up and down)")
     shutil.copy(WORK / "models_next.py", WORK / "models.py")
-    run("generate", "--name", "add_user_email_verification")
+    run("safeshift", "generate", "--name", "add_user_email_verification")
     newest = sorted((WORK / "migrations").glob("*_add_user_email_verification.sql"))[-1]
-    say(f"4. Read what was generated: migrations/{newest.name}")
     print(newest.read_text())
-    say("4b. Review it for hazards, graded by the live table sizes (data loss, long locks, failing on rows)")
-    run("review", "--pending")
-    say("5. Apply it: first the plan (nothing changes), then for real")
-    run("migrate", "--dry-run")
-    run("migrate")
-    run("status")
-    say("6. Check: the live database equals the models, and nothing is left to generate")
-    run("diff")
-    run("generate", "--name", "nothing_left")
-    say("7. Something broke? Roll the release back (its down section), then forward again")
-    run("rollback", "--steps", "1")
-    run("status")
-    run("migrate")
-    say(f"Done. The demo project is in {WORK.relative_to(ROOT)}; its database runs under "
-        f"{(WORK / '.safeshift' / 'pg').relative_to(ROOT)}.")
+
+    say("4. Review it for hazards, graded by the live table sizes (data loss, long locks, failing on rows)")
+    run("safeshift", "review", "--pending")
+
+    say("5. Rehearse on a throwaway copy with the data: apply, compare with the snapshot, roll back, "
+        "apply again, run the app's check")
+    run("safeshift", "rehearse", "--scratch", "--with-data", "--smoke", HEALTH)
+
+    say("6. A verified backup: dumped, listed, restored into a scratch database and compared table by table")
+    run("safeshift", "backup", "--verify-restore")
+
+    say("7. Deploy: preflight (review, rehearsal evidence), backup, apply, drift check, the app's health check")
+    run("safeshift", "deploy", "--yes", "--health", HEALTH)
+
+    say("8. Verify again at any time: the live schema against the migrations' snapshot, then the app")
+    run("safeshift", "verify", "--health", HEALTH)
+
+    say("9. The release record: the runbook's checklist, each item with its evidence")
+    run("safeshift", "report")
+
+    say("10. A bad release: a unique index the production data violates (every author has two posts)")
+    run("safeshift", "generate", "--custom", "--name", "one_post_per_author")
+    bad = sorted((WORK / "migrations").glob("*_one_post_per_author.sql"))[-1]
+    bad.write_text(bad.read_text().replace(
+        "-- migrate:up\n", "-- migrate:up\n-- safeshift:allow require-concurrent-index-creation posts is small: a short lock is fine\n"
+        "CREATE UNIQUE INDEX posts_one_per_author ON posts (author_id);\n", 1
+    ).replace("-- migrate:down\n", "-- migrate:down\nDROP INDEX posts_one_per_author;\n", 1))
+    run("safeshift", "rehash")
+    run("safeshift", "deploy", "--yes", "--health", HEALTH, expect=1)
+    run("safeshift", "status")
+    run("safeshift", "verify", "--health", HEALTH)
+    bad.unlink()
+    run("safeshift", "rehash", show=False)
+
+    records = sorted((WORK / ".safeshift" / "releases").glob("*.md"))
+    say(f"Done in {time.monotonic() - started:.0f} s. The demo project is {WORK.relative_to(ROOT)}; its release "
+        f"records are in {records[-1].parent.relative_to(ROOT)}/ (the good one: {records[-2].name}, the rolled-back "
+        f"one: {records[-1].name}).")
     return 0
 
 
