@@ -756,7 +756,7 @@ class SQLiteBackup:
         return "sqlite", note
 
     @staticmethod
-    def _copy(src: Path, dst: Path) -> None:
+    def copy(src: Path, dst: Path) -> None:
         """Online backup API copy: consistent even while another connection writes."""
         source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
         try:
@@ -776,7 +776,7 @@ class SQLiteBackup:
             raise BackupError(f"The SQLite database {src} does not exist.")
         tools = {"sqlite3": sqlite3.sqlite_version}
         if not fingerprint:
-            self._copy(src, out)
+            self.copy(src, out)
             return Dumped(tools)
         source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, isolation_level=None)
         try:
@@ -814,7 +814,7 @@ class SQLiteBackup:
             if n:
                 raise BackupError(f"The restore target {dst} already holds {n} objects; restore into an empty database.")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        self._copy(path, dst)
+        self.copy(path, dst)
 
     def replace(self, path: Path, url: str, manifest: Manifest, *, lock_timeout_ms: int) -> None:
         """The backup API from the dump into the live file: one write transaction, all or nothing.

@@ -307,16 +307,9 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
     setup = _Setup(dialect, folder, root / ".safeshift" / REPORT_DIR, env_name, options, smoke,
                    progress or (lambda _: None), root)
     backend = dialect.rehearsal_backend()
-    started, t0 = _now(), time.perf_counter()
-    server = dialect.backup_engine().server_version(source_url)[1]
-    with Runner(dialect, source_url, folder, options, read_only=True) as r:
-        records = r.records()
-        plan = [p.migration for p in r.plan()]
-        source_schema = dialect.introspect(r.conn)
-    applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
-    findings = _findings(dialect, source_url, plan, root)
-    base = Rehearsal(env_name, redact_url(source_url), mode, server, started, sample_rows,
-                     start_version=applied, pending=_pending(plan), findings=findings)
+    t0 = time.perf_counter()
+    base, plan, source_schema = _start(setup, source_url, mode, sample_rows)
+    applied = base.start_version
     if not plan:
         return _finish(setup, dataclasses.replace(base, checks=_nothing_pending()), t0)
 
@@ -342,14 +335,8 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
     setup = _Setup(dialect, folder, root / ".safeshift" / REPORT_DIR, env_name, options, smoke,
                    progress or (lambda _: None), root)
     backend = dialect.rehearsal_backend()
-    started, t0 = _now(), time.perf_counter()
-    server = dialect.backup_engine().server_version(url)[1]
-    with Runner(dialect, url, folder, options, read_only=True) as r:
-        records = r.records()
-        plan = [p.migration for p in r.plan()]
-    applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
-    base = Rehearsal(env_name, redact_url(url), "env", server, started, start_version=applied,
-                     pending=_pending(plan), findings=_findings(dialect, url, plan, root))
+    t0 = time.perf_counter()
+    base, plan, _ = _start(setup, url, "env", None)
     if not plan:
         return _finish(setup, dataclasses.replace(base, checks=_nothing_pending()), t0)
     recorder = _Recorder(backend, dialect)
@@ -368,6 +355,21 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
         checks += [Check(n, "skipped", "not run: the apply check failed") for n in CHECKS[1:]]
     runs = recorder.runs(plan, result)
     return _finish(setup, dataclasses.replace(base, migrations=runs, checks=tuple(checks), failure=failure), t0)
+
+
+def _start(setup: _Setup, url: str, mode: Mode, sample_rows: int | None) -> tuple[Rehearsal, list[Migration], Schema]:
+    """The rehearsal's starting point: server, applied version, pending plan, review findings, live schema."""
+    d = setup.dialect
+    started = _now()
+    server = d.backup_engine().server_version(url)[1]
+    with Runner(d, url, setup.folder, setup.options, read_only=True) as r:
+        records = r.records()
+        plan = [p.migration for p in r.plan()]
+        schema = d.introspect(r.conn)
+    applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
+    base = Rehearsal(setup.env_name, redact_url(url), mode, server, started, sample_rows, start_version=applied,
+                     pending=_pending(plan), findings=_findings(d, url, plan, setup.root))
+    return base, plan, schema
 
 
 def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequence[Migration], base: Rehearsal) -> Rehearsal:

@@ -35,15 +35,7 @@ class SQLiteRehearsal:
             how = f"restored backup {spec.backup.path.name} (taken {m.created_at} at migration " \
                   f"{m.migrations_version or 'none'})"
         else:
-            src = sqlite3.connect(f"file:{url_path(source)}?mode=ro", uri=True)
-            try:
-                target = sqlite3.connect(dst)
-                try:
-                    src.backup(target)
-                finally:
-                    target.close()
-            finally:
-                src.close()
+            backup.SQLiteBackup.copy(Path(url_path(source)), dst)
             how = "a copy of the source made with SQLite's online backup API"
         if spec.mode == "data":
             return how
