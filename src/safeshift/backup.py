@@ -426,10 +426,6 @@ def _any_tool(name: str) -> Path:
     return found[0]
 
 
-def _quote_conninfo(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _error_line(err: IO[bytes], code: int) -> str:
     """The last ERROR line of a tool's stderr (else its last line), redacted."""
     err.seek(0)
@@ -602,9 +598,9 @@ class PostgresBackup:
         from safeshift.errors import ConnectionFailed
 
         conninfo, _, password = pg_tool_conninfo(url)
-        if password:
-            conninfo = f"{conninfo} password={_quote_conninfo(password)}"
         try:
+            if password:
+                return psycopg.connect(conninfo, autocommit=True, connect_timeout=10, password=password)
             return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {redact_url(str(exc).strip())}") from exc

@@ -181,3 +181,17 @@ def test_pg_tools_get_the_password_through_the_environment_only(url: str, connin
     got, env, secret = pg_tool_conninfo(url)
     assert (got, secret) == (conninfo, password)
     assert env.get("PGPASSWORD") == password
+
+
+def test_a_password_in_the_url_reaches_every_connection_and_no_file(pg_url: str, tmp_path: Path) -> None:
+    """pg tools get it through PGPASSWORD, psycopg as a parameter; the manifest keeps it redacted."""
+    import re
+
+    secret = "s3cret-pw"
+    url = re.sub(r"//postgres:?@", f"//postgres:{secret}@", pg_url, count=1)
+    assert secret in url
+    _populate_pg(url)
+    made = backup(url, tmp_path / "b", env_name="production", migrations_version=None, dialect=PG,
+                  verify_restore=True, state_dir=tmp_path / ".safeshift")
+    assert made.manifest.verification["kind"] == "restore"  # type: ignore[index]
+    assert all(secret not in p.read_text(errors="replace") for p in (tmp_path / "b").glob("*.json"))

@@ -1,0 +1,1 @@
+"""Tests that the documentation in docs/ runs as written."""
