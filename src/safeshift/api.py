@@ -188,7 +188,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     if custom:
         header[0] = f"{version}_{name}: hand-written migration (safeshift {__version__}, {dialect.name})"
         header[1] = "Write the up section and, if it can be undone, the down section."
-    warnings = tuple(f"{c.target}: {c.data_loss}" for c in changes if c.data_loss)
+    warnings = tuple(f"{c.target}: {loss}" for c in changes if (loss := dialect.data_loss(c)))
     header += [f"WARNING data loss: {w}" for w in warnings]
     text = migrations.render_file(version, name, sections.up, sections.down, header)
     folder.mkdir(parents=True, exist_ok=True)

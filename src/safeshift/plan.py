@@ -99,7 +99,7 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     up_ctx = SafeContext(old, _created(changes), expand=expand) if safe else None
     refusals: list[Refusal] = []
     up = _statements(plan(changes, old, new, dialect), dialect, {
-        c: f"data loss: {c.data_loss}" for c in changes if c.data_loss}, up_ctx, refusals)
+        c: f"data loss: {loss}" for c in changes if (loss := dialect.data_loss(c))}, up_ctx, refusals)
     if refusals:
         raise UnsafeChange(_refusal_message(refusals), tuple(r.target for r in refusals))
     inverses: list[Change] = []
@@ -108,8 +108,8 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
         inv = c.inverse()
         if isinstance(c, DropColumn) and isinstance(inv, AddColumn) and _needs_backfill(c.column):
             inv = replace(inv, backfill=True)
-        if c.data_loss:
-            notes[inv] = f"{RESTORE_ONLY} ({c.data_loss})"
+        if loss := dialect.data_loss(c):
+            notes[inv] = f"{RESTORE_ONLY} ({loss})"
         inverses.append(inv)
     down_ctx = SafeContext(new, _created(inverses), refuse=False) if safe else None
     down = _statements(plan(inverses, new, old, dialect, renames_last=True), dialect, notes, down_ctx, [])

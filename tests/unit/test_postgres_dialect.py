@@ -271,3 +271,13 @@ def test_rename_column_renames_a_serial_sequence_only_for_serial_columns() -> No
     assert len(serial) == 2 and "ALTER SEQUENCE" in serial[1].sql
     assert ch.RenameColumn("public", "t", "a", "b", serial=False).inverse() == ch.RenameColumn("public", "t", "b", "a")
     assert not ch.RenameColumn("public", "t", "a", "b", serial=False).inverse().serial  # type: ignore[attr-defined]
+
+
+def test_widening_type_changes_lose_no_data() -> None:
+    def alter(old: str, new: str) -> ch.AlterColumn:
+        return ch.AlterColumn("public", "t", Column("c", old), Column("c", new))
+
+    assert D.data_loss(alter("integer", "bigint")) is None
+    assert D.data_loss(alter("character varying(20)", "text")) is None
+    assert D.data_loss(alter("bigint", "integer")) is not None
+    assert D.data_loss(alter("text", "integer")) is not None

@@ -280,6 +280,10 @@ class Dialect:
         """A statement that bounds lock waits for the rest of one transaction, if the dialect has one."""
         return None
 
+    def data_loss(self, change: Change) -> str | None:
+        """Why ``change`` can destroy data on this database, or None; the change's own judgement by default."""
+        return change.data_loss
+
     def can_apply(self, change: Change) -> bool:
         """Whether ``change`` can run as its own statement(s); if not the planner rebuilds the table."""
         return True

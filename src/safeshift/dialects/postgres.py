@@ -436,6 +436,17 @@ class PostgresDialect(Dialect):
     def can_apply(self, change: ch.Change) -> bool:
         return True
 
+    def data_loss(self, change: ch.Change) -> str | None:
+        """A type change every old value survives (int -> bigint, varchar(n) -> text) loses nothing."""
+        if isinstance(change, ch.AlterColumn) and change.old.type != change.new.type \
+                and change.old.generated == change.new.generated:
+            from safeshift.lint.checks import binary_compatible, parse_type, widens
+
+            old, new = parse_type(change.old.type), parse_type(change.new.type)
+            if old is not None and new is not None and (widens(old, new) or binary_compatible(old, new)):
+                return None
+        return change.data_loss
+
     def render_safe(self, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
         from safeshift.dialects import postgres_safe
 
