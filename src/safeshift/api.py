@@ -19,6 +19,7 @@ from safeshift import __version__, migrations
 from safeshift.config import (
     Config,
     Environment,
+    borrowed_protected_url,
     duration_ms,
     load_config,
     missing_url_error,
@@ -114,6 +115,11 @@ def database_url(config: Config) -> str:
     """The active environment's URL; development falls back to the embedded default database."""
     url = resolve_url(config)
     if url:
+        protected = borrowed_protected_url(config, url)
+        if protected is not None:
+            raise ConfigError(
+                f"DATABASE_URL points at the database of environment '{protected}', which asks for confirmation, but "
+                f"the active environment is '{config.env_name}'; pass --env {protected} (or unset DATABASE_URL).")
         return url
     if config.env_name == "development":
         return dialect_of(config).development_url(config.root / ".safeshift")
@@ -287,10 +293,17 @@ def _folder(folder: str | Path, command: str) -> migrations.MigrationFolder:
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
-    result = migrations.read_folder(path)
-    if result.migrations:
+    result = _read_folder(path)
+    if result.migrations and result.format == "safeshift":  # drizzle's checksums are its hashes: no sum file
         migrations.check_sealed(path, command)
     return result
+
+
+def _read_folder(path: Path) -> migrations.MigrationFolder:
+    """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
+    from safeshift import drizzle
+
+    return migrations.read_folder(path, drizzle.resolve_format(path))
 
 
 def dialect_for(url: str, dialect: str | None) -> Dialect:
@@ -318,7 +331,23 @@ def dialect_for(url: str, dialect: str | None) -> Dialect:
 
 def _runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
             on_event: EventSink | None, *, read_only: bool = False) -> Runner:
-    return Runner(dialect_for(url, dialect), url, _folder(folder, command), options, on_event, read_only=read_only)
+    found = _folder(folder, command)
+    d = dialect_for(url, dialect)
+    if found.format == "drizzle":
+        from safeshift import drizzle
+
+        _check_drizzle(d, url)
+        # drizzle's migrator applies a whole run in one transaction; so does safeshift for its folders
+        options = dataclasses.replace(options or RunOptions(), atomic=True)
+        if not read_only:  # down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review
+            found = drizzle.attach_down(found, write=True)
+    return Runner(d, url, found, options, on_event, read_only=read_only)
+
+
+def _check_drizzle(d: Dialect, url: str) -> None:
+    if not d.capabilities.schemas:
+        raise ConfigError(f"{redact_url(url)} is a {d.name} database, but the migrations are a drizzle-kit folder "
+                          "for PostgreSQL; give a PostgreSQL URL.")
 
 
 def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
@@ -334,7 +363,12 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
         from safeshift import review
 
         todo = [p.migration for p in r.plan(to) if not p.resume_from]
-        blocking = review.gate(todo, r.dialect, url)
+        if r.folder.format == "drizzle":
+            from safeshift import drizzle
+
+            blocking = drizzle.gate(r.folder, todo, r.dialect, url)
+        else:
+            blocking = review.gate(todo, r.dialect, url)
         if blocking and not allow_hazards:
             raise review.refuse(blocking)
         if blocking:
@@ -373,14 +407,38 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
         raise ConfigError(f"safeshift review reads PostgreSQL SQL; this project's dialect is {dialect.name}.")
     url = database_url(config) if live or pending else None
     facts = rv.live_facts(dialect, url) if url and dialect.capabilities.hazard_review else None
+    drizzle_folder = _drizzle_folder(config)
     if not paths and pending and url:
         paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.dialect)]
+    elif not paths and drizzle_folder is not None:
+        from safeshift import drizzle
+
+        paths = [m.path for m in drizzle.unreviewed(drizzle_folder, config.root / ".safeshift")]
     elif not paths and config.migrations_dir.exists():
         paths = [m.path for m in rv.unreviewed(config.migrations_dir)]
+    if drizzle_folder is not None:
+        from safeshift import drizzle
+
+        # drizzle-kit takes every JSON file in meta/ for a snapshot: the marks live in .safeshift/
+        result = drizzle.review_paths(drizzle_folder, [_relative(p) for p in paths], facts=facts)
+        drizzle.mark_reviewed(drizzle_folder, result, config.root / ".safeshift")
+        return result
     result = rv.review_files([_relative(p) for p in paths], facts=facts)
     if config.migrations_dir.exists():
         rv.mark_reviewed(config.migrations_dir, result)
     return result
+
+
+def _drizzle_folder(config: Config) -> migrations.MigrationFolder | None:
+    """The project's migrations folder when it is a drizzle-kit folder (reviewed as safeshift runs it)."""
+    from safeshift import drizzle
+    from safeshift.config import FolderSettings
+
+    path = config.migrations_dir
+    settings = FolderSettings(config.format, config.drizzle_schema, config.drizzle_table, config.root)
+    if not path.is_dir() or drizzle.resolve_format(path, settings) != "drizzle":
+        return None
+    return drizzle.read_folder(path, settings)
 
 
 def _relative(path: Path) -> Path:
@@ -531,14 +589,15 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
 
 def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None] | None = None,
            confirm: Confirm | None = None, confirm_restore: Callable[[str, str], bool] | None = None,
-           on_event: EventSink | None = None, allow_hazards: bool = False, health: str | None = None) -> Any:
+           on_event: EventSink | None = None, allow_hazards: bool = False, health: str | None = None,
+           lock_wait_s: float | None = None, on_record: Callable[[Path], None] | None = None) -> Any:
     """The runbook as one call (``deploy.Release``): preflight, backup, migrate, verify, the environment's
     on_failure policy, and the release record under ``.safeshift/releases/``.  Raises DeployFailed
-    (after writing the record) when a gate fails."""
+    (after writing the record) when a gate fails; ``on_record`` hears the record's path as soon as it exists."""
     from safeshift.deploy import Deploy
 
     run = Deploy(config, url or database_url(config), say or (lambda _: None), confirm, confirm_restore, on_event,
-                 allow_hazards, health)
+                 allow_hazards, health, lock_wait_s=lock_wait_s, on_record=on_record)
     return run.run()
 
 
@@ -561,5 +620,8 @@ def status(url: str, folder: str | Path = "migrations", *, dialect: str | None =
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
-    with Runner(d, url, migrations.read_folder(path), read_only=True) as r:
+    found = _read_folder(path)
+    if found.format == "drizzle":
+        _check_drizzle(d, url)
+    with Runner(d, url, found, read_only=True) as r:
         return r.status()

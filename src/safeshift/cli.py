@@ -660,8 +660,12 @@ def status(env: str | None, url: str | None, as_json: bool) -> None:
               "health).")
 @click.option("--allow-hazards", "allow_hazards", is_flag=True,
               help="Deploy although review found unacknowledged errors (recorded in the history and the record).")
+@click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="How long to wait for another runner on the same database (default: the environment's "
+                   "lock_wait, 60 s).")
 @handle_errors
-def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allow_hazards: bool) -> None:
+def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allow_hazards: bool,
+           lock_wait: float | None) -> None:
     """The whole runbook: preflight, backup, migrate, verify, the failure policy, and the release record."""
     config = _config(env, url)
     target = api.database_url(config)
@@ -672,9 +676,25 @@ def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allo
         out.print(f"  on_failure = restore: {escape(backup)} replaces everything in {escape(database)}")
         return restore_confirm is None or restore_confirm(database)
 
-    release = api.deploy(config, target, say=lambda text: out.print(f"  {escape(redact_url(text))}"),
-                         confirm=_confirmer(config, yes, "Apply"), confirm_restore=confirm_restore,
-                         on_event=Reporter(False, "applying"), allow_hazards=allow_hazards, health=health)
+    report = Reporter(False, "applying")
+
+    def on_event(event: Any) -> None:  # a failed deploy's rollback reports through the same sink
+        if event.kind == "start":
+            report.verb = "rolling back" if event.message == "rollback" else "applying"
+        report(event)
+
+    written: list[Path] = []
+    try:
+        release = api.deploy(config, target, say=lambda text: out.print(f"  {escape(redact_url(text))}"),
+                             confirm=_confirmer(config, yes, "Deploy"), confirm_restore=confirm_restore,
+                             on_event=on_event, allow_hazards=allow_hazards, health=health,
+                             lock_wait_s=lock_wait, on_record=written.append)
+    except SafeshiftError as exc:
+        # the error is one sentence on stderr; where the record of the failed run is goes to stdout
+        shown = _rel(written[0].with_suffix(".md")) if written else None
+        if shown and shown not in exc.message:
+            out.print(f"release record: {escape(shown)}")
+        raise
     out.print(f"{release.outcome}: {escape(release.environment)} is at {release.to_version or 'the empty schema'}"
               f" ({release.duration_ms} ms)")
     from safeshift.deploy import RELEASES_DIR

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
@@ -27,6 +27,12 @@ URL_VAR = "DATABASE_URL"
 
 OnFailure = Literal["rollback", "restore", "stop"]
 _ON_FAILURE: tuple[OnFailure, ...] = ("rollback", "restore", "stop")
+#: how the migrations folder is laid out: safeshift's own, or a drizzle-kit ``out`` folder
+Format = Literal["safeshift", "drizzle"]
+_FORMATS: tuple[Format, ...] = ("safeshift", "drizzle")
+#: drizzle-orm's migrator defaults (``migrationsSchema`` / ``migrationsTable``)
+DRIZZLE_SCHEMA = "drizzle"
+DRIZZLE_TABLE = "__drizzle_migrations"
 
 # one slash too: a URL that went through a path normaliser ("postgresql:/app:pw@host") still hides its password
 _PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,2}[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<at>@)")
@@ -83,6 +89,11 @@ class Config:
     url_override: str | None = None
     #: the ``backups`` key: the folder holding ``<env>/`` backup folders, relative to ``root``
     backups: str = ".safeshift/backups"
+    #: the ``format`` key; None: detected from the folder (``meta/_journal.json`` means drizzle)
+    format: Format | None = None
+    #: ``[drizzle] migrations_schema`` / ``migrations_table``: where drizzle's migrator records what it applied
+    drizzle_schema: str = DRIZZLE_SCHEMA
+    drizzle_table: str = DRIZZLE_TABLE
 
     def environment(self) -> Environment:
         """The active environment (development exists even when the file does not define it)."""
@@ -174,7 +185,8 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
-_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups")
+_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "format", "drizzle")
+_DRIZZLE_KEYS = ("migrations_schema", "migrations_table")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
              "require_rehearsal", "keep")
@@ -281,6 +293,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
     if backups is not None and not backups.strip():
         raise ConfigError(f"'backups' in {where} must be a folder path, not an empty string.")
     environments = {n: _environment(n, t, path) for n, t in raw_envs.items()}
+    folder = _folder_keys(data, path)
 
     load_dotenv_file(root)
     name = env or os.environ.get(ENV_VAR) or DEFAULT_ENV
@@ -297,7 +310,64 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
         env_name=name,
         url_override=url_override,
         backups=backups.strip() if backups else ".safeshift/backups",
+        format=folder.format,
+        drizzle_schema=folder.drizzle_schema,
+        drizzle_table=folder.drizzle_table,
     )
+
+
+# -- the migrations folder's format ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FolderSettings:
+    """How a migrations folder is read and where its history lives: ``format`` and ``[drizzle]``.
+
+    ``root`` is the project folder (where ``.safeshift/`` is); None when no configuration owns
+    the folder.
+    """
+
+    format: Format | None = None
+    drizzle_schema: str = DRIZZLE_SCHEMA
+    drizzle_table: str = DRIZZLE_TABLE
+    root: Path | None = None
+
+
+def _folder_keys(data: Mapping[str, Any], path: Path) -> FolderSettings:
+    where = _where(path)
+    fmt = _get(data, "format", str, where, '"safeshift" or "drizzle"')
+    if fmt is not None and fmt not in _FORMATS:
+        raise ConfigError(f"'format' in {where} must be \"safeshift\" or \"drizzle\", not {fmt!r}.")
+    table = _get(data, "drizzle", dict, where, "a table ([drizzle] with migrations_schema, migrations_table)") or {}
+    inner = _where(path, "drizzle")
+    _check_keys(table, _DRIZZLE_KEYS, inner)
+    names: dict[str, str] = {}
+    for key, default in (("migrations_schema", DRIZZLE_SCHEMA), ("migrations_table", DRIZZLE_TABLE)):
+        value = _get(table, key, str, inner, "a name (a string)")
+        if value is not None and not value.strip():
+            raise ConfigError(f"'{key}' in {inner} must be a name, not an empty string.")
+        names[key] = value or default
+    return FolderSettings(cast("Format | None", fmt), names["migrations_schema"], names["migrations_table"])
+
+
+def folder_settings(folder: Path) -> FolderSettings:
+    """The ``format`` and ``[drizzle]`` settings of the configuration whose ``migrations`` is ``folder``.
+
+    The Python API and the runner get only a folder path; this finds the project
+    configuration above it, so ``format = "drizzle"`` holds however the folder is reached.  A
+    configuration that does not parse, or names another folder, is not this folder's: defaults.
+    """
+    folder = Path(folder).resolve()
+    try:
+        found = find_config(folder)
+    except ConfigError:
+        return FolderSettings()
+    if found is None:
+        return FolderSettings()
+    path, data = found
+    migrations = data.get("migrations", "migrations")
+    if not isinstance(migrations, str) or (path.parent / migrations).resolve() != folder:
+        return FolderSettings()
+    return replace(_folder_keys(data, path), root=path.parent)
 
 
 # -- database URL ---------------------------------------------------------------------------
@@ -328,6 +398,26 @@ def resolve_url(config: Config) -> str | None:
     if env.url:
         return expand_vars(env.url, env.name)
     return os.environ.get(URL_VAR) or None
+
+
+def borrowed_protected_url(config: Config, url: str) -> str | None:
+    """The confirm-protected environment whose database ``url`` is, when the active environment got it
+    only through the DATABASE_URL fallback (no url of its own, no --url); else None.
+
+    ``url = "${DATABASE_URL}"`` under production and an exported DATABASE_URL would otherwise
+    let a command without --env reach production's database as "development", unasked.
+    """
+    if config.url_override or config.environment().url:
+        return None
+    for env in config.environments.values():
+        if env.name == config.env_name or not env.confirm or not env.url:
+            continue
+        try:
+            if expand_vars(env.url, env.name) == url:
+                return env.name
+        except ConfigError:
+            continue
+    return None
 
 
 def missing_url_error(config: Config) -> ConfigError:

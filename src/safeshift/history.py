@@ -19,10 +19,13 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from safeshift import __version__
 from safeshift.dialects.base import Dialect
+
+if TYPE_CHECKING:
+    from safeshift.migrations import MigrationFolder
 
 TABLE = "safeshift_migrations"
 SCHEMA = "safeshift"
@@ -60,17 +63,17 @@ class Record:
     allowed_hazards: str | None = None
 
 
-def table(dialect: Dialect) -> str:
+def table(dialect: Dialect, table_name: str = TABLE) -> str:
     if dialect.capabilities.schemas:
-        return dialect.qualify(SCHEMA, TABLE)
-    return dialect.quote(TABLE)
+        return dialect.qualify(SCHEMA, table_name)
+    return dialect.quote(table_name)
 
 
-def exists(dialect: Dialect, conn: Any) -> bool:
-    return dialect.table_exists(conn, SCHEMA if dialect.capabilities.schemas else None, TABLE)
+def exists(dialect: Dialect, conn: Any, table_name: str = TABLE) -> bool:
+    return dialect.table_exists(conn, SCHEMA if dialect.capabilities.schemas else None, table_name)
 
 
-def ensure(dialect: Dialect, conn: Any) -> None:
+def ensure(dialect: Dialect, conn: Any, table_name: str = TABLE) -> None:
     """Create the table, or add the columns an older safeshift did not have.
 
     Called with the runner lock held, so concurrent runners never race on the DDL.
@@ -78,25 +81,26 @@ def ensure(dialect: Dialect, conn: Any) -> None:
     if dialect.capabilities.schemas:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {dialect.quote(SCHEMA)}")
     cols = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {table(dialect)} ({cols})")
-    cur = conn.execute(f"SELECT * FROM {table(dialect)} WHERE 1 = 0")
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {table(dialect, table_name)} ({cols})")
+    cur = conn.execute(f"SELECT * FROM {table(dialect, table_name)} WHERE 1 = 0")
     have = {d[0] for d in cur.description}
     for name, kind in COLUMNS.items():
         if name not in have:
-            conn.execute(f"ALTER TABLE {table(dialect)} ADD COLUMN {name} {kind.replace(' PRIMARY KEY', '')}")
+            conn.execute(f"ALTER TABLE {table(dialect, table_name)} ADD COLUMN {name} "
+                         f"{kind.replace(' PRIMARY KEY', '')}")
 
 
-def read(dialect: Dialect, conn: Any) -> dict[str, Record]:
+def read(dialect: Dialect, conn: Any, table_name: str = TABLE) -> dict[str, Record]:
     """Every row, by version; an empty dict when the table does not exist yet."""
-    if not exists(dialect, conn):
+    if not exists(dialect, conn, table_name):
         return {}
-    cur = conn.execute(f"SELECT * FROM {table(dialect)} ORDER BY version")
+    cur = conn.execute(f"SELECT * FROM {table(dialect, table_name)} ORDER BY version")
     names = [d[0] for d in cur.description]
     return {r[0]: _record(dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
 
-def read_one(dialect: Dialect, conn: Any, version: str) -> Record | None:
-    cur = conn.execute(f"SELECT * FROM {table(dialect)} WHERE version = {dialect.literal(version)}")
+def read_one(dialect: Dialect, conn: Any, version: str, table_name: str = TABLE) -> Record | None:
+    cur = conn.execute(f"SELECT * FROM {table(dialect, table_name)} WHERE version = {dialect.literal(version)}")
     row = cur.fetchone()
     return None if row is None else _record(dict(zip([d[0] for d in cur.description], row, strict=True)))
 
@@ -124,7 +128,7 @@ def now() -> str:
 
 def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
           duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
-          replace: bool = True, allowed_hazards: str | None = None) -> None:
+          replace: bool = True, allowed_hazards: str | None = None, table_name: str = TABLE) -> None:
     """Insert the row for ``version``, replacing any earlier one unless the caller knows there is none.
 
     A replacement is one upsert, not DELETE + INSERT: the rows of non-transactional steps
@@ -145,7 +149,7 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
         "tool_version": lit(__version__),
         "allowed_hazards": lit(allowed_hazards) if allowed_hazards is not None else "NULL",
     }
-    insert = f"INSERT INTO {table(dialect)} ({', '.join(values)}) VALUES ({', '.join(values.values())})"
+    insert = f"INSERT INTO {table(dialect, table_name)} ({', '.join(values)}) VALUES ({', '.join(values.values())})"
     if replace:
         # one statement whatever is there (PostgreSQL >= 9.5, SQLite >= 3.24), so the runner can
         # send it in the same round trip as the step it records
@@ -154,10 +158,76 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
     conn.execute(insert)
 
 
-def delete(dialect: Dialect, conn: Any, version: str) -> None:
-    conn.execute(f"DELETE FROM {table(dialect)} WHERE version = {dialect.literal(version)}")
+def delete(dialect: Dialect, conn: Any, version: str, table_name: str = TABLE) -> None:
+    conn.execute(f"DELETE FROM {table(dialect, table_name)} WHERE version = {dialect.literal(version)}")
 
 
-def set_status(dialect: Dialect, conn: Any, version: str, status: Status) -> None:
-    conn.execute(f"UPDATE {table(dialect)} SET status = {dialect.literal(status)}, progress = 0 "
+def set_status(dialect: Dialect, conn: Any, version: str, status: Status, table_name: str = TABLE) -> None:
+    conn.execute(f"UPDATE {table(dialect, table_name)} SET status = {dialect.literal(status)}, progress = 0 "
                  f"WHERE version = {dialect.literal(version)}")
+
+
+# -- stores: where a folder's history lives ----------------------------------------------------
+
+class Store(Protocol):
+    """The history of one migrations folder on one database, as the runner reads and writes it.
+
+    safeshift's own folders keep it in ``safeshift_migrations``; drizzle folders in drizzle's
+    table (see ``safeshift.drizzle.DrizzleStore``).  ``write`` and ``delete`` only ever send
+    statements (never read), so the runner can batch them with a step's SQL.
+    """
+
+    def ensure(self, dialect: Dialect, conn: Any) -> None: ...
+
+    def read(self, dialect: Dialect, conn: Any) -> dict[str, Record]: ...
+
+    def read_one(self, dialect: Dialect, conn: Any, version: str) -> Record | None: ...
+
+    def write(self, dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
+              duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
+              replace: bool = True, allowed_hazards: str | None = None) -> None: ...
+
+    def delete(self, dialect: Dialect, conn: Any, version: str) -> None: ...
+
+    def set_status(self, dialect: Dialect, conn: Any, version: str, status: Status) -> None: ...
+
+
+@dataclass(frozen=True)
+class SafeshiftStore:
+    """safeshift's history table (``table_name`` in the ``safeshift`` schema)."""
+
+    table_name: str = TABLE
+
+    def ensure(self, dialect: Dialect, conn: Any) -> None:
+        ensure(dialect, conn, self.table_name)
+
+    def read(self, dialect: Dialect, conn: Any) -> dict[str, Record]:
+        return read(dialect, conn, self.table_name)
+
+    def read_one(self, dialect: Dialect, conn: Any, version: str) -> Record | None:
+        return read_one(dialect, conn, version, self.table_name)
+
+    def write(self, dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
+              duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
+              replace: bool = True, allowed_hazards: str | None = None) -> None:
+        write(dialect, conn, version=version, name=name, checksum=checksum, status=status, duration_ms=duration_ms,
+              progress=progress, error=error, who=who, replace=replace, allowed_hazards=allowed_hazards,
+              table_name=self.table_name)
+
+    def delete(self, dialect: Dialect, conn: Any, version: str) -> None:
+        delete(dialect, conn, version, self.table_name)
+
+    def set_status(self, dialect: Dialect, conn: Any, version: str, status: Status) -> None:
+        set_status(dialect, conn, version, status, self.table_name)
+
+
+DEFAULT_STORE = SafeshiftStore()
+
+
+def store_for(folder: MigrationFolder) -> Store:
+    """The store a folder's format calls for: safeshift's table, or drizzle's."""
+    if folder.format == "drizzle":
+        from safeshift.drizzle import DrizzleStore
+
+        return DrizzleStore.for_folder(folder)
+    return DEFAULT_STORE

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from safeshift.config import Format
 from safeshift.dialects.base import Statement
 from safeshift.errors import ChecksumMismatch, MigrationsError
 
@@ -96,6 +97,8 @@ class Migration:
     header: tuple[str, ...] = ()
     #: sha256 hex of the file bytes as read
     sha256: str = ""
+    #: drizzle folders: the journal's ``when`` (ms), what drizzle's table records as ``created_at``
+    created_at: int | None = None
 
     @property
     def label(self) -> str:
@@ -117,6 +120,10 @@ class MigrationFolder:
     migrations: tuple[Migration, ...]
     #: versions that have a ``meta/<version>_snapshot.json``, ascending
     snapshot_versions: tuple[str, ...] = ()
+    #: "drizzle": a drizzle-kit folder (``meta/_journal.json``), recorded in drizzle's own table
+    format: Format = "safeshift"
+    #: drizzle folders: drizzle's migrations table as (schema, table)
+    history_table: tuple[str, str] | None = None
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)
@@ -511,9 +518,18 @@ def _snapshot_files(folder: Path) -> list[tuple[str, Path]]:
     return sorted(out)
 
 
-def read_folder(path: Path) -> MigrationFolder:
-    """Every migration in ``path``, in version order."""
+def folder_format(path: Path) -> Format:
+    """A folder with drizzle-kit's ``meta/_journal.json`` is a drizzle folder; any other is safeshift's."""
+    return "drizzle" if (Path(path) / META_DIR / "_journal.json").is_file() else "safeshift"
+
+
+def read_folder(path: Path, format: Format | None = None) -> MigrationFolder:
+    """Every migration in ``path``, in version order; ``format`` None: detected (``folder_format``)."""
     path = Path(path)
+    if (format or folder_format(path)) == "drizzle":
+        from safeshift import drizzle
+
+        return drizzle.read_folder(path)
     migrations = tuple(parse_migration(p) for _, p in _migration_files(path))
     return MigrationFolder(path=path, migrations=migrations,
                            snapshot_versions=tuple(v for v, _ in _snapshot_files(path)))

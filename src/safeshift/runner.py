@@ -184,6 +184,8 @@ class Runner:
         #: commits may skip the disk flush: a later migration of this run commits durably
         self._relaxed = False
         self._who = history.operator()
+        #: where the folder's history lives (safeshift's table, or drizzle's for a drizzle folder)
+        self.store: history.Store = history.store_for(folder)
 
     # -- connection ---------------------------------------------------------------------
     def __enter__(self) -> Runner:
@@ -213,7 +215,7 @@ class Runner:
 
     # -- reading --------------------------------------------------------------------------
     def records(self) -> dict[str, Record]:
-        return history.read(self.dialect, self.conn)
+        return self.store.read(self.dialect, self.conn)
 
     def status(self) -> list[MigrationStatus]:
         return statuses(self.folder, self.records())
@@ -231,7 +233,7 @@ class Runner:
             raise self._busy(holder)
         try:
             try:
-                history.ensure(self.dialect, self.conn)
+                self.store.ensure(self.dialect, self.conn)
             except Exception as exc:
                 if self.dialect.is_runner_busy(exc):
                     raise self._busy("another runner") from exc
@@ -294,7 +296,7 @@ class Runner:
 
             def record(conn: Any, status: history.Status = status, i: int = i, known: bool = known) -> None:
                 ms = int((time.perf_counter() - start) * 1000)
-                history.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum, status=status,
+                self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum, status=status,
                               duration_ms=ms, progress=i + 1, who=self._who, replace=known,
                               allowed_hazards=dict(self.options.allowed_hazards).get(m.version))
 
@@ -404,7 +406,7 @@ class Runner:
 
     def _still_needed(self, m: Migration, down: bool) -> bool:
         """Inside the write lock: has a concurrent runner already applied (or rolled back) this one?"""
-        row = history.read_one(self.dialect, self.conn, m.version)
+        row = self.store.read_one(self.dialect, self.conn, m.version)
         if down:
             return row is not None and row.status in ("applied", "rolling_back")
         return row is None or row.status != "applied"
@@ -415,7 +417,7 @@ class Runner:
         conn = self.conn
         if index == 0 and not resuming:
             ms = 0
-            history.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+            self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
                           status="rolling_back" if down else "running", duration_ms=ms, progress=0,
                           who=self._who)
         try:
@@ -525,12 +527,12 @@ class Runner:
     def _write_failure(self, conn: Any, m: Migration, progress: int, detail: str, down: bool) -> None:
         if down:
             if progress == 0:  # nothing of the down section committed: still applied
-                history.set_status(self.dialect, conn, m.version, "applied")
+                self.store.set_status(self.dialect, conn, m.version, "applied")
                 return
             status: history.Status = "rolling_back"
         else:
             status = "failed"
-        history.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+        self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
                       status=status, duration_ms=0, progress=progress, error=detail, who=self._who)
 
     def _apply_atomic(self, plan: Sequence[Pending]) -> list[Applied]:
@@ -574,7 +576,7 @@ class Runner:
                             for st in current.up_statements:
                                 self._statement(current, st)
                         ms = int((time.perf_counter() - start) * 1000)
-                        history.write(d, rows if fast else self.conn, version=current.version, name=current.name,
+                        self.store.write(d, rows if fast else self.conn, version=current.version, name=current.name,
                                       checksum=migrations.checksum(current), status="applied", duration_ms=ms,
                                       who=self._who, replace=p.has_record,
                                       allowed_hazards=dict(self.options.allowed_hazards).get(current.version))
@@ -641,9 +643,9 @@ class Runner:
 
             def record(conn: Any, i: int = i, last: bool = last) -> None:
                 if last:
-                    history.delete(self.dialect, conn, m.version)
+                    self.store.delete(self.dialect, conn, m.version)
                 else:
-                    history.write(self.dialect, conn, version=m.version, name=m.name,
+                    self.store.write(self.dialect, conn, version=m.version, name=m.name,
                                   checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
                                   progress=i + 1, who=self._who)
 

@@ -194,6 +194,12 @@ def rollback_targets(folder: MigrationFolder, records: Mapping[str, Record], *, 
                 f"Cannot roll back {m.path.name}: the file was edited after it was applied (recorded checksum "
                 f"{r.checksum[:12]}, file {migrations.checksum(m)[:12]}); put the file back as it was."
             )
+        if m.irreversible and m.created_at is not None:  # a drizzle migration: its down SQL is a file of its own
+            raise NotReversible(
+                f"Cannot roll back {m.path.name}: drizzle's snapshots cannot give its down SQL (a custom or "
+                f"hand-written migration); write it in .safeshift/drizzle-down/{m.version}.sql (and delete its "
+                "`-- safeshift:irreversible` line), or restore a backup."
+            )
         if m.irreversible:
             raise NotReversible(
                 f"Cannot roll back {m.path.name}: it is marked `-- safeshift:irreversible`; restore a backup or "

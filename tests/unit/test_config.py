@@ -125,7 +125,7 @@ def test_no_file_gives_defaults(tmp_path: Path) -> None:
     [
         ('schema = "a:b"\nmigratons = "m"\n', "Unknown key 'migratons' in safeshift.toml; did you mean 'migrations'?"),
         ('colour = "blue"\n', "Unknown key 'colour' in safeshift.toml; expected one of: backups, dialect, "
-                              "environments, migrations, schema."),
+                              "drizzle, environments, format, migrations, schema."),
         ('[environments.production]\nlock_timout = "5s"\n',
          "Unknown key 'lock_timout' in [environments.production] in safeshift.toml; did you mean 'lock_timeout'?"),
         ('[environments.production]\nconfirm = "yes"\n',
@@ -313,3 +313,20 @@ def test_write_default_config_refuses_unknown_dialect(tmp_path: Path) -> None:
 def test_redact_url(text: str, expected: str) -> None:
     assert redact_url(text) == expected
     assert "s3cret" not in redact_url(text) and "hunter2" not in redact_url(text)
+
+
+def test_database_url_of_a_protected_environment_is_not_borrowed(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from safeshift import api
+
+    toml(tmp_path, '[environments.production]\nurl = "${DATABASE_URL}"\nconfirm = true\n'
+                   '[environments.staging]\nurl = "${DATABASE_URL}"\n')
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@prod/app")
+    with pytest.raises(ConfigError) as exc:
+        api.database_url(load_config(tmp_path))
+    assert str(exc.value) == ("DATABASE_URL points at the database of environment 'production', which asks for "
+                              "confirmation, but the active environment is 'development'; pass --env production "
+                              "(or unset DATABASE_URL).")
+    assert api.database_url(load_config(tmp_path, env="production")) == "postgresql://app@prod/app"
+    assert api.database_url(load_config(tmp_path, env="staging")) == "postgresql://app@prod/app"  # its own url
+    assert api.database_url(load_config(tmp_path, url_override="postgresql://app@prod/app"))  # --url is deliberate
