@@ -95,7 +95,14 @@ def main() -> int:
     say("9. The release record: the runbook's checklist, each item with its evidence")
     run("safeshift", "report")
 
-    say("10. A bad release: a unique index the production data violates (every author has two posts)")
+    say("10. A bad release: posts get a pinned flag, and a unique index the data violates (every author has "
+        "two posts)")
+    good_models = (WORK / "models.py").read_text()
+    (WORK / "models.py").write_text(good_models.replace(
+        '    view_count: Mapped[int] = mapped_column(server_default="0")\n',
+        '    view_count: Mapped[int] = mapped_column(server_default="0")\n'
+        '    pinned: Mapped[bool] = mapped_column(server_default=false())\n', 1))
+    run("safeshift", "generate", "--name", "add_post_pinned")
     run("safeshift", "generate", "--custom", "--name", "one_post_per_author")
     bad = sorted((WORK / "migrations").glob("*_one_post_per_author.sql"))[-1]
     bad.write_text(bad.read_text().replace(
@@ -104,9 +111,14 @@ def main() -> int:
     ).replace("-- migrate:down\n", "-- migrate:down\nDROP INDEX posts_one_per_author;\n", 1))
     run("safeshift", "rehash")
     run("safeshift", "deploy", "--yes", "--health", HEALTH, expect=1)
+    say("The first migration of the release was applied, the second failed: deploy rolled the first back "
+        "(on_failure = rollback) and checked the schema; the running app (the previous models) is fine")
+    (WORK / "models.py").write_text(good_models)
     run("safeshift", "status")
     run("safeshift", "verify", "--health", HEALTH)
-    bad.unlink()
+    for path in (bad, *(WORK / "migrations").glob("*_add_post_pinned.sql")):
+        (WORK / "migrations" / "meta" / f"{path.name[:14]}_snapshot.json").unlink(missing_ok=True)
+        path.unlink()
     run("safeshift", "rehash", show=False)
 
     records = sorted((WORK / ".safeshift" / "releases").glob("*.md"))

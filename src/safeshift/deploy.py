@@ -11,19 +11,30 @@ every phase, so a deploy that is killed still leaves the checklist of what it ha
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import __version__, migrations
 from safeshift.config import Config, redact_url
-from safeshift.errors import ConfigError, DeployFailed, SafeshiftError
+from safeshift.errors import (
+    ConfigError,
+    ConfirmationRequired,
+    DeployFailed,
+    DiffCheckFailed,
+    MigrationFailed,
+    SafeshiftError,
+)
+
+if TYPE_CHECKING:
+    from safeshift.runner import Confirm
 
 ItemStatus = Literal["passed", "failed", "skipped", "not run"]
 Outcome = Literal["in progress", "released", "nothing to deploy", "failed", "failed, rolled back",
@@ -133,16 +144,34 @@ def list_records(root: Path) -> list[Path]:
 
 
 def read_record(path: Path) -> Release:
+    """The record at ``path`` (its JSON, or the markdown twin that messages name)."""
+    if path.suffix == ".md":
+        path = path.with_suffix(".json")
     try:
         return Release.from_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"There is no release record {path}; `safeshift report` lists the latest.") from None
+        raise ConfigError(f"There is no release record {path}; `safeshift report` with no FILE shows the newest.") from None
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"{path} is not a safeshift release record ({exc}).") from exc
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _reserve_id(root: Path, env_name: str) -> str:
+    """A record id no other deploy has: UTC time to the millisecond (sorts by time, as backups do),
+    claimed by creating its JSON file exclusively, so two deploys started at once never share a record."""
+    folder = root / RELEASES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    while True:
+        rid = f"{now.strftime('%Y%m%dT%H%M%S')}{now.microsecond // 1000:03d}Z_{env_name}"
+        try:
+            os.close(os.open(folder / f"{rid}.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return rid
+        except FileExistsError:
+            now += timedelta(milliseconds=1)
 
 
 # -- the deploy -------------------------------------------------------------------------------
@@ -159,54 +188,65 @@ class Deploy:
     config: Config
     url: str
     say: Say = lambda text: None
-    #: typed confirmation before applying (None: do not ask)
-    confirm: Any = None
-    #: typed confirmation before restoring over the environment (None: go ahead, e.g. --yes)
+    #: typed confirmation before anything changes, asked once before the backup (None: do not ask)
+    confirm: Confirm | None = None
+    #: typed confirmation before restoring over the environment (None: go ahead, e.g. --yes); it may
+    #: raise ConfirmationRequired (no terminal), which refuses the restore like a "no"
     confirm_restore: Ask | None = None
     on_event: Any = None
     allow_hazards: bool = False
     health: str | None = None
+    #: seconds to wait for another runner on the same database (None: the environment's lock_wait)
+    lock_wait_s: float | None = None
+    #: hears the record's path as soon as it exists, so a caller can name it whatever happens next
+    on_record: Callable[[Path], None] | None = None
     release: Release = field(init=False)
     _started: float = field(init=False, default=0.0)
     _record: Path | None = field(init=False, default=None)
+    #: closes the runner(s) and gives their lock back when the run ends
+    _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def run(self) -> Release:
         from safeshift import api
         from safeshift.runner import Runner
 
         env = self.config.environment()
-        now = datetime.now(UTC)
         self._started = time.monotonic()
         self.release = Release(
-            id=f"{now.strftime('%Y%m%dT%H%M%SZ')}_{env.name}", environment=env.name, database=redact_url(self.url),
+            id=_reserve_id(self.config.root, env.name), environment=env.name, database=redact_url(self.url),
             started_at=_now(), items=tuple(Item(k, t) for k, t in CHECKLIST))
         self._save()
-        dialect = api.dialect_for(self.url, self.config.dialect)
-        folder = api._folder(self.config.migrations_dir, "safeshift deploy")
-        options = api.run_options(env)
+        if self.on_record is not None and self._record is not None:
+            self.on_record(self._record)
         try:
-            with Runner(dialect, self.url, folder, options, self.on_event) as runner, runner.locked():
+            dialect = api.dialect_for(self.url, self.config.dialect)
+            folder = api._folder(self.config.migrations_dir, "safeshift deploy")
+            options = api.run_options(env, lock_wait_s=self.lock_wait_s)
+            with contextlib.ExitStack() as self._stack:
+                runner = self._stack.enter_context(Runner(dialect, self.url, folder, options, self.on_event))
+                self._stack.enter_context(runner.locked())
                 return self._run(runner, env)
         except SafeshiftError as exc:
-            if self.release.outcome == "in progress":  # failed before anything changed
+            if self.release.outcome == "in progress":  # a gate failed before anything changed
                 self._finish("failed", exc.message)
             raise
 
     # -- phases ------------------------------------------------------------------------------
     def _run(self, runner: Any, env: Any) -> Release:
         statuses = runner.status()
-        applied = [s.version for s in statuses if s.state == "applied"]
-        start = max(applied, default=None)
-        plan = runner.plan()
-        todo = [p.migration for p in plan]
+        start = max((s.version for s in statuses if s.state == "applied"), default=None)
+        todo = [p.migration for p in runner.plan()]
         self.release = dataclasses.replace(self.release, from_version=start, to_version=start, migrations=tuple(
             {"version": m.version, "file": m.path.name, "checksum": migrations.checksum(m)} for m in todo))
         self._preflight(runner, todo)
-        if not todo:
+        backup = None
+        if todo:
+            self._confirm(runner, todo)
+            backup = self._backup(env, start)
+        else:
             self.say("nothing to deploy: every migration is applied")
-        backup = self._backup(env, start) if todo else None
-        if not todo:
-            self.release = self.release.with_item("backup", "skipped", note="nothing to apply")
+            for key in ("backup", "applied"):
+                self.release = self.release.with_item(key, "skipped", note="nothing to apply")
         try:
             if todo:
                 self._apply(runner)
@@ -217,31 +257,63 @@ class Deploy:
         return self._finish("released" if todo else "nothing to deploy")
 
     def _preflight(self, runner: Any, todo: Sequence[migrations.Migration]) -> None:
-        from safeshift import api, review
+        from safeshift import review
         from safeshift.lint import review_migration
 
         self.say(f"preflight: {len(todo)} pending migration(s)")
-        if self.config.schema:
-            api.check(self.config)  # DiffCheckFailed: the models changed without a migration
-        findings = [f for m in todo for f in review_migration(m)]
-        blocking = review.gate(todo, runner.dialect, self.url)
-        counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
-        acknowledged = [f"{Path(f.file or '').name}:{f.line} {f.rule}: {f.reason}" for f in findings if f.acknowledged]
-        evidence = {"findings": counts, "acknowledged": acknowledged,
-                    "unacknowledged errors": [f"{Path(f.file or '').name}:{f.line} {f.rule}" for f in blocking]}
-        if blocking and not self.allow_hazards:
-            self.release = self.release.with_item("reviewed", "failed", evidence)
-            raise review.refuse(blocking)
-        self.release = self.release.with_item("reviewed", "passed", evidence,
-                                              "hazards let through by --allow-hazards" if blocking else "")
-        if blocking:
-            allowed = review.allowed_by_version(todo, blocking)
-            runner.options = dataclasses.replace(runner.options, allowed_hazards=tuple(allowed.items()))
+        self._check_source()
+        if not todo:
+            self.release = self.release.with_item("reviewed", "skipped", note="nothing to review")
+        elif not runner.dialect.capabilities.hazard_review:
+            # review's rules read PostgreSQL SQL: counting their findings here would claim a review nobody did
+            self.release = self.release.with_item("reviewed", "skipped",
+                                                  note=f"safeshift review does not read {runner.dialect.name} SQL")
+        else:
+            findings = [f for m in todo for f in review_migration(m)]
+            blocking = review.gate(todo, runner.dialect, self.url)
+            counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+            acknowledged = [f"{Path(f.file or '').name}:{f.line} {f.rule}: {f.reason}"
+                            for f in findings if f.acknowledged]
+            evidence = {"findings": counts, "acknowledged": acknowledged,
+                        "unacknowledged errors": [f"{Path(f.file or '').name}:{f.line} {f.rule}" for f in blocking]}
+            if blocking and not self.allow_hazards:
+                self.release = self.release.with_item("reviewed", "failed", evidence)
+                raise review.refuse(blocking)
+            self.release = self.release.with_item("reviewed", "passed", evidence,
+                                                  "hazards let through by --allow-hazards" if blocking else "")
+            if blocking:
+                allowed = review.allowed_by_version(todo, blocking)
+                runner.options = dataclasses.replace(runner.options, allowed_hazards=tuple(allowed.items()))
         self.release = self.release.with_item("generated", "passed", {
             "migrations": [f"{m.path.name} sha256:{migrations.checksum(m)[:12]}" for m in todo],
-            "sum file": "sealed", "schema source agrees": bool(self.config.schema) or "no schema source configured"})
+            "sum file": "sealed",
+            "schema source agrees": f"yes ({self.config.schema})" if self.config.schema
+            else "no schema source configured"})
         self._rehearsal_evidence(todo)
         self._save()
+
+    def _check_source(self) -> None:
+        """The schema source must agree with the migrations: a model changed without its migration
+        would otherwise reach production in some later release that nobody reviewed for it."""
+        from safeshift import api
+
+        if not self.config.schema:
+            return
+        try:
+            api.check(self.config)
+        except DiffCheckFailed as exc:
+            changes = [ln.strip() for ln in exc.message.splitlines()[1:] if ln.strip()]
+            self.release = self.release.with_item("generated", "failed", {
+                "schema source": self.config.schema, "differences": changes})
+            shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
+            raise DiffCheckFailed(
+                f"The schema source ({self.config.schema}) and the migrations disagree ({len(changes)} change(s): "
+                f"{shown}); run `safeshift generate --name ...`, review and commit the migration, then deploy "
+                "again.") from exc
+        except SafeshiftError as exc:
+            self.release = self.release.with_item("generated", "failed", {"schema source": self.config.schema},
+                                                  exc.message)
+            raise
 
     def _rehearsal_evidence(self, todo: Sequence[migrations.Migration]) -> None:
         from safeshift import rehearse
@@ -262,6 +334,12 @@ class Deploy:
                 f"run `safeshift rehearse --scratch --from {env.name}` (or `--env staging`) first.")
         self.release = self.release.with_item("rehearsed", "skipped",
                                               note="no passed rehearsal of these migrations (not required here)")
+
+    def _confirm(self, runner: Any, todo: Sequence[migrations.Migration]) -> None:
+        """A protected environment's typed confirmation, before the backup: once the deploy has begun
+        to change things it must not stop half-way waiting for an answer."""
+        if self.confirm is not None and not self.confirm(runner.database, todo):
+            raise ConfirmationRequired(f"Nothing was deployed to {runner.database}: the operator did not confirm.")
 
     def _backup(self, env: Any, start: str | None) -> Any:
         from safeshift import api
@@ -288,9 +366,17 @@ class Deploy:
     def _apply(self, runner: Any) -> None:
         self.say("migrate: applying")
         try:
-            result = runner.migrate(confirm=self.confirm)
+            result = runner.migrate()  # confirmed before the backup
         except SafeshiftError as exc:
-            self.release = self.release.with_item("applied", "failed", note=exc.message)
+            done = self._history(runner)
+            applied = {v: r for v, r in (done or {}).items() if r.status == "applied"}
+            ours = [m["version"] for m in self.release.migrations if m["version"] in applied]
+            rows = tuple({**m, "duration_ms": applied[m["version"]].duration_ms} if m["version"] in applied
+                         else dict(m) for m in self.release.migrations)
+            self.release = dataclasses.replace(self.release, migrations=rows,
+                                               to_version=max(ours, default=self.release.from_version))
+            self.release = self.release.with_item("applied", "failed", {"applied before the failure": ours},
+                                                  _cause(exc))
             raise
         by_version = {a.version: a for a in result.applied}
         rows = tuple({**m, "duration_ms": by_version[m["version"]].duration_ms,
@@ -328,6 +414,10 @@ class Deploy:
         self._save()
 
     def _rollback_ready(self, env: Any, todo: Sequence[migrations.Migration], backup: Any) -> None:
+        if not todo:
+            self.release = self.release.with_item("rollback", "skipped", {"policy": env.on_failure},
+                                                  "nothing was applied")
+            return
         reversible = [m.path.name for m in todo if m.reversible]
         irreversible = [m.path.name for m in todo if not m.reversible]
         evidence: dict[str, Any] = {"policy": env.on_failure, "down sections": reversible}
@@ -344,15 +434,63 @@ class Deploy:
     # -- failure -------------------------------------------------------------------------------
     def _on_failure(self, runner: Any, env: Any, start: str | None, backup: Any, exc: SafeshiftError) -> Release:
         policy = env.on_failure
-        self.say(f"failed: {redact_url(exc.message)}; on_failure = {policy}")
+        self.say(f"failed: {_cause(exc)}; on_failure = {policy}")
+        records = self._history(runner)
+        if records is None:  # the connection died with the migration: the policy needs a new one
+            runner = self._reconnect(runner)
+            records = self._history(runner) if runner is not None else None
+        if records is None:
+            # the server is gone: neither a rollback nor a restore can run, and what the server kept is
+            # for `status` to tell once it is back
+            self.release = self.release.with_item("rollback", "failed", {"policy": policy},
+                                                  f"the connection was lost, so on_failure = {policy} could not run")
+            self._finish("failed", exc.message)
+            raise DeployFailed(self._sentence(
+                exc, f"on_failure = {policy} could not run without the connection: run `safeshift status --env "
+                     f"{env.name}` to see what was applied", backup))
+        if not self._changed(records):
+            # undoing nothing is a no-op for rollback, but a restore would throw away what the app wrote
+            # since the backup: the database is exactly as the deploy found it, so leave it
+            self.release = self.release.with_item("rollback", "skipped", {"policy": policy},
+                                                  "nothing was applied, so there was nothing to undo")
+            self._finish("failed", exc.message)
+            raise DeployFailed(self._sentence(exc, "nothing had been applied, so the database was left as it was",
+                                              None))
         if policy == "stop":
             self.release = self.release.with_item("rollback", "skipped", {"policy": "stop", "backup": _relative(
                 backup.path, self.config.root) if backup else None}, "left as it is (on_failure = stop)")
             self._finish("failed, stopped", exc.message)
             raise DeployFailed(self._sentence(exc, "the database was left as it is (on_failure = stop)", backup))
         if policy == "restore":
-            return self._restore(env, backup, exc)
+            return self._restore(runner, env, backup, exc)
         return self._rollback(runner, start, backup, exc)
+
+    def _history(self, runner: Any) -> dict[str, Any] | None:
+        """The history rows now, or None when the runner's connection is gone."""
+        try:
+            return dict(runner.records())
+        except Exception:  # the connection died with the migration (ConnectionLost): the driver's own error
+            return None
+
+    def _reconnect(self, runner: Any) -> Any:
+        """A new runner (and the runner lock, which the lost session gave up) for the on_failure policy,
+        or None if the database cannot be reached."""
+        from safeshift.runner import Runner
+
+        try:
+            fresh = self._stack.enter_context(Runner(runner.dialect, self.url, runner.folder, runner.options,
+                                                     self.on_event))
+            self._stack.enter_context(fresh.locked())
+        except SafeshiftError:
+            return None
+        self.say("reconnected for the on_failure policy")
+        return fresh
+
+    def _changed(self, records: Mapping[str, Any]) -> bool:
+        """Whether this deploy changed the database: a migration it applied, or a step of one committed."""
+        ours = {m["version"] for m in self.release.migrations}
+        return any(v in ours and (r.status in ("applied", "rolling_back") or r.progress > 0)
+                   for v, r in records.items())
 
     def _rollback(self, runner: Any, start: str | None, backup: Any, exc: SafeshiftError) -> Release:
         from safeshift import verify as vf
@@ -361,7 +499,7 @@ class Deploy:
         evidence: dict[str, Any] = {"policy": "rollback", "to": start or "0"}
         try:
             result = runner.rollback(to=start or "0")
-            evidence["rolled back"] = list(result.versions)
+            evidence["rolled back"] = [m.path.name for m in runner.folder.migrations if m.version in result.versions]
             found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
         except SafeshiftError as rb_exc:
             evidence["error"] = rb_exc.message
@@ -369,31 +507,44 @@ class Deploy:
         if not found.clean:
             evidence["drift after rollback"] = found.render_text().splitlines()
             return self._cannot_roll_back(evidence, backup, exc, f"{len(found.differences)} difference(s) remain")
+        evidence["drift after rollback"] = "none"
         self.release = dataclasses.replace(self.release, to_version=start)
         self.release = self.release.with_item("rollback", "passed", evidence, "performed; schema verified")
         self._finish("failed, rolled back", exc.message)
-        raise DeployFailed(self._sentence(exc, f"rolled back to {start or 'the empty schema'} and verified", None))
+        raise DeployFailed(self._sentence(exc, f"rolled back {len(result.versions)} migration(s) to "
+                                               f"{start or 'the empty schema'} and verified the schema", None))
 
     def _cannot_roll_back(self, evidence: dict[str, Any], backup: Any, exc: SafeshiftError, why: str) -> Release:
         self.release = self.release.with_item("rollback", "failed", evidence, f"rollback could not restore the schema: "
                                               f"{why}")
         self._finish("failed", exc.message)
-        raise DeployFailed(self._sentence(exc, f"rollback could not restore the schema ({why})", backup))
+        raise DeployFailed(self._sentence(exc, f"rollback could not restore the schema ({why.rstrip('.')})", backup))
 
-    def _restore(self, env: Any, backup: Any, exc: SafeshiftError) -> Release:
+    def _restore(self, runner: Any, env: Any, backup: Any, exc: SafeshiftError) -> Release:
         from safeshift import api
+        from safeshift import verify as vf
 
         if backup is None:
-            self.release = self.release.with_item("rollback", "failed", {"policy": "restore"}, "no backup to restore")
+            self.release = self.release.with_item("rollback", "failed", {"policy": "restore"},
+                                                  f"no backup to restore (backup = false for {env.name})")
             self._finish("failed", exc.message)
-            raise DeployFailed(self._sentence(exc, "there is no backup to restore (backup = false)", None))
+            raise DeployFailed(self._sentence(
+                exc, f"on_failure = restore, but there is no backup to restore (backup = false for {env.name}), so "
+                     "the database was left as it is", None))
         where = _relative(backup.path, self.config.root)
-        name = api.dialect_for(self.url, self.config.dialect).database_name(self.url)
-        if self.confirm_restore is not None and not self.confirm_restore(name, where):
+        name = runner.database
+        try:
+            confirmed = self.confirm_restore is None or self.confirm_restore(name, where)
+            refusal = "the operator did not confirm the restore"
+        except ConfirmationRequired:
+            confirmed = False
+            refusal = "the restore needs a typed confirmation and there was no terminal to ask on (--yes restores " \
+                      "without asking)"
+        if not confirmed:
             self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
-                                                  "the operator did not confirm the restore")
+                                                  f"not restored: {refusal}")
             self._finish("failed", exc.message)
-            raise DeployFailed(self._sentence(exc, "the restore was not confirmed", backup))
+            raise DeployFailed(self._sentence(exc, f"{refusal}, so the database was left as it is", backup))
         self.say(f"restore: replacing the database with {where} (a safety backup of its current state first)")
         safety: list[str] = []
 
@@ -407,12 +558,14 @@ class Deploy:
             self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
                                                   f"restore failed: {rs_exc.message}")
             self._finish("failed", exc.message)
-            raise DeployFailed(self._sentence(exc, f"restoring {where} failed too ({rs_exc.message})", backup)) \
-                from rs_exc
+            raise DeployFailed(self._sentence(exc, f"restoring {where} failed too ({rs_exc.message.rstrip('.')})",
+                                              backup)) from rs_exc
+        found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
         self.release = dataclasses.replace(self.release, to_version=self.release.from_version)
-        self.release = self.release.with_item("rollback", "passed", {"policy": "restore", "backup": where,
-                                                                      "safety backup": safety[0] if safety else None},
-                                              "the pre-deploy backup was restored")
+        self.release = self.release.with_item("rollback", "passed", {
+            "policy": "restore", "backup": where, "safety backup": safety[0] if safety else None,
+            "drift after restore": "none" if found.clean else found.render_text().splitlines()},
+            "the pre-deploy backup was restored")
         self._finish("failed, restored", exc.message)
         raise DeployFailed(self._sentence(exc, f"the pre-deploy backup {where} was restored", None))
 
@@ -420,8 +573,9 @@ class Deploy:
         hint = (f"; the pre-deploy backup is {_relative(backup.path, self.config.root)} "
                 f"(`safeshift restore {_relative(backup.path, self.config.root)} --env {self.release.environment}`)"
                 if backup is not None else "")
-        record = f"; release record: {_relative(self._record, self.config.root)}" if self._record else ""
-        return f"Deploy to {self.release.environment} failed: {exc.message.rstrip('.')}; {what}{hint}{record}."
+        record = (f"; release record: {_relative(self._record.with_suffix('.md'), self.config.root)}"
+                  if self._record else "")
+        return f"Deploy to {self.release.environment} failed: {_cause(exc)}; {what}{hint}{record}."
 
     # -- record --------------------------------------------------------------------------------
     def _save(self) -> None:
@@ -437,6 +591,22 @@ class Deploy:
     @property
     def record_path(self) -> Path | None:
         return self._record
+
+
+def _cause(exc: SafeshiftError) -> str:
+    """What failed, without the advice that follows it: a failed migration's message goes on with
+    what migrate did and advises running it again, which is not what a deploy that then applied its
+    on_failure policy should say, so it is cut at its first sentence end (outside `quoted SQL`)."""
+    text = redact_url(exc.message)
+    if not isinstance(exc, MigrationFailed):
+        return text.rstrip(".")
+    quoted = False
+    for i, ch in enumerate(text):
+        if ch == "`":
+            quoted = not quoted
+        elif ch == "." and not quoted and text[i + 1:i + 2] == " " and text[i + 2:i + 3].isupper():
+            return text[:i]
+    return text.rstrip(".")
 
 
 def _relative(path: Path, root: Path) -> str:

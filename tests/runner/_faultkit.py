@@ -9,10 +9,12 @@ matched against exactly the states a correct runner may leave behind.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -74,9 +76,29 @@ def write_project(root: Path, specs: Sequence[Spec], *, dialect: str,
 # -- the realistic 20-migration folders ------------------------------------------------------
 
 PG_SLEEP = "SELECT pg_sleep(0.005);"
-#: a statement that takes a few milliseconds, so kills land inside SQLite migrations too
-SQLITE_SLEEP = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000) "
-                "SELECT count(*) FROM c;")
+
+
+@functools.lru_cache(maxsize=1)
+def cte_rows_per_second() -> float:
+    """SQLite has no sleep(): the recursive count that stands in for one is timed on this machine."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        start = time.perf_counter()
+        conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
+                     "SELECT count(*) FROM c").fetchone()
+        return 300_000 / max(time.perf_counter() - start, 1e-3)
+    finally:
+        conn.close()
+
+
+def sqlite_busy(seconds: float) -> str:
+    """A statement that keeps SQLite busy for about ``seconds`` on this machine."""
+    rows = max(1000, int(seconds * cte_rows_per_second()))
+    return f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) SELECT count(*) FROM c;"
+
+
+#: a statement that takes about as long as PG_SLEEP, so kills land inside SQLite migrations too
+SQLITE_SLEEP = sqlite_busy(0.005)
 
 
 def pg_folder(sleep: str = PG_SLEEP) -> list[Spec]:

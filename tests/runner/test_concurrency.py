@@ -7,11 +7,8 @@ each migration re-checking the history inside it.  Runners that find the work do
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import sqlite3
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,25 +23,10 @@ RUNNERS = 8
 MIGRATIONS = 10
 
 
-@functools.lru_cache(maxsize=1)
-def _cte_rows_per_second() -> float:
-    """SQLite has no sleep(): the recursive count that stands in for one is timed on this machine."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        start = time.perf_counter()
-        conn.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) "
-                     "SELECT count(*) FROM c").fetchone()
-        return 300_000 / max(time.perf_counter() - start, 1e-3)
-    finally:
-        conn.close()
-
-
 def _specs(url: str, sleep_s: float) -> tuple[list[fk.Spec], str]:
     if dialect_for_url(url).capabilities.advisory_lock:
         return fk.pg_folder(f"SELECT pg_sleep({sleep_s});")[:MIGRATIONS], "postgresql"
-    rows = int(sleep_s * _cte_rows_per_second())  # sleep_s seconds of work on this machine
-    slow = f"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) SELECT count(*) FROM c;"
-    return fk.sqlite_folder(slow)[:MIGRATIONS], "sqlite"
+    return fk.sqlite_folder(fk.sqlite_busy(sleep_s))[:MIGRATIONS], "sqlite"
 
 
 def _events(runner: fk.Forked) -> list[dict[str, Any]]:
