@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from safeshift import __version__, migrations
+from safeshift import __version__
 from safeshift.config import (
     Config,
     Environment,
@@ -29,14 +29,15 @@ from safeshift.config import (
 )
 from safeshift.dialects import Dialect, dialect_for_url, get_dialect
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
-from safeshift.runner import ApplyResult, Confirm, Event, EventSink, RollbackResult, Runner, RunOptions
-from safeshift.schedule import MigrationStatus, Pending
 
-if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) loads only for commands that diff
+if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
+    from safeshift import migrations
     from safeshift.changes import Change
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.renames import Questioner
+    from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
+    from safeshift.schedule import MigrationStatus, Pending
 
 __all__ = [
     "GenerateResult",
@@ -160,7 +161,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     ``safe`` writes the lock-safe form of changes to tables that hold rows (PostgreSQL) and
     refuses those without one; ``expand`` writes their expand sequence instead.
     """
-    from safeshift import snapshot
+    from safeshift import migrations, snapshot
     from safeshift.plan import Sections, expand_added_columns, render
 
     _validate_name(name)
@@ -212,6 +213,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
 
 def check(config: Config) -> None:
     """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
+    from safeshift import migrations
     from safeshift.diff import diff
 
     folder = config.migrations_dir
@@ -260,6 +262,8 @@ def introspect_url(dialect: Dialect, url: str) -> Schema:
 
 def rehash(config: Config) -> Path:
     """Re-seal safeshift.sum after reviewed hand edits."""
+    from safeshift import migrations
+
     folder = config.migrations_dir
     if not folder.exists():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
@@ -278,6 +282,8 @@ def init(folder: Path, *, schema: str, dialect: str) -> Path:
 
 def run_options(env: Environment, **overrides: Any) -> RunOptions:
     """The runner's options from an environment's settings, with command-line overrides on top."""
+    from safeshift.runner import RunOptions
+
     values: dict[str, Any] = {
         "lock_wait_s": duration_ms(env.lock_wait) / 1000,
         "lock_timeout_ms": duration_ms(env.lock_timeout),
@@ -290,6 +296,8 @@ def run_options(env: Environment, **overrides: Any) -> RunOptions:
 
 
 def _folder(folder: str | Path, command: str) -> migrations.MigrationFolder:
+    from safeshift import migrations
+
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
@@ -301,7 +309,7 @@ def _folder(folder: str | Path, command: str) -> migrations.MigrationFolder:
 
 def _read_folder(path: Path) -> migrations.MigrationFolder:
     """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
-    from safeshift import drizzle
+    from safeshift import drizzle, migrations
 
     return migrations.read_folder(path, drizzle.resolve_format(path))
 
@@ -331,6 +339,8 @@ def dialect_for(url: str, dialect: str | None) -> Dialect:
 
 def _runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
             on_event: EventSink | None, *, read_only: bool = False) -> Runner:
+    from safeshift.runner import Runner, RunOptions
+
     found = _folder(folder, command)
     d = dialect_for(url, dialect)
     if found.format == "drizzle":
@@ -359,6 +369,8 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
     ``safeshift review`` unless ``allow_hazards``.  Returns the applied versions with their
     durations; raises ``safeshift.errors`` types.
     """
+    from safeshift.runner import Event
+
     with _runner(url, folder, "safeshift migrate", dialect, options, on_event) as r:
         from safeshift import review
 
@@ -616,6 +628,8 @@ def report(config: Config, path: Path | None = None) -> tuple[Path, Any]:
 
 def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:
     """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
+    from safeshift.runner import Runner
+
     d = dialect_for(url, dialect)
     path = Path(folder)
     if not path.is_dir():
