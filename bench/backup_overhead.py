@@ -97,7 +97,8 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from safeshift.backup import COMPRESS_LEVEL, find_pg_tool
+    from safeshift.dialects.postgres_backup import COMPRESS_LEVEL
+    from safeshift.pgtools import find_pg_tool
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)

@@ -14,7 +14,6 @@ from safeshift import embedded
 from safeshift.backup import (
     BackupError,
     backup,
-    find_pg_tool,
     list_backups,
     restore,
     table_fingerprint,
@@ -22,6 +21,7 @@ from safeshift.backup import (
 )
 from safeshift.dialects import get_dialect
 from safeshift.errors import ConnectionFailed, ToolMissing
+from safeshift.pgtools import find_pg_tool
 
 PG = get_dialect("postgresql")
 SQLITE = get_dialect("sqlite")
@@ -176,7 +176,7 @@ def test_password_never_in_manifest_or_messages(tmp_path: Path) -> None:
     ("postgresql://u:p@h1:5,h2:6/db", "postgresql://u@h1:5,h2:6/db", "p"),
 ])
 def test_pg_tools_get_the_password_through_the_environment_only(url: str, conninfo: str, password: str | None) -> None:
-    from safeshift.backup import pg_tool_conninfo
+    from safeshift.pgtools import pg_tool_conninfo
 
     got, env, secret = pg_tool_conninfo(url)
     assert (got, secret) == (conninfo, password)

@@ -17,15 +17,15 @@ from click.testing import CliRunner
 from safeshift import cli, embedded
 from safeshift.backup import (
     BackupError,
-    PostgresBackup,
-    _tool_major,
     backup,
     list_backups,
     prune,
     restore,
 )
 from safeshift.dialects import get_dialect
+from safeshift.dialects.postgres_backup import PostgresBackup
 from safeshift.errors import ToolMissing
+from safeshift.pgtools import tool_major
 from tests.cli.test_generate_cli import run
 
 PG = get_dialect("postgresql")
@@ -101,7 +101,7 @@ def test_a_pg_dump_older_than_the_server_is_refused(pg18_admin_url: str, tmp_pat
     pg15 = Path("/usr/lib/postgresql/15/bin")
     if not (pg15 / "pg_dump").is_file():
         pytest.skip("needs the machine's PostgreSQL 15 client tools")
-    if any((_tool_major(p) or 0) >= 18 for p in glob.glob("/usr/lib/postgresql/*/bin/pg_dump")):
+    if any((tool_major(p) or 0) >= 18 for p in glob.glob("/usr/lib/postgresql/*/bin/pg_dump")):
         pytest.skip("a pg_dump 18 is installed system-wide")
     only = tmp_path / "bin"
     only.mkdir()

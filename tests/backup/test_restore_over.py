@@ -16,16 +16,15 @@ import pytest
 from safeshift import api
 from safeshift.backup import (
     BackupError,
-    PostgresBackup,
     backup,
-    find_pg_tool,
     list_backups,
-    replace_script,
     table_fingerprint,
 )
 from safeshift.config import Config, load_config
 from safeshift.dialects import dialect_for_url, get_dialect
+from safeshift.dialects.postgres_backup import PostgresBackup, replace_script
 from safeshift.errors import ConfirmationRequired, RestoreLockTimeout
+from safeshift.pgtools import find_pg_tool
 from tests.backup.data import populate
 
 ROWS = 5_000

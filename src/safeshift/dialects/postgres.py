@@ -429,7 +429,7 @@ class PostgresDialect(Dialect):
         return PostgresRehearsal()
 
     def backup_engine(self) -> BackupEngine:
-        from safeshift.backup import PostgresBackup
+        from safeshift.dialects.postgres_backup import PostgresBackup
 
         return PostgresBackup()
 

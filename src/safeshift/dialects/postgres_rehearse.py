@@ -54,7 +54,7 @@ _PG_DOCUMENTED = (
 
 def _pg_tool_env(url: str) -> tuple[str, dict[str, str]]:
     """A password-free conninfo for a pg tool's ``-d``, and its environment with PGPASSWORD."""
-    from safeshift.backup import pg_tool_conninfo
+    from safeshift.pgtools import pg_tool_conninfo
 
     conninfo, env, _ = pg_tool_conninfo(url)
     return conninfo, env
@@ -83,6 +83,7 @@ class PostgresRehearsal:
 
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
         from safeshift import backup
+        from safeshift.pgtools import find_pg_tool
 
         engine = dialect.backup_engine()
         if spec.backup is not None:
@@ -92,8 +93,8 @@ class PostgresRehearsal:
                    f"{m.migrations_version or 'none'})"
         src_major = engine.server_version(source)[0]
         dst_major = engine.server_version(scratch)[0]
-        dump = backup.find_pg_tool("pg_dump", src_major)
-        restore = backup.find_pg_tool("pg_restore", max(src_major, dst_major))
+        dump = find_pg_tool("pg_dump", src_major)
+        restore = find_pg_tool("pg_restore", max(src_major, dst_major))
         src_info, src_env = _pg_tool_env(source)
         dst_info, dst_env = _pg_tool_env(scratch)
         restore_cmd = [str(restore), "--no-owner", "--no-acl", "--exit-on-error", "--no-password", "-d", dst_info]

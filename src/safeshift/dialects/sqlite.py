@@ -458,7 +458,7 @@ class SQLiteDialect(Dialect):
         return SQLiteRehearsal()
 
     def backup_engine(self) -> BackupEngine:
-        from safeshift.backup import SQLiteBackup
+        from safeshift.dialects.sqlite_backup import SQLiteBackup
 
         return SQLiteBackup()
 

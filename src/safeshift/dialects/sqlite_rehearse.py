@@ -25,6 +25,7 @@ class SQLiteRehearsal:
 
         from safeshift import backup
         from safeshift.dialects.sqlite import url_path
+        from safeshift.dialects.sqlite_backup import SQLiteBackup
 
         dst = Path(url_path(scratch))
         if not Path(url_path(source)).exists():
@@ -35,7 +36,7 @@ class SQLiteRehearsal:
             how = f"restored backup {spec.backup.path.name} (taken {m.created_at} at migration " \
                   f"{m.migrations_version or 'none'})"
         else:
-            backup.SQLiteBackup.copy(Path(url_path(source)), dst)
+            SQLiteBackup.copy(Path(url_path(source)), dst)
             how = "a copy of the source made with SQLite's online backup API"
         if spec.mode == "data":
             return how
