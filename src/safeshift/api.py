@@ -164,6 +164,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     from safeshift import migrations, snapshot
     from safeshift.plan import Sections, expand_added_columns, render
 
+    _not_for_drizzle(config, "safeshift generate")
     _validate_name(name)
     folder = config.migrations_dir
     versions = migrations.migration_versions(folder)
@@ -216,6 +217,7 @@ def check(config: Config) -> None:
     from safeshift import migrations
     from safeshift.diff import diff
 
+    _not_for_drizzle(config, "safeshift generate --check")
     folder = config.migrations_dir
     if migrations.migration_versions(folder):
         migrations.check_sealed(folder, "safeshift generate --check")
@@ -267,9 +269,25 @@ def rehash(config: Config) -> Path:
     folder = config.migrations_dir
     if not folder.exists():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
+    _not_for_drizzle(config, "safeshift rehash")
     migrations.read_folder(folder)  # refuse to seal a malformed folder
     migrations.write_sum(folder)
     return folder / "safeshift.sum"
+
+
+def _not_for_drizzle(config: Config, command: str) -> None:
+    """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate and rehash have no part there."""
+    from safeshift import migrations
+
+    path = config.migrations_dir
+    if config.format != "drizzle" and not (path.is_dir() and migrations.folder_format(path) == "drizzle"):
+        return
+    if command == "safeshift rehash":
+        raise ConfigError(f"{path.name}/ is a drizzle-kit folder: drizzle-kit generates it (`npx drizzle-kit "
+                          "generate`) and drizzle's own hashes seal it, so there is no safeshift.sum to re-seal.")
+    raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit generates from your TypeScript "
+                      f"schema; run `npx drizzle-kit generate` (`--custom` for hand-written SQL) instead of "
+                      f"`{command}`.")
 
 
 def init(folder: Path, *, schema: str, dialect: str) -> Path:
@@ -343,15 +361,27 @@ def _runner(url: str, folder: str | Path, command: str, dialect: str | None, opt
 
     found = _folder(folder, command)
     d = dialect_for(url, dialect)
-    if found.format == "drizzle":
-        from safeshift import drizzle
-
-        _check_drizzle(d, url)
-        # drizzle's migrator applies a whole run in one transaction; so does safeshift for its folders
-        options = dataclasses.replace(options or RunOptions(), atomic=True)
-        if not read_only:  # down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review
-            found = drizzle.attach_down(found, write=True)
+    found, options = _run_as_drizzle(found, d, url, options or RunOptions(), read_only=read_only)
     return Runner(d, url, found, options, on_event, read_only=read_only)
+
+
+def _run_as_drizzle(found: migrations.MigrationFolder, d: Dialect, url: str, options: RunOptions, *,
+                    read_only: bool = False) -> tuple[migrations.MigrationFolder, RunOptions]:
+    """The folder and options a runner needs: a drizzle folder runs as drizzle's migrator runs it.
+
+    Every runner of a folder (migrate, rollback, rehearse, deploy) goes through here, so none
+    applies a drizzle folder other than in one transaction or rolls one back without its down SQL.
+    """
+    if found.format != "drizzle":
+        return found, options
+    from safeshift import drizzle
+
+    _check_drizzle(d, url)
+    # drizzle's migrator applies a whole run in one transaction; so does safeshift for its folders
+    options = dataclasses.replace(options, atomic=True)
+    if not read_only:  # down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review
+        found = drizzle.attach_down(found, write=True)
+    return found, options
 
 
 def _check_drizzle(d: Dialect, url: str) -> None:
@@ -506,9 +536,9 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
         raise ConfigError(f"Unknown rehearsal mode {mode!r}; use schema, data or sample.")
     url = database_url(config)
     d = dialect_for(url, config.dialect)
-    folder = _folder(config.migrations_dir, "safeshift rehearse")
     env = config.environment()
-    opts = options or run_options(env)
+    folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse"), d, url,
+                                   options or run_options(env))
     command = smoke or env.health
     if scratch:
         result = rh.rehearse_scratch(d, url, folder, env_name=config.env_name, mode=cast("rh.Mode", mode),

@@ -220,8 +220,8 @@ class Deploy:
             self.on_record(self._record)
         try:
             dialect = api.dialect_for(self.url, self.config.dialect)
-            folder = api._folder(self.config.migrations_dir, "safeshift deploy")
-            options = api.run_options(env, lock_wait_s=self.lock_wait_s)
+            folder, options = api._run_as_drizzle(api._folder(self.config.migrations_dir, "safeshift deploy"),
+                                                  dialect, self.url, api.run_options(env, lock_wait_s=self.lock_wait_s))
             with contextlib.ExitStack() as self._stack:
                 runner = self._stack.enter_context(Runner(dialect, self.url, folder, options, self.on_event))
                 self._stack.enter_context(runner.locked())
@@ -261,7 +261,9 @@ class Deploy:
         from safeshift.lint import review_migration
 
         self.say(f"preflight: {len(todo)} pending migration(s)")
-        self._check_source()
+        drizzle = runner.folder.format == "drizzle"
+        if not drizzle:  # drizzle-kit generates a drizzle folder from the TypeScript schema
+            self._check_source()
         if not todo:
             self.release = self.release.with_item("reviewed", "skipped", note="nothing to review")
         elif not runner.dialect.capabilities.hazard_review:
@@ -270,7 +272,7 @@ class Deploy:
                                                   note=f"safeshift review does not read {runner.dialect.name} SQL")
         else:
             findings = [f for m in todo for f in review_migration(m)]
-            blocking = review.gate(todo, runner.dialect, self.url)
+            blocking = review.gate(todo, runner.dialect, self.url, history_table=runner.folder.history_table)
             counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
             acknowledged = [f"{Path(f.file or '').name}:{f.line} {f.rule}: {f.reason}"
                             for f in findings if f.acknowledged]
@@ -286,9 +288,9 @@ class Deploy:
                 runner.options = dataclasses.replace(runner.options, allowed_hazards=tuple(allowed.items()))
         self.release = self.release.with_item("generated", "passed", {
             "migrations": [f"{m.path.name} sha256:{migrations.checksum(m)[:12]}" for m in todo],
-            "sum file": "sealed",
-            "schema source agrees": f"yes ({self.config.schema})" if self.config.schema
-            else "no schema source configured"})
+            "sum file": "drizzle's hashes (drizzle-kit folder)" if drizzle else "sealed",
+            "schema source agrees": "drizzle-kit generates the folder from the TypeScript schema" if drizzle
+            else f"yes ({self.config.schema})" if self.config.schema else "no schema source configured"})
         self._rehearsal_evidence(todo)
         self._save()
 
@@ -394,7 +396,7 @@ class Deploy:
         from safeshift.errors import DriftDetected
 
         self.say("verify: schema against the snapshot, then the health command")
-        found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
+        found = vf.verify(runner.dialect, self.url, runner.folder)
         evidence: dict[str, Any] = {"drift": "none" if found.clean else found.render_text().splitlines()}
         if not found.clean:
             self.release = self.release.with_item("verified", "failed", evidence)
@@ -500,7 +502,7 @@ class Deploy:
         try:
             result = runner.rollback(to=start or "0")
             evidence["rolled back"] = [m.path.name for m in runner.folder.migrations if m.version in result.versions]
-            found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
+            found = vf.verify(runner.dialect, self.url, runner.folder)
         except SafeshiftError as rb_exc:
             evidence["error"] = rb_exc.message
             return self._cannot_roll_back(evidence, backup, exc, rb_exc.message)
@@ -560,7 +562,7 @@ class Deploy:
             self._finish("failed", exc.message)
             raise DeployFailed(self._sentence(exc, f"restoring {where} failed too ({rs_exc.message.rstrip('.')})",
                                               backup)) from rs_exc
-        found = vf.verify(runner.dialect, self.url, self.config.migrations_dir)
+        found = vf.verify(runner.dialect, self.url, runner.folder)
         self.release = dataclasses.replace(self.release, to_version=self.release.from_version)
         self.release = self.release.with_item("rollback", "passed", {
             "policy": "restore", "backup": where, "safety backup": safety[0] if safety else None,

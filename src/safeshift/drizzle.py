@@ -177,6 +177,8 @@ def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> Mig
             sha256=drizzle_hash(text), created_at=entry.when,
         ))
     result = MigrationFolder(path=folder, migrations=tuple(found), format="drizzle",
+                             snapshot_versions=tuple(m.version for m in found
+                                                     if snapshot_file(folder, m.path.stem).is_file()),
                              history_table=(settings.drizzle_schema, settings.drizzle_table))
     return attach_down(result, settings)
 
@@ -315,32 +317,64 @@ def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mappi
         if not p.is_file():
             raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
         m = mine.get(p.resolve())
-        findings += (review_migration(m, file=str(p), facts=facts) if m is not None
+        findings += ([drizzle_fix(f) for f in review_migration(m, file=str(p), facts=facts)] if m is not None
                      else review_file(p, facts=facts))
     return ReviewResult(tuple(paths), tuple(findings))
 
 
+#: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps
+_OUTSIDE = re.compile(r"no-transaction|outside a transaction", re.IGNORECASE)
+_SEPARATE = re.compile(r"separate transaction", re.IGNORECASE)
+
+
+def drizzle_fix(f: Finding) -> Finding:
+    """``f`` with a fix that can be done in a drizzle folder, whose pending migrations run in one transaction.
+
+    safeshift's fixes put a CONCURRENTLY statement in a ``-- safeshift:no-transaction`` step,
+    a VALIDATE in a transaction of its own, or name ``safeshift generate``; a drizzle folder
+    refuses the directive (drizzle's migrator would run the statement inside its transaction)
+    and drizzle-kit writes its files, so the fix says what works there.
+    """
+    if _OUTSIDE.search(f.fix):
+        fix = ("A drizzle folder runs its pending migrations in one transaction, where CONCURRENTLY cannot run "
+               "(`-- safeshift:no-transaction` is refused there): run the CONCURRENTLY statement by hand (psql) "
+               "before deploying and write the migration so that it finds the work done (CREATE INDEX IF NOT "
+               "EXISTS, DROP INDEX IF EXISTS, ADD CONSTRAINT ... USING INDEX), or, for a small table, accept the "
+               f"lock with `-- safeshift:allow {f.rule} <reason>`.")
+    elif _SEPARATE.search(f.fix):
+        fix = (f"{f.fix.rstrip('.')}. A drizzle folder runs its pending migrations in one transaction, so put "
+               "the later step in a migration of its own (`npx drizzle-kit generate --custom`) and apply the "
+               "earlier one first (`safeshift migrate --to VERSION`, or a deploy of its own).")
+    elif "safeshift generate" in f.fix:  # drizzle-kit writes the folder: the steps, not the command
+        fix = re.sub(r"\s*\(safeshift generate[^)]*\)", "", f.fix)
+    else:
+        return f
+    return replace(f, fix=fix)
+
 
 def gate(folder: MigrationFolder, pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Finding, ...]:
-    """``review.gate`` for a drizzle folder: drizzle's own table does not make a database hold app tables.
+    """``review.gate`` for a drizzle folder: drizzle's own table does not make a database hold app tables."""
+    from safeshift import review
 
-    ``review.gate`` lets everything through on a database without tables besides safeshift's
-    history; a database drizzle (or safeshift) migrated and then rolled back to empty still has
-    drizzle's table, and that must not turn the gate on.
+    return review.gate(pending, dialect, url, history_table=folder.history_table)
+
+
+def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Dialect | None = None) -> Schema | None:
+    """The drizzle snapshot of the last applied migration (None: nothing applied, expect an empty database).
+
+    drizzle-kit writes a snapshot for every migration (a custom one gets a copy of the one
+    before); where one is missing, the newest snapshot before it stands in.
     """
-    from safeshift import history, review
-
-    if not pending or not dialect.capabilities.hazard_review:
-        return ()
-    schema = (folder.history_table or (cfg.DRIZZLE_SCHEMA, cfg.DRIZZLE_TABLE))[0]
-    conn = dialect.connect(url)
-    try:
-        tables = dialect.table_facts(conn)
-    finally:
-        conn.close()
-    if all(key.split(".", 1)[0] in (history.SCHEMA, schema) for key in tables):
-        return ()
-    return review.gate(pending, dialect, url)
+    done = set(applied)
+    last = max((i for i, m in enumerate(folder.migrations) if m.version in done), default=None)
+    if last is None:
+        return None
+    for m in reversed(folder.migrations[: last + 1]):
+        path = snapshot_file(folder.path, m.path.stem)
+        if path.is_file():
+            return snapshot_schema(path, dialect)
+    raise SnapshotError(f"{folder.path.name}/{META_DIR}/ holds no snapshot up to {folder.migrations[last].path.name}, "
+                        "so there is no expected schema; regenerate the folder with drizzle-kit.")
 
 
 #: which drizzle migrations passed review (label -> hash), under ``.safeshift/``: drizzle-kit

@@ -317,7 +317,9 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
     chosen = _usable_backup(dialect, source_url, backups, applied) if mode == "data" else None
     setup.progress(f"building {base.where} ...")
     with dialect.scratch_database(source_url, state_dir) as scratch_url:
-        how = backend.build_copy(dialect, source_url, scratch_url, CopySpec(mode, sample_rows, chosen, source_schema))
+        spec = CopySpec(mode, sample_rows, chosen, source_schema,
+                        (folder.history_table,) if folder.history_table else ())
+        how = backend.build_copy(dialect, source_url, scratch_url, spec)
         base = dataclasses.replace(base, copy=how, copy_database=dialect.database_name(scratch_url))
         result = _run_checks(setup, backend, scratch_url, plan, base)
         setup.progress("dropping the scratch copy ...")
@@ -368,7 +370,7 @@ def _start(setup: _Setup, url: str, mode: Mode, sample_rows: int | None) -> tupl
         schema = d.introspect(r.conn)
     applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
     base = Rehearsal(setup.env_name, redact_url(url), mode, server, started, sample_rows, start_version=applied,
-                     pending=_pending(plan), findings=_findings(d, url, plan, setup.root))
+                     pending=_pending(plan), findings=_findings(d, url, plan, setup.root, setup.folder))
     return base, plan, schema
 
 
@@ -452,7 +454,7 @@ def _snapshot(dialect: Dialect, url: str, folder: MigrationFolder) -> Check:
         return Check("snapshot", "skipped", f"{folder.path.name}/meta/ holds no snapshot (hand-written migrations "
                                             "only), so there is no expected schema to compare with")
     t = time.perf_counter()
-    found = verify.verify(dialect, url, folder.path)
+    found = verify.verify(dialect, url, folder)
     if found.clean:
         return Check("snapshot", "pass", "the schema equals the snapshot of the last migration", _ms(t))
     diffs = tuple(d.render() for d in found.differences)
@@ -478,7 +480,7 @@ def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options:
     except MigrationFailed as exc:
         return Check("reversibility", "fail", "the down section " + _failure(exc, plan, "reversibility").render(),
                      _ms(t))
-    drift = verify.drift_between(after, before, dialect.default_schema)
+    drift = verify.drift_between(after, before, dialect.default_schema, folder.history_table)
     if drift.clean:
         return Check("reversibility", "pass", f"the down sections restored the schema of {start or 'the empty database'}",
                      _ms(t))
@@ -510,17 +512,22 @@ def _pending(plan: Sequence[Migration]) -> tuple[tuple[str, str, str, str], ...]
     return tuple((m.version, m.name, m.path.name, migrations.checksum(m)) for m in plan)
 
 
-def _findings(dialect: Dialect, url: str, plan: Sequence[Migration], root: Path) -> tuple[Finding, ...]:
-    """The review of the pending migrations, graded with the source's table sizes (informational here)."""
+def _findings(dialect: Dialect, url: str, plan: Sequence[Migration], root: Path,
+              folder: MigrationFolder) -> tuple[Finding, ...]:
+    """The review of the pending migrations, graded with the source's table sizes (informational here).
+
+    A drizzle folder's findings carry fixes that work there (see ``drizzle.drizzle_fix``).
+    """
     if not plan or not dialect.capabilities.hazard_review:
         return ()
-    from safeshift import review
+    from safeshift import drizzle, review
     from safeshift.lint import review_migration
 
     facts = review.live_facts(dialect, url)
     out: list[Finding] = []
     for m in plan:
-        out += review_migration(m, file=_display(m.path, root), facts=facts)
+        found = review_migration(m, file=_display(m.path, root), facts=facts)
+        out += [drizzle.drizzle_fix(f) for f in found] if folder.format == "drizzle" else found
     return tuple(out)
 
 
@@ -635,6 +642,8 @@ class CopySpec:
     backup: Backup | None
     #: the source's schema (its foreign keys decide which sampled rows must go)
     schema: Schema
+    #: history tables besides safeshift's, copied whole like it: a drizzle folder's ``(schema, table)``
+    history_tables: tuple[tuple[str, str], ...] = ()
 
 
 class RehearsalBackend(Protocol):

@@ -96,20 +96,24 @@ def mark_reviewed(folder: Path, result: ReviewResult) -> None:
     path.write_text(json.dumps(dict(sorted(done.items())), indent=1) + "\n", encoding="utf-8")
 
 
-def gate(pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Finding, ...]:
+def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
+         history_table: tuple[str, str] | None = None) -> tuple[Finding, ...]:
     """The unacknowledged error findings of the migrations a run is about to apply.
 
     Graded with the live database's facts, so a change to a table that is new or empty
     (a fresh environment) does not block, while the same change on a busy table does.
+    ``history_table`` (a drizzle folder's ``(schema, table)``) is bookkeeping like safeshift's
+    own history: a database holding only those has no app tables yet.
     """
     if not dialect.capabilities.hazard_review or not pending:
         return ()
     from safeshift.lint import review_migration, unacknowledged_errors
 
+    bookkeeping = {".".join(history_table)} if history_table else set()
     conn = _connect(dialect, url)
     try:
         tables = dialect.table_facts(conn)
-        if not any(not key.startswith(f"{history.SCHEMA}.") for key in tables):
+        if all(key.startswith(f"{history.SCHEMA}.") or key in bookkeeping for key in tables):
             return ()  # a database without tables has no rows to lose and no app to break
         first = {m: unacknowledged_errors(review_migration(m)) for m in pending}
         suspects = [m for m, errors in first.items() if errors]

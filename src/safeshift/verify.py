@@ -26,6 +26,7 @@ from safeshift import history, migrations
 if TYPE_CHECKING:
     from safeshift.changes import Change
     from safeshift.dialects import Dialect
+    from safeshift.migrations import MigrationFolder
     from safeshift.model import Schema
 
 __all__ = ["Difference", "Drift", "drift", "drift_between", "expected_schema", "expected_snapshot_path", "run_health",
@@ -80,20 +81,37 @@ class _NeverRename:
         return None
 
 
-def without_history(schema: Schema) -> Schema:
-    """``schema`` minus safeshift's own history schema and table (never drift)."""
-    tables = tuple(t for t in schema.tables if t.schema != history.SCHEMA and t.name != history.TABLE)
+def without_history(schema: Schema, history_table: tuple[str, str] | None = None) -> Schema:
+    """``schema`` minus safeshift's own history schema and table (never drift).
+
+    ``history_table``: a drizzle folder's ``(schema, table)``, drizzle's record of what it
+    applied, which is bookkeeping too; its schema goes with it when nothing else is in it.
+    """
+    tables = tuple(t for t in schema.tables if t.schema != history.SCHEMA and t.name != history.TABLE
+                   and (t.schema, t.name) != history_table)
     namespaces = tuple(n for n in schema.namespaces if n != history.SCHEMA)
+    if history_table is not None and not _holds_objects(schema, history_table):
+        namespaces = tuple(n for n in namespaces if n != history_table[0])
     if len(tables) == len(schema.tables) and len(namespaces) == len(schema.namespaces):
         return schema
     return dataclasses.replace(schema, tables=tables, namespaces=namespaces)
 
 
-def drift_between(live: Schema, expected: Schema, default_schema: str = "public") -> Drift:
+def _holds_objects(schema: Schema, history_table: tuple[str, str]) -> bool:
+    """Whether the history table's schema holds anything besides it."""
+    name = history_table[0]
+    return (any(t.schema == name and (t.schema, t.name) != history_table for t in schema.tables)
+            or any(e.schema == name for e in schema.enums) or any(q.schema == name for q in schema.sequences)
+            or any(v.schema == name for v in schema.views))
+
+
+def drift_between(live: Schema, expected: Schema, default_schema: str = "public",
+                  history_table: tuple[str, str] | None = None) -> Drift:
     """The drift of ``live`` from ``expected``; no database needed (rehearse can reuse it)."""
     from safeshift.diff import diff
 
-    changes = diff(without_history(live), without_history(expected), None, _NeverRename(), default_schema)
+    changes = diff(without_history(live, history_table), without_history(expected, history_table), None,
+                   _NeverRename(), default_schema)
     return Drift(_differences(changes))
 
 
@@ -150,23 +168,43 @@ def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]
     return meta / found[-1] if found else None
 
 
-def verify(dialect: Dialect, url: str, migrations_dir: Path) -> Drift:
-    """The whole check: applied versions from the history table, their snapshot, the live schema.
+def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder) -> Drift:
+    """The whole check: applied versions from the folder's history, their snapshot, the live schema.
 
     Versions count as applied when their history row says so; a failed or half-applied
-    migration is not, so its partial effects show up as drift.
+    migration is not, so its partial effects show up as drift.  A drizzle-kit folder's history
+    is drizzle's table and its snapshots drizzle-kit's (``meta/NNNN_snapshot.json``).
     """
     from safeshift.model import make_schema
 
+    folder = _drizzle_folder(migrations_dir)
+    store = history.store_for(folder) if folder is not None else history.DEFAULT_STORE
     conn = dialect.connect(url, create=False)
     try:
-        records = history.read(dialect, conn)
+        records = store.read(dialect, conn)
         live = dialect.introspect(conn)
     finally:
         conn.close()
     applied = [v for v, r in records.items() if r.status == "applied"]
-    path = expected_snapshot_path(migrations_dir, applied)
+    if folder is not None:
+        from safeshift import drizzle
+
+        expected = drizzle.expected_schema(folder, applied, dialect) or make_schema(dialect.name)
+        return drift_between(live, expected, dialect.default_schema, folder.history_table)
+    folder_path = migrations_dir.path if isinstance(migrations_dir, migrations.MigrationFolder) else migrations_dir
+    path = expected_snapshot_path(folder_path, applied)
     return _drift_from(live, path or make_schema(dialect.name), dialect.default_schema)
+
+
+def _drizzle_folder(migrations_dir: Path | MigrationFolder) -> MigrationFolder | None:
+    """The drizzle-kit folder ``migrations_dir`` is (read, when given as a path), or None for safeshift's."""
+    if isinstance(migrations_dir, migrations.MigrationFolder):
+        return migrations_dir if migrations_dir.format == "drizzle" else None
+    from safeshift import drizzle
+
+    if drizzle.resolve_format(migrations_dir) != "drizzle":
+        return None
+    return drizzle.read_folder(migrations_dir)
 
 
 # -- changes → differences ------------------------------------------------------------------

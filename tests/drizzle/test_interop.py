@@ -96,4 +96,5 @@ def test_custom_migrations_schema_and_table(drizzle_source: Path, tmp_path: Path
 
     node_migrate(pg_url, p.folder, "ops", "applied_migrations")
     assert drizzle_rows(pg_url, "ops", "applied_migrations") == rows
+    assert "no drift" in p.run("verify").stdout, "drizzle's table and its schema are not drift"
     assert scalar(pg_url, "SELECT count(*) FROM audit") == 1

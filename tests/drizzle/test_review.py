@@ -30,6 +30,15 @@ def test_review_flags_the_six_hazards_as_errors(tmp_path: Path) -> None:
     errors = sorted((f["line"], f["rule"]) for f in findings
                     if f["severity"] == "error" and f["file"].endswith("0001_six_hazards.sql"))
     assert errors == sorted(SIX)
+    # the fixes are ones a drizzle folder can take: it refuses `-- safeshift:no-transaction`
+    assert not [f["rule"] for f in findings if "safeshift:no-transaction" in f["fix"]
+                and "`-- safeshift:no-transaction` is refused there" not in f["fix"]]
+    assert not [f["rule"] for f in findings if "safeshift generate" in f["fix"]]
+    fixes = {f["rule"]: f["fix"] for f in findings}
+    assert "run the CONCURRENTLY statement by hand (psql) before deploying" in \
+        fixes["require-concurrent-index-creation"]
+    assert "put the later step in a migration of its own (`npx drizzle-kit generate --custom`)" in \
+        fixes["adding-foreign-key-constraint"]
     # drizzle-kit's initial migration creates its tables: nothing in it is an error
     assert not [f for f in findings if f["file"].endswith("0000_initial.sql") and f["severity"] == "error"]
 

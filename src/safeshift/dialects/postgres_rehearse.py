@@ -38,6 +38,17 @@ _PG_COLUMNS = (
     "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
     "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
 )
+#: sequences that have a value, with the table that owns each (a serial or identity column's), if any
+_PG_SEQUENCES = (
+    "SELECT s.schemaname, s.sequencename, s.last_value, tn.nspname, t.relname FROM pg_catalog.pg_sequences s "
+    "JOIN pg_catalog.pg_namespace sn ON sn.nspname = s.schemaname "
+    "JOIN pg_catalog.pg_class sc ON sc.relnamespace = sn.oid AND sc.relname = s.sequencename "
+    "LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = sc.oid "
+    "AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i') "
+    "LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid "
+    "LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
+    "WHERE s.last_value IS NOT NULL"
+)
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", history.SCHEMA)
 #: what a statement run outside a transaction locks, per the PostgreSQL documentation
 _PG_DOCUMENTED = (
@@ -109,20 +120,26 @@ class PostgresRehearsal:
             _tool([*restore_cmd, "--single-transaction", "--section=pre-data", schema_file], dst_env,
                   "pg_restore --section=pre-data into the scratch copy")
             rows = spec.rows if spec.mode == "sample" else 0
-            self._copy_rows(dialect, source, scratch, rows or 0, spec.schema)
+            self._copy_rows(dialect, source, scratch, rows or 0, spec.schema, spec.history_tables)
             _tool([*restore_cmd, "--single-transaction", "--section=post-data", schema_file], dst_env,
                   "pg_restore --section=post-data into the scratch copy")
         if spec.mode == "sample":
             return f"pg_dump --schema-only of the source, at most {spec.rows} rows per table (rows whose " \
                    "foreign keys point outside the sample removed), then indexes and constraints"
+        if spec.history_tables:
+            shown = ", ".join(f"{nsp}.{rel}" for nsp, rel in spec.history_tables)
+            return f"pg_dump --schema-only of the source (with the history rows of safeshift and {shown})"
         return "pg_dump --schema-only of the source (with safeshift's history rows)"
 
-    def _copy_rows(self, dialect: Dialect, source: str, scratch: str, rows: int, schema: Schema) -> None:
-        """The history table whole and up to ``rows`` rows of every other table, in one snapshot of the source.
+    def _copy_rows(self, dialect: Dialect, source: str, scratch: str, rows: int, schema: Schema,
+                   history_tables: tuple[tuple[str, str], ...] = ()) -> None:
+        """The history tables whole and up to ``rows`` rows of every other table, in one snapshot of the source.
 
-        Runs between pre-data and post-data, so no key or foreign key is there yet to get in
-        the way; rows referencing rows that were not sampled are deleted before post-data
-        creates the foreign keys.
+        History tables are safeshift's (its whole schema) and ``history_tables`` (drizzle's),
+        so the copy knows what is applied; their sequences (drizzle's ``id serial``) follow, so
+        the next row a migration records does not collide.  Runs between pre-data and
+        post-data, so no key or foreign key is there yet to get in the way; rows referencing
+        rows that were not sampled are deleted before post-data creates the foreign keys.
         """
         from psycopg import sql
 
@@ -131,7 +148,7 @@ class PostgresRehearsal:
         try:
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for nsp, rel in src.execute(_PG_TABLES).fetchall():
-                whole = (nsp, rel) == (history.SCHEMA, history.TABLE)
+                whole = nsp == history.SCHEMA or (nsp, rel) in history_tables
                 if not whole and rows <= 0:
                     continue
                 table = sql.Identifier(nsp, rel)
@@ -147,9 +164,8 @@ class PostgresRehearsal:
                         cin.write(chunk)
             if rows > 0:
                 delete_orphans(dst, dialect, schema)
-                for nsp, name, last in src.execute(
-                        "SELECT schemaname, sequencename, last_value FROM pg_catalog.pg_sequences "
-                        "WHERE last_value IS NOT NULL").fetchall():
+            for nsp, name, last, owner_nsp, owner_rel in src.execute(_PG_SEQUENCES).fetchall():
+                if rows > 0 or (owner_nsp, owner_rel) in history_tables:
                     dst.execute("SELECT pg_catalog.setval(%s, %s)", (dialect.qualify(nsp, name), last))
             dst.commit()
         finally:
