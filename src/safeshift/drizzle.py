@@ -401,14 +401,9 @@ def mark_reviewed(folder: MigrationFolder, result: ReviewResult, state_dir: Path
 
 
 def _load_reviewed(state_dir: Path) -> dict[str, str]:
-    path = state_dir / REVIEWED_FILE
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not valid JSON ({exc}); delete it and run `safeshift review` again.") from exc
-    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    from safeshift.review import load_reviewed
+
+    return load_reviewed(state_dir / REVIEWED_FILE)
 
 
 # -- snapshots -> safeshift's model ------------------------------------------------------------------

@@ -154,7 +154,11 @@ def _connect(dialect: Dialect, url: str) -> Any:
 
 
 def _load(folder: Path) -> dict[str, str]:
-    path = folder / migrations.META_DIR / REVIEWED_FILE
+    return load_reviewed(folder / migrations.META_DIR / REVIEWED_FILE)
+
+
+def load_reviewed(path: Path) -> dict[str, str]:
+    """A reviewed set (file -> checksum) from ``path``; empty when there is none yet."""
     if not path.exists():
         return {}
     try:
