@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -32,3 +33,23 @@ def ensure_venv() -> Path:
         subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
         STAMP.write_text(want)
     return venv_python()
+
+
+def ensure_node_peers() -> None:
+    """bench/node_modules (drizzle-kit, drizzle-orm, postgres-js) for the drizzle interoperability
+    tests, installed once from bench/package-lock.json; without Node.js those tests say why they skip."""
+    bench = ROOT / "bench"
+    lock = bench / "package-lock.json"
+    stamp = bench / "node_modules" / ".safeshift-installed"
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        return
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    print("installing the drizzle peers into bench/node_modules (npm ci) ...", flush=True)
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=bench, check=False)
+    if done.returncode == 0:
+        stamp.write_text(want)
+    else:
+        print("npm ci failed: the drizzle interoperability tests will be skipped", flush=True)

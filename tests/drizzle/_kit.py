@@ -119,6 +119,7 @@ def generate(project: Path, steps: Sequence[Step] = STEPS) -> Path:
 def node_migrate(url: str, folder: Path, schema: str | None = None, table: str | None = None,
                  *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
     """drizzle-orm's own ``migrate(db, { migrationsFolder, migrationsSchema, migrationsTable })``."""
+    require_node()
     script = folder.parent / "drizzle-migrate.mjs"
     script.write_text(MIGRATE_MJS, encoding="utf-8")
     proc = subprocess.run(["node", str(script), _connection(url), str(folder), schema or "", table or ""], env=_node_env(),
