@@ -383,7 +383,7 @@ class Runner:
         capture = _Capture()
         record(capture)
         parts = [self.dialect.begin_sql, *self._relax_sql(),
-                 *(st.sql.strip().rstrip(";") for st in statements), *capture.sql, "COMMIT"]
+                 *(self._sql(st).strip().rstrip(";") for st in statements), *capture.sql, "COMMIT"]
         watcher = self._watch()
         if watcher is not None:
             watcher.begin()
@@ -432,9 +432,13 @@ class Runner:
         """Run one statement of a migration; with ``options.observe``, time it and hand it over."""
         observe = self.options.observe
         start = time.perf_counter()
-        self._execute(m, st, st.sql)
+        self._execute(m, st, self._sql(st))
         if observe is not None:
             observe(self.conn, st, (time.perf_counter() - start) * 1000)
+
+    def _sql(self, st: SqlStatement) -> str:
+        """The statement as it runs: a lock timeout it sets is capped at the environment's."""
+        return self.dialect.cap_lock_timeout(st.sql, self.options.lock_timeout_ms)
 
     def _execute(self, m: Migration, st: SqlStatement | None, sql: str) -> None:
         watcher = self._watch()
@@ -569,7 +573,7 @@ class Runner:
                         self.emit(Event("start", current.version, current.name, step=0, steps=1))
                         if fast:
                             # the previous migration's history row rides along with this one's statements
-                            script = [*rows.sql, *(st.sql.strip().rstrip(";") for st in current.up_statements)]
+                            script = [*rows.sql, *(self._sql(st).strip().rstrip(";") for st in current.up_statements)]
                             rows.sql.clear()
                             self._execute(current, None, "\n;\n".join(script))
                         else:

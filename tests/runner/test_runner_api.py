@@ -137,3 +137,25 @@ def test_connection_errors_are_typed_and_redacted(tmp_path: Path) -> None:
         with pytest.raises(ConnectionFailed) as info:
             call(url, p.folder)
         assert "app:***@127.0.0.1:1" in str(info.value) and "s3cret-pw" not in str(info.value)
+
+
+_EXPECT_LOCK_TIMEOUT = """DO $check$ BEGIN
+  IF current_setting('lock_timeout') <> '{want}' THEN
+    RAISE EXCEPTION 'lock_timeout is %, not {want}', current_setting('lock_timeout');
+  END IF;
+END $check$;"""
+
+
+@pytest.mark.parametrize("atomic", [False, True])
+def test_a_files_lock_timeout_never_exceeds_the_environments(tmp_path: Path, pg_url: str, atomic: bool) -> None:
+    """generate writes SET LOCAL lock_timeout with the generating environment's value; the running
+    environment's lock_timeout caps it (a stricter value in the file stays)."""
+    from safeshift.runner import RunOptions
+
+    p = make_project(tmp_path, pg_url)
+    p.add(V1, "looser", f"SET LOCAL lock_timeout = '30s';\n{_EXPECT_LOCK_TIMEOUT.format(want='200ms')}",
+          "SELECT 1;")
+    p.add(V2, "stricter", f"SET LOCAL lock_timeout = '100ms';\n{_EXPECT_LOCK_TIMEOUT.format(want='100ms')}",
+          "SELECT 1;")
+    result = safeshift.migrate(pg_url, p.folder, options=RunOptions(lock_timeout_ms=200, atomic=atomic))
+    assert result.versions == (V1, V2)

@@ -281,3 +281,17 @@ def test_widening_type_changes_lose_no_data() -> None:
     assert D.data_loss(alter("character varying(20)", "text")) is None
     assert D.data_loss(alter("bigint", "integer")) is not None
     assert D.data_loss(alter("text", "integer")) is not None
+
+
+@pytest.mark.parametrize(("sql", "capped"), [
+    ("SET LOCAL lock_timeout = '5s';", "SET LOCAL lock_timeout = '2000ms';"),
+    ("set local lock_timeout to 30000", "SET local lock_timeout = '2000ms';"),
+    ("SET LOCAL lock_timeout = '0';", "SET LOCAL lock_timeout = '2000ms';"),  # 0: no limit at all
+    ("SET LOCAL lock_timeout = '1s';", "SET LOCAL lock_timeout = '1s';"),  # stricter than the ceiling: kept
+    ("SET LOCAL lock_timeout = '2s';", "SET LOCAL lock_timeout = '2s';"),
+    ("SET LOCAL statement_timeout = '5s';", "SET LOCAL statement_timeout = '5s';"),
+    ("ALTER TABLE t ADD COLUMN c int;", "ALTER TABLE t ADD COLUMN c int;"),
+])
+def test_the_environments_lock_timeout_caps_the_files(sql: str, capped: str) -> None:
+    assert D.cap_lock_timeout(sql, 2000) == capped
+    assert D.cap_lock_timeout(sql, 0) == sql  # lock_timeout = 0 in the environment: no ceiling

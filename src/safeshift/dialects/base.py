@@ -280,6 +280,15 @@ class Dialect:
         """A statement that bounds lock waits for the rest of one transaction, if the dialect has one."""
         return None
 
+    def cap_lock_timeout(self, sql: str, max_ms: int) -> str:
+        """``sql``, or a stricter form of it when it raises the lock timeout above ``max_ms``.
+
+        The environment's lock_timeout is a ceiling on every lock wait of a run, including the
+        per-transaction settings a migration file carries (written by ``generate`` with the value
+        of whatever environment generated it).
+        """
+        return sql
+
     def data_loss(self, change: Change) -> str | None:
         """Why ``change`` can destroy data on this database, or None; the change's own judgement by default."""
         return change.data_loss

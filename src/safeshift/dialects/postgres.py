@@ -455,6 +455,15 @@ class PostgresDialect(Dialect):
     def lock_timeout_sql(self, value: str) -> Statement | None:
         return Statement(f"SET LOCAL lock_timeout = {self.literal(value)};")
 
+    def cap_lock_timeout(self, sql: str, max_ms: int) -> str:
+        m = _SET_LOCK_TIMEOUT.fullmatch(sql.strip())
+        if m is None or max_ms <= 0:
+            return sql
+        value = int(m["n"]) * _GUC_UNIT_MS[(m["unit"] or "ms").lower()]
+        if 0 < value <= max_ms:  # 0 means no limit at all
+            return sql
+        return f"SET {m['scope']} lock_timeout = '{max_ms}ms';"
+
     def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
         found = conn.execute(
             # catalog numbers only: a size function would queue behind a lock a migration is waiting on
@@ -1017,6 +1026,11 @@ def _dollar_safe(sql: str) -> str:
 
 __all__ = ["PostgresDialect", "make_object_name", "quote_ident"]
 
+
+_SET_LOCK_TIMEOUT = re.compile(
+    r"SET\s+(?P<scope>LOCAL|SESSION)\s+lock_timeout\s*(?:=|TO)\s*'?\s*(?P<n>\d+)\s*(?P<unit>ms|s|min|h|d)?\s*'?\s*;?",
+    re.IGNORECASE)
+_GUC_UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 #: the runner's advisory lock key: 'SAFE' 'SHFT' as one positive bigint
 RUNNER_LOCK_KEY = (0x53414645 << 32) | 0x53484654
