@@ -612,6 +612,8 @@ class _NewObjects:
 DOWN_DIR = "drizzle-down"
 _DOWN_FOR = re.compile(r"^-- down SQL for (?P<file>\S+) \(sha256 (?P<sha>[0-9a-f]{64})\), written by safeshift$",
                        re.MULTILINE)
+#: statements drizzle-kit never generates: their presence means hand edits the snapshots cannot see
+_DATA_STATEMENT = re.compile(r"\s*(?:--[^\n]*\n\s*)*(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY)\b", re.IGNORECASE)
 _IRREVERSIBLE = re.compile(r"^[ \t]*--[ \t]*safeshift:irreversible[ \t]*$", re.MULTILINE)
 
 
@@ -658,6 +660,12 @@ def down_text(folder: MigrationFolder, index: int) -> str:
     source = f"meta/{before_path.name} and meta/{after_path.name}" if before_path else f"meta/{after_path.name}"
     out = [*head, f"-- Derived from {source}; review it. Hand edits are kept while the sha256 above",
            "-- matches the migration (a regenerated migration gets a new file).", ""]
+    edits = [st for st in m.up_statements if _DATA_STATEMENT.match(st.sql)]
+    if edits:  # drizzle-kit writes DDL only: these were added by hand, and the snapshots know nothing of them
+        out[-1:-1] = ["-- NOTE: the migration was edited by hand: it also changes data, which the snapshots do not",
+                      "-- record, so this down SQL undoes only the schema change. Undo the data below by hand, or",
+                      "-- restore a backup:",
+                      *(f"--   line {st.line}: {' '.join(st.sql.split())[:100]}" for st in edits)]
     for st in statements:
         out += [f"-- {line}".rstrip() for line in (st.comment or "").splitlines()]
         if not st.transactional:

@@ -74,3 +74,16 @@ def test_a_regenerated_migration_gets_a_new_down_file(drizzle_source: Path, tmp_
     assert "-- reviewed" not in down.read_text()
     assert again.migrations[4].reversible
     assert drizzle.read_folder(p.folder).migrations[3].down_statements == folder.migrations[3].down_statements
+
+
+def test_a_generated_migration_edited_to_change_data_says_so_in_its_down_file(drizzle_source: Path,
+                                                                               tmp_path: Path) -> None:
+    p = make_project(drizzle_source, tmp_path, "")
+    path = p.folder / f"{TAGS[1]}.sql"
+    path.write_text(path.read_text() + "\n--> statement-breakpoint\nUPDATE users SET name = lower(name);\n")
+    drizzle.attach_down(drizzle.read_folder(p.folder), write=True)
+    down = (p.root / ".safeshift" / "drizzle-down" / f"{TAGS[1][:4]}.sql").read_text()
+    assert "-- NOTE: the migration was edited by hand: it also changes data" in down
+    assert "UPDATE users SET name = lower(name)" in down.split("restore a backup:", 1)[1].split("\n\n", 1)[0]
+    untouched = (p.root / ".safeshift" / "drizzle-down" / f"{TAGS[3][:4]}.sql").read_text()
+    assert "edited by hand" not in untouched
