@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,8 +37,8 @@ def _statement_index(case: Case, line: int) -> int:
     return max((i for i, start in enumerate(starts) if start <= line), default=0)
 
 
-@pytest.mark.skipif(SQUAWK is None, reason="squawk is not installed (pip install squawk-cli)")
-def test_safeshift_flags_everything_squawk_flags(tmp_path: Path) -> None:
+def _run_squawk(tmp_path: Path, *flags: str) -> tuple[dict[str, Case], list[dict[str, Any]]]:
+    """Every corpus case as a file, one squawk run over all of them: (file name -> case, its findings)."""
     assert SQUAWK is not None
     files = {}
     for n, case in enumerate(CASES):
@@ -45,13 +46,18 @@ def test_safeshift_flags_everything_squawk_flags(tmp_path: Path) -> None:
         path.write_text(case.sql, encoding="utf-8")
         files[path.name] = case
     out = tmp_path / "squawk.json"
-    started = time.monotonic()
     with out.open("w") as fh:
-        proc = subprocess.run([SQUAWK, "--reporter", "json", *sorted(str(tmp_path / name) for name in files)],
+        proc = subprocess.run([SQUAWK, "--reporter", "json", *flags, *sorted(str(tmp_path / name) for name in files)],
                               stdout=fh, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
-    squawk_seconds = time.monotonic() - started
     assert proc.returncode in (0, 1), proc.stderr
-    squawk_findings = json.loads(out.read_text() or "[]")
+    return files, json.loads(out.read_text() or "[]")
+
+
+@pytest.mark.skipif(SQUAWK is None, reason="squawk is not installed (pip install squawk-cli)")
+def test_safeshift_flags_everything_squawk_flags(tmp_path: Path) -> None:
+    started = time.monotonic()
+    files, squawk_findings = _run_squawk(tmp_path)
+    squawk_seconds = time.monotonic() - started
 
     # squawk's view: (case id, statement index) -> safeshift rules it implies
     squawk_by_stmt: dict[tuple[str, int], set[str]] = {}
@@ -125,25 +131,14 @@ def _version() -> str:
 @pytest.mark.skipif(SQUAWK is None, reason="squawk is not installed (pip install squawk-cli)")
 def test_opt_in_rules_match_too(tmp_path: Path) -> None:
     """With every Squawk rule included, safeshift with every rule included still misses nothing."""
-    assert SQUAWK is not None
     opt_in = sorted(set(SQUAWK_EQUIVALENT) - {"unused-ignore", "syntax-error"})
-    files = {}
-    for n, case in enumerate(CASES):
-        path = tmp_path / f"{n:03d}.sql"
-        path.write_text(case.sql, encoding="utf-8")
-        files[path.name] = case
-    out = tmp_path / "squawk.json"
-    with out.open("w") as fh:
-        proc = subprocess.run([SQUAWK, "--reporter", "json", "--include", ",".join(opt_in),
-                               *sorted(str(tmp_path / name) for name in files)],
-                              stdout=fh, stderr=subprocess.PIPE, text=True, timeout=60, check=False)
-    assert proc.returncode in (0, 1), proc.stderr
+    files, squawk_findings = _run_squawk(tmp_path, "--include", ",".join(opt_in))
     ours: dict[tuple[str, int], set[str]] = {}
     for case in CASES:
         for finding in review_sql(case.sql, file=case.id, include=["all"]):
             ours.setdefault((case.id, _statement_index(case, finding.line or 1)), set()).add(finding.rule)
     missed = set()
-    for f in json.loads(out.read_text() or "[]"):
+    for f in squawk_findings:
         case = files[Path(f["file"]).name]
         index = _statement_index(case, f["line"] + 1)
         if SQUAWK_EQUIVALENT[f["rule_name"]] not in ours.get((case.id, index), set()):
