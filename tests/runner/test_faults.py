@@ -169,12 +169,17 @@ def test_kill_after_concurrent_index_before_its_record(pg_url: str, tmp_path: Pa
 
     assert result.versions == (second,)
     assert fk.read_history(pg_url)[second].status == "applied"
-    conn = fk.connect(pg_url)
+    assert _sku_index_valid(pg_url)
+
+
+def _sku_index_valid(url: str) -> bool:
+    """items_sku_idx exists exactly once and is valid (not the INVALID leftover of a killed build)."""
+    conn = fk.connect(url)
     try:
-        valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_sku_idx'::regclass").fetchall()
+        rows = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_sku_idx'::regclass").fetchall()
     finally:
         conn.close()
-    assert valid == [(True,)]
+    return rows == [(True,)]
 
 
 def test_kill_after_concurrent_drop_before_its_record(pg_url: str, tmp_path: Path) -> None:
@@ -248,12 +253,7 @@ def test_kill_while_recording_a_concurrent_index_step(zygote: fk.Zygote, pg_url:
 
     row = fk.read_history(pg_url).get(second)
     assert row is not None and (row.status, row.progress) == ("running", 1), row
-    conn = fk.connect(pg_url)
-    try:
-        valid = conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_sku_idx'::regclass").fetchall()
-    finally:
-        conn.close()
-    assert valid == [(True,)]
+    assert _sku_index_valid(pg_url)
     assert fk.migrate(pg_url, folder).versions == (second,)
     assert fk.read_history(pg_url)[second].status == "applied"
 
