@@ -384,26 +384,16 @@ REVIEWED_FILE = "drizzle-reviewed.json"
 
 def unreviewed(folder: MigrationFolder, state_dir: Path) -> list[Migration]:
     """Migrations not yet reviewed, or edited since they passed."""
-    done = _load_reviewed(state_dir)
-    return [m for m in folder.migrations if done.get(m.label) != m.sha256]
+    from safeshift.review import unreviewed_in
+
+    return unreviewed_in(folder.migrations, state_dir / REVIEWED_FILE)
 
 
 def mark_reviewed(folder: MigrationFolder, result: ReviewResult, state_dir: Path) -> None:
     """Remember the folder's migrations among ``result.files`` that have no unacknowledged error."""
-    blocked = {f.file for f in result.blocking}
-    reviewed = {p.resolve() for p in result.files}
-    done = _load_reviewed(state_dir)
-    for m in folder.migrations:
-        if m.path.resolve() in reviewed and not any(b and Path(b).resolve() == m.path.resolve() for b in blocked):
-            done[m.label] = m.sha256
-    state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / REVIEWED_FILE).write_text(json.dumps(dict(sorted(done.items())), indent=1) + "\n", encoding="utf-8")
+    from safeshift.review import mark_reviewed_in
 
-
-def _load_reviewed(state_dir: Path) -> dict[str, str]:
-    from safeshift.review import load_reviewed
-
-    return load_reviewed(state_dir / REVIEWED_FILE)
+    mark_reviewed_in(folder.migrations, result, state_dir / REVIEWED_FILE)
 
 
 # -- snapshots -> safeshift's model ------------------------------------------------------------------

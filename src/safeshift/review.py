@@ -80,20 +80,36 @@ def review_files(paths: Sequence[Path], *, facts: dict[str, Facts] | None = None
 
 def unreviewed(folder: Path) -> list[Migration]:
     """Migrations not yet reviewed, or edited since they passed."""
-    done = _load(folder)
-    return [m for m in migrations.read_folder(folder) if done.get(m.label) != m.sha256]
+    return unreviewed_in(migrations.read_folder(folder).migrations, _reviewed_path(folder))
 
 
 def mark_reviewed(folder: Path, result: ReviewResult) -> None:
     """Remember the folder's migrations among ``result.files`` that have no unacknowledged error."""
-    blocked = {f.file for f in result.blocking}
-    done = _load(folder)
-    for m in migrations.read_folder(folder):
-        if m.path.resolve() in {p.resolve() for p in result.files} and str(m.path) not in blocked:
+    mark_reviewed_in(migrations.read_folder(folder).migrations, result, _reviewed_path(folder))
+
+
+def unreviewed_in(candidates: Sequence[Migration], reviewed: Path) -> list[Migration]:
+    """Those of ``candidates`` the reviewed set at ``reviewed`` lacks, or has for other text."""
+    done = load_reviewed(reviewed)
+    return [m for m in candidates if done.get(m.label) != m.sha256]
+
+
+def mark_reviewed_in(candidates: Sequence[Migration], result: ReviewResult, reviewed: Path) -> None:
+    """Add to the reviewed set at ``reviewed`` those of ``candidates`` that ``result`` reviewed without an
+    unacknowledged error.  Paths compare resolved: findings name files as the command line did."""
+    files = {p.resolve() for p in result.files}
+    blocked = {Path(f.file).resolve() for f in result.blocking if f.file}
+    done = load_reviewed(reviewed)
+    for m in candidates:
+        where = m.path.resolve()
+        if where in files and where not in blocked:
             done[m.label] = m.sha256
-    path = folder / migrations.META_DIR / REVIEWED_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(sorted(done.items())), indent=1) + "\n", encoding="utf-8")
+    reviewed.parent.mkdir(parents=True, exist_ok=True)
+    reviewed.write_text(json.dumps(dict(sorted(done.items())), indent=1) + "\n", encoding="utf-8")
+
+
+def _reviewed_path(folder: Path) -> Path:
+    return folder / migrations.META_DIR / REVIEWED_FILE
 
 
 def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
@@ -151,10 +167,6 @@ def _connect(dialect: Dialect, url: str) -> Any:
     conn = dialect.connect(url)
     dialect.prepare_session(conn, lock_timeout_ms=200, statement_timeout_ms=10_000, lock_wait_ms=0)
     return conn
-
-
-def _load(folder: Path) -> dict[str, str]:
-    return load_reviewed(folder / migrations.META_DIR / REVIEWED_FILE)
 
 
 def load_reviewed(path: Path) -> dict[str, str]:

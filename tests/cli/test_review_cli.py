@@ -63,3 +63,22 @@ def test_live_facts_grade_an_empty_table(tmp_path: Path, pg_url: str) -> None:
     full = json.loads(run(p, "review", "index.sql", "--format", "json", "--url", pg_url, expect=1).stdout)
     hit = [f for f in full["findings"] if f["rule"] == "require-concurrent-index-creation"]
     assert hit[0]["severity"] == "error" and "1,000 rows" in json.dumps(hit[0])
+
+
+def test_a_migration_with_an_unacknowledged_error_is_not_marked_reviewed(tmp_path: Path) -> None:
+    """Findings name files relative to where the command runs; the reviewed set must still see them."""
+    from safeshift import migrations
+
+    (tmp_path / "safeshift.toml").write_text('dialect = "postgresql"\n')
+    folder = tmp_path / "migrations"
+    (folder / "meta").mkdir(parents=True)
+    (folder / "20260101000001_drop_users.sql").write_text(
+        "-- migrate:up\nDROP TABLE users;\n\n-- migrate:down\nCREATE TABLE users (id int);\n")
+    (folder / "20260101000002_add_tags.sql").write_text(
+        "-- migrate:up\nCREATE TABLE tags (id bigint PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE tags;\n")
+    migrations.write_sum(folder)
+    run(tmp_path, "review", expect=1)
+    reviewed = json.loads((folder / "meta" / "reviewed.json").read_text())
+    assert [k for k in reviewed if "drop_users" in k] == [] and [k for k in reviewed if "add_tags" in k]
+    again = run(tmp_path, "review", expect=1).stdout  # still unreviewed, so reviewed again
+    assert "drop_users" in again and "add_tags" not in again
