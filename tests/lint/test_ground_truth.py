@@ -9,6 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from safeshift.dialects.postgres_safe import rewrites
 from safeshift.lint import review_sql
 from safeshift.lint.checks import binary_compatible, parse_type
 
@@ -20,6 +21,13 @@ TYPE_PAIRS = [
     ("integer", "bigint"),
     ("text", "integer"),
     ("numeric(10,2)", "numeric(10,4)"),
+    ("timestamp(3) without time zone", "timestamp(6) without time zone"),
+    ("timestamp(6) without time zone", "timestamp(3) without time zone"),
+    ("timestamp(3) with time zone", "timestamp with time zone"),
+    ("time(2) without time zone", "time(4) without time zone"),
+    ("interval(3)", "interval(6)"),
+    ("character varying(10)[]", "text[]"),
+    ("bit varying(5)", "bit varying(10)"),
 ]
 
 
@@ -50,11 +58,14 @@ def test_rules_match_postgres(pg_url: str) -> None:
         for old, new in TYPE_PAIRS:
             ot, nt = parse_type(old), parse_type(new)
             assert ot is not None and nt is not None
-            value = "'1'" if "char" in old or old == "text" else "1"
+            value = ("'{a}'" if old.endswith("[]") else "B'101'" if old.startswith("bit") else "now()"
+                     if old.startswith(("timestamp", "time")) else "'1 hour'" if old.startswith("interval")
+                     else "'1'" if "char" in old or old == "text" else "1")
             rewrote = _rewrites(conn, f"CREATE TABLE t (c {old}); INSERT INTO t VALUES ({value})",
                                 f"ALTER TABLE t ALTER COLUMN c TYPE {new} USING c::{new}"
                                 if old == "text" and new == "integer" else f"ALTER TABLE t ALTER COLUMN c TYPE {new}")
             assert rewrote == (not binary_compatible(ot, nt)), f"{old} -> {new}: rewrote={rewrote}"
+            assert rewrote == rewrites(old, new), f"generate's verdict on {old} -> {new}: rewrote={rewrote}"
 
         # adding-field-with-default: volatile defaults rewrite, stable and constant ones do not
         for default, flagged in (("gen_random_uuid()", True), ("now()", False), ("'x'", False)):

@@ -211,35 +211,18 @@ def _expand_type(d: PostgresDialect, change: ch.AlterColumn, table: Table) -> It
 
 # -- type changes ------------------------------------------------------------------------
 
-_PARAMS = re.compile(r"^(?P<base>[a-z ]+?)\s*(?:\((?P<args>[0-9, ]+)\))?(?P<rest>( with(out)? time zone)?)$")
-_WIDEN_ONE = {"character varying", "bit varying", "timestamp", "time", "interval"}
-
-
 def rewrites(old: str, new: str) -> bool:
-    """Whether ALTER COLUMN ... TYPE from ``old`` to ``new`` rewrites (or rescans) the table."""
+    """Whether ALTER COLUMN ... TYPE from ``old`` to ``new`` rewrites (or rescans) the table.
+
+    The same verdict as review's (``lint.checks.binary_compatible``), so ``generate`` and
+    ``review`` never disagree; a type either side cannot parse counts as a rewrite.
+    """
     if old == new:
         return False
-    a, b = _PARAMS.match(old), _PARAMS.match(new)
-    if not a or not b:
-        return True
-    base_a, base_b = a["base"], b["base"]
-    args_a = [int(x) for x in (a["args"] or "").replace(" ", "").split(",") if x]
-    args_b = [int(x) for x in (b["args"] or "").replace(" ", "").split(",") if x]
-    if base_a in ("character varying", "text") and base_b == "text":
-        return False
-    if base_a == "character varying" and base_b == "character varying":
-        return bool(args_b) and (not args_a or args_b[0] < args_a[0])
-    if base_a == "text" and base_b == "character varying":
-        return bool(args_b)
-    if base_a == base_b == "numeric":
-        if not args_b:
-            return False
-        if not args_a:
-            return True
-        return args_b[1:] != args_a[1:] or args_b[0] < args_a[0]
-    if base_a == base_b and base_a in _WIDEN_ONE and a["rest"] == b["rest"]:
-        return bool(args_b) and (not args_a or args_b[0] < args_a[0])
-    return not (base_a == "cidr" and base_b == "inet")
+    from safeshift.lint.checks import binary_compatible, parse_type
+
+    a, b = parse_type(old), parse_type(new)
+    return a is None or b is None or not binary_compatible(a, b)
 
 
 # -- helpers -------------------------------------------------------------------------------

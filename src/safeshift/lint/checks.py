@@ -152,12 +152,24 @@ _FAMILIES = {
 }
 
 
+#: types whose last modifier is a fractional-seconds precision that can grow in place (default 6, the most)
+_PRECISION = {"timestamp", "timestamptz", "time", "timetz", "interval"}
+
+
 def _binary_compatible(old: PgType, new: PgType) -> bool:
-    """PostgreSQL changes these in place, without rewriting the table (or its indexes)."""
-    if old.array != new.array:
-        return False
+    """PostgreSQL changes these in place, without rewriting the table (or its indexes).
+
+    Checked against real servers in tests/lint/test_ground_truth.py; an array column is
+    rewritten by any change of its element type.
+    """
     if old == new:
         return True
+    if old.array or new.array:
+        return False
+    if old.base == new.base and old.base in _PRECISION:
+        if old.mods and new.mods and old.mods[:-1] != new.mods[:-1]:
+            return False  # interval's field range (DAY TO SECOND, ...) changed
+        return not new.mods or (bool(old.mods) and new.mods[-1] >= old.mods[-1])
     if old.base in ("varchar", "text") and new.base == "text":
         return True
     if old.base in ("varchar", "text") and new.base == "varchar":
