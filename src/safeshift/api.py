@@ -216,6 +216,7 @@ def check(config: Config) -> None:
     """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
     from safeshift import migrations
     from safeshift.diff import diff
+    from safeshift.renames import AssumeNew
 
     _not_for_drizzle(config, "safeshift generate --check")
     folder = config.migrations_dir
@@ -223,20 +224,13 @@ def check(config: Config) -> None:
         migrations.check_sealed(folder, "safeshift generate --check")
     target = load_source_schema(config)
     current = migrated_schema(config)
-    changes = diff(current, target, None, _AssumeNew(), dialect_of(config).default_schema)
+    changes = diff(current, target, None, AssumeNew(), dialect_of(config).default_schema)
     if changes:
         lines = "\n".join(f"  {c.kind.replace('_', ' ')}: {c.target}" for c in changes)
         raise DiffCheckFailed(
             f"The schema source and the migrations disagree ({len(changes)} change(s)); "
             f"run `safeshift generate --name ...` and commit the result:\n{lines}"
         )
-
-
-class _AssumeNew:
-    """For --check and drift listings: report look-alikes as drop + create without asking."""
-
-    def choose(self, kind: str, container: str, added: str, candidates: Any) -> None:
-        return None
 
 
 def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
@@ -405,12 +399,7 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
         from safeshift import review
 
         todo = [p.migration for p in r.plan(to) if not p.resume_from]
-        if r.folder.format == "drizzle":
-            from safeshift import drizzle
-
-            blocking = drizzle.gate(r.folder, todo, r.dialect, url)
-        else:
-            blocking = review.gate(todo, r.dialect, url)
+        blocking = review.gate(todo, r.dialect, url, history_table=r.folder.history_table)
         if blocking and not allow_hazards:
             raise review.refuse(blocking)
         if blocking:

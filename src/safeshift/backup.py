@@ -154,7 +154,7 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and rename, mode 0600."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -392,7 +392,7 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
             checks = _verify_restore(engine, dialect, url, tmp, manifest, dumped.source, jobs,
                                      state_dir or Path.cwd() / ".safeshift")
             manifest = dataclasses.replace(manifest, verification=checks)
-        _write_atomic(manifest_path(final), manifest.to_json())
+        write_atomic(manifest_path(final), manifest.to_json())
         os.replace(tmp, final)
     pruned = prune(dest_dir, keep, protect=final) if keep else []
     return Backup(final, manifest, tuple(removed), tuple(pruned), (note,) if note else ())

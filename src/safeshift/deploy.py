@@ -131,10 +131,10 @@ def write_record(root: Path, release: Release) -> Path:
     folder = root / RELEASES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{release.id}.json"
+    from safeshift.backup import write_atomic
+
     for target, text in ((path, release.to_json()), (path.with_suffix(".md"), release.to_markdown())):
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(redact_url(text), encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, redact_url(text))
     return path
 
 
@@ -208,7 +208,6 @@ class Deploy:
 
     def run(self) -> Release:
         from safeshift import api
-        from safeshift.runner import Runner
 
         env = self.config.environment()
         self._started = time.monotonic()
@@ -219,11 +218,10 @@ class Deploy:
         if self.on_record is not None and self._record is not None:
             self.on_record(self._record)
         try:
-            dialect = api.dialect_for(self.url, self.config.dialect)
-            folder, options = api._run_as_drizzle(api._folder(self.config.migrations_dir, "safeshift deploy"),
-                                                  dialect, self.url, api.run_options(env, lock_wait_s=self.lock_wait_s))
+            prepared = api._runner(self.url, self.config.migrations_dir, "safeshift deploy", self.config.dialect,
+                                   api.run_options(env, lock_wait_s=self.lock_wait_s), self.on_event)
             with contextlib.ExitStack() as self._stack:
-                runner = self._stack.enter_context(Runner(dialect, self.url, folder, options, self.on_event))
+                runner = self._stack.enter_context(prepared)
                 self._stack.enter_context(runner.locked())
                 return self._run(runner, env)
         except SafeshiftError as exc:

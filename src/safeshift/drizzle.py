@@ -289,15 +289,6 @@ class DrizzleStore:
         self.facts.set_status(dialect, conn, version, status)
 
 
-def applied_hashes(dialect: Dialect, conn: Any, schema: str = cfg.DRIZZLE_SCHEMA,
-                   table: str = cfg.DRIZZLE_TABLE) -> Mapping[int | None, str]:
-    """drizzle's table as ``created_at -> hash`` (the first row for each); for checks and tests."""
-    out: dict[int | None, str] = {}
-    for _, digest, created_at in DrizzleStore(schema, table, ()).rows(dialect, conn):
-        out.setdefault(created_at, digest)
-    return out
-
-
 # -- review ----------------------------------------------------------------------------------------
 
 def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mapping[str, Facts] | None = None
@@ -350,13 +341,6 @@ def drizzle_fix(f: Finding) -> Finding:
     else:
         return f
     return replace(f, fix=fix)
-
-
-def gate(folder: MigrationFolder, pending: Sequence[Migration], dialect: Dialect, url: str) -> tuple[Finding, ...]:
-    """``review.gate`` for a drizzle folder: drizzle's own table does not make a database hold app tables."""
-    from safeshift import review
-
-    return review.gate(pending, dialect, url, history_table=folder.history_table)
 
 
 def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Dialect | None = None) -> Schema | None:
@@ -590,13 +574,6 @@ def _renames(data: Mapping[str, Any], default_schema: str) -> RenameHints:
     return RenameHints(tables, columns)
 
 
-class _NewObjects:
-    """drizzle-kit asked about renames when it generated the migration; what it did not record is new."""
-
-    def choose(self, kind: str, container: str, added: str, candidates: Sequence[str]) -> None:
-        return None
-
-
 # -- down SQL ---------------------------------------------------------------------------------------
 
 DOWN_DIR = "drizzle-down"
@@ -625,6 +602,7 @@ def down_text(folder: MigrationFolder, index: int) -> str:
     from safeshift.diff import diff
     from safeshift.model import make_schema
     from safeshift.plan import render
+    from safeshift.renames import AssumeNew
 
     m = folder.migrations[index]
     head = [f"-- down SQL for {folder.path.name}/{m.path.name} (sha256 {m.sha256}), written by safeshift"]
@@ -635,7 +613,7 @@ def down_text(folder: MigrationFolder, index: int) -> str:
         after = snapshot_schema(after_path, d)
         before = snapshot_schema(before_path, d) if before_path is not None else make_schema(d.name)
         data = json.loads(after_path.read_text(encoding="utf-8"))
-        changes = diff(before, after, _renames(data, d.default_schema), _NewObjects(), d.default_schema)
+        changes = diff(before, after, _renames(data, d.default_schema), AssumeNew(), d.default_schema)
         statements = render(changes, before, after, d).down if changes else []
     except SafeshiftError as exc:
         return "\n".join([*head, f"-- The snapshots cannot give its down SQL: {exc.message}",

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -550,11 +549,10 @@ def _finish(setup: _Setup, result: Rehearsal, t0: float) -> Rehearsal:
     stem = f"{_stamp(result.started_at)}_{re.sub(r'[^A-Za-z0-9_.-]', '_', setup.env_name)}"
     paths = folder / f"{stem}.json", folder / f"{stem}.md"
     result = dataclasses.replace(result, report_json=paths[0], report_md=paths[1])
+    from safeshift.backup import write_atomic
+
     for path, text in zip(paths, (result.to_json(), result.to_markdown()), strict=True):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
+        write_atomic(path, text)
     return result
 
 

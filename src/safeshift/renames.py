@@ -25,6 +25,17 @@ class Questioner(Protocol):
         ...
 
 
+class AssumeNew:
+    """Answers every rename question with "created": look-alikes stay drop + create, and nobody is asked.
+
+    For comparisons that only report (``generate --check``, drift) or where the renames were
+    settled elsewhere (drizzle-kit asked when it generated the migration).
+    """
+
+    def choose(self, kind: str, container: str, added: str, candidates: Sequence[str]) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class RenameHints:
     """Answers given up front.  Keys use the names as they stand in the old schema."""

@@ -74,13 +74,6 @@ class Drift:
         return "\n".join(d.render() for d in self.differences)
 
 
-class _NeverRename:
-    """Questioner that answers "not a rename": drift lists look-alikes as missing + extra."""
-
-    def choose(self, kind: str, container: str, added: str, candidates: Sequence[str]) -> None:
-        return None
-
-
 def without_history(schema: Schema, history_table: tuple[str, str] | None = None) -> Schema:
     """``schema`` minus safeshift's own history schema and table (never drift).
 
@@ -109,9 +102,10 @@ def drift_between(live: Schema, expected: Schema, default_schema: str = "public"
                   history_table: tuple[str, str] | None = None) -> Drift:
     """The drift of ``live`` from ``expected``; no database needed (rehearse can reuse it)."""
     from safeshift.diff import diff
+    from safeshift.renames import AssumeNew
 
     changes = diff(without_history(live, history_table), without_history(expected, history_table), None,
-                   _NeverRename(), default_schema)
+                   AssumeNew(), default_schema)
     return Drift(_differences(changes))
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift import history
-from safeshift.config import redact_url
 from safeshift.errors import BackupError
+from safeshift.pgtools import error_line, find_pg_tool, pg_tool_conninfo, run
 from safeshift.rehearse import CopySpec, Lock, delete_orphans
 
 if TYPE_CHECKING:
@@ -63,14 +63,6 @@ _PG_DOCUMENTED = (
 )
 
 
-def _pg_tool_env(url: str) -> tuple[str, dict[str, str]]:
-    """A password-free conninfo for a pg tool's ``-d``, and its environment with PGPASSWORD."""
-    from safeshift.pgtools import pg_tool_conninfo
-
-    conninfo, env, _ = pg_tool_conninfo(url)
-    return conninfo, env
-
-
 class PostgresRehearsal:
     def locks(self, conn: Any) -> tuple[str | None, list[Lock]]:
         txn: str | None = None
@@ -94,7 +86,6 @@ class PostgresRehearsal:
 
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
         from safeshift import backup
-        from safeshift.pgtools import find_pg_tool
 
         engine = dialect.backup_engine()
         if spec.backup is not None:
@@ -106,8 +97,8 @@ class PostgresRehearsal:
         dst_major = engine.server_version(scratch)[0]
         dump = find_pg_tool("pg_dump", src_major)
         restore = find_pg_tool("pg_restore", max(src_major, dst_major))
-        src_info, src_env = _pg_tool_env(source)
-        dst_info, dst_env = _pg_tool_env(scratch)
+        src_info, src_env = _tool_env(source)
+        dst_info, dst_env = _tool_env(scratch)
         restore_cmd = [str(restore), "--no-owner", "--no-acl", "--exit-on-error", "--no-password", "-d", dst_info]
         if spec.mode == "data":
             _pipe([str(dump), "-Fc", "--no-password", "-d", src_info], src_env,
@@ -174,11 +165,12 @@ class PostgresRehearsal:
 
 
 def _tool(cmd: list[str], env: Mapping[str, str], what: str) -> None:
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.run(cmd, env=dict(env), stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL,
-                              check=False)
-        if proc.returncode != 0:
-            raise BackupError(f"Could not build the scratch copy: {what} failed: {_tail(err, proc.returncode)}.")
+    run(cmd, dict(env), f"Could not build the scratch copy: {what}")
+
+
+def _tool_env(url: str) -> tuple[str, dict[str, str]]:
+    conninfo, env, _ = pg_tool_conninfo(url)
+    return conninfo, env
 
 
 def _pipe(first: list[str], first_env: Mapping[str, str], second: list[str], second_env: Mapping[str, str]) -> None:
@@ -200,9 +192,9 @@ def _pipe(first: list[str], first_env: Mapping[str, str], second: list[str], sec
                 dump.wait()
         if dump.returncode != 0:
             raise BackupError(f"Could not build the scratch copy: pg_dump of the source failed: "
-                              f"{_tail(err1, dump.returncode)}.")
+                              f"{error_line(err1, dump.returncode).rstrip('.')}.")
         if load.returncode != 0:
-            raise BackupError(f"Could not build the scratch copy: pg_restore failed: {_tail(err2, load.returncode)}.")
+            raise BackupError(f"Could not build the scratch copy: pg_restore failed: {error_line(err2, load.returncode).rstrip('.')}.")
 
 
 @contextlib.contextmanager
@@ -213,11 +205,3 @@ def _killed_on_error(proc: subprocess.Popen[bytes]) -> Iterator[None]:
         proc.kill()
         proc.wait()
         raise
-
-
-def _tail(err: Any, code: int) -> str:
-    err.seek(0)
-    lines = err.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
-    return redact_url(lines[-1].strip() if lines else f"exit code {code}").rstrip(".")
-
-
