@@ -322,7 +322,10 @@ class Runner:
         while True:
             try:
                 if step.transactional:
-                    if not self._transaction(m, step.statements, record, down=down):
+                    # one round trip while a retry remains; the last try runs statement by statement,
+                    # so a failure that stands names its line
+                    fast = attempt.retries + 1 < self.options.lock_tries
+                    if not self._transaction(m, step.statements, record, down=down, fast=fast):
                         return None
                 else:
                     self._alone(m, step.statements[0], record, resuming or attempt.retries > 0, index, total,
@@ -334,8 +337,9 @@ class Runner:
                 if self.dialect.is_lock_timeout(failure.exc) and attempt.retries + 1 < self.options.lock_tries:
                     attempt.retries += 1
                     wait = self.options.retry_backoff_s * 2 ** (attempt.retries - 1)
+                    where = f"line {failure.statement.line}" if failure.statement else "the step"
                     self.emit(Event("retry", m.version, m.name, attempt=attempt.retries + 1, message=(
-                        f"line {failure.statement.line if failure.statement else '?'} waited {self.options.lock_timeout_ms} ms for a lock"
+                        f"{where} waited {self.options.lock_timeout_ms} ms for a lock"
                         + (f" held by {failure.blockers[0].describe()}" if failure.blockers else "")
                         + f"; retrying in {wait:g} s")))
                     time.sleep(wait)
@@ -343,11 +347,11 @@ class Runner:
                 raise self._failed(m, failure, index, total, attempt.retries, down=down) from failure.exc
 
     def _transaction(self, m: Migration, statements: Sequence[SqlStatement], record: Callable[[Any], None],
-                     *, down: bool = False) -> bool:
+                     *, down: bool = False, fast: bool = True) -> bool:
         """One step in one transaction, history row included; False if another runner already did it."""
         conn = self.conn
         d = self.dialect
-        if d.capabilities.one_round_trip and self.options.observe is None \
+        if fast and d.capabilities.one_round_trip and self.options.observe is None \
                 and self._in_one_round_trip(statements, record):
             return True
         d.before_migration(conn)
@@ -377,8 +381,10 @@ class Runner:
     def _in_one_round_trip(self, statements: Sequence[SqlStatement], record: Callable[[Any], None]) -> bool:
         """The step, its history row and COMMIT as one script: locks are held for one round trip.
 
-        Any error rolls the script back and returns False, so the caller runs the step again
-        statement by statement and reports exactly which one failed (and which session blocked it).
+        A lock timeout is raised as it is, for the caller's retry: running the step again at
+        once would only wait for the same lock a second time.  Any other error rolls the script
+        back and returns False, so the caller runs the step again statement by statement and
+        reports exactly which one failed.
         """
         capture = _Capture()
         record(capture)
@@ -394,6 +400,8 @@ class Runner:
                 # which statement was running is unknown: the message names the migration
                 raise _StatementError(exc, None, list(watcher.seen) if watcher is not None else []) from exc
             self._rollback()
+            if self.dialect.is_lock_timeout(exc):
+                raise _StatementError(exc, None, list(watcher.seen) if watcher is not None else []) from exc
             return False
         finally:
             if watcher is not None:
@@ -598,13 +606,15 @@ class Runner:
                 finally:
                     self._after(self.conn)
             except _StatementError as failure:
-                if fast and not d.is_connection_lost(failure.exc, self.conn):
-                    fast = False
+                retry = d.is_lock_timeout(failure.exc) and attempt + 1 < self.options.lock_tries
+                if fast and not retry and not d.is_connection_lost(failure.exc, self.conn):
+                    fast = False  # run it all again statement by statement: the failure then names its line
                     continue
                 if d.is_runner_busy(failure.exc):
                     raise self._busy("another runner") from failure.exc
-                if d.is_lock_timeout(failure.exc) and attempt + 1 < self.options.lock_tries:
+                if retry:
                     attempt += 1
+                    fast = fast and attempt + 1 < self.options.lock_tries
                     wait = self.options.retry_backoff_s * 2 ** (attempt - 1)
                     self.emit(Event("retry", current.version, current.name, attempt=attempt + 1,
                                     message=f"lock timeout; retrying all {len(plan)} in {wait:g} s"))

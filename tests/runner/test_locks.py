@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+import safeshift
 from safeshift.dialects import dialect_for_url
 from tests.runner import _faultkit as fk
 
@@ -172,3 +173,24 @@ def test_waiting_migration_blocks_nobody_longer_than_lock_timeout(zygote: fk.Zyg
     # the readers of accounts did queue behind the waiting ALTER (else this test proves nothing)
     assert probes["read accounts"].worst >= LOCK_TIMEOUT_MS / 1000 / 2, worst
     assert waited >= 3 * LOCK_TIMEOUT_MS / 1000
+
+
+def test_each_try_waits_for_the_lock_once(pg_url: str, tmp_path: Path) -> None:
+    """A lock timeout inside the one-round-trip script is retried as it is, not replayed at once
+    statement by statement (which would wait for the same lock a second time on every try)."""
+    from safeshift.errors import LockTimeout
+    from safeshift.runner import RunOptions
+
+    root = _project(pg_url, tmp_path, tries=3)
+    holder = _Holder(pg_url, "LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockTimeout) as exc:
+            safeshift.migrate(pg_url, root / "migrations", allow_hazards=True, options=RunOptions(
+                lock_timeout_ms=400, lock_tries=3, retry_backoff_s=0.01, lock_wait_s=5))
+        waited = time.monotonic() - started
+    finally:
+        holder.close()
+    assert "line 4" in exc.value.message  # the last try ran statement by statement
+    # three tries of 0.4 s each, not six: well under the 2.4 s a replay on every try would take
+    assert 1.2 <= waited < 2.0, waited
