@@ -486,12 +486,10 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tu
 
     Raises DriftDetected on drift or a failing health command, after the caller has the result.
     """
-    import os
-
     from safeshift import verify as vf
 
     found = vf.verify(dialect_for(url, config.dialect), url, config.migrations_dir)
-    checked = vf.run_health(health, {**os.environ, "DATABASE_URL": url}) if health and found.clean else None
+    checked = vf.run_health(health, {"DATABASE_URL": url}) if health and found.clean else None
     return found, checked
 
 
@@ -504,8 +502,9 @@ def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int,
                             "snapshot of its last applied migration; see above, then fix the database or add a "
                             "migration.")
     if checked is not None and checked[0] != 0:
-        last = checked[1].strip().splitlines()[-1] if checked[1].strip() else "no output"
-        raise DriftDetected(f'the health check "{health}" failed (exit {checked[0]}): {redact_url(last)}')
+        from safeshift.verify import health_failed
+
+        raise health_failed(health or "", *checked)
 
 
 def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows: int | None = None,

@@ -403,11 +403,10 @@ class Deploy:
         cmd = self.health or env.health
         if cmd:
             code, output = vf.run_health(cmd, {"DATABASE_URL": self.url})
-            last = output.strip().splitlines()[-1] if output.strip() else "no output"
-            evidence["health"] = {"command": cmd, "exit code": code, "last line": redact_url(last)}
+            evidence["health"] = {"command": cmd, "exit code": code, "last line": vf.last_line(output)}
             if code != 0:
                 self.release = self.release.with_item("verified", "failed", evidence)
-                raise DriftDetected(f'the health check "{cmd}" failed (exit {code}): {redact_url(last)}')
+                raise vf.health_failed(cmd, code, output)
         else:
             evidence["health"] = "no health command configured"
         self.release = self.release.with_item("verified", "passed", evidence)

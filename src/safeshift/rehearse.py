@@ -498,9 +498,7 @@ def _smoke(setup: _Setup, url: str) -> Check:
     code, output = verify.run_health(setup.smoke, {"DATABASE_URL": url})
     if code == 0:
         return Check("smoke", "pass", f'"{setup.smoke}" exited 0', _ms(t))
-    lines = output.strip().splitlines()
-    last = redact_url(lines[-1].strip()) if lines else "no output"
-    return Check("smoke", "fail", f'"{setup.smoke}" exited {code}: {last}', _ms(t))
+    return Check("smoke", "fail", f'"{setup.smoke}" exited {code}: {verify.last_line(output)}', _ms(t))
 
 
 def _nothing_pending() -> tuple[Check, ...]:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history, migrations
+from safeshift.config import redact_url
+from safeshift.errors import DriftDetected
 
 if TYPE_CHECKING:
     from safeshift.changes import Change
@@ -311,3 +313,14 @@ def run_health(cmd: str, env: Mapping[str, str] | None = None, timeout: float = 
         text = out.read().decode("utf-8", errors="replace")
     return code, text + note
 
+
+
+def last_line(output: str) -> str:
+    """What a failed health command is quoted by: its last output line, redacted (where it says why)."""
+    lines = output.strip().splitlines()
+    return redact_url(lines[-1].strip()) if lines else "no output"
+
+
+def health_failed(cmd: str, code: int, output: str) -> DriftDetected:
+    """The one sentence for a health command that exited non-zero."""
+    return DriftDetected(f'the health check "{cmd}" failed (exit {code}): {last_line(output)}')
