@@ -276,7 +276,6 @@ class BackupEngine(Protocol):
     #: what ``check`` does, as the manifest records it
     check_name: str
 
-    def size(self, url: str) -> int: ...
     def server_version(self, url: str) -> tuple[int, str]: ...
     def probe(self, url: str) -> tuple[int, int, str]:
         """(database size in bytes, server major, server version) in one round of connecting."""

@@ -177,12 +177,10 @@ class PostgresBackup:
         except psycopg.Error as exc:
             raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {redact_url(str(exc).strip())}") from exc
 
-    def size(self, url: str) -> int:
-        with self._connect(url) as conn:
-            return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
-
     def server_version(self, url: str) -> tuple[int, str]:
-        return self.probe(url)[1:]
+        num, text = psql_query(url, "SELECT current_setting('server_version_num'), current_setting('server_version')"
+                               )[0].split("|", 1)
+        return int(num) // 10000, text
 
     def probe(self, url: str) -> tuple[int, int, str]:
         size, num, text = psql_query(url, "SELECT pg_database_size(current_database()), "

@@ -44,15 +44,12 @@ class SQLiteBackup:
             raise BackupError("An in-memory SQLite database cannot be backed up or restored into; use a file URL.")
         return Path(p)
 
-    def size(self, url: str) -> int:
-        p = self._path(url)
-        return p.stat().st_size if p.exists() else 0
-
     def server_version(self, url: str) -> tuple[int, str]:
         return sqlite3.sqlite_version_info[0], sqlite3.sqlite_version
 
     def probe(self, url: str) -> tuple[int, int, str]:
-        return self.size(url), *self.server_version(url)
+        p = self._path(url)
+        return p.stat().st_size if p.exists() else 0, *self.server_version(url)
 
     def dump_format(self, jobs: int) -> tuple[str, str | None]:
         note = ("--jobs is ignored for SQLite: its backup is one file copied by the online backup API."
