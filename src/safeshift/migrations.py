@@ -510,7 +510,8 @@ def _migration_files(folder: Path) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
-def _snapshot_files(folder: Path) -> list[tuple[str, Path]]:
+def snapshot_files(folder: Path) -> list[tuple[str, Path]]:
+    """Every ``meta/<version>_snapshot.json`` of ``folder`` as (version, path), oldest first."""
     meta = folder / META_DIR
     if not meta.is_dir():
         return []
@@ -532,7 +533,7 @@ def read_folder(path: Path, format: Format | None = None) -> MigrationFolder:
         return drizzle.read_folder(path)
     migrations = tuple(parse_migration(p) for _, p in _migration_files(path))
     return MigrationFolder(path=path, migrations=migrations,
-                           snapshot_versions=tuple(v for v, _ in _snapshot_files(path)))
+                           snapshot_versions=tuple(v for v, _ in snapshot_files(path)))
 
 
 def checksum(migration: Migration) -> str:
@@ -631,7 +632,7 @@ def _h1(data: bytes) -> str:
 def _sealed_files(folder: Path) -> list[tuple[str, Path]]:
     """(relative path, path) of every file the sum covers, in version order, migration before snapshot."""
     entries = [(v, 0, p.name, p) for v, p in _migration_files(folder)]
-    entries += [(v, 1, f"{META_DIR}/{p.name}", p) for v, p in _snapshot_files(folder)]
+    entries += [(v, 1, f"{META_DIR}/{p.name}", p) for v, p in snapshot_files(folder)]
     return [(rel, p) for _, _, rel, p in sorted(entries)]
 
 

@@ -153,15 +153,9 @@ def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]
     """The file ``expected_schema`` reads (None: nothing applied, or no snapshot at all)."""
     if not applied_versions:
         return None
-    folder = Path(migrations_dir)
-    path = migrations.snapshot_path(folder, max(applied_versions))
-    if path.is_file():
-        return path
-    meta = folder / migrations.META_DIR
-    last = migrations.snapshot_path(folder, max(applied_versions)).name
-    found = sorted(p.name for p in meta.iterdir() if migrations.SNAPSHOT_RE.fullmatch(p.name) and p.name <= last) \
-        if meta.is_dir() else []
-    return meta / found[-1] if found else None
+    last = max(applied_versions)
+    found = [p for v, p in migrations.snapshot_files(Path(migrations_dir)) if v <= last]
+    return found[-1] if found else None
 
 
 def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder) -> Drift:
