@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from safeshift import __version__, api
 from safeshift.config import Config, load_config, redact_url, resolve_url
-from safeshift.errors import ConfigError, ConfirmationRequired, MigrationsError, SafeshiftError
+from safeshift.errors import ConfigError, ConfirmationRequired, SafeshiftError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -478,27 +478,6 @@ def _confirmer(config: Config, yes: bool, action: str) -> Any:
     return confirm
 
 
-def _atomic_plan(plan: Sequence[Any]) -> list[str]:
-    """The --atomic --dry-run plan: one transaction around every pending migration, as it will run.
-
-    Refuses what the runner's --atomic refuses, so a dry run never promises a plan that cannot run.
-    """
-    lines = ["BEGIN;"]
-    for p in plan:
-        m = p.migration
-        loose = next((s for s in m.up_statements if not s.transactional), None)
-        if loose is not None:
-            raise MigrationsError(f"--atomic cannot include {m.path.name}: line {loose.line} runs outside a "
-                                  "transaction (-- safeshift:no-transaction); run without --atomic.")
-        if p.resume_from:
-            raise MigrationsError(f"--atomic cannot resume the part-way {m.path.name}; run without it.")
-        lines.append(f"  -- {m.path.name}")
-        lines += [f"  {' '.join(st.sql.split())};  -- line {st.line}" for st in m.up_statements]
-        lines.append("  -- record in the history table")
-    lines.append("COMMIT;")
-    return lines
-
-
 def json_errors(fn: F) -> F:
     """With --log-json every failure (a missing URL as much as a failed migration) is also one JSON line
     on stdout, so a pipeline reading only stdout sees it."""
@@ -537,7 +516,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
                               allow_out_of_order=allow_out_of_order or None)
     where = _where(config, target)
     if dry_run:
-        from safeshift.runner import dry_run_plan
+        from safeshift.runner import atomic_dry_run_plan, dry_run_plan
 
         plan = api.plan(target, config.migrations_dir, to=to, dialect=config.dialect, options=options)
         if log_json:
@@ -549,7 +528,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
             out.print(f"{where}: nothing to apply")
             return
         out.print(f"{where}: {len(plan)} migration(s) would be applied" + (" in one transaction" if atomic else ""))
-        for line in _atomic_plan(plan) if atomic else dry_run_plan(plan):
+        for line in atomic_dry_run_plan(plan) if atomic else dry_run_plan(plan):
             out.print(line, markup=False)
         out.print("dry run: nothing was changed")
         return

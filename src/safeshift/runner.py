@@ -549,15 +549,7 @@ class Runner:
 
     def _apply_atomic(self, plan: Sequence[Pending]) -> list[Applied]:
         """Every pending migration in one transaction: all of them or none."""
-        for p in plan:
-            if not p.migration.transactional:
-                st = next(s for s in p.migration.up_statements if not s.transactional)
-                raise MigrationsError(
-                    f"--atomic cannot include {p.migration.path.name}: line {st.line} runs outside a transaction "
-                    "(-- safeshift:no-transaction); run without --atomic."
-                )
-            if p.resume_from:
-                raise MigrationsError(f"--atomic cannot resume the part-way {p.migration.path.name}; run without it.")
+        check_atomic(plan)
         if not plan:
             return []
         d = self.dialect
@@ -693,6 +685,31 @@ class _StatementError(Exception):
         self.exc = exc
         self.statement = statement
         self.blockers = blockers
+
+
+def check_atomic(plan: Sequence[Pending]) -> None:
+    """Refuse what cannot run in one transaction: a no-transaction statement, a part-way migration."""
+    for p in plan:
+        m = p.migration
+        loose = next((s for s in m.up_statements if not s.transactional), None)
+        if loose is not None:
+            raise MigrationsError(f"--atomic cannot include {m.path.name}: line {loose.line} runs outside a "
+                                  "transaction (-- safeshift:no-transaction); run without --atomic.")
+        if p.resume_from:
+            raise MigrationsError(f"--atomic cannot resume the part-way {m.path.name}; run without it.")
+
+
+def atomic_dry_run_plan(plan: Sequence[Pending]) -> list[str]:
+    """The --atomic plan as text lines: one transaction around every pending migration, as it will run
+    (refused, as the run would be, when it cannot)."""
+    check_atomic(plan)
+    lines = ["BEGIN;"]
+    for p in plan:
+        lines.append(f"  -- {p.migration.path.name}")
+        lines += [f"  {_oneline(st.sql)};  -- line {st.line}" for st in p.migration.up_statements]
+        lines.append("  -- record in the history table")
+    lines.append("COMMIT;")
+    return lines
 
 
 def dry_run_plan(plan: Sequence[Pending]) -> list[str]:
