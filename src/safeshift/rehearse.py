@@ -28,7 +28,7 @@ from safeshift import __version__, migrations
 from safeshift.config import redact_url
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
-from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions
+from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions, first_line, shorten
 
 if TYPE_CHECKING:
     from safeshift.backup import Backup
@@ -238,8 +238,8 @@ def _md(text: str) -> str:
 class _Recorder:
     """The runner's ``observe`` hook and event sink: which migration runs, each statement's time and locks."""
 
-    def __init__(self, backend: RehearsalBackend, dialect: Dialect, forward: EventSink | None = None) -> None:
-        self.backend, self.dialect, self.forward = backend, dialect, forward
+    def __init__(self, backend: RehearsalBackend) -> None:
+        self.backend = backend
         self.current: str | None = None
         #: version -> line -> statement (a retried step overwrites its earlier tries)
         self.statements: dict[str, dict[int, StatementRun]] = {}
@@ -249,8 +249,6 @@ class _Recorder:
         if event.kind == "start":
             self.current = event.version
             self.statements.setdefault(event.version, {})
-        if self.forward is not None:
-            self.forward(event)
 
     def observe(self, conn: Any, st: SqlStatement, ms: float) -> None:
         if st.transactional:
@@ -262,7 +260,7 @@ class _Recorder:
         else:
             locks = tuple(self.backend.documented_locks(st.sql))
             self._held = (None, frozenset())
-        run = StatementRun(st.line, _shorten(st.sql), round(ms, 2), st.transactional, locks)
+        run = StatementRun(st.line, shorten(st.sql), round(ms, 2), st.transactional, locks)
         self.statements.setdefault(self.current or "", {})[st.line] = run
 
     def runs(self, pending: Sequence[Migration], result: ApplyResult | None) -> tuple[MigrationRun, ...]:
@@ -316,9 +314,17 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
     chosen = _usable_backup(dialect, source_url, backups, applied) if mode == "data" else None
     setup.progress(f"building {base.where} ...")
     with dialect.scratch_database(source_url, state_dir) as scratch_url:
-        spec = CopySpec(mode, sample_rows, chosen, source_schema,
-                        (folder.history_table,) if folder.history_table else ())
-        how = backend.build_copy(dialect, source_url, scratch_url, spec)
+        if chosen is not None:  # --with-data from a backup of this very database at its current version
+            from safeshift import backup
+
+            backup.restore(chosen.path, scratch_url, dialect=dialect)
+            m = chosen.manifest
+            how = (f"restored backup {chosen.path.name} (taken {m.created_at} at migration "
+                   f"{m.migrations_version or 'none'})")
+        else:
+            spec = CopySpec(mode, sample_rows if mode == "sample" else None, source_schema,
+                            (folder.history_table,) if folder.history_table else ())
+            how = backend.build_copy(dialect, source_url, scratch_url, spec)
         base = dataclasses.replace(base, copy=how, copy_database=dialect.database_name(scratch_url))
         result = _run_checks(setup, backend, scratch_url, plan, base)
         setup.progress("dropping the scratch copy ...")
@@ -340,7 +346,7 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
     base, plan, _ = _start(setup, url, "env", None)
     if not plan:
         return _finish(setup, dataclasses.replace(base, checks=_nothing_pending()), t0)
-    recorder = _Recorder(backend, dialect)
+    recorder = _Recorder(backend)
     checks: list[Check] = []
     setup.progress(f"rehearsing {len(plan)} migration(s) on {env_name} ...")
     apply_check, result, failure = _apply(lambda: apply(dataclasses.replace(options, observe=recorder.observe),
@@ -376,7 +382,7 @@ def _start(setup: _Setup, url: str, mode: Mode, sample_rows: int | None) -> tupl
 def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequence[Migration], base: Rehearsal) -> Rehearsal:
     """apply (recording statements) → snapshot → down to the start → same schema? → up again → smoke."""
     d, folder, options = setup.dialect, setup.folder, setup.options
-    recorder = _Recorder(backend, d)
+    recorder = _Recorder(backend)
     with Runner(d, url, folder, options) as r:
         start = max((v for v, rec in r.records().items() if rec.status == "applied"), default=None)
         before = d.introspect(r.conn)
@@ -437,12 +443,12 @@ def _apply(run: Callable[[], ApplyResult], plan: Sequence[Migration],
 def _failure(exc: MigrationFailed, plan: Sequence[Migration], check: CheckName) -> Failure:
     """Name the failing statement: file, line, SQLSTATE, the database's reason and the statement itself."""
     cause = exc.__cause__
-    reason = redact_url(_first_line(cause) if cause is not None else exc.message)
+    reason = redact_url(first_line(cause) if cause is not None else exc.message)
     sql = None
     for m in plan:
         if m.path.name == exc.file:
             st = next((s for s in (*m.up_statements, *m.down_statements) if s.line == exc.line), None)
-            sql = _shorten(st.sql) if st is not None else None
+            sql = shorten(st.sql) if st is not None else None
     return Failure(check, exc.file, exc.line, exc.sqlstate, reason, sql)
 
 
@@ -613,15 +619,6 @@ def _ms(t0: float) -> int:
     return int((time.perf_counter() - t0) * 1000)
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _shorten(sql: str, limit: int = 160) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _display(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))
@@ -634,8 +631,8 @@ def _display(path: Path, root: Path) -> str:
 @dataclass(frozen=True)
 class CopySpec:
     mode: Mode
+    #: rows per table to keep (sample mode only)
     rows: int | None
-    backup: Backup | None
     #: the source's schema (its foreign keys decide which sampled rows must go)
     schema: Schema
     #: history tables besides safeshift's, copied whole like it: a drizzle folder's ``(schema, table)``

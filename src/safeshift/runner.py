@@ -483,7 +483,7 @@ class Runner:
         lost = d.is_connection_lost(exc, self.conn)
         where = f"{m.path.name} line {st.line}" if st is not None else m.path.name
         sqlstate = d.error_code(exc)
-        reason = redact_url(_first_line(exc))
+        reason = redact_url(first_line(exc))
         section = "down section of " if down else ""
         what = "down section" if down else "migration"  # what was rolled back
         if index == 0:
@@ -509,14 +509,14 @@ class Runner:
                 sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
         else:
             code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
-            statement = f": `{_shorten(st.sql)}`" if st is not None else ""
+            statement = f": `{shorten(st.sql)}`" if st is not None else ""
             error = MigrationFailed(
                 f"{where} failed{code}: {reason}{statement}. The {what} was rolled back ({undone}"
                 f"{kept}); fix it and run the command again.",
                 sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
         detail = f"SQLSTATE {sqlstate or '?'} at line {st.line if st else '?'}: {reason}"
         if st is not None:
-            detail += f" | {_shorten(st.sql, 500)}"
+            detail += f" | {shorten(st.sql, 500)}"
         self._record_failure(m, index, detail, down=down)
         self.emit(Event("failed", m.version, m.name, message=error.message, step=index, steps=total))
         return error
@@ -772,7 +772,7 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
     flush()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
@@ -780,6 +780,6 @@ def _oneline(sql: str) -> str:
     return " ".join(sql.split())
 
 
-def _shorten(sql: str, limit: int = 160) -> str:
+def shorten(sql: str, limit: int = 160) -> str:
     text = _oneline(sql)
     return text if len(text) <= limit else text[: limit - 3] + "..."

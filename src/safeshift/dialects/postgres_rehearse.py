@@ -85,14 +85,8 @@ class PostgresRehearsal:
         return []
 
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
-        from safeshift import backup
 
         engine = dialect.backup_engine()
-        if spec.backup is not None:
-            backup.restore(spec.backup.path, scratch, dialect=dialect)
-            m = spec.backup.manifest
-            return f"restored backup {spec.backup.path.name} (taken {m.created_at} at migration " \
-                   f"{m.migrations_version or 'none'})"
         src_major = engine.server_version(source)[0]
         dst_major = engine.server_version(scratch)[0]
         dump = find_pg_tool("pg_dump", src_major)
@@ -110,8 +104,7 @@ class PostgresRehearsal:
                   "pg_dump --schema-only of the source")
             _tool([*restore_cmd, "--single-transaction", "--section=pre-data", schema_file], dst_env,
                   "pg_restore --section=pre-data into the scratch copy")
-            rows = spec.rows if spec.mode == "sample" else 0
-            self._copy_rows(dialect, source, scratch, rows or 0, spec.schema, spec.history_tables)
+            self._copy_rows(dialect, source, scratch, spec.rows or 0, spec.schema, spec.history_tables)
             _tool([*restore_cmd, "--single-transaction", "--section=post-data", schema_file], dst_env,
                   "pg_restore --section=post-data into the scratch copy")
         if spec.mode == "sample":

@@ -23,30 +23,23 @@ class SQLiteRehearsal:
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
         import sqlite3
 
-        from safeshift import backup
         from safeshift.dialects.sqlite import url_path
         from safeshift.dialects.sqlite_backup import SQLiteBackup
 
         dst = Path(url_path(scratch))
         if not Path(url_path(source)).exists():
             return "none needed: the source database file does not exist yet (an empty database)"
-        if spec.backup is not None:
-            backup.restore(spec.backup.path, scratch, dialect=dialect)
-            m = spec.backup.manifest
-            how = f"restored backup {spec.backup.path.name} (taken {m.created_at} at migration " \
-                  f"{m.migrations_version or 'none'})"
-        else:
-            SQLiteBackup.copy(Path(url_path(source)), dst)
-            how = "a copy of the source made with SQLite's online backup API"
+        SQLiteBackup.copy(Path(url_path(source)), dst)
+        how = "a copy of the source made with SQLite's online backup API"
         if spec.mode == "data":
             return how
         conn = sqlite3.connect(dst, isolation_level=None)
         try:
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("BEGIN")
-            rows = spec.rows if spec.mode == "sample" else 0
+            rows = spec.rows or 0
             for t in spec.schema.tables:
-                self._keep(conn, dialect, t.schema, t.name, rows or 0,
+                self._keep(conn, dialect, t.schema, t.name, rows,
                            t.primary_key.columns if t.primary_key else ())
             if rows:
                 delete_orphans(conn, dialect, spec.schema)
