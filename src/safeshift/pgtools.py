@@ -91,9 +91,9 @@ def companion(tool: Path, name: str, server_major: int) -> Path:
 _KEYWORD_VALUE = re.compile(r"(?P<key>[A-Za-z_]+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|\S+)")
 
 
-def pg_tool_conninfo(url: str) -> tuple[str, dict[str, str], str | None]:
-    """What a pg tool gets for ``-d`` (the URL or conninfo without its password), the environment
-    carrying the password (PGPASSWORD, so it never shows in ``ps``), and the password.
+def pg_tool_conninfo(url: str) -> tuple[str, dict[str, str]]:
+    """What a pg tool gets for ``-d`` (the URL or conninfo without its password), and the environment
+    carrying the password (PGPASSWORD, so it never shows in ``ps``).
 
     Parsed here rather than by psycopg: importing psycopg costs about 0.1 s, a sizeable share
     of a backup that otherwise only runs pg tools.
@@ -126,7 +126,7 @@ def pg_tool_conninfo(url: str) -> tuple[str, dict[str, str], str | None]:
     env.pop("PGPASSWORD", None)
     if password:
         env["PGPASSWORD"] = password
-    return clean, env, password or None
+    return clean, env
 
 
 def psql_query(url: str, query: str) -> list[str]:
@@ -134,7 +134,7 @@ def psql_query(url: str, query: str) -> list[str]:
     from safeshift.errors import ConnectionFailed
 
     psql = any_tool("psql")
-    conninfo, env, _ = pg_tool_conninfo(url)
+    conninfo, env = pg_tool_conninfo(url)
     env.setdefault("PGCONNECT_TIMEOUT", "10")
     proc = subprocess.run([str(psql), "-X", "-A", "-t", "-q", "--no-password", "-v", "ON_ERROR_STOP=1",
                            "-d", conninfo, "-c", query], env=env, capture_output=True, text=True, check=False)

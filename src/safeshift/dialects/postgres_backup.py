@@ -165,17 +165,12 @@ class PostgresBackup:
     check_name = "list"
 
     def _connect(self, url: str) -> Any:
-        import psycopg
+        """The dialect's own connection (its URL handling, timeout and error sentence), in autocommit."""
+        from safeshift.dialects.postgres import PostgresDialect
 
-        from safeshift.errors import ConnectionFailed
-
-        conninfo, _, password = pg_tool_conninfo(url)
-        try:
-            if password:
-                return psycopg.connect(conninfo, autocommit=True, connect_timeout=10, password=password)
-            return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {redact_url(str(exc).strip())}") from exc
+        conn = PostgresDialect().connect(url, create=False)
+        conn.autocommit = True
+        return conn
 
     def server_version(self, url: str) -> tuple[int, str]:
         num, text = psql_query(url, "SELECT current_setting('server_version_num'), current_setting('server_version')"
@@ -196,7 +191,7 @@ class PostgresBackup:
         """pg_dump -Fc (or -Fd -j N); with ``fingerprint``, the source is fingerprinted in the very
         snapshot pg_dump reads (exported from a REPEATABLE READ transaction), while it runs."""
         tool = find_pg_tool("pg_dump", server_major)
-        conninfo, env, _ = pg_tool_conninfo(url)
+        conninfo, env = pg_tool_conninfo(url)
         form = ["-Fd", "-j", str(jobs)] if fmt == "directory" else ["-Fc"]
         cmd = [str(tool), *form, f"-Z{COMPRESS_LEVEL}", "--no-password", "-f", str(out), "-d", conninfo]
         tools = {"pg_dump": f"{tool_major(str(tool))} ({tool})"}
@@ -231,7 +226,7 @@ class PostgresBackup:
         dumps; they cannot share a transaction, so on failure the target is emptied again)."""
         major = self._target_major(into_url, must_be_empty=True)
         tool = find_pg_tool("pg_restore", max(major, server_major(manifest.server_version)))
-        conninfo, env, _ = pg_tool_conninfo(into_url)
+        conninfo, env = pg_tool_conninfo(into_url)
         cmd = [str(tool), "--no-owner", "--no-acl", "--exit-on-error", "--no-password", "-d", conninfo]
         if jobs <= 1:
             run([*cmd, "--single-transaction", str(path)], env, f"pg_restore of {path}", into_url)
@@ -249,7 +244,7 @@ class PostgresBackup:
         major = self._target_major(url, must_be_empty=False)
         restore_tool = find_pg_tool("pg_restore", max(major, server_major(manifest.server_version)))
         psql = companion(restore_tool, "psql", major)
-        conninfo, env, _ = pg_tool_conninfo(url)
+        conninfo, env = pg_tool_conninfo(url)
         head, tail = replace_script(lock_timeout_ms)
         prod_code, prod_err, code, err = _pipe(
             [str(restore_tool), "--no-owner", "--no-acl", "-f", "-", str(path)],

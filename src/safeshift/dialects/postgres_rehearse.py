@@ -91,8 +91,8 @@ class PostgresRehearsal:
         dst_major = engine.server_version(scratch)[0]
         dump = find_pg_tool("pg_dump", src_major)
         restore = find_pg_tool("pg_restore", max(src_major, dst_major))
-        src_info, src_env = _tool_env(source)
-        dst_info, dst_env = _tool_env(scratch)
+        src_info, src_env = pg_tool_conninfo(source)
+        dst_info, dst_env = pg_tool_conninfo(scratch)
         restore_cmd = [str(restore), "--no-owner", "--no-acl", "--exit-on-error", "--no-password", "-d", dst_info]
         if spec.mode == "data":
             _pipe([str(dump), "-Fc", "--no-password", "-d", src_info], src_env,
@@ -159,11 +159,6 @@ class PostgresRehearsal:
 
 def _tool(cmd: list[str], env: Mapping[str, str], what: str) -> None:
     run(cmd, dict(env), f"Could not build the scratch copy: {what}")
-
-
-def _tool_env(url: str) -> tuple[str, dict[str, str]]:
-    conninfo, env, _ = pg_tool_conninfo(url)
-    return conninfo, env
 
 
 def _pipe(first: list[str], first_env: Mapping[str, str], second: list[str], second_env: Mapping[str, str]) -> None:
