@@ -60,6 +60,13 @@ class Column:
     collation: str | None = None
     comment: str | None = None
 
+    @property
+    def needs_backfill(self) -> bool:
+        """NOT NULL with nothing to fill existing rows (no default, identity, serial or generation):
+        adding it fails on a table with rows, and a restored one needs its values put back."""
+        return (not self.nullable and self.default is None and self.generated is None and self.identity is None
+                and not self.serial)
+
 
 @dataclass(frozen=True)
 class PrimaryKey:

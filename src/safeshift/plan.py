@@ -30,7 +30,7 @@ from safeshift.changes import (
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.dialects.safe import Refusal, SafeContext
 from safeshift.errors import UnsafeChange
-from safeshift.model import Column, Schema, Table
+from safeshift.model import Schema, Table
 
 #: execution phase of each change kind; a stable sort keeps the diff's order within a phase
 PHASES: dict[str, int] = {
@@ -106,7 +106,7 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     notes: dict[Change, str] = {}
     for c in reversed(changes):
         inv = c.inverse()
-        if isinstance(c, DropColumn) and isinstance(inv, AddColumn) and _needs_backfill(c.column):
+        if isinstance(c, DropColumn) and isinstance(inv, AddColumn) and c.column.needs_backfill:
             inv = replace(inv, backfill=True)
         if loss := dialect.data_loss(c):
             notes[inv] = f"{RESTORE_ONLY} ({loss})"
@@ -130,7 +130,7 @@ def expand_added_columns(changes: list[Change], old: Schema, new: Schema) -> tup
     notes: list[str] = []
     for c in changes:
         if (isinstance(c, AddColumn) and (c.schema, c.table) not in created and old.table(c.schema, c.table)
-                and _needs_backfill(c.column) and not c.backfill):
+                and c.column.needs_backfill and not c.backfill):
             c = replace(c, column=replace(c.column, nullable=True))
             relaxed[(c.schema, c.table)].add(c.column.name)
             notes.append(f"{c.schema}.{c.table}.{c.column.name} is added nullable: backfill it in a custom migration "
@@ -172,11 +172,6 @@ def _bound_locks(statements: list[Statement], dialect: Dialect, value: str) -> l
             head = False
         out.append(st)
     return out
-
-
-def _needs_backfill(col: Column) -> bool:
-    return (not col.nullable and col.default is None and col.generated is None and col.identity is None
-            and not col.serial)
 
 
 def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], ctx: SafeContext | None = None,

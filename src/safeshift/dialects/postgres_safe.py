@@ -92,14 +92,12 @@ def _using_index(d: PostgresDialect, schema: str, table: str, name: str, columns
 
 def _add_column(d: PostgresDialect, change: ch.AddColumn, ctx: SafeContext) -> SafeRender | None:
     col = change.column
-    if col.nullable or col.default is not None or col.identity or col.serial or col.generated or change.backfill:
+    if not col.needs_backfill or change.backfill or not ctx.refuse or ctx.expand:
         return None
     target = f"{change.schema}.{change.table}.{col.name}"
     recipe = (f"give {col.name} a server default (a constant default is a catalog-only change), or add it "
               "nullable, backfill it in a custom migration (`safeshift generate --custom`), and make it NOT NULL "
               "in a later migration; `--expand` writes the first step")
-    if not ctx.refuse or ctx.expand:
-        return None
     return SafeRender([], Refusal(target, "a NOT NULL column without a default fails on a table that has rows",
                                   recipe))
 
