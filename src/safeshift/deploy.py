@@ -83,9 +83,6 @@ class Release:
     error: str | None = None
     safeshift_version: str = __version__
 
-    def item(self, key: str) -> Item:
-        return next(i for i in self.items if i.key == key)
-
     def with_item(self, key: str, status: ItemStatus, evidence: Mapping[str, Any] | None = None,
                   note: str = "") -> Release:
         items = tuple(dataclasses.replace(i, status=status, evidence=dict(evidence or {}), note=redact_url(note))
@@ -591,9 +588,6 @@ class Deploy:
         self._save()
         return self.release
 
-    @property
-    def record_path(self) -> Path | None:
-        return self._record
 
 
 def _cause(exc: SafeshiftError) -> str:

@@ -16,7 +16,8 @@ from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
-_NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
+from safeshift.dialects.postgres import NUMERIC_TYPES
+
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
 
 
@@ -166,7 +167,7 @@ def normalize_default(default_sql: str, column_type: str) -> str:
     node = _walk(node)
     val: Any = node.val if isinstance(node, ast.A_Const) else None
     if isinstance(val, ast.String) and not column_type.endswith("[]"):
-        if _NUMERIC_TYPES.match(column_type):
+        if NUMERIC_TYPES.match(column_type):
             node = _number_const(val.sval) or node
         elif column_type == "boolean":
             node = _bool_const(val.sval) or node

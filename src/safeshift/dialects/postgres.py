@@ -71,7 +71,7 @@ _BUILTIN_NAMES = frozenset({
     "datemultirange", "regclass", "regtype", "regproc", "pg_lsn", "jsonpath", "txid_snapshot",
     "pg_snapshot", "xid", "xid8", "cid", "tid", *_TYPE_ALIASES.values(),
 })
-_NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
+NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
 _COLLATE_SUFFIX = re.compile(r'\s+collate\s+(?:"(?:[^"]|"")*"|[\w.]+)$', re.IGNORECASE)
 _ARRAY_SUFFIX = re.compile(r"(\s*\[\s*\d*\s*\])+$")
 _ARRAY_WORD = re.compile(r"\s+array(\s*\[\s*\d*\s*\])?$", re.IGNORECASE)
@@ -736,7 +736,7 @@ class PostgresDialect(Dialect):
         """A value of ``type_name`` to stand in for lost data when a dropped NOT NULL column is re-created."""
         if type_name.endswith("]"):
             return "'{}'"
-        if _NUMERIC_TYPES.match(type_name):
+        if NUMERIC_TYPES.match(type_name):
             return "0"
         base = type_name.split("(")[0]
         fixed = {"boolean": "false", "text": "''", "character varying": "''", "character": "' '",

@@ -17,9 +17,6 @@ Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 CATEGORIES: tuple[Category, ...] = ("data-loss", "lock", "data", "compat")
 
-#: the keys every finding's JSON has, in this order (more keys may follow)
-JSON_KEYS = ("rule", "category", "severity", "file", "line", "statement", "message", "fix")
-
 
 @dataclass(frozen=True)
 class Facts:
