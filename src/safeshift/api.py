@@ -27,7 +27,7 @@ from safeshift.config import (
     resolve_url,
     write_default_config,
 )
-from safeshift.dialects import Dialect, dialect_for_url, get_dialect
+from safeshift.dialects import Dialect, canonical_name, get_dialect, name_for_url
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
@@ -327,26 +327,31 @@ def _read_folder(path: Path) -> migrations.MigrationFolder:
 
 
 def dialect_for(url: str, dialect: str | None) -> Dialect:
-    """The dialect for ``url``; when the project names one too, the URL must be of that kind.
+    """The dialect for ``url``; when the project names one too, the URL must be of that kind."""
+    return get_dialect(dialect_name_for(url, dialect))
 
-    Without this a PostgreSQL URL given to a SQLite project would be opened as a file path.
+
+def dialect_name_for(url: str, dialect: str | None) -> str:
+    """``dialect_for``'s name alone, without importing the dialect (backup and restore need only its engine).
+
+    Without this check a PostgreSQL URL given to a SQLite project would be opened as a file path.
     A URL without a scheme (libpq's ``host=... dbname=...``) takes the project's dialect.
     """
     if not dialect:
-        return dialect_for_url(url)
-    d = get_dialect(dialect)
+        return name_for_url(url)
+    named = canonical_name(dialect)
     try:
-        by_url = dialect_for_url(url)
+        by_url = name_for_url(url)
     except ConfigError:
         if "://" in url:
             raise
-        return d
-    if by_url.name != d.name:
+        return named
+    if by_url != named:
         raise ConfigError(
-            f"{redact_url(url)} is a {by_url.name} URL, but the migrations are for {d.name} (`dialect` in the "
-            f"project's configuration); give a {d.name} URL, or change the dialect."
+            f"{redact_url(url)} is a {by_url} URL, but the migrations are for {named} (`dialect` in the "
+            f"project's configuration); give a {named} URL, or change the dialect."
         )
-    return d
+    return named
 
 
 def _runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
@@ -573,7 +578,7 @@ def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1) 
     from safeshift import backup as bk
 
     workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
-    return bk.restore(path, into_url, dialect=dialect_for(into_url, config.dialect), jobs=workers)
+    return bk.restore(path, into_url, dialect=dialect_name_for(into_url, config.dialect), jobs=workers)
 
 
 @dataclass(frozen=True)
@@ -605,7 +610,7 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
     url = url or database_url(config)
     d = dialect_for(url, config.dialect)
     manifest = bk.verify(path)
-    bk.check_dialect(path, manifest, d)
+    bk.check_dialect(path, manifest, d.name)
     name = d.database_name(url)
     if confirm is not None and not confirm(name):
         raise ConfirmationRequired(f"Nothing was restored over {name}: the operator did not confirm.")

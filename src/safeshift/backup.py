@@ -423,33 +423,35 @@ def verify(path: Path, *, deep: bool = True) -> Manifest:
             f"Backup {path} is corrupt: its sha256 is {actual} but its manifest records {manifest.sha256}."
         )
     if deep:
-        from safeshift.dialects import get_dialect
+        from safeshift.dialects import backup_engine
 
-        get_dialect(manifest.dialect).backup_engine().check(path, server_major(manifest.server_version))
+        backup_engine(manifest.dialect).check(path, server_major(manifest.server_version))
     return manifest
 
 
-def restore(path: Path, into_url: str, *, dialect: Dialect, jobs: int = 1) -> Manifest:
-    """Restore a backup into an empty database at ``into_url`` (``jobs`` pg_restore workers).
+def restore(path: Path, into_url: str, *, dialect: str, jobs: int = 1) -> Manifest:
+    """Restore a backup into an empty ``dialect`` database at ``into_url`` (``jobs`` pg_restore workers).
 
     The sha256 is checked, not the archive's table of contents: equal hashes mean the very
     bytes that passed ``pg_restore --list`` when the backup was taken.
     """
+    from safeshift.dialects import backup_engine
+
     manifest = verify(path, deep=False)
     check_dialect(path, manifest, dialect)
-    dialect.backup_engine().restore(path, into_url, manifest, jobs=jobs)
+    backup_engine(dialect).restore(path, into_url, manifest, jobs=jobs)
     return manifest
 
 
-def check_dialect(path: Path, manifest: Manifest, dialect: Dialect) -> None:
-    if manifest.dialect != dialect.name:
+def check_dialect(path: Path, manifest: Manifest, dialect: str) -> None:
+    if manifest.dialect != dialect:
         raise BackupError(f"Backup {path} is of a {manifest.dialect} database and cannot be restored into "
-                          f"{dialect.name}; pick a {dialect.name} backup.")
+                          f"{dialect}; pick a {dialect} backup.")
 
 
 def replace_database(path: Path, url: str, manifest: Manifest, *, dialect: Dialect, lock_timeout_ms: int) -> None:
     """Replace everything in the database at ``url`` with the (already verified) backup, atomically."""
-    check_dialect(path, manifest, dialect)
+    check_dialect(path, manifest, dialect.name)
     dialect.backup_engine().replace(path, url, manifest, lock_timeout_ms=lock_timeout_ms)
 
 

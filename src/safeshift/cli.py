@@ -14,18 +14,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from safeshift import __version__, api
 from safeshift.config import Config, load_config, redact_url, resolve_url
 from safeshift.errors import ConfigError, ConfirmationRequired, SafeshiftError
+from safeshift.terminal import err, escape, out, warm
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
@@ -46,6 +41,7 @@ class TerminalQuestioner:
 def handle_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        warm()
         try:
             return fn(*args, **kwargs)
         except SafeshiftError as exc:
@@ -484,6 +480,7 @@ def json_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        warm()
         try:
             return fn(*args, **kwargs)
         except SafeshiftError as exc:

@@ -150,11 +150,16 @@ def psql_query(url: str, query: str) -> list[str]:
 
 
 def any_tool(name: str) -> Path:
-    """Any installed ``name``: for plain queries every version will do."""
+    """Any installed ``name``: for plain queries every version will do.
+
+    The newest binary under /usr/lib/postgresql comes first: Debian's /usr/bin entries are a
+    Perl wrapper that adds about 40 ms to every call, a tenth of a small restore.
+    """
     found = candidates(name, wheel=False) or candidates(name)
     if not found:
         return find_pg_tool(name, 0)  # raises the ToolMissing sentence
-    return found[0]
+    versioned = [(int(m.group(1)), p) for p in found if (m := _PATH_MAJOR.search(str(p.resolve())))]
+    return max(versioned, key=lambda mp: mp[0])[1] if versioned else found[0]
 
 
 def error_line(err: IO[bytes], code: int) -> str:

@@ -317,7 +317,7 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
         if chosen is not None:  # --with-data from a backup of this very database at its current version
             from safeshift import backup
 
-            backup.restore(chosen.path, scratch_url, dialect=dialect)
+            backup.restore(chosen.path, scratch_url, dialect=dialect.name)
             m = chosen.manifest
             how = (f"restored backup {chosen.path.name} (taken {m.created_at} at migration "
                    f"{m.migrations_version or 'none'})")

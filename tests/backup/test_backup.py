@@ -60,14 +60,14 @@ def test_pg_backup_restore_round_trip(pg_url: str, pg_target: str, tmp_path: Pat
     assert "pg_dump" in m.tools and m.server_version.split(".")[0] in m.tools["pg_dump"]
     assert verify(made.path) == m
 
-    restore(made.path, pg_target, dialect=PG)
+    restore(made.path, pg_target, dialect=PG.name)
     source, copy = table_fingerprint(pg_url, PG), table_fingerprint(pg_target, PG)
     assert source["public.orders"][0] == ROWS and source["public.customer"][0] == 1000
     assert "sequence public.ticket_seq" in source
     assert copy == source
 
     with pytest.raises(BackupError, match="already holds"):
-        restore(made.path, pg_target, dialect=PG)
+        restore(made.path, pg_target, dialect=PG.name)
 
 
 def test_sqlite_backup_restore_round_trip(sqlite_url: str, tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_sqlite_backup_restore_round_trip(sqlite_url: str, tmp_path: Path) -> No
     assert made.path.name.endswith("_empty.dump")
     assert stat.S_IMODE(made.path.stat().st_mode) == 0o600
     target = f"sqlite:///{tmp_path / 'restored.db'}"
-    restore(made.path, target, dialect=SQLITE)
+    restore(made.path, target, dialect=SQLITE.name)
     source = table_fingerprint(sqlite_url, SQLITE)
     assert source["a"][0] == ROWS
     assert table_fingerprint(target, SQLITE) == source
@@ -127,7 +127,7 @@ def test_corrupt_dump_fails_verification_and_restore(tmp_path: Path) -> None:
     assert msg.startswith(f"Backup {dump} is corrupt: its sha256 is ")
     assert expected in msg and msg.count(".") >= 1 and "\n" not in msg
     with pytest.raises(BackupError, match="is corrupt"):
-        restore(dump, f"sqlite:///{tmp_path / 'new.db'}", dialect=SQLITE)
+        restore(dump, f"sqlite:///{tmp_path / 'new.db'}", dialect=SQLITE.name)
     assert not (tmp_path / "new.db").exists()
 
 

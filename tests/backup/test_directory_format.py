@@ -55,7 +55,7 @@ def test_directory_dump_round_trip(pg_url: str, pg_target: str, tmp_path: Path) 
     assert sorted(p.name for p in dest.iterdir()) == sorted([made.path.name, manifest_path(made.path).name])
     assert verify(made.path) == m
 
-    restore(made.path, pg_target, dialect=PG, jobs=2)
+    restore(made.path, pg_target, dialect=PG.name, jobs=2)
     assert table_fingerprint(pg_target, PG) == table_fingerprint(pg_url, PG)
 
 
@@ -112,7 +112,7 @@ def test_corrupt_dumps_of_both_formats_fail_verify_and_restore(pg_url: str, pg_t
         assert msg.startswith(f"Backup {dump} is corrupt: its sha256 is "), name
         assert msg.endswith(f"but its manifest records {expected}."), name
         with pytest.raises(BackupError, match="is corrupt"):
-            restore(dump, pg_target, dialect=PG, jobs=2)
+            restore(dump, pg_target, dialect=PG.name, jobs=2)
     with psycopg.connect(pg_target) as conn:  # nothing was restored by any of them
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
 
@@ -141,7 +141,7 @@ def test_a_failed_parallel_restore_empties_the_target_and_says_so(pg18_and_15_da
                      "CREATE TABLE v (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL); INSERT INTO v (a) VALUES (1)")
     made = backup(source, tmp_path, env_name=None, migrations_version=None, dialect=PG, jobs=2)
     with pytest.raises(BackupError) as exc:
-        restore(made.path, target, dialect=PG, jobs=2)
+        restore(made.path, target, dialect=PG.name, jobs=2)
     msg = str(exc.value)
     assert msg.startswith(f"pg_restore -j 2 of {made.path} for {target} failed: ")
     assert msg.endswith("parallel workers cannot share one transaction, so safeshift emptied the target database "

@@ -81,7 +81,7 @@ def test_a_backup_killed_midway_is_never_taken_as_complete(pg_url: str, tmp_path
     assert leftovers == [partial]
     for p in leftovers:
         with pytest.raises(BackupError) as exc:
-            restore(p, pg_url, dialect=PG)
+            restore(p, pg_url, dialect=PG.name)
         assert str(exc.value) == (f"{p} is an unfinished backup (its backup was interrupted or is still running); "
                                   "restore a complete .dump that has its .json manifest beside it.")
     refused = run(tmp_path, "restore", str(partial), "--into", pg_url, expect=2).stderr

@@ -26,7 +26,7 @@ def test_a_million_rows_round_trip(db_url: str, tmp_path: Path) -> None:
     made = backup(db_url, tmp_path / "bk", env_name="prod", migrations_version="0001", dialect=dialect)
     took = time.monotonic() - started
     with dialect.scratch_database(db_url, tmp_path / ".safeshift") as scratch:
-        restore(made.path, scratch, dialect=dialect)
+        restore(made.path, scratch, dialect=dialect.name)
         copy = table_fingerprint(scratch, dialect)
     assert copy == source
     assert took < 20, f"backup of {ROWS:,} rows took {took:.1f} s"

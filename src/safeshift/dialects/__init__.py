@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from safeshift.dialects.base import Capabilities, Dialect, Statement
 from safeshift.errors import ConfigError
 
-__all__ = ["Capabilities", "Dialect", "Statement", "dialect_for_url", "get_dialect"]
+if TYPE_CHECKING:
+    from safeshift.backup import BackupEngine
+
+__all__ = ["Capabilities", "Dialect", "Statement", "backup_engine", "canonical_name", "dialect_for_url",
+           "get_dialect", "name_for_url"]
 
 _ALIASES = {
     "postgresql": "postgresql",
@@ -15,30 +22,59 @@ _ALIASES = {
     "sqlite3": "sqlite",
 }
 
+#: (module, class) per dialect, imported on first use
+_DIALECTS = {
+    "postgresql": ("safeshift.dialects.postgres", "PostgresDialect"),
+    "sqlite": ("safeshift.dialects.sqlite", "SQLiteDialect"),
+}
+#: Backup engines live in modules of their own so that backup and restore, which only run the
+#: client tools, do not pay for importing the dialect's rendering and change model (~0.1 s).
+_BACKUP_ENGINES = {
+    "postgresql": ("safeshift.dialects.postgres_backup", "PostgresBackup"),
+    "sqlite": ("safeshift.dialects.sqlite_backup", "SQLiteBackup"),
+}
+
 _cache: dict[str, Dialect] = {}
 
 
-def get_dialect(name: str) -> Dialect:
+def canonical_name(name: str) -> str:
+    """``postgres``/``pg`` → ``postgresql``, ``sqlite3`` → ``sqlite``; an unknown name is a ConfigError."""
     key = _ALIASES.get(name.lower().strip())
     if key is None:
         raise ConfigError(f"Unknown dialect '{name}'; use \"postgresql\" or \"sqlite\".")
+    return key
+
+
+def get_dialect(name: str) -> Dialect:
+    key = canonical_name(name)
     if key not in _cache:
-        if key == "postgresql":
-            from safeshift.dialects.postgres import PostgresDialect
-
-            _cache[key] = PostgresDialect()
-        else:
-            from safeshift.dialects.sqlite import SQLiteDialect
-
-            _cache[key] = SQLiteDialect()
+        module, cls = _DIALECTS[key]
+        _cache[key] = getattr(importlib.import_module(module), cls)()
     return _cache[key]
 
 
-def dialect_for_url(url: str) -> Dialect:
+def name_for_url(url: str) -> str:
+    """The dialect's canonical name from the URL's scheme (``postgresql+psycopg://`` → ``postgresql``)."""
     scheme = url.split(":", 1)[0].split("+", 1)[0]
     if scheme not in _ALIASES:
         raise ConfigError(
             f"Cannot tell the database kind from URL scheme '{scheme}:'; "
             "use postgresql://... or sqlite:///path/to/file.db."
         )
-    return get_dialect(scheme)
+    return _ALIASES[scheme]
+
+
+def dialect_for_url(url: str) -> Dialect:
+    return get_dialect(name_for_url(url))
+
+
+def backup_engine(name: str) -> BackupEngine:
+    """How the named dialect's databases are dumped, checked, restored and fingerprinted."""
+    key = canonical_name(name)
+    if key not in _BACKUP_ENGINES:
+        from safeshift.errors import ToolMissing
+
+        raise ToolMissing(f"Backups of {key} databases are not supported yet.")
+    module, cls = _BACKUP_ENGINES[key]
+    engine: BackupEngine = getattr(importlib.import_module(module), cls)()
+    return engine

@@ -239,10 +239,10 @@ class Dialect:
         raise ConfigError(f"safeshift rehearse does not support {self.name} databases yet.")
 
     def backup_engine(self) -> BackupEngine:
-        """How this database is dumped, checked, restored and fingerprinted."""
-        from safeshift.errors import ToolMissing
+        """How this database is dumped, checked, restored and fingerprinted (the registry's engine)."""
+        from safeshift.dialects import backup_engine
 
-        raise ToolMissing(f"Backups of {self.name} databases are not supported yet.")
+        return backup_engine(self.name)
 
     # -- rendering --------------------------------------------------------------------
     def render(self, change: Change) -> list[Statement]:

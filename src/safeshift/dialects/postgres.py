@@ -39,7 +39,6 @@ from safeshift.model import Sequence as SequenceModel
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-    from safeshift.backup import BackupEngine
     from safeshift.dialects.safe import SafeContext, SafeRender
     from safeshift.rehearse import RehearsalBackend
 
@@ -427,11 +426,6 @@ class PostgresDialect(Dialect):
         from safeshift.dialects.postgres_rehearse import PostgresRehearsal
 
         return PostgresRehearsal()
-
-    def backup_engine(self) -> BackupEngine:
-        from safeshift.dialects.postgres_backup import PostgresBackup
-
-        return PostgresBackup()
 
     def can_apply(self, change: ch.Change) -> bool:
         return True

@@ -58,7 +58,6 @@ from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Tab
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-    from safeshift.backup import BackupEngine
     from safeshift.rehearse import RehearsalBackend
 
 REBUILD_PREFIX = "_safeshift_new_"
@@ -456,11 +455,6 @@ class SQLiteDialect(Dialect):
         from safeshift.dialects.sqlite_rehearse import SQLiteRehearsal
 
         return SQLiteRehearsal()
-
-    def backup_engine(self) -> BackupEngine:
-        from safeshift.dialects.sqlite_backup import SQLiteBackup
-
-        return SQLiteBackup()
 
     # -- what ALTER TABLE can do ---------------------------------------------------------
     def can_apply(self, change: ch.Change) -> bool:
