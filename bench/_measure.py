@@ -57,3 +57,17 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, *
             raise SystemExit(redact_url(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout[-4000:]}\n"
                                         f"{stderr[-4000:]}"))
     return Measure(elapsed, peak / 2**20, cpu, stdout)
+
+
+def bytecode_env(cache: Path | None = None) -> dict[str, str]:
+    """The environment with bytecode caching allowed (as in a pip-installed package); into ``cache``
+    when given, else beside the sources as usual.
+
+    This workplace sets PYTHONDONTWRITEBYTECODE, so an editable checkout recompiles every module
+    on every start, which no installed copy does.  (With a ``cache`` prefix, Python looks for
+    bytecode only there, so installed packages are compiled again into it on first use.)
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if cache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env

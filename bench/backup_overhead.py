@@ -14,6 +14,12 @@ key and secondary indexes) is built once, untimed.  Then, interleaved, ``--repea
 - safeshift restore:       ``safeshift restore FILE --into URL`` of safeshift's dump (sha256 against the
   manifest, emptiness check, pg_restore with the default workers)
 
+safeshift runs as an installed copy does, with its bytecode cached: an untimed step compiles
+the package (into src/safeshift/__pycache__, ignored by git), as pip does at install time.  This
+workplace sets PYTHONDONTWRITEBYTECODE, under which an editable checkout recompiles every
+module it imports on every run; ``--no-bytecode`` times it that way instead (it removes the
+package's __pycache__ folders first).
+
 Every restore goes into a freshly created empty database (created untimed) and is checked for
 all its rows.  Wall time is the median of the repeats.  Targets (issue 5): safeshift / plain
 <= 1.05 for both.  Two ratios are printed for each: against the plain tool with its defaults
@@ -36,7 +42,7 @@ from pathlib import Path
 
 import psycopg
 
-from _measure import Measure, run_measured
+from _measure import Measure, bytecode_env, run_measured
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "backup_overhead"
@@ -95,6 +101,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-bytecode", action="store_true", help="run safeshift without cached bytecode")
     args = ap.parse_args()
 
     from safeshift.dialects.postgres_backup import COMPRESS_LEVEL
@@ -110,7 +117,15 @@ def main() -> int:
     pg_dump, pg_restore = str(find_pg_tool("pg_dump", major)), str(find_pg_tool("pg_restore", major))
     workers = max(1, min(4, os.cpu_count() or 1))
     safeshift = str(VENV_BIN / "safeshift")
-    env = {"SAFESHIFT_ENV": "development"}
+    env = {**(os.environ if args.no_bytecode else bytecode_env()), "SAFESHIFT_ENV": "development"}
+    from safeshift import __file__ as package_init
+
+    package = Path(package_init).parent
+    if args.no_bytecode:  # none read either: compiled from source on every run
+        for cache in package.rglob("__pycache__"):
+            shutil.rmtree(cache)
+    else:  # what pip does at install time
+        run_measured([sys.executable, "-m", "compileall", "-q", str(package)], WORK, env, replace_env=True)
     dumps = {"pg_dump": ["-Fc"], "pg_dump -Z1": ["-Fc", f"-Z{COMPRESS_LEVEL}"]}
     restores = {"pg_restore": [], f"pg_restore -j{workers}": ["-j", str(workers)]}
     times: dict[str, list[Measure]] = {k: [] for k in (*dumps, "safeshift backup", *restores, "safeshift restore")}
@@ -127,7 +142,8 @@ def main() -> int:
                     times[who].append(run_measured([pg_dump, *dumps[who], "-f", str(plain_dump), "-d", src], WORK))
                 else:
                     dest = WORK / f"backups{i}"
-                    times[who].append(run_measured([safeshift, "backup", "--url", src, "--dir", str(dest)], WORK, env))
+                    times[who].append(run_measured([safeshift, "backup", "--url", src, "--dir", str(dest)], WORK, env,
+                                                    replace_env=True))
                     made = next(dest.glob("*.dump"))
             assert made is not None
             tools = [*restores, "safeshift restore"]
@@ -138,7 +154,8 @@ def main() -> int:
                         times[who].append(run_measured(
                             [pg_restore, "--no-owner", "--no-acl", *restores[who], "-d", url, str(restore_input)], WORK))
                     else:
-                        times[who].append(run_measured([safeshift, "restore", str(made), "--into", url], WORK, env))
+                        times[who].append(run_measured([safeshift, "restore", str(made), "--into", url], WORK, env,
+                                                        replace_env=True))
                     with psycopg.connect(url) as conn:
                         n = conn.execute("SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM orders)"
                                          " + (SELECT count(*) FROM events)").fetchone()[0]  # type: ignore[index]
@@ -153,13 +170,14 @@ def main() -> int:
               "restore / pg_restore (defaults)": med["safeshift restore"] / med["pg_restore"],
               f"restore / pg_restore -j{workers} (same flags)": med["safeshift restore"] / med[f"pg_restore -j{workers}"]}
     result = {"rows": args.rows, "database_bytes": size, "server_major": major, "repeat": args.repeat,
+              "bytecode": not args.no_bytecode,
               "median_s": med, "all_s": {k: [round(m.seconds, 3) for m in v] for k, v in times.items()},
               "ratios": ratios}
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"backup/restore of {args.rows:,} rows ({size / 2**20:.0f} MB database, PostgreSQL {major}); "
-          f"median of {args.repeat}, interleaved")
+          f"median of {args.repeat}, interleaved; safeshift {'without' if args.no_bytecode else 'with'} cached bytecode")
     for k, v in times.items():
         print(f"  {k:<20}{med[k]:>8.3f} s   runs: {', '.join(f'{m.seconds:.3f}' for m in v)}")
     for k, r in ratios.items():

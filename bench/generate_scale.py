@@ -38,7 +38,7 @@ from pathlib import Path
 
 import psycopg
 
-from _measure import Measure, run_measured
+from _measure import Measure, bytecode_env, run_measured
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -123,13 +123,6 @@ def setup_safeshift(n: int) -> None:
     shutil.rmtree(proj / "__pycache__", ignore_errors=True)
 
 
-def bytecode_env() -> dict[str, str]:
-    """The environment with bytecode caching allowed, into a cache tree of our own (not the checkout's)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
-    return env
-
-
 def bench_safeshift(repeat: int, *, bytecode: bool = False) -> Measure:
     """``safeshift generate`` for the one-column change; with ``bytecode``, after a warm-up run that writes .pyc files."""
     proj = SAFESHIFT_PROJ
@@ -137,7 +130,7 @@ def bench_safeshift(repeat: int, *, bytecode: bool = False) -> Measure:
     mig = proj / "migrations"
     before = {p for p in mig.rglob("*") if p.is_file()}
     saved = {mig / "safeshift.sum": (mig / "safeshift.sum").read_bytes()}
-    env = bytecode_env() if bytecode else None
+    env = bytecode_env(PYCACHE) if bytecode else None
     if bytecode:
         shutil.rmtree(PYCACHE, ignore_errors=True)
         run_measured([exe, "generate", "--name", "add_column"], proj, env, replace_env=True)
@@ -181,7 +174,7 @@ def breakdown(repeat: int, *, bytecode: bool = False) -> dict[str, float]:
     mig = proj / "migrations"
     before = {p for p in mig.rglob("*") if p.is_file()}
     saved = {mig / "safeshift.sum": (mig / "safeshift.sum").read_bytes()}
-    env = {**(bytecode_env() if bytecode else os.environ)}
+    env = {**(bytecode_env(PYCACHE) if bytecode else os.environ)}
     best: dict[str, float] = {}
     for _ in range(repeat):
         start = time.perf_counter()

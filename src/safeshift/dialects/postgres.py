@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from safeshift import changes as ch
 from safeshift.config import redact_url
 from safeshift.dialects.base import Blocker, Capabilities, ConstraintKind, Dialect, Statement
+from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.errors import ConnectionFailed
 from safeshift.model import (
     Check,
@@ -464,8 +465,7 @@ class PostgresDialect(Dialect):
             "SELECT n.nspname, c.relname, c.reltuples::bigint, "
             "c.relpages::bigint * pg_catalog.current_setting('block_size')::bigint "
             "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-            "AND n.nspname NOT LIKE 'pg_toast%'").fetchall()
+            f"WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMA}").fetchall()
         # reltuples is -1 until the table was first vacuumed or analysed: unknown, not empty
         return {f"{schema}.{name}": (n if n >= 0 else None, size) for schema, name, n, size in found}
 
@@ -835,9 +835,11 @@ class PostgresDialect(Dialect):
             sql += " NULLS FIRST" if e.nulls_first else " NULLS LAST"
         return sql
 
-    def index_sql(self, schema: str, table: str, ix: Index, *, concurrently: bool = False) -> str:
+    def index_sql(self, schema: str, table: str, ix: Index, *, concurrently: bool = False,
+                  if_not_exists: bool = False) -> str:
         unique = "UNIQUE " if ix.unique else ""
         conc = "CONCURRENTLY " if concurrently else ""
+        conc += "IF NOT EXISTS " if if_not_exists else ""
         using = f" USING {ix.method}" if ix.method != "btree" else ""
         elements = ", ".join(self.index_element_sql(e) for e in ix.elements)
         sql = f"CREATE {unique}INDEX {conc}{self.quote(ix.name)} ON {self._table(schema, table)}{using} ({elements})"

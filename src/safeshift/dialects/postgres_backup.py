@@ -17,6 +17,7 @@ from typing import Any
 
 from safeshift.backup import SEQUENCE_KEY, Dumped, Fingerprint, Manifest, server_major
 from safeshift.config import redact_url
+from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.errors import BackupError, RestoreLockTimeout
 from safeshift.pgtools import (
     companion,
@@ -40,9 +41,7 @@ DECLARE
 BEGIN
   SELECT nspowner::regrole::text, nspacl INTO public_owner, public_acl
     FROM pg_catalog.pg_namespace WHERE nspname = 'public';
-  FOR s IN SELECT nspname FROM pg_catalog.pg_namespace
-           WHERE nspname NOT IN ('pg_catalog', 'information_schema')
-             AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%' ORDER BY nspname
+  FOR s IN SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE """ + USER_SCHEMA + r""" ORDER BY 1
   LOOP
     EXECUTE pg_catalog.format('DROP SCHEMA %I CASCADE', s);
   END LOOP;
@@ -129,8 +128,7 @@ _STABLE_TEXT = ("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalS
                 "SET extra_float_digits = 1; SET bytea_output = 'hex'")
 _PG_TABLES = (
     "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-    r"AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%' ORDER BY 1, 2"
+    f"WHERE c.relkind = 'r' AND {USER_SCHEMA} ORDER BY 1, 2"
 )
 
 
@@ -213,9 +211,8 @@ class PostgresBackup:
     def _target_major(self, url: str, *, must_be_empty: bool) -> int:
         num, n = psql_query(
             url, "SELECT current_setting('server_version_num'), count(*) FROM pg_class c "
-                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
-                 "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' "
-                 r"AND n.nspname NOT LIKE 'pg\_temp\_%'")[0].split("|")
+                 f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') "
+                 f"AND {USER_SCHEMA}")[0].split("|")
         if must_be_empty and int(n):
             raise BackupError(f"The restore target {redact_url(url)} already holds {n} relations; "
                               "restore into an empty database.")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift import history
+from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.errors import BackupError
 from safeshift.pgtools import error_line, find_pg_tool, pg_tool_conninfo, run
 from safeshift.rehearse import CopySpec, Lock, delete_orphans
@@ -26,17 +27,15 @@ _PG_LOCKS = (
     "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
     "WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
 )
-#: tables whose rows a copy samples: ordinary (leaf) tables, not catalogs, not extension members
+#: tables whose rows a copy samples: ordinary (leaf) tables, not catalogs, not extension members;
+#: with the columns a COPY can write (not dropped, not generated), in order
 _PG_TABLES = (
-    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-    "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
+    "SELECT n.nspname, c.relname, ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a "
+    "WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum) "
+    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    f"WHERE c.relkind = 'r' AND {USER_SCHEMA} "
     "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass "
     "AND d.objid = c.oid AND d.deptype = 'e') ORDER BY 1, 2"
-)
-_PG_COLUMNS = (
-    "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
-    "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"
 )
 #: sequences that have a value, with the table that owns each (a serial or identity column's), if any
 _PG_SEQUENCES = (
@@ -131,12 +130,11 @@ class PostgresRehearsal:
         dst = dialect.connect(scratch)
         try:
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            for nsp, rel in src.execute(_PG_TABLES).fetchall():
+            for nsp, rel, cols in src.execute(_PG_TABLES).fetchall():
                 whole = nsp == history.SCHEMA or (nsp, rel) in history_tables
                 if not whole and rows <= 0:
                     continue
                 table = sql.Identifier(nsp, rel)
-                cols = [r[0] for r in src.execute(_PG_COLUMNS, (dialect.qualify(nsp, rel),)).fetchall()]
                 if not cols:
                     continue
                 col_list = sql.SQL(", ").join(sql.Identifier(c) for c in cols)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from safeshift import changes as ch
 from safeshift.dialects.base import Statement
 from safeshift.dialects.safe import Refusal, SafeContext, SafeRender
-from safeshift.model import Column, Table
+from safeshift.model import Column, Index, IndexElement, Table
 
 if TYPE_CHECKING:
     from safeshift.dialects.postgres import PostgresDialect
@@ -54,16 +54,17 @@ def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRende
         return SafeRender(_not_valid(d, change.schema, change.table, d.check_sql(change.table, change.check), name))
     if isinstance(change, ch.AddUnique):
         u = change.unique
-        name = d._cname(u.name, "unique", change.table, u.columns)
-        nnd = " NULLS NOT DISTINCT" if u.nulls_not_distinct else ""
+        name = u.name or d.default_constraint_name("unique", change.table, u.columns) or ""
+        index = Index(name, tuple(IndexElement(c) for c in u.columns), unique=True,
+                      nulls_not_distinct=u.nulls_not_distinct)
         deferrable = d._deferrable(u.deferrable, u.initially_deferred)
-        return SafeRender(_using_index(d, change.schema, change.table, name, u.columns, nnd,
-                                       f"UNIQUE USING INDEX {name}{deferrable}"))
+        return SafeRender(_using_index(d, change.schema, change.table, index,
+                                       f"UNIQUE USING INDEX {d.quote(name)}{deferrable}"))
     if isinstance(change, ch.AddPrimaryKey):
         pk = change.primary_key
-        name = d._cname(pk.name, "pk", change.table, pk.columns)
-        return SafeRender(_using_index(d, change.schema, change.table, name, pk.columns, "",
-                                       f"PRIMARY KEY USING INDEX {name}"))
+        name = pk.name or d.default_constraint_name("pk", change.table, pk.columns) or ""
+        index = Index(name, tuple(IndexElement(c) for c in pk.columns), unique=True)
+        return SafeRender(_using_index(d, change.schema, change.table, index, f"PRIMARY KEY USING INDEX {d.quote(name)}"))
     if isinstance(change, ch.AddColumn):
         return _add_column(d, change, ctx)
     if isinstance(change, ch.AlterColumn):
@@ -81,13 +82,13 @@ def _not_valid(d: PostgresDialect, schema: str, table: str, constraint_sql: str,
     ]
 
 
-def _using_index(d: PostgresDialect, schema: str, table: str, name: str, columns: tuple[str, ...], nnd: str,
-                 constraint: str) -> list[Statement]:
-    """Build the unique index concurrently, then attach it as the constraint (a catalog update)."""
-    build = (f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {d._table(schema, table)} "
-             f"({d._cols(columns)}){nnd};")
+def _using_index(d: PostgresDialect, schema: str, table: str, index: Index, constraint: str) -> list[Statement]:
+    """Build the unique index concurrently (IF NOT EXISTS: a retry after an interrupted build), then attach it
+    as the constraint (a catalog update)."""
+    build = d.index_sql(schema, table, index, concurrently=True, if_not_exists=True)
     return [Statement(build, transactional=False),
-            replace(d._alter(schema, table, f"ADD CONSTRAINT {name} {constraint}"), new_transaction=True)]
+            replace(d._alter(schema, table, f"ADD CONSTRAINT {d.quote(index.name)} {constraint}"),
+                    new_transaction=True)]
 
 
 def _add_column(d: PostgresDialect, change: ch.AddColumn, ctx: SafeContext) -> SafeRender | None:
