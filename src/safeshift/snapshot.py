@@ -1,12 +1,14 @@
 """Schema ⇄ JSON: the ``meta/<version>_snapshot.json`` files that ``generate`` diffs against.
 
 The reader and the writer are derived from the model's dataclass fields and type hints,
-so a new model field is serialised without touching this module.  Fields equal to their
-default are left out and lists of plain values stay on one line, which keeps snapshot
-files small and their git diffs about the schema change rather than about the format.
-Both are built once per type and walk the model directly (no ``asdict``, no
-intermediate dicts on the way out): ``generate`` reads one snapshot and writes one, and
-at a thousand tables that is most of safeshift's own time.
+so a new model field is serialised without touching this module.  Each kind of type hint
+(scalar, literal, optional, list, dataclass) has one codec builder in ``_KINDS`` that makes
+both directions at once, so a kind cannot be read without being written or the reverse.
+Fields equal to their default are left out and lists of plain values stay on one line,
+which keeps snapshot files small and their git diffs about the schema change rather than
+about the format.  Codecs are built once per type and walk the model directly (no
+``asdict``, no intermediate dicts on the way out): ``generate`` reads one snapshot and
+writes one, and at a thousand tables that is most of safeshift's own time.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ Decode = Callable[[Any], Any]
 #: (value, indent of the line the value starts on) -> the value's text
 Write = Callable[[Any, str], str]
 _MISSING = dataclasses.MISSING
+_NONE = type(None)
 
 
 class _Invalid(Exception):
@@ -47,18 +50,36 @@ class _Invalid(Exception):
         return f"{where or 'the document'} {self.problem}"
 
 
+def _scalar_text(value: Any, indent: str = "") -> str:
+    if type(value) is str:
+        return str(encode_basestring(value))
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return json.dumps(value)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Codec:
-    """How one type hint maps to JSON.
+    """Both directions for one type hint: JSON value -> model value, and model value -> text.
 
     ``plain`` is set for values JSON holds as they are (str, int, bool, None and
-    literals); the decoder then only checks the type, which keeps parsing fast.
+    literals): reading then only checks the type, which keeps parsing fast, and writing
+    is ``_scalar_text``, which the dataclass writer inlines.  Otherwise ``decode`` reads.
     """
 
     what: str
+    write: Write
     decode: Decode | None = None
     plain: frozenset[type] | None = None
     choices: frozenset[Any] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.plain is None) == (self.decode is None):
+            raise TypeError(f"snapshot codec for {self.what} needs exactly one of plain and decode")
 
     def check(self, value: Any) -> Any:
         if self.plain is not None:
@@ -69,39 +90,70 @@ class _Codec:
         return self.decode(value)
 
 
-_SCALARS: dict[Any, str] = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+def _plain(what: str, plain: set[type] | frozenset[type], choices: frozenset[Any] | None = None) -> _Codec:
+    return _Codec(what, _scalar_text, plain=frozenset(plain), choices=choices)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """One kind of type hint: which hints it covers and how to build their codec."""
+
+    name: str
+    matches: Callable[[Any], bool]
+    build: Callable[[Any], _Codec]
 
 
 @functools.cache
 def _codec(tp: Any) -> _Codec:
-    """The codec for one type hint, built once per type."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _dataclass_codec(tp)
-    if tp in _SCALARS:
-        # bool is an int in Python; JSON keeps true/false and numbers apart, and so do we
-        return _Codec(_SCALARS[tp], plain=frozenset({tp, int} if tp is float else {tp}))
-    if origin is typing.Literal:
-        return _Codec("one of " + ", ".join(json.dumps(a) for a in args),
-                      plain=frozenset(type(a) for a in args), choices=frozenset(args))
-    if origin in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) != 1:
-            raise TypeError(f"snapshot codec cannot handle {tp}")
-        inner = _codec(rest[0])
-        what = f"{inner.what} or null"
-        if inner.plain is not None:
-            return _Codec(what, plain=inner.plain | {type(None)}, choices=inner.choices and inner.choices | {None})
-        dec = inner.decode
-        assert dec is not None
-        return _Codec(what, decode=lambda v: None if v is None else dec(v))
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return _tuple_codec(_codec(args[0]))
+    """The codec for one type hint, built once per type from the first kind that covers it."""
+    for kind in _KINDS:
+        if kind.matches(tp):
+            return kind.build(tp)
     raise TypeError(f"snapshot codec cannot handle {tp}")
 
 
-def _tuple_codec(item: _Codec) -> _Codec:
+# -- the kinds ------------------------------------------------------------------------------------
+
+_SCALARS: dict[Any, str] = {str: "a string", int: "an integer", bool: "true or false", float: "a number"}
+
+
+def _scalar_codec(tp: Any) -> _Codec:
+    # bool is an int in Python; JSON keeps true/false and numbers apart, and so do we
+    return _plain(_SCALARS[tp], {tp, int} if tp is float else {tp})
+
+
+def _literal_codec(tp: Any) -> _Codec:
+    args = typing.get_args(tp)
+    return _plain("one of " + ", ".join(json.dumps(a) for a in args), {type(a) for a in args}, frozenset(args))
+
+
+def _is_optional(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and _NONE in typing.get_args(tp)
+
+
+def _optional_codec(tp: Any) -> _Codec:
+    rest = [a for a in typing.get_args(tp) if a is not _NONE]
+    if len(rest) != 1:
+        raise TypeError(f"snapshot codec cannot handle {tp}")
+    inner = _codec(rest[0])
+    what = f"{inner.what} or null"
+    if inner.plain is not None:
+        return _plain(what, inner.plain | {_NONE}, inner.choices and inner.choices | {None})
+    dec, write = inner.decode, inner.write
+    assert dec is not None
+    return _Codec(what, decode=lambda v: None if v is None else dec(v),
+                  write=lambda v, indent: "null" if v is None else write(v, indent))
+
+
+def _is_list(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _list_codec(tp: Any) -> _Codec:
+    """``tuple[X, ...]`` as a JSON list; lists of plain values stay on one line."""
+    item = _codec(typing.get_args(tp)[0])
+
     def decode(value: Any) -> Any:
         if type(value) is not list:
             raise _Invalid([], f"must be a list, not {json.dumps(value)}")
@@ -132,27 +184,56 @@ def _tuple_codec(item: _Codec) -> _Codec:
                 pass
         return decode(value)
 
-    return _Codec(f"a list of {item.what}", decode=decode if item.plain is not None else decode_fast)
+    def write_plain(value: Any, indent: str) -> str:
+        return "[" + ", ".join(map(_scalar_text, value)) + "]"
+
+    item_write = item.write
+
+    def write(value: Any, indent: str) -> str:
+        if all(v is None for v in value):  # also the empty list: nothing that needs lines of its own
+            return write_plain(value, indent)
+        inner = indent + "  "
+        return "[\n" + ",\n".join([inner + item_write(v, inner) for v in value]) + "\n" + indent + "]"
+
+    if item.plain is not None:
+        return _Codec(f"a list of {item.what}", decode=decode, write=write_plain)
+    return _Codec(f"a list of {item.what}", decode=decode_fast, write=write)
+
+
+def _is_dataclass(tp: Any) -> bool:
+    return dataclasses.is_dataclass(tp) and isinstance(tp, type)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    """One ``__init__`` field of a model dataclass, as both directions see it."""
+
+    index: int
+    name: str
+    default: Any  # _MISSING when the field is required
+    codec: _Codec
 
 
 def _dataclass_codec(cls: type) -> _Codec:
+    """A JSON object with one key per field that is not at its default."""
     hints = typing.get_type_hints(cls)
-    defaults: dict[str, Any] = {}
-    fields: dict[str, _Codec] = {}
-    required: set[str] = set()
-    for f in dataclasses.fields(cls):
+    fields = []
+    for i, f in enumerate(dataclasses.fields(cls)):
         if not f.init:
             continue
         default: Any = f.default
         factory: Any = f.default_factory
         if default is _MISSING and factory is not _MISSING:
             default = factory()
-        if default is _MISSING:
-            required.add(f.name)
-        else:
-            defaults[f.name] = default
-        fields[f.name] = _codec(hints[f.name])
-    needed = frozenset(required)
+        fields.append(_Field(i, f.name, default, _codec(hints[f.name])))
+    return _Codec(f"a {cls.__name__} object", decode=_dataclass_reader(cls, fields),
+                  write=_dataclass_writer(fields))
+
+
+def _dataclass_reader(cls: type, fields: list[_Field]) -> Decode:
+    codecs = {f.name: f.codec for f in fields}
+    defaults = {f.name: f.default for f in fields if f.default is not _MISSING}
+    needed = frozenset(f.name for f in fields if f.default is _MISSING)
     # plain frozen dataclasses (every field in __init__, no __post_init__) are filled in directly
     fast = (not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))
             and all(isinstance(d, (str, int, bool, float, tuple, type(None))) for d in defaults.values()))
@@ -163,7 +244,7 @@ def _dataclass_codec(cls: type) -> _Codec:
             raise _Invalid([], f"must be an object, not {json.dumps(value)}")
         kwargs: dict[str, Any] = {}
         for key, v in value.items():
-            codec = fields.get(key)
+            codec = codecs.get(key)
             if codec is None:
                 raise _Invalid([key], f"is not a field of {cls.__name__}")
             try:
@@ -180,83 +261,24 @@ def _dataclass_codec(cls: type) -> _Codec:
             return obj
         return cls(**kwargs)
 
-    return _Codec(f"a {cls.__name__} object", decode=decode)
+    return decode
 
 
-# -- text layout: JSON, 2-space indent, plain values and lists of them on one line -------------
-
-def _scalar_text(value: Any, indent: str = "") -> str:
-    if type(value) is str:
-        return str(encode_basestring(value))
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return json.dumps(value)
-
-
-@functools.cache
-def _writer(tp: Any) -> Write:
-    """How a value of one type hint is written; built once per type, like the reader."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _dataclass_writer(tp)
-    if tp in _SCALARS or origin is typing.Literal:
-        return _scalar_text
-    if origin in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) != 1:
-            raise TypeError(f"snapshot codec cannot handle {tp}")
-        inner = _writer(rest[0])
-        if inner is _scalar_text:
-            return _scalar_text
-        return lambda v, indent: "null" if v is None else inner(v, indent)
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return _list_writer(_writer(args[0]))
-    raise TypeError(f"snapshot codec cannot handle {tp}")
-
-
-def _list_writer(item: Write) -> Write:
-    def write_plain(value: Any, indent: str) -> str:
-        return "[" + ", ".join(map(_scalar_text, value)) + "]"
-
-    if item is _scalar_text:
-        return write_plain
-
-    def write(value: Any, indent: str) -> str:
-        if all(v is None for v in value):  # also the empty list: nothing that needs lines of its own
-            return write_plain(value, indent)
-        inner = indent + "  "
-        return "[\n" + ",\n".join([inner + item(v, inner) for v in value]) + "\n" + indent + "]"
-
-    return write
-
-
-def _dataclass_writer(cls: type) -> Write:
-    """A ``write`` function generated for ``cls``, as ``dataclasses`` generates ``__init__``.
+def _dataclass_writer(fields: list[_Field]) -> Write:
+    """A ``write`` function generated for the fields, as ``dataclasses`` generates ``__init__``.
 
     One straight-line test per field (no loop, no tuple unpacking, ``is`` tests for
     None/bool defaults) makes this three times faster than a generic field loop, which
     matters at tens of thousands of columns.
     """
-    hints = typing.get_type_hints(cls)
     env: dict[str, Any] = {"enc": encode_basestring, "scalar": _scalar_text}
     body = ["def write(obj, indent):", "    inner = indent + '  '", "    out = []"]
-    for i, f in enumerate(dataclasses.fields(cls)):
-        if not f.init:
-            continue
-        default: Any = f.default
-        factory: Any = f.default_factory
-        if default is _MISSING and factory is not _MISSING:
-            default = factory()
-        write_value = _writer(hints[f.name])
+    for f in fields:
+        i, default = f.index, f.default
         env[f"key{i}"] = f"{encode_basestring(f.name)}: "
         env[f"default{i}"] = default
-        env[f"write{i}"] = write_value
-        if write_value is _scalar_text:
+        env[f"write{i}"] = f.codec.write
+        if f.codec.write is _scalar_text:
             text = "(enc(x) if type(x) is str else scalar(x))"
         else:
             text = f"write{i}(x, inner)"
@@ -274,6 +296,16 @@ def _dataclass_writer(cls: type) -> Write:
     return write
 
 
+#: every kind of type hint the model uses; ``_codec`` takes the first that matches
+_KINDS: tuple[_Kind, ...] = (
+    _Kind("dataclass", _is_dataclass, _dataclass_codec),
+    _Kind("scalar", lambda tp: tp in _SCALARS, _scalar_codec),
+    _Kind("literal", lambda tp: typing.get_origin(tp) is typing.Literal, _literal_codec),
+    _Kind("optional", _is_optional, _optional_codec),
+    _Kind("list", _is_list, _list_codec),
+)
+
+
 # -- public API ---------------------------------------------------------------------------------
 
 _HEADER = f'{{\n  "format": {encode_basestring(FORMAT)},\n  "version": {VERSION},\n'
@@ -281,7 +313,7 @@ _HEADER = f'{{\n  "format": {encode_basestring(FORMAT)},\n  "version": {VERSION}
 
 def to_json(schema: Schema) -> str:
     """The snapshot text: versioned, stable key order, 2-space indent, trailing newline."""
-    body = _writer(Schema)(schema, "")  # '{\n  "dialect": ...': never empty, the dialect is required
+    body = _codec(Schema).write(schema, "")  # '{\n  "dialect": ...': never empty, the dialect is required
     return _HEADER + body[2:] + "\n"
 
 
