@@ -99,6 +99,8 @@ class Migration:
     sha256: str = ""
     #: drizzle folders: the journal's ``when`` (ms), what drizzle's table records as ``created_at``
     created_at: int | None = None
+    #: 1-based line of the ``-- migrate:down`` marker (None: the file has none); directives below it are the down section's
+    down_line: int | None = None
 
     @property
     def label(self) -> str:
@@ -435,11 +437,16 @@ def _uncomment(comment: str) -> str:
 
 def parse_sql(text: str, label: str = "<sql>") -> tuple[SqlStatement, ...]:
     """Split plain SQL (no sections) into statements; for hand-written snippets and tests."""
+    return parse_sql_allows(text, label)[0]
+
+
+def parse_sql_allows(text: str, label: str = "<sql>") -> tuple[tuple[SqlStatement, ...], tuple[Allow, ...]]:
+    """``parse_sql`` plus every allow directive, also those below the last statement (which no statement carries)."""
     parser = _Parser(text, label)
     parser.section = "up"
     parser.bounds["up"] = [0]
     parser.run()
-    return tuple(parser.sections["up"])
+    return tuple(parser.sections["up"]), tuple(parser.allows)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -479,6 +486,7 @@ def parse_migration(path: Path, data: bytes | None = None) -> Migration:
         has_down="down" in parser.bounds and bool(parser.sections["down"]),
         header=tuple(parser.header),
         sha256=hashlib.sha256(raw).hexdigest(),
+        down_line=parser.line(parser.bounds["down"][0]) if "down" in parser.bounds else None,
     )
 
 

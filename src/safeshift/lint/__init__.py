@@ -21,7 +21,7 @@ from safeshift.lint.changes import review_changes
 from safeshift.lint.finding import Facts, Finding, unacknowledged_errors
 from safeshift.lint.format import FORMATS, render, summary
 from safeshift.lint.rules import RULES, SQUAWK_EQUIVALENT, STRONG_MIGRATIONS_EQUIVALENT, Rule
-from safeshift.lint.sql import Step, review_steps, review_text
+from safeshift.lint.sql import Step, loose_allows, review_steps, review_text
 from safeshift.migrations import MIGRATION_RE, Migration, parse_migration
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
 
 DRIZZLE_BREAKPOINT = "--> statement-breakpoint"
 _UP = re.compile(r"^[ \t]*--[ \t]*migrate:up[ \t]*$", re.MULTILINE | re.IGNORECASE)
-_DOWN = re.compile(r"^[ \t]*--[ \t]*migrate:down[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
 
 def review_sql(text: str, *, file: str | None = None, facts: Mapping[str, Facts] | None = None,
@@ -62,21 +61,16 @@ def review_migration(migration: Migration, *, file: str | None = None, facts: Ma
     """Review a safeshift migration's up section, step by step as the runner runs it.
 
     Transactional statements run in the runner's transaction, ``-- safeshift:no-transaction``
-    ones alone; the runner sets lock_timeout and statement_timeout itself.
+    ones alone; the runner sets lock_timeout and statement_timeout itself.  Allow directives,
+    and which section each stands in, are the parser's: the down section's cover nothing here.
     """
     source = text if text is not None else migration.path.read_text(encoding="utf-8-sig")
     label = file if file is not None else str(migration.path)
-    up_allow_lines = {a.line for st in migration.up_statements for a in st.allows}
-    down_allow_lines = {a.line for st in migration.down_statements for a in st.allows}
-    down = _DOWN.search(source)
-    down_line = source.count("\n", 0, down.start()) + 1 if down else None
-    file_allows = [a for a in migration.allows if a.line not in up_allow_lines and a.line not in down_allow_lines
-                   and (down_line is None or a.line < down_line)]
+    down = migration.down_line
+    up_allows = [a for a in migration.allows if down is None or a.line < down]
     steps = [Step(st, st.transactional) for st in migration.up_statements]
-    # blank out the down section so its directives are not taken for file-wide ones
-    up_text = source if down is None else source[:down.start()] + re.sub(r"[^\n]", " ", source[down.start():])
-    return review_steps(steps, up_text, file=label, facts=facts, runner_timeouts=True, include=include,
-                        file_allows=file_allows)
+    return review_steps(steps, source, file=label, facts=facts, runner_timeouts=True, include=include,
+                        file_allows=loose_allows(up_allows, migration.up_statements))
 
 
 def review_file(path: Path | str, *, facts: Mapping[str, Facts] | None = None, in_transaction: bool | None = None,

@@ -2,7 +2,8 @@
 
 Statements are split by safeshift's own splitter (``migrations.parse_sql``), which knows
 strings, dollar quotes and comments and attaches ``-- safeshift:allow`` directives to the
-statement below them; drizzle-kit's ``--> statement-breakpoint`` lines are plain comments to
+statement below them (so a directive-like line inside a string or a function body is not
+one); drizzle-kit's ``--> statement-breakpoint`` lines are plain comments to
 it.  Each statement is then parsed by pglast — the real PostgreSQL parser — so rules look at
 the tree, never at regular expressions over SQL.
 
@@ -15,7 +16,6 @@ whole file.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,15 +26,11 @@ from pglast import parse_sql as pg_parse
 from safeshift.lint.checks import Ctx, Hit, State, TableRef, check, long_identifiers
 from safeshift.lint.finding import Facts, Finding, Severity, lookup_facts
 from safeshift.lint.rules import DEFAULT_RULES, RULES, SQUAWK_EQUIVALENT
-from safeshift.migrations import Allow, SqlStatement, parse_sql
+from safeshift.migrations import Allow, SqlStatement, parse_sql_allows
 
 #: statements that do not lock existing objects for long (or that other rules judge)
 _NOT_DDL = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.VariableSetStmt,
             ast.VariableShowStmt, ast.TransactionStmt, ast.DoStmt, ast.CreateStmt, ast.CreateTableAsStmt)
-
-_ALLOW_LINE = re.compile(r"^[ \t]*--[ \t]*safeshift:allow[ \t]+(?P<rule>\S+)[ \t]*(?P<reason>.*?)[ \t]*$",
-                         re.MULTILINE)
-
 
 @dataclass(frozen=True)
 class Step:
@@ -182,26 +178,28 @@ class Reviewer:
 
 
 def _split_allows(statements: Sequence[SqlStatement], text: str,
-                  extra_file_allows: Iterable[Allow] = ()) -> tuple[dict[int, list[Allow]], list[Allow]]:
-    """(statement line -> allows covering only it, allows covering the whole file)."""
+                  loose: Iterable[Allow] = ()) -> tuple[dict[int, list[Allow]], list[Allow]]:
+    """(statement line -> allows covering only it, allows covering the whole file).
+
+    ``loose``: the parser's allows that no statement carries (header, below the last statement).
+    """
     lines = text.splitlines()
     per_statement: dict[int, list[Allow]] = {}
-    attached: set[int] = set()
-    file_wide: list[Allow] = list(extra_file_allows)
+    file_wide: list[Allow] = list(loose)
     for st in statements:
         for a in st.allows:
-            attached.add(a.line)
             gap = lines[a.line:st.line - 1]
             if any(not line.strip() for line in gap):
                 file_wide.append(a)
             else:
                 per_statement.setdefault(st.line, []).append(a)
-    known = attached | {a.line for a in file_wide}
-    for m in _ALLOW_LINE.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
-        if line not in known:
-            file_wide.append(Allow(m["rule"], m["reason"], line))
     return per_statement, file_wide
+
+
+def loose_allows(allows: Iterable[Allow], statements: Iterable[SqlStatement]) -> list[Allow]:
+    """The allows that none of ``statements`` carries: they cover the whole file."""
+    attached = {a.line for st in statements for a in st.allows}
+    return [a for a in allows if a.line not in attached]
 
 
 def acknowledge(findings: Sequence[Finding], per_statement: Mapping[int, Sequence[Allow]],
@@ -234,7 +232,11 @@ def acknowledge(findings: Sequence[Finding], per_statement: Mapping[int, Sequenc
 def review_steps(steps: Sequence[Step], text: str, *, file: str | None = None,
                  facts: Mapping[str, Facts] | None = None, runner_timeouts: bool = False,
                  include: Collection[str] = (), file_allows: Iterable[Allow] = ()) -> list[Finding]:
-    """Review statements in order and acknowledge what the file's allow directives cover."""
+    """Review statements in order and acknowledge what the file's allow directives cover.
+
+    ``file_allows``: the parser's allows that no step carries; ``text`` only tells whether a
+    blank line separates a carried allow from its statement.
+    """
     reviewer = Reviewer(file=file, facts=facts, runner_timeouts=runner_timeouts, include=include)
     for step in steps:
         reviewer.review(step)
@@ -249,6 +251,7 @@ def review_text(text: str, *, file: str | None = None, facts: Mapping[str, Facts
                 in_transaction: bool = False, runner_timeouts: bool = False,
                 include: Collection[str] = ()) -> list[Finding]:
     """Review plain SQL (no migrate:up/down sections): hand-written, drizzle-kit, anything."""
-    statements = parse_sql(text, file or "<sql>")
+    statements, allows = parse_sql_allows(text, file or "<sql>")
     steps = [Step(st, in_transaction and st.transactional) for st in statements]
-    return review_steps(steps, text, file=file, facts=facts, runner_timeouts=runner_timeouts, include=include)
+    return review_steps(steps, text, file=file, facts=facts, runner_timeouts=runner_timeouts, include=include,
+                        file_allows=loose_allows(allows, statements))
