@@ -216,7 +216,8 @@ class Deploy:
             self.on_record(self._record)
         try:
             prepared = api._runner(self.url, self.config.migrations_dir, "safeshift deploy", self.config.dialect,
-                                   api.run_options(env, lock_wait_s=self.lock_wait_s), self.on_event)
+                                   api.run_options(env, lock_wait_s=self.lock_wait_s), self.on_event,
+                                   settings=self.config.folder_settings)
             with contextlib.ExitStack() as self._stack:
                 runner = self._stack.enter_context(prepared)
                 self._stack.enter_context(runner.locked())
@@ -266,8 +267,10 @@ class Deploy:
             self.release = self.release.with_item("reviewed", "skipped",
                                                   note=f"safeshift review does not read {runner.dialect.name} SQL")
         else:
-            findings = [f for m in todo for f in review_migration(m)]
-            blocking = review.gate(todo, runner.dialect, self.url, history_table=runner.folder.history_table)
+            written = {m: review_migration(m) for m in todo}  # once: the counts, the gate and the history
+            findings = [f for m in todo for f in written[m]]
+            blocking = review.gate(todo, runner.dialect, self.url, history_table=runner.folder.history_table,
+                                   written=written)
             counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
             acknowledged = [f"{Path(f.file or '').name}:{f.line} {f.rule}: {f.reason}"
                             for f in findings if f.acknowledged]

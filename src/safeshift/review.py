@@ -8,8 +8,8 @@ live database when asked, and remembers which files passed so the default stays 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,13 +113,16 @@ def _reviewed_path(folder: Path) -> Path:
 
 
 def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
-         history_table: tuple[str, str] | None = None) -> tuple[Finding, ...]:
+         history_table: tuple[str, str] | None = None,
+         written: Mapping[Migration, Sequence[Finding]] | None = None) -> tuple[Finding, ...]:
     """The unacknowledged error findings of the migrations a run is about to apply.
 
     Graded with the live database's facts, so a change to a table that is new or empty
     (a fresh environment) does not block, while the same change on a busy table does.
     ``history_table`` (a drizzle folder's ``(schema, table)``) is bookkeeping like safeshift's
-    own history: a database holding only those has no app tables yet.
+    own history: a database holding only those has no app tables yet.  ``written`` is each
+    migration's ``lint.review_migration`` (no facts) when the caller has it already, as deploy
+    does: a file is reviewed once per run.
     """
     if not dialect.capabilities.hazard_review or not pending:
         return ()
@@ -131,15 +134,31 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
         tables = dialect.table_facts(conn)
         if all(key.startswith(f"{history.SCHEMA}.") or key in bookkeeping for key in tables):
             return ()  # a database without tables has no rows to lose and no app to break
-        first = {m: unacknowledged_errors(review_migration(m)) for m in pending}
+        found = written if written is not None else {m: review_migration(m) for m in pending}
+        first = {m: unacknowledged_errors(found[m]) for m in pending}
         suspects = [m for m, errors in first.items() if errors]
         if not suspects:
             return ()
         facts = _facts(dialect, conn, tables, sorted({f.table for m in suspects for f in first[m] if f.table}))
     finally:
         conn.close()
-    # facts only ever lower a finding (a new or empty table), so only the suspects are looked at again
-    return tuple(f for m in suspects for f in unacknowledged_errors(review_migration(m, facts=facts)))
+    # facts only ever lower a finding (a new or empty table), so only the suspects' errors are graded again
+    return tuple(f for m in suspects for f in unacknowledged_errors(_graded(e, facts) for e in first[m]))
+
+
+def _graded(finding: Finding, facts: Mapping[str, Facts]) -> Finding:
+    """``finding`` (an error graded without facts) as ``review_migration(m, facts=facts)`` grades it.
+
+    Facts change nothing but the grade of the finding's own table, so the file is not read again.
+    ``finding.table`` is written ``schema.table`` or ``table``, split the way ``_facts`` splits its keys.
+    """
+    from safeshift.lint.sql import grade
+
+    if finding.table is None:
+        return finding
+    schema, dot, name = finding.table.partition(".")
+    severity, described = grade(finding.rule, finding.severity, (schema, name) if dot else (None, schema), (), facts)
+    return replace(finding, severity=severity, table_facts=described)
 
 
 def allowed_by_version(pending: Sequence[Migration], blocking: Sequence[Finding]) -> dict[str, str]:
