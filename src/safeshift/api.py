@@ -19,8 +19,10 @@ from safeshift import __version__
 from safeshift.config import (
     Config,
     Environment,
+    FolderSettings,
     borrowed_protected_url,
     duration_ms,
+    folder_settings,
     load_config,
     missing_url_error,
     redact_url,
@@ -307,23 +309,31 @@ def run_options(env: Environment, **overrides: Any) -> RunOptions:
     return RunOptions(**values)
 
 
-def _folder(folder: str | Path, command: str) -> migrations.MigrationFolder:
+def _folder(folder: str | Path, command: str, settings: FolderSettings) -> migrations.MigrationFolder:
     from safeshift import migrations
 
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
-    result = _read_folder(path)
+    result = _read_folder(path, settings)
     if result.migrations and result.format == "safeshift":  # drizzle's checksums are its hashes: no sum file
         migrations.check_sealed(path, command)
     return result
 
 
-def _read_folder(path: Path) -> migrations.MigrationFolder:
+def _settings(folder: str | Path, settings: FolderSettings | None) -> FolderSettings:
+    """The folder's settings: a loaded Config's, else the configuration above ``folder`` (the Python API
+    gets only a path) found now, once, and handed to every reader of the folder."""
+    return settings if settings is not None else folder_settings(Path(folder))
+
+
+def _read_folder(path: Path, settings: FolderSettings) -> migrations.MigrationFolder:
     """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
     from safeshift import drizzle, migrations
 
-    return migrations.read_folder(path, drizzle.resolve_format(path))
+    if drizzle.resolve_format(path, settings) == "drizzle":
+        return drizzle.read_folder(path, settings)  # migrations.read_folder would look the settings up again
+    return migrations.read_folder(path, "safeshift")
 
 
 def dialect_for(url: str, dialect: str | None) -> Dialect:
@@ -355,17 +365,19 @@ def dialect_name_for(url: str, dialect: str | None) -> str:
 
 
 def _runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
-            on_event: EventSink | None, *, read_only: bool = False) -> Runner:
+            on_event: EventSink | None, *, read_only: bool = False, settings: FolderSettings | None = None) -> Runner:
     from safeshift.runner import Runner, RunOptions
 
-    found = _folder(folder, command)
+    settings = _settings(folder, settings)
+    found = _folder(folder, command, settings)
     d = dialect_for(url, dialect)
-    found, options = _run_as_drizzle(found, d, url, options or RunOptions(), read_only=read_only)
+    found, options = _run_as_drizzle(found, d, url, options or RunOptions(), settings, read_only=read_only)
     return Runner(d, url, found, options, on_event, read_only=read_only)
 
 
-def _run_as_drizzle(found: migrations.MigrationFolder, d: Dialect, url: str, options: RunOptions, *,
-                    read_only: bool = False) -> tuple[migrations.MigrationFolder, RunOptions]:
+def _run_as_drizzle(found: migrations.MigrationFolder, d: Dialect, url: str, options: RunOptions,
+                    settings: FolderSettings, *, read_only: bool = False
+                    ) -> tuple[migrations.MigrationFolder, RunOptions]:
     """The folder and options a runner needs: a drizzle folder runs as drizzle's migrator runs it.
 
     Every runner of a folder (migrate, rollback, rehearse, deploy) goes through here, so none
@@ -379,7 +391,7 @@ def _run_as_drizzle(found: migrations.MigrationFolder, d: Dialect, url: str, opt
     # drizzle's migrator applies a whole run in one transaction; so does safeshift for its folders
     options = dataclasses.replace(options, atomic=True)
     if not read_only:  # down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review
-        found = drizzle.attach_down(found, write=True)
+        found = drizzle.attach_down(found, settings, write=True)
     return found, options
 
 
@@ -391,16 +403,18 @@ def _check_drizzle(d: Dialect, url: str) -> None:
 
 def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
             options: RunOptions | None = None, on_event: EventSink | None = None,
-            confirm: Confirm | None = None, allow_hazards: bool = False) -> ApplyResult:
+            confirm: Confirm | None = None, allow_hazards: bool = False,
+            settings: FolderSettings | None = None) -> ApplyResult:
     """Apply every pending migration in ``folder`` to ``url`` (drizzle's ``migrate(db, {migrationsFolder})``).
 
     Refuses (HazardBlocked) a pending migration with an unacknowledged error finding of
     ``safeshift review`` unless ``allow_hazards``.  Returns the applied versions with their
-    durations; raises ``safeshift.errors`` types.
+    durations; raises ``safeshift.errors`` types.  ``settings``: the folder's, from a loaded
+    ``Config.folder_settings`` (None: looked up from the folder, as drizzle's migrator is given only it).
     """
     from safeshift.runner import Event
 
-    with _runner(url, folder, "safeshift migrate", dialect, options, on_event) as r:
+    with _runner(url, folder, "safeshift migrate", dialect, options, on_event, settings=settings) as r:
         from safeshift import review
 
         todo = [p.migration for p in r.plan(to) if not p.resume_from]
@@ -416,17 +430,18 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
 
 
 def plan(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
-         options: RunOptions | None = None) -> list[Pending]:
+         options: RunOptions | None = None, settings: FolderSettings | None = None) -> list[Pending]:
     """What ``migrate`` would run, step by step; reads the history and changes nothing."""
-    with _runner(url, folder, "safeshift migrate --dry-run", dialect, options, None, read_only=True) as r:
+    with _runner(url, folder, "safeshift migrate --dry-run", dialect, options, None, read_only=True,
+                 settings=settings) as r:
         return r.plan(to)
 
 
 def rollback(url: str, folder: str | Path = "migrations", *, steps: int | None = None, to: str | None = None,
              dialect: str | None = None, options: RunOptions | None = None, on_event: EventSink | None = None,
-             confirm: Confirm | None = None) -> RollbackResult:
+             confirm: Confirm | None = None, settings: FolderSettings | None = None) -> RollbackResult:
     """Run down sections newest first: the last ``steps`` (default 1), or everything after ``to``."""
-    with _runner(url, folder, "safeshift rollback", dialect, options, on_event) as r:
+    with _runner(url, folder, "safeshift rollback", dialect, options, on_event, settings=settings) as r:
         return r.rollback(steps, to, confirm)
 
 
@@ -445,7 +460,8 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     facts = rv.live_facts(dialect, url) if url and dialect.capabilities.hazard_review else None
     drizzle_folder = _drizzle_folder(config)
     if not paths and pending and url:
-        paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.dialect)]
+        paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.dialect,
+                                                settings=config.folder_settings)]
     elif not paths and drizzle_folder is not None:
         from safeshift import drizzle
 
@@ -468,10 +484,8 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
 def _drizzle_folder(config: Config) -> migrations.MigrationFolder | None:
     """The project's migrations folder when it is a drizzle-kit folder (reviewed as safeshift runs it)."""
     from safeshift import drizzle
-    from safeshift.config import FolderSettings
 
-    path = config.migrations_dir
-    settings = FolderSettings(config.format, config.drizzle_schema, config.drizzle_table, config.root)
+    path, settings = config.migrations_dir, config.folder_settings
     if not path.is_dir() or drizzle.resolve_format(path, settings) != "drizzle":
         return None
     return drizzle.read_folder(path, settings)
@@ -493,7 +507,9 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tu
     """
     from safeshift import verify as vf
 
-    found = vf.verify(dialect_for(url, config.dialect), url, config.migrations_dir)
+    d = dialect_for(url, config.dialect)
+    drizzle_folder = _drizzle_folder(config)  # read with the loaded settings; verify would look them up again
+    found = vf.verify(d, url, drizzle_folder if drizzle_folder is not None else config.migrations_dir)
     checked = vf.run_health(health, {"DATABASE_URL": url}) if health and found.clean else None
     return found, checked
 
@@ -530,8 +546,9 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
     url = database_url(config)
     d = dialect_for(url, config.dialect)
     env = config.environment()
-    folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse"), d, url,
-                                   options or run_options(env))
+    settings = config.folder_settings
+    folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse", settings), d, url,
+                                   options or run_options(env), settings)
     command = smoke or env.health
     if scratch:
         result = rh.rehearse_scratch(d, url, folder, env_name=config.env_name, mode=cast("rh.Mode", mode),
@@ -541,7 +558,7 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
     else:
         def apply(run: RunOptions, sink: EventSink) -> ApplyResult:
             return migrate(url, config.migrations_dir, dialect=config.dialect, options=run, on_event=sink,
-                           confirm=confirm, allow_hazards=allow_hazards)
+                           confirm=confirm, allow_hazards=allow_hazards, settings=settings)
 
         result = rh.rehearse_env(d, url, folder, env_name=config.env_name, smoke=command, options=opts,
                                  root=config.root, apply=apply, progress=progress)
@@ -562,7 +579,7 @@ def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1,
     d = dialect_for(url, config.dialect)
     applied: str | None = None
     if config.migrations_dir.is_dir():
-        states = status(url, config.migrations_dir, dialect=config.dialect)
+        states = status(url, config.migrations_dir, dialect=config.dialect, settings=config.folder_settings)
         applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
     keep = config.environment().keep if prune and dest is None else None
     return bk.backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
@@ -649,15 +666,17 @@ def report(config: Config, path: Path | None = None) -> tuple[Path, Any]:
     return path, deploy.read_record(path)
 
 
-def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None) -> list[MigrationStatus]:
-    """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
+def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None,
+           settings: FolderSettings | None = None) -> list[MigrationStatus]:
+    """Each migration as applied, pending, failed, edited since applied, or missing from the folder
+    (``settings``: as for ``migrate``)."""
     from safeshift.runner import Runner
 
     d = dialect_for(url, dialect)
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
-    found = _read_folder(path)
+    found = _read_folder(path, _settings(path, settings))
     if found.format == "drizzle":
         _check_drizzle(d, url)
     with Runner(d, url, found, read_only=True) as r:

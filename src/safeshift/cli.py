@@ -515,7 +515,8 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
     if dry_run:
         from safeshift.runner import atomic_dry_run_plan, dry_run_plan
 
-        plan = api.plan(target, config.migrations_dir, to=to, dialect=config.dialect, options=options)
+        plan = api.plan(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
+                        settings=config.folder_settings)
         if log_json:
             for p in plan:
                 Reporter(True, "").json("planned", version=p.migration.version, name=p.migration.name,
@@ -532,7 +533,8 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
 
     report = Reporter(log_json, "applying")
     result = api.migrate(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
-                         on_event=report, confirm=_confirmer(config, yes, "Apply"), allow_hazards=allow_hazards)
+                         on_event=report, confirm=_confirmer(config, yes, "Apply"), allow_hazards=allow_hazards,
+                         settings=config.folder_settings)
     if log_json:
         report.json("done", applied=list(result.versions), already=result.already,
                     duration_ms=result.duration_ms)
@@ -562,7 +564,8 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
 
     report = Reporter(log_json, "rolling back")
     result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.dialect,
-                          options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"))
+                          options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"),
+                          settings=config.folder_settings)
     if log_json:
         report.json("done", rolled_back=list(result.versions))
     elif not result.rolled_back:
@@ -579,7 +582,7 @@ def status(env: str | None, url: str | None, as_json: bool) -> None:
     """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
     config = _config(env, url)
     target = api.database_url(config)
-    rows = api.status(target, config.migrations_dir, dialect=config.dialect)
+    rows = api.status(target, config.migrations_dir, dialect=config.dialect, settings=config.folder_settings)
     if as_json:
         import json
 

@@ -110,6 +110,12 @@ class Config:
         return self.backups_for(self.env_name)
 
     @property
+    def folder_settings(self) -> FolderSettings:
+        """The migrations folder's settings as loaded here, so that the folder's readers need not parse
+        the configuration again (``folder_settings(folder)`` is for callers that hold only a path)."""
+        return FolderSettings(self.format, self.drizzle_schema, self.drizzle_table, self.root)
+
+    @property
     def config_name(self) -> str:
         """How messages name the configuration: the file's name, or safeshift.toml if there is none."""
         return self.config_file.name if self.config_file else CONFIG_FILE

@@ -36,7 +36,16 @@ from safeshift import config as cfg
 from safeshift.dialects.base import Dialect
 from safeshift.errors import ConfigError, MigrationsError, SafeshiftError
 from safeshift.history import Record, SafeshiftStore, Status
-from safeshift.migrations import META_DIR, Migration, MigrationFolder, SqlStatement, folder_format, parse_sql
+from safeshift.migrations import (
+    META_DIR,
+    Allow,
+    Migration,
+    MigrationFolder,
+    SqlStatement,
+    folder_format,
+    parse_sql,
+    parse_sql_allows,
+)
 
 if TYPE_CHECKING:
     from safeshift.lint import Facts, Finding
@@ -120,8 +129,9 @@ def drizzle_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def split_statements(text: str, label: str) -> tuple[SqlStatement, ...]:
-    """The statements drizzle's migrator runs, with their lines in the file.
+def split_statements(text: str, label: str) -> tuple[tuple[SqlStatement, ...], tuple[Allow, ...]]:
+    """The statements drizzle's migrator runs, with their lines in the file, and every allow directive
+    (also those below a piece's last statement, which no statement carries: they cover the file).
 
     Like drizzle, the text is first cut at every ``--> statement-breakpoint`` (a plain
     string split); each piece is then split into statements by safeshift's parser, which also
@@ -129,10 +139,13 @@ def split_statements(text: str, label: str) -> tuple[SqlStatement, ...]:
     precede it, so lines (and error messages) count from the top of the file.
     """
     out: list[SqlStatement] = []
+    allows: list[Allow] = []
     offset = 0
     for chunk in text.split(BREAKPOINT):
         lines_before = text.count("\n", 0, offset)
-        for st in parse_sql("\n" * lines_before + chunk, label):
+        statements, found = parse_sql_allows("\n" * lines_before + chunk, label)
+        allows += found
+        for st in statements:
             if not st.transactional or st.new_transaction:
                 directive = "no-transaction" if not st.transactional else "new-transaction"
                 raise MigrationsError(
@@ -141,7 +154,7 @@ def split_statements(text: str, label: str) -> tuple[SqlStatement, ...]:
                 )
             out.append(st)
         offset += len(chunk) + len(BREAKPOINT)
-    return tuple(out)
+    return tuple(out), tuple(allows)
 
 
 def version_width(count: int) -> int:
@@ -167,13 +180,13 @@ def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> Mig
             ) from exc
         # Node's Buffer.toString(): invalid UTF-8 becomes U+FFFD, a BOM stays part of the text
         text = raw.decode("utf-8", errors="replace")
-        statements = split_statements(text, label)
+        statements, allows = split_statements(text, label)
         version = f"{i:0{width}d}"
         name = _TAG_PREFIX.sub("", entry.tag) or entry.tag
         found.append(Migration(
             version=version, name=name, path=path, up_sql=text.strip(), down_sql="",
             up_statements=statements, down_statements=(),
-            allows=tuple(a for st in statements for a in st.allows),
+            allows=allows,
             sha256=drizzle_hash(text), created_at=entry.when,
         ))
     result = MigrationFolder(path=folder, migrations=tuple(found), format="drizzle",
@@ -407,14 +420,38 @@ def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
     """
     from safeshift.dialects import get_dialect
 
-    d = dialect or get_dialect("postgresql")
+    return _load_snapshot(path, dialect or get_dialect("postgresql"))[1]
+
+
+def _load_snapshot(path: Path, dialect: Dialect) -> tuple[Mapping[str, Any], Schema]:
+    """A snapshot's JSON (which also holds drizzle-kit's rename answers) and its ``model.Schema``."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SnapshotError(f"Cannot read the drizzle snapshot {path.name} ({exc}).") from exc
     if not isinstance(data, dict) or data.get("dialect") not in _PG_DIALECTS:
         raise SnapshotError(f"{path.name} is not a drizzle-kit PostgreSQL snapshot.")
-    return _Snapshot(d, data, path.name).schema()
+    return data, _Snapshot(dialect, data, path.name).schema()
+
+
+class _Snapshots:
+    """The snapshots of one down-file pass, each read and converted once: a migration's "after" is
+    the next one's "before".  A snapshot that cannot be converted raises the same error each time."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
+        self._loaded: dict[Path, tuple[Mapping[str, Any], Schema] | SafeshiftError] = {}
+
+    def load(self, path: Path) -> tuple[Mapping[str, Any], Schema]:
+        if path not in self._loaded:
+            try:
+                self._loaded[path] = _load_snapshot(path, self.d)
+            except SafeshiftError as exc:
+                self._loaded[path] = exc
+        found = self._loaded[path]
+        if isinstance(found, SafeshiftError):
+            raise found
+        return found
 
 
 class _Snapshot:
@@ -582,6 +619,7 @@ _DOWN_FOR = re.compile(r"^-- down SQL for (?P<file>\S+) \(sha256 (?P<sha>[0-9a-f
 #: statements drizzle-kit never generates: their presence means hand edits the snapshots cannot see
 _DATA_STATEMENT = re.compile(r"\s*(?:--[^\n]*\n\s*)*(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY)\b", re.IGNORECASE)
 _IRREVERSIBLE = re.compile(r"^[ \t]*--[ \t]*safeshift:irreversible[ \t]*$", re.MULTILINE)
+_NEWLINES = re.compile(r"\r\n?")
 
 
 def down_dir(folder: Path, settings: cfg.FolderSettings | None = None) -> Path:
@@ -591,12 +629,12 @@ def down_dir(folder: Path, settings: cfg.FolderSettings | None = None) -> Path:
     return root / ".safeshift" / DOWN_DIR
 
 
-def down_text(folder: MigrationFolder, index: int) -> str:
+def down_text(folder: MigrationFolder, index: int, snapshots: _Snapshots | None = None) -> str:
     """The down file of the migration at ``index``: derived from the snapshots before and after it.
 
     A migration that leaves the snapshot unchanged (drizzle-kit's ``--custom``, hand-written
     SQL) or whose snapshots safeshift cannot read gets a file saying so, marked irreversible,
-    for a person to fill in.
+    for a person to fill in.  ``snapshots``: those already converted in this pass.
     """
     from safeshift.dialects import get_dialect
     from safeshift.diff import diff
@@ -606,13 +644,13 @@ def down_text(folder: MigrationFolder, index: int) -> str:
 
     m = folder.migrations[index]
     head = [f"-- down SQL for {folder.path.name}/{m.path.name} (sha256 {m.sha256}), written by safeshift"]
-    d = get_dialect("postgresql")
+    snapshots = snapshots or _Snapshots(get_dialect("postgresql"))
+    d = snapshots.d
     after_path = snapshot_file(folder.path, m.path.stem)
     before_path = snapshot_file(folder.path, folder.migrations[index - 1].path.stem) if index else None
     try:
-        after = snapshot_schema(after_path, d)
-        before = snapshot_schema(before_path, d) if before_path is not None else make_schema(d.name)
-        data = json.loads(after_path.read_text(encoding="utf-8"))
+        data, after = snapshots.load(after_path)
+        before = snapshots.load(before_path)[1] if before_path is not None else make_schema(d.name)
         changes = diff(before, after, _renames(data, d.default_schema), AssumeNew(), d.default_schema)
         statements = render(changes, before, after, d).down if changes else []
     except SafeshiftError as exc:
@@ -643,11 +681,11 @@ def down_text(folder: MigrationFolder, index: int) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _with_down_file(m: Migration, path: Path) -> Migration:
-    """``m`` with the down section of its down file, when that file was made for this exact migration."""
-    if not path.is_file():
+def _with_down_file(m: Migration, path: Path, text: str | None) -> Migration:
+    """``m`` with the down section of its down file's ``text`` (None: there is none), when that file was
+    made for this exact migration."""
+    if text is None:
         return m
-    text = path.read_text(encoding="utf-8")
     header = _DOWN_FOR.search(text)
     if header is None or header["sha"] != m.sha256:
         return m
@@ -663,14 +701,19 @@ def attach_down(folder: MigrationFolder, settings: cfg.FolderSettings | None = N
     ``write``: first write the down file of every migration that has none made for its
     current text (never touching one that is, so hand edits stay).
     """
+    from safeshift.dialects import get_dialect
+
     where = down_dir(folder.path, settings)
+    snapshots = _Snapshots(get_dialect("postgresql"))  # converted only when a down file is written
     out: list[Migration] = []
     for i, m in enumerate(folder.migrations):
         path = where / f"{m.version}.sql"
-        current = _with_down_file(m, path)
+        current = _with_down_file(m, path, path.read_text(encoding="utf-8") if path.is_file() else None)
         if write and current.down_sql == "":
+            text = down_text(folder, i, snapshots)
             where.mkdir(parents=True, exist_ok=True)
-            path.write_text(down_text(folder, i), encoding="utf-8")
-            current = _with_down_file(m, path)
+            path.write_text(text, encoding="utf-8")
+            # what reading the file back would give (universal newlines), without reading it
+            current = _with_down_file(m, path, _NEWLINES.sub("\n", text))
         out.append(current)
     return replace(folder, migrations=tuple(out))

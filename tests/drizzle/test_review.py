@@ -62,3 +62,18 @@ def test_migrate_refuses_the_six_hazards_on_a_table_with_rows(tmp_path: Path, pg
     assert err.startswith("0001_six_hazards.sql:1 has an unacknowledged hazard [changing-column-type]"), err
     assert "more)" in err  # the other hazards; those on the empty posts table are graded down
     assert len(drizzle_rows(pg_url)) == 1
+
+
+def test_an_allow_below_the_last_statement_covers_the_file(tmp_path: Path) -> None:
+    """As in a safeshift migration: a directive no statement carries (here the file's last line)
+    covers the whole file; one inside a string literal is text, not a directive."""
+    root = tmp_path / "app"
+    drop = 'ALTER TABLE "posts" DROP COLUMN "title";\n'
+    write_folder(root, {"0000_initial": DRIZZLE_INITIAL,
+                        "0001_drop_title": drop + "-- safeshift:allow drop-column titles moved to the slugs table\n",
+                        "0002_drop_email": 'ALTER TABLE "users" DROP COLUMN "email";\n'
+                                           "SELECT '\n-- safeshift:allow drop-column not a directive\n';\n"})
+    (root / "safeshift.toml").write_text('migrations = "drizzle"\nformat = "drizzle"\n', encoding="utf-8")
+    findings = json.loads(invoke(root, "review", "--format", "json", expect=1).stdout)["findings"]
+    drops = {f["file"].rsplit("/", 1)[-1]: f["acknowledged"] for f in findings if f["rule"] == "drop-column"}
+    assert drops == {"0001_drop_title.sql": True, "0002_drop_email.sql": False}
