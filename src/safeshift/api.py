@@ -508,8 +508,7 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tu
     from safeshift import verify as vf
 
     d = dialect_for(url, config.dialect)
-    drizzle_folder = _drizzle_folder(config)  # read with the loaded settings; verify would look them up again
-    found = vf.verify(d, url, drizzle_folder if drizzle_folder is not None else config.migrations_dir)
+    found = vf.verify(d, url, config.migrations_dir, config.folder_settings)
     checked = vf.run_health(health, {"DATABASE_URL": url}) if health and found.clean else None
     return found, checked
 

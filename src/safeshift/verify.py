@@ -27,6 +27,7 @@ from safeshift.errors import DriftDetected
 
 if TYPE_CHECKING:
     from safeshift.changes import Change
+    from safeshift.config import FolderSettings
     from safeshift.dialects import Dialect
     from safeshift.migrations import MigrationFolder
     from safeshift.model import Schema
@@ -158,16 +159,18 @@ def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]
     return found[-1] if found else None
 
 
-def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder) -> Drift:
+def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
+           settings: FolderSettings | None = None) -> Drift:
     """The whole check: applied versions from the folder's history, their snapshot, the live schema.
 
     Versions count as applied when their history row says so; a failed or half-applied
     migration is not, so its partial effects show up as drift.  A drizzle-kit folder's history
     is drizzle's table and its snapshots drizzle-kit's (``meta/NNNN_snapshot.json``).
+    ``settings``: the folder's, when the caller has loaded them (else looked up from the path).
     """
     from safeshift.model import make_schema
 
-    folder = _drizzle_folder(migrations_dir)
+    folder = _drizzle_folder(migrations_dir, settings)
     store = history.store_for(folder) if folder is not None else history.DEFAULT_STORE
     conn = dialect.connect(url, create=False)
     try:
@@ -186,15 +189,18 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder) -
     return _drift_from(live, path or make_schema(dialect.name), dialect.default_schema)
 
 
-def _drizzle_folder(migrations_dir: Path | MigrationFolder) -> MigrationFolder | None:
+def _drizzle_folder(migrations_dir: Path | MigrationFolder,
+                    settings: FolderSettings | None = None) -> MigrationFolder | None:
     """The drizzle-kit folder ``migrations_dir`` is (read, when given as a path), or None for safeshift's."""
     if isinstance(migrations_dir, migrations.MigrationFolder):
         return migrations_dir if migrations_dir.format == "drizzle" else None
     from safeshift import drizzle
+    from safeshift.config import folder_settings
 
-    if drizzle.resolve_format(migrations_dir) != "drizzle":
+    settings = settings if settings is not None else folder_settings(migrations_dir)
+    if drizzle.resolve_format(migrations_dir, settings) != "drizzle":
         return None
-    return drizzle.read_folder(migrations_dir)
+    return drizzle.read_folder(migrations_dir, settings)
 
 
 # -- changes → differences ------------------------------------------------------------------

@@ -32,7 +32,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def test_each_command_parses_the_configuration_once(drizzle_source: Path, tmp_path: Path, pg_url: str,
                                                     parses: list[Path]) -> None:
     p = make_project(drizzle_source, tmp_path, pg_url, TOML)
-    for command in (("status",), ("migrate", "--dry-run"), ("migrate",), ("status",), ("rollback",)):
+    for command in (("status",), ("migrate", "--dry-run"), ("migrate",), ("status",), ("verify",), ("rollback",)):
         parses.clear()
         p.run(*command)
         assert len(parses) == 1, f"safeshift {' '.join(command)} parsed the configuration {len(parses)} times"
