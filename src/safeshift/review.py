@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,7 +126,7 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
     """
     if not dialect.capabilities.hazard_review or not pending:
         return ()
-    from safeshift.lint import review_migration, unacknowledged_errors
+    from safeshift.lint import regrade, review_migration, unacknowledged_errors
 
     bookkeeping = {".".join(history_table)} if history_table else set()
     conn = _connect(dialect, url)
@@ -143,22 +143,7 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
     finally:
         conn.close()
     # facts only ever lower a finding (a new or empty table), so only the suspects' errors are graded again
-    return tuple(f for m in suspects for f in unacknowledged_errors(_graded(e, facts) for e in first[m]))
-
-
-def _graded(finding: Finding, facts: Mapping[str, Facts]) -> Finding:
-    """``finding`` (an error graded without facts) as ``review_migration(m, facts=facts)`` grades it.
-
-    Facts change nothing but the grade of the finding's own table, so the file is not read again.
-    ``finding.table`` is written ``schema.table`` or ``table``, split the way ``_facts`` splits its keys.
-    """
-    from safeshift.lint.sql import grade
-
-    if finding.table is None:
-        return finding
-    schema, dot, name = finding.table.partition(".")
-    severity, described = grade(finding.rule, finding.severity, (schema, name) if dot else (None, schema), (), facts)
-    return replace(finding, severity=severity, table_facts=described)
+    return tuple(f for m in suspects for f in unacknowledged_errors(regrade(e, facts) for e in first[m]))
 
 
 def allowed_by_version(pending: Sequence[Migration], blocking: Sequence[Finding]) -> dict[str, str]:

@@ -9,6 +9,7 @@ Pure functions, no database: live facts (row estimates, sizes, new tables) come 
     review_changes(changes)   Change objects from generate
     render(findings, "text" | "json" | "markdown" | "github")
     unacknowledged_errors(findings)   what makes ``review`` exit 1 and ``migrate`` refuse
+    regrade(finding, facts)   a finding graded again with live facts, without reviewing again
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from safeshift.lint.changes import review_changes
 from safeshift.lint.finding import Facts, Finding, unacknowledged_errors
 from safeshift.lint.format import FORMATS, render, summary
 from safeshift.lint.rules import RULES, SQUAWK_EQUIVALENT, STRONG_MIGRATIONS_EQUIVALENT, Rule
-from safeshift.lint.sql import Step, loose_allows, review_steps, review_text
+from safeshift.lint.sql import Step, loose_allows, regrade, review_steps, review_text
 from safeshift.migrations import MIGRATION_RE, Migration, parse_migration
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Facts",
     "Finding",
     "Rule",
+    "regrade",
     "render",
     "review_changes",
     "review_file",

@@ -17,7 +17,7 @@ whole file.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pglast import ast
@@ -64,6 +64,19 @@ def grade(rule: str, severity: Severity | None, table: TableRef | None, created:
     if found.harmless_locks and r.category in ("lock", "data"):
         return "info", described
     return chosen, described
+
+
+def regrade(finding: Finding, facts: Mapping[str, Facts]) -> Finding:
+    """``finding`` (graded without facts) as a review with ``facts`` grades it: facts change nothing but
+    the grade of the finding's own table, so the file need not be reviewed again.
+
+    ``finding.table`` is ``schema.table`` or ``table``; a schema holding a dot would split wrongly.
+    """
+    if finding.table is None:
+        return finding
+    schema, dot, name = finding.table.partition(".")
+    severity, described = grade(finding.rule, finding.severity, (schema, name) if dot else (None, schema), (), facts)
+    return replace(finding, severity=severity, table_facts=described)
 
 
 def canonical_rule(rule: str) -> str:
