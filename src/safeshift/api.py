@@ -242,7 +242,7 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
     from safeshift.plan import render
     from safeshift.renames import parse_hints
 
-    dialect = dialect_for(url, config.dialect)
+    dialect = dialect_for(url, config.declared_dialect)
     target = load_source_schema(config)
     live = introspect_url(dialect, url)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
@@ -460,7 +460,7 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     facts = rv.live_facts(dialect, url) if url and dialect.capabilities.hazard_review else None
     drizzle_folder = _drizzle_folder(config)
     if not paths and pending and url:
-        paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.dialect,
+        paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.declared_dialect,
                                                 settings=config.folder_settings)]
     elif not paths and drizzle_folder is not None:
         from safeshift import drizzle
@@ -507,7 +507,7 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tu
     """
     from safeshift import verify as vf
 
-    d = dialect_for(url, config.dialect)
+    d = dialect_for(url, config.declared_dialect)
     found = vf.verify(d, url, config.migrations_dir, config.folder_settings)
     checked = vf.run_health(health, {"DATABASE_URL": url}) if health and found.clean else None
     return found, checked
@@ -543,7 +543,7 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
     if mode not in ("schema", "data", "sample"):
         raise ConfigError(f"Unknown rehearsal mode {mode!r}; use schema, data or sample.")
     url = database_url(config)
-    d = dialect_for(url, config.dialect)
+    d = dialect_for(url, config.declared_dialect)
     env = config.environment()
     settings = config.folder_settings
     folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse", settings), d, url,
@@ -556,7 +556,7 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
                                      backups_dir=config.backups_dir, progress=progress)
     else:
         def apply(run: RunOptions, sink: EventSink) -> ApplyResult:
-            return migrate(url, config.migrations_dir, dialect=config.dialect, options=run, on_event=sink,
+            return migrate(url, config.migrations_dir, dialect=config.declared_dialect, options=run, on_event=sink,
                            confirm=confirm, allow_hazards=allow_hazards, settings=settings)
 
         result = rh.rehearse_env(d, url, folder, env_name=config.env_name, smoke=command, options=opts,
@@ -575,10 +575,10 @@ def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1,
     """
     from safeshift import backup as bk
 
-    d = dialect_for(url, config.dialect)
+    d = dialect_for(url, config.declared_dialect)
     applied: str | None = None
     if config.migrations_dir.is_dir():
-        states = status(url, config.migrations_dir, dialect=config.dialect, settings=config.folder_settings)
+        states = status(url, config.migrations_dir, dialect=config.declared_dialect, settings=config.folder_settings)
         applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
     keep = config.environment().keep if prune and dest is None else None
     return bk.backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
@@ -594,7 +594,7 @@ def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1) 
     from safeshift import backup as bk
 
     workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
-    return bk.restore(path, into_url, dialect=dialect_name_for(into_url, config.dialect), jobs=workers)
+    return bk.restore(path, into_url, dialect=dialect_name_for(into_url, config.declared_dialect), jobs=workers)
 
 
 @dataclass(frozen=True)
@@ -624,7 +624,7 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
     from safeshift.errors import ConfirmationRequired
 
     url = url or database_url(config)
-    d = dialect_for(url, config.dialect)
+    d = dialect_for(url, config.declared_dialect)
     manifest = bk.verify(path)
     bk.check_dialect(path, manifest, d.name)
     name = d.database_name(url)

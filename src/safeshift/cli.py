@@ -515,7 +515,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
     if dry_run:
         from safeshift.runner import atomic_dry_run_plan, dry_run_plan
 
-        plan = api.plan(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
+        plan = api.plan(target, config.migrations_dir, to=to, dialect=config.declared_dialect, options=options,
                         settings=config.folder_settings)
         if log_json:
             for p in plan:
@@ -532,7 +532,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
         return
 
     report = Reporter(log_json, "applying")
-    result = api.migrate(target, config.migrations_dir, to=to, dialect=config.dialect, options=options,
+    result = api.migrate(target, config.migrations_dir, to=to, dialect=config.declared_dialect, options=options,
                          on_event=report, confirm=_confirmer(config, yes, "Apply"), allow_hazards=allow_hazards,
                          settings=config.folder_settings)
     if log_json:
@@ -563,7 +563,7 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
     options = api.run_options(config.environment(), lock_wait_s=lock_wait)
 
     report = Reporter(log_json, "rolling back")
-    result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.dialect,
+    result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.declared_dialect,
                           options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"),
                           settings=config.folder_settings)
     if log_json:
@@ -582,7 +582,7 @@ def status(env: str | None, url: str | None, as_json: bool) -> None:
     """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
     config = _config(env, url)
     target = api.database_url(config)
-    rows = api.status(target, config.migrations_dir, dialect=config.dialect, settings=config.folder_settings)
+    rows = api.status(target, config.migrations_dir, dialect=config.declared_dialect, settings=config.folder_settings)
     if as_json:
         import json
 

@@ -110,6 +110,12 @@ class Config:
         return self.backups_for(self.env_name)
 
     @property
+    def declared_dialect(self) -> str | None:
+        """The dialect a database URL must be of: the configuration's; None without a configuration
+        file, where each URL names its own (``dialect`` is then only the embedded default's)."""
+        return self.dialect if self.config_file is not None else None
+
+    @property
     def folder_settings(self) -> FolderSettings:
         """The migrations folder's settings as loaded here, so that the folder's readers need not parse
         the configuration again (``folder_settings(folder)`` is for callers that hold only a path)."""
@@ -254,10 +260,10 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
 
 
 def _dialect_name(value: str, where: str) -> str:
-    from safeshift.dialects import get_dialect
+    from safeshift.dialects import canonical_name  # the name alone: importing the dialect costs ~0.1 s
 
     try:
-        return get_dialect(value).name
+        return canonical_name(value)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc.message}") from exc
 

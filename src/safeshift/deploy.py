@@ -215,7 +215,7 @@ class Deploy:
         if self.on_record is not None and self._record is not None:
             self.on_record(self._record)
         try:
-            prepared = api._runner(self.url, self.config.migrations_dir, "safeshift deploy", self.config.dialect,
+            prepared = api._runner(self.url, self.config.migrations_dir, "safeshift deploy", self.config.declared_dialect,
                                    api.run_options(env, lock_wait_s=self.lock_wait_s), self.on_event,
                                    settings=self.config.folder_settings)
             with contextlib.ExitStack() as self._stack:

@@ -330,3 +330,18 @@ def test_database_url_of_a_protected_environment_is_not_borrowed(tmp_path: Path,
     assert api.database_url(load_config(tmp_path, env="production")) == "postgresql://app@prod/app"
     assert api.database_url(load_config(tmp_path, env="staging")) == "postgresql://app@prod/app"  # its own url
     assert api.database_url(load_config(tmp_path, url_override="postgresql://app@prod/app"))  # --url is deliberate
+
+
+def test_without_a_configuration_file_each_url_names_its_own_dialect(tmp_path: Path) -> None:
+    """No safeshift.toml: postgresql is only the embedded default's dialect, so a SQLite URL is not
+    refused as "not what the project's configuration says" (there is none)."""
+    from safeshift import api
+
+    bare = load_config(tmp_path)
+    assert bare.config_file is None and bare.dialect == "postgresql" and bare.declared_dialect is None
+    assert api.dialect_for("sqlite:///x.db", bare.declared_dialect).name == "sqlite"
+    (tmp_path / "safeshift.toml").write_text('dialect = "pg"\n', encoding="utf-8")
+    configured = load_config(tmp_path)
+    assert configured.declared_dialect == "postgresql"
+    with pytest.raises(ConfigError, match="is a sqlite URL, but the migrations are for postgresql"):
+        api.dialect_for("sqlite:///x.db", configured.declared_dialect)

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from safeshift import changes as ch
 from safeshift.config import redact_url
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
+from safeshift.dialects.sqlite_url import url_path
 from safeshift.errors import ConnectionFailed, MigrationFailed, UnsupportedConstruct
 from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
 
@@ -317,19 +318,6 @@ def normalize_type_text(type_sql: str) -> str:
 
 
 # -- connections ----------------------------------------------------------------------------
-
-def url_path(url: str) -> str:
-    """The file path (or ``:memory:``) of an SQLAlchemy-style sqlite URL."""
-    rest = re.sub(r"^sqlite[0-9]*(?:\+[A-Za-z0-9_]+)?:", "", url.strip(), flags=re.IGNORECASE)
-    rest = rest.split("?", 1)[0]
-    if rest.startswith("///"):
-        path = rest[3:]
-    elif rest.startswith("//"):
-        path = rest[2:]
-    else:
-        path = rest
-    return path or ":memory:"
-
 
 # -- the dialect ----------------------------------------------------------------------------
 
