@@ -82,3 +82,17 @@ def test_a_migration_with_an_unacknowledged_error_is_not_marked_reviewed(tmp_pat
     assert [k for k in reviewed if "drop_users" in k] == [] and [k for k in reviewed if "add_tags" in k]
     again = run(tmp_path, "review", expect=1).stdout  # still unreviewed, so reviewed again
     assert "drop_users" in again and "add_tags" not in again
+
+
+def test_a_safeshift_folder_holding_a_journal_is_marked_as_configured(tmp_path: Path) -> None:
+    """``format = "safeshift"`` wins over a stray meta/_journal.json when review remembers what passed."""
+    (tmp_path / "safeshift.toml").write_text('schema = "models:metadata"\ndialect = "postgresql"\n'
+                                             'format = "safeshift"\n')
+    folder = tmp_path / "migrations"
+    (folder / "meta").mkdir(parents=True)
+    (folder / "meta" / "_journal.json").write_text('{"version": "7", "dialect": "postgresql", "entries": []}')
+    (folder / "20260101000000_init.sql").write_text(
+        "-- migrate:up\nCREATE TABLE t (id int PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE t;\n")
+    run(tmp_path, "review")
+    marks = json.loads((folder / "meta" / "reviewed.json").read_text())
+    assert list(marks) == ["20260101000000_init"]
