@@ -14,11 +14,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
-from safeshift import embedded
+from safeshift import config, embedded
 
 PG15_ADMIN = os.environ.get("SAFESHIFT_TEST_PG15", "postgresql://postgres@127.0.0.1:5432/postgres")
 ALL_BACKENDS = ("pg15", "pg18", "sqlite")
@@ -85,3 +86,17 @@ def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database on every backend in turn."""
     yield from _url_for(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every ``config.find_config`` call (each one parses safeshift.toml or pyproject.toml)."""
+    calls: list[Path] = []
+    real = config.find_config
+
+    def counting(start: Path) -> Any:
+        calls.append(start)
+        return real(start)
+
+    monkeypatch.setattr(config, "find_config", counting)
+    return calls

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import psycopg
-import pytest
 
 from tests.cli.test_generate_cli import make_project, run
 
@@ -33,21 +31,13 @@ def test_verify_clean_then_drift_then_health(tmp_path: Path, pg_url: str) -> Non
     assert doc["clean"] is False and doc["differences"][0]["kind"] == "extra"
 
 
-def test_verify_parses_the_configuration_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_parses_the_configuration_once(tmp_path: Path, parses: list[Path]) -> None:
     """The loaded configuration's folder settings reach verify: it does not look them up again."""
-    from safeshift import config
     from tests.runner._project import invoke
 
     project = make_project(tmp_path, "sqlite")
     run(project, "generate", "--name", "initial")
     run(project, "migrate")
-    calls: list[Path] = []
-    real = config.find_config
-
-    def counting(start: Path) -> Any:
-        calls.append(start)
-        return real(start)
-
-    monkeypatch.setattr(config, "find_config", counting)
+    parses.clear()
     assert "no drift" in invoke(project, "verify").stdout
-    assert len(calls) == 1, f"safeshift verify parsed the configuration {len(calls)} times"
+    assert len(parses) == 1, f"safeshift verify parsed the configuration {len(parses)} times"

@@ -8,25 +8,11 @@ from typing import Any
 
 import pytest
 
-from safeshift import api, config, drizzle
+from safeshift import api, drizzle
 from tests.drizzle._kit import TAGS, VERSIONS, drizzle_rows, make_project
 
 #: a table of drizzle's own: the folder's settings must reach the runner, not just be parsed once
 TOML = 'migrations = "drizzle"\nformat = "drizzle"\n[drizzle]\nmigrations_table = "applied"\n'
-
-
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Every ``config.find_config`` call (each one parses safeshift.toml or pyproject.toml)."""
-    calls: list[Path] = []
-    real = config.find_config
-
-    def counting(start: Path) -> Any:
-        calls.append(start)
-        return real(start)
-
-    monkeypatch.setattr(config, "find_config", counting)
-    return calls
 
 
 def test_each_command_parses_the_configuration_once(drizzle_source: Path, tmp_path: Path, pg_url: str,
