@@ -331,9 +331,7 @@ def _read_folder(path: Path, settings: FolderSettings) -> migrations.MigrationFo
     """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
     from safeshift import drizzle, migrations
 
-    if drizzle.resolve_format(path, settings) == "drizzle":
-        return drizzle.read_folder(path, settings)  # migrations.read_folder would look the settings up again
-    return migrations.read_folder(path, "safeshift")
+    return migrations.read_folder(path, drizzle.resolve_format(path, settings), settings)
 
 
 def dialect_for(url: str, dialect: str | None) -> Dialect:
