@@ -645,31 +645,3 @@ class RehearsalBackend(Protocol):
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str: ...
     def locks(self, conn: Any) -> tuple[str | None, list[Lock]]: ...
     def documented_locks(self, sql: str) -> list[Lock]: ...
-
-
-def delete_orphans(conn: Any, dialect: Dialect, schema: Schema) -> int:
-    """Delete rows whose foreign keys point at rows that are not there, until none are left (chains).
-
-    Runs with the foreign keys not enforced (not yet created, or switched off), as MATCH SIMPLE
-    checks them: a row with a NULL in its key columns references nothing.
-    """
-    q = dialect.quote
-    tables = {t.key: t for t in schema.tables}
-    total = 0
-    while True:
-        deleted = 0
-        for t in schema.tables:
-            child = dialect.qualify(t.schema, t.name)
-            for fk in t.foreign_keys:
-                parent = tables.get((fk.ref_schema, fk.ref_table))
-                ref = fk.ref_columns or (parent.primary_key.columns if parent and parent.primary_key else ())
-                if len(ref) != len(fk.columns):
-                    continue
-                present = " AND ".join(f"{child}.{q(c)} IS NOT NULL" for c in fk.columns)
-                match = " AND ".join(f"p.{q(r)} = {child}.{q(c)}" for c, r in zip(fk.columns, ref, strict=True))
-                cur = conn.execute(f"DELETE FROM {child} WHERE {present} AND NOT EXISTS "
-                                   f"(SELECT 1 FROM {dialect.qualify(fk.ref_schema, fk.ref_table)} p WHERE {match})")
-                deleted += max(cur.rowcount or 0, 0)
-        if not deleted:
-            return total
-        total += deleted

@@ -14,7 +14,7 @@ from safeshift import history
 from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.errors import BackupError
 from safeshift.pgtools import error_line, find_pg_tool, pg_tool_conninfo, run
-from safeshift.rehearse import CopySpec, Lock, delete_orphans
+from safeshift.rehearse import CopySpec, Lock
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
@@ -145,7 +145,7 @@ class PostgresRehearsal:
                     for chunk in cout:
                         cin.write(chunk)
             if rows > 0:
-                delete_orphans(dst, dialect, schema)
+                dialect.delete_orphans(dst, schema)
             for nsp, name, last, owner_nsp, owner_rel in src.execute(_PG_SEQUENCES).fetchall():
                 if rows > 0 or (owner_nsp, owner_rel) in history_tables:
                     dst.execute("SELECT pg_catalog.setval(%s, %s)", (dialect.qualify(nsp, name), last))
