@@ -419,6 +419,8 @@ class Reporter:
             out.print(rich_text)
 
     def __call__(self, event: Any) -> None:
+        if event.kind == "step_start":  # progress only; the JSON log and plain lines keep their events
+            return
         if self.log_json:
             self.json(event.kind, version=event.version or None, name=event.name or None,
                       duration_ms=event.duration_ms, message=redact_url(event.message) or None, step=event.step,

@@ -58,7 +58,8 @@ class RunOptions:
     observe: Callable[[Any, SqlStatement, float], None] | None = None
 
 
-EventKind = Literal["plan", "start", "step", "retry", "applied", "failed", "rolled_back", "skipped", "note"]
+EventKind = Literal["plan", "start", "step_start", "step", "retry", "applied", "failed", "rolled_back", "skipped",
+                    "note"]
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ class Runner:
             # a step run alone may have finished just before its runner died (even the first one,
             # after its `running` row): the dialect then sees its result and skips it
             resuming = i == p.resume_from and (i > 0 or p.interrupted)
+            self._announce(m, step, i, total)
             outcome = self._run_step(m, step, i, total, record, resuming=resuming)
             if outcome is None:
                 self.emit(Event("skipped", m.version, m.name, message="applied meanwhile by another runner"))
@@ -314,6 +316,11 @@ class Runner:
         ms = int((time.perf_counter() - start) * 1000)
         self.emit(Event("applied", m.version, m.name, duration_ms=ms, attempt=retries))
         return Applied(m.version, m.name, ms, retries)
+
+    def _announce(self, m: Migration, step: Step, index: int, total: int) -> None:
+        """Say which step starts, so a long one (a concurrent index build) can be shown while it runs."""
+        first = step.statements[0].sql if step.statements else ""
+        self.emit(Event("step_start", m.version, m.name, message=shorten(first), step=index, steps=total))
 
     def _run_step(self, m: Migration, step: Step, index: int, total: int, record: Callable[[Any], None],
                   *, resuming: bool, down: bool = False) -> int | None:
@@ -657,6 +664,7 @@ class Runner:
 
             # as in _apply_one: a `rolling_back` row means a runner died part-way, maybe after a step ran
             resuming = i == resume and (i > 0 or r.status == "rolling_back")
+            self._announce(m, down_steps[i], i, total)
             outcome = self._run_step(m, down_steps[i], i, total, record, resuming=resuming, down=True)
             if outcome is None:
                 self.emit(Event("skipped", m.version, m.name, message="rolled back meanwhile by another runner"))
