@@ -180,6 +180,13 @@ def rollback_targets(folder: MigrationFolder, records: Mapping[str, Record], *, 
                                   "(use --to 0 to roll back everything).")
         chosen = [(v, r) for v, r in applied if to == "0" or v > to]
     else:
+        if steps_back is not None and len(applied) < steps_back and applied:
+            # a count past the oldest would otherwise quietly mean "everything": say so, and how to ask for it
+            n = len(applied)
+            raise MigrationsError(
+                f"--steps {steps_back}: only {n} migration{' is' if n == 1 else 's are'} applied; use --steps {n} "
+                f"or --to 0 to {'roll it back' if n == 1 else 'roll back all of them'}."
+            )
         chosen = applied[: steps_back if steps_back is not None else 1]
     out: list[tuple[Migration, Record]] = []
     for v, r in chosen:
