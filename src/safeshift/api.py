@@ -470,7 +470,8 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
         from safeshift import drizzle
 
         # drizzle-kit takes every JSON file in meta/ for a snapshot: the marks live in .safeshift/
-        result = drizzle.review_paths(drizzle_folder, [_relative(p) for p in paths], facts=facts)
+        result = drizzle.review_paths(drizzle_folder, [_relative(p) for p in paths], facts=facts,
+                                      settings=config.folder_settings)
         drizzle.mark_reviewed(drizzle_folder, result, config.root / ".safeshift")
         return result
     result = rv.review_files([_relative(p) for p in paths], facts=facts)

@@ -27,14 +27,18 @@ def _interactive() -> bool:
 
 
 class TerminalQuestioner:
-    """Asks on the terminal whether a look-alike is a rename, like drizzle-kit's prompt."""
+    """Asks on the terminal whether a look-alike is a rename, like drizzle-kit's prompt.
+
+    There is no default answer: "created" drops the old object with its data, so a stray Enter
+    must not choose it (an empty answer asks again).
+    """
 
     def choose(self, kind: str, container: str, added: str, candidates: Sequence[str]) -> str | None:
         out.print(f"\n[bold]{kind.capitalize()} {added}[/] in {container} is new. Is it created, or renamed from:")
-        out.print("  0) created (new, empty)")
+        out.print("  0) created (new and empty: no data is carried over)")
         for i, c in enumerate(candidates, 1):
             out.print(f"  {i}) renamed from {c} (keeps its data)")
-        choice = click.prompt("Answer", type=click.IntRange(0, len(candidates)), default=0)
+        choice = click.prompt(f"Answer (0-{len(candidates)})", type=click.IntRange(0, len(candidates)))
         return None if choice == 0 else candidates[choice - 1]
 
 
@@ -265,7 +269,9 @@ def _print_rehearsal(r: Any) -> None:
         out.print(f"  {m.label}: {state}, {len(m.statements)} statement(s)"
                   + (f", strongest lock {lock.render()}" if lock else ""), markup=False)
     if r.findings:
-        errors = sum(1 for f in r.findings if f.severity == "error" and not f.acknowledged)
+        from safeshift.lint import unacknowledged_errors
+
+        errors = len(unacknowledged_errors(r.findings))  # a down section's never count: they do not block
         out.print(f"  review: {len(r.findings)} finding(s), {errors} unacknowledged error(s)", markup=False)
     colour = {"pass": "green", "fail": "red", "skipped": "yellow"}
     for c in r.checks:

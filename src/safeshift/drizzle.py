@@ -304,31 +304,52 @@ class DrizzleStore:
 
 # -- review ----------------------------------------------------------------------------------------
 
-def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mapping[str, Facts] | None = None
-                 ) -> ReviewResult:
+def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mapping[str, Facts] | None = None,
+                 settings: cfg.FolderSettings | None = None) -> ReviewResult:
     """Review files, reading those of the drizzle folder as safeshift runs them.
 
     A drizzle migration is one step of a single transaction under safeshift's lock_timeout,
     so it is reviewed like a safeshift migration's up section (``lint.review_migration``),
     whether or not drizzle-kit put a breakpoint in it; other files are reviewed as usual.
     """
-    from safeshift.lint import review_file, review_migration
+    from safeshift.lint import review_down, review_file, review_migration
+    from safeshift.migrations import parse_sql_allows
     from safeshift.review import ReviewResult
+    A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
+    reviewed too, its findings marked ``section="down"`` and named by that file.
 
     mine = {m.path.resolve(): m for m in folder.migrations}
     findings: list[Finding] = []
     for p in paths:
         if not p.is_file():
+    downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
             raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
         m = mine.get(p.resolve())
-        findings += ([drizzle_fix(f) for f in review_migration(m, file=str(p), facts=facts)] if m is not None
-                     else review_file(p, facts=facts))
+        if m is None:
+            findings += review_file(p, facts=facts)
+            continue
+        findings += [drizzle_fix(f) for f in review_migration(m, file=str(p), facts=facts)]
+        down_file = downs / f"{m.version}.sql" if downs is not None and m.down_statements else None
+        if down_file is not None and down_file.is_file():
+            text = down_file.read_text(encoding="utf-8")  # as written: the statements' lines are its lines
+            label = _shown(down_file)
+            allows = parse_sql_allows(text, label)[1]
+            findings += [drizzle_fix(f) for f in review_down(m.down_statements, text, file=label,
+                                                             facts=facts, allows=allows)]
     return ReviewResult(tuple(paths), tuple(findings))
 
 
 #: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps
 _OUTSIDE = re.compile(r"no-transaction|outside a transaction", re.IGNORECASE)
 _SEPARATE = re.compile(r"separate transaction", re.IGNORECASE)
+def _shown(path: Path) -> str:
+    """``path`` as findings name files: relative to where the command runs, when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 
 
 def drizzle_fix(f: Finding) -> Finding:

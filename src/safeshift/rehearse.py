@@ -224,7 +224,8 @@ class Rehearsal:
                         f"{_md(', '.join(lk.render() for lk in s.locks if lk.new) or '-')} |" for s in m.statements]
         if self.findings:
             out += ["", "## Review findings", ""]
-            out += [f"- {f.severity} [{f.rule}] {Path(f.file).name if f.file else ''}:{f.line}: {_md(f.message)}"
+            out += [f"- {f.severity} [{f.rule}] {Path(f.file).name if f.file else ''}:{f.line}"
+                    f"{' (down)' if f.section == 'down' else ''}: {_md(f.message)}"
                     + (" (acknowledged)" if f.acknowledged else "") for f in self.findings]
         return "\n".join(out) + "\n"
 

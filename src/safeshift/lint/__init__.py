@@ -4,8 +4,9 @@ Pure functions, no database: live facts (row estimates, sizes, new tables) come 
 ``Facts`` from the caller.  The public API::
 
     review_sql(text, file=None, facts=None, in_transaction=False)  -> [Finding]
-    review_file(path)         a safeshift migration (up section), a drizzle-kit file or any .sql
-    review_migration(m)       a parsed safeshift Migration
+    review_file(path)         a safeshift migration (both sections), a drizzle-kit file or any .sql
+    review_migration(m)       a parsed safeshift Migration (the down section's findings: section="down")
+    review_down(statements, text)   a down section kept in a file of its own (drizzle folders)
     review_changes(changes)   Change objects from generate
     render(findings, "text" | "json" | "markdown" | "github")
     unacknowledged_errors(findings)   what makes ``review`` exit 1 and ``migrate`` refuse
@@ -15,7 +16,8 @@ Pure functions, no database: live facts (row estimates, sizes, new tables) come 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from safeshift.lint.changes import review_changes
@@ -23,7 +25,7 @@ from safeshift.lint.finding import Facts, Finding, unacknowledged_errors
 from safeshift.lint.format import FORMATS, render, summary
 from safeshift.lint.rules import RULES, SQUAWK_EQUIVALENT, STRONG_MIGRATIONS_EQUIVALENT, Rule
 from safeshift.lint.sql import Step, loose_allows, regrade, review_steps, review_text
-from safeshift.migrations import MIGRATION_RE, Migration, parse_migration
+from safeshift.migrations import MIGRATION_RE, Allow, Migration, SqlStatement, parse_migration
 
 __all__ = [
     "FORMATS",
@@ -36,6 +38,7 @@ __all__ = [
     "regrade",
     "render",
     "review_changes",
+    "review_down",
     "review_file",
     "review_migration",
     "review_sql",
@@ -60,19 +63,42 @@ def review_sql(text: str, *, file: str | None = None, facts: Mapping[str, Facts]
 
 def review_migration(migration: Migration, *, file: str | None = None, facts: Mapping[str, Facts] | None = None,
                      include: Collection[str] = (), text: str | None = None) -> list[Finding]:
-    """Review a safeshift migration's up section, step by step as the runner runs it.
+    """Review a safeshift migration's up section, then its down section, step by step as the runner runs them.
 
     Transactional statements run in the runner's transaction, ``-- safeshift:no-transaction``
     ones alone; the runner sets lock_timeout and statement_timeout itself.  Allow directives,
-    and which section each stands in, are the parser's: the down section's cover nothing here.
+    and which section each stands in, are the parser's: each section's cover only its own
+    findings.  The down section runs on rollback (deploy's ``on_failure`` too), so it gets the
+    same rules, on its own (what the up section created is not "created earlier" there); its
+    findings are marked ``section="down"`` and never block.  A down section kept in a file of
+    its own (a drizzle folder's, ``migration.down_line`` None) is reviewed with that file:
+    ``review_down``.
     """
     source = text if text is not None else migration.path.read_text(encoding="utf-8-sig")
     label = file if file is not None else str(migration.path)
     down = migration.down_line
     up_allows = [a for a in migration.allows if down is None or a.line < down]
     steps = [Step(st, st.transactional) for st in migration.up_statements]
-    return review_steps(steps, source, file=label, facts=facts, runner_timeouts=True, include=include,
-                        file_allows=loose_allows(up_allows, migration.up_statements))
+    found = review_steps(steps, source, file=label, facts=facts, runner_timeouts=True, include=include,
+                         file_allows=loose_allows(up_allows, migration.up_statements))
+    if down is None:
+        return found
+    down_allows = [a for a in migration.allows if a.line > down]
+    return found + review_down(migration.down_statements, source, file=label, facts=facts, include=include,
+                               allows=down_allows)
+
+
+def review_down(statements: Sequence[SqlStatement], text: str, *, file: str | None = None,
+                facts: Mapping[str, Facts] | None = None, include: Collection[str] = (),
+                allows: Iterable[Allow] = ()) -> list[Finding]:
+    """Review a down section (``statements``, as ``text`` holds them), every finding marked ``section="down"``.
+
+    ``allows``: the section's allow directives (those its statements carry count either way).
+    """
+    steps = [Step(st, st.transactional) for st in statements]
+    found = review_steps(steps, text, file=file, facts=facts, runner_timeouts=True, include=include,
+                         file_allows=loose_allows(allows, statements))
+    return [replace(f, section="down") for f in found]
 
 
 def review_file(path: Path | str, *, facts: Mapping[str, Facts] | None = None, in_transaction: bool | None = None,

@@ -13,6 +13,8 @@ from typing import Literal
 
 Category = Literal["data-loss", "lock", "data", "compat"]
 Severity = Literal["error", "warning", "info"]
+#: which section of a migration a statement stands in; plain SQL files are all "up"
+Section = Literal["up", "down"]
 
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 CATEGORIES: tuple[Category, ...] = ("data-loss", "lock", "data", "compat")
@@ -74,9 +76,13 @@ class Finding:
     #: the table the finding is about (as written), and what live facts say about it
     table: str | None = None
     table_facts: str | None = field(default=None, compare=False)
+    #: "down": in a migration's down section, which runs only on rollback (or deploy's on_failure);
+    #: reported so the reviewer sees what a rollback would do, never blocking (a down drops what its
+    #: up added by design)
+    section: Section = "up"
 
     def to_json(self) -> dict[str, object]:
-        """The documented JSON shape: the eight keys first, then acknowledgement and table facts."""
+        """The documented JSON shape: the eight keys first, then acknowledgement, section and table facts."""
         out: dict[str, object] = {
             "rule": self.rule,
             "category": self.category,
@@ -87,6 +93,7 @@ class Finding:
             "message": self.message,
             "fix": self.fix,
             "acknowledged": self.acknowledged,
+            "section": self.section,
         }
         if self.reason is not None:
             out["reason"] = self.reason
@@ -101,8 +108,11 @@ class Finding:
 
 
 def unacknowledged_errors(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings that block ``review`` (exit 1) and ``migrate``: errors nobody accepted."""
-    return [f for f in findings if f.severity == "error" and not f.acknowledged]
+    """The findings that block ``review`` (exit 1) and ``migrate``: errors nobody accepted.
+
+    Down-section findings never block: they describe a rollback, not the change being shipped.
+    """
+    return [f for f in findings if f.severity == "error" and not f.acknowledged and f.section == "up"]
 
 
 def lookup_facts(facts: Mapping[str, Facts] | None, schema: str | None, table: str) -> Facts | None:

@@ -27,9 +27,17 @@ def _oneline(sql: str, limit: int = 120) -> str:
 
 
 def _where(f: Finding) -> str:
-    if f.file and f.line:
-        return f"{f.file}:{f.line}"
-    return f.file or (f"line {f.line}" if f.line else "<sql>")
+    """``file:line``, with ``(down)`` for a migration's down section (it runs on rollback only)."""
+    place = f"{f.file}:{f.line}" if f.file and f.line else f.file or (f"line {f.line}" if f.line else "<sql>")
+    return f"{place} (down)" if f.section == "down" else place
+
+
+def _totals(findings: Sequence[Finding]) -> str:
+    s = summary(findings)
+    down = sum(1 for f in findings if f.section == "down")
+    tail = (f"; {down} of them in down sections (run only on rollback; they do not block)" if down else "")
+    return (f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} info, "
+            f"{s['acknowledged']} acknowledged{tail}.")
 
 
 def render_text(findings: Sequence[Finding]) -> str:
@@ -45,9 +53,7 @@ def render_text(findings: Sequence[Finding]) -> str:
             lines.append(f"  table: {f.table} ({f.table_facts})")
         lines.append(f"  fix: {f.fix}")
         lines.append("")
-    s = summary(findings)
-    lines.append(f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} info, "
-                 f"{s['acknowledged']} acknowledged.")
+    lines.append(_totals(findings))
     return "\n".join(lines) + "\n"
 
 
@@ -62,9 +68,7 @@ def _md(text: str) -> str:
 def render_markdown(findings: Sequence[Finding]) -> str:
     if not findings:
         return "**safeshift review**: no hazards found.\n"
-    s = summary(findings)
-    out = [f"**safeshift review**: {s['error']} error(s), {s['warning']} warning(s), {s['info']} info, "
-           f"{s['acknowledged']} acknowledged.", "",
+    out = [f"**safeshift review**: {_totals(findings)}", "",
            "| Severity | Rule | Where | Statement | Why | Fix |", "|---|---|---|---|---|---|"]
     for f in findings:
         sev = f"{f.severity} (acknowledged)" if f.acknowledged else f.severity
@@ -81,16 +85,23 @@ def _gh_escape(text: str, prop: bool = False) -> str:
 
 
 def render_github(findings: Sequence[Finding]) -> str:
-    """GitHub Actions workflow commands: one annotation per finding (acknowledged ones as notices)."""
+    """GitHub Actions workflow commands: one annotation per finding (acknowledged ones as notices).
+
+    A down-section finding never fails the check, so it is annotated one level lower (an error
+    as a warning) and its title and message say it runs on rollback.
+    """
     level = {"error": "error", "warning": "warning", "info": "notice"}
+    lower = {"error": "warning", "warning": "notice", "info": "notice"}
     out: list[str] = []
     for f in findings:
-        kind = "notice" if f.acknowledged else level[f.severity]
+        down = f.section == "down"
+        kind = "notice" if f.acknowledged else (lower if down else level)[f.severity]
         props = [f"file={_gh_escape(f.file, True)}"] if f.file else []
         if f.line:
             props.append(f"line={f.line}")
-        props.append(f"title={_gh_escape(f.rule, True)}")
-        out.append(f"::{kind} {','.join(props)}::{_gh_escape(f.message)}")
+        props.append(f"title={_gh_escape(f.rule + (' (down)' if down else ''), True)}")
+        message = f"In the down section (runs on rollback): {f.message}" if down else f.message
+        out.append(f"::{kind} {','.join(props)}::{_gh_escape(message)}")
     return "\n".join(out) + ("\n" if out else "")
 
 
