@@ -49,17 +49,33 @@ _PG_SEQUENCES = (
     "WHERE s.last_value IS NOT NULL"
 )
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", history.SCHEMA)
+#: one identifier as written: quoted (``""`` inside for a quote) or bare
+_IDENT = r'(?:"(?:[^"]|"")+"|[^\s(),;."]+)'
+#: a possibly schema-qualified name: ``"public"."order items"``, ``public.t``, ``t``
+_NAME = rf"(?P<rel>{_IDENT}(?:\s*\.\s*{_IDENT})*)"
+_PART = re.compile(_IDENT)
 #: what a statement run outside a transaction locks, per the PostgreSQL documentation
 _PG_DOCUMENTED = (
-    (re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?\S*\s*ON\s+(?:ONLY\s+)?"
-                r"(?P<rel>[^\s(]+)", re.IGNORECASE), "ShareUpdateExclusiveLock"),
-    (re.compile(r"^\s*DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?(?P<rel>[^\s,;]+)", re.IGNORECASE),
+    (re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                rf"(?:{_IDENT}\s+)?ON\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE), "ShareUpdateExclusiveLock"),
+    (re.compile(rf"^\s*DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.IGNORECASE),
      "ShareUpdateExclusiveLock"),
-    (re.compile(r"^\s*REINDEX\s+(?:\([^)]*\)\s*)?\w+\s+CONCURRENTLY\s+(?P<rel>\S+)", re.IGNORECASE),
+    (re.compile(rf"^\s*REINDEX\s+(?:\([^)]*\)\s*)?\w+\s+CONCURRENTLY\s+{_NAME}", re.IGNORECASE),
      "ShareUpdateExclusiveLock"),
-    (re.compile(r"^\s*(?:VACUUM|ANALYZE)\b(?:\s*\([^)]*\))?\s*(?P<rel>[^\s;(]*)", re.IGNORECASE),
+    (re.compile(rf"^\s*(?:VACUUM|ANALYZE)\b(?:\s*\([^)]*\))?\s*{_NAME}?", re.IGNORECASE),
      "ShareUpdateExclusiveLock"),
 )
+
+
+def relation_name(written: str) -> str:
+    """A relation name as written in SQL, as pg_locks' rows are shown: ``"public"."order_items"`` →
+    ``public.order_items``.  Quotes come off each part (``""`` is one quote); bare parts fold to
+    lower case as PostgreSQL folds them."""
+    parts = []
+    for m in _PART.finditer(written):
+        part = m.group(0)
+        parts.append(part[1:-1].replace('""', '"') if part.startswith('"') else part.lower())
+    return ".".join(parts)
 
 
 class PostgresRehearsal:
@@ -80,7 +96,7 @@ class PostgresRehearsal:
         for pattern, mode in _PG_DOCUMENTED:
             m = pattern.match(sql)
             if m is not None:
-                return [Lock("relation", mode, m["rel"].strip('"') or None, documented=True)]
+                return [Lock("relation", mode, relation_name(m["rel"] or "") or None, documented=True)]
         return []
 
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
