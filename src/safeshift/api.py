@@ -125,13 +125,63 @@ def database_url(config: Config) -> str:
                 f"the active environment is '{config.env_name}'; pass --env {protected} (or unset DATABASE_URL).")
         return url
     if config.env_name == "development":
-        return dialect_of(config).development_url(config.root / ".safeshift")
+        return development_url(config)
     raise missing_url_error(config)
+
+
+#: said by every refusal to start the embedded server outside a project
+NO_PROJECT = "There is no safeshift.toml here or in any parent folder"
+
+
+def state_dir(config: Config) -> Path | None:
+    """The project's ``.safeshift/`` folder, where its embedded server and development database live;
+    None outside a project, so that nothing starts a server in whatever folder a command ran in."""
+    return config.root / ".safeshift" if config.config_file is not None else None
+
+
+def development_url(config: Config) -> str:
+    """The embedded default database of the project (a SQLite file for SQLite projects), started if needed.
+
+    Only a project has one: outside a project (no configuration file) this refuses before any
+    ``.safeshift/`` folder or server is made, since the command was most likely run in the wrong folder.
+    """
+    folder = state_dir(config)
+    if folder is None:
+        raise ConfigError(f"{NO_PROJECT}, so there is no development database to start: run `safeshift init` to "
+                          "start a project, or give the database with --url or DATABASE_URL.")
+    return dialect_of(config).development_url(folder)
 
 
 def shadow_database(config: Config) -> contextlib.AbstractContextManager[str]:
     """A throwaway database of the project's dialect, dropped on exit."""
-    return dialect_of(config).shadow_database(config.root / ".safeshift")
+    return dialect_of(config).shadow_database(state_dir(config))
+
+
+def _project(config: Config) -> Path:
+    folder = state_dir(config)
+    if folder is None:
+        raise ConfigError(f"{NO_PROJECT}, and `safeshift dev` works on a project's development database: run "
+                          "`safeshift init` to start a project.")
+    return folder
+
+
+def dev_url(config: Config) -> str:
+    """``safeshift dev url``: the URL commands use for the development environment (its url, else
+    DATABASE_URL, else the embedded default database, started if needed).  Refuses outside a project."""
+    _project(config)
+    return database_url(dataclasses.replace(config, env_name="development", url_override=None))
+
+
+def dev_stop(config: Config) -> tuple[Path, bool]:
+    """``safeshift dev stop``: stop the project's embedded server; (its folder, whether one was running).
+
+    Safe to repeat; refuses outside a project.  The next command that needs the development
+    database starts it again, with its data.
+    """
+    from safeshift import embedded
+
+    folder = embedded.server_dir(_project(config))
+    return folder, embedded.stop_server(folder)
 
 
 # -- generate ----------------------------------------------------------------------------
@@ -551,7 +601,7 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
     if scratch:
         result = rh.rehearse_scratch(d, url, folder, env_name=config.env_name, mode=cast("rh.Mode", mode),
                                      sample_rows=sample_rows, smoke=command, options=opts,
-                                     state_dir=config.root / ".safeshift", root=config.root,
+                                     state_dir=state_dir(config), root=config.root,
                                      backups_dir=config.backups_dir, progress=progress)
     else:
         def apply(run: RunOptions, sink: EventSink) -> ApplyResult:
@@ -582,7 +632,7 @@ def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1,
     keep = config.environment().keep if prune and dest is None else None
     return bk.backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
                      dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep,
-                     state_dir=config.root / ".safeshift")
+                     state_dir=state_dir(config))
 
 
 def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1) -> Any:

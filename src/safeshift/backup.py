@@ -316,7 +316,7 @@ def _differences(source: Fingerprint, copy: Fingerprint) -> list[str]:
 
 
 def _verify_restore(engine: BackupEngine, dialect: Dialect, url: str, dump: Path, manifest: Manifest,
-                    source: Fingerprint, jobs: int, state_dir: Path) -> dict[str, Any]:
+                    source: Fingerprint, jobs: int, state_dir: Path | None) -> dict[str, Any]:
     """Restore ``dump`` into a scratch database beside ``url`` and compare it with the source as dumped."""
     started = time.monotonic()
     with dialect.scratch_database(url, state_dir) as scratch:
@@ -355,7 +355,8 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
 
     ``jobs`` > 1 writes a PostgreSQL directory dump with that many workers.  ``verify_restore``
     restores it into a scratch database (beside ``url``, else the embedded server under
-    ``state_dir``) and compares every table with the source as dumped.  ``keep`` then deletes
+    ``state_dir``, the project's ``.safeshift/``; None outside a project, where none is started) and
+    compares every table with the source as dumped.  ``keep`` then deletes
     the oldest complete backups beyond that many.
     """
     engine = dialect.backup_engine()
@@ -389,7 +390,7 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
         if verify_restore:
             assert dumped.source is not None
             checks = _verify_restore(engine, dialect, url, tmp, manifest, dumped.source, jobs,
-                                     state_dir or Path.cwd() / ".safeshift")
+                                     state_dir)
             manifest = dataclasses.replace(manifest, verification=checks)
         write_atomic(manifest_path(final), manifest.to_json())
         os.replace(tmp, final)

@@ -707,6 +707,38 @@ def report(record: Path | None, latest: bool, as_json: bool) -> None:
     out.print(f"({escape(_rel(path))})")
 
 
+@main.group("dev")
+def dev() -> None:
+    """The project's development database: its URL, and stopping its embedded server."""
+
+
+@dev.command("url")
+@handle_errors
+def dev_url() -> None:
+    """Print the development database's URL (starting the embedded server if needed).
+
+    A URL with a password prints with *** in its place; the embedded database and SQLite
+    files have none, so `DATABASE_URL=$(safeshift dev url)` works for them.
+    """
+    url = api.dev_url(_config("development", None))
+    sys.stdout.write(redact_url(url) + "\n")
+    if redact_url(url) != url:
+        err.print("note: the password is shown as ***; the full URL is the development environment's url "
+                  "(or DATABASE_URL).", markup=False)
+
+
+@dev.command("stop")
+@handle_errors
+def dev_stop() -> None:
+    """Stop this project's embedded PostgreSQL server (it starts again when a command needs it)."""
+    folder, stopped = api.dev_stop(_config("development", None))
+    where = escape(_rel(folder))
+    if stopped:
+        out.print(f"stopped the embedded database server ({where}); its data stays there")
+    else:
+        out.print(f"no embedded database server is running for this project ({where})")
+
+
 def _rel(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))

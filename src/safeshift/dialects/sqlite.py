@@ -436,7 +436,7 @@ class SQLiteDialect(Dialect):
         state_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(state_dir / 'development.sqlite3').resolve()}"
 
-    def shadow_database(self, state_dir: Path) -> AbstractContextManager[str]:
+    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
         return _shadow()
 
     def rehearsal_backend(self) -> RehearsalBackend:
