@@ -6,7 +6,9 @@ a team would ship its next release: bring the database to the current release an
 some data, change the models, generate the migration (up and down), review it, rehearse it
 on a throwaway copy with the data, take a verified backup, deploy (backup, apply, drift
 check, the app's health check), verify, read the release record; then show a bad release
-being rolled back automatically.
+being rolled back automatically.  The project's embedded server keeps running at the end (the
+last line says how to stop it: `safeshift dev stop` in the demo project); the next run stops
+it before it replaces the copy.
 """
 
 from __future__ import annotations
@@ -56,8 +58,7 @@ def fresh_copy() -> None:
 
 
 def dev_url() -> str:
-    return run("python", "-c", "from safeshift import api; from safeshift.config import load_config; "
-               "print(api.database_url(load_config()))", show=False).strip()
+    return run("safeshift", "dev", "url", show=False).strip()
 
 
 def main() -> int:
@@ -125,6 +126,11 @@ def main() -> int:
     say(f"Done in {time.monotonic() - started:.0f} s. The demo project is {WORK.relative_to(ROOT)}; its release "
         f"records are in {records[-1].parent.relative_to(ROOT)}/ (the good one: {records[-2].name}, the rolled-back "
         f"one: {records[-1].name}).")
+    # the embedded server keeps running, as it does for a developer, so the project can be explored as left
+    stop = os.path.relpath(VENV / "bin" / "safeshift", WORK)
+    print(f"The demo's embedded PostgreSQL server keeps running (its data: {WORK.relative_to(ROOT)}/.safeshift/pg; "
+          f"the next run stops it first). Stop it now with: (cd {WORK.relative_to(ROOT)} && {stop} dev stop)",
+          flush=True)
     return 0
 
 
