@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,6 @@ from safeshift.config import (
     Config,
     Environment,
     FolderSettings,
-    borrowed_protected_url,
     duration_ms,
     folder_settings,
     load_config,
@@ -115,14 +114,12 @@ def migrated_schema(config: Config) -> Schema:
 # -- the embedded default database and shadow databases ----------------------------------
 
 def database_url(config: Config) -> str:
-    """The active environment's URL; development falls back to the embedded default database."""
+    """The active environment's URL; development falls back to the embedded default database.
+
+    Commands that change the database check it with ``check_target`` (or ``guarded``) too.
+    """
     url = resolve_url(config)
     if url:
-        protected = borrowed_protected_url(config, url)
-        if protected is not None:
-            raise ConfigError(
-                f"DATABASE_URL points at the database of environment '{protected}', which asks for confirmation, but "
-                f"the active environment is '{config.env_name}'; pass --env {protected} (or unset DATABASE_URL).")
         return url
     if config.env_name == "development":
         return development_url(config)
@@ -150,6 +147,51 @@ def development_url(config: Config) -> str:
         raise ConfigError(f"{NO_PROJECT}, so there is no development database to start: run `safeshift init` to "
                           "start a project, or give the database with --url or DATABASE_URL.")
     return dialect_of(config).development_url(folder)
+
+
+def check_target(config: Config, url: str) -> None:
+    """Refuse to change ``url`` when the server says it is the database of a protected environment
+    (confirm or gates) other than the active one, however its URL was given (--url, DATABASE_URL, a url)."""
+    from safeshift import guard
+
+    guard.check_target(config, url, dialect_for(url, config.declared_dialect))
+
+
+def guarded(config: Config, url: str, command: str, confirm: Confirm | None, *, skip_gates: str | None = None,
+            say: Callable[[str], None] | None = None) -> tuple[Confirm | None, str | None]:
+    """What ``migrate`` or ``rollback`` (``command``) of the active environment's database must be given:
+    (the confirm hook, the note for the history).  ``check_target`` runs first.
+
+    The environment's gates run in the hook, which the runner calls once it knows what will run and
+    before anything changes: ``require_rehearsal`` (a passed rehearsal of exactly those files, or
+    GateRefused), then the operator's ``confirm``, then ``backup`` (a verified backup, as deploy
+    takes).  ``skip_gates`` (a reason) lets them through instead; the note saying so is printed
+    (``say``) and, for migrate, kept in each applied migration's history row.
+    """
+    from safeshift import guard
+
+    guard.check_skip_reason(skip_gates)
+    check_target(config, url)
+    say = say or (lambda _: None)
+    gates = config.environment().gates
+    if not gates:
+        return confirm, None
+    if skip_gates is not None:
+        note = guard.skipped_note(gates, skip_gates)
+        say(note)
+        return confirm, note
+
+    def gate(database: str, todo: Sequence[migrations.Migration]) -> bool:
+        guard.require_rehearsal(config, todo, command)
+        if confirm is not None and not confirm(database, todo):
+            return False
+        if "backup" in gates:
+            say(f"backup = true for {config.env_name}: dumping and verifying before the {command}")
+            made = backup(config, url)
+            say(f"backup: {made.path} ({made.manifest.size:,} bytes, sha256 {made.manifest.sha256[:12]})")
+        return True
+
+    return gate, None
 
 
 def shadow_database(config: Config) -> contextlib.AbstractContextManager[str]:
@@ -452,28 +494,33 @@ def _check_drizzle(d: Dialect, url: str) -> None:
 def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
             options: RunOptions | None = None, on_event: EventSink | None = None,
             confirm: Confirm | None = None, allow_hazards: bool = False,
-            settings: FolderSettings | None = None) -> ApplyResult:
+            settings: FolderSettings | None = None, skipped_gates: str | None = None) -> ApplyResult:
     """Apply every pending migration in ``folder`` to ``url`` (drizzle's ``migrate(db, {migrationsFolder})``).
 
     Refuses (HazardBlocked) a pending migration with an unacknowledged error finding of
     ``safeshift review`` unless ``allow_hazards``.  Returns the applied versions with their
     durations; raises ``safeshift.errors`` types.  ``settings``: the folder's, from a loaded
     ``Config.folder_settings`` (None: looked up from the folder, as drizzle's migrator is given only it).
+    ``skipped_gates``: what ``guarded`` let through, kept in each applied migration's history row.
     """
     from safeshift.runner import Event
 
     with _runner(url, folder, "safeshift migrate", dialect, options, on_event, settings=settings) as r:
         from safeshift import review
 
-        todo = [p.migration for p in r.plan(to) if not p.resume_from]
+        planned = r.plan(to)
+        todo = [p.migration for p in planned if not p.resume_from]
         blocking = review.gate(todo, r.dialect, url, history_table=r.folder.history_table)
         if blocking and not allow_hazards:
             raise review.refuse(blocking)
-        if blocking:
-            allowed = review.allowed_by_version(todo, blocking)
+        allowed = review.allowed_by_version(todo, blocking) if blocking else {}
+        for version, what in allowed.items():
+            r.emit(Event("note", version, message=f"hazards allowed by --allow-hazards: {what}"))
+        if skipped_gates:
+            for v in (p.migration.version for p in planned):  # resumed ones too
+                allowed[v] = f"{allowed[v]}; {skipped_gates}" if v in allowed else skipped_gates
+        if allowed:
             r.options = dataclasses.replace(r.options, allowed_hazards=tuple(allowed.items()))
-            for version, what in allowed.items():
-                r.emit(Event("note", version, message=f"hazards allowed by --allow-hazards: {what}"))
         return r.migrate(to, confirm)
 
 
@@ -593,6 +640,8 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
         raise ConfigError(f"Unknown rehearsal mode {mode!r}; use schema, data or sample.")
     url = database_url(config)
     d = dialect_for(url, config.declared_dialect)
+    if not scratch:  # a scratch copy changes only the copy
+        check_target(config, url)
     env = config.environment()
     settings = config.folder_settings
     folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse", settings), d, url,
@@ -674,6 +723,7 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
 
     url = url or database_url(config)
     d = dialect_for(url, config.declared_dialect)
+    check_target(config, url)
     manifest = bk.verify(path)
     bk.check_dialect(path, manifest, d.name)
     name = d.database_name(url)
@@ -696,7 +746,9 @@ def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None]
     (after writing the record) when a gate fails; ``on_record`` hears the record's path as soon as it exists."""
     from safeshift.deploy import Deploy
 
-    run = Deploy(config, url or database_url(config), say or (lambda _: None), confirm, confirm_restore, on_event,
+    url = url or database_url(config)
+    check_target(config, url)
+    run = Deploy(config, url, say or (lambda _: None), confirm, confirm_restore, on_event,
                  allow_hazards, health, lock_wait_s=lock_wait_s, on_record=on_record)
     return run.run()
 

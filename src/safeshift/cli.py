@@ -482,6 +482,25 @@ def _confirmer(config: Config, yes: bool, action: str) -> Any:
     return confirm
 
 
+def skip_gates_option(fn: F) -> F:
+    return click.option(
+        "--skip-gates", "skip_gates", metavar="REASON",
+        help="Change the database without the environment's gates (require_rehearsal, backup = true); the "
+             "reason is printed and kept in the history.")(fn)
+
+
+def _sayer(report: Reporter) -> Callable[[str], None]:
+    """Lines about the environment's gates: text, or JSON "note" events with --log-json."""
+
+    def say(text: str) -> None:
+        if report.log_json:
+            report.json("note", message=redact_url(text))
+        else:
+            out.print(escape(redact_url(text)))
+
+    return say
+
+
 def json_errors(fn: F) -> F:
     """With --log-json every failure (a missing URL as much as a failed migration) is also one JSON line
     on stdout, so a pipeline reading only stdout sees it."""
@@ -510,10 +529,12 @@ def json_errors(fn: F) -> F:
               help="Apply a pending migration older than the newest applied one (a merged branch).")
 @click.option("--allow-hazards", is_flag=True,
               help="Apply even if `safeshift review` finds unacknowledged errors in a pending migration.")
+@skip_gates_option
 @handle_errors
 @json_errors
 def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wait: float | None, to: str | None,
-            dry_run: bool, atomic: bool, allow_out_of_order: bool, allow_hazards: bool) -> None:
+            dry_run: bool, atomic: bool, allow_out_of_order: bool, allow_hazards: bool,
+            skip_gates: str | None) -> None:
     """Apply pending migrations, each in its own transaction, recording them in the history table."""
     config = _config(env, url)
     target = api.database_url(config)
@@ -540,9 +561,11 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
         return
 
     report = Reporter(log_json, "applying")
+    confirm, skipped = api.guarded(config, target, "migrate", _confirmer(config, yes, "Apply"),
+                                   skip_gates=skip_gates, say=_sayer(report))
     result = api.migrate(target, config.migrations_dir, to=to, dialect=config.declared_dialect, options=options,
-                         on_event=report, confirm=_confirmer(config, yes, "Apply"), allow_hazards=allow_hazards,
-                         settings=config.folder_settings)
+                         on_event=report, confirm=confirm, allow_hazards=allow_hazards,
+                         settings=config.folder_settings, skipped_gates=skipped)
     if log_json:
         report.json("done", applied=list(result.versions), already=result.already,
                     duration_ms=result.duration_ms)
@@ -559,10 +582,11 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
 @click.option("--steps", "steps", type=click.IntRange(min=1), help="How many applied migrations to undo "
               "(default 1).")
 @click.option("--to", "to", metavar="VERSION", help="Undo every migration after VERSION (0: all of them).")
+@skip_gates_option
 @handle_errors
 @json_errors
 def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wait: float | None,
-             steps: int | None, to: str | None) -> None:
+             steps: int | None, to: str | None, skip_gates: str | None) -> None:
     """Run down sections newest first, each in its own transaction, updating the history."""
     if steps is not None and to is not None:
         raise click.UsageError("Give --steps or --to, not both.")
@@ -571,9 +595,10 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
     options = api.run_options(config.environment(), lock_wait_s=lock_wait)
 
     report = Reporter(log_json, "rolling back")
+    confirm, _ = api.guarded(config, target, "rollback", _confirmer(config, yes, "Roll back"),
+                             skip_gates=skip_gates, say=_sayer(report))
     result = api.rollback(target, config.migrations_dir, steps=steps, to=to, dialect=config.declared_dialect,
-                          options=options, on_event=report, confirm=_confirmer(config, yes, "Roll back"),
-                          settings=config.folder_settings)
+                          options=options, on_event=report, confirm=confirm, settings=config.folder_settings)
     if log_json:
         report.json("done", rolled_back=list(result.versions))
     elif not result.rolled_back:

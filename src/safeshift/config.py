@@ -56,7 +56,9 @@ class Environment:
     name: str
     url: str | None = None
     confirm: bool = False
-    backup: bool = True
+    #: None (not set): deploy takes a backup, other commands do not; true: a gate every command that
+    #: changes the database honours; false: nobody takes one
+    backup: bool | None = None
     lock_timeout: str = "5s"
     statement_timeout: str | None = None
     #: attempts of a step whose lock wait hit lock_timeout, and the first pause between them
@@ -74,6 +76,20 @@ class Environment:
     def default(cls, name: str) -> Environment:
         """An environment nobody configured: production asks before it acts, others do not."""
         return cls(name=name, confirm=name == "production")
+
+    @property
+    def gates(self) -> tuple[str, ...]:
+        """What must happen before anything changes this database, whichever command changes it:
+        ``backup`` (set to true in the file) and ``require_rehearsal``."""
+        named = ("backup" if self.backup is True else None,
+                 "require_rehearsal" if self.require_rehearsal else None)
+        return tuple(g for g in named if g is not None)
+
+    @property
+    def protected(self) -> bool:
+        """Whether reaching this database as another environment would skip something: its typed
+        confirmation or its gates."""
+        return self.confirm or bool(self.gates)
 
 
 @dataclass(frozen=True)
@@ -259,6 +275,25 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
     )
 
 
+def _distinct_urls(environments: Mapping[str, Environment], path: Path) -> None:
+    """Two environments with the same url text are one database under two names: a command run as the
+    unprotected one (``migrate --env staging``) would change the other without its confirmation or gates."""
+    seen: dict[str, str] = {}
+    for env in environments.values():
+        if env.url is None:
+            continue
+        text = env.url.strip()
+        if text in seen:
+            first, second = seen[text], env.name
+            other = first if second == "production" else second
+            var = re.sub(r"[^A-Z0-9_]", "_", other.upper()) + "_DATABASE_URL"
+            raise ConfigError(
+                f"Environments '{first}' and '{second}' in {_display(path)} both have url = "
+                f"{_toml_str(redact_url(text))}, so they are one database under two names; give each its own, "
+                f"e.g. url = \"${{{var}}}\" for {other}.")
+        seen[text] = env.name
+
+
 def _dialect_name(value: str, where: str) -> str:
     from safeshift.dialects import canonical_name  # the name alone: importing the dialect costs ~0.1 s
 
@@ -305,6 +340,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
     if backups is not None and not backups.strip():
         raise ConfigError(f"'backups' in {where} must be a folder path, not an empty string.")
     environments = {n: _environment(n, t, path) for n, t in raw_envs.items()}
+    _distinct_urls(environments, path)
     folder = _folder_keys(data, path)
 
     load_dotenv_file(root)
@@ -412,24 +448,15 @@ def resolve_url(config: Config) -> str | None:
     return os.environ.get(URL_VAR) or None
 
 
-def borrowed_protected_url(config: Config, url: str) -> str | None:
-    """The confirm-protected environment whose database ``url`` is, when the active environment got it
-    only through the DATABASE_URL fallback (no url of its own, no --url); else None.
-
-    ``url = "${DATABASE_URL}"`` under production and an exported DATABASE_URL would otherwise
-    let a command without --env reach production's database as "development", unasked.
-    """
-    if config.url_override or config.environment().url:
+def environment_url(env: Environment) -> str | None:
+    """``env``'s own url with its variables expanded; None when it has none or a variable is unset
+    (such an environment's database cannot be the one a command is about to change)."""
+    if not env.url:
         return None
-    for env in config.environments.values():
-        if env.name == config.env_name or not env.confirm or not env.url:
-            continue
-        try:
-            if expand_vars(env.url, env.name) == url:
-                return env.name
-        except ConfigError:
-            continue
-    return None
+    try:
+        return expand_vars(env.url, env.name)
+    except ConfigError:
+        return None
 
 
 def missing_url_error(config: Config) -> ConfigError:
@@ -470,11 +497,16 @@ dialect = {_toml_str(dialect)}
 # ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal, keep (how many
 # complete backups `safeshift backup` keeps for the environment; default: all).
 
+# Each environment reads its own variable: two environments must never share a source.
+# Before migrate, rollback, deploy, restore --env or rehearse --env changes a database, safeshift asks
+# the server which database it is and refuses one that belongs to a protected environment other
+# than the active one (confirm = true, backup = true or require_rehearsal = true).
+
 [environments.development]
 # No url: safeshift uses a local database under .safeshift/ (or DATABASE_URL if set).
 
 [environments.staging]
-url = "${{DATABASE_URL}}"
+url = "${{STAGING_DATABASE_URL}}"
 
 [environments.production]
 url = "${{DATABASE_URL}}"

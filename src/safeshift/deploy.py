@@ -348,7 +348,7 @@ class Deploy:
     def _backup(self, env: Any, start: str | None) -> Any:
         from safeshift import api
 
-        if not env.backup:
+        if env.backup is False:  # None (not set): deploy still takes one
             self.release = self.release.with_item("backup", "skipped", note=f"backup = false for {env.name}")
             self._save()
             return None

@@ -153,6 +153,10 @@ class ConfirmationRequired(SafeshiftError):
     """A confirm-protected environment was about to change without the operator's say-so."""
 
 
+class GateRefused(SafeshiftError):
+    """An environment's gate (require_rehearsal) is not met by a command that would change its database."""
+
+
 class DriftDetected(SafeshiftError):
     exit_code = 1
 

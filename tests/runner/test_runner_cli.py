@@ -315,8 +315,9 @@ def test_wrong_password_and_redaction(tmp_path: Path, password_pg: str) -> None:
 
 def test_confirm_needs_yes_without_a_terminal(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'prod.db'}"
+    live = f"sqlite:///{tmp_path / 'live.db'}"  # its own database: one database is one environment's
     p = make_project(tmp_path, db, '[environments.production]\nurl = "${DATABASE_URL}"\n\n'
-                                   f'[environments.live]\nurl = "{db}"\nconfirm = true\n')
+                                   f'[environments.live]\nurl = "{live}"\nconfirm = true\n')
     p.add_all(MIGRATIONS[:2])
     env = {"DATABASE_URL": db}
     for name in ("production", "live"):
@@ -328,7 +329,7 @@ def test_confirm_needs_yes_without_a_terminal(tmp_path: Path) -> None:
     assert history_rows(db) == {V1: "applied", V2: "applied"}
     p.run("rollback", "--env", "production", url=False, env=env, expect=2)
     assert history_rows(db) == {V1: "applied", V2: "applied"}
-    p.run("rollback", "--env", "live", "-y", url=False)
+    p.run("rollback", "--env", "production", "-y", url=False, env=env)
     assert history_rows(db) == {V1: "applied"}
     assert "Environment 'production'" not in p.run("status", "--env", "production", url=False, env=env).stderr
 

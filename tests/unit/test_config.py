@@ -315,21 +315,36 @@ def test_redact_url(text: str, expected: str) -> None:
     assert "s3cret" not in redact_url(text) and "hunter2" not in redact_url(text)
 
 
-def test_database_url_of_a_protected_environment_is_not_borrowed(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from safeshift import api
-
+def test_two_environments_with_the_same_url_are_refused_at_load(tmp_path: Path) -> None:
+    """One database under two names: `migrate --env staging` would change production without its confirmation."""
     toml(tmp_path, '[environments.production]\nurl = "${DATABASE_URL}"\nconfirm = true\n'
-                   '[environments.staging]\nurl = "${DATABASE_URL}"\n')
-    monkeypatch.setenv("DATABASE_URL", "postgresql://app@prod/app")
+                   '[environments.staging]\nurl = " ${DATABASE_URL}"\n')
     with pytest.raises(ConfigError) as exc:
-        api.database_url(load_config(tmp_path))
-    assert str(exc.value) == ("DATABASE_URL points at the database of environment 'production', which asks for "
-                              "confirmation, but the active environment is 'development'; pass --env production "
-                              "(or unset DATABASE_URL).")
-    assert api.database_url(load_config(tmp_path, env="production")) == "postgresql://app@prod/app"
-    assert api.database_url(load_config(tmp_path, env="staging")) == "postgresql://app@prod/app"  # its own url
-    assert api.database_url(load_config(tmp_path, url_override="postgresql://app@prod/app"))  # --url is deliberate
+        load_config(tmp_path, env="staging")
+    assert str(exc.value) == (
+        "Environments 'production' and 'staging' in safeshift.toml both have url = \"${DATABASE_URL}\", so they are "
+        "one database under two names; give each its own, e.g. url = \"${STAGING_DATABASE_URL}\" for staging.")
+
+
+def test_init_template_gives_each_environment_its_own_source(tmp_path: Path) -> None:
+    """`safeshift init` wrote `${DATABASE_URL}` for staging and production alike."""
+    write_default_config(tmp_path, schema="x:y", dialect="postgresql")
+    config = load_config(tmp_path)
+    assert {n: e.url for n, e in config.environments.items()} == {
+        "development": None, "staging": "${STAGING_DATABASE_URL}", "production": "${DATABASE_URL}"}
+    assert config.environments["production"].gates == ("backup",)
+    assert config.environments["staging"].gates == () and not config.environments["staging"].protected
+
+
+def test_backup_is_a_gate_only_where_the_file_sets_it(tmp_path: Path) -> None:
+    """backup defaults to "deploy takes one"; a gate for every command only when the file says true."""
+    toml(tmp_path, '[environments.production]\nurl = "sqlite:///p.db"\n'
+                   '[environments.staging]\nurl = "sqlite:///s.db"\nbackup = true\nrequire_rehearsal = true\n'
+                   '[environments.qa]\nurl = "sqlite:///q.db"\nbackup = false\n')
+    envs = load_config(tmp_path).environments
+    assert envs["production"].backup is None and envs["production"].gates == () and envs["production"].protected
+    assert envs["staging"].gates == ("backup", "require_rehearsal") and envs["staging"].protected
+    assert envs["qa"].backup is False and not envs["qa"].protected
 
 
 def test_without_a_configuration_file_each_url_names_its_own_dialect(tmp_path: Path) -> None:

@@ -168,6 +168,13 @@ class Dialect:
         tail = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         return tail or url
 
+    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
+        """What the server says the database behind ``conn`` is: equal for two connections to the same
+        database however their URLs are spelled (host alias, parameter order, options), different for
+        two databases.  None when it cannot tell (an in-memory database): then nothing is the same as it.
+        """
+        return None
+
     def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
                         lock_wait_ms: int) -> None:
         """Session settings for a runner: autocommit (we send BEGIN/COMMIT) and timeouts."""

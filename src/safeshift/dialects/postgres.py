@@ -326,6 +326,22 @@ class PostgresDialect(Dialect):
             return super().database_name(url)
         return str(params.get("dbname") or params.get("user") or super().database_name(url))
 
+    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
+        """The cluster's system identifier, the server's start time and the database's name.
+
+        The system identifier alone is shared by a streaming replica and by a server restored from
+        a physical backup or disk snapshot (a staging copy of production); the start time tells
+        such servers apart and is the same through every route to one server.  Both functions are
+        executable by any login on stock PostgreSQL; where a managed service revokes
+        pg_control_system(), the start time and the name still identify the database.
+        """
+        allowed, started, name = conn.execute(
+            "SELECT has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE'), "
+            "extract(epoch FROM pg_postmaster_start_time())::text, current_database()").fetchone()
+        system = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()[0] \
+            if allowed else None
+        return ("postgresql", system, started, name)
+
     def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
                         lock_wait_ms: int) -> None:
         conn.autocommit = True

@@ -392,6 +392,20 @@ class SQLiteDialect(Dialect):
         path = url_path(url)
         return Path(path).name if path != ":memory:" else path
 
+    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
+        """The file's device and inode (the same through a symlink, a hard link or a relative path);
+        None for an in-memory database, which no other connection can reach."""
+        import os
+
+        path = next((row[2] for row in conn.execute("PRAGMA database_list").fetchall() if row[1] == "main"), "")
+        if not path:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return ("sqlite", os.path.realpath(path))
+        return ("sqlite", st.st_dev, st.st_ino)
+
     def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
                         lock_wait_ms: int) -> None:
         """Runners wait for the write lock up to the runner lock wait; SQLite has no lock queue to time out."""
