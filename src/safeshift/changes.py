@@ -352,7 +352,7 @@ class AlterColumn(Change):
     old: Column
     new: Column
 
-    def inverse(self) -> Change:
+    def inverse(self) -> AlterColumn:
         return AlterColumn(self.schema, self.table, self.new, self.old)
 
     @property

@@ -29,9 +29,11 @@ from safeshift.errors import (
     ConfirmationRequired,
     DeployFailed,
     DiffCheckFailed,
+    Interrupted,
     MigrationFailed,
     SafeshiftError,
 )
+from safeshift.interrupts import shielded
 
 if TYPE_CHECKING:
     from safeshift.runner import Confirm
@@ -200,6 +202,8 @@ class Deploy:
     release: Release = field(init=False)
     _started: float = field(init=False, default=0.0)
     _record: Path | None = field(init=False, default=None)
+    #: apply and verify passed: an interrupt now only cuts the record short, so it is finished as released
+    _released: bool = field(init=False, default=False)
     #: closes the runner(s) and gives their lock back when the run ends
     _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
@@ -208,10 +212,11 @@ class Deploy:
 
         env = self.config.environment()
         self._started = time.monotonic()
-        self.release = Release(
-            id=_reserve_id(self.config.root, env.name), environment=env.name, database=redact_url(self.url),
-            started_at=_now(), items=tuple(Item(k, t) for k, t in CHECKLIST))
-        self._save()
+        with shielded():  # a record file, once claimed, always holds a record
+            self.release = Release(
+                id=_reserve_id(self.config.root, env.name), environment=env.name, database=redact_url(self.url),
+                started_at=_now(), items=tuple(Item(k, t) for k, t in CHECKLIST))
+            self._save()
         if self.on_record is not None and self._record is not None:
             self.on_record(self._record)
         try:
@@ -226,6 +231,18 @@ class Deploy:
             if self.release.outcome == "in progress":  # a gate failed before anything changed
                 self._finish("failed", exc.message)
             raise
+        except KeyboardInterrupt as exc:
+            # outside apply and verify (which run on_failure themselves): before the first migration
+            # started nothing changed; after verify passed the release is done and only its record remained
+            with shielded():
+                if self._released:
+                    return self._finish("released")
+                why = f"interrupted ({exc or 'SIGINT'}) before anything was applied"
+                if self.release.outcome == "in progress":
+                    self._finish("failed", why)
+                raise Interrupted(f"Deploy to {env.name} {why}; the database was left as it was"
+                                  + (f"; release record: {_relative(self._record.with_suffix('.md'), self.config.root)}"
+                                     if self._record else "") + ".") from None
 
     # -- phases ------------------------------------------------------------------------------
     def _run(self, runner: Any, env: Any) -> Release:
@@ -244,11 +261,16 @@ class Deploy:
             for key in ("backup", "applied"):
                 self.release = self.release.with_item(key, "skipped", note="nothing to apply")
         try:
-            if todo:
-                self._apply(runner)
-            self._verify(runner, env)
+            try:
+                if todo:
+                    self._apply(runner)
+                self._verify(runner, env)
+            except KeyboardInterrupt as signal_exc:  # between migrations, or in verify: on_failure decides
+                raise Interrupted(f"interrupted ({signal_exc or 'SIGINT'})") from None
         except SafeshiftError as exc:
-            return self._on_failure(runner, env, start, backup, exc)
+            with shielded():
+                return self._on_failure(runner, env, start, backup, exc)
+        self._released = True
         self._rollback_ready(env, todo, backup)
         return self._finish("released" if todo else "nothing to deploy")
 
@@ -454,11 +476,16 @@ class Deploy:
         if not self._changed(records):
             # undoing nothing is a no-op for rollback, but a restore would throw away what the app wrote
             # since the backup: the database is exactly as the deploy found it, so leave it
-            self.release = self.release.with_item("rollback", "skipped", {"policy": policy},
-                                                  "nothing was applied, so there was nothing to undo")
+            undone_steps = exc.undone if isinstance(exc, MigrationFailed) else 0
+            self.release = self.release.with_item(
+                "rollback", "passed" if undone_steps else "skipped", {"policy": policy},
+                f"the failed migration's {undone_steps} committed step(s) were undone by the runner" if undone_steps
+                else "nothing was applied, so there was nothing to undo")
             self._finish("failed", exc.message)
-            raise DeployFailed(self._sentence(exc, "nothing had been applied, so the database was left as it was",
-                                              None))
+            undone = exc.undone if isinstance(exc, MigrationFailed) else 0
+            what = (f"the {undone} step(s) of it that had committed were undone, so the database is as it was"
+                    if undone else "nothing had been applied, so the database was left as it was")
+            raise DeployFailed(self._sentence(exc, what, None))
         if policy == "stop":
             self.release = self.release.with_item("rollback", "skipped", {"policy": "stop", "backup": _relative(
                 backup.path, self.config.root) if backup else None}, "left as it is (on_failure = stop)")

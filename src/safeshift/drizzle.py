@@ -301,6 +301,9 @@ class DrizzleStore:
     def set_status(self, dialect: Dialect, conn: Any, version: str, status: Status) -> None:
         self.facts.set_status(dialect, conn, version, status)
 
+    def set_duration(self, dialect: Dialect, conn: Any, version: str, duration_ms: int) -> None:
+        self.facts.set_duration(dialect, conn, version, duration_ms)
+
 
 # -- review ----------------------------------------------------------------------------------------
 
@@ -311,18 +314,18 @@ def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mappi
     A drizzle migration is one step of a single transaction under safeshift's lock_timeout,
     so it is reviewed like a safeshift migration's up section (``lint.review_migration``),
     whether or not drizzle-kit put a breakpoint in it; other files are reviewed as usual.
+    A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
+    reviewed too, its findings marked ``section="down"`` and named by that file.
     """
     from safeshift.lint import review_down, review_file, review_migration
     from safeshift.migrations import parse_sql_allows
     from safeshift.review import ReviewResult
-    A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
-    reviewed too, its findings marked ``section="down"`` and named by that file.
 
     mine = {m.path.resolve(): m for m in folder.migrations}
+    downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
     findings: list[Finding] = []
     for p in paths:
         if not p.is_file():
-    downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
             raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
         m = mine.get(p.resolve())
         if m is None:
@@ -339,9 +342,6 @@ def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mappi
     return ReviewResult(tuple(paths), tuple(findings))
 
 
-#: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps
-_OUTSIDE = re.compile(r"no-transaction|outside a transaction", re.IGNORECASE)
-_SEPARATE = re.compile(r"separate transaction", re.IGNORECASE)
 def _shown(path: Path) -> str:
     """``path`` as findings name files: relative to where the command runs, when it is below it."""
     try:
@@ -350,6 +350,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+#: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps
+_OUTSIDE = re.compile(r"no-transaction|outside a transaction", re.IGNORECASE)
+_SEPARATE = re.compile(r"separate transaction", re.IGNORECASE)
 
 
 def drizzle_fix(f: Finding) -> Finding:

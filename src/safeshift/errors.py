@@ -58,6 +58,14 @@ class ChecksumMismatch(MigrationsError):
     """A migration file no longer matches the hash sealed in safeshift.sum or the history table."""
 
 
+class OrphanedSnapshot(MigrationsError):
+    """A ``meta/<version>_snapshot.json`` whose migration file is gone (a deleted pending migration).
+
+    ``generate`` would diff against it, so ``generate --check`` would pass while its change is
+    never shipped: every reader of snapshots and every sealing of the folder refuses it.
+    """
+
+
 class AmbiguousRename(SafeshiftError):
     """A dropped and an added object look like a rename and nobody said which it is."""
 
@@ -102,11 +110,13 @@ class MigrationFailed(SafeshiftError):
     exit_code = 1
 
     def __init__(self, message: str, *, sqlstate: str | None = None, file: str | None = None,
-                 line: int | None = None) -> None:
+                 line: int | None = None, undone: int = 0) -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
         self.file = file
         self.line = line
+        #: steps of the migration that had committed and were undone after the failure
+        self.undone = undone
 
 
 class LockTimeout(MigrationFailed):
@@ -180,3 +190,9 @@ class RehearsalFailed(SafeshiftError):
 
 class ToolMissing(SafeshiftError):
     """An external tool (pg_dump, the embedded server) is not installed or too old."""
+
+
+class Interrupted(MigrationFailed):
+    """SIGINT or SIGTERM stopped a run; the message says what is applied now (it was made true first)."""
+
+    exit_code = 130

@@ -162,6 +162,11 @@ def delete(dialect: Dialect, conn: Any, version: str, table_name: str = TABLE) -
     conn.execute(f"DELETE FROM {table(dialect, table_name)} WHERE version = {dialect.literal(version)}")
 
 
+def set_duration(dialect: Dialect, conn: Any, version: str, duration_ms: int, table_name: str = TABLE) -> None:
+    conn.execute(f"UPDATE {table(dialect, table_name)} SET duration_ms = {int(duration_ms)} "
+                 f"WHERE version = {dialect.literal(version)}")
+
+
 def set_status(dialect: Dialect, conn: Any, version: str, status: Status, table_name: str = TABLE) -> None:
     conn.execute(f"UPDATE {table(dialect, table_name)} SET status = {dialect.literal(status)}, progress = 0 "
                  f"WHERE version = {dialect.literal(version)}")
@@ -191,6 +196,8 @@ class Store(Protocol):
 
     def set_status(self, dialect: Dialect, conn: Any, version: str, status: Status) -> None: ...
 
+    def set_duration(self, dialect: Dialect, conn: Any, version: str, duration_ms: int) -> None: ...
+
 
 @dataclass(frozen=True)
 class SafeshiftStore:
@@ -219,6 +226,9 @@ class SafeshiftStore:
 
     def set_status(self, dialect: Dialect, conn: Any, version: str, status: Status) -> None:
         set_status(dialect, conn, version, status, self.table_name)
+
+    def set_duration(self, dialect: Dialect, conn: Any, version: str, duration_ms: int) -> None:
+        set_duration(dialect, conn, version, duration_ms, self.table_name)
 
 
 DEFAULT_STORE = SafeshiftStore()

@@ -27,7 +27,8 @@ from typing import Literal
 
 from safeshift.config import FolderSettings, Format
 from safeshift.dialects.base import Statement
-from safeshift.errors import ChecksumMismatch, MigrationsError
+from safeshift.errors import ChecksumMismatch, MigrationsError, OrphanedSnapshot
+from safeshift.txsplit import step_numbers
 
 UP_MARKER = "-- migrate:up"
 DOWN_MARKER = "-- migrate:down"
@@ -35,6 +36,7 @@ NO_TRANSACTION = "-- safeshift:no-transaction"
 NEW_TRANSACTION = "-- safeshift:new-transaction"
 ALLOW = "-- safeshift:allow"
 IRREVERSIBLE = "-- safeshift:irreversible"
+UNDOES = "-- safeshift:undoes"
 NOTHING_TO_UNDO = "-- (nothing to undo)"
 SUM_FILE = "safeshift.sum"
 META_DIR = "meta"
@@ -79,6 +81,8 @@ class SqlStatement:
     allows: tuple[Allow, ...] = ()
     #: commit before this statement (``-- safeshift:new-transaction``)
     new_transaction: bool = False
+    #: down sections: this statement starts what undoes up step N (``-- safeshift:undoes N``)
+    undoes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -223,10 +227,13 @@ class _Pending:
     new_transaction_line: int | None = None
     allows: list[Allow] | None = None
     comments: list[str] | None = None
+    #: ``-- safeshift:undoes N``: (N, its line)
+    undoes: tuple[int, int] | None = None
 
     def clear(self) -> None:
         self.no_transaction_line = None
         self.new_transaction_line = None
+        self.undoes = None
         self.allows = None
         self.comments = None
 
@@ -274,7 +281,9 @@ class _Parser:
             transactional=p.no_transaction_line is None,
             comment="\n".join(p.comments) if p.comments else None,
             allows=tuple(p.allows or ()),
-            new_transaction=p.new_transaction_line is not None,
+            # what undoes an up step starts a step of its own, so the runner can undo committed steps alone
+            new_transaction=p.new_transaction_line is not None or p.undoes is not None,
+            undoes=p.undoes[0] if p.undoes is not None else None,
         )
         if self.section != "header":
             self.sections[self.section].append(stmt)
@@ -289,7 +298,8 @@ class _Parser:
     def close_section(self, pos: int) -> None:
         self.end_statement(pos)
         for line, directive in ((self.pending.no_transaction_line, NO_TRANSACTION),
-                                (self.pending.new_transaction_line, NEW_TRANSACTION)):
+                                (self.pending.new_transaction_line, NEW_TRANSACTION),
+                                (self.pending.undoes[1] if self.pending.undoes else None, UNDOES)):
             if line is not None:
                 raise MigrationsError(
                     f"{self.label} line {line}: `{directive}` is not followed by "
@@ -353,9 +363,15 @@ class _Parser:
                 self.pending.allows = [*(self.pending.allows or []), allow]
         elif name == "irreversible":
             self.irreversible = True
+        elif name == "undoes":
+            if self.section != "down":
+                raise self.error(pos, f"`{UNDOES} N` belongs in the down section, above what undoes up step N.")
+            if not args.isdigit() or int(args) < 1:
+                raise self.error(pos, f"`{UNDOES}` takes the number of the up step it undoes (1, 2, ...).")
+            self.pending.undoes = (int(args), line)
         else:
             raise self.error(pos, f"unknown directive `-- safeshift:{name}`; use no-transaction, "
-                             "new-transaction, allow or irreversible.")
+                             "new-transaction, allow, irreversible or undoes.")
 
     # the scan ----------------------------------------------------------------------------
     def run(self) -> None:
@@ -451,6 +467,39 @@ def parse_sql_allows(text: str, label: str = "<sql>") -> tuple[tuple[SqlStatemen
 
 # -- reading ----------------------------------------------------------------------------------
 
+def _check_undo_blocks(label: str, up: Sequence[SqlStatement], down: Sequence[SqlStatement]) -> None:
+    """``-- safeshift:undoes N`` blocks, when a down section has them, cover it from its first statement
+    and count down from the last up step: the runner undoes a part-way migration by running the blocks
+    of its committed steps, so a gap or a wrong number would undo the wrong things."""
+    marked = [st for st in down if st.undoes is not None]
+    if not marked:
+        return
+    up_steps = max(step_numbers(up), default=0) + 1
+    if down[0].undoes is None:
+        raise MigrationsError(f"{label} line {down[0].line}: the down section has `{UNDOES} N` blocks, so its first "
+                              f"statement needs one too; put `{UNDOES} N` above it.")
+    last: int | None = None
+    for st in marked:
+        assert st.undoes is not None
+        if st.undoes > up_steps:
+            raise MigrationsError(f"{label} line {st.line}: `{UNDOES} {st.undoes}`, but the up section has "
+                                  f"{up_steps} step(s); number the blocks by the up step they undo.")
+        if last is not None and st.undoes >= last:
+            raise MigrationsError(f"{label} line {st.line}: `{UNDOES} {st.undoes}` after `{UNDOES} {last}`; the "
+                                  "blocks undo the up steps newest first, so their numbers must go down.")
+        last = st.undoes
+
+
+def undo_start(m: Migration, committed: int) -> int | None:
+    """The down step from which the rest of the down section undoes a migration whose first ``committed``
+    up steps committed (the blocks of those steps run from there to the end; a block starts a step), or
+    None when the file has no ``-- safeshift:undoes`` blocks and so does not say which statements undo
+    which step."""
+    for i, st in enumerate(m.down_statements):
+        if st.undoes is not None and st.undoes <= committed:
+            return step_numbers(m.down_statements)[i]
+    return None
+
 def parse_migration(path: Path, data: bytes | None = None) -> Migration:
     """Read one migration file; ``data`` lets callers parse bytes they already hold."""
     label = f"{path.parent.name}/{path.name}"
@@ -473,6 +522,7 @@ def parse_migration(path: Path, data: bytes | None = None) -> Migration:
         b = parser.bounds.get(name)
         return text[b[0]:b[1]].strip() if b else ""
 
+    _check_undo_blocks(label, parser.sections["up"], parser.sections["down"])
     return Migration(
         version=m["version"],
         name=m["name"],
@@ -527,6 +577,30 @@ def snapshot_files(folder: Path) -> list[tuple[str, Path]]:
     return sorted(out)
 
 
+def snapshots(folder: Path) -> list[tuple[str, Path]]:
+    """``snapshot_files`` of a safeshift folder, refusing a snapshot whose migration file is gone.
+
+    The newest snapshot must be the newest migration's: a snapshot left behind by a deleted
+    pending migration would have ``generate`` diff against a change that is never shipped (and
+    ``generate --check`` pass).  Every reader of snapshots and every sealing goes through here.
+    """
+    found = snapshot_files(folder)
+    if found:
+        refuse_orphans(folder, found, {v for v, _ in _migration_files(folder)})
+    return found
+
+
+def refuse_orphans(folder: Path, snapshot_list: Sequence[tuple[str, Path]], versions: set[str]) -> None:
+    """Raise OrphanedSnapshot for the first snapshot in ``snapshot_list`` without a migration in ``versions``."""
+    for version, path in snapshot_list:
+        if version not in versions:
+            raise OrphanedSnapshot(
+                f"{folder.name}/{META_DIR}/{path.name} has no migration file {version}_*.sql beside it, so "
+                f"generate would diff against a change that is never shipped; put the migration back, or run "
+                f"`safeshift drop {version}` to remove the snapshot too."
+            )
+
+
 def folder_format(path: Path) -> Format:
     """A folder with drizzle-kit's ``meta/_journal.json`` is a drizzle folder; any other is safeshift's."""
     return "drizzle" if (Path(path) / META_DIR / "_journal.json").is_file() else "safeshift"
@@ -561,9 +635,11 @@ def _render_statements(statements: Sequence[Statement]) -> list[str]:
     for st in statements:
         if st.comment:
             out += _comment_lines(st.comment)
+        if st.undoes is not None:
+            out.append(f"{UNDOES} {st.undoes}")
         if not st.transactional:
             out.append(NO_TRANSACTION)
-        elif st.new_transaction:
+        elif st.new_transaction and st.undoes is None:
             out.append(NEW_TRANSACTION)
         sql = st.sql.strip().rstrip(";").rstrip()
         # a statement ending in a line comment would swallow the ';'
@@ -639,9 +715,12 @@ def _h1(data: bytes) -> str:
 
 
 def _sealed_files(folder: Path) -> list[tuple[str, Path]]:
-    """(relative path, path) of every file the sum covers, in version order, migration before snapshot."""
+    """(relative path, path) of every file the sum covers, in version order, migration before snapshot;
+    an orphaned snapshot is refused (OrphanedSnapshot): a folder is never sealed, nor passes as sealed, with one."""
     entries = [(v, 0, p.name, p) for v, p in _migration_files(folder)]
-    entries += [(v, 1, f"{META_DIR}/{p.name}", p) for v, p in snapshot_files(folder)]
+    found = snapshot_files(folder)
+    refuse_orphans(folder, found, {v for v, _, _, _ in entries})
+    entries += [(v, 1, f"{META_DIR}/{p.name}", p) for v, p in found]
     return [(rel, p) for _, _, rel, p in sorted(entries)]
 
 
@@ -709,3 +788,65 @@ def check_sealed(folder: Path, command: str) -> None:
         more = f" and {len(problems) - 4} more" if len(problems) > 4 else ""
         message += f" Also affected: {others}{more}."
     raise ChecksumMismatch(message)
+
+
+# -- dropping an unapplied migration --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Drop:
+    """What ``safeshift drop VERSION`` removes from a safeshift folder."""
+
+    version: str
+    #: the migration file and the snapshot, those that exist
+    files: tuple[Path, ...]
+    #: the sum file's entries (relative paths) of the version
+    sum_entries: tuple[str, ...]
+
+
+def _sum_entry_version(line: str) -> str | None:
+    rel = line.split(" ", 1)[0].removeprefix(f"{META_DIR}/")
+    m = MIGRATION_RE.fullmatch(rel) or SNAPSHOT_RE.fullmatch(rel)
+    return m["version"] if m else None
+
+
+def plan_drop(folder: Path, version: str) -> Drop:
+    """What dropping ``version`` removes; refuses an unknown version and one that is not the newest.
+
+    Only the newest can go: a later migration was generated on top of it (its SQL assumes it
+    ran, its snapshot contains its changes), so dropping one below would leave them wrong.
+    """
+    folder = Path(folder)
+    check_version(version)
+    migration_files = _migration_files(folder)
+    snapshot_list = snapshot_files(folder)
+    files = [p for v, p in migration_files if v == version]
+    files += [p for v, p in snapshot_list if v == version]
+    sum_path = folder / SUM_FILE
+    lines = sum_path.read_text(encoding="utf-8").splitlines() if sum_path.is_file() else []
+    entries = tuple(line.split(" ", 1)[0] for line in lines if _sum_entry_version(line) == version)
+    if not files and not entries:
+        raise MigrationsError(f"There is no migration {version} in {folder.name}/ (no file, no snapshot, no line in "
+                              f"{SUM_FILE}); check the version with `safeshift status`.")
+    later = sorted({v for v, _ in migration_files if v > version} | {v for v, _ in snapshot_list if v > version})
+    if later:
+        shown = ", ".join(later[:3]) + (f" and {len(later) - 3} more" if len(later) > 3 else "")
+        raise MigrationsError(f"Cannot drop {version}: it is not the newest migration, and later ones were generated "
+                              f"on top of it ({shown}); drop those first, newest first (`safeshift drop {later[-1]}`).")
+    return Drop(version, tuple(files), entries)
+
+
+def drop(folder: Path, plan: Drop) -> None:
+    """Delete ``plan``'s files and its lines in the sum file, re-chaining the lines that stay as recorded.
+
+    The other lines are kept, not recomputed: an unsealed edit elsewhere stays detected.
+    """
+    folder = Path(folder)
+    for path in plan.files:
+        path.unlink(missing_ok=True)
+    sum_path = folder / SUM_FILE
+    if not plan.sum_entries or not sum_path.is_file():  # nothing of it sealed: the sum stays as it is
+        return
+    lines = [line for line in sum_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = [line for line in lines if not line.startswith("chain ") and _sum_entry_version(line) != plan.version]
+    sum_path.write_text("".join(f"{line}\n" for line in kept) + f"chain {_chain(kept)}\n", encoding="utf-8",
+                        newline="\n")

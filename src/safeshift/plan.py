@@ -31,6 +31,7 @@ from safeshift.dialects.base import Dialect, Statement
 from safeshift.dialects.safe import Refusal, SafeContext
 from safeshift.errors import UnsafeChange
 from safeshift.model import Schema, Table
+from safeshift.txsplit import step_numbers
 
 #: execution phase of each change kind; a stable sort keeps the diff's order within a phase
 PHASES: dict[str, int] = {
@@ -98,11 +99,13 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     """
     up_ctx = SafeContext(old, _created(changes), expand=expand) if safe else None
     refusals: list[Refusal] = []
-    up = _statements(plan(changes, old, new, dialect), dialect, {
-        c: f"data loss: {loss}" for c in changes if (loss := dialect.data_loss(c))}, up_ctx, refusals)
+    placed: list[_Placed] = []
+    up_steps = plan(changes, old, new, dialect)
+    up = _statements(up_steps, dialect, {
+        c: f"data loss: {loss}" for c in changes if (loss := dialect.data_loss(c))}, up_ctx, refusals, placed)
     if refusals:
         raise UnsafeChange(_refusal_message(refusals), tuple(r.target for r in refusals))
-    inverses: list[Change] = []
+    inverses: dict[Change, Change] = {}
     notes: dict[Change, str] = {}
     for c in reversed(changes):
         inv = c.inverse()
@@ -110,12 +113,71 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
             inv = replace(inv, backfill=True)
         if loss := dialect.data_loss(c):
             notes[inv] = f"{RESTORE_ONLY} ({loss})"
-        inverses.append(inv)
-    down_ctx = SafeContext(new, _created(inverses), refuse=False) if safe else None
-    down = _statements(plan(inverses, new, old, dialect, renames_last=True), dialect, notes, down_ctx, [])
+        inverses[c] = inv
+    down_ctx = SafeContext(new, _created(list(inverses.values())), refuse=False) if safe else None
+    numbers = step_numbers(up)
+    if not numbers or max(numbers) == 0 or any(isinstance(s.change, RebuildTable) for s in up_steps):
+        # one transaction: the whole down section undoes it, whatever happens in between
+        down = _statements(plan(list(inverses.values()), new, old, dialect, renames_last=True), dialect, notes,
+                           down_ctx, [])
+    else:
+        down = _undo_blocks(changes, inverses, placed, numbers, new, old, dialect, notes, down_ctx)
     if safe:
         up, down = _bound_locks(up, dialect, lock_timeout), _bound_locks(down, dialect, lock_timeout)
     return Sections(up, down)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where one planned step's statements landed in the up section, and its lock-safe undo if it has one."""
+
+    step: Step
+    first: int
+    last: int
+    undo: list[Statement] | None
+
+
+def _undo_blocks(changes: list[Change], inverses: dict[Change, Change], placed: list[_Placed], numbers: list[int],
+                 new: Schema, old: Schema, dialect: Dialect, notes: dict[Change, str],
+                 down_ctx: SafeContext | None) -> list[Statement]:
+    """The down section of a migration that commits in several steps, as one block per up step, newest first.
+
+    Block N (``-- safeshift:undoes N``) undoes the changes whose first statement is in up step N, so
+    the runner can undo exactly the steps a failed or interrupted run committed by running the blocks
+    of those steps, and a full rollback runs them all.  A change whose statements span several steps
+    is undone with the dialect's tolerant undo (every statement copes with a part done or not done);
+    the rest with their inverses, planned as a down section is (renames back last).
+    """
+    first_step: dict[Change, int] = {}
+    spans: dict[Change, bool] = {}
+    tolerant: dict[Change, list[Statement]] = {}
+    for p in placed:
+        for origin in p.step.origins:
+            start = numbers[p.first] if p.first < len(numbers) else numbers[-1]
+            first_step[origin] = min(first_step.get(origin, start), start)
+            if p.last >= p.first and numbers[p.last] != numbers[p.first]:
+                spans[origin] = True
+                if p.undo is not None and len(p.step.origins) == 1:
+                    tolerant[origin] = p.undo
+    out: list[Statement] = []
+    for n in sorted(set(first_step.values()), reverse=True):
+        mine = [c for c in reversed(changes) if first_step.get(c) == n]
+        block: list[Statement] = []
+        plain = [inverses[c] for c in mine if not (spans.get(c) and c in tolerant)]
+        for c in mine:
+            if spans.get(c) and c in tolerant:
+                undo = tolerant[c]
+                if inverses[c] in notes and undo:
+                    undo = [replace(undo[0], comment="\n".join(x for x in (undo[0].comment, notes[inverses[c]]) if x)),
+                            *undo[1:]]
+                block += undo
+        block += _statements(plan(plain, new, old, dialect, renames_last=True), dialect, notes, down_ctx, [])
+        if not block:
+            continue
+        head = block[0]
+        block[0] = replace(head, undoes=n + 1, new_transaction=head.transactional)
+        out += block
+    return out
 
 
 def expand_added_columns(changes: list[Change], old: Schema, new: Schema) -> tuple[list[Change], Schema, list[str]]:
@@ -167,17 +229,19 @@ def _bound_locks(statements: list[Statement], dialect: Dialect, value: str) -> l
             head = True
             continue
         if head or st.new_transaction:
-            out.append(replace(setting, new_transaction=st.new_transaction and not head))
-            st = replace(st, new_transaction=False)
+            # the setting opens the transaction now, so it also carries where an undo block starts
+            out.append(replace(setting, new_transaction=st.new_transaction and not head, undoes=st.undoes))
+            st = replace(st, new_transaction=False, undoes=None)
             head = False
         out.append(st)
     return out
 
 
 def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], ctx: SafeContext | None = None,
-                refusals: list[Refusal] | None = None) -> list[Statement]:
+                refusals: list[Refusal] | None = None, placed: list[_Placed] | None = None) -> list[Statement]:
     out: list[Statement] = []
     for step in steps:
+        begin = len(out)
         comment = "; ".join(dict.fromkeys(notes[o] for o in step.origins if o in notes)) or None
         safe = dialect.render_safe(step.change, ctx) if ctx is not None else None
         if safe is not None and safe.refusal is not None and refusals is not None:
@@ -190,6 +254,8 @@ def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], c
             if i == 0 and comment:
                 st = replace(st, comment="\n".join(x for x in (st.comment, comment) if x))
             out.append(st)
+        if placed is not None:
+            placed.append(_Placed(step, begin, len(out) - 1, safe.undo if safe is not None else None))
     return out
 
 

@@ -24,6 +24,7 @@ from safeshift.dialects.base import Blocker, Dialect, Statement
 from safeshift.errors import (
     ConfirmationRequired,
     ConnectionLost,
+    Interrupted,
     LockTimeout,
     MigrationFailed,
     MigrationsError,
@@ -31,8 +32,18 @@ from safeshift.errors import (
     SafeshiftError,
 )
 from safeshift.history import Record
+from safeshift.interrupts import shielded
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
-from safeshift.schedule import MigrationStatus, Pending, Step, pending, rollback_targets, statuses, steps
+from safeshift.schedule import (
+    MigrationStatus,
+    Pending,
+    Step,
+    pending,
+    rollback_start,
+    rollback_targets,
+    statuses,
+    steps,
+)
 
 
 @dataclass(frozen=True)
@@ -252,17 +263,19 @@ class Runner:
 
     # -- migrate ------------------------------------------------------------------------------
     def migrate(self, to: str | None = None, confirm: Confirm | None = None) -> ApplyResult:
-        """Apply what is pending (up to ``to``); ``confirm`` is asked once, before anything changes."""
-        records = self.records()
-        plan = pending(self.folder, records, to=to, allow_out_of_order=self.options.allow_out_of_order)
-        if not plan:
-            return ApplyResult((), sum(1 for r in records.values() if r.status == "applied"), self.database)
-        if confirm is not None and not confirm(self.database, [p.migration for p in plan]):
-            raise ConfirmationRequired(f"Nothing was applied to {self.database}: the operator did not confirm.")
+        """Apply what is pending (up to ``to``); ``confirm`` is asked once, before anything changes.
+
+        The history is read under the runner lock: read before it, a run that waits for a rollback
+        would decide from what the database held before the rollback finished.
+        """
         with self.locked():
-            records = self.records()  # what a runner before us did while we waited
+            records = self.records()
             plan = pending(self.folder, records, to=to, allow_out_of_order=self.options.allow_out_of_order)
             already = sum(1 for r in records.values() if r.status == "applied")
+            if not plan:
+                return ApplyResult((), already, self.database)
+            if confirm is not None and not confirm(self.database, [p.migration for p in plan]):
+                raise ConfirmationRequired(f"Nothing was applied to {self.database}: the operator did not confirm.")
             self.emit(Event("plan", message=f"{len(plan)} pending", steps=len(plan)))
             if self.options.atomic:
                 done = self._apply_atomic(plan)
@@ -286,36 +299,136 @@ class Runner:
         total = len(p.steps)
         start = time.perf_counter()
         retries = 0
+        #: the duration the last history write recorded (a one-round-trip step writes it before it runs)
+        recorded = [0]
         self.emit(Event("start", m.version, m.name, step=p.resume_from, steps=total))
         has_record = p.has_record
-        for i in range(p.resume_from, total):
-            step = p.steps[i]
-            last = i == total - 1
-            status: history.Status = "applied" if last else "running"
+        i = p.resume_from
+        try:
+            for i in range(p.resume_from, total):
+                step = p.steps[i]
+                last = i == total - 1
+                status: history.Status = "applied" if last else "running"
 
-            known = has_record or not step.transactional  # a step run alone announced itself first
+                known = has_record or not step.transactional  # a step run alone announced itself first
 
-            def record(conn: Any, status: history.Status = status, i: int = i, known: bool = known) -> None:
-                ms = int((time.perf_counter() - start) * 1000)
-                self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum, status=status,
-                              duration_ms=ms, progress=i + 1, who=self._who, replace=known,
-                              allowed_hazards=dict(self.options.allowed_hazards).get(m.version))
+                def record(conn: Any, status: history.Status = status, i: int = i, known: bool = known) -> None:
+                    ms = recorded[0] = int((time.perf_counter() - start) * 1000)
+                    self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum,
+                                     status=status, duration_ms=ms, progress=i + 1, who=self._who, replace=known,
+                                     allowed_hazards=dict(self.options.allowed_hazards).get(m.version))
 
-            # a step run alone may have finished just before its runner died (even the first one,
-            # after its `running` row): the dialect then sees its result and skips it
-            resuming = i == p.resume_from and (i > 0 or p.interrupted)
-            self._announce(m, step, i, total)
-            outcome = self._run_step(m, step, i, total, record, resuming=resuming)
-            if outcome is None:
-                self.emit(Event("skipped", m.version, m.name, message="applied meanwhile by another runner"))
-                return None
-            retries += outcome
-            has_record = True
-            if not step.transactional and not last:
-                self.emit(Event("step", m.version, m.name, step=i + 1, steps=total))
+                # a step run alone may have finished just before its runner died (even the first one,
+                # after its `running` row): the dialect then sees its result and skips it
+                resuming = i == p.resume_from and (i > 0 or p.interrupted)
+                self._announce(m, step, i, total)
+                outcome = self._run_step(m, step, i, total, record, resuming=resuming)
+                if outcome is None:
+                    self.emit(Event("skipped", m.version, m.name, message="applied meanwhile by another runner"))
+                    return None
+                retries += outcome
+                has_record = True
+                if not step.transactional and not last:
+                    self.emit(Event("step", m.version, m.name, step=i + 1, steps=total))
+        except KeyboardInterrupt as exc:
+            with shielded():
+                raise self._interrupted(m, p, i, exc) from None
         ms = int((time.perf_counter() - start) * 1000)
+        if ms - recorded[0] >= _DURATION_SLACK_MS:
+            # the one-round-trip step wrote its row before its statements ran: `status` must show the real time
+            with suppress(Exception):
+                self.store.set_duration(self.dialect, self.conn, m.version, ms)
         self.emit(Event("applied", m.version, m.name, duration_ms=ms, attempt=retries))
         return Applied(m.version, m.name, ms, retries)
+
+    # -- a migration that stops part-way -------------------------------------------------------
+    def _settle_failed(self, m: Migration, step: Step, index: int, failure: _StatementError) -> _Undo | None:
+        """After an up step failed for good: clean up what the failed step left (an INVALID index of a
+        concurrent build) and undo the steps before it that had committed, so the database is where the
+        migration started.  None when the connection is gone (the server rolled back the open step)."""
+        if self.dialect.is_connection_lost(failure.exc, self.conn):
+            return None
+        if not step.transactional:
+            with suppress(Exception):  # best effort: the retry drops a leftover too
+                self.dialect.clean_failed_step(self.conn, step.statements[0].sql)
+        return self._undo_committed(m, index) if index > 0 else None
+
+    def _undo_committed(self, m: Migration, committed: int) -> _Undo:
+        """Run the down section's ``-- safeshift:undoes`` blocks of the first ``committed`` up steps, newest
+        first, recording progress as a rollback does (so `safeshift rollback` can finish it if this fails)."""
+        first = migrations.undo_start(m, committed)
+        if first is None:
+            return _Undo(committed, attempted=False)
+        down = steps(m.down_statements)
+        total = len(down)
+        self.emit(Event("note", m.version, m.name, message=f"undoing the {committed} committed step(s) of {m.label}"))
+        self.store.write(self.dialect, self.conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+                         status="rolling_back", duration_ms=0, progress=first, who=self._who)
+        for j in range(first, total):
+            last = j == total - 1
+
+            def record(conn: Any, j: int = j, last: bool = last) -> None:
+                if last:
+                    self.store.delete(self.dialect, conn, m.version)
+                else:
+                    self.store.write(self.dialect, conn, version=m.version, name=m.name,
+                                     checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
+                                     progress=j + 1, who=self._who)
+
+            try:
+                self._run_step(m, down[j], j, total, record, resuming=False, down=True)
+            except MigrationFailed as exc:
+                return _Undo(committed, attempted=True, error=exc.message)
+        return _Undo(committed, attempted=True)
+
+    def _interrupted(self, m: Migration, p: Pending, index: int, exc: KeyboardInterrupt) -> Interrupted:
+        """Make the history true after SIGINT/SIGTERM during ``m``: what committed is read back from the
+        history row (written in each step's own transaction), a concurrent build the signal cancelled is
+        cleaned up or, if it finished, counted, and the committed steps are undone."""
+        signal_name = str(exc) or "SIGINT"
+        self._rollback()  # a transaction the signal left open
+        try:
+            row = self.store.read_one(self.dialect, self.conn, m.version)
+        except Exception:
+            self._reconnect()
+            row = self.store.read_one(self.dialect, self.conn, m.version)
+        total = len(p.steps)
+        if row is not None and row.status == "applied":
+            return Interrupted(f"Interrupted ({signal_name}) after {m.path.name} had committed: it is applied, and "
+                               "nothing after it was started.", file=m.path.name)
+        committed = row.progress if row is not None and row.status in ("running", "failed") else 0
+        if committed < total and not p.steps[committed].transactional:
+            sql = p.steps[committed].statements[0].sql
+            if not self.dialect.before_nontransactional(self.conn, sql, True):  # it finished: count it
+                committed += 1
+        undo = self._undo_committed(m, committed) if committed > 0 else None
+        detail = f"interrupted ({signal_name}) at step {index + 1} of {total}"
+        if undo is not None and undo.attempted and undo.error:
+            return Interrupted(
+                f"Interrupted ({signal_name}) during {m.path.name}; undoing its {committed} committed step(s) failed "
+                f"({undo.error.rstrip('.')}): run `safeshift rollback` to finish undoing it.", file=m.path.name)
+        kept = committed if undo is None or not undo.attempted else 0
+        self.store.write(self.dialect, self.conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+                         status="failed", duration_ms=0, progress=kept, error=detail, who=self._who)
+        if kept:
+            return Interrupted(
+                f"Interrupted ({signal_name}) during {m.path.name}: {kept} of its {total} steps had committed and "
+                "stay applied (its down section has no `-- safeshift:undoes` blocks to undo them alone); run "
+                "`safeshift migrate` to finish it.", file=m.path.name)
+        undone = f"; its {committed} committed step(s) were undone" if committed else ""
+        return Interrupted(f"Interrupted ({signal_name}) during {m.path.name}{undone}: nothing of it is applied, "
+                           "and nothing after it was started.", file=m.path.name, undone=committed)
+
+    def _reconnect(self) -> None:
+        """A new session after the old one broke, with the runner lock taken again."""
+        with suppress(Exception):
+            self.conn.close()
+        self.conn = self.dialect.connect(self.url)
+        self._prepare(self.conn)
+        o = self.options
+        holder = self.dialect.acquire_runner_lock(self.conn, int(o.lock_wait_s * 1000), o.lock_timeout_ms)
+        if holder is not None:
+            raise self._busy(holder)
 
     def _announce(self, m: Migration, step: Step, index: int, total: int) -> None:
         """Say which step starts, so a long one (a concurrent index build) can be shown while it runs."""
@@ -351,7 +464,8 @@ class Runner:
                         + f"; retrying in {wait:g} s")))
                     time.sleep(wait)
                     continue
-                raise self._failed(m, failure, index, total, attempt.retries, down=down) from failure.exc
+                undo = None if down else self._settle_failed(m, step, index, failure)
+                raise self._failed(m, failure, index, total, attempt.retries, down=down, undo=undo) from failure.exc
 
     def _transaction(self, m: Migration, statements: Sequence[SqlStatement], record: Callable[[Any], None],
                      *, down: bool = False, fast: bool = True) -> bool:
@@ -483,7 +597,7 @@ class Runner:
             self.dialect.after_migration(conn)
 
     def _failed(self, m: Migration, failure: _StatementError, index: int, total: int, retries: int,
-                *, down: bool = False) -> MigrationFailed:
+                *, down: bool = False, undo: _Undo | None = None) -> MigrationFailed:
         """Record the failure in the history (reconnecting if need be) and build the error to raise."""
         exc, st = failure.exc, failure.statement
         d = self.dialect
@@ -493,13 +607,22 @@ class Runner:
         reason = redact_url(first_line(exc))
         section = "down section of " if down else ""
         what = "down section" if down else "migration"  # what was rolled back
+        progress = index
         if index == 0:
             kept = ""
         elif down:
             kept = f"; step(s) 1-{index} of {total} of the down section had committed: run rollback again to finish"
+        elif undo is not None and undo.attempted and undo.error is None:
+            kept, progress = f"; its {index} committed step(s) were undone", 0
+        elif undo is not None and undo.attempted:
+            kept = (f"; step(s) 1-{index} of {total} had committed and undoing them failed "
+                    f"({(undo.error or '').rstrip('.')}): run `safeshift rollback` to finish undoing them")
         else:
-            kept = f"; step(s) 1-{index} of {total} had committed and stay applied: run migrate again to resume"
+            kept = (f"; step(s) 1-{index} of {total} had committed and stay applied (the down section has no "
+                    "`-- safeshift:undoes` blocks to undo them alone): run migrate again to resume")
         undone = "the migration is still applied" if down else "nothing of it was applied"
+        if undo is not None and undo.attempted and undo.error is not None:
+            undone = "it is part-way undone"
         if lost:
             error: MigrationFailed = ConnectionLost(
                 f"The connection to {redact_url(self.url)} was lost during the {section}{where} ({reason}); the "
@@ -524,7 +647,10 @@ class Runner:
         detail = f"SQLSTATE {sqlstate or '?'} at line {st.line if st else '?'}: {reason}"
         if st is not None:
             detail += f" | {shorten(st.sql, 500)}"
-        self._record_failure(m, index, detail, down=down)
+        if undo is not None and undo.attempted and undo.error is None:
+            error.undone = undo.committed
+        if not (undo is not None and undo.attempted and undo.error is not None):  # else the undo recorded its own
+            self._record_failure(m, progress, detail, down=down)
         self.emit(Event("failed", m.version, m.name, message=error.message, step=index, steps=total))
         return error
 
@@ -629,15 +755,16 @@ class Runner:
     # -- rollback -----------------------------------------------------------------------------
     def rollback(self, steps_back: int | None = None, to: str | None = None,
                  confirm: Confirm | None = None) -> RollbackResult:
-        """Run down sections newest first, each with its history row deleted in the same transaction."""
-        targets = rollback_targets(self.folder, self.records(), steps_back=steps_back, to=to)
-        if not targets:
-            return RollbackResult((), self.database)
-        if confirm is not None and not confirm(self.database, [m for m, _ in targets]):
-            raise ConfirmationRequired(f"Nothing was rolled back on {self.database}: the operator did not confirm.")
+        """Run down sections newest first, each with its history row deleted in the same transaction
+        (the history read under the runner lock, as for ``migrate``)."""
         done: list[Applied] = []
         with self.locked():
             targets = rollback_targets(self.folder, self.records(), steps_back=steps_back, to=to)
+            if not targets:
+                return RollbackResult((), self.database)
+            if confirm is not None and not confirm(self.database, [m for m, _ in targets]):
+                raise ConfirmationRequired(f"Nothing was rolled back on {self.database}: the operator did not "
+                                           "confirm.")
             for m, r in targets:
                 result = self._rollback_one(m, r)
                 if result is not None:
@@ -647,7 +774,7 @@ class Runner:
     def _rollback_one(self, m: Migration, r: Record) -> Applied | None:
         down_steps = steps(m.down_statements)
         total = len(down_steps)
-        resume = r.progress if r.status == "rolling_back" else 0
+        resume = rollback_start(m, r)
         start = time.perf_counter()
         retries = 0
         self.emit(Event("start", m.version, m.name, step=resume, steps=total, message="rollback"))
@@ -673,6 +800,22 @@ class Runner:
         ms = int((time.perf_counter() - start) * 1000)
         self.emit(Event("rolled_back", m.version, m.name, duration_ms=ms, attempt=retries))
         return Applied(m.version, m.name, ms, retries)
+
+
+#: a one-round-trip step records its duration before its statements run; when they took longer than
+#: this, the row is corrected after the commit (one more statement, only for slow migrations)
+_DURATION_SLACK_MS = 20
+
+
+@dataclass(frozen=True)
+class _Undo:
+    """What became of the steps a failed or interrupted migration had committed."""
+
+    committed: int
+    #: False: the file has no ``-- safeshift:undoes`` blocks, so they were left applied
+    attempted: bool
+    #: the down step that failed while undoing them (the history row then says ``rolling_back``)
+    error: str | None = None
 
 
 class _Capture:

@@ -22,6 +22,7 @@ from safeshift.errors import (
 )
 from safeshift.history import Record
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.txsplit import step_numbers
 
 State = Literal["applied", "pending", "failed", "running", "rolling_back", "edited", "missing"]
 
@@ -40,22 +41,11 @@ def steps(statements: Sequence[SqlStatement]) -> tuple[Step, ...]:
     A section without such statements is one step, so an ordinary migration is exactly
     one transaction; an empty section is one empty step, so it still gets recorded.
     """
-    out: list[Step] = []
-    batch: list[SqlStatement] = []
-    for st in statements:
-        if st.transactional:
-            if st.new_transaction and batch:
-                out.append(Step(tuple(batch), True))
-                batch = []
-            batch.append(st)
-            continue
-        if batch:
-            out.append(Step(tuple(batch), True))
-            batch = []
-        out.append(Step((st,), False))
-    if batch or not out:
-        out.append(Step(tuple(batch), True))
-    return tuple(out)
+    groups: dict[int, list[SqlStatement]] = {}
+    for number, st in zip(step_numbers(statements), statements, strict=True):
+        groups.setdefault(number, []).append(st)
+    out = [Step(tuple(group), group[0].transactional) for group in groups.values()]
+    return tuple(out) if out else (Step((), True),)
 
 
 @dataclass(frozen=True)
@@ -101,6 +91,33 @@ def statuses(folder: MigrationFolder, records: Mapping[str, Record]) -> list[Mig
     return out
 
 
+def check_applied(folder: MigrationFolder, records: Mapping[str, Record]) -> None:
+    """Refuse (exit 3) when a file the database has applied, even in part, is gone from the folder or edited.
+
+    Every command that has the database asks this before the sum file (``safeshift.sum``): for
+    an applied file the history is the truth, and the fix is to put the file back, never to
+    re-seal it.  A failed migration that committed nothing is still pending, free to edit.
+    """
+    files = {m.version: m for m in folder.migrations}
+    for v, r in sorted(records.items()):
+        m = files.get(v)
+        if m is None:
+            if r.status in ("applied", "rolling_back"):
+                raise MissingMigration(
+                    f"The database has applied {v}_{r.name}, but {folder.path.name}/ has no such file; put the file "
+                    "back (e.g. `git checkout` it), or deploy from a checkout that contains it."
+                )
+            continue
+        touched = r.status in ("applied", "running", "rolling_back") or (r.status == "failed" and r.progress > 0)
+        if touched and r.checksum != migrations.checksum(m):
+            raise AppliedMigrationEdited(
+                f"{m.path.name} was edited after it was {'applied' if r.status == 'applied' else 'partly applied'} "
+                f"(recorded checksum {r.checksum[:12]}, file {migrations.checksum(m)[:12]}); put the file back as "
+                f"it was (`git checkout -- {folder.path.name}/{m.path.name}`) and write a new migration for the "
+                "change."
+            )
+
+
 @dataclass(frozen=True)
 class Pending:
     migration: Migration
@@ -120,26 +137,13 @@ def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str |
         raise MigrationsError(f"--to {to}: there is no migration with that version in {folder.path.name}/.")
     files = {m.version: m for m in folder.migrations}
     applied = [v for v, r in records.items() if r.status == "applied"]
+    check_applied(folder, records)
     for v, r in sorted(records.items()):
         m = files.get(v)
-        if m is None:
-            if r.status == "applied":
-                raise MissingMigration(
-                    f"The database has applied {v}_{r.name}, but {folder.path.name}/ has no such file; deploy from "
-                    "a checkout that contains it (or restore the file) before migrating."
-                )
-            continue
-        if r.status == "rolling_back":
+        if m is not None and r.status == "rolling_back":
             raise HistoryConflict(
                 f"{m.path.name} is part-way through a rollback ({r.progress} step(s) of its down section done); "
                 "run `safeshift rollback` again to finish it before migrating."
-            )
-        resumable = r.status in ("applied", "running") or (r.status == "failed" and r.progress > 0)
-        if resumable and r.checksum != migrations.checksum(m):
-            raise AppliedMigrationEdited(
-                f"{m.path.name} was edited after it was {'applied' if r.status == 'applied' else 'partly applied'} "
-                f"(recorded checksum {r.checksum[:12]}, file {migrations.checksum(m)[:12]}); put the file back as "
-                "it was and write a new migration for the change."
             )
     newest = max(applied, default=None)
     out: list[Pending] = []
@@ -161,19 +165,42 @@ def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str |
     return out
 
 
+def rollback_start(m: Migration, r: Record) -> int:
+    """The down step a rollback of ``m`` starts at: where an earlier rollback stopped; for a migration that
+    stopped part-way, the undo block of its newest committed step; else the first."""
+    if r.status == "rolling_back":
+        return r.progress
+    if r.status in ("running", "failed") and r.progress > 0:
+        up = steps(m.up_statements)
+        committed = r.progress
+        if r.status == "running" and committed < len(up) and not up[committed].transactional:
+            # a runner killed during a step run alone may have seen it finish without recording it; the
+            # block of that step copes with either (what safeshift writes there is IF EXISTS)
+            committed += 1
+        begin = migrations.undo_start(m, committed)
+        return begin if begin is not None else 0
+    return 0
+
+
 def rollback_targets(folder: MigrationFolder, records: Mapping[str, Record], *, steps_back: int | None,
                      to: str | None) -> list[tuple[Migration, Record]]:
     """The applied migrations to take back, newest first; refuses before anything runs."""
     files = {m.version: m for m in folder.migrations}
     live = sorted(((v, r) for v, r in records.items()), reverse=True)
+    part_way: list[tuple[str, Record]] = []
     for v, r in live:
         if r.status in ("running", "failed") and r.progress > 0:
             label = files[v].path.name if v in files else f"{v}_{r.name}"
+            if v in files and migrations.undo_start(files[v], r.progress) is not None:
+                part_way.append((v, r))  # its undo blocks take back exactly the committed steps
+                continue
             raise HistoryConflict(
-                f"{label} is part-way applied ({r.progress} step(s) committed); finish it with "
-                "`safeshift migrate` before rolling back."
+                f"{label} is part-way applied ({r.progress} step(s) committed) and its down section has no "
+                "`-- safeshift:undoes` blocks to undo just those; finish it with `safeshift migrate` before "
+                "rolling back."
             )
-    applied = [(v, r) for v, r in live if r.status in ("applied", "rolling_back")]
+    applied = sorted([*part_way, *((v, r) for v, r in live if r.status in ("applied", "rolling_back"))],
+                     reverse=True)
     if to is not None:
         if to != "0" and to not in records:
             raise MigrationsError(f"--to {to}: this database has not applied a migration with that version "

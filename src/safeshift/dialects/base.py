@@ -65,6 +65,9 @@ class Statement:
     transactional: bool = True
     comment: str | None = None
     new_transaction: bool = False
+    #: in a down section: this statement starts what undoes up step N (1-based;
+    #: ``-- safeshift:undoes N``), so a migration that failed part-way can undo just its committed steps
+    undoes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,12 @@ class Dialect:
         """The zero-setup local database kept under the project's ``.safeshift/`` folder."""
         raise NotImplementedError
 
+    def existing_development_url(self, state_dir: Path) -> str | None:
+        """``development_url`` only if that database exists and can be read now, creating and starting
+        nothing (None: there is none); for checks such as ``safeshift drop``'s, which must not start a
+        server.  Raises ConnectionFailed when it exists but cannot be reached without starting something."""
+        return None
+
     def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
         """A throwaway empty database (for SQL-file sources and rehearsals), dropped on exit.
 
@@ -291,6 +300,10 @@ class Dialect:
             raise NotImplementedError(f"{self.name} cannot render {change.kind}")
         result: list[Statement] = method(change)
         return result
+
+    def clean_failed_step(self, conn: Any, sql: str) -> None:
+        """Remove what a failed statement run outside a transaction left behind (PostgreSQL: the INVALID
+        index of a failed CREATE INDEX CONCURRENTLY), so a failed migration leaves nothing of itself."""
 
     def render_safe(self, change: Change, ctx: SafeContext) -> SafeRender | None:
         """The lock-safe form of ``change`` on a table that holds rows; None keeps the plain form."""

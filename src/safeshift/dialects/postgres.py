@@ -421,6 +421,9 @@ class PostgresDialect(Dialect):
             return True
         return not resuming
 
+    def clean_failed_step(self, conn: Any, sql: str) -> None:
+        self.before_nontransactional(conn, sql, False)  # drops an INVALID leftover of a concurrent build
+
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
         from safeshift.introspect import postgres
 
@@ -430,6 +433,16 @@ class PostgresDialect(Dialect):
         from safeshift import embedded
 
         return embedded.create_database(embedded.ensure_server(embedded.server_dir(state_dir)), "safeshift_dev")
+
+    def existing_development_url(self, state_dir: Path) -> str | None:
+        from safeshift import embedded
+
+        data = embedded.server_dir(state_dir)
+        if embedded.server_running(data):  # ensure_server only finds a running server: it starts nothing
+            return embedded.database_url(embedded.ensure_server(data), "safeshift_dev")
+        if (data / "PG_VERSION").is_file():
+            raise ConnectionFailed(f"its embedded server ({data}) is stopped, and this check does not start it")
+        return None
 
     def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
         from safeshift import embedded

@@ -48,10 +48,11 @@ def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRende
             # parent before child, the order writers take them in, so the two locks cannot deadlock with them
             lock = Statement(f"LOCK TABLE {d.qualify(fk.ref_schema, fk.ref_table)} IN SHARE ROW EXCLUSIVE MODE;")
             statements.insert(0, lock)
-        return SafeRender(statements)
+        return SafeRender(statements, undo=[_drop_constraint(d, change.schema, change.table, name)])
     if isinstance(change, ch.AddCheck):
         name = d._cname(change.check.name, "check", change.table, ())
-        return SafeRender(_not_valid(d, change.schema, change.table, d.check_sql(change.table, change.check), name))
+        return SafeRender(_not_valid(d, change.schema, change.table, d.check_sql(change.table, change.check), name),
+                          undo=[_drop_constraint(d, change.schema, change.table, name)])
     if isinstance(change, ch.AddUnique):
         u = change.unique
         name = u.name or d.default_constraint_name("unique", change.table, u.columns) or ""
@@ -59,12 +60,14 @@ def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRende
                       nulls_not_distinct=u.nulls_not_distinct)
         deferrable = d._deferrable(u.deferrable, u.initially_deferred)
         return SafeRender(_using_index(d, change.schema, change.table, index,
-                                       f"UNIQUE USING INDEX {d.quote(name)}{deferrable}"))
+                                       f"UNIQUE USING INDEX {d.quote(name)}{deferrable}"),
+                          undo=_undo_using_index(d, change.schema, change.table, name))
     if isinstance(change, ch.AddPrimaryKey):
         pk = change.primary_key
         name = pk.name or d.default_constraint_name("pk", change.table, pk.columns) or ""
         index = Index(name, tuple(IndexElement(c) for c in pk.columns), unique=True)
-        return SafeRender(_using_index(d, change.schema, change.table, index, f"PRIMARY KEY USING INDEX {d.quote(name)}"))
+        return SafeRender(_using_index(d, change.schema, change.table, index, f"PRIMARY KEY USING INDEX {d.quote(name)}"),
+                          undo=_undo_using_index(d, change.schema, change.table, name))
     if isinstance(change, ch.AddColumn):
         return _add_column(d, change, ctx)
     if isinstance(change, ch.AlterColumn):
@@ -80,6 +83,17 @@ def _not_valid(d: PostgresDialect, schema: str, table: str, constraint_sql: str,
         d._alter(schema, table, f"ADD {constraint_sql} NOT VALID"),
         replace(d._alter(schema, table, f"VALIDATE CONSTRAINT {name}"), new_transaction=True),
     ]
+
+
+def _drop_constraint(d: PostgresDialect, schema: str, table: str, name: str) -> Statement:
+    """Gone whether it was added NOT VALID, validated, or never added."""
+    return d._alter(schema, table, f"DROP CONSTRAINT IF EXISTS {name}")
+
+
+def _undo_using_index(d: PostgresDialect, schema: str, table: str, name: str) -> list[Statement]:
+    """The constraint (its index goes with it) or, if the run stopped before attaching it, the index alone."""
+    return [_drop_constraint(d, schema, table, d.quote(name)),
+            Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {d.qualify(schema, name)};", transactional=False)]
 
 
 def _using_index(d: PostgresDialect, schema: str, table: str, index: Index, constraint: str) -> list[Statement]:
@@ -128,10 +142,13 @@ def _alter_column(d: PostgresDialect, change: ch.AlterColumn, ctx: SafeContext) 
         blocked = _expand_blocker(table, old, new)
         if blocked:
             return SafeRender([], Refusal(target, f"{old.type} -> {new.type} rewrites the whole table", blocked))
-        return SafeRender(list(_expand_type(d, change, table)))
+        return SafeRender(list(_expand_type(d, change, table)), undo=_undo_expand_type(d, change))
     # SET NOT NULL: everything else plainly, then NOT NULL through a validated check
     rest = list(_AlterColumn(d, replace(change, new=replace(new, nullable=True))).statements())
-    return SafeRender([*rest, *_set_not_null(d, change.schema, change.table, new.name, first_new_txn=bool(rest))])
+    check = d.quote(_object_name(change.table, new.name, "not_null"))
+    undo = [_drop_constraint(d, change.schema, change.table, check), *_AlterColumn(d, change.inverse()).statements()]
+    return SafeRender([*rest, *_set_not_null(d, change.schema, change.table, new.name, first_new_txn=bool(rest))],
+                      undo=undo)
 
 
 def _set_not_null(d: PostgresDialect, schema: str, table: str, column: str, *,
@@ -145,6 +162,28 @@ def _set_not_null(d: PostgresDialect, schema: str, table: str, column: str, *,
         replace(d._alter(schema, table, f"VALIDATE CONSTRAINT {check}"), new_transaction=True),
         replace(d._alter(schema, table, f"ALTER COLUMN {col} SET NOT NULL"), new_transaction=True),
         d._alter(schema, table, f"DROP CONSTRAINT {check}"),
+    ]
+
+
+def _undo_expand_type(d: PostgresDialect, change: ch.AlterColumn) -> list[Statement]:
+    """Before the swap: drop the sync trigger, its function and the new column (its helper check goes with it),
+    leaving the old column as it was; after the swap the same statements find nothing, and the type change back
+    (a no-op on the old type) undoes the swap."""
+    from safeshift.dialects.postgres import _AlterColumn
+
+    old, new = change.old, change.new
+    schema, name = change.schema, change.table
+    tmp = d.quote(_object_name(name, new.name, "new"))
+    fn = d.qualify(schema, _object_name(name, new.name, "sync"))
+    trigger = d.quote(_object_name(name, new.name, "sync"))
+    back = list(_AlterColumn(d, change.inverse()).statements())
+    note = (f"{new.type} -> {old.type} after the swap rewrites {schema}.{name} under an ACCESS EXCLUSIVE lock; before "
+            "it, the column still has its old type and nothing is rewritten")
+    return [
+        Statement(f"DROP TRIGGER IF EXISTS {trigger} ON {d._table(schema, name)};"),
+        Statement(f"DROP FUNCTION IF EXISTS {fn}();"),
+        d._alter(schema, name, f"DROP COLUMN IF EXISTS {tmp}"),
+        *([replace(back[0], comment=note), *back[1:]] if back else []),
     ]
 
 

@@ -46,3 +46,8 @@ class Refusal:
 class SafeRender:
     statements: list[Statement]
     refusal: Refusal | None = None
+    #: for statements that commit in more than one step: what takes the database back to before the
+    #: change from after any of its steps (every statement tolerates what is already undone), so a
+    #: migration that fails or is interrupted part-way through the change can be undone exactly;
+    #: None: the change's plain inverse is exact from anywhere (one step, or steps that each undo alike)
+    undo: list[Statement] | None = None
