@@ -193,7 +193,7 @@ def test_interrupted_migrate_undoes_the_current_migration_and_says_so(tmp_path: 
     while time.monotonic() < deadline and "s2" not in [c.name for c in schema_of(pg_url).tables[-1].columns]:
         time.sleep(0.05)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert re.fullmatch(rf"error: Interrupted \({sig.name}\) during {_FIVE_STEPS[0]}_{_FIVE_STEPS[1]}\.sql; its [234] "
                         r"committed step\(s\) were undone: nothing of it is applied, and nothing after it was "
