@@ -159,8 +159,8 @@ def check_target(config: Config, url: str) -> None:
 
 def guarded(config: Config, url: str, command: str, confirm: Confirm | None, *, skip_gates: str | None = None,
             say: Callable[[str], None] | None = None) -> tuple[Confirm | None, str | None]:
-    """What ``migrate`` or ``rollback`` (``command``) of the active environment's database must be given:
-    (the confirm hook, the note for the history).  ``check_target`` runs first.
+    """What ``migrate``, ``rollback`` or ``rehearse`` (``command``) of the active environment's database must
+    be given: (the confirm hook, the note for the history).  ``check_target`` runs first.
 
     The environment's gates run in the hook, which the runner calls once it knows what will run and
     before anything changes: ``require_rehearsal`` (a passed rehearsal of exactly those files, or
@@ -625,14 +625,16 @@ def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int,
 
 def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows: int | None = None,
              smoke: str | None = None, options: RunOptions | None = None, confirm: Confirm | None = None,
-             allow_hazards: bool = False, progress: Callable[[str], None] | None = None) -> Any:
+             allow_hazards: bool = False, progress: Callable[[str], None] | None = None,
+             skip_gates: str | None = None, say: Callable[[str], None] | None = None) -> Any:
     """Rehearse the pending migrations of the active environment's database (``rehearse.Rehearsal``).
 
     ``scratch``: on a throwaway copy beside it (``mode`` "schema", "data" or "sample" with
     ``sample_rows``), which is always dropped; else on the database itself through ``migrate``'s
     gates (review, ``confirm``).  ``smoke`` defaults to the environment's ``health``.  The report
     is written under ``.safeshift/rehearsals/`` first; then RehearsalFailed is raised if a check
-    failed (its ``result`` is the rehearsal).
+    failed (its ``result`` is the rehearsal).  On the database itself the environment's gates run as
+    for ``migrate`` (``guarded``: ``skip_gates``, ``say``).
     """
     from safeshift import rehearse as rh
 
@@ -640,8 +642,9 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
         raise ConfigError(f"Unknown rehearsal mode {mode!r}; use schema, data or sample.")
     url = database_url(config)
     d = dialect_for(url, config.declared_dialect)
+    skipped = None
     if not scratch:  # a scratch copy changes only the copy
-        check_target(config, url)
+        confirm, skipped = guarded(config, url, "rehearse", confirm, skip_gates=skip_gates, say=say)
     env = config.environment()
     settings = config.folder_settings
     folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse", settings), d, url,
@@ -655,7 +658,7 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
     else:
         def apply(run: RunOptions, sink: EventSink) -> ApplyResult:
             return migrate(url, config.migrations_dir, dialect=config.declared_dialect, options=run, on_event=sink,
-                           confirm=confirm, allow_hazards=allow_hazards, settings=settings)
+                           confirm=confirm, allow_hazards=allow_hazards, settings=settings, skipped_gates=skipped)
 
         result = rh.rehearse_env(d, url, folder, env_name=config.env_name, smoke=command, options=opts,
                                  root=config.root, apply=apply, progress=progress)

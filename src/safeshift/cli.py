@@ -76,6 +76,13 @@ def env_options(fn: F) -> F:
     return fn
 
 
+def skip_gates_option(fn: F) -> F:
+    return click.option(
+        "--skip-gates", "skip_gates", metavar="REASON",
+        help="Change the database without the environment's gates (require_rehearsal, backup = true); the "
+             "reason is printed and kept in the history.")(fn)
+
+
 def _where(config: Config, url: str) -> str:
     """How messages name the database: the redacted URL, or the embedded default database by name."""
     if resolve_url(config) is None:
@@ -218,9 +225,11 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bo
               help="Without --scratch: do not ask for the typed confirmation a protected environment needs.")
 @click.option("--allow-hazards", is_flag=True,
               help="Without --scratch: apply even if `safeshift review` finds unacknowledged errors.")
+@skip_gates_option
 @handle_errors
 def rehearse_cmd(env: str | None, url: str | None, scratch: bool, source: str | None, with_data: bool,
-                 sample: int | None, smoke: str | None, yes: bool, allow_hazards: bool) -> None:
+                 sample: int | None, smoke: str | None, yes: bool, allow_hazards: bool,
+                 skip_gates: str | None) -> None:
     """Rehearse the pending migrations on a throwaway copy (--scratch) or on an environment (--env staging).
 
     The copy gets every pending migration (each statement timed, its locks recorded), the
@@ -231,6 +240,8 @@ def rehearse_cmd(env: str | None, url: str | None, scratch: bool, source: str | 
 
     if not scratch and (source or with_data or sample is not None):
         raise click.UsageError("--from, --with-data and --sample need --scratch.")
+    if scratch and skip_gates is not None:
+        raise click.UsageError("--skip-gates applies without --scratch: a scratch copy has no gates.")
     if not scratch and env is None and url is None:
         raise click.UsageError("Give --env NAME to rehearse on that environment's database, or --scratch to "
                                "rehearse on a throwaway copy.")
@@ -243,7 +254,8 @@ def rehearse_cmd(env: str | None, url: str | None, scratch: bool, source: str | 
     try:
         result = api.rehearse(config, scratch=scratch, mode=mode, sample_rows=sample, smoke=smoke,
                               confirm=None if scratch else _confirmer(config, yes, "Rehearse"),
-                              allow_hazards=allow_hazards, progress=lambda text: out.print(text, markup=False))
+                              allow_hazards=allow_hazards, progress=lambda text: out.print(text, markup=False),
+                              skip_gates=skip_gates, say=lambda text: out.print(escape(redact_url(text))))
     except RehearsalFailed as exc:
         _print_rehearsal(exc.result)
         raise
@@ -480,13 +492,6 @@ def _confirmer(config: Config, yes: bool, action: str) -> Any:
         return bool(typed.strip() == database)
 
     return confirm
-
-
-def skip_gates_option(fn: F) -> F:
-    return click.option(
-        "--skip-gates", "skip_gates", metavar="REASON",
-        help="Change the database without the environment's gates (require_rehearsal, backup = true); the "
-             "reason is printed and kept in the history.")(fn)
 
 
 def _sayer(report: Reporter) -> Callable[[str], None]:

@@ -109,3 +109,14 @@ def test_the_default_backup_is_deploys_only(tmp_path: Path, sqlite_url: str) -> 
     p = protected_project(tmp_path, sqlite_url)
     p.run("migrate", "--env", "production", "--yes", url=False, env=env(p))
     assert backups(p.root) == []
+
+
+def test_rehearse_on_the_environment_runs_its_gates(tmp_path: Path, sqlite_url: str) -> None:
+    """`rehearse --env` applies for real: the backup gate holds for it as for migrate."""
+    p = protected_project(tmp_path, sqlite_url, "backup = true\n")
+    proc = p.run("rehearse", "--env", "production", "--yes", url=False, env=env(p))
+    assert "backup = true for production: dumping and verifying before the rehearse" in proc.stdout
+    assert len(backups(p.root)) == 1
+    assert history_rows(sqlite_url) == dict.fromkeys(VERSIONS, "applied")
+    proc = p.run("rehearse", "--scratch", "--skip-gates", "x", url=False, env=env(p), expect=2)
+    assert "--skip-gates applies without --scratch" in proc.stderr
