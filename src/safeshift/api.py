@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load 
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.renames import Questioner
+    from safeshift.progress import Progress
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
     from safeshift.schedule import MigrationStatus, Pending
 
@@ -625,8 +626,8 @@ def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int,
 
 def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows: int | None = None,
              smoke: str | None = None, options: RunOptions | None = None, confirm: Confirm | None = None,
-             allow_hazards: bool = False, progress: Callable[[str], None] | None = None,
-             skip_gates: str | None = None, say: Callable[[str], None] | None = None) -> Any:
+             allow_hazards: bool = False, progress: Progress | None = None, skip_gates: str | None = None,
+             say: Callable[[str], None] | None = None) -> Any:
     """Rehearse the pending migrations of the active environment's database (``rehearse.Rehearsal``).
 
     ``scratch``: on a throwaway copy beside it (``mode`` "schema", "data" or "sample" with
@@ -667,12 +668,13 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
 
 
 def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool = False,
-           prune: bool = True) -> Any:
+           prune: bool = True, progress: Progress | None = None) -> Any:
     """A verified backup of ``url`` under ``<backups>/<env>/`` (or ``dest``) with its manifest (``backup.Backup``).
 
     ``jobs`` > 1: a PostgreSQL directory dump with that many workers.  ``verify_restore``: restore
     it into a scratch database and compare every table with the source as dumped.  The
-    environment's ``keep`` then prunes its own folder (never a ``dest`` given explicitly).
+    environment's ``keep`` then prunes its own folder (never a ``dest`` given explicitly).  ``progress``
+    hears when the dump and its checks start and end.
     """
     from safeshift import backup as bk
 
@@ -683,11 +685,12 @@ def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1,
         applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
     keep = config.environment().keep if prune and dest is None else None
     return bk.backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
-                     dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep,
+                     dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep, progress=progress,
                      state_dir=state_dir(config))
 
 
-def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1) -> Any:
+def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1,
+            progress: Progress | None = None) -> Any:
     """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``;
     ``jobs`` None: as many workers as CPUs, at most 4."""
     import os
@@ -695,7 +698,8 @@ def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1) 
     from safeshift import backup as bk
 
     workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
-    return bk.restore(path, into_url, dialect=dialect_name_for(into_url, config.declared_dialect), jobs=workers)
+    return bk.restore(path, into_url, dialect=dialect_name_for(into_url, config.declared_dialect), jobs=workers,
+                      progress=progress)
 
 
 @dataclass(frozen=True)
@@ -709,7 +713,8 @@ class RestoreResult:
 
 
 def restore_over(config: Config, path: Path, url: str | None = None, *, confirm: Callable[[str], bool] | None = None,
-                 safety_backup: bool = True, on_safety_backup: Callable[[Any], None] | None = None) -> RestoreResult:
+                 safety_backup: bool = True, on_safety_backup: Callable[[Any], None] | None = None,
+                 progress: Progress | None = None) -> RestoreResult:
     """Replace the database at ``url`` (default: the active environment's) with a backup, atomically.
 
     In order: the sha256 and the dump are checked, a backup of another dialect is refused,
@@ -717,7 +722,8 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
     state is taken (unless ``safety_backup`` is false; retention does not run, so it can never
     delete the backup being restored), then everything is swapped in one transaction under
     the environment's ``lock_timeout``.  ``on_safety_backup`` hears of the safety backup at once,
-    so its path is known even if the restore then fails.
+    so its path is known even if the restore then fails.  ``progress`` hears when the safety backup
+    and the swap start and end.
     """
     import time
 
@@ -732,11 +738,12 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
     name = d.database_name(url)
     if confirm is not None and not confirm(name):
         raise ConfirmationRequired(f"Nothing was restored over {name}: the operator did not confirm.")
-    safety = backup(config, url, prune=False) if safety_backup else None
+    safety = backup(config, url, prune=False, progress=progress) if safety_backup else None
     if safety is not None and on_safety_backup is not None:
         on_safety_backup(safety)
     started = time.monotonic()
-    bk.replace_database(path, url, manifest, dialect=d, lock_timeout_ms=duration_ms(config.environment().lock_timeout))
+    bk.replace_database(path, url, manifest, dialect=d, lock_timeout_ms=duration_ms(config.environment().lock_timeout),
+                        progress=progress)
     return RestoreResult(manifest, name, safety, int((time.monotonic() - started) * 1000))
 
 

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from safeshift.config import redact_url
 from safeshift.dialects.base import Dialect
 from safeshift.errors import BackupError
+from safeshift.progress import Progress, timed
 
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".json"
@@ -275,6 +276,10 @@ def read_manifest(dump: Path) -> Manifest:
 class BackupEngine(Protocol):
     #: what ``check`` does, as the manifest records it
     check_name: str
+    #: what ``dump``, ``check`` and ``restore`` run, as progress lines name it ("pg_dump", "the SQLite backup API")
+    dump_tool: str
+    check_tool: str
+    restore_tool: str
 
     def server_version(self, url: str) -> tuple[int, str]: ...
     def probe(self, url: str) -> tuple[int, int, str]:
@@ -350,14 +355,15 @@ def prune(dest_dir: Path, keep: int, *, protect: Path | None = None) -> list[Pat
 
 def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version: str | None,
            dialect: Dialect, jobs: int = 1, verify_restore: bool = False, keep: int | None = None,
-           state_dir: Path | None = None) -> Backup:
+           state_dir: Path | None = None, progress: Progress | None = None) -> Backup:
     """Dump ``url`` into ``dest_dir``; the dump appears under its final name only once verified.
 
     ``jobs`` > 1 writes a PostgreSQL directory dump with that many workers.  ``verify_restore``
     restores it into a scratch database (beside ``url``, else the embedded server under
     ``state_dir``, the project's ``.safeshift/``; None outside a project, where none is started) and
     compares every table with the source as dumped.  ``keep`` then deletes
-    the oldest complete backups beyond that many.
+    the oldest complete backups beyond that many.  ``progress`` hears when the dump, its check and
+    the restore check start and end.
     """
     engine = dialect.backup_engine()
     dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -375,10 +381,12 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
     final = dest_dir / name
     started = time.monotonic()
     with _partial(dest_dir / f".{name}{PARTIAL_SUFFIX}", directory=fmt == "directory") as tmp:
-        dumped = engine.dump(url, tmp, major, fmt=fmt, jobs=jobs, fingerprint=verify_restore)
+        with timed(progress, f"dumping {redact_url(url)} with {engine.dump_tool}"):
+            dumped = engine.dump(url, tmp, major, fmt=fmt, jobs=jobs, fingerprint=verify_restore)
         _restrict(tmp)
         checked = time.monotonic()
-        engine.check(tmp, major)
+        with timed(progress, f"checking the dump with {engine.check_tool}"):
+            engine.check(tmp, major)
         check_ms = int((time.monotonic() - checked) * 1000)
         manifest = Manifest(
             file=name, dialect=dialect.name, database=redact_url(url), server_version=version,
@@ -389,8 +397,8 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
         )
         if verify_restore:
             assert dumped.source is not None
-            checks = _verify_restore(engine, dialect, url, tmp, manifest, dumped.source, jobs,
-                                     state_dir)
+            with timed(progress, "restore check: restoring the dump into a scratch database and comparing it"):
+                checks = _verify_restore(engine, dialect, url, tmp, manifest, dumped.source, jobs, state_dir)
             manifest = dataclasses.replace(manifest, verification=checks)
         write_atomic(manifest_path(final), manifest.to_json())
         os.replace(tmp, final)
@@ -430,17 +438,20 @@ def verify(path: Path, *, deep: bool = True) -> Manifest:
     return manifest
 
 
-def restore(path: Path, into_url: str, *, dialect: str, jobs: int = 1) -> Manifest:
+def restore(path: Path, into_url: str, *, dialect: str, jobs: int = 1, progress: Progress | None = None) -> Manifest:
     """Restore a backup into an empty ``dialect`` database at ``into_url`` (``jobs`` pg_restore workers).
 
     The sha256 is checked, not the archive's table of contents: equal hashes mean the very
-    bytes that passed ``pg_restore --list`` when the backup was taken.
+    bytes that passed ``pg_restore --list`` when the backup was taken.  ``progress`` hears when
+    the restore starts and ends.
     """
     from safeshift.dialects import backup_engine
 
     manifest = verify(path, deep=False)
     check_dialect(path, manifest, dialect)
-    backup_engine(dialect).restore(path, into_url, manifest, jobs=jobs)
+    engine = backup_engine(dialect)
+    with timed(progress, f"restoring {path.name} into {redact_url(into_url)} with {engine.restore_tool}"):
+        engine.restore(path, into_url, manifest, jobs=jobs)
     return manifest
 
 
@@ -450,10 +461,12 @@ def check_dialect(path: Path, manifest: Manifest, dialect: str) -> None:
                           f"{dialect}; pick a {dialect} backup.")
 
 
-def replace_database(path: Path, url: str, manifest: Manifest, *, dialect: Dialect, lock_timeout_ms: int) -> None:
+def replace_database(path: Path, url: str, manifest: Manifest, *, dialect: Dialect, lock_timeout_ms: int,
+                     progress: Progress | None = None) -> None:
     """Replace everything in the database at ``url`` with the (already verified) backup, atomically."""
     check_dialect(path, manifest, dialect.name)
-    dialect.backup_engine().replace(path, url, manifest, lock_timeout_ms=lock_timeout_ms)
+    with timed(progress, f"replacing everything in {redact_url(url)} with {path.name}"):
+        dialect.backup_engine().replace(path, url, manifest, lock_timeout_ms=lock_timeout_ms)
 
 
 def table_fingerprint(url: str, dialect: Dialect) -> Fingerprint:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,8 @@ import click
 from safeshift import __version__, api
 from safeshift.config import Config, load_config, redact_url, resolve_url
 from safeshift.errors import ConfigError, ConfirmationRequired, SafeshiftError
-from safeshift.terminal import err, escape, out, warm
+from safeshift.progress import elapsed
+from safeshift.terminal import LiveLine, ProgressDisplay, err, escape, out, warm
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -254,8 +256,8 @@ def rehearse_cmd(env: str | None, url: str | None, scratch: bool, source: str | 
     try:
         result = api.rehearse(config, scratch=scratch, mode=mode, sample_rows=sample, smoke=smoke,
                               confirm=None if scratch else _confirmer(config, yes, "Rehearse"),
-                              allow_hazards=allow_hazards, progress=lambda text: out.print(text, markup=False),
-                              skip_gates=skip_gates, say=lambda text: out.print(escape(redact_url(text))))
+                              allow_hazards=allow_hazards, progress=ProgressDisplay(), skip_gates=skip_gates,
+                              say=lambda text: out.print(escape(redact_url(text))))
     except RehearsalFailed as exc:
         _print_rehearsal(exc.result)
         raise
@@ -307,7 +309,7 @@ def backup_cmd(env: str | None, url: str | None, dest: Path | None, jobs: int, v
     """Dump the database (pg_dump of the server's version / SQLite backup API), verify it, write its manifest."""
     config = _config(env, url)
     target = api.database_url(config)
-    made = api.backup(config, target, dest, jobs=jobs, verify_restore=verify_restore)
+    made = api.backup(config, target, dest, jobs=jobs, verify_restore=verify_restore, progress=ProgressDisplay())
     for path in made.removed:
         out.print(f"removed {escape(_rel(path))}: an unfinished backup whose run was interrupted")
     for note in made.notes:
@@ -362,7 +364,7 @@ def restore_cmd(backup_file: Path, into: str | None, env: str | None, yes: bool,
     if into is None and jobs is not None and jobs > 1:
         raise click.UsageError("--jobs applies to --into only: restoring over an environment runs in one transaction.")
     if into is not None:
-        m = api.restore(_config(None, None), backup_file, into, jobs=jobs)
+        m = api.restore(_config(None, None), backup_file, into, jobs=jobs, progress=ProgressDisplay())
         out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
                   f"{m.migrations_version or 'none'}) into {escape(redact_url(into))}")
         return
@@ -373,7 +375,8 @@ def restore_cmd(backup_file: Path, into: str | None, env: str | None, yes: bool,
         out.print(f"safety backup of the current state: {escape(_rel(made.path))}")
 
     result = api.restore_over(config, backup_file, confirm=_restore_confirmer(config, yes),
-                              safety_backup=not no_backup, on_safety_backup=safety_taken)
+                              safety_backup=not no_backup, on_safety_backup=safety_taken,
+                              progress=ProgressDisplay())
     m = result.manifest
     out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
               f"{m.migrations_version or 'none'}) over {_where(config, target)} in {result.duration_ms} ms")
@@ -421,7 +424,15 @@ def runner_options(fn: F) -> F:
 
 
 class Reporter:
-    """Turns runner events into lines for people, or JSON lines for machines."""
+    """Turns runner events into lines for people, or JSON lines for machines.
+
+    What runs right now is shown too, so a long statement (a concurrent index build) is never a
+    silent wait: on a terminal, a live line with the step's statement and its elapsed time;
+    off a terminal (a CI log), a line when each step of a migration with several steps (the
+    lock-safe form) starts and one when it is committed, with its duration.  A migration of one
+    step gets no extra line there: its start and ``applied ... in N ms`` lines say it all, so a
+    run of 500 migrations does not flood the log.  The JSON log is unchanged (no step_start).
+    """
 
     def __init__(self, log_json: bool, verb: str) -> None:
         self.log_json = log_json
@@ -436,8 +447,21 @@ class Reporter:
         else:
             out.print(rich_text)
 
-    def __call__(self, event: Any) -> None:
-        if event.kind == "step_start":  # progress only; the JSON log and plain lines keep their events
+    def _step_started(self, event: Any) -> None:
+        self._step_ended(committed=True)
+        number, total = (event.step or 0) + 1, event.steps or 1
+        statement = redact_url(event.message)
+        what = f"step {number} of {total}: {statement}" if total > 1 else statement
+        self._open = (number, total, what, time.monotonic())
+        if not self.plain:
+            self._live = self._live or LiveLine(out)
+            self._live.push(f"  {what}")
+        elif total > 1:
+            self.line("", f"  step {number} of {total} started: {statement}")
+
+    def _step_ended(self, *, committed: bool, announced: bool = False) -> None:
+        """Close the open step; ``announced``: the runner said it committed (a step that ran alone)."""
+        if self._open is None:
             return
         if self.log_json:
             self.json(event.kind, version=event.version or None, name=event.name or None,
@@ -453,21 +477,42 @@ class Reporter:
             retries = f", after {event.attempt} lock retr{'y' if event.attempt == 1 else 'ies'}" if event.attempt else ""
             done = "applied" if event.kind == "applied" else "rolled back"
             tail = f" {label} in {event.duration_ms} ms{retries}"
+        #: the step running now: (number, of how many, what, started at)
+        self._open: tuple[int, int, str, float] | None = None
+        self._live: LiveLine | None = None
             self.line(f"  [green]{done}[/]{escape(tail)}", f"  {done}{tail}")
         elif event.kind == "step":
-            out.print(f"  step {event.step} of {event.steps} committed")
+            pass  # said when the step was closed above, with its duration
         elif event.kind == "retry":
+            sys.stdout.flush()  # a CI log shows what started while it runs
             out.print(f"  [yellow]lock timeout[/]: {escape(redact_url(event.message))} (try {event.attempt})")
         elif event.kind == "skipped":
             out.print(f"  skipped {label}: {escape(redact_url(event.message))}")
         elif event.kind == "note":
             out.print(f"  {escape(redact_url(event.message))}")
 
+        number, total, what, started = self._open
+        self._open = None
+        if self._live is not None:
+            self._live.pop(f"  {what}")
+        if committed and total > 1 and (self.plain or announced):
+            text = f"  step {number} of {total} committed in {elapsed(time.monotonic() - started)}"
+            self.line(escape(text), text)
+
+    def __call__(self, event: Any) -> None:
     def json(self, event: str, **fields: Any) -> None:
+            if event.kind == "step_start":  # progress only: the JSON log keeps its events
+                return
         import json
         from datetime import UTC, datetime
 
         record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
+        if event.kind == "step_start":
+            self._step_started(event)
+            return
+        if event.kind in ("step", "applied", "rolled_back", "failed", "skipped", "start"):
+            self._step_ended(committed=event.kind in ("step", "applied", "rolled_back"),
+                             announced=event.kind == "step")
         record.update({k: v for k, v in fields.items() if v is not None})
         sys.stdout.write(json.dumps(record) + "\n")
         sys.stdout.flush()

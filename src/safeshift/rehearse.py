@@ -28,6 +28,7 @@ from safeshift import __version__, migrations
 from safeshift.config import redact_url
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.progress import Progress, timed, timed_exit
 from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions, first_line, shorten
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ REPORT_FORMAT = 1
 #: weakest to strongest (PostgreSQL's table lock modes), for "the strongest lock a migration took"
 LOCK_ORDER = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
               "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
-Progress = Callable[[str], None]
 
 
 # -- what a rehearsal found ------------------------------------------------------------------
@@ -313,22 +313,23 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
 
     backups = backups_dir or root / ".safeshift" / "backups" / env_name
     chosen = _usable_backup(dialect, source_url, backups, applied) if mode == "data" else None
-    setup.progress(f"building {base.where} ...")
-    with dialect.scratch_database(source_url, state_dir) as scratch_url:
-        if chosen is not None:  # --with-data from a backup of this very database at its current version
-            from safeshift import backup
+    # dropping the copy can wait on its connections: its end is reported too
+    with timed_exit(setup.progress, "dropping the scratch copy",
+                    dialect.scratch_database(source_url, state_dir)) as scratch_url:
+        with timed(setup.progress, f"building {base.where}"):
+            if chosen is not None:  # --with-data from a backup of this very database at its current version
+                from safeshift import backup
 
-            backup.restore(chosen.path, scratch_url, dialect=dialect.name)
-            m = chosen.manifest
-            how = (f"restored backup {chosen.path.name} (taken {m.created_at} at migration "
-                   f"{m.migrations_version or 'none'})")
-        else:
-            spec = CopySpec(mode, sample_rows if mode == "sample" else None, source_schema,
-                            (folder.history_table,) if folder.history_table else ())
-            how = backend.build_copy(dialect, source_url, scratch_url, spec)
+                backup.restore(chosen.path, scratch_url, dialect=dialect.name, progress=setup.progress)
+                m = chosen.manifest
+                how = (f"restored backup {chosen.path.name} (taken {m.created_at} at migration "
+                       f"{m.migrations_version or 'none'})")
+            else:
+                spec = CopySpec(mode, sample_rows if mode == "sample" else None, source_schema,
+                                (folder.history_table,) if folder.history_table else ())
+                how = backend.build_copy(dialect, source_url, scratch_url, spec)
         base = dataclasses.replace(base, copy=how, copy_database=dialect.database_name(scratch_url))
         result = _run_checks(setup, backend, scratch_url, plan, base)
-        setup.progress("dropping the scratch copy ...")
     return _finish(setup, result, t0)
 
 
@@ -349,9 +350,9 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
         return _finish(setup, dataclasses.replace(base, checks=_nothing_pending()), t0)
     recorder = _Recorder(backend)
     checks: list[Check] = []
-    setup.progress(f"rehearsing {len(plan)} migration(s) on {env_name} ...")
-    apply_check, result, failure = _apply(lambda: apply(dataclasses.replace(options, observe=recorder.observe),
-                                                        recorder.on_event), plan, "apply")
+    with timed(setup.progress, f"rehearsing {len(plan)} migration(s) on {env_name}"):
+        apply_check, result, failure = _apply(lambda: apply(dataclasses.replace(options, observe=recorder.observe),
+                                                            recorder.on_event), plan, "apply")
     checks.append(apply_check)
     if apply_check.status == "pass":
         checks.append(_snapshot(dialect, url, folder))
@@ -393,8 +394,8 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
         with Runner(d, url, folder, dataclasses.replace(options, observe=recorder.observe), recorder.on_event) as r:
             return r.migrate()
 
-    setup.progress(f"applying {len(plan)} migration(s) to the copy ...")
-    apply_check, result, failure = _apply(migrate, plan, "apply")
+    with timed(setup.progress, f"applying {len(plan)} migration(s) to the copy"):
+        apply_check, result, failure = _apply(migrate, plan, "apply")
     checks.append(apply_check)
     runs = recorder.runs(plan, result)
     if apply_check.status != "pass":
@@ -402,8 +403,8 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
         return dataclasses.replace(base, migrations=runs, checks=tuple(checks), failure=failure)
 
     checks.append(_snapshot(d, url, folder))
-    setup.progress(f"rolling the copy back to {start or 'the empty schema'} ...")
-    reverse = _reversibility(d, url, folder, options, plan, start, before)
+    with timed(setup.progress, f"rolling the copy back to {start or 'the empty schema'}"):
+        reverse = _reversibility(d, url, folder, options, plan, start, before)
     checks.append(reverse)
     if reverse.status == "skipped":  # declared irreversible: nothing was rolled back, the copy is still applied
         checks.append(Check("reapply", "skipped", "not needed: nothing was rolled back"))
@@ -412,13 +413,12 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
         checks.append(Check("reapply", "skipped", "not run: the down sections did not run to the start"))
         reapply_ok = False
     else:
-        setup.progress("applying again ...")
-
         def again() -> ApplyResult:
             with Runner(d, url, folder, options) as r:
                 return r.migrate()
 
-        reapply, _, second = _apply(again, plan, "reapply")
+        with timed(setup.progress, "applying again"):
+            reapply, _, second = _apply(again, plan, "reapply")
         checks.append(reapply)
         failure = failure or second
         reapply_ok = reapply.status == "pass"
@@ -500,9 +500,9 @@ def _smoke(setup: _Setup, url: str) -> Check:
 
     if not setup.smoke:
         return Check("smoke", "skipped", "no --smoke command and no `health` for the environment")
-    setup.progress(f'running the smoke command "{setup.smoke}" ...')
     t = time.perf_counter()
-    code, output = verify.run_health(setup.smoke, {"DATABASE_URL": url})
+    with timed(setup.progress, f'running the smoke command "{setup.smoke}"'):
+        code, output = verify.run_health(setup.smoke, {"DATABASE_URL": url})
     if code == 0:
         return Check("smoke", "pass", f'"{setup.smoke}" exited 0', _ms(t))
     return Check("smoke", "fail", f'"{setup.smoke}" exited {code}: {verify.last_line(output)}', _ms(t))

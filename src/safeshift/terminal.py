@@ -7,12 +7,18 @@ a background thread while the main thread parses flags and then blocks on the su
 
 from __future__ import annotations
 
+import atexit
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
+from safeshift.progress import Work, elapsed
+
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+    from rich.spinner import Spinner
 
 
 class LazyConsole:
@@ -23,11 +29,15 @@ class LazyConsole:
         self._console: Console | None = None
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+    def get(self) -> Console:
+        """The console itself, for rich classes that need a real one (``Live``)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
 
 
 def escape(text: str) -> str:
@@ -47,5 +57,129 @@ def warm() -> None:
         threading.Thread(target=_import_rich, name="safeshift-warm", daemon=True).start()
 
 
+class _ErrorConsole(LazyConsole):
+    """stderr: a live line on stdout is taken away first, so a message (an error) is never drawn into it."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        stop_live()
+        self.get().print(*objects, **kwargs)
+
+
 out = LazyConsole(highlight=False, soft_wrap=True)
-err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
+err = _ErrorConsole(stderr=True, highlight=False, soft_wrap=True)
+
+
+class LiveLine:
+    """One line at the bottom of a terminal naming what runs and for how long, redrawn while it runs.
+
+    Lines printed meanwhile through the same console appear above it; it disappears when
+    nothing runs any more (or the process ends), leaving only what was printed.
+    """
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        #: (what, started at), outermost first
+        self.running: list[tuple[str, float]] = []
+        self._live: Live | None = None
+        self._spinner: Spinner | None = None
+
+    def push(self, what: str) -> None:
+        self.running.append((what, time.monotonic()))
+        if self._live is None:
+            from rich.live import Live
+            from rich.spinner import Spinner
+
+            self._spinner = Spinner("dots")
+            console = self.console.get() if isinstance(self.console, LazyConsole) else self.console
+            # what is printed meanwhile (an error on stderr too) goes above the line, never under it
+            self._live = Live(_Redrawn(self), console=console, transient=True, refresh_per_second=4)
+            self._live.start()
+            _LIVE.add(self)
+            atexit.register(self.stop)
+
+    def pop(self, what: str) -> float | None:
+        """Take ``what`` (the newest of that name) off the line; the seconds it ran, None if it was not there."""
+        for i in range(len(self.running) - 1, -1, -1):
+            if self.running[i][0] == what:
+                started = self.running[i][1]
+                if len(self.running) == 1:
+                    self.stop()  # its last redraw still shows what ran; then the line goes
+                else:
+                    del self.running[i]
+                return time.monotonic() - started
+        return None
+
+    def stop(self) -> None:
+        _LIVE.discard(self)
+        if self._live is not None:
+            live, self._live = self._live, None
+            live.stop()
+        self.running.clear()
+
+    def render(self) -> RenderableType:
+        from rich.text import Text
+
+        now = time.monotonic()
+        text = Text(" > ".join(f"{what} ({elapsed(now - started)})" for what, started in self.running))
+        assert self._spinner is not None
+        self._spinner.update(text=text)
+        return self._spinner
+
+
+#: the live lines on the screen now
+_LIVE: set[LiveLine] = set()
+
+
+def stop_live() -> None:
+    """Take every live line off the screen (before an error is printed, or when the process ends)."""
+    for line in list(_LIVE):
+        line.stop()
+
+
+class _Redrawn:
+    """What ``Live`` draws: the running list as it is at each refresh (so the elapsed times move)."""
+
+    def __init__(self, line: LiveLine) -> None:
+        self.line = line
+
+    def __rich__(self) -> RenderableType:
+        return self.line.render()
+
+
+class ProgressDisplay:
+    """Shows ``progress.Work`` reports (a copy, a dump, a restore) as they happen.
+
+    On a terminal: a live line with what runs and for how long, and a line for each piece once
+    it ends.  Elsewhere (a CI log, a file): a line when a piece starts and one when it ends, with
+    its duration; nothing is redrawn, so a log keeps every line.
+    """
+
+    def __init__(self, console: Any = None, *, live: bool | None = None) -> None:
+        self.console = console if console is not None else out
+        self.live = self.console.is_terminal if live is None else live
+        self.line = LiveLine(self.console) if self.live else None
+
+    def __call__(self, work: Work) -> None:
+        if work.seconds is None:
+            if self.line is not None:
+                self.line.push(work.what)
+            else:
+                _write(f"{work.what} ...")
+            return
+        if self.line is not None:
+            self.line.pop(work.what)
+        ended = f"{work.what} {'failed after' if work.failed else 'took'} {elapsed(work.seconds)}"
+        if self.line is not None:
+            self.console.print(ended, markup=False, highlight=False)
+        else:
+            _write(ended)
+
+    def close(self) -> None:
+        if self.line is not None:
+            self.line.stop()
+
+
+def _write(text: str) -> None:
+    """A plain line on stdout, flushed: a CI log shows it while the work runs, not when it ends."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()

@@ -161,6 +161,9 @@ COMPRESS_LEVEL = 1
 
 class PostgresBackup:
     check_name = "list"
+    dump_tool = "pg_dump"
+    check_tool = "pg_restore --list"
+    restore_tool = "pg_restore"
 
     def _connect(self, url: str) -> Any:
         """The dialect's own connection (its URL handling, timeout and error sentence), in autocommit."""

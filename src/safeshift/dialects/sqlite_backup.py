@@ -34,6 +34,8 @@ class _Busy(Exception):
 
 class SQLiteBackup:
     check_name = "integrity_check"
+    dump_tool = restore_tool = "the SQLite backup API"
+    check_tool = "PRAGMA integrity_check"
 
     @staticmethod
     def _path(url: str) -> Path:
