@@ -36,8 +36,8 @@ if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load 
     from safeshift.changes import Change
     from safeshift.model import Schema
     from safeshift.plan import Sections
-    from safeshift.renames import Questioner
     from safeshift.progress import Progress
+    from safeshift.renames import Questioner
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
     from safeshift.schedule import MigrationStatus, Pending
 

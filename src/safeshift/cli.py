@@ -440,10 +440,14 @@ class Reporter:
         # into a file or a CI log, progress lines skip rich's markup pass (a run of 500 migrations
         # spent a quarter of a second there)
         self.plain = not out.is_terminal
+        #: the step running now: (number, of how many, what, started at)
+        self._open: tuple[int, int, str, float] | None = None
+        self._live: LiveLine | None = None
 
     def line(self, rich_text: str, plain_text: str) -> None:
         if self.plain:
             sys.stdout.write(plain_text + "\n")
+            sys.stdout.flush()  # a CI log shows what started while it runs
         else:
             out.print(rich_text)
 
@@ -463,34 +467,6 @@ class Reporter:
         """Close the open step; ``announced``: the runner said it committed (a step that ran alone)."""
         if self._open is None:
             return
-        if self.log_json:
-            self.json(event.kind, version=event.version or None, name=event.name or None,
-                      duration_ms=event.duration_ms, message=redact_url(event.message) or None, step=event.step,
-                      steps=event.steps, attempt=event.attempt)
-            return
-        label = f"{event.version}_{event.name}"
-        if event.kind == "start":
-            resume = f" (resuming at step {event.step + 1} of {event.steps})" if event.step else ""
-            text = f"{self.verb} {label}{resume} ..."
-            self.line(escape(text), text)
-        elif event.kind in ("applied", "rolled_back"):
-            retries = f", after {event.attempt} lock retr{'y' if event.attempt == 1 else 'ies'}" if event.attempt else ""
-            done = "applied" if event.kind == "applied" else "rolled back"
-            tail = f" {label} in {event.duration_ms} ms{retries}"
-        #: the step running now: (number, of how many, what, started at)
-        self._open: tuple[int, int, str, float] | None = None
-        self._live: LiveLine | None = None
-            self.line(f"  [green]{done}[/]{escape(tail)}", f"  {done}{tail}")
-        elif event.kind == "step":
-            pass  # said when the step was closed above, with its duration
-        elif event.kind == "retry":
-            sys.stdout.flush()  # a CI log shows what started while it runs
-            out.print(f"  [yellow]lock timeout[/]: {escape(redact_url(event.message))} (try {event.attempt})")
-        elif event.kind == "skipped":
-            out.print(f"  skipped {label}: {escape(redact_url(event.message))}")
-        elif event.kind == "note":
-            out.print(f"  {escape(redact_url(event.message))}")
-
         number, total, what, started = self._open
         self._open = None
         if self._live is not None:
@@ -500,19 +476,43 @@ class Reporter:
             self.line(escape(text), text)
 
     def __call__(self, event: Any) -> None:
-    def json(self, event: str, **fields: Any) -> None:
+        if self.log_json:
             if event.kind == "step_start":  # progress only: the JSON log keeps its events
                 return
-        import json
-        from datetime import UTC, datetime
-
-        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
+            self.json(event.kind, version=event.version or None, name=event.name or None,
+                      duration_ms=event.duration_ms, message=redact_url(event.message) or None, step=event.step,
+                      steps=event.steps, attempt=event.attempt)
+            return
         if event.kind == "step_start":
             self._step_started(event)
             return
         if event.kind in ("step", "applied", "rolled_back", "failed", "skipped", "start"):
             self._step_ended(committed=event.kind in ("step", "applied", "rolled_back"),
                              announced=event.kind == "step")
+        label = f"{event.version}_{event.name}"
+        if event.kind == "start":
+            resume = f" (resuming at step {event.step + 1} of {event.steps})" if event.step else ""
+            text = f"{self.verb} {label}{resume} ..."
+            self.line(escape(text), text)
+        elif event.kind in ("applied", "rolled_back"):
+            retries = f", after {event.attempt} lock retr{'y' if event.attempt == 1 else 'ies'}" if event.attempt else ""
+            done = "applied" if event.kind == "applied" else "rolled back"
+            tail = f" {label} in {event.duration_ms} ms{retries}"
+            self.line(f"  [green]{done}[/]{escape(tail)}", f"  {done}{tail}")
+        elif event.kind == "step":
+            pass  # said when the step was closed above, with its duration
+        elif event.kind == "retry":
+            out.print(f"  [yellow]lock timeout[/]: {escape(redact_url(event.message))} (try {event.attempt})")
+        elif event.kind == "skipped":
+            out.print(f"  skipped {label}: {escape(redact_url(event.message))}")
+        elif event.kind == "note":
+            out.print(f"  {escape(redact_url(event.message))}")
+
+    def json(self, event: str, **fields: Any) -> None:
+        import json
+        from datetime import UTC, datetime
+
+        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
         record.update({k: v for k, v in fields.items() if v is not None})
         sys.stdout.write(json.dumps(record) + "\n")
         sys.stdout.flush()
