@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import migrations
     from safeshift.changes import Change
+    from safeshift.history import Record
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.progress import Progress
@@ -45,6 +46,7 @@ __all__ = [
     "GenerateResult",
     "check",
     "diff_database",
+    "drop",
     "generate",
     "load_config",
     "load_source_schema",
@@ -360,8 +362,104 @@ def rehash(config: Config) -> Path:
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
     _not_for_drizzle(config, "safeshift rehash")
     migrations.read_folder(folder)  # refuse to seal a malformed folder
-    migrations.write_sum(folder)
+    migrations.write_sum(folder)  # refuses an orphaned snapshot: `safeshift drop` removes it
     return folder / "safeshift.sum"
+
+
+@dataclass(frozen=True)
+class DropResult:
+    """What ``safeshift drop`` removed, and which databases it read first."""
+
+    version: str
+    #: the migration file and its snapshot (those that existed)
+    removed: tuple[Path, ...]
+    #: the version's entries taken out of safeshift.sum, which is re-chained without them
+    sum_entries: tuple[str, ...]
+    #: environments whose database was read and has not applied it
+    checked: tuple[str, ...]
+    #: "could not check production: ..." for each environment whose database could not be read
+    notes: tuple[str, ...]
+
+
+#: what a history row in each state means for ``drop``, and what to do about it there
+_TOUCHED = {
+    "applied": ("has applied it", "roll it back there first (`safeshift rollback --env {env}`)"),
+    "edited": ("has applied it", "roll it back there first (`safeshift rollback --env {env}`)"),
+    "missing": ("has applied it", "put the file back and roll it back there first (`safeshift rollback --env {env}`)"),
+    "failed": ("has a failed run of it recorded", "see `safeshift status --env {env}` and settle that run first"),
+    "running": ("has it part-way applied", "finish or undo that run there first (`safeshift status --env {env}`)"),
+    "rolling_back": ("is part-way through rolling it back", "finish that with `safeshift rollback --env {env}` first"),
+}
+
+
+def drop(config: Config, version: str) -> DropResult:
+    """Remove the unapplied migration ``version``: its file, its snapshot and its lines in safeshift.sum.
+
+    Refuses a drizzle-kit folder, an unknown version, one that is not the newest (later ones were
+    generated on top of it), and one that any known environment's database has touched (a
+    history row in any state but pending).  Known: every environment of the configuration whose
+    URL resolves, plus the development database when it already exists (nothing is started for
+    this).  An environment whose URL does not resolve or whose database cannot be reached is
+    named in a note and does not block: drop changes files only, and a later ``migrate`` there
+    still refuses an applied file that is gone.
+    """
+    from safeshift import migrations
+    from safeshift.errors import ConnectionFailed, HistoryConflict
+
+    folder = config.migrations_dir
+    if not folder.is_dir():
+        raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
+    _not_for_drizzle(config, "safeshift drop")
+    plan = migrations.plan_drop(folder, version)
+    checked: list[str] = []
+    notes: list[str] = []
+    for names, url in _known_databases(config, notes):
+        label = ", ".join(names)
+        try:
+            rows = status(url, folder, dialect=config.declared_dialect, settings=config.folder_settings)
+        except (ConnectionFailed, ConfigError) as exc:
+            notes.append(f"could not check {label}: {exc.message}")
+            continue
+        row = next((r for r in rows if r.version == version), None)
+        if row is not None and row.state != "pending":
+            what, advice = _TOUCHED[row.state]
+            where = "the database of " + (f"environment {label}" if len(names) == 1 else f"environments {label}")
+            raise HistoryConflict(f"Cannot drop {version}: {where} ({redact_url(url)}) {what}; "
+                                  f"{advice.format(env=names[0])}, or keep it and write a new migration instead.")
+        checked += names
+    migrations.drop(folder, plan)
+    return DropResult(version, plan.files, plan.sum_entries, tuple(checked), tuple(redact_url(n) for n in notes))
+
+
+def _known_databases(config: Config, notes: list[str]) -> list[tuple[list[str], str]]:
+    """(environment names, URL) of every database the configuration knows, one entry per URL.
+
+    An environment's URL as its commands resolve it (its url, else DATABASE_URL); development
+    without one: its database only if it exists already (never started here).  An environment
+    whose URL cannot be resolved gets a note in ``notes`` instead.
+    """
+    from safeshift.errors import ConnectionFailed
+
+    names = list(config.environments)
+    if "development" not in names:
+        names.insert(0, "development")
+    by_url: dict[str, list[str]] = {}
+    for name in names:
+        env_config = dataclasses.replace(config, env_name=name, url_override=None)
+        try:
+            url = resolve_url(env_config)
+            if url is None and name == "development":
+                state = config.root / ".safeshift" if config.config_file is not None else None
+                url = dialect_of(config).existing_development_url(state) if state is not None else None
+                if url is None:  # no development database yet: it has applied nothing
+                    continue
+            elif url is None:
+                raise missing_url_error(env_config)
+        except (ConfigError, ConnectionFailed) as exc:
+            notes.append(f"could not check {name}: {exc.message}")
+            continue
+        by_url.setdefault(url, []).append(name)
+    return [(found, url) for url, found in by_url.items()]
 
 
 def _not_for_drizzle(config: Config, command: str) -> None:
@@ -371,6 +469,9 @@ def _not_for_drizzle(config: Config, command: str) -> None:
     path = config.migrations_dir
     if config.format != "drizzle" and not (path.is_dir() and migrations.folder_format(path) == "drizzle"):
         return
+    if command == "safeshift drop":
+        raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit owns: remove its last migration "
+                          "with `npx drizzle-kit drop` instead of `safeshift drop`.")
     if command == "safeshift rehash":
         raise ConfigError(f"{path.name}/ is a drizzle-kit folder: drizzle-kit generates it (`npx drizzle-kit "
                           "generate`) and drizzle's own hashes seal it, so there is no safeshift.sum to re-seal.")
@@ -402,16 +503,45 @@ def run_options(env: Environment, **overrides: Any) -> RunOptions:
     return RunOptions(**values)
 
 
-def _folder(folder: str | Path, command: str, settings: FolderSettings) -> migrations.MigrationFolder:
-    from safeshift import migrations
+def _folder(folder: str | Path, command: str, settings: FolderSettings,
+            history: Callable[[migrations.MigrationFolder], Mapping[str, Record]] | None = None
+            ) -> migrations.MigrationFolder:
+    """The folder, read and checked against its sum file (``command`` names what to run after `rehash`).
+
+    ``history``: the database's history rows, asked only when the sum check fails.  A file the
+    database has applied is judged by the history first (exit 3: put the file back) and
+    never by the sum file, whose advice (re-seal it with `rehash`) is wrong for it.
+    """
+    from safeshift import migrations, schedule
 
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
     result = _read_folder(path, settings)
     if result.migrations and result.format == "safeshift":  # drizzle's checksums are its hashes: no sum file
-        migrations.check_sealed(path, command)
+        try:
+            migrations.check_sealed(path, command)
+        except MigrationsError:
+            if history is not None:
+                schedule.check_applied(result, history(result))
+            raise
     return result
+
+
+def _history_of(url: str, dialect: str | None) -> Callable[[migrations.MigrationFolder], Mapping[str, Record]]:
+    """The history rows of ``url`` for a folder, read without changing anything; none when the database
+    cannot be opened (a database that does not exist yet has applied nothing)."""
+    from safeshift.errors import ConnectionFailed
+    from safeshift.runner import Runner
+
+    def read(found: migrations.MigrationFolder) -> Mapping[str, Record]:
+        try:
+            with Runner(dialect_for(url, dialect), url, found, read_only=True) as r:
+                return r.records()
+        except ConnectionFailed:
+            return {}
+
+    return read
 
 
 def _settings(folder: str | Path, settings: FolderSettings | None) -> FolderSettings:
@@ -460,7 +590,7 @@ def _runner(url: str, folder: str | Path, command: str, dialect: str | None, opt
     from safeshift.runner import Runner, RunOptions
 
     settings = _settings(folder, settings)
-    found = _folder(folder, command, settings)
+    found = _folder(folder, command, settings, _history_of(url, dialect))
     d = dialect_for(url, dialect)
     found, options = _run_as_drizzle(found, d, url, options or RunOptions(), settings, read_only=read_only)
     return Runner(d, url, found, options, on_event, read_only=read_only)
@@ -648,7 +778,8 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
         confirm, skipped = guarded(config, url, "rehearse", confirm, skip_gates=skip_gates, say=say)
     env = config.environment()
     settings = config.folder_settings
-    folder, opts = _run_as_drizzle(_folder(config.migrations_dir, "safeshift rehearse", settings), d, url,
+    checked = _folder(config.migrations_dir, "safeshift rehearse", settings, _history_of(url, config.declared_dialect))
+    folder, opts = _run_as_drizzle(checked, d, url,
                                    options or run_options(env), settings)
     command = smoke or env.health
     if scratch:

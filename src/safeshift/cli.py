@@ -415,6 +415,27 @@ def rehash() -> None:
 def runner_options(fn: F) -> F:
     fn = click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), metavar="SECONDS",
                       help="How long to wait for another runner on the same database (default 60, or the "
+@main.command()
+@click.argument("version")
+@handle_errors
+def drop(version: str) -> None:
+    """Remove an unapplied migration: its file, its snapshot and its lines in safeshift.sum.
+
+    Only the newest can go, and only if no environment's database has applied it.
+    """
+    config = _config()
+    result = api.drop(config, version)
+    for note in result.notes:
+        err.print(f"note: {escape(note)}")
+    if result.checked:
+        out.print(f"checked {escape(', '.join(result.checked))}: none has applied {version}")
+    for path in result.removed:
+        out.print(f"removed {escape(_rel(path))}")
+    if result.sum_entries:
+        out.print(f"re-sealed {escape(_rel(config.migrations_dir / 'safeshift.sum'))} without its "
+                  f"{len(result.sum_entries)} line(s) of {version}")
+
+
                            "environment's lock_wait).")(fn)
     fn = click.option("--log-json", "log_json", is_flag=True,
                       help="Write one JSON object per event to stdout instead of text.")(fn)

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from safeshift.errors import MigrationsError
-from safeshift.migrations import META_DIR, SNAPSHOT_RE
 from safeshift.model import Schema, collector_paused
 
 FORMAT = "safeshift.snapshot"
@@ -361,9 +360,12 @@ def read_snapshot(path: Path) -> Schema:
 
 
 def latest_snapshot(migrations_dir: Path) -> Schema | None:
-    """The schema after the newest migration that has a snapshot, or None for a fresh project."""
-    meta = Path(migrations_dir) / META_DIR
-    if not meta.is_dir():
-        return None
-    versions = sorted(p.name for p in meta.iterdir() if p.is_file() and SNAPSHOT_RE.fullmatch(p.name))
-    return read_snapshot(meta / versions[-1]) if versions else None
+    """The schema after the newest migration that has a snapshot, or None for a fresh project.
+
+    A snapshot whose migration file is gone is refused (``migrations.snapshots``), so the
+    newest snapshot read is always one a migration file ships.
+    """
+    from safeshift.migrations import snapshots
+
+    found = snapshots(Path(migrations_dir))
+    return read_snapshot(found[-1][1]) if found else None

@@ -155,7 +155,7 @@ def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]
     if not applied_versions:
         return None
     last = max(applied_versions)
-    found = [p for v, p in migrations.snapshot_files(Path(migrations_dir)) if v <= last]
+    found = [p for v, p in migrations.snapshots(Path(migrations_dir)) if v <= last]  # an orphan: refused
     return found[-1] if found else None
 
 

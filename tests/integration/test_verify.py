@@ -101,6 +101,8 @@ def test_expected_schema_picks_last_applied(tmp_path: Path) -> None:
     two = make_schema("sqlite", tables=[Table("main", "b", (Column("id", "integer"),))])
     snapshot.write_snapshot(folder / "meta" / f"{V1}_snapshot.json", one)
     snapshot.write_snapshot(folder / "meta" / f"{V2}_snapshot.json", two)
+    for version in (V1, V2):  # a snapshot counts only beside its migration file
+        (folder / f"{version}_step.sql").write_text("-- migrate:up\n")
     assert expected_schema(folder, [V1]) == one
     assert expected_schema(folder, [V2, V1]) == two
     assert expected_schema(folder, []) is None

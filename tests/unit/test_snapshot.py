@@ -180,6 +180,8 @@ def test_write_read_and_latest(tmp_path: Path) -> None:
     write_snapshot(folder / "meta" / "20250101000000_snapshot.json", first)
     (folder / "meta" / "notes.json").write_text("{}")
     assert read_snapshot(folder / "meta" / "20250101000000_snapshot.json") == first
+    for version in ("20250101000000", "20261125093000"):  # a snapshot counts only beside its migration file
+        (folder / f"{version}_step.sql").write_text("-- migrate:up\n")
     assert latest_snapshot(folder) == second
     assert (folder / "meta" / "20261125093000_snapshot.json").read_bytes().endswith(b"}\n")
 

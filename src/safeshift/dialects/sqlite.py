@@ -450,6 +450,10 @@ class SQLiteDialect(Dialect):
         state_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(state_dir / 'development.sqlite3').resolve()}"
 
+    def existing_development_url(self, state_dir: Path) -> str | None:
+        path = state_dir / "development.sqlite3"
+        return f"sqlite:///{path.resolve()}" if path.is_file() else None
+
     def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
         return _shadow()
 
