@@ -412,9 +412,6 @@ def rehash() -> None:
     out.print(f"sealed {_rel(path)}")
 
 
-def runner_options(fn: F) -> F:
-    fn = click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), metavar="SECONDS",
-                      help="How long to wait for another runner on the same database (default 60, or the "
 @main.command()
 @click.argument("version")
 @handle_errors
@@ -436,6 +433,9 @@ def drop(version: str) -> None:
                   f"{len(result.sum_entries)} line(s) of {version}")
 
 
+def runner_options(fn: F) -> F:
+    fn = click.option("--lock-wait", "lock_wait", type=click.FloatRange(min=0), metavar="SECONDS",
+                      help="How long to wait for another runner on the same database (default 60, or the "
                            "environment's lock_wait).")(fn)
     fn = click.option("--log-json", "log_json", is_flag=True,
                       help="Write one JSON object per event to stdout instead of text.")(fn)
