@@ -210,11 +210,19 @@ def _project(config: Config) -> Path:
     return folder
 
 
-def dev_url(config: Config) -> str:
-    """``safeshift dev url``: the URL commands use for the development environment (its url, else
-    DATABASE_URL, else the embedded default database, started if needed).  Refuses outside a project."""
+def dev_url(config: Config) -> tuple[str, str]:
+    """``safeshift dev url``: the URL commands use for the development environment, and where it came
+    from: "url" (development's own), "DATABASE_URL", else "embedded" (the embedded default database or
+    SQLite file, started or created if needed).  Refuses outside a project."""
+    import os
+
+    from safeshift.config import URL_VAR
+
     _project(config)
-    return database_url(dataclasses.replace(config, env_name="development", url_override=None))
+    dev = dataclasses.replace(config, env_name="development", url_override=None)
+    url = database_url(dev)
+    source = "url" if dev.environment().url else "DATABASE_URL" if os.environ.get(URL_VAR) else "embedded"
+    return url, source
 
 
 def dev_stop(config: Config) -> tuple[Path, bool]:

@@ -816,11 +816,15 @@ def dev_url() -> None:
     A URL with a password prints with *** in its place; the embedded database and SQLite
     files have none, so `DATABASE_URL=$(safeshift dev url)` works for them.
     """
-    url = api.dev_url(_config("development", None))
+    url, source = api.dev_url(_config("development", None))
     sys.stdout.write(redact_url(url) + "\n")
+    if source == "DATABASE_URL":
+        err.print("note: this is DATABASE_URL (the development environment has no url of its own); unset it to "
+                  "use the embedded default database.", markup=False)
     if redact_url(url) != url:
-        err.print("note: the password is shown as ***; the full URL is the development environment's url "
-                  "(or DATABASE_URL).", markup=False)
+        err.print("note: the password is shown as ***; the full URL is in "
+                  + ("DATABASE_URL." if source == "DATABASE_URL" else "the development environment's url."),
+                  markup=False)
 
 
 @dev.command("stop")

@@ -139,5 +139,16 @@ def test_dev_url_hides_a_password(tmp_path: Path) -> None:
     shown = invoke(tmp_path, "dev", "url", env={"SAFESHIFT_ENV": "production"})  # dev url is development's
     assert shown.stdout == "postgresql://app:***@127.0.0.1:5432/app_dev\n"
     assert "s3cr3t-pw" not in shown.stdout + shown.stderr
-    assert "the password is shown as ***" in shown.stderr
+    assert shown.stderr == "note: the password is shown as ***; the full URL is in the development environment's url.\n"
+    assert not (tmp_path / ".safeshift").exists()
+
+
+def test_dev_url_says_when_it_is_database_url(tmp_path: Path) -> None:
+    """Development without a url of its own follows DATABASE_URL, as every development command does: say so."""
+    (tmp_path / "safeshift.toml").write_text('dialect = "sqlite"\n', encoding="utf-8")
+    exported = f"sqlite:///{tmp_path / 'other.db'}"
+    shown = invoke(tmp_path, "dev", "url", env={"DATABASE_URL": exported})
+    assert shown.stdout == exported + "\n"
+    assert shown.stderr == ("note: this is DATABASE_URL (the development environment has no url of its own); unset "
+                            "it to use the embedded default database.\n")
     assert not (tmp_path / ".safeshift").exists()
