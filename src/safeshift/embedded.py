@@ -125,13 +125,15 @@ def _postmaster(data_dir: Path) -> int | None:
     if not _alive(pid):
         return None
     cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.parent.is_dir():  # Linux: make sure it is a postgres (elsewhere the pid file is trusted)
+    if cmdline.parent.is_dir():  # Linux: make sure it is this folder's postgres (elsewhere the pid file is trusted)
         try:
-            program = cmdline.read_bytes().split(b"\0", 1)[0]
+            args = [a.decode(errors="replace") for a in cmdline.read_bytes().split(b"\0")]
         except OSError:
             return None
-        if Path(program.decode(errors="replace")).name not in ("postgres", "postmaster"):
+        if Path(args[0]).name not in ("postgres", "postmaster"):
             return None
+        if "-D" in args[:-1] and Path(args[args.index("-D") + 1]).resolve() != data_dir.resolve():
+            return None  # the pid now belongs to another server
     return pid
 
 
@@ -170,8 +172,8 @@ def stop_server(data_dir: Path, timeout: float = 60.0) -> bool:
         except ProcessLookupError:
             return True
         except PermissionError as exc:
-            raise SafeshiftError(f"The embedded database server in {data_dir} (pid {pid}) belongs to another user, so "
-                              "it cannot be stopped from here; stop it as that user.") from exc
+            raise SafeshiftError(f"The embedded database server in {data_dir} (pid {pid}) belongs to another user, "
+                                 "so it cannot be stopped from here; stop it as that user.") from exc
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if not _alive(pid):
