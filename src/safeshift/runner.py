@@ -278,7 +278,11 @@ class Runner:
                 raise ConfirmationRequired(f"Nothing was applied to {self.database}: the operator did not confirm.")
             self.emit(Event("plan", message=f"{len(plan)} pending", steps=len(plan)))
             if self.options.atomic:
-                done = self._apply_atomic(plan)
+                try:
+                    done = self._apply_atomic(plan)
+                except KeyboardInterrupt as exc:
+                    with shielded():
+                        raise self._atomic_interrupted(plan, exc) from None
             else:
                 done = []
                 try:
@@ -386,12 +390,7 @@ class Runner:
         history row (written in each step's own transaction), a concurrent build the signal cancelled is
         cleaned up or, if it finished, counted, and the committed steps are undone."""
         signal_name = str(exc) or "SIGINT"
-        self._rollback()  # a transaction the signal left open
-        try:
-            row = self.store.read_one(self.dialect, self.conn, m.version)
-        except Exception:
-            self._reconnect()
-            row = self.store.read_one(self.dialect, self.conn, m.version)
+        row = self._read_back(m.version)
         total = len(p.steps)
         if row is not None and row.status == "applied":
             return Interrupted(f"Interrupted ({signal_name}) after {m.path.name} had committed: it is applied, and "
@@ -418,6 +417,39 @@ class Runner:
         undone = f"; its {committed} committed step(s) were undone" if committed else ""
         return Interrupted(f"Interrupted ({signal_name}) during {m.path.name}{undone}: nothing of it is applied, "
                            "and nothing after it was started.", file=m.path.name, undone=committed)
+
+    def _read_back(self, version: str) -> Record | None:
+        """The history row of ``version`` after an interrupt (a transaction it left open rolled back first)."""
+        self._rollback()
+        try:
+            return self.store.read_one(self.dialect, self.conn, version)
+        except Exception:
+            self._reconnect()
+            return self.store.read_one(self.dialect, self.conn, version)
+
+    def _rollback_interrupted(self, m: Migration, total: int, exc: KeyboardInterrupt) -> Interrupted:
+        """What a signal during a rollback of ``m`` left: each down step commits with its row, so the row says."""
+        name = str(exc) or "SIGINT"
+        row = self._read_back(m.version)
+        if row is None:
+            state = "its down section had finished: it is rolled back"
+        elif row.status == "rolling_back":
+            state = (f"{row.progress} of the {total} steps of its down section had committed; run `safeshift "
+                     "rollback` to finish it")
+        else:
+            state = "nothing of its down section had committed: it is as it was"
+        return Interrupted(f"Interrupted ({name}) while rolling back {m.path.name}: {state}; nothing after it was "
+                           "started.", file=m.path.name)
+
+    def _atomic_interrupted(self, plan: Sequence[Pending], exc: KeyboardInterrupt) -> Interrupted:
+        """A signal during an --atomic run: its one transaction either committed or it did not."""
+        name = str(exc) or "SIGINT"
+        row = self._read_back(plan[-1].migration.version)
+        if row is not None and row.status == "applied":
+            return Interrupted(f"Interrupted ({name}) after the transaction of all {len(plan)} migration(s) had "
+                               "committed: they are applied.")
+        return Interrupted(f"Interrupted ({name}): the one transaction of {len(plan)} migration(s) was rolled back, "
+                           "so none of them is applied.")
 
     def _reconnect(self) -> None:
         """A new session after the old one broke, with the runner lock taken again."""
@@ -778,25 +810,29 @@ class Runner:
         start = time.perf_counter()
         retries = 0
         self.emit(Event("start", m.version, m.name, step=resume, steps=total, message="rollback"))
-        for i in range(resume, total):
-            last = i == total - 1
+        try:
+            for i in range(resume, total):
+                last = i == total - 1
 
-            def record(conn: Any, i: int = i, last: bool = last) -> None:
-                if last:
-                    self.store.delete(self.dialect, conn, m.version)
-                else:
-                    self.store.write(self.dialect, conn, version=m.version, name=m.name,
-                                  checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
-                                  progress=i + 1, who=self._who)
+                def record(conn: Any, i: int = i, last: bool = last) -> None:
+                    if last:
+                        self.store.delete(self.dialect, conn, m.version)
+                    else:
+                        self.store.write(self.dialect, conn, version=m.version, name=m.name,
+                                         checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
+                                         progress=i + 1, who=self._who)
 
-            # as in _apply_one: a `rolling_back` row means a runner died part-way, maybe after a step ran
-            resuming = i == resume and (i > 0 or r.status == "rolling_back")
-            self._announce(m, down_steps[i], i, total)
-            outcome = self._run_step(m, down_steps[i], i, total, record, resuming=resuming, down=True)
-            if outcome is None:
-                self.emit(Event("skipped", m.version, m.name, message="rolled back meanwhile by another runner"))
-                return None
-            retries += outcome
+                # as in _apply_one: a `rolling_back` row means a runner died part-way, maybe after a step ran
+                resuming = i == resume and (i > 0 or r.status == "rolling_back")
+                self._announce(m, down_steps[i], i, total)
+                outcome = self._run_step(m, down_steps[i], i, total, record, resuming=resuming, down=True)
+                if outcome is None:
+                    self.emit(Event("skipped", m.version, m.name, message="rolled back meanwhile by another runner"))
+                    return None
+                retries += outcome
+        except KeyboardInterrupt as exc:
+            with shielded():
+                raise self._rollback_interrupted(m, total, exc) from None
         ms = int((time.perf_counter() - start) * 1000)
         self.emit(Event("rolled_back", m.version, m.name, duration_ms=ms, attempt=retries))
         return Applied(m.version, m.name, ms, retries)

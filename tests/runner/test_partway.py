@@ -6,6 +6,7 @@ Also: the history is read under the runner lock, and `status` shows the real dur
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -124,9 +125,38 @@ def test_migrate_started_during_a_rollback_waits_for_it(tmp_path: Path, pg_url: 
     deadline = time.monotonic() + 10
     with psycopg.connect(pg_url, autocommit=True) as conn:  # until the rollback holds the lock and sleeps
         while time.monotonic() < deadline and not conn.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1.5)%'").fetchone():
+                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()"
+                ).fetchone():
             time.sleep(0.02)
+    assert rollback.poll() is None, "the rollback finished before the migrate started"
     migrate = p.run("migrate")
     assert rollback.wait(timeout=30) == 0
     assert "applying 20260101000001_create_t" in migrate.stdout, migrate.stdout
     assert history_rows(pg_url) == {"20260101000001": "applied"}
+
+
+def test_interrupted_rollback_says_how_far_it_got_and_rollback_finishes_it(tmp_path: Path, pg_url: str) -> None:
+    p = make_project(tmp_path, pg_url)
+    p.add("20260101000001", "two_tables", "CREATE TABLE t1 (id integer);\nCREATE TABLE t2 (id integer);",
+          "DROP TABLE t2;\n-- safeshift:new-transaction\nSELECT pg_sleep(5);\n"
+          "-- safeshift:new-transaction\nDROP TABLE t1;")
+    p.run("migrate")
+    proc = subprocess.Popen([*SAFESHIFT, "rollback", "--url", pg_url], cwd=p.root, env=clean_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        while time.monotonic() < deadline and not conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()"
+                ).fetchone():
+            time.sleep(0.02)
+    assert proc.poll() is None, "the rollback finished before the signal"
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip() == ("error: Interrupted (SIGINT) while rolling back 20260101000001_two_tables.sql: 1 of the 3 "
+                           "steps of its down section had committed; run `safeshift rollback` to finish it; nothing "
+                           "after it was started.")
+    assert history_rows(pg_url) == {"20260101000001": "rolling_back"}
+    assert {t.name for t in schema_of(pg_url).tables} == {"t1"}
+    p.run("rollback")
+    assert history_rows(pg_url) == {} and schema_of(pg_url).tables == ()
