@@ -26,6 +26,8 @@ class Work:
     seconds: float | None = None
     #: it ended with an error (the error itself is the caller's to report)
     failed: bool = False
+    #: fine-grained (one statement of a migration): worth a live line, not a log line each
+    detail: bool = False
 
     @property
     def ended(self) -> bool:

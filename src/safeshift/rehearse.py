@@ -28,7 +28,7 @@ from safeshift import __version__, migrations
 from safeshift.config import redact_url
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
-from safeshift.progress import Progress, timed, timed_exit
+from safeshift.progress import Progress, Work, timed, timed_exit
 from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions, first_line, shorten
 
 if TYPE_CHECKING:
@@ -274,6 +274,33 @@ class _Recorder:
         return tuple(out)
 
 
+class _Steps:
+    """The runner's events as detail progress: each step's statement while it runs, so a long one on a
+    copy with every row (an index build, a rewrite) shows on a terminal's live line."""
+
+    def __init__(self, progress: Progress, also: EventSink | None = None) -> None:
+        self.progress = progress
+        self.also = also
+        self._open: tuple[str, float] | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self.also is not None:
+            self.also(event)
+        if event.kind == "step_start":
+            self._close()
+            what = f"{event.version}_{event.name} step {(event.step or 0) + 1} of {event.steps}: {event.message}"
+            self.progress(Work(what, detail=True))
+            self._open = (what, time.monotonic())
+        elif event.kind in ("step", "applied", "rolled_back", "failed", "skipped", "start"):
+            self._close(failed=event.kind == "failed")
+
+    def _close(self, *, failed: bool = False) -> None:
+        if self._open is not None:
+            what, started = self._open
+            self._open = None
+            self.progress(Work(what, time.monotonic() - started, failed=failed, detail=True))
+
+
 # -- the two ways to rehearse ------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -352,7 +379,7 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
     checks: list[Check] = []
     with timed(setup.progress, f"rehearsing {len(plan)} migration(s) on {env_name}"):
         apply_check, result, failure = _apply(lambda: apply(dataclasses.replace(options, observe=recorder.observe),
-                                                            recorder.on_event), plan, "apply")
+                                                            _Steps(setup.progress, recorder.on_event)), plan, "apply")
     checks.append(apply_check)
     if apply_check.status == "pass":
         checks.append(_snapshot(dialect, url, folder))
@@ -391,7 +418,8 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
     checks: list[Check] = []
 
     def migrate() -> ApplyResult:
-        with Runner(d, url, folder, dataclasses.replace(options, observe=recorder.observe), recorder.on_event) as r:
+        with Runner(d, url, folder, dataclasses.replace(options, observe=recorder.observe),
+                    _Steps(setup.progress, recorder.on_event)) as r:
             return r.migrate()
 
     with timed(setup.progress, f"applying {len(plan)} migration(s) to the copy"):
@@ -404,7 +432,7 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
 
     checks.append(_snapshot(d, url, folder))
     with timed(setup.progress, f"rolling the copy back to {start or 'the empty schema'}"):
-        reverse = _reversibility(d, url, folder, options, plan, start, before)
+        reverse = _reversibility(d, url, folder, options, plan, start, before, _Steps(setup.progress))
     checks.append(reverse)
     if reverse.status == "skipped":  # declared irreversible: nothing was rolled back, the copy is still applied
         checks.append(Check("reapply", "skipped", "not needed: nothing was rolled back"))
@@ -414,7 +442,7 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
         reapply_ok = False
     else:
         def again() -> ApplyResult:
-            with Runner(d, url, folder, options) as r:
+            with Runner(d, url, folder, options, _Steps(setup.progress)) as r:
                 return r.migrate()
 
         with timed(setup.progress, "applying again"):
@@ -469,7 +497,8 @@ def _snapshot(dialect: Dialect, url: str, folder: MigrationFolder) -> Check:
 
 
 def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions,
-                   plan: Sequence[Migration], start: str | None, before: Schema) -> Check:
+                   plan: Sequence[Migration], start: str | None, before: Schema,
+                   on_event: EventSink | None = None) -> Check:
     from safeshift import verify
 
     t = time.perf_counter()
@@ -478,7 +507,7 @@ def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options:
         return Check("reversibility", "skipped", f"{declared[0].path.name} is marked `-- safeshift:irreversible`, "
                                                  "so the down sections were not run", _ms(t))
     try:
-        with Runner(dialect, url, folder, options) as r:
+        with Runner(dialect, url, folder, options, on_event) as r:
             r.rollback(to=start or "0")
             after = dialect.introspect(r.conn)
     except NotReversible as exc:

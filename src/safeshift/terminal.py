@@ -18,7 +18,6 @@ from safeshift.progress import Work, elapsed
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
-    from rich.spinner import Spinner
 
 
 class LazyConsole:
@@ -69,11 +68,17 @@ out = LazyConsole(highlight=False, soft_wrap=True)
 err = _ErrorConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: a spinner's frames (rich's "dots"), one per tenth of a second
+_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
 class LiveLine:
-    """One line at the bottom of a terminal naming what runs and for how long, redrawn while it runs.
+    """A line at the bottom of a terminal naming what runs and for how long, redrawn while it runs
+    (and a line below it, indented, for each piece of work running inside it).
 
     Lines printed meanwhile through the same console appear above it; it disappears when
-    nothing runs any more (or the process ends), leaving only what was printed.
+    nothing runs any more (or the process ends), leaving only what was printed.  Each line is
+    cut to the terminal's width before its time, so the time always shows.
     """
 
     def __init__(self, console: Any) -> None:
@@ -81,15 +86,12 @@ class LiveLine:
         #: (what, started at), outermost first
         self.running: list[tuple[str, float]] = []
         self._live: Live | None = None
-        self._spinner: Spinner | None = None
 
     def push(self, what: str) -> None:
         self.running.append((what, time.monotonic()))
         if self._live is None:
             from rich.live import Live
-            from rich.spinner import Spinner
 
-            self._spinner = Spinner("dots")
             console = self.console.get() if isinstance(self.console, LazyConsole) else self.console
             # what is printed meanwhile (an error on stderr too) goes above the line, never under it
             self._live = Live(_Redrawn(self), console=console, transient=True, refresh_per_second=4)
@@ -98,14 +100,15 @@ class LiveLine:
             atexit.register(self.stop)
 
     def pop(self, what: str) -> float | None:
-        """Take ``what`` (the newest of that name) off the line; the seconds it ran, None if it was not there."""
+        """Take ``what`` (the newest of that name) off the line, with whatever started inside it and was
+        never ended (an error cut it short); the seconds it ran, None if it was not there."""
         for i in range(len(self.running) - 1, -1, -1):
             if self.running[i][0] == what:
                 started = self.running[i][1]
-                if len(self.running) == 1:
+                if i == 0:
                     self.stop()  # its last redraw still shows what ran; then the line goes
                 else:
-                    del self.running[i]
+                    del self.running[i:]
                 return time.monotonic() - started
         return None
 
@@ -117,13 +120,19 @@ class LiveLine:
         self.running.clear()
 
     def render(self) -> RenderableType:
+        from rich.console import Group
         from rich.text import Text
 
         now = time.monotonic()
-        text = Text(" > ".join(f"{what} ({elapsed(now - started)})" for what, started in self.running))
-        assert self._spinner is not None
-        self._spinner.update(text=text)
-        return self._spinner
+        width = max(20, int(self.console.width) - 1)
+        lines = []
+        for depth, (what, started) in enumerate(self.running):
+            head = f"{_FRAMES[int(now * 10) % len(_FRAMES)]} " if depth == 0 else "  " * (depth + 1)
+            tail = f" ({elapsed(now - started)})"
+            room = width - len(head) - len(tail)
+            shown = what if len(what) <= room else what[: max(0, room - 3)] + "..."
+            lines.append(Text(head + shown + tail, no_wrap=True, overflow="crop"))
+        return Group(*lines)
 
 
 #: the live lines on the screen now
@@ -151,7 +160,8 @@ class ProgressDisplay:
 
     On a terminal: a live line with what runs and for how long, and a line for each piece once
     it ends.  Elsewhere (a CI log, a file): a line when a piece starts and one when it ends, with
-    its duration; nothing is redrawn, so a log keeps every line.
+    its duration; nothing is redrawn, so a log keeps every line.  Detail (a statement of a
+    migration) shows on the live line only.
     """
 
     def __init__(self, console: Any = None, *, live: bool | None = None) -> None:
@@ -160,6 +170,13 @@ class ProgressDisplay:
         self.line = LiveLine(self.console) if self.live else None
 
     def __call__(self, work: Work) -> None:
+        if work.detail:
+            if self.line is not None:
+                if work.seconds is None:
+                    self.line.push(work.what)
+                else:
+                    self.line.pop(work.what)
+            return
         if work.seconds is None:
             if self.line is not None:
                 self.line.push(work.what)

@@ -164,3 +164,17 @@ def test_a_long_statement_shows_a_live_line_on_a_terminal(tmp_path: Path, pg_url
     times = re.findall(r"CREATE TABLE a \(id integer PRIMARY KEY\) \((\d\.\d) s\)", screen)
     assert len(set(times)) >= 3 and max(float(t) for t in times) >= 2.0, screen
     assert f"applied {V1}_slow in " in screen
+
+
+def test_a_rehearsal_shows_the_running_statement_on_a_terminal(tmp_path: Path, pg_url: str) -> None:
+    p = make_project(tmp_path, pg_url)
+    p.add(V1, "slow", "CREATE TABLE a (id integer PRIMARY KEY);\nSELECT pg_sleep(2);", "DROP TABLE a;")
+    code, drawn = _screen(p.root, ["rehearse", "--scratch", "--url", pg_url])
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
+    assert code == 0, screen
+    # the work, and below it the step running on the copy, each with its time so far
+    outer = re.findall(r"applying 1 migration\(s\) to the copy \((\d\.\d) s\)", screen)
+    inner = re.findall(rf"    {V1}_slow step 1 of 1: CREATE TABLE a \(id integer PRIMARY KEY\) \((\d\.\d) s\)", screen)
+    assert len(set(outer)) >= 3 and len(set(inner)) >= 3 and max(float(t) for t in inner) >= 1.5, screen
+    assert re.search(rf"applying 1 migration\(s\) to the copy took {TOOK}", screen)
+    assert "rehearsal passed on a scratch copy of development (schema only)" in screen
