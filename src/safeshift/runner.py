@@ -268,6 +268,9 @@ class Runner:
         The history is read under the runner lock: read before it, a run that waits for a rollback
         would decide from what the database held before the rollback finished.
         """
+        # a mistake in the request (an unknown --to, an out-of-order file) is refused before the lock and
+        # the history table's creation; what to apply is decided again under the lock
+        pending(self.folder, self.records(), to=to, allow_out_of_order=self.options.allow_out_of_order)
         with self.locked():
             records = self.records()
             plan = pending(self.folder, records, to=to, allow_out_of_order=self.options.allow_out_of_order)
@@ -790,6 +793,7 @@ class Runner:
         """Run down sections newest first, each with its history row deleted in the same transaction
         (the history read under the runner lock, as for ``migrate``)."""
         done: list[Applied] = []
+        rollback_targets(self.folder, self.records(), steps_back=steps_back, to=to)  # refusals first, as in migrate
         with self.locked():
             targets = rollback_targets(self.folder, self.records(), steps_back=steps_back, to=to)
             if not targets:
