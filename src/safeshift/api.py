@@ -889,7 +889,8 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
 def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None] | None = None,
            confirm: Confirm | None = None, confirm_restore: Callable[[str, str], bool] | None = None,
            on_event: EventSink | None = None, allow_hazards: bool = False, health: str | None = None,
-           lock_wait_s: float | None = None, on_record: Callable[[Path], None] | None = None) -> Any:
+           lock_wait_s: float | None = None, on_record: Callable[[Path], None] | None = None,
+           progress: Progress | None = None) -> Any:
     """The runbook as one call (``deploy.Release``): preflight, backup, migrate, verify, the environment's
     on_failure policy, and the release record under ``.safeshift/releases/``.  Raises DeployFailed
     (after writing the record) when a gate fails; ``on_record`` hears the record's path as soon as it exists."""
@@ -898,7 +899,7 @@ def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None]
     url = url or database_url(config)
     check_target(config, url)
     run = Deploy(config, url, say or (lambda _: None), confirm, confirm_restore, on_event,
-                 allow_hazards, health, lock_wait_s=lock_wait_s, on_record=on_record)
+                 allow_hazards, health, lock_wait_s=lock_wait_s, on_record=on_record, progress=progress)
     return run.run()
 
 

@@ -48,6 +48,9 @@ def handle_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         warm()
+        from safeshift import interrupts
+
+        interrupts.install()  # SIGTERM (CI cancelling a job, `kill`) takes Ctrl-C's careful path
         try:
             return fn(*args, **kwargs)
         except SafeshiftError as exc:
@@ -771,7 +774,7 @@ def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allo
         release = api.deploy(config, target, say=lambda text: out.print(f"  {escape(redact_url(text))}"),
                              confirm=_confirmer(config, yes, "Deploy"), confirm_restore=confirm_restore,
                              on_event=on_event, allow_hazards=allow_hazards, health=health,
-                             lock_wait_s=lock_wait, on_record=written.append)
+                             lock_wait_s=lock_wait, on_record=written.append, progress=ProgressDisplay())
     except SafeshiftError as exc:
         # the error is one sentence on stderr; where the record of the failed run is goes to stdout
         shown = _rel(written[0].with_suffix(".md")) if written else None

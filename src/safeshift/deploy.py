@@ -34,6 +34,7 @@ from safeshift.errors import (
     SafeshiftError,
 )
 from safeshift.interrupts import shielded
+from safeshift.progress import Progress
 
 if TYPE_CHECKING:
     from safeshift.runner import Confirm
@@ -199,6 +200,8 @@ class Deploy:
     lock_wait_s: float | None = None
     #: hears the record's path as soon as it exists, so a caller can name it whatever happens next
     on_record: Callable[[Path], None] | None = None
+    #: hears when the backup, and a restore under on_failure, start and end (they can take minutes)
+    progress: Progress | None = None
     release: Release = field(init=False)
     _started: float = field(init=False, default=0.0)
     _record: Path | None = field(init=False, default=None)
@@ -293,12 +296,16 @@ class Deploy:
             findings = [f for m in todo for f in written[m]]
             blocking = review.gate(todo, runner.dialect, self.url, history_table=runner.folder.history_table,
                                    written=written)
-            counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+            # what blocks is in the up sections; the down sections' findings (they run on rollback) are counted apart
+            counts = {s: sum(1 for f in findings if f.severity == s and f.section != "down")
+                      for s in ("error", "warning", "info")}
+            down_counts = {s: sum(1 for f in findings if f.severity == s and f.section == "down")
+                           for s in ("error", "warning", "info")}
             acknowledged = [f"{Path(f.file or '').name}:{f.line} {f.rule}: {f.reason}"
                             for f in findings if f.acknowledged]
             # the counts are of the files as written; live table facts may grade an error down (an empty
             # table cannot be locked for long), which is why the blocking list can be shorter
-            evidence = {"findings": counts, "acknowledged": acknowledged,
+            evidence = {"findings": counts, "down section findings": down_counts, "acknowledged": acknowledged,
                         "errors graded down by live table facts":
                             len(unacknowledged_errors(findings)) - len(blocking),
                         "unacknowledged errors": [f"{Path(f.file or '').name}:{f.line} {f.rule}" for f in blocking]}
@@ -376,7 +383,7 @@ class Deploy:
             return None
         self.say("backup: dumping and verifying")
         try:
-            made = api.backup(self.config, self.url)
+            made = api.backup(self.config, self.url, progress=self.progress)
         except SafeshiftError as exc:
             self.release = self.release.with_item("backup", "failed", note=exc.message)
             raise
@@ -583,7 +590,7 @@ class Deploy:
             self.say(f"restore: safety backup of the failed state: {safety[0]}")
 
         try:
-            api.restore_over(self.config, backup.path, self.url, on_safety_backup=taken)
+            api.restore_over(self.config, backup.path, self.url, on_safety_backup=taken, progress=self.progress)
         except SafeshiftError as rs_exc:
             self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
                                                   f"restore failed: {rs_exc.message}")
