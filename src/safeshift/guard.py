@@ -35,7 +35,7 @@ def owner(config: Config, url: str, dialect: Dialect) -> Environment | None:
     needs no connection; otherwise both ends are asked who they are (read-only: a SQLite file that
     is not there is not created).
     """
-    from safeshift.dialects import get_dialect, name_for_url
+    from safeshift.dialects import name_for_url
 
     others = [env for env in config.environments.values() if env.protected and env.name != config.env_name]
     target: tuple[object, ...] | None = None
@@ -47,10 +47,12 @@ def owner(config: Config, url: str, dialect: Dialect) -> Environment | None:
         if theirs.strip() == url.strip():
             return env
         try:
-            if get_dialect(name_for_url(theirs)).name != dialect.name:
+            if name_for_url(theirs) != dialect.name:
                 continue
         except ConfigError:
-            continue
+            if "://" in theirs:
+                continue  # a scheme no dialect knows: no database of this kind
+            # libpq's "host=... dbname=..." names no scheme: it takes the project's dialect, as commands do
         if not asked:
             target, asked = identity(dialect, url), True
             if target is None:

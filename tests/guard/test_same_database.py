@@ -135,3 +135,15 @@ def test_gated_environment_is_protected_too(tmp_path: Path, sqlite_url: str) -> 
     same = other_spelling(sqlite_url, tmp_path)
     proc = p.run("migrate", "--url", same, url=False, env=env(p), expect=2)
     assert error_line(proc) == refusal(same, why="require_rehearsal = true")
+
+
+def test_a_keyword_conninfo_is_compared_too(tmp_path: Path, pg_url: str) -> None:
+    """production's url in libpq's keyword form ("host=... dbname=...") names no scheme; it is still
+    production's database when --url spells it as a URL."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    p = protected_project(tmp_path, pg_url)
+    keywords = make_conninfo(**{k: str(v) for k, v in conninfo_to_dict(pg_url).items()})
+    proc = p.run("rollback", "--url", pg_url, url=False, env={"PROD_URL": keywords}, expect=2)
+    assert error_line(proc) == refusal(pg_url)
+    assert history_rows(pg_url) == dict.fromkeys(VERSIONS[:3], "applied")
