@@ -240,7 +240,7 @@ class Deploy:
             with shielded():
                 if self._released:
                     return self._finish("released")
-                why = f"interrupted ({exc or 'SIGINT'}) before anything was applied"
+                why = f"interrupted ({str(exc) or 'SIGINT'}) before anything was applied"
                 if self.release.outcome == "in progress":
                     self._finish("failed", why)
                 raise Interrupted(f"Deploy to {env.name} {why}; the database was left as it was"
@@ -269,7 +269,7 @@ class Deploy:
                     self._apply(runner)
                 self._verify(runner, env)
             except KeyboardInterrupt as signal_exc:  # between migrations, or in verify: on_failure decides
-                raise Interrupted(f"interrupted ({signal_exc or 'SIGINT'})") from None
+                raise Interrupted(f"interrupted ({str(signal_exc) or 'SIGINT'})") from None
         except SafeshiftError as exc:
             with shielded():
                 return self._on_failure(runner, env, start, backup, exc)
@@ -467,6 +467,8 @@ class Deploy:
     def _on_failure(self, runner: Any, env: Any, start: str | None, backup: Any, exc: SafeshiftError) -> Release:
         policy = env.on_failure
         self.say(f"failed: {_cause(exc)}; on_failure = {policy}")
+        with contextlib.suppress(Exception):  # a dead session is _history's to find out
+            runner.settle()  # a signal may have left the runner's session inside a transaction
         records = self._history(runner)
         if records is None:  # the connection died with the migration: the policy needs a new one
             runner = self._reconnect(runner)
@@ -514,6 +516,9 @@ class Deploy:
         or None if the database cannot be reached."""
         from safeshift.runner import Runner
 
+        # the old session may still be alive and hold the runner lock: the new one would wait for it
+        with contextlib.suppress(Exception):
+            runner.conn.close()
         try:
             fresh = self._stack.enter_context(Runner(runner.dialect, self.url, runner.folder, runner.options,
                                                      self.on_event))

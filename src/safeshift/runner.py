@@ -423,7 +423,7 @@ class Runner:
 
     def _read_back(self, version: str) -> Record | None:
         """The history row of ``version`` after an interrupt (a transaction it left open rolled back first)."""
-        self._rollback()
+        self.settle()
         try:
             return self.store.read_one(self.dialect, self.conn, version)
         except Exception:
@@ -453,6 +453,13 @@ class Runner:
                                "committed: they are applied.")
         return Interrupted(f"Interrupted ({name}): the one transaction of {len(plan)} migration(s) was rolled back, "
                            "so none of them is applied.")
+
+    def settle(self) -> None:
+        """Leave the session usable after an interrupt anywhere: an open transaction is rolled back; a
+        session the driver closed (a cancel that was itself interrupted) is replaced, with the lock."""
+        self._rollback()
+        if getattr(self.conn, "closed", False):
+            self._reconnect()
 
     def _reconnect(self) -> None:
         """A new session after the old one broke, with the runner lock taken again."""
