@@ -372,18 +372,8 @@ class Runner:
         self.store.write(self.dialect, self.conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
                          status="rolling_back", duration_ms=0, progress=first, who=self._who)
         for j in range(first, total):
-            last = j == total - 1
-
-            def record(conn: Any, j: int = j, last: bool = last) -> None:
-                if last:
-                    self.store.delete(self.dialect, conn, m.version)
-                else:
-                    self.store.write(self.dialect, conn, version=m.version, name=m.name,
-                                     checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
-                                     progress=j + 1, who=self._who)
-
             try:
-                self._run_step(m, down[j], j, total, record, resuming=False, down=True)
+                self._run_step(m, down[j], j, total, self._down_recorder(m, j, total), resuming=False, down=True)
             except MigrationFailed as exc:
                 return _Undo(committed, attempted=True, error=exc.message)
         return _Undo(committed, attempted=True)
@@ -455,11 +445,9 @@ class Runner:
                            "so none of them is applied.")
 
     def settle(self) -> None:
-        """Leave the session usable after an interrupt anywhere: an open transaction is rolled back; a
-        session the driver closed (a cancel that was itself interrupted) is replaced, with the lock."""
+        """After an interrupt anywhere: roll back a transaction it left open, so the session can read the
+        history (a session that is gone stays gone: the caller reconnects, and says so)."""
         self._rollback()
-        if getattr(self.conn, "closed", False):
-            self._reconnect()
 
     def _reconnect(self) -> None:
         """A new session after the old one broke, with the runner lock taken again."""
@@ -814,6 +802,17 @@ class Runner:
                     done.append(result)
         return RollbackResult(tuple(done), self.database)
 
+    def _down_recorder(self, m: Migration, index: int, total: int) -> Callable[[Any], None]:
+        """What down step ``index`` writes in its own transaction: its progress, or, the last one, no row at all."""
+        def record(conn: Any) -> None:
+            if index == total - 1:
+                self.store.delete(self.dialect, conn, m.version)
+            else:
+                self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
+                                 status="rolling_back", duration_ms=0, progress=index + 1, who=self._who)
+
+        return record
+
     def _rollback_one(self, m: Migration, r: Record) -> Applied | None:
         down_steps = steps(m.down_statements)
         total = len(down_steps)
@@ -823,16 +822,7 @@ class Runner:
         self.emit(Event("start", m.version, m.name, step=resume, steps=total, message="rollback"))
         try:
             for i in range(resume, total):
-                last = i == total - 1
-
-                def record(conn: Any, i: int = i, last: bool = last) -> None:
-                    if last:
-                        self.store.delete(self.dialect, conn, m.version)
-                    else:
-                        self.store.write(self.dialect, conn, version=m.version, name=m.name,
-                                         checksum=migrations.checksum(m), status="rolling_back", duration_ms=0,
-                                         progress=i + 1, who=self._who)
-
+                record = self._down_recorder(m, i, total)
                 # as in _apply_one: a `rolling_back` row means a runner died part-way, maybe after a step ran
                 resuming = i == resume and (i > 0 or r.status == "rolling_back")
                 self._announce(m, down_steps[i], i, total)

@@ -9,17 +9,12 @@ and its elapsed time (checked on a pseudo-terminal).
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import select
-import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from safeshift.config import redact_url
-from tests.runner._project import SAFESHIFT, clean_env, json_lines, make_project, run
+from tests.runner._project import json_lines, make_project, run, tty_session
 
 #: a duration as progress lines print it
 TOOK = r"(\d+ ms|\d\.\d s|\d+ s|\d+ min \d\d s)"
@@ -128,30 +123,7 @@ def test_rehearsal_off_a_terminal(tmp_path: Path, db_url: str) -> None:
 
 def _screen(project: Path, args: Sequence[str], timeout: float = 60) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal of 120 columns; (exit code, everything it drew)."""
-    master, slave = pty.openpty()
-    env = clean_env({"COLUMNS": "120", "LINES": "40", "TERM": "xterm"})
-    proc = subprocess.Popen([*SAFESHIFT, *args], cwd=project, stdin=slave, stdout=slave, stderr=slave,
-                            close_fds=True, env=env)
-    os.close(slave)
-    seen, deadline = b"", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if not ready:
-            if proc.poll() is not None:
-                break
-            continue
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    if proc.poll() is None:
-        proc.kill()
-    code = proc.wait(10)
-    os.close(master)
-    return code, seen.decode(errors="replace")
+    return tty_session(project, args, env={"COLUMNS": "120", "LINES": "40", "TERM": "xterm"}, timeout=timeout)
 
 
 def test_a_long_statement_shows_a_live_line_on_a_terminal(tmp_path: Path, pg_url: str) -> None:

@@ -231,35 +231,42 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 
 # -- a terminal ------------------------------------------------------------------------------------
 
-def run_on_tty(project: Path, args: Sequence[str], prompt: bytes, answer: str,
-               env: Mapping[str, str] | None = None, timeout: float = 30) -> tuple[int, str]:
-    """Run the CLI on a pseudo-terminal, type ``answer`` once ``prompt`` appears; (exit code, screen)."""
+def tty_session(project: Path, args: Sequence[str], *, prompt: bytes = b"", answers: Sequence[str] = (),
+                env: Mapping[str, str] | None = None, timeout: float = 30) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal, typing the n-th answer at the n-th appearance of ``prompt``;
+    (exit code, everything it drew)."""
     master, slave = pty.openpty()
     proc = subprocess.Popen([*SAFESHIFT, *args], cwd=project, stdin=slave, stdout=slave, stderr=slave,
                             close_fds=True, env=clean_env(env))
     os.close(slave)
-    seen, answered, deadline = b"", False, time.monotonic() + timeout
+    seen, given, deadline = b"", 0, time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
+        ready, _, _ = select.select([master], [], [], 0.5)
         if not ready:
             if proc.poll() is not None:
                 break
             continue
         try:
-            chunk = os.read(master, 4096)
+            chunk = os.read(master, 65536)
         except OSError:
             break
         if not chunk:
             break
         seen += chunk
-        if not answered and prompt in seen:
-            os.write(master, answer.encode() + b"\n")
-            answered = True
+        if given < len(answers) and seen.count(prompt) > given:
+            os.write(master, answers[given].encode() + b"\n")
+            given += 1
     if proc.poll() is None:
         proc.kill()
     code = proc.wait(10)
     os.close(master)
     return code, seen.decode(errors="replace")
+
+
+def run_on_tty(project: Path, args: Sequence[str], prompt: bytes, answer: str,
+               env: Mapping[str, str] | None = None, timeout: float = 30) -> tuple[int, str]:
+    """Run the CLI on a pseudo-terminal, type ``answer`` once ``prompt`` appears; (exit code, screen)."""
+    return tty_session(project, args, prompt=prompt, answers=(answer,), env=env, timeout=timeout)
 
 
 # -- a PostgreSQL server that checks passwords -------------------------------------------------
