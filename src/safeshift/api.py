@@ -647,20 +647,30 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
     with _runner(url, folder, "safeshift migrate", dialect, options, on_event, settings=settings) as r:
         from safeshift import review
 
-        planned = r.plan(to)
-        todo = [p.migration for p in planned if not p.resume_from]
-        blocking = review.gate(todo, r.dialect, url, history_table=r.folder.history_table)
-        if blocking and not allow_hazards:
-            raise review.refuse(blocking)
-        allowed = review.allowed_by_version(todo, blocking) if blocking else {}
-        for version, what in allowed.items():
-            r.emit(Event("note", version, message=f"hazards allowed by --allow-hazards: {what}"))
-        if skipped_gates:
-            for v in (p.migration.version for p in planned):  # resumed ones too
-                allowed[v] = f"{allowed[v]}; {skipped_gates}" if v in allowed else skipped_gates
-        if allowed:
-            r.options = dataclasses.replace(r.options, allowed_hazards=tuple(allowed.items()))
-        return r.migrate(to, confirm)
+        gated: list[tuple[str, ...]] = []
+
+        def gate(planned: Sequence[Pending]) -> None:
+            """The review gate over what will run; asked before the lock (a refusal then leaves no trace) and
+            again under it when the plan changed meanwhile (a rollback finished while this run waited)."""
+            key = tuple(p.migration.version for p in planned)
+            if gated and gated[-1] == key:
+                return
+            gated.append(key)
+            todo = [p.migration for p in planned if not p.resume_from]
+            blocking = review.gate(todo, r.dialect, url, history_table=r.folder.history_table)
+            if blocking and not allow_hazards:
+                raise review.refuse(blocking)
+            allowed = review.allowed_by_version(todo, blocking) if blocking else {}
+            for version, what in allowed.items():
+                r.emit(Event("note", version, message=f"hazards allowed by --allow-hazards: {what}"))
+            if skipped_gates:
+                for v in key:  # resumed ones too
+                    allowed[v] = f"{allowed[v]}; {skipped_gates}" if v in allowed else skipped_gates
+            if allowed or len(gated) > 1:  # a second verdict replaces the first
+                r.options = dataclasses.replace(r.options, allowed_hazards=tuple(allowed.items()))
+
+        gate(r.plan(to))
+        return r.migrate(to, confirm, check=gate)
 
 
 def plan(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,

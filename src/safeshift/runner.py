@@ -262,11 +262,13 @@ class Runner:
         )
 
     # -- migrate ------------------------------------------------------------------------------
-    def migrate(self, to: str | None = None, confirm: Confirm | None = None) -> ApplyResult:
+    def migrate(self, to: str | None = None, confirm: Confirm | None = None,
+                check: Callable[[Sequence[Pending]], None] | None = None) -> ApplyResult:
         """Apply what is pending (up to ``to``); ``confirm`` is asked once, before anything changes.
 
         The history is read under the runner lock: read before it, a run that waits for a rollback
-        would decide from what the database held before the rollback finished.
+        would decide from what the database held before the rollback finished.  ``check`` (review's
+        gate) sees the plan decided there, before ``confirm``, and may refuse it.
         """
         # a mistake in the request (an unknown --to, an out-of-order file) is refused before the lock and
         # the history table's creation; what to apply is decided again under the lock
@@ -277,6 +279,8 @@ class Runner:
             already = sum(1 for r in records.values() if r.status == "applied")
             if not plan:
                 return ApplyResult((), already, self.database)
+            if check is not None:
+                check(plan)
             if confirm is not None and not confirm(self.database, [p.migration for p in plan]):
                 raise ConfirmationRequired(f"Nothing was applied to {self.database}: the operator did not confirm.")
             self.emit(Event("plan", message=f"{len(plan)} pending", steps=len(plan)))

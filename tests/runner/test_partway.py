@@ -160,3 +160,27 @@ def test_interrupted_rollback_says_how_far_it_got_and_rollback_finishes_it(tmp_p
     assert {t.name for t in schema_of(pg_url).tables} == {"t1"}
     p.run("rollback")
     assert history_rows(pg_url) == {} and schema_of(pg_url).tables == ()
+
+
+def test_a_migration_a_running_rollback_takes_back_is_reviewed_before_it_is_applied_again(tmp_path: Path,
+                                                                                        pg_url: str) -> None:
+    """migrate waits for the rollback, and what it then finds pending goes through review's gate: a data-loss
+    change applied earlier with --allow-hazards is refused, not re-applied unreviewed."""
+    p = make_project(tmp_path, pg_url)
+    p.add(*USERS, seal=False)
+    p.add("20260101000002", "drop_email", "ALTER TABLE users DROP COLUMN email;",
+          "SELECT pg_sleep(1.5);\nALTER TABLE users ADD COLUMN email varchar(200);")
+    p.run("migrate", "--allow-hazards")
+    rollback = subprocess.Popen([*SAFESHIFT, "rollback", "--url", pg_url], cwd=p.root, env=clean_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        while time.monotonic() < deadline and not conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()"
+                ).fetchone():
+            time.sleep(0.02)
+    assert rollback.poll() is None, "the rollback finished before the migrate started"
+    line = error_line(p.run("migrate", expect=1))
+    assert rollback.wait(timeout=30) == 0
+    assert "20260101000002_drop_email.sql:2 has an unacknowledged hazard [drop-column]" in line, line
+    assert history_rows(pg_url) == {USERS[0]: "applied"}
