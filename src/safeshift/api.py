@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from safeshift import __version__
 from safeshift.config import (
     Config,
     Environment,
@@ -30,6 +29,7 @@ from safeshift.config import (
 )
 from safeshift.dialects import Dialect, canonical_name, get_dialect, name_for_url
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
+from safeshift.version import __version__
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import migrations

@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 
 import click
 
-from safeshift import __version__, api
+from safeshift import api
 from safeshift.config import Config, load_config, redact_url, resolve_url
 from safeshift.errors import ConfigError, ConfirmationRequired, SafeshiftError
 from safeshift.progress import elapsed
 from safeshift.terminal import LiveLine, ProgressDisplay, err, escape, out, warm
+from safeshift.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from safeshift import __version__, migrations
+from safeshift import migrations
 from safeshift.config import Config, redact_url
 from safeshift.errors import (
     ConfigError,
@@ -35,6 +35,7 @@ from safeshift.errors import (
 )
 from safeshift.interrupts import shielded
 from safeshift.progress import Progress
+from safeshift.version import __version__
 
 if TYPE_CHECKING:
     from safeshift.runner import Confirm

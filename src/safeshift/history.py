@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from safeshift import __version__
 from safeshift.dialects.base import Dialect
+from safeshift.version import __version__
 
 if TYPE_CHECKING:
     from safeshift.migrations import MigrationFolder

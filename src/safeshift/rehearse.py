@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from safeshift import __version__, migrations
+from safeshift import migrations
 from safeshift.config import redact_url
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
 from safeshift.progress import Progress, Work, timed, timed_exit
 from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions, first_line, shorten
+from safeshift.version import __version__
 
 if TYPE_CHECKING:
     from safeshift.backup import Backup
