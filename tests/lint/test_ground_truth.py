@@ -9,9 +9,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from safeshift.dialects.pg_types import binary_compatible, parse_type
 from safeshift.dialects.postgres_safe import rewrites
 from safeshift.lint import review_sql
-from safeshift.lint.checks import binary_compatible, parse_type
 
 TYPE_PAIRS = [
     ("character varying(10)", "character varying(20)"),

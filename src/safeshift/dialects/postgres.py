@@ -467,7 +467,7 @@ class PostgresDialect(Dialect):
         """A type change every old value survives (int -> bigint, varchar(n) -> text) loses nothing."""
         if isinstance(change, ch.AlterColumn) and change.old.type != change.new.type \
                 and change.old.generated == change.new.generated:
-            from safeshift.lint.checks import binary_compatible, parse_type, widens
+            from safeshift.dialects.pg_types import binary_compatible, parse_type, widens
 
             old, new = parse_type(change.old.type), parse_type(change.new.type)
             if old is not None and new is not None and (widens(old, new) or binary_compatible(old, new)):

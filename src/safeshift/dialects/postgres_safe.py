@@ -252,12 +252,12 @@ def _expand_type(d: PostgresDialect, change: ch.AlterColumn, table: Table) -> It
 def rewrites(old: str, new: str) -> bool:
     """Whether ALTER COLUMN ... TYPE from ``old`` to ``new`` rewrites (or rescans) the table.
 
-    The same verdict as review's (``lint.checks.binary_compatible``), so ``generate`` and
+    The same verdict as review's (``dialects.pg_types.binary_compatible``, which review's rules use too), so ``generate`` and
     ``review`` never disagree; a type either side cannot parse counts as a rewrite.
     """
     if old == new:
         return False
-    from safeshift.lint.checks import binary_compatible, parse_type
+    from safeshift.dialects.pg_types import binary_compatible, parse_type
 
     a, b = parse_type(old), parse_type(new)
     return a is None or b is None or not binary_compatible(a, b)
