@@ -21,21 +21,20 @@ import dataclasses
 import fcntl
 import glob
 import hashlib
-import json
 import os
-import re
 import shutil
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from safeshift.config import redact_url
 from safeshift.dialects.base import Dialect
+from safeshift.engines.base import SEQUENCE_KEY, BackupEngine, Fingerprint, Manifest, server_major
 from safeshift.errors import BackupError
 from safeshift.progress import Progress, timed
 
@@ -43,46 +42,6 @@ DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".json"
 PARTIAL_SUFFIX = ".partial"
 _CHUNK = 1 << 20
-
-#: per table: (row count, checksum); PostgreSQL adds ``sequence schema.name`` -> (position, "")
-Fingerprint = dict[str, tuple[int, str]]
-SEQUENCE_KEY = "sequence "
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a backup holds, written next to it as ``<name>.json``."""
-
-    file: str
-    dialect: str
-    database: str  # redacted URL
-    server_version: str
-    migrations_version: str | None
-    environment: str | None
-    size: int
-    #: of the file; of a directory dump, of its ``sha256sum``-style listing (hash, two spaces, path)
-    sha256: str
-    duration_ms: int
-    tools: dict[str, str] = field(default_factory=dict)
-    created_at: str = ""
-    #: "custom" (pg_dump -Fc), "directory" (pg_dump -Fd) or "sqlite"
-    format: str = "custom"
-    #: what was checked before the backup was kept: {"kind": "list" | "integrity_check" | "restore", "ms": ...}
-    verification: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        names = set(cls.__dataclass_fields__)
-        values = {k: v for k, v in data.items() if k in names}
-        values.setdefault("format", "sqlite" if values.get("dialect") == "sqlite" else "custom")
-        return cls(**values)
-
 
 @dataclass(frozen=True)
 class Backup:
@@ -98,14 +57,6 @@ class Backup:
     removed: tuple[Path, ...] = ()
     pruned: tuple[Path, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Dumped:
-    """What a dump produced: tool versions, and the source's fingerprint as dumped when asked for."""
-
-    tools: dict[str, str]
-    source: Fingerprint | None = None
 
 
 # -- files: hashing, sizes, permissions, the unfinished-backup lock ---------------------------
@@ -169,11 +120,6 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def server_major(version: str) -> int:
-    m = re.match(r"\d+", version)
-    return int(m.group(0)) if m else 0
 
 
 @contextlib.contextmanager
@@ -269,31 +215,6 @@ def read_manifest(dump: Path) -> Manifest:
         raise BackupError(f"Backup {dump} has no manifest {mpath.name}, so it is incomplete or not a safeshift backup.") from exc
     except (ValueError, TypeError) as exc:
         raise BackupError(f"The manifest {mpath} of backup {dump} is unreadable: {exc}.") from exc
-
-
-# -- per-database engines (a dialect's ``backup_engine()``) ------------------------------
-
-class BackupEngine(Protocol):
-    #: what ``check`` does, as the manifest records it
-    check_name: str
-    #: what ``dump``, ``check`` and ``restore`` run, as progress lines name it ("pg_dump", "the SQLite backup API")
-    dump_tool: str
-    check_tool: str
-    restore_tool: str
-
-    def server_version(self, url: str) -> tuple[int, str]: ...
-    def probe(self, url: str) -> tuple[int, int, str]:
-        """(database size in bytes, server major, server version) in one round of connecting."""
-        ...
-    def dump_format(self, jobs: int) -> tuple[str, str | None]:
-        """The manifest format for ``jobs`` parallel workers, and a note when ``jobs`` does not apply."""
-        ...
-    def dump(self, url: str, out: Path, server_major: int, *, fmt: str, jobs: int,
-             fingerprint: bool) -> Dumped: ...
-    def check(self, path: Path, server_major: int) -> None: ...
-    def restore(self, path: Path, into_url: str, manifest: Manifest, *, jobs: int = 1) -> None: ...
-    def replace(self, path: Path, url: str, manifest: Manifest, *, lock_timeout_ms: int) -> None: ...
-    def fingerprint(self, url: str) -> Fingerprint: ...
 
 
 # -- the API -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ gates.  Either way a report (JSON for deploy's ``require_rehearsal``, Markdown f
 is written under ``.safeshift/rehearsals/`` before a failed check is raised.
 
 How a copy is built and how locks are seen differ per database; each dialect provides that
-(``dialect.rehearsal_backend()``: dialects/postgres_rehearse.py, dialects/sqlite_rehearse.py).
+(``dialect.rehearsal_backend()``: engines/postgres/rehearse.py, engines/sqlite/rehearse.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
-from safeshift import migrations
+from safeshift import history, migrations
 from safeshift.config import redact_url
+from safeshift.engines.base import CopySpec, Lock, Mode, RehearsalBackend
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.migrations import Migration, MigrationFolder, SqlStatement
 from safeshift.progress import Progress, Work, timed, timed_exit
@@ -38,10 +39,9 @@ if TYPE_CHECKING:
     from safeshift.lint import Finding
     from safeshift.model import Schema
 
-__all__ = ["Check", "Lock", "MigrationRun", "Rehearsal", "StatementRun", "find_evidence", "rehearse_env",
+__all__ = ["Check", "Lock", "MigrationRun", "Mode", "Rehearsal", "StatementRun", "find_evidence", "rehearse_env",
            "rehearse_scratch", "verdict"]
 
-Mode = Literal["schema", "data", "sample", "env"]
 CheckName = Literal["apply", "snapshot", "reversibility", "reapply", "smoke"]
 CheckStatus = Literal["pass", "fail", "skipped"]
 CHECKS: tuple[CheckName, ...] = ("apply", "snapshot", "reversibility", "reapply", "smoke")
@@ -53,23 +53,6 @@ LOCK_ORDER = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdat
 
 
 # -- what a rehearsal found ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Lock:
-    """A lock a statement held when it finished (or, run outside a transaction, the documented one)."""
-
-    locktype: str
-    mode: str
-    relation: str | None = None
-    #: taken by this statement, not held on from an earlier statement of the same transaction
-    new: bool = True
-    #: not observed: the lock this kind of statement takes according to the database's documentation
-    documented: bool = False
-
-    def render(self) -> str:
-        where = f" on {self.relation}" if self.relation else ""
-        return f"{self.mode}{where}" + (" (documented)" if self.documented else "")
-
 
 @dataclass(frozen=True)
 class StatementRun:
@@ -254,7 +237,7 @@ class _Recorder:
 
     def observe(self, conn: Any, st: SqlStatement, ms: float) -> None:
         if st.transactional:
-            txn, held = self.backend.locks(conn)
+            txn, held = self.backend.locks(conn, (history.SCHEMA,))
             before = self._held[1] if txn is not None and self._held[0] == txn else frozenset()
             locks = tuple(dataclasses.replace(lk, new=(lk.locktype, lk.mode, lk.relation) not in before)
                           for lk in held)
@@ -354,7 +337,7 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
                        f"{m.migrations_version or 'none'})")
             else:
                 spec = CopySpec(mode, sample_rows if mode == "sample" else None, source_schema,
-                                (folder.history_table,) if folder.history_table else ())
+                                (folder.history_table,) if folder.history_table else (), history.SCHEMA)
                 how = backend.build_copy(dialect, source_url, scratch_url, spec)
         base = dataclasses.replace(base, copy=how, copy_database=dialect.database_name(scratch_url))
         result = _run_checks(setup, backend, scratch_url, plan, base)
@@ -655,24 +638,3 @@ def _display(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
-
-
-# -- what a dialect provides: building a copy, seeing locks ------------------------------------------
-
-@dataclass(frozen=True)
-class CopySpec:
-    mode: Mode
-    #: rows per table to keep (sample mode only)
-    rows: int | None
-    #: the source's schema (its foreign keys decide which sampled rows must go)
-    schema: Schema
-    #: history tables besides safeshift's, copied whole like it: a drizzle folder's ``(schema, table)``
-    history_tables: tuple[tuple[str, str], ...] = ()
-
-
-class RehearsalBackend(Protocol):
-    """What a dialect provides for rehearsals (``dialect.rehearsal_backend()``)."""
-
-    def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str: ...
-    def locks(self, conn: Any) -> tuple[str | None, list[Lock]]: ...
-    def documented_locks(self, sql: str) -> list[Lock]: ...

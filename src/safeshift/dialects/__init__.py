@@ -9,7 +9,7 @@ from safeshift.dialects.base import Capabilities, Dialect, Statement
 from safeshift.errors import ConfigError
 
 if TYPE_CHECKING:
-    from safeshift.backup import BackupEngine
+    from safeshift.engines.base import BackupEngine
 
 __all__ = ["Capabilities", "Dialect", "Statement", "backup_engine", "canonical_name", "dialect_for_url",
            "get_dialect", "name_for_url"]

@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-    from safeshift.backup import BackupEngine
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
+    from safeshift.engines.base import BackupEngine, RehearsalBackend
     from safeshift.model import Schema
-    from safeshift.rehearse import RehearsalBackend
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.rehearse import RehearsalBackend
+    from safeshift.engines.base import RehearsalBackend
 
 NAMEDATALEN = 64
 

@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from safeshift.backup import SEQUENCE_KEY, Dumped, Fingerprint, Manifest, server_major
 from safeshift.config import redact_url
 from safeshift.dialects.pg_filters import USER_SCHEMA
+from safeshift.engines.base import SEQUENCE_KEY, Dumped, Fingerprint, Manifest, server_major
 from safeshift.errors import BackupError, RestoreLockTimeout
 from safeshift.pgtools import (
     companion,

@@ -6,15 +6,14 @@ import contextlib
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift import history
 from safeshift.dialects.pg_filters import USER_SCHEMA
+from safeshift.engines.base import CopySpec, Lock
 from safeshift.errors import BackupError
 from safeshift.pgtools import error_line, find_pg_tool, pg_tool_conninfo, run
-from safeshift.rehearse import CopySpec, Lock
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
@@ -48,7 +47,7 @@ _PG_SEQUENCES = (
     "LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
     "WHERE s.last_value IS NOT NULL"
 )
-_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", history.SCHEMA)
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 #: one identifier as written: quoted (``""`` inside for a quote) or bare
 _IDENT = r'(?:"(?:[^"]|"")+"|[^\s(),;."]+)'
 #: a possibly schema-qualified name: ``"public"."order items"``, ``public.t``, ``t``
@@ -79,14 +78,15 @@ def relation_name(written: str) -> str:
 
 
 class PostgresRehearsal:
-    def locks(self, conn: Any) -> tuple[str | None, list[Lock]]:
+    def locks(self, conn: Any, hidden_schemas: Collection[str] = ()) -> tuple[str | None, list[Lock]]:
         txn: str | None = None
         out: list[Lock] = []
         for vxid, locktype, mode, schema, name, oid in conn.execute(_PG_LOCKS).fetchall():
             txn = txn or vxid
             if locktype != "relation":
                 continue
-            if schema is not None and (schema in _SYSTEM_SCHEMAS or schema.startswith("pg_toast")):
+            if schema is not None and (schema in _SYSTEM_SCHEMAS or schema in hidden_schemas
+                                       or schema.startswith("pg_toast")):
                 continue
             relation = f"{schema}.{name}" if schema is not None else f"oid {oid} (dropped)"
             out.append(Lock(locktype, mode, relation))
@@ -119,7 +119,8 @@ class PostgresRehearsal:
                   "pg_dump --schema-only of the source")
             _tool([*restore_cmd, "--single-transaction", "--section=pre-data", schema_file], dst_env,
                   "pg_restore --section=pre-data into the scratch copy")
-            self._copy_rows(dialect, source, scratch, spec.rows or 0, spec.schema, spec.history_tables)
+            self._copy_rows(dialect, source, scratch, spec.rows or 0, spec.schema, spec.history_tables,
+                            spec.history_schema)
             _tool([*restore_cmd, "--single-transaction", "--section=post-data", schema_file], dst_env,
                   "pg_restore --section=post-data into the scratch copy")
         if spec.mode == "sample":
@@ -131,10 +132,10 @@ class PostgresRehearsal:
         return "pg_dump --schema-only of the source (with safeshift's history rows)"
 
     def _copy_rows(self, dialect: Dialect, source: str, scratch: str, rows: int, schema: Schema,
-                   history_tables: tuple[tuple[str, str], ...] = ()) -> None:
+                   history_tables: tuple[tuple[str, str], ...] = (), history_schema: str | None = None) -> None:
         """The history tables whole and up to ``rows`` rows of every other table, in one snapshot of the source.
 
-        History tables are safeshift's (its whole schema) and ``history_tables`` (drizzle's),
+        History tables are safeshift's (its whole ``history_schema``) and ``history_tables`` (drizzle's),
         so the copy knows what is applied; their sequences (drizzle's ``id serial``) follow, so
         the next row a migration records does not collide.  Runs between pre-data and
         post-data, so no key or foreign key is there yet to get in the way; rows referencing
@@ -147,7 +148,7 @@ class PostgresRehearsal:
         try:
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for nsp, rel, cols in src.execute(_PG_TABLES).fetchall():
-                whole = nsp == history.SCHEMA or (nsp, rel) in history_tables
+                whole = nsp == history_schema or (nsp, rel) in history_tables
                 if not whole and rows <= 0:
                     continue
                 table = sql.Identifier(nsp, rel)

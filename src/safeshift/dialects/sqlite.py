@@ -59,7 +59,7 @@ from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Tab
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-    from safeshift.rehearse import RehearsalBackend
+    from safeshift.engines.base import RehearsalBackend
 
 REBUILD_PREFIX = "_safeshift_new_"
 

@@ -9,7 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from safeshift.backup import Dumped, Fingerprint, Manifest
+from safeshift.engines.base import Dumped, Fingerprint, Manifest
 from safeshift.errors import BackupError, RestoreLockTimeout
 
 

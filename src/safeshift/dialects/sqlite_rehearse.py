@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift.rehearse import CopySpec, Lock
+from safeshift.engines.base import CopySpec, Lock
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
 
 
 class SQLiteRehearsal:
-    def locks(self, conn: Any) -> tuple[str | None, list[Lock]]:
+    def locks(self, conn: Any, hidden_schemas: Collection[str] = ()) -> tuple[str | None, list[Lock]]:
         # one lock for the whole file, taken by the runner's BEGIN IMMEDIATE and held to COMMIT
         return None, [Lock("database", "write lock on the whole database (BEGIN IMMEDIATE)", documented=True)]
 

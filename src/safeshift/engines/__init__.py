@@ -1,0 +1,7 @@
+"""Everything that talks to a live server, per database (``engines/postgres/``, ``engines/sqlite/``).
+
+The protocols the engines implement, and the values they hand back, live at the bottom of this layer
+(``engines/base.py``), so the orchestrators that use them (backup, rehearse) and the dialects that hand
+them out never need to import each other to name a type.  This package imports nothing itself: a
+restore, which only runs the client tools, must not pay for what it does not use.
+"""
