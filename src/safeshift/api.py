@@ -331,10 +331,11 @@ def check(config: Config) -> None:
     current = migrated_schema(config)
     changes = diff(current, target, None, AssumeNew(), dialect_of(config).default_schema)
     if changes:
-        lines = "\n".join(f"  {c.kind.replace('_', ' ')}: {c.target}" for c in changes)
+        found = tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)
+        lines = "\n".join(f"  {line}" for line in found)
         raise DiffCheckFailed(
             f"The schema source and the migrations disagree ({len(changes)} change(s)); "
-            f"run `safeshift generate --name ...` and commit the result:\n{lines}"
+            f"run `safeshift generate --name ...` and commit the result:\n{lines}", found
         )
 
 
@@ -369,7 +370,7 @@ def rehash(config: Config) -> Path:
     if not folder.exists():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
     _not_for_drizzle(config, "safeshift rehash")
-    migrations.read_folder(folder)  # refuse to seal a malformed folder
+    migrations.read_folder(folder, "safeshift")  # refuse to seal a malformed folder
     migrations.write_sum(folder)  # refuses an orphaned snapshot: `safeshift drop` removes it
     return folder / "safeshift.sum"
 
@@ -471,11 +472,16 @@ def _known_databases(config: Config, notes: list[str]) -> list[tuple[list[str], 
 
 
 def _not_for_drizzle(config: Config, command: str) -> None:
-    """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate and rehash have no part there."""
-    from safeshift import migrations
+    """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate and rehash have no part there.
+
+    The folder's format is decided as migrate and review decide it (``drizzle.resolve_format``): a
+    configured ``format`` wins over a stray ``meta/_journal.json``.
+    """
+    from safeshift import drizzle
 
     path = config.migrations_dir
-    if config.format != "drizzle" and not (path.is_dir() and migrations.folder_format(path) == "drizzle"):
+    if config.format != "drizzle" and not (path.is_dir()
+                                           and drizzle.resolve_format(path, config.folder_settings) == "drizzle"):
         return
     if command == "safeshift drop":
         raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit owns: remove its last migration "

@@ -336,14 +336,14 @@ class Deploy:
         try:
             api.check(self.config)
         except DiffCheckFailed as exc:
-            changes = [ln.strip() for ln in exc.message.splitlines()[1:] if ln.strip()]
+            changes = list(exc.changes)
             self.release = self.release.with_item("generated", "failed", {
                 "schema source": self.config.schema, "differences": changes})
             shown = ", ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
             raise DiffCheckFailed(
                 f"The schema source ({self.config.schema}) and the migrations disagree ({len(changes)} change(s): "
                 f"{shown}); run `safeshift generate --name ...`, review and commit the migration, then deploy "
-                "again.") from exc
+                "again.", exc.changes) from exc
         except SafeshiftError as exc:
             self.release = self.release.with_item("generated", "failed", {"schema source": self.config.schema},
                                                   exc.message)
@@ -506,11 +506,18 @@ class Deploy:
         return self._rollback(runner, start, backup, exc)
 
     def _history(self, runner: Any) -> dict[str, Any] | None:
-        """The history rows now, or None when the runner's connection is gone."""
+        """The history rows now, or None when the runner's connection is gone.
+
+        Only a lost connection (as the dialect tells it) means None, which sends on_failure to a new
+        session; any other failure to read the history is a bug, and is raised as one rather than
+        reported as a connection that was lost.
+        """
         try:
             return dict(runner.records())
-        except Exception:  # the connection died with the migration (ConnectionLost): the driver's own error
-            return None
+        except Exception as exc:  # the connection died with the migration (ConnectionLost): the driver's own error
+            if runner.dialect.is_connection_lost(exc, runner.conn):
+                return None
+            raise
 
     def _reconnect(self, runner: Any) -> Any:
         """A new runner (and the runner lock, which the lost session gave up) for the on_failure policy,

@@ -79,6 +79,12 @@ class DiffCheckFailed(SafeshiftError):
 
     exit_code = 1
 
+    def __init__(self, message: str, changes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        #: each difference as "<kind>: <target>" (``add column: public.users.email``), in the diff's order,
+        #: so that a caller (deploy's record) never has to take the message apart to list them
+        self.changes = changes
+
 
 class HazardBlocked(SafeshiftError):
     exit_code = 1
