@@ -3,7 +3,7 @@
 
 The live database is generate_scale's N tables x 20 columns (one index and one foreign key
 each).  Untimed setup: the expected snapshot is written from an introspection of it with
-``snapshot.write_snapshot`` (what ``generate`` leaves in ``meta/``), and, because migra
+``migrations.write_snapshot`` (what ``generate`` leaves in ``meta/``), and, because migra
 compares two databases, a second identical database is created.  Timed, end to end as
 a subprocess, best of ``--repeat``:
 
@@ -55,7 +55,7 @@ Path(sys.argv[3]).write_text(json.dumps({"import": t1 - t0, "connect_introspect_
 
 
 def write_expected(url: str, path: Path) -> int:
-    from safeshift import snapshot
+    from safeshift import migrations
     from safeshift.dialects import get_dialect
     from safeshift.verify import without_history
 
@@ -65,7 +65,7 @@ def write_expected(url: str, path: Path) -> int:
         schema = without_history(d.introspect(conn))
     finally:
         conn.close()
-    snapshot.write_snapshot(path, schema)
+    migrations.write_snapshot(path, schema)
     return len(schema.tables)
 
 

@@ -18,12 +18,12 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from safeshift import migrations
-from safeshift.config import Config, redact_url
+from safeshift import migrations, sections
+from safeshift.config import Config
 from safeshift.errors import (
     ConfigError,
     ConfirmationRequired,
@@ -33,8 +33,10 @@ from safeshift.errors import (
     MigrationFailed,
     SafeshiftError,
 )
+from safeshift.files import write_atomic
 from safeshift.interrupts import shielded
 from safeshift.progress import Progress
+from safeshift.text import display_path, ms_since, redact_url, stamp_id, utc_iso, utc_now
 from safeshift.version import __version__
 
 if TYPE_CHECKING:
@@ -132,8 +134,6 @@ def write_record(root: Path, release: Release) -> Path:
     folder = root / RELEASES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{release.id}.json"
-    from safeshift.backup import write_atomic
-
     for target, text in ((path, release.to_json()), (path.with_suffix(".md"), release.to_markdown())):
         write_atomic(target, redact_url(text))
     return path
@@ -156,18 +156,14 @@ def read_record(path: Path) -> Release:
         raise ConfigError(f"{path} is not a safeshift release record ({exc}).") from exc
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _reserve_id(root: Path, env_name: str) -> str:
     """A record id no other deploy has: UTC time to the millisecond (sorts by time, as backups do),
     claimed by creating its JSON file exclusively, so two deploys started at once never share a record."""
     folder = root / RELEASES_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
+    now = utc_now()
     while True:
-        rid = f"{now.strftime('%Y%m%dT%H%M%S')}{now.microsecond // 1000:03d}Z_{env_name}"
+        rid = stamp_id(now, env_name)
         try:
             os.close(os.open(folder / f"{rid}.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
             return rid
@@ -219,7 +215,7 @@ class Deploy:
         with shielded():  # a record file, once claimed, always holds a record
             self.release = Release(
                 id=_reserve_id(self.config.root, env.name), environment=env.name, database=redact_url(self.url),
-                started_at=_now(), items=tuple(Item(k, t) for k, t in CHECKLIST))
+                started_at=utc_iso(timespec="seconds"), items=tuple(Item(k, t) for k, t in CHECKLIST))
             self._save()
         if self.on_record is not None and self._record is not None:
             self.on_record(self._record)
@@ -245,7 +241,7 @@ class Deploy:
                 if self.release.outcome == "in progress":
                     self._finish("failed", why)
                 raise Interrupted(f"Deploy to {env.name} {why}; the database was left as it was"
-                                  + (f"; release record: {_relative(self._record.with_suffix('.md'), self.config.root)}"
+                                  + (f"; release record: {display_path(self._record.with_suffix('.md'), self.config.root)}"
                                      if self._record else "") + ".") from None
 
     # -- phases ------------------------------------------------------------------------------
@@ -278,7 +274,7 @@ class Deploy:
         self._rollback_ready(env, todo, backup)
         return self._finish("released" if todo else "nothing to deploy")
 
-    def _preflight(self, runner: Any, todo: Sequence[migrations.Migration]) -> None:
+    def _preflight(self, runner: Any, todo: Sequence[sections.Migration]) -> None:
         from safeshift import review
         from safeshift.lint import review_migration, unacknowledged_errors
 
@@ -349,7 +345,7 @@ class Deploy:
                                                   exc.message)
             raise
 
-    def _rehearsal_evidence(self, todo: Sequence[migrations.Migration]) -> None:
+    def _rehearsal_evidence(self, todo: Sequence[sections.Migration]) -> None:
         from safeshift import rehearse
 
         env = self.config.environment()
@@ -369,7 +365,7 @@ class Deploy:
         self.release = self.release.with_item("rehearsed", "skipped",
                                               note="no passed rehearsal of these migrations (not required here)")
 
-    def _confirm(self, runner: Any, todo: Sequence[migrations.Migration]) -> None:
+    def _confirm(self, runner: Any, todo: Sequence[sections.Migration]) -> None:
         """A protected environment's typed confirmation, before the backup: once the deploy has begun
         to change things it must not stop half-way waiting for an answer."""
         if self.confirm is not None and not self.confirm(runner.database, todo):
@@ -390,10 +386,10 @@ class Deploy:
             raise
         m = made.manifest
         self.release = self.release.with_item("backup", "passed", {
-            "path": _relative(made.path, self.config.root), "size": m.size, "sha256": m.sha256,
+            "path": display_path(made.path, self.config.root), "size": m.size, "sha256": m.sha256,
             "verification": getattr(m, "verification", None) or "pg_restore --list / integrity check",
             "duration_ms": m.duration_ms, "at migration": m.migrations_version or start or "empty"})
-        self.say(f"backup: {_relative(made.path, self.config.root)} ({m.size:,} bytes, sha256 {m.sha256[:12]})")
+        self.say(f"backup: {display_path(made.path, self.config.root)} ({m.size:,} bytes, sha256 {m.sha256[:12]})")
         self._save()
         return made
 
@@ -446,7 +442,7 @@ class Deploy:
         self.release = self.release.with_item("verified", "passed", evidence)
         self._save()
 
-    def _rollback_ready(self, env: Any, todo: Sequence[migrations.Migration], backup: Any) -> None:
+    def _rollback_ready(self, env: Any, todo: Sequence[sections.Migration], backup: Any) -> None:
         if not todo:
             self.release = self.release.with_item("rollback", "skipped", {"policy": env.on_failure},
                                                   "nothing was applied")
@@ -457,7 +453,7 @@ class Deploy:
         if irreversible:
             evidence["no down section"] = irreversible
         if backup is not None:
-            evidence["backup"] = _relative(backup.path, self.config.root)
+            evidence["backup"] = display_path(backup.path, self.config.root)
         self.release = self.release.with_item("rollback", "passed" if not irreversible or backup else "failed",
                                               evidence, "ready" if not irreversible else
                                               "some migrations cannot be rolled back; the backup covers them"
@@ -497,7 +493,7 @@ class Deploy:
                     if undone else "nothing had been applied, so the database was left as it was")
             raise DeployFailed(self._sentence(exc, what, None))
         if policy == "stop":
-            self.release = self.release.with_item("rollback", "skipped", {"policy": "stop", "backup": _relative(
+            self.release = self.release.with_item("rollback", "skipped", {"policy": "stop", "backup": display_path(
                 backup.path, self.config.root) if backup else None}, "left as it is (on_failure = stop)")
             self._finish("failed, stopped", exc.message)
             raise DeployFailed(self._sentence(exc, "the database was left as it is (on_failure = stop)", backup))
@@ -581,7 +577,7 @@ class Deploy:
             raise DeployFailed(self._sentence(
                 exc, f"on_failure = restore, but there is no backup to restore (backup = false for {env.name}), so "
                      "the database was left as it is", None))
-        where = _relative(backup.path, self.config.root)
+        where = display_path(backup.path, self.config.root)
         name = runner.database
         try:
             confirmed = self.confirm_restore is None or self.confirm_restore(name, where)
@@ -599,7 +595,7 @@ class Deploy:
         safety: list[str] = []
 
         def taken(made: Any) -> None:
-            safety.append(_relative(made.path, self.config.root))
+            safety.append(display_path(made.path, self.config.root))
             self.say(f"restore: safety backup of the failed state: {safety[0]}")
 
         try:
@@ -620,10 +616,10 @@ class Deploy:
         raise DeployFailed(self._sentence(exc, f"the pre-deploy backup {where} was restored", None))
 
     def _sentence(self, exc: SafeshiftError, what: str, backup: Any) -> str:
-        hint = (f"; the pre-deploy backup is {_relative(backup.path, self.config.root)} "
-                f"(`safeshift restore {_relative(backup.path, self.config.root)} --env {self.release.environment}`)"
+        hint = (f"; the pre-deploy backup is {display_path(backup.path, self.config.root)} "
+                f"(`safeshift restore {display_path(backup.path, self.config.root)} --env {self.release.environment}`)"
                 if backup is not None else "")
-        record = (f"; release record: {_relative(self._record.with_suffix('.md'), self.config.root)}"
+        record = (f"; release record: {display_path(self._record.with_suffix('.md'), self.config.root)}"
                   if self._record else "")
         return f"Deploy to {self.release.environment} failed: {_cause(exc)}; {what}{hint}{record}."
 
@@ -633,8 +629,8 @@ class Deploy:
 
     def _finish(self, outcome: Outcome, error: str | None = None) -> Release:
         self.release = dataclasses.replace(
-            self.release, outcome=outcome, finished_at=_now(), error=redact_url(error) if error else None,
-            duration_ms=int((time.monotonic() - self._started) * 1000))
+            self.release, outcome=outcome, finished_at=utc_iso(timespec="seconds"), error=redact_url(error) if error else None,
+            duration_ms=ms_since(self._started, time.monotonic))
         self._save()
         return self.release
 
@@ -654,10 +650,3 @@ def _cause(exc: SafeshiftError) -> str:
         elif ch == "." and not quoted and text[i + 1:i + 2] == " " and text[i + 2:i + 3].isupper():
             return text[:i]
     return text.rstrip(".")
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)

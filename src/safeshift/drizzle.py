@@ -36,16 +36,9 @@ from safeshift import config as cfg
 from safeshift.dialects.base import Dialect
 from safeshift.errors import ConfigError, MigrationsError, SafeshiftError
 from safeshift.history import Record, SafeshiftStore, Status
-from safeshift.migrations import (
-    META_DIR,
-    Allow,
-    Migration,
-    MigrationFolder,
-    SqlStatement,
-    folder_format,
-    parse_sql,
-    parse_sql_allows,
-)
+from safeshift.migrations import META_DIR, MigrationFolder, folder_format
+from safeshift.sections import Allow, Migration, SqlStatement, parse_sql, parse_sql_allows
+from safeshift.text import display_path
 
 if TYPE_CHECKING:
     from safeshift.lint import Facts, Finding
@@ -318,8 +311,8 @@ def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mappi
     reviewed too, its findings marked ``section="down"`` and named by that file.
     """
     from safeshift.lint import review_down, review_file, review_migration
-    from safeshift.migrations import parse_sql_allows
     from safeshift.review import ReviewResult
+    from safeshift.sections import parse_sql_allows
 
     mine = {m.path.resolve(): m for m in folder.migrations}
     downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
@@ -335,19 +328,11 @@ def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mappi
         down_file = downs / f"{m.version}.sql" if downs is not None and m.down_statements else None
         if down_file is not None and down_file.is_file():
             text = down_file.read_text(encoding="utf-8")  # as written: the statements' lines are its lines
-            label = _shown(down_file)
+            label = display_path(down_file)
             allows = parse_sql_allows(text, label)[1]
             findings += [drizzle_fix(f) for f in review_down(m.down_statements, text, file=label,
                                                              facts=facts, allows=allows)]
     return ReviewResult(tuple(paths), tuple(findings))
-
-
-def _shown(path: Path) -> str:
-    """``path`` as findings name files: relative to where the command runs, when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 #: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps

@@ -19,12 +19,13 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from safeshift.config import Config, Environment, environment_url, redact_url
+from safeshift.config import Config, Environment, environment_url
 from safeshift.errors import ConfigError, GateRefused, SafeshiftError
+from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from safeshift.dialects import Dialect
-    from safeshift.migrations import Migration
+    from safeshift.sections import Migration
 
 
 def owner(config: Config, url: str, dialect: Dialect) -> Environment | None:

@@ -20,17 +20,19 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history, migrations
-from safeshift.config import redact_url
 from safeshift.engines.base import CopySpec, Lock, Mode, RehearsalBackend
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
-from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.files import write_atomic
+from safeshift.migrations import MigrationFolder
 from safeshift.progress import Progress, Work, timed, timed_exit
-from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions, first_line, shorten
+from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions
+from safeshift.sections import Migration, SqlStatement
+from safeshift.text import display_path, first_line, ms_since, redact_url, shorten, stamp_id, utc_iso
 from safeshift.version import __version__
 
 if TYPE_CHECKING:
@@ -380,7 +382,7 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
 def _start(setup: _Setup, url: str, mode: Mode, sample_rows: int | None) -> tuple[Rehearsal, list[Migration], Schema]:
     """The rehearsal's starting point: server, applied version, pending plan, review findings, live schema."""
     d = setup.dialect
-    started = _now()
+    started = utc_iso()
     server = d.backup_engine().server_version(url)[1]
     with Runner(d, url, setup.folder, setup.options, read_only=True) as r:
         records = r.records()
@@ -448,8 +450,8 @@ def _apply(run: Callable[[], ApplyResult], plan: Sequence[Migration],
         result = run()
     except MigrationFailed as exc:
         failure = _failure(exc, plan, name)
-        return Check(name, "fail", failure.render(), _ms(t)), None, failure
-    return (Check(name, "pass", f"{len(result.applied)} migration(s) applied in {result.duration_ms} ms", _ms(t)),
+        return Check(name, "fail", failure.render(), ms_since(t)), None, failure
+    return (Check(name, "pass", f"{len(result.applied)} migration(s) applied in {result.duration_ms} ms", ms_since(t)),
             result, None)
 
 
@@ -474,10 +476,10 @@ def _snapshot(dialect: Dialect, url: str, folder: MigrationFolder) -> Check:
     t = time.perf_counter()
     found = verify.verify(dialect, url, folder)
     if found.clean:
-        return Check("snapshot", "pass", "the schema equals the snapshot of the last migration", _ms(t))
+        return Check("snapshot", "pass", "the schema equals the snapshot of the last migration", ms_since(t))
     diffs = tuple(d.render() for d in found.differences)
     return Check("snapshot", "fail", f"{len(diffs)} difference(s) from the snapshot of the last migration: "
-                                     f"{diffs[0]}", _ms(t), diffs)
+                                     f"{diffs[0]}", ms_since(t), diffs)
 
 
 def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions,
@@ -489,23 +491,23 @@ def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options:
     declared = [m for m in plan if m.irreversible]
     if declared:
         return Check("reversibility", "skipped", f"{declared[0].path.name} is marked `-- safeshift:irreversible`, "
-                                                 "so the down sections were not run", _ms(t))
+                                                 "so the down sections were not run", ms_since(t))
     try:
         with Runner(dialect, url, folder, options, on_event) as r:
             r.rollback(to=start or "0")
             after = dialect.introspect(r.conn)
     except NotReversible as exc:
-        return Check("reversibility", "fail", exc.message, _ms(t))
+        return Check("reversibility", "fail", exc.message, ms_since(t))
     except MigrationFailed as exc:
         return Check("reversibility", "fail", "the down section " + _failure(exc, plan, "reversibility").render(),
-                     _ms(t))
+                     ms_since(t))
     drift = verify.drift_between(after, before, dialect.default_schema, folder.history_table)
     if drift.clean:
         return Check("reversibility", "pass", f"the down sections restored the schema of {start or 'the empty database'}",
-                     _ms(t))
+                     ms_since(t))
     diffs = tuple(d.render() for d in drift.differences)
     return Check("reversibility", "fail", f"after the down sections the schema differs from the start in "
-                                          f"{len(diffs)} place(s): {diffs[0]} (compared with the start)", _ms(t), diffs)
+                                          f"{len(diffs)} place(s): {diffs[0]} (compared with the start)", ms_since(t), diffs)
 
 
 def _smoke(setup: _Setup, url: str) -> Check:
@@ -517,8 +519,8 @@ def _smoke(setup: _Setup, url: str) -> Check:
     with timed(setup.progress, f'running the smoke command "{setup.smoke}"'):
         code, output = verify.run_health(setup.smoke, {"DATABASE_URL": url})
     if code == 0:
-        return Check("smoke", "pass", f'"{setup.smoke}" exited 0', _ms(t))
-    return Check("smoke", "fail", f'"{setup.smoke}" exited {code}: {verify.last_line(output)}', _ms(t))
+        return Check("smoke", "pass", f'"{setup.smoke}" exited 0', ms_since(t))
+    return Check("smoke", "fail", f'"{setup.smoke}" exited {code}: {verify.last_line(output)}', ms_since(t))
 
 
 def _nothing_pending() -> tuple[Check, ...]:
@@ -543,7 +545,7 @@ def _findings(dialect: Dialect, url: str, plan: Sequence[Migration], root: Path,
     facts = review.live_facts(dialect, url)
     out: list[Finding] = []
     for m in plan:
-        found = review_migration(m, file=_display(m.path, root), facts=facts)
+        found = review_migration(m, file=display_path(m.path, root), facts=facts)
         out += [drizzle.drizzle_fix(f) for f in found] if folder.format == "drizzle" else found
     return tuple(out)
 
@@ -561,14 +563,12 @@ def _usable_backup(dialect: Dialect, url: str, folder: Path, version: str | None
 
 def _finish(setup: _Setup, result: Rehearsal, t0: float) -> Rehearsal:
     """Write the JSON and Markdown reports (mode 0600: they name the database) and return the result."""
-    result = dataclasses.replace(result, duration_ms=_ms(t0))
+    result = dataclasses.replace(result, duration_ms=ms_since(t0))
     folder = setup.report_dir
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{_stamp(result.started_at)}_{re.sub(r'[^A-Za-z0-9_.-]', '_', setup.env_name)}"
+    stem = stamp_id(datetime.fromisoformat(result.started_at), re.sub(r'[^A-Za-z0-9_.-]', '_', setup.env_name))
     paths = folder / f"{stem}.json", folder / f"{stem}.md"
     result = dataclasses.replace(result, report_json=paths[0], report_md=paths[1])
-    from safeshift.backup import write_atomic
-
     for path, text in zip(paths, (result.to_json(), result.to_markdown()), strict=True):
         write_atomic(path, text)
     return result
@@ -581,7 +581,7 @@ def verdict(result: Rehearsal, root: Path | None = None) -> None:
     failed = result.failed_checks
     first = failed[0]
     names = ", ".join(c.name for c in failed)
-    report = _display(result.report_md, root or Path.cwd()) if result.report_md else "no report"
+    report = display_path(result.report_md, root) if result.report_md else "no report"
     untouched = "; the source database was not changed" if result.mode != "env" else ""
     raise RehearsalFailed(
         f"The rehearsal on {result.where} failed {len(failed)} check(s) ({names}): {first.name}: "
@@ -612,29 +612,7 @@ def find_evidence(root: Path, wanted: Mapping[str, str], env_name: str | None = 
             continue
         done = {(r.get("version"), r.get("checksum")) for r in doc.get("rehearsed", []) if isinstance(r, dict)}
         if need <= done:
-            return {"report": _display(path, root), "started_at": doc.get("started_at"), "mode": doc.get("mode"),
+            return {"report": display_path(path, root), "started_at": doc.get("started_at"), "mode": doc.get("mode"),
                     "source": source.get("env"), "database": source.get("database"),
                     "versions": sorted(wanted)}
     return None
-
-
-# -- small helpers --------------------------------------------------------------------------
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _stamp(iso: str) -> str:
-    """``2026-03-01T12:00:00.123Z`` -> ``20260301T120000123Z`` (sorts by time, as backups do)."""
-    return re.sub(r"[-:.]", "", iso)
-
-
-def _ms(t0: float) -> int:
-    return int((time.perf_counter() - t0) * 1000)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)

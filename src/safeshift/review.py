@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from safeshift import history, migrations
 from safeshift.errors import ConfigError, HazardBlocked
-from safeshift.migrations import Migration
+from safeshift.sections import Migration
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect

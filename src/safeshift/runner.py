@@ -18,8 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from safeshift import history, migrations
-from safeshift.config import redact_url
+from safeshift import history, migrations, sections
 from safeshift.dialects.base import Blocker, Dialect, Statement
 from safeshift.errors import (
     ConfirmationRequired,
@@ -33,7 +32,7 @@ from safeshift.errors import (
 )
 from safeshift.history import Record
 from safeshift.interrupts import shielded
-from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.migrations import MigrationFolder
 from safeshift.schedule import (
     MigrationStatus,
     Pending,
@@ -44,6 +43,8 @@ from safeshift.schedule import (
     statuses,
     steps,
 )
+from safeshift.sections import Migration, SqlStatement
+from safeshift.text import first_line, ms_since, oneline, redact_url, shorten
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ class Runner:
                 known = has_record or not step.transactional  # a step run alone announced itself first
 
                 def record(conn: Any, status: history.Status = status, i: int = i, known: bool = known) -> None:
-                    ms = recorded[0] = int((time.perf_counter() - start) * 1000)
+                    ms = recorded[0] = ms_since(start)
                     self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=checksum,
                                      status=status, duration_ms=ms, progress=i + 1, who=self._who, replace=known,
                                      allowed_hazards=dict(self.options.allowed_hazards).get(m.version))
@@ -344,7 +345,7 @@ class Runner:
         except KeyboardInterrupt as exc:
             with shielded():
                 raise self._interrupted(m, p, i, exc) from None
-        ms = int((time.perf_counter() - start) * 1000)
+        ms = ms_since(start)
         if ms - recorded[0] >= _DURATION_SLACK_MS:
             # the one-round-trip step wrote its row before its statements ran: `status` must show the real time
             with suppress(Exception):
@@ -367,7 +368,7 @@ class Runner:
     def _undo_committed(self, m: Migration, committed: int) -> _Undo:
         """Run the down section's ``-- safeshift:undoes`` blocks of the first ``committed`` up steps, newest
         first, recording progress as a rollback does (so `safeshift rollback` can finish it if this fails)."""
-        first = migrations.undo_start(m, committed)
+        first = sections.undo_start(m, committed)
         if first is None:
             return _Undo(committed, attempted=False)
         down = steps(m.down_statements)
@@ -746,7 +747,7 @@ class Runner:
                         else:
                             for st in current.up_statements:
                                 self._statement(current, st)
-                        ms = int((time.perf_counter() - start) * 1000)
+                        ms = ms_since(start)
                         self.store.write(d, rows if fast else self.conn, version=current.version, name=current.name,
                                       checksum=migrations.checksum(current), status="applied", duration_ms=ms,
                                       who=self._who, replace=p.has_record,
@@ -783,7 +784,7 @@ class Runner:
             for a in done:
                 self.emit(Event("applied", a.version, a.name, duration_ms=a.duration_ms))
             self.emit(Event("note", message=f"committed {len(done)} migration(s) in one transaction in "
-                                            f"{int((time.perf_counter() - start_all) * 1000)} ms"))
+                                            f"{ms_since(start_all)} ms"))
             return done
 
     # -- rollback -----------------------------------------------------------------------------
@@ -838,7 +839,7 @@ class Runner:
         except KeyboardInterrupt as exc:
             with shielded():
                 raise self._rollback_interrupted(m, total, exc) from None
-        ms = int((time.perf_counter() - start) * 1000)
+        ms = ms_since(start)
         self.emit(Event("rolled_back", m.version, m.name, duration_ms=ms, attempt=retries))
         return Applied(m.version, m.name, ms, retries)
 
@@ -898,7 +899,7 @@ def atomic_dry_run_plan(plan: Sequence[Pending]) -> list[str]:
     lines = ["BEGIN;"]
     for p in plan:
         lines.append(f"  -- {p.migration.path.name}")
-        lines += [f"  {_oneline(st.sql)};  -- line {st.line}" for st in p.migration.up_statements]
+        lines += [f"  {oneline(st.sql)};  -- line {st.line}" for st in p.migration.up_statements]
         lines.append("  -- record in the history table")
     lines.append("COMMIT;")
     return lines
@@ -915,12 +916,12 @@ def dry_run_plan(plan: Sequence[Pending]) -> list[str]:
                 continue
             if step.transactional:
                 lines.append("  BEGIN;")
-                lines += [f"    {_oneline(st.sql)};  -- line {st.line}" for st in step.statements]
+                lines += [f"    {oneline(st.sql)};  -- line {st.line}" for st in step.statements]
                 lines.append("    -- record in the history table")
                 lines.append("  COMMIT;")
             else:
                 st = step.statements[0]
-                lines.append(f"  -- no transaction: {_oneline(st.sql)};  -- line {st.line}")
+                lines.append(f"  -- no transaction: {oneline(st.sql)};  -- line {st.line}")
     return lines
 
 
@@ -962,16 +963,3 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
             flush()
             conn.execute(st.sql)
     flush()
-
-
-def first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _oneline(sql: str) -> str:
-    return " ".join(sql.split())
-
-
-def shorten(sql: str, limit: int = 160) -> str:
-    text = _oneline(sql)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

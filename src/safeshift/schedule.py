@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from safeshift import migrations
+from safeshift import migrations, sections
 from safeshift.errors import (
     AppliedMigrationEdited,
     HistoryConflict,
@@ -21,7 +21,8 @@ from safeshift.errors import (
     OutOfOrder,
 )
 from safeshift.history import Record
-from safeshift.migrations import Migration, MigrationFolder, SqlStatement
+from safeshift.migrations import MigrationFolder
+from safeshift.sections import Migration, SqlStatement
 from safeshift.txsplit import step_numbers
 
 State = Literal["applied", "pending", "failed", "running", "rolling_back", "edited", "missing"]
@@ -177,7 +178,7 @@ def rollback_start(m: Migration, r: Record) -> int:
             # a runner killed during a step run alone may have seen it finish without recording it; the
             # block of that step copes with either (what safeshift writes there is IF EXISTS)
             committed += 1
-        begin = migrations.undo_start(m, committed)
+        begin = sections.undo_start(m, committed)
         return begin if begin is not None else 0
     return 0
 
@@ -191,7 +192,7 @@ def rollback_targets(folder: MigrationFolder, records: Mapping[str, Record], *, 
     for v, r in live:
         if r.status in ("running", "failed") and r.progress > 0:
             label = files[v].path.name if v in files else f"{v}_{r.name}"
-            if v in files and migrations.undo_start(files[v], r.progress) is not None:
+            if v in files and sections.undo_start(files[v], r.progress) is not None:
                 part_way.append((v, r))  # its undo blocks take back exactly the committed steps
                 continue
             raise HistoryConflict(

@@ -20,7 +20,6 @@ import types
 import typing
 from collections.abc import Callable
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from pathlib import Path
 from typing import Any
 
 from safeshift.errors import MigrationsError
@@ -343,29 +342,3 @@ def _from_json(text: str, source: str) -> Schema:
     except _Invalid as exc:
         raise MigrationsError(f"{source} is damaged: {exc}; restore it from version control.") from exc
     return schema
-
-
-def write_snapshot(path: Path, schema: Schema) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_json(schema), encoding="utf-8", newline="\n")
-
-
-def read_snapshot(path: Path) -> Schema:
-    label = f"{path.parent.parent.name}/{path.parent.name}/{path.name}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise MigrationsError(f"{label} does not exist; restore it from version control.") from exc
-    return from_json(text, label)
-
-
-def latest_snapshot(migrations_dir: Path) -> Schema | None:
-    """The schema after the newest migration that has a snapshot, or None for a fresh project.
-
-    A snapshot whose migration file is gone is refused (``migrations.snapshots``), so the
-    newest snapshot read is always one a migration file ships.
-    """
-    from safeshift.migrations import snapshots
-
-    found = snapshots(Path(migrations_dir))
-    return read_snapshot(found[-1][1]) if found else None

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history, migrations
-from safeshift.config import redact_url
 from safeshift.errors import DriftDetected
+from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from safeshift.changes import Change
@@ -134,7 +134,7 @@ def _drift_from(live: Schema, expected: Schema | Path, default_schema: str) -> D
         text = expected.read_text(encoding="utf-8") if expected.is_file() else None
         if text is not None and snapshot.to_json(without_history(live)) == text:
             return Drift()
-        expected = snapshot.read_snapshot(expected)  # a missing file: its clear error
+        expected = migrations.read_snapshot(expected)  # a missing file: its clear error
     return drift_between(live, expected, default_schema)
 
 
@@ -144,10 +144,8 @@ def expected_schema(migrations_dir: Path, applied_versions: Sequence[str]) -> Sc
     A hand-written migration may have no snapshot of its own; then the newest snapshot at or
     before it stands in (the best record of the intended schema there is).
     """
-    from safeshift import snapshot
-
     path = expected_snapshot_path(migrations_dir, applied_versions)
-    return None if path is None else snapshot.read_snapshot(path)
+    return None if path is None else migrations.read_snapshot(path)
 
 
 def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]) -> Path | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import migrations, snapshot
+from safeshift import migrations
 from safeshift.model import make_schema
 from tests.runner._project import (
     MIGRATIONS,
@@ -113,11 +113,11 @@ def test_orphans_are_refused_where_the_folder_is_read_or_sealed(tmp_path: Path) 
     (folder / "meta").mkdir(parents=True)
     for version, name, up, down in MIGRATIONS[:2]:
         (folder / f"{version}_{name}.sql").write_text(f"-- migrate:up\n{up}\n-- migrate:down\n{down}\n")
-        snapshot.write_snapshot(migrations.snapshot_path(folder, version), make_schema("sqlite"))
+        migrations.write_snapshot(migrations.snapshot_path(folder, version), make_schema("sqlite"))
     migrations.write_sum(folder)
-    assert snapshot.latest_snapshot(folder) is not None
+    assert migrations.latest_snapshot(folder) is not None
     next(folder.glob(f"{V2}_*.sql")).unlink()
-    for call in (lambda: snapshot.latest_snapshot(folder), lambda: migrations.write_sum(folder),
+    for call in (lambda: migrations.latest_snapshot(folder), lambda: migrations.write_sum(folder),
                  lambda: migrations.check_sealed(folder, "safeshift migrate")):
         with pytest.raises(migrations.OrphanedSnapshot) as info:
             call()
@@ -135,9 +135,9 @@ def test_verify_refuses_an_orphaned_snapshot(tmp_path: Path, db_url: str) -> Non
     for version, name, up, down in MIGRATIONS[:2]:
         p.add(version, name, up, down)
         p.run("migrate")
-        snapshot.write_snapshot(migrations.snapshot_path(p.folder, version), schema_of(db_url))
+        migrations.write_snapshot(migrations.snapshot_path(p.folder, version), schema_of(db_url))
     p.add(*MIGRATIONS[2], seal=False)
-    snapshot.write_snapshot(migrations.snapshot_path(p.folder, V3), make_schema(dialect_name(db_url)))
+    migrations.write_snapshot(migrations.snapshot_path(p.folder, V3), make_schema(dialect_name(db_url)))
     p.seal()
     p.run("verify")
     p.file(V3).unlink()  # pending, deleted; its snapshot stays
@@ -162,7 +162,7 @@ def test_drop_checks_every_environment(tmp_path: Path, db_url: str) -> None:
     p = make_project(tmp_path, db_url, envs)
     p.add_all(MIGRATIONS[:3])
     for version in (V1, V2, V3):
-        snapshot.write_snapshot(migrations.snapshot_path(p.folder, version), make_schema("sqlite"))
+        migrations.write_snapshot(migrations.snapshot_path(p.folder, version), make_schema("sqlite"))
     p.seal()
     p.run("migrate", "--env", "staging", "--to", V2, url=False)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.runner._project import MIGRATIONS, connect, make_project, schema_of
 
-from safeshift import api, history, snapshot
+from safeshift import api, history, migrations
 from safeshift.dialects import dialect_for_url
 from safeshift.model import Column, Table, make_schema
 from safeshift.verify import Drift, drift, expected_schema, run_health, verify
@@ -25,7 +25,7 @@ def _applied(tmp_path: Path, url: str) -> Path:
     project = make_project(tmp_path, url)
     project.add_all(MIGRATIONS[:2])
     api.migrate(url, project.folder)
-    snapshot.write_snapshot(project.folder / "meta" / f"{V2}_snapshot.json", schema_of(url))
+    migrations.write_snapshot(project.folder / "meta" / f"{V2}_snapshot.json", schema_of(url))
     return project.folder
 
 
@@ -99,8 +99,8 @@ def test_expected_schema_picks_last_applied(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     one = make_schema("sqlite", tables=[Table("main", "a", (Column("id", "integer"),))])
     two = make_schema("sqlite", tables=[Table("main", "b", (Column("id", "integer"),))])
-    snapshot.write_snapshot(folder / "meta" / f"{V1}_snapshot.json", one)
-    snapshot.write_snapshot(folder / "meta" / f"{V2}_snapshot.json", two)
+    migrations.write_snapshot(folder / "meta" / f"{V1}_snapshot.json", one)
+    migrations.write_snapshot(folder / "meta" / f"{V2}_snapshot.json", two)
     for version in (V1, V2):  # a snapshot counts only beside its migration file
         (folder / f"{version}_step.sql").write_text("-- migrate:up\n")
     assert expected_schema(folder, [V1]) == one

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from safeshift.lint import Finding, review_sql
-from safeshift.migrations import parse_sql
+from safeshift.sections import parse_sql
 from tests.lint.corpus import CASES, NOT_PINNED, Case, statement_count
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from safeshift.lint import RULES, SQUAWK_EQUIVALENT, Finding, review_sql
-from safeshift.migrations import parse_sql
+from safeshift.sections import parse_sql
 from tests.lint.corpus import CASES, Case
 
 

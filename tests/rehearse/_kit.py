@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from safeshift import history, migrations, snapshot
+from safeshift import history, migrations
 from safeshift.backup import table_fingerprint
 from safeshift.dialects import dialect_for_url
 from safeshift.runner import Runner
@@ -81,7 +81,7 @@ def build(tmp_path: Path, url: str, items: Sequence[Migr] = (V1, V2, V3), *, app
     with Runner(d, url, folder) as r:  # each migration's snapshot: the schema it leaves behind
         for version, *_ in items:
             r.migrate(to=version)
-            snapshot.write_snapshot(migrations.snapshot_path(p.folder, version), schema_of(url))
+            migrations.write_snapshot(migrations.snapshot_path(p.folder, version), schema_of(url))
         r.rollback(to=items[applied - 1][0] if applied else "0")
     p.seal()
     if rows:

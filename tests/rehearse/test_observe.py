@@ -7,8 +7,8 @@ from typing import Any
 
 from safeshift import migrations
 from safeshift.dialects import dialect_for_url
-from safeshift.migrations import SqlStatement
 from safeshift.runner import Runner, RunOptions
+from safeshift.sections import SqlStatement
 from tests.runner._project import MIGRATIONS, VERSIONS, history_rows, make_project, table_names
 
 

@@ -22,8 +22,8 @@ from safeshift.errors import (
     OutOfOrder,
     SafeshiftError,
 )
-from safeshift.migrations import Migration
 from safeshift.runner import Event
+from safeshift.sections import Migration
 from tests.runner._project import MIGRATIONS, VERSIONS, history_rows, make_project, table_names
 
 V1, V2, V3, V4 = VERSIONS

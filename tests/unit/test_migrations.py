@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from safeshift import migrations as mig
+from safeshift import sections as sec
 from safeshift.dialects.base import Statement
 from safeshift.errors import ChecksumMismatch, MigrationsError
 
@@ -25,13 +26,13 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 
 def sqls(text: str) -> list[str]:
-    return [s.sql for s in mig.parse_sql(text)]
+    return [s.sql for s in sec.parse_sql(text)]
 
 
 # -- statement splitting ---------------------------------------------------------------------
 
 def test_split_simple_and_line_numbers() -> None:
-    statements = mig.parse_sql("CREATE TABLE a (x int);\n\n  ALTER TABLE a\n  ADD y int;\nSELECT 1")
+    statements = sec.parse_sql("CREATE TABLE a (x int);\n\n  ALTER TABLE a\n  ADD y int;\nSELECT 1")
     assert [(s.sql, s.line) for s in statements] == [
         ("CREATE TABLE a (x int)", 1),
         ("ALTER TABLE a\n  ADD y int", 3),
@@ -73,7 +74,7 @@ def test_split_respects_quotes_comments_and_dollar_bodies(text: str, expected: l
 )
 def test_unterminated_things_name_the_line(text: str, message: str) -> None:
     with pytest.raises(MigrationsError, match=message):
-        mig.parse_sql(text, "x.sql")
+        sec.parse_sql(text, "x.sql")
 
 
 # -- reading files -------------------------------------------------------------------------
@@ -182,19 +183,19 @@ def test_missing_folder(tmp_path: Path) -> None:
 def test_malformed_files_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "migrations", f"{V1}_x.sql", text)
     with pytest.raises(MigrationsError, match=rf"^migrations/{V1}_x.sql.*{message}"):
-        mig.parse_migration(path)
+        sec.parse_migration(path)
 
 
 def test_irreversible_directive(tmp_path: Path) -> None:
     path = write(tmp_path / "migrations", f"{V1}_x.sql",
-                 f"-- migrate:up\nDROP TABLE a;\n-- migrate:down\n{mig.IRREVERSIBLE}\n")
-    m = mig.parse_migration(path)
+                 f"-- migrate:up\nDROP TABLE a;\n-- migrate:down\n{sec.IRREVERSIBLE}\n")
+    m = sec.parse_migration(path)
     assert m.irreversible and not m.reversible
 
 
 def test_last_statement_without_semicolon_ends_at_the_marker(tmp_path: Path) -> None:
     path = write(tmp_path / "migrations", f"{V1}_x.sql", "-- migrate:up\nSELECT 1\n-- migrate:down\nSELECT 2")
-    m = mig.parse_migration(path)
+    m = sec.parse_migration(path)
     assert [s.sql for s in m.up_statements] == ["SELECT 1"]
     assert [(s.sql, s.line) for s in m.down_statements] == [("SELECT 2", 4)]
 
@@ -214,7 +215,7 @@ def test_render_file_round_trips(tmp_path: Path) -> None:
     assert "-- safeshift:no-transaction\nCREATE INDEX CONCURRENTLY a_x ON a (x);\n" in text
     assert "-- data comes back only from a backup\nDROP TABLE a;\n" in text
     assert text.endswith("DROP TABLE a;\n")
-    m = mig.parse_migration(write(tmp_path / "migrations", f"{V1}_add_x.sql", text))
+    m = sec.parse_migration(write(tmp_path / "migrations", f"{V1}_add_x.sql", text))
     assert [(s.sql, s.transactional, s.comment) for s in m.up_statements] == [
         (st.sql.rstrip(";"), st.transactional, st.comment) for st in up]
     assert [(s.sql, s.comment) for s in m.down_statements] == [("DROP TABLE a", "data comes back only from a backup")]
@@ -225,7 +226,7 @@ def test_render_empty_and_irreversible_down(tmp_path: Path) -> None:
     text = mig.render_file(V1, "x", [Statement("SELECT 1")], [], [])
     assert text == "-- migrate:up\n\nSELECT 1;\n\n-- migrate:down\n-- (nothing to undo)\n"
     text = mig.render_file(V1, "x", [Statement("DROP TABLE a")], [], ["x"], irreversible=True)
-    m = mig.parse_migration(write(tmp_path / "migrations", f"{V1}_x.sql", text))
+    m = sec.parse_migration(write(tmp_path / "migrations", f"{V1}_x.sql", text))
     assert m.irreversible and m.down_statements == ()
 
 
@@ -371,7 +372,7 @@ def test_windows_line_endings_and_bom(tmp_path: Path) -> None:
     path = tmp_path / "migrations" / f"{V1}_crlf.sql"
     path.parent.mkdir()
     path.write_bytes(text.encode("utf-8"))
-    m = mig.parse_migration(path)
+    m = sec.parse_migration(path)
     assert [(s.sql, s.line, s.transactional) for s in m.up_statements] == [("SELECT 1", 4, False)]
     assert [(s.sql, s.line) for s in m.down_statements] == [("SELECT 2", 6)]
     assert m.header == ("header",)

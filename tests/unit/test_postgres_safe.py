@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from safeshift import migrations, schedule
+from safeshift import sections as sections_text
 from safeshift.dialects import get_dialect
 from safeshift.dialects.postgres_safe import rewrites
 from safeshift.diff import diff
@@ -76,10 +77,10 @@ def test_each_step_commits_on_its_own_in_the_file() -> None:
     sa, sb = make_schema("postgresql", tables=before), make_schema("postgresql", tables=after)
     sections = render(diff(sa, sb), sa, sb, PG, safe=True)
     text = migrations.render_file("20260101000000", "check", sections.up, sections.down, [])
-    m = migrations.parse_migration(Path("migrations/20260101000000_check.sql"), text.encode())
+    m = sections_text.parse_migration(Path("migrations/20260101000000_check.sql"), text.encode())
     steps = schedule.steps(m.up_statements)
     assert [len(s.statements) for s in steps] == [2, 2]  # SET LOCAL + ADD ... NOT VALID | SET LOCAL + VALIDATE
-    assert migrations.NEW_TRANSACTION in text
+    assert sections_text.NEW_TRANSACTION in text
 
 
 def test_rewriting_type_change_is_refused_without_expand() -> None:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from safeshift import model
 from safeshift.errors import MigrationsError
+from safeshift.migrations import latest_snapshot, read_snapshot, write_snapshot
 from safeshift.model import (
     Check,
     Column,
@@ -29,7 +30,7 @@ from safeshift.model import (
     Unique,
     make_schema,
 )
-from safeshift.snapshot import FORMAT, from_json, latest_snapshot, read_snapshot, to_json, write_snapshot
+from safeshift.snapshot import FORMAT, from_json, to_json
 
 
 def strategy_for(tp: Any) -> st.SearchStrategy[Any]:

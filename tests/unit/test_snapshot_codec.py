@@ -17,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safeshift import model
+from safeshift.migrations import read_snapshot, write_snapshot
 from safeshift.model import Schema
-from safeshift.snapshot import _KINDS, _codec, from_json, read_snapshot, to_json, write_snapshot
+from safeshift.snapshot import _KINDS, _codec, from_json, to_json
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*/migrations/meta/*_snapshot.json"))
 MODEL_CLASSES = sorted((c for c in vars(model).values() if dataclasses.is_dataclass(c) and isinstance(c, type)),

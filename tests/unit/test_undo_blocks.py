@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from safeshift import migrations
+from safeshift import sections as text_sections
 from safeshift.changes import AddCheck, AddColumn, AddUnique, AlterColumn, CreateIndex
 from safeshift.dialects import get_dialect
 from safeshift.errors import MigrationsError
@@ -20,9 +21,9 @@ UP = ("CREATE TABLE a (id int);\n-- safeshift:new-transaction\nALTER TABLE a ADD
       "-- safeshift:no-transaction\nCREATE INDEX CONCURRENTLY a_b ON a (b);\n")
 
 
-def _parse(down: str, up: str = UP) -> migrations.Migration:
+def _parse(down: str, up: str = UP) -> text_sections.Migration:
     text = f"-- migrate:up\n{up}\n-- migrate:down\n{down}\n"
-    return migrations.parse_migration(Path("migrations/20260101000001_x.sql"), text.encode())
+    return text_sections.parse_migration(Path("migrations/20260101000001_x.sql"), text.encode())
 
 
 def test_blocks_parse_and_start_steps_of_their_own() -> None:
@@ -30,11 +31,11 @@ def test_blocks_parse_and_start_steps_of_their_own() -> None:
                "ALTER TABLE a DROP COLUMN b;\n-- safeshift:undoes 1\nDROP TABLE a;")
     assert [st.undoes for st in m.down_statements] == [3, 2, 1]
     assert len(steps(m.down_statements)) == 3  # a block always begins a new step
-    assert migrations.undo_start(m, 1) == 2 and migrations.undo_start(m, 2) == 1 and migrations.undo_start(m, 3) == 0
+    assert text_sections.undo_start(m, 1) == 2 and text_sections.undo_start(m, 2) == 1 and text_sections.undo_start(m, 3) == 0
 
 
 def test_a_file_without_blocks_cannot_be_undone_part_way() -> None:
-    assert migrations.undo_start(_parse("DROP TABLE a;"), 2) is None
+    assert text_sections.undo_start(_parse("DROP TABLE a;"), 2) is None
 
 
 @pytest.mark.parametrize(("down", "message"), [
@@ -90,7 +91,7 @@ def test_generate_writes_one_block_per_step_that_starts_a_change() -> None:
     assert 'DROP INDEX CONCURRENTLY IF EXISTS "public"."users_email_key"' in down  # built, not yet attached
     assert 'ALTER COLUMN "name" DROP NOT NULL' in down
     text = migrations.render_file("20260101000001", "tighten", sections.up, sections.down, ["x"])
-    m = migrations.parse_migration(Path("migrations/20260101000001_tighten.sql"), text.encode())
+    m = text_sections.parse_migration(Path("migrations/20260101000001_tighten.sql"), text.encode())
     assert [st.undoes for st in m.down_statements if st.undoes] == blocks  # the file says it back
 
 

@@ -48,6 +48,9 @@ class Capabilities:
     #: the driver runs several statements in one call and ``check_before_commit`` has nothing
     #: to check, so the runner sends a whole transactional step in one round trip
     one_round_trip: bool = False
+    #: drizzle-kit folders run on this database (drizzle-kit writes them for PostgreSQL; safeshift reads
+    #: their SQL and snapshots as PostgreSQL's)
+    drizzle_folders: bool = False
 
 
 @dataclass(frozen=True)

@@ -270,7 +270,8 @@ class PostgresDialect(Dialect):
     name = "postgresql"
     default_schema = "public"
     capabilities = Capabilities(transactional_ddl=True, concurrent_index=True, not_valid=True,
-                                advisory_lock=True, hazard_review=True, one_round_trip=True)
+                                advisory_lock=True, hazard_review=True, one_round_trip=True,
+                                drizzle_folders=True)
     relaxed_commit_sql = "SET LOCAL synchronous_commit = off"
     max_identifier_length = 63
     serial_types = _SERIAL_TYPES

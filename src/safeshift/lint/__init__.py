@@ -25,7 +25,7 @@ from safeshift.lint.finding import Facts, Finding, unacknowledged_errors
 from safeshift.lint.format import FORMATS, render, summary
 from safeshift.lint.rules import RULES, SQUAWK_EQUIVALENT, STRONG_MIGRATIONS_EQUIVALENT, Rule
 from safeshift.lint.sql import Step, loose_allows, regrade, review_steps, review_text
-from safeshift.migrations import MIGRATION_RE, Allow, Migration, SqlStatement, parse_migration
+from safeshift.sections import MIGRATION_RE, Allow, Migration, SqlStatement, parse_migration
 
 __all__ = [
     "FORMATS",

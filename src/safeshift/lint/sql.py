@@ -1,6 +1,6 @@
 """Review PostgreSQL SQL text: split it, parse each statement with pglast, run the rules in order.
 
-Statements are split by safeshift's own splitter (``migrations.parse_sql``), which knows
+Statements are split by safeshift's own splitter (``sections.parse_sql``), which knows
 strings, dollar quotes and comments and attaches ``-- safeshift:allow`` directives to the
 statement below them (so a directive-like line inside a string or a function body is not
 one); drizzle-kit's ``--> statement-breakpoint`` lines are plain comments to
@@ -26,7 +26,7 @@ from pglast import parse_sql as pg_parse
 from safeshift.lint.checks import Ctx, Hit, State, TableRef, check, long_identifiers
 from safeshift.lint.finding import Facts, Finding, Severity, lookup_facts
 from safeshift.lint.rules import DEFAULT_RULES, RULES, SQUAWK_EQUIVALENT
-from safeshift.migrations import Allow, SqlStatement, parse_sql_allows
+from safeshift.sections import Allow, SqlStatement, parse_sql_allows
 
 #: statements that do not lock existing objects for long (or that other rules judge)
 _NOT_DDL = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.VariableSetStmt,
