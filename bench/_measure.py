@@ -52,7 +52,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, *
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
         if proc.returncode != 0:
-            from safeshift.config import redact_url
+            from safeshift.text import redact_url
 
             raise SystemExit(redact_url(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stdout[-4000:]}\n"
                                         f"{stderr[-4000:]}"))

@@ -23,20 +23,19 @@ import glob
 import hashlib
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from safeshift.config import redact_url
 from safeshift.dialects.base import Dialect
 from safeshift.engines.base import SEQUENCE_KEY, BackupEngine, Fingerprint, Manifest, server_major
 from safeshift.errors import BackupError
+from safeshift.files import DIR_MODE, FILE_MODE, restrict, write_atomic
 from safeshift.progress import Progress, timed
+from safeshift.text import ms_since, redact_url, stamp_id, utc_iso, utc_now
 
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".json"
@@ -88,38 +87,12 @@ def _size(path: Path) -> int:
     return sum(f.stat().st_size for f in _tree(path)) if path.is_dir() else path.stat().st_size
 
 
-def _restrict(path: Path) -> None:
-    """Owner-only access: 0600 files, 0700 directories (pg_dump -Fd creates files by the umask)."""
-    if path.is_dir():
-        os.chmod(path, 0o700)
-        for f in path.rglob("*"):
-            os.chmod(f, 0o700 if f.is_dir() else 0o600)
-    else:
-        os.chmod(path, 0o600)
-
-
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename, mode 0600."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager
@@ -133,10 +106,10 @@ def _partial(path: Path, *, directory: bool) -> Iterator[Path]:
     """
     init = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.init")
     if directory:
-        os.mkdir(init, 0o700)
+        os.mkdir(init, DIR_MODE)
         fd = os.open(init, os.O_RDONLY | os.O_DIRECTORY)
     else:
-        fd = os.open(init, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(init, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.rename(init, path)
@@ -256,7 +229,7 @@ def _verify_restore(engine: BackupEngine, dialect: Dialect, url: str, dump: Path
             f"database, {len(diffs)} table(s) differ from the source as dumped: {'; '.join(diffs)}."
         )
     return {"kind": "restore", "tables": len(expected), "rows": sum(n for n, _ in expected.values()),
-            "ms": int((time.monotonic() - started) * 1000), "check": manifest.verification}
+            "ms": ms_since(started, time.monotonic), "check": manifest.verification}
 
 
 def prune(dest_dir: Path, keep: int, *, protect: Path | None = None) -> list[Path]:
@@ -287,7 +260,7 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
     the restore check start and end.
     """
     engine = dialect.backup_engine()
-    dest_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    dest_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     removed = remove_unfinished(dest_dir)
     needed, major, version = engine.probe(url)
     free = shutil.disk_usage(dest_dir).free
@@ -297,23 +270,23 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
             f"the database is {needed:,} bytes but only {free:,} bytes are free."
         )
     fmt, note = engine.dump_format(jobs)
-    now = datetime.now(UTC)
-    name = f"{now.strftime('%Y%m%dT%H%M%S')}{now.microsecond // 1000:03d}Z_{migrations_version or 'empty'}{DUMP_SUFFIX}"
+    now = utc_now()
+    name = stamp_id(now, migrations_version or "empty") + DUMP_SUFFIX
     final = dest_dir / name
     started = time.monotonic()
     with _partial(dest_dir / f".{name}{PARTIAL_SUFFIX}", directory=fmt == "directory") as tmp:
         with timed(progress, f"dumping {redact_url(url)} with {engine.dump_tool}"):
             dumped = engine.dump(url, tmp, major, fmt=fmt, jobs=jobs, fingerprint=verify_restore)
-        _restrict(tmp)
+        restrict(tmp)
         checked = time.monotonic()
         with timed(progress, f"checking the dump with {engine.check_tool}"):
             engine.check(tmp, major)
-        check_ms = int((time.monotonic() - checked) * 1000)
+        check_ms = ms_since(checked, time.monotonic)
         manifest = Manifest(
             file=name, dialect=dialect.name, database=redact_url(url), server_version=version,
             migrations_version=migrations_version, environment=env_name, size=_size(tmp),
-            sha256=digest(tmp), duration_ms=int((time.monotonic() - started) * 1000), tools=dumped.tools,
-            created_at=now.isoformat(timespec="seconds").replace("+00:00", "Z"), format=fmt,
+            sha256=digest(tmp), duration_ms=ms_since(started, time.monotonic), tools=dumped.tools,
+            created_at=utc_iso(now, "seconds"), format=fmt,
             verification={"kind": engine.check_name, "ms": check_ms},
         )
         if verify_restore:

@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import click
 
 from safeshift import api
-from safeshift.config import Config, load_config, redact_url, resolve_url
+from safeshift.config import Config, load_config, resolve_url
 from safeshift.errors import ConfigError, ConfirmationRequired, SafeshiftError
-from safeshift.progress import elapsed
 from safeshift.terminal import LiveLine, ProgressDisplay, err, escape, out, warm
+from safeshift.text import display_path, elapsed, redact_url, utc_iso
 from safeshift.version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,7 +150,7 @@ def generate(name: str | None, renames: tuple[str, ...], no_renames: tuple[str, 
     if result.path is None:
         out.print("no changes")
         return
-    rel = _rel(result.path)
+    rel = display_path(result.path)
     if custom:
         out.print(f"wrote {rel} (empty: write your SQL in the up and down sections, then `safeshift rehash`)")
         return
@@ -272,7 +272,7 @@ def _print_rehearsal(r: Any) -> None:
     """The short text summary of a ``rehearse.Rehearsal``; the report files have the rest."""
     if r is None:
         return
-    report = f"{_rel(r.report_md)} (JSON: {_rel(r.report_json)})"
+    report = f"{display_path(r.report_md)} (JSON: {display_path(r.report_json)})"
     if r.nothing_pending:
         out.print(f"nothing pending on {r.where}: nothing to rehearse; report {report}", markup=False)
         return
@@ -315,18 +315,18 @@ def backup_cmd(env: str | None, url: str | None, dest: Path | None, jobs: int, v
     target = api.database_url(config)
     made = api.backup(config, target, dest, jobs=jobs, verify_restore=verify_restore, progress=ProgressDisplay())
     for path in made.removed:
-        out.print(f"removed {escape(_rel(path))}: an unfinished backup whose run was interrupted")
+        out.print(f"removed {escape(display_path(path))}: an unfinished backup whose run was interrupted")
     for note in made.notes:
         out.print(f"note: {escape(note)}")
     m = made.manifest
-    out.print(f"backed up {_where(config, target)} to {escape(_rel(made.path))} ({m.size:,} bytes, sha256 "
+    out.print(f"backed up {_where(config, target)} to {escape(display_path(made.path))} ({m.size:,} bytes, sha256 "
               f"{m.sha256[:12]}, {m.duration_ms} ms, at migration {m.migrations_version or 'none'})")
     v = m.verification
     if v.get("kind") == "restore":
         out.print(f"verified: restored into a scratch database, {v['tables']} table(s) and {v['rows']:,} rows equal "
                   f"the source as dumped ({v['ms']} ms)")
     for path in made.pruned:
-        out.print(f"removed old backup {escape(_rel(path))} (keep = {config.environment().keep})")
+        out.print(f"removed old backup {escape(display_path(path))} (keep = {config.environment().keep})")
 
 
 def _restore_confirmer(config: Config, yes: bool) -> Callable[[str], bool] | None:
@@ -369,20 +369,20 @@ def restore_cmd(backup_file: Path, into: str | None, env: str | None, yes: bool,
         raise click.UsageError("--jobs applies to --into only: restoring over an environment runs in one transaction.")
     if into is not None:
         m = api.restore(_config(None, None), backup_file, into, jobs=jobs, progress=ProgressDisplay())
-        out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
+        out.print(f"restored {escape(display_path(backup_file))} (taken {m.created_at} at migration "
                   f"{m.migrations_version or 'none'}) into {escape(redact_url(into))}")
         return
     config = _config(env, None)
     target = api.database_url(config)
 
     def safety_taken(made: Any) -> None:
-        out.print(f"safety backup of the current state: {escape(_rel(made.path))}")
+        out.print(f"safety backup of the current state: {escape(display_path(made.path))}")
 
     result = api.restore_over(config, backup_file, confirm=_restore_confirmer(config, yes),
                               safety_backup=not no_backup, on_safety_backup=safety_taken,
                               progress=ProgressDisplay())
     m = result.manifest
-    out.print(f"restored {escape(_rel(backup_file))} (taken {m.created_at} at migration "
+    out.print(f"restored {escape(display_path(backup_file))} (taken {m.created_at} at migration "
               f"{m.migrations_version or 'none'}) over {_where(config, target)} in {result.duration_ms} ms")
 
 
@@ -413,7 +413,7 @@ def diff_cmd(env: str | None, url: str | None, renames: tuple[str, ...], no_rena
 def rehash() -> None:
     """Re-seal migrations/safeshift.sum after reviewed hand edits."""
     path = api.rehash(_config())
-    out.print(f"sealed {_rel(path)}")
+    out.print(f"sealed {display_path(path)}")
 
 
 @main.command()
@@ -431,9 +431,9 @@ def drop(version: str) -> None:
     if result.checked:
         out.print(f"checked {escape(', '.join(result.checked))}: none has applied {version}")
     for path in result.removed:
-        out.print(f"removed {escape(_rel(path))}")
+        out.print(f"removed {escape(display_path(path))}")
     if result.sum_entries:
-        out.print(f"re-sealed {escape(_rel(config.migrations_dir / 'safeshift.sum'))} without its "
+        out.print(f"re-sealed {escape(display_path(config.migrations_dir / 'safeshift.sum'))} without its "
                   f"{len(result.sum_entries)} line(s) of {version}")
 
 
@@ -535,9 +535,8 @@ class Reporter:
 
     def json(self, event: str, **fields: Any) -> None:
         import json
-        from datetime import UTC, datetime
 
-        record = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
+        record = {"ts": utc_iso(zulu=False), "event": event}
         record.update({k: v for k, v in fields.items() if v is not None})
         sys.stdout.write(json.dumps(record) + "\n")
         sys.stdout.flush()
@@ -778,7 +777,7 @@ def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allo
                              lock_wait_s=lock_wait, on_record=written.append, progress=ProgressDisplay())
     except SafeshiftError as exc:
         # the error is one sentence on stderr; where the record of the failed run is goes to stdout
-        shown = _rel(written[0].with_suffix(".md")) if written else None
+        shown = display_path(written[0].with_suffix(".md")) if written else None
         if shown and shown not in exc.message:
             out.print(f"release record: {escape(shown)}")
         raise
@@ -786,7 +785,7 @@ def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allo
               f" ({release.duration_ms} ms)")
     from safeshift.deploy import RELEASES_DIR
 
-    out.print(f"release record: {escape(_rel(config.root / RELEASES_DIR / f'{release.id}.md'))}")
+    out.print(f"release record: {escape(display_path(config.root / RELEASES_DIR / f'{release.id}.md'))}")
 
 
 @main.command()
@@ -804,7 +803,7 @@ def report(record: Path | None, latest: bool, as_json: bool) -> None:
         sys.stdout.write(release.to_json())
         return
     sys.stdout.write(release.to_markdown())
-    out.print(f"({escape(_rel(path))})")
+    out.print(f"({escape(display_path(path))})")
 
 
 @main.group("dev")
@@ -836,18 +835,11 @@ def dev_url() -> None:
 def dev_stop() -> None:
     """Stop this project's embedded PostgreSQL server (it starts again when a command needs it)."""
     folder, stopped = api.dev_stop(_config("development", None))
-    where = escape(_rel(folder))
+    where = escape(display_path(folder))
     if stopped:
         out.print(f"stopped the embedded database server ({where}); its data stays there")
     else:
         out.print(f"no embedded database server is running for this project ({where})")
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Literal, cast
 
 from safeshift.errors import ConfigError
+from safeshift.text import DURATION, display_path, redact_url
 
 CONFIG_FILE = "safeshift.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -34,19 +35,9 @@ _FORMATS: tuple[Format, ...] = ("safeshift", "drizzle")
 DRIZZLE_SCHEMA = "drizzle"
 DRIZZLE_TABLE = "__drizzle_migrations"
 
-# one slash too: a URL that went through a path normaliser ("postgresql:/app:pw@host") still hides its password
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,2}[^:/@\s]*:)(?P<pw>[^\s/?#]*)(?P<at>@)")
-_PASSWORD_PARAM = re.compile(r"(?P<head>\bpassword=)(?P<pw>[^&\s]+)", re.IGNORECASE)
 _VAR_REF = re.compile(r"\$\{(?P<name>[^}]*)\}")
 _VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_DURATION = re.compile(r"\d+\s*(ms|s|min|h|d)?")
 _TOML_LINE = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column \d+\)$", re.DOTALL)
-
-
-def redact_url(text: str) -> str:
-    """Replace every password in ``text`` (URLs or ``password=`` parameters) with ``***``."""
-    text = _PASSWORD_IN_URL.sub(lambda m: m["head"] + ("***" if m["pw"] else "") + m["at"], text)
-    return _PASSWORD_PARAM.sub(lambda m: m["head"] + "***", text)
 
 
 @dataclass(frozen=True)
@@ -145,24 +136,16 @@ class Config:
 
 # -- finding and parsing the file -----------------------------------------------------------
 
-def _display(path: Path) -> str:
-    """The path as the user would type it: relative to the current folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 def _parse_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"Cannot read {_display(path)}: {exc.strerror}; check the file's permissions.") from exc
+        raise ConfigError(f"Cannot read {display_path(path)}: {exc.strerror}; check the file's permissions.") from exc
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_LINE.match(str(exc))
-        where = f"{_display(path)} line {m['line']}" if m else _display(path)
+        where = f"{display_path(path)} line {m['line']}" if m else display_path(path)
         msg = m["msg"] if m else str(exc)
         raise ConfigError(f"{where}: {msg}; fix the file and try again.") from exc
 
@@ -188,7 +171,7 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 
 def _where(path: Path, table: str | None = None) -> str:
-    base = _display(path)
+    base = display_path(path)
     if path.name == PYPROJECT_FILE:
         inner = "tool.safeshift" + (f".{table}" if table else "")
         return f"[{inner}] in {base}"
@@ -220,20 +203,9 @@ _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "l
              "require_rehearsal", "keep")
 
 
-_UNIT_MS = {"ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
-
-
-def duration_ms(text: str) -> int:
-    """Milliseconds in a validated duration such as "5s", "500ms" or "2min" (a bare number is seconds)."""
-    m = re.fullmatch(r"(\d+)\s*(ms|s|min|h|d)?", text.strip())
-    if m is None:
-        raise ConfigError(f"{text!r} is not a duration such as \"5s\" or \"500ms\".")
-    return int(m[1]) * _UNIT_MS[m[2] or "s"]
-
-
 def _duration(data: Mapping[str, Any], key: str, where: str) -> str | None:
     value: str | None = _get(data, key, str, where, 'a duration such as "5s" or "500ms"')
-    if value is not None and not _DURATION.fullmatch(value.strip()):
+    if value is not None and not DURATION.fullmatch(value.strip()):
         raise ConfigError(f"'{key}' in {where} must be a duration such as \"5s\" or \"500ms\", not {value!r}.")
     return value.strip() if value is not None else None
 
@@ -288,7 +260,7 @@ def _distinct_urls(environments: Mapping[str, Environment], path: Path) -> None:
             other = first if second == "production" else second
             var = re.sub(r"[^A-Z0-9_]", "_", other.upper()) + "_DATABASE_URL"
             raise ConfigError(
-                f"Environments '{first}' and '{second}' in {_display(path)} both have url = "
+                f"Environments '{first}' and '{second}' in {display_path(path)} both have url = "
                 f"{_toml_str(redact_url(text))}, so they are one database under two names; give each its own, "
                 f"e.g. url = \"${{{var}}}\" for {other}.")
         seen[text] = env.name
@@ -476,7 +448,7 @@ def write_default_config(folder: Path, *, schema: str, dialect: str) -> Path:
     """Write a commented safeshift.toml for ``safeshift init``; never overwrite one."""
     path = folder / CONFIG_FILE
     if path.exists():
-        raise ConfigError(f"{_display(path)} already exists; edit it instead of running `safeshift init` again.")
+        raise ConfigError(f"{display_path(path)} already exists; edit it instead of running `safeshift init` again.")
     dialect = _dialect_name(dialect, "safeshift init")
     text = f"""\
 # safeshift configuration: https://github.com/safeshift/safeshift

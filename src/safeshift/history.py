@@ -18,10 +18,10 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from safeshift.dialects.base import Dialect
+from safeshift.text import utc_iso
 from safeshift.version import __version__
 
 if TYPE_CHECKING:
@@ -122,10 +122,6 @@ def operator() -> str:
     return f"{who} (ci {job})" if job else who
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
           duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
           replace: bool = True, allowed_hazards: str | None = None, table_name: str = TABLE) -> None:
@@ -141,7 +137,7 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
         "name": lit(name),
         "checksum": lit(checksum),
         "status": lit(status),
-        "applied_at": lit(now()),
+        "applied_at": lit(utc_iso(zulu=False)),
         "duration_ms": str(int(duration_ms)),
         "applied_by": lit(who or operator()),
         "progress": str(int(progress)),

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from safeshift.config import redact_url
 from safeshift.errors import BackupError, ToolMissing
+from safeshift.text import redact_url
 
 # -- finding pg_dump / pg_restore / psql ------------------------------------------------------
 

@@ -67,17 +67,3 @@ def timed_exit(progress: Progress | None, what: str, manager: AbstractContextMan
     else:
         with timed(progress, what):
             manager.__exit__(None, None, None)
-
-
-def elapsed(seconds: float) -> str:
-    """``35 ms``, ``2.4 s``, ``12 s``, ``3 min 05 s``, ``1 h 02 min``: short enough for a live line."""
-    if seconds < 1:
-        return f"{int(seconds * 1000)} ms"
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"

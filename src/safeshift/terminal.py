@@ -13,7 +13,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from safeshift.progress import Work, elapsed
+from safeshift.progress import Work
+from safeshift.text import elapsed
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

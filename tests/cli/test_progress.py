@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from safeshift.config import redact_url
+from safeshift.text import redact_url
 from tests.runner._project import json_lines, make_project, run, tty_session
 
 #: a duration as progress lines print it

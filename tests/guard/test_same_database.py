@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from safeshift import guard
-from safeshift.config import redact_url
 from safeshift.dialects import dialect_for_url
+from safeshift.text import redact_url
 from tests.guard._kit import env, other_spelling, protected_project
 from tests.runner._project import VERSIONS, connect, error_line, history_rows, table_names
 

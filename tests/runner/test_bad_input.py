@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from safeshift.config import redact_url
+from safeshift.text import redact_url
 from tests.runner._project import (
     MIGRATIONS,
     Project,

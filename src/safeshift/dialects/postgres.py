@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift import changes as ch
-from safeshift.config import redact_url
 from safeshift.dialects.base import Blocker, Capabilities, ConstraintKind, Dialect, Statement
 from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.errors import ConfigError, ConnectionFailed
@@ -36,6 +35,7 @@ from safeshift.model import (
     Unique,
 )
 from safeshift.model import Sequence as SequenceModel
+from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect

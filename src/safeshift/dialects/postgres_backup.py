@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from safeshift.config import redact_url
 from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.engines.base import SEQUENCE_KEY, Dumped, Fingerprint, Manifest, server_major
 from safeshift.errors import BackupError, RestoreLockTimeout
@@ -29,6 +28,7 @@ from safeshift.pgtools import (
     started,
     tool_major,
 )
+from safeshift.text import redact_url
 
 #: Drops every non-system schema (CASCADE) and recreates ``public`` with its owner and grants:
 #: pg_dump never writes CREATE SCHEMA public, it expects the schema to exist.

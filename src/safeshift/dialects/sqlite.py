@@ -50,11 +50,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift import changes as ch
-from safeshift.config import redact_url
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
 from safeshift.dialects.sqlite_url import url_path
 from safeshift.errors import ConnectionFailed, MigrationFailed, UnsupportedConstruct
 from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
+from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect

@@ -8,6 +8,7 @@ from typing import Literal
 
 from safeshift.errors import ConfigError
 from safeshift.lint.finding import SEVERITIES, Finding
+from safeshift.text import shorten
 
 Format = Literal["text", "json", "markdown", "github"]
 FORMATS: tuple[Format, ...] = ("text", "json", "markdown", "github")
@@ -19,11 +20,6 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
     out["acknowledged"] = sum(1 for f in findings if f.acknowledged)
     out["files"] = len({f.file for f in findings if f.file is not None})
     return out
-
-
-def _oneline(sql: str, limit: int = 120) -> str:
-    text = " ".join(sql.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _where(f: Finding) -> str:
@@ -47,7 +43,7 @@ def render_text(findings: Sequence[Finding]) -> str:
     for f in findings:
         ack = f" (acknowledged: {f.reason or 'no reason given'})" if f.acknowledged else ""
         lines.append(f"{_where(f)}: {f.severity} [{f.rule}] ({f.category}){ack}")
-        lines.append(f"  {_oneline(f.statement)}")
+        lines.append(f"  {shorten(f.statement, 120)}")
         lines.append(f"  why: {f.message}")
         if f.table_facts:
             lines.append(f"  table: {f.table} ({f.table_facts})")
@@ -72,7 +68,7 @@ def render_markdown(findings: Sequence[Finding]) -> str:
            "| Severity | Rule | Where | Statement | Why | Fix |", "|---|---|---|---|---|---|"]
     for f in findings:
         sev = f"{f.severity} (acknowledged)" if f.acknowledged else f.severity
-        out.append(f"| {sev} | `{f.rule}` | {_md(_where(f))} | `{_md(_oneline(f.statement, 80))}` | "
+        out.append(f"| {sev} | `{f.rule}` | {_md(_where(f))} | `{_md(shorten(f.statement, 80))}` | "
                    f"{_md(f.message)} | {_md(f.fix)} |")
     return "\n".join(out) + "\n"
 

@@ -18,6 +18,7 @@ from typing import Any
 from safeshift.dialects.base import Dialect
 from safeshift.errors import SourceError
 from safeshift.model import Schema
+from safeshift.text import first_line
 
 #: opens a shadow database and yields its URL; dropped when the context exits
 ShadowFactory = Callable[[], AbstractContextManager[str]]
@@ -47,7 +48,7 @@ def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFac
                     _run_script(conn, text)
                 except Exception as exc:
                     raise SourceError(
-                        f"{f.name} failed on the shadow database: {_first_line(exc)}; fix the SQL and try again."
+                        f"{f.name} failed on the shadow database: {first_line(exc)}; fix the SQL and try again."
                     ) from exc
             return dialect.introspect(conn)
         finally:
@@ -61,9 +62,6 @@ def _run_script(conn: Any, text: str) -> None:
     with conn.transaction():
         conn.execute(text)
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def shadow_name() -> str:
