@@ -32,14 +32,20 @@ from safeshift.version import __version__
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import migrations, sections
+    from safeshift.backup import Backup
     from safeshift.changes import Change
+    from safeshift.deploy import Release
+    from safeshift.engines.base import Manifest
     from safeshift.history import Record
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.progress import Progress
+    from safeshift.rehearse import Rehearsal
     from safeshift.renames import Questioner
+    from safeshift.review import ReviewResult
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, Runner, RunOptions
     from safeshift.schedule import MigrationStatus, Pending
+    from safeshift.verify import Drift
 
 __all__ = [
     "GenerateResult",
@@ -695,7 +701,8 @@ def rollback(url: str, folder: str | Path = "migrations", *, steps: int | None =
         return r.rollback(steps, to, confirm)
 
 
-def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False, live: bool = False) -> Any:
+def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
+           live: bool = False) -> ReviewResult:
     """Review ``files``, else the database's pending migrations, else those not yet reviewed
     (``review.ReviewResult``); ``live`` grades them with the database's table sizes.  Files
     without an unacknowledged error are remembered as reviewed.
@@ -742,7 +749,7 @@ def _drizzle_folder(config: Config) -> migrations.MigrationFolder | None:
     return drizzle.read_folder(path, settings)
 
 
-def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tuple[int, str] | None]:
+def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, tuple[int, str] | None]:
     """Drift between ``url`` and its last applied migration's snapshot (``verify.Drift``), then, if
     there is none, the app's ``health`` command with DATABASE_URL set: (drift, (exit code, output) or None).
 
@@ -756,7 +763,7 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Any, tu
     return found, checked
 
 
-def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int, str] | None) -> None:
+def verify_verdict(url: str, health: str | None, found: Drift, checked: tuple[int, str] | None) -> None:
     """Raise DriftDetected for drift or a failed health command (one sentence, URL redacted)."""
     from safeshift.errors import DriftDetected
 
@@ -773,7 +780,7 @@ def verify_verdict(url: str, health: str | None, found: Any, checked: tuple[int,
 def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows: int | None = None,
              smoke: str | None = None, options: RunOptions | None = None, confirm: Confirm | None = None,
              allow_hazards: bool = False, progress: Progress | None = None, skip_gates: str | None = None,
-             say: Callable[[str], None] | None = None) -> Any:
+             say: Callable[[str], None] | None = None) -> Rehearsal:
     """Rehearse the pending migrations of the active environment's database (``rehearse.Rehearsal``).
 
     ``scratch``: on a throwaway copy beside it (``mode`` "schema", "data" or "sample" with
@@ -815,7 +822,7 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
 
 
 def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool = False,
-           prune: bool = True, progress: Progress | None = None) -> Any:
+           prune: bool = True, progress: Progress | None = None) -> Backup:
     """A verified backup of ``url`` under ``<backups>/<env>/`` (or ``dest``) with its manifest (``backup.Backup``).
 
     ``jobs`` > 1: a PostgreSQL directory dump with that many workers.  ``verify_restore``: restore
@@ -837,7 +844,7 @@ def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1,
 
 
 def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1,
-            progress: Progress | None = None) -> Any:
+            progress: Progress | None = None) -> Manifest:
     """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``;
     ``jobs`` None: as many workers as CPUs, at most 4."""
     import os
@@ -853,14 +860,14 @@ def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1,
 class RestoreResult:
     """A restore over an environment's database: what was restored, where, and the safety backup taken first."""
 
-    manifest: Any  # backup.Manifest
+    manifest: Manifest
     database: str
-    safety: Any | None  # backup.Backup
+    safety: Backup | None
     duration_ms: int
 
 
 def restore_over(config: Config, path: Path, url: str | None = None, *, confirm: Callable[[str], bool] | None = None,
-                 safety_backup: bool = True, on_safety_backup: Callable[[Any], None] | None = None,
+                 safety_backup: bool = True, on_safety_backup: Callable[[Backup], None] | None = None,
                  progress: Progress | None = None) -> RestoreResult:
     """Replace the database at ``url`` (default: the active environment's) with a backup, atomically.
 
@@ -898,7 +905,7 @@ def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None]
            confirm: Confirm | None = None, confirm_restore: Callable[[str, str], bool] | None = None,
            on_event: EventSink | None = None, allow_hazards: bool = False, health: str | None = None,
            lock_wait_s: float | None = None, on_record: Callable[[Path], None] | None = None,
-           progress: Progress | None = None) -> Any:
+           progress: Progress | None = None) -> Release:
     """The runbook as one call (``deploy.Release``): preflight, backup, migrate, verify, the environment's
     on_failure policy, and the release record under ``.safeshift/releases/``.  Raises DeployFailed
     (after writing the record) when a gate fails; ``on_record`` hears the record's path as soon as it exists."""
@@ -911,7 +918,7 @@ def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None]
     return run.run()
 
 
-def report(config: Config, path: Path | None = None) -> tuple[Path, Any]:
+def report(config: Config, path: Path | None = None) -> tuple[Path, Release]:
     """A release record (``deploy.Release``): ``path``, else the newest under ``.safeshift/releases/``."""
     from safeshift import deploy
 
