@@ -283,7 +283,7 @@ def _print_rehearsal(r: Any) -> None:
     failed_file = r.failure.file if r.failure else None
     for m in r.migrations:
         state = f"{m.ms} ms" if m.applied else "FAILED" if m.file == failed_file else "not applied"
-        lock = m.strongest_lock()
+        lock = r.strongest_lock(m)
         out.print(f"  {m.label}: {state}, {len(m.statements)} statement(s)"
                   + (f", strongest lock {lock.render()}" if lock else ""), markup=False)
     if r.findings:

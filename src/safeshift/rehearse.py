@@ -49,9 +49,6 @@ CheckStatus = Literal["pass", "fail", "skipped"]
 CHECKS: tuple[CheckName, ...] = ("apply", "snapshot", "reversibility", "reapply", "smoke")
 REPORT_DIR = "rehearsals"
 REPORT_FORMAT = 1
-#: weakest to strongest (PostgreSQL's table lock modes), for "the strongest lock a migration took"
-LOCK_ORDER = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
-              "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 
 
 # -- what a rehearsal found ------------------------------------------------------------------
@@ -79,9 +76,11 @@ class MigrationRun:
     def label(self) -> str:
         return f"{self.version}_{self.name}"
 
-    def strongest_lock(self) -> Lock | None:
+    def strongest_lock(self, modes: Sequence[str] = ()) -> Lock | None:
+        """The strongest lock its statements took, by ``modes`` (the dialect's lock modes, weakest first);
+        a mode not among them counts as the weakest, and of equals the first taken wins."""
         locks = [lk for st in self.statements for lk in st.locks]
-        return max(locks, key=lambda lk: LOCK_ORDER.index(lk.mode) if lk.mode in LOCK_ORDER else -1, default=None)
+        return max(locks, key=lambda lk: modes.index(lk.mode) if lk.mode in modes else -1, default=None)
 
 
 @dataclass(frozen=True)
@@ -136,6 +135,8 @@ class Rehearsal:
     duration_ms: int = 0
     report_json: Path | None = None
     report_md: Path | None = None
+    #: the database's lock modes, weakest first (``Dialect.lock_modes``); not part of the report
+    lock_modes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -151,6 +152,10 @@ class Rehearsal:
 
     def check(self, name: CheckName) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
+
+    def strongest_lock(self, m: MigrationRun) -> Lock | None:
+        """The strongest lock migration ``m`` took, as this database orders its lock modes."""
+        return m.strongest_lock(self.lock_modes)
 
     @property
     def where(self) -> str:
@@ -390,7 +395,8 @@ def _start(setup: _Setup, url: str, mode: Mode, sample_rows: int | None) -> tupl
         schema = d.introspect(r.conn)
     applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
     base = Rehearsal(setup.env_name, redact_url(url), mode, server, started, sample_rows, start_version=applied,
-                     pending=_pending(plan), findings=_findings(d, url, plan, setup.root, setup.folder))
+                     pending=_pending(plan), findings=_findings(d, url, plan, setup.root, setup.folder),
+                     lock_modes=d.lock_modes)
     return base, plan, schema
 
 

@@ -100,6 +100,9 @@ class Dialect:
     serial_types: dict[str, str] = {}
     #: whether ``GENERATED ALWAYS AS (...)`` without STORED/VIRTUAL makes a stored column
     generated_stored_default: bool = True
+    #: the table lock modes a statement can take, weakest to strongest (how a rehearsal finds the
+    #: strongest lock a migration took); empty: one kind of lock only
+    lock_modes: tuple[str, ...] = ()
 
     # -- identifiers ----------------------------------------------------------------
     def quote(self, ident: str) -> str:

@@ -274,6 +274,9 @@ class PostgresDialect(Dialect):
                                 drizzle_folders=True)
     relaxed_commit_sql = "SET LOCAL synchronous_commit = off"
     max_identifier_length = 63
+    #: PostgreSQL's table lock modes (pg_locks.mode), weakest to strongest
+    lock_modes = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
+                  "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
     serial_types = _SERIAL_TYPES
 
     # -- normalisation -------------------------------------------------------------------
