@@ -104,8 +104,8 @@ def main() -> int:
     ap.add_argument("--no-bytecode", action="store_true", help="run safeshift without cached bytecode")
     args = ap.parse_args()
 
-    from safeshift.dialects.postgres_backup import COMPRESS_LEVEL
-    from safeshift.pgtools import find_pg_tool
+    from safeshift.engines.postgres.backup import COMPRESS_LEVEL
+    from safeshift.engines.postgres.tools import find_pg_tool
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)

@@ -51,7 +51,7 @@ def run(*args: str, expect: int = 0, show: bool = True, env: dict[str, str] | No
 def fresh_copy() -> None:
     python = ensure_venv()
     if WORK.exists():
-        subprocess.run([str(python), "-c", "import sys; from pathlib import Path; from safeshift import embedded;"
+        subprocess.run([str(python), "-c", "import sys; from pathlib import Path; from safeshift.engines.postgres import embedded;"
                         "embedded.stop_server(Path(sys.argv[1]))", str(WORK / ".safeshift" / "pg")], check=False)
         shutil.rmtree(WORK)
     shutil.copytree(ROOT / "examples" / "blog", WORK, ignore=shutil.ignore_patterns("__pycache__", ".safeshift"))

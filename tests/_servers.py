@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 
 #: the reaper: reads "keep|delete<TAB>folder" lines until EOF, then stops and cleans up
 _REAPER = r"""
@@ -42,7 +42,7 @@ folders = []
 for line in sys.stdin:
     how, _, folder = line.rstrip("\n").partition("\t")
     folders.append((how, Path(folder)))
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 for how, folder in folders:
     for pid_file in sorted(folder.glob("**/postmaster.pid")) if folder.is_dir() else ():
         embedded.stop_server(pid_file.parent)

@@ -20,7 +20,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from safeshift import config, embedded
+from safeshift import config
+from safeshift.engines.postgres import embedded
 from tests import _servers
 
 PG15_ADMIN = os.environ.get("SAFESHIFT_TEST_PG15", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -1,6 +1,6 @@
 """Backups and restores, whatever the database: names, manifests, verification, retention and the
 API.  How a database is dumped and restored is its dialect's engine (``dialect.backup_engine()``:
-dialects/postgres_backup.py drives pg_dump/pg_restore/psql, dialects/sqlite_backup.py the online
+engines/postgres/backup.py drives pg_dump/pg_restore/psql, engines/sqlite/backup.py the online
 backup API).
 
 A backup is only ever visible under its final name once it is complete and verified:

@@ -10,7 +10,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from safeshift import embedded
 from safeshift.backup import (
     BackupError,
     backup,
@@ -20,8 +19,9 @@ from safeshift.backup import (
     verify,
 )
 from safeshift.dialects import get_dialect
+from safeshift.engines.postgres import embedded
+from safeshift.engines.postgres.tools import find_pg_tool
 from safeshift.errors import ConnectionFailed, ToolMissing
-from safeshift.pgtools import find_pg_tool
 
 PG = get_dialect("postgresql")
 SQLITE = get_dialect("sqlite")
@@ -176,7 +176,7 @@ def test_password_never_in_manifest_or_messages(tmp_path: Path) -> None:
     ("postgresql://u:p@h1:5,h2:6/db", "postgresql://u@h1:5,h2:6/db", "p"),
 ])
 def test_pg_tools_get_the_password_through_the_environment_only(url: str, conninfo: str, password: str | None) -> None:
-    from safeshift.pgtools import pg_tool_conninfo
+    from safeshift.engines.postgres.tools import pg_tool_conninfo
 
     got, env = pg_tool_conninfo(url)
     assert got == conninfo

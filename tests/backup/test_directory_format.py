@@ -12,7 +12,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from safeshift import embedded
 from safeshift.backup import (
     BackupError,
     backup,
@@ -23,6 +22,7 @@ from safeshift.backup import (
     verify,
 )
 from safeshift.dialects import get_dialect
+from safeshift.engines.postgres import embedded
 from tests.backup.data import populate_pg
 from tests.conftest import PG15_ADMIN
 

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from safeshift import cli, embedded
+from safeshift import cli
 from safeshift.backup import (
     BackupError,
     backup,
@@ -23,9 +23,10 @@ from safeshift.backup import (
     restore,
 )
 from safeshift.dialects import get_dialect
-from safeshift.dialects.postgres_backup import PostgresBackup
+from safeshift.engines.postgres import embedded
+from safeshift.engines.postgres.backup import PostgresBackup
+from safeshift.engines.postgres.tools import tool_major
 from safeshift.errors import ToolMissing
-from safeshift.pgtools import tool_major
 from tests.cli.test_generate_cli import run
 
 PG = get_dialect("postgresql")

@@ -22,9 +22,9 @@ from safeshift.backup import (
 )
 from safeshift.config import Config, load_config
 from safeshift.dialects import dialect_for_url, get_dialect
-from safeshift.dialects.postgres_backup import PostgresBackup, replace_script
+from safeshift.engines.postgres.backup import PostgresBackup, replace_script
+from safeshift.engines.postgres.tools import find_pg_tool
 from safeshift.errors import ConfirmationRequired, RestoreLockTimeout
-from safeshift.pgtools import find_pg_tool
 from tests.backup.data import populate
 
 ROWS = 5_000

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 from tests import _servers
 from tests.conftest import PG15_ADMIN
 from tests.runner._project import error_line, invoke, run

@@ -83,7 +83,7 @@ def test_backup_and_restore_off_a_terminal(tmp_path: Path, db_url: str) -> None:
     if pg:
         import psycopg
 
-        from safeshift import embedded
+        from safeshift.engines.postgres import embedded
 
         target = embedded.database_url(db_url, f"{embedded_name(db_url)}_copy")
         with psycopg.connect(embedded.database_url(db_url, "postgres"), autocommit=True) as conn:

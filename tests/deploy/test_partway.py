@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 from tests.deploy._kit import data, record, statuses
 from tests.runner._project import (
     SAFESHIFT,

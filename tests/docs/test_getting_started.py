@@ -26,7 +26,8 @@ import click
 import psycopg
 import pytest
 
-from safeshift import cli, embedded
+from safeshift import cli
+from safeshift.engines.postgres import embedded
 from tests import _servers
 from tests.conftest import PG15_ADMIN
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safeshift.dialects.postgres_rehearse import relation_name
+from safeshift.engines.postgres.rehearse import relation_name
 from tests.rehearse._kit import V1, build, report
 
 V2_QUOTED = ("20260101000002", "index_posts_title",

@@ -27,7 +27,7 @@ import pytest
 
 from safeshift import history, migrations
 from safeshift.dialects import dialect_for_url
-from safeshift.embedded import embedded_bin_dir
+from safeshift.engines.postgres.embedded import embedded_bin_dir
 from safeshift.model import Schema
 from tests import _servers
 

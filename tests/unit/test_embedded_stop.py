@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 
 
 def test_a_stale_pid_file_is_not_a_server(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _RUN = """
 import sys, time
 from tests import _servers
-from safeshift import embedded
+from safeshift.engines.postgres import embedded
 _servers.stop_on_sigterm()
 folder = _servers.server_folder("reaper")
 try:

@@ -30,8 +30,8 @@ _DIALECTS = {
 #: Backup engines live in modules of their own so that backup and restore, which only run the
 #: client tools, do not pay for importing the dialect's rendering and change model (~0.1 s).
 _BACKUP_ENGINES = {
-    "postgresql": ("safeshift.dialects.postgres_backup", "PostgresBackup"),
-    "sqlite": ("safeshift.dialects.sqlite_backup", "SQLiteBackup"),
+    "postgresql": ("safeshift.engines.postgres.backup", "PostgresBackup"),
+    "sqlite": ("safeshift.engines.sqlite.backup", "SQLiteBackup"),
 }
 
 _cache: dict[str, Dialect] = {}

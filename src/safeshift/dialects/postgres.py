@@ -434,12 +434,12 @@ class PostgresDialect(Dialect):
         return postgres.introspect(conn, schemas)
 
     def development_url(self, state_dir: Path) -> str:
-        from safeshift import embedded
+        from safeshift.engines.postgres import embedded
 
         return embedded.create_database(embedded.ensure_server(embedded.server_dir(state_dir)), "safeshift_dev")
 
     def existing_development_url(self, state_dir: Path) -> str | None:
-        from safeshift import embedded
+        from safeshift.engines.postgres import embedded
 
         data = embedded.server_dir(state_dir)
         if embedded.server_running(data):  # ensure_server only finds a running server: it starts nothing
@@ -449,7 +449,7 @@ class PostgresDialect(Dialect):
         return None
 
     def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
-        from safeshift import embedded
+        from safeshift.engines.postgres import embedded
 
         if state_dir is None:
             raise ConfigError(f"A throwaway PostgreSQL database lives on a project's embedded server, and "
@@ -460,7 +460,7 @@ class PostgresDialect(Dialect):
         return _scratch_beside(url, state_dir)
 
     def rehearsal_backend(self) -> RehearsalBackend:
-        from safeshift.dialects.postgres_rehearse import PostgresRehearsal
+        from safeshift.engines.postgres.rehearse import PostgresRehearsal
 
         return PostgresRehearsal()
 
@@ -1129,7 +1129,7 @@ def _scratch_beside(url: str, state_dir: Path | None) -> Iterator[str]:
     import psycopg
     from psycopg import sql
 
-    from safeshift import embedded
+    from safeshift.engines.postgres import embedded
 
     name = f"safeshift_scratch_{uuid.uuid4().hex[:10]}"
     conn = PostgresDialect().connect(url)

@@ -458,7 +458,7 @@ class SQLiteDialect(Dialect):
         return _shadow()
 
     def rehearsal_backend(self) -> RehearsalBackend:
-        from safeshift.dialects.sqlite_rehearse import SQLiteRehearsal
+        from safeshift.engines.sqlite.rehearse import SQLiteRehearsal
 
         return SQLiteRehearsal()
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.engines.base import CopySpec, Lock
+from safeshift.engines.postgres.tools import error_line, find_pg_tool, pg_tool_conninfo, run
 from safeshift.errors import BackupError
-from safeshift.pgtools import error_line, find_pg_tool, pg_tool_conninfo, run
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect

@@ -17,8 +17,7 @@ from typing import Any
 
 from safeshift.dialects.pg_filters import USER_SCHEMA
 from safeshift.engines.base import SEQUENCE_KEY, Dumped, Fingerprint, Manifest, server_major
-from safeshift.errors import BackupError, RestoreLockTimeout
-from safeshift.pgtools import (
+from safeshift.engines.postgres.tools import (
     companion,
     error_line,
     find_pg_tool,
@@ -28,6 +27,7 @@ from safeshift.pgtools import (
     started,
     tool_major,
 )
+from safeshift.errors import BackupError, RestoreLockTimeout
 from safeshift.text import redact_url
 
 #: Drops every non-system schema (CASCADE) and recreates ``public`` with its owner and grants:

@@ -44,7 +44,7 @@ def candidates(name: str, *, wheel: bool = True) -> list[Path]:
             found.append(Path(d) / name)
     found += [Path(p) for p in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]
     if wheel:
-        from safeshift import embedded
+        from safeshift.engines.postgres import embedded
 
         bin_dir = embedded.embedded_bin_dir()
         if bin_dir is not None:

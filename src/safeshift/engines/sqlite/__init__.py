@@ -1,0 +1,3 @@
+"""SQLite's live side: backups with the online backup API (``backup.py``) and rehearsal copies
+(``rehearse.py``).  Imports nothing itself.
+"""
