@@ -720,18 +720,14 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
         paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.declared_dialect,
                                                 settings=config.folder_settings)]
     elif not paths and drizzle_folder is not None:
-        from safeshift import drizzle
-
-        paths = [m.path for m in drizzle.unreviewed(drizzle_folder, config.root / ".safeshift")]
+        paths = [m.path for m in rv.drizzle_unreviewed(drizzle_folder, config.root / ".safeshift")]
     elif not paths and config.migrations_dir.exists():
         paths = [m.path for m in rv.unreviewed(config.migrations_dir)]
     if drizzle_folder is not None:
-        from safeshift import drizzle
-
         # drizzle-kit takes every JSON file in meta/ for a snapshot: the marks live in .safeshift/
-        result = drizzle.review_paths(drizzle_folder, [Path(display_path(p)) for p in paths], facts=facts,
-                                      settings=config.folder_settings)
-        drizzle.mark_reviewed(drizzle_folder, result, config.root / ".safeshift")
+        result = rv.review_drizzle_paths(drizzle_folder, [Path(display_path(p)) for p in paths], facts=facts,
+                                         settings=config.folder_settings)
+        rv.mark_drizzle_reviewed(drizzle_folder, result, config.root / ".safeshift")
         return result
     result = rv.review_files([Path(display_path(p)) for p in paths], facts=facts)
     if config.migrations_dir.exists():

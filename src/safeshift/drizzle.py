@@ -34,18 +34,16 @@ from typing import TYPE_CHECKING, Any
 
 from safeshift import config as cfg
 from safeshift.dialects.base import Dialect
-from safeshift.errors import ConfigError, MigrationsError, SafeshiftError
-from safeshift.history import Record, SafeshiftStore, Status
+from safeshift.errors import MigrationsError, SafeshiftError
+from safeshift.formats.base import Record, Status, Store
 from safeshift.migrations import META_DIR, MigrationFolder, folder_format
 from safeshift.sections import Allow, Migration, SqlStatement, parse_sql, parse_sql_allows
-from safeshift.text import display_path
 
 if TYPE_CHECKING:
-    from safeshift.lint import Facts, Finding
+    from safeshift.lint import Finding
     from safeshift.model import Column, ForeignKey, Index, Schema, Table
     from safeshift.model import Sequence as SequenceModel
     from safeshift.renames import RenameHints
-    from safeshift.review import ReviewResult
 
 JOURNAL = "_journal.json"
 BREAKPOINT = "--> statement-breakpoint"
@@ -195,6 +193,11 @@ def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> Mig
 DRIZZLE_ONLY = "drizzle (no safeshift record)"
 
 
+def names(folder: MigrationFolder) -> tuple[str, str]:
+    """(schema, table) of the folder's drizzle history table (drizzle-orm's defaults unless configured)."""
+    return folder.history_table or (cfg.DRIZZLE_SCHEMA, cfg.DRIZZLE_TABLE)
+
+
 @dataclass(frozen=True)
 class DrizzleStore:
     """The history of a drizzle folder: drizzle's table is the truth, safeshift's adds detail.
@@ -210,16 +213,14 @@ class DrizzleStore:
     table: str
     #: (version, name, created_at) of each migration in the folder
     entries: tuple[tuple[str, str, int], ...]
+    #: safeshift's own table for what drizzle's cannot hold (``history.store_for`` names it after drizzle's)
+    facts: Store
 
     @classmethod
-    def for_folder(cls, folder: MigrationFolder) -> DrizzleStore:
-        schema, table = folder.history_table or (cfg.DRIZZLE_SCHEMA, cfg.DRIZZLE_TABLE)
+    def for_folder(cls, folder: MigrationFolder, facts: Store) -> DrizzleStore:
+        schema, table = names(folder)
         return cls(schema, table, tuple((m.version, m.name, m.created_at) for m in folder.migrations
-                                        if m.created_at is not None))
-
-    @property
-    def facts(self) -> SafeshiftStore:
-        return SafeshiftStore(f"{self.schema}.{self.table}")
+                                        if m.created_at is not None), facts)
 
     def _qualified(self, dialect: Dialect) -> str:
         return dialect.qualify(self.schema, self.table)
@@ -300,41 +301,6 @@ class DrizzleStore:
 
 # -- review ----------------------------------------------------------------------------------------
 
-def review_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mapping[str, Facts] | None = None,
-                 settings: cfg.FolderSettings | None = None) -> ReviewResult:
-    """Review files, reading those of the drizzle folder as safeshift runs them.
-
-    A drizzle migration is one step of a single transaction under safeshift's lock_timeout,
-    so it is reviewed like a safeshift migration's up section (``lint.review_migration``),
-    whether or not drizzle-kit put a breakpoint in it; other files are reviewed as usual.
-    A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
-    reviewed too, its findings marked ``section="down"`` and named by that file.
-    """
-    from safeshift.lint import review_down, review_file, review_migration
-    from safeshift.review import ReviewResult
-    from safeshift.sections import parse_sql_allows
-
-    mine = {m.path.resolve(): m for m in folder.migrations}
-    downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
-    findings: list[Finding] = []
-    for p in paths:
-        if not p.is_file():
-            raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
-        m = mine.get(p.resolve())
-        if m is None:
-            findings += review_file(p, facts=facts)
-            continue
-        findings += [drizzle_fix(f) for f in review_migration(m, file=str(p), facts=facts)]
-        down_file = downs / f"{m.version}.sql" if downs is not None and m.down_statements else None
-        if down_file is not None and down_file.is_file():
-            text = down_file.read_text(encoding="utf-8")  # as written: the statements' lines are its lines
-            label = display_path(down_file)
-            allows = parse_sql_allows(text, label)[1]
-            findings += [drizzle_fix(f) for f in review_down(m.down_statements, text, file=label,
-                                                             facts=facts, allows=allows)]
-    return ReviewResult(tuple(paths), tuple(findings))
-
-
 #: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps
 _OUTSIDE = re.compile(r"no-transaction|outside a transaction", re.IGNORECASE)
 _SEPARATE = re.compile(r"separate transaction", re.IGNORECASE)
@@ -381,25 +347,6 @@ def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Di
             return snapshot_schema(path, dialect)
     raise SnapshotError(f"{folder.path.name}/{META_DIR}/ holds no snapshot up to {folder.migrations[last].path.name}, "
                         "so there is no expected schema; regenerate the folder with drizzle-kit.")
-
-
-#: which drizzle migrations passed review (label -> hash), under ``.safeshift/``: drizzle-kit
-#: reads every JSON file in ``meta/`` as a snapshot and refuses one that is not
-REVIEWED_FILE = "drizzle-reviewed.json"
-
-
-def unreviewed(folder: MigrationFolder, state_dir: Path) -> list[Migration]:
-    """Migrations not yet reviewed, or edited since they passed."""
-    from safeshift.review import unreviewed_in
-
-    return unreviewed_in(folder.migrations, state_dir / REVIEWED_FILE)
-
-
-def mark_reviewed(folder: MigrationFolder, result: ReviewResult, state_dir: Path) -> None:
-    """Remember the folder's migrations among ``result.files`` that have no unacknowledged error."""
-    from safeshift.review import mark_reviewed_in
-
-    mark_reviewed_in(folder.migrations, result, state_dir / REVIEWED_FILE)
 
 
 # -- snapshots -> safeshift's model ------------------------------------------------------------------
@@ -585,11 +532,11 @@ class _Snapshot:
 
 def _sequence_options(data_type: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """drizzle's sequence or identity options (strings, defaults spelled out) as the introspector keeps them."""
+    from safeshift.dialects.pg_types import INT_BOUNDS
     from safeshift.introspect.postgres import _sequence_options as options_of
 
     increment = int(raw.get("increment") or 1)
-    bounds = {"smallint": 2**15 - 1, "integer": 2**31 - 1}.get(data_type, 2**63 - 1)
-    low = -bounds - 1
+    low, bounds = INT_BOUNDS.get(data_type, INT_BOUNDS["bigint"])
     minvalue = int(raw["minValue"]) if raw.get("minValue") not in (None, "") else (1 if increment > 0 else low)
     maxvalue = int(raw["maxValue"]) if raw.get("maxValue") not in (None, "") else (bounds if increment > 0 else -1)
     start = int(raw["startWith"]) if raw.get("startWith") not in (None, "") else (

@@ -18,9 +18,12 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Dialect
+from safeshift.formats.base import Record as Record
+from safeshift.formats.base import Status as Status
+from safeshift.formats.base import Store as Store
 from safeshift.text import utc_iso
 from safeshift.version import __version__
 
@@ -30,7 +33,6 @@ if TYPE_CHECKING:
 TABLE = "safeshift_migrations"
 SCHEMA = "safeshift"
 
-Status = Literal["applied", "failed", "running", "rolling_back"]
 
 #: column -> type; the order is the table's column order
 COLUMNS: Mapping[str, str] = {
@@ -47,20 +49,6 @@ COLUMNS: Mapping[str, str] = {
     #: review rules the operator let through with --allow-hazards, with where they stood
     "allowed_hazards": "text",
 }
-
-
-@dataclass(frozen=True)
-class Record:
-    version: str
-    name: str
-    checksum: str
-    status: Status
-    applied_at: str
-    duration_ms: int
-    applied_by: str
-    progress: int = 0
-    error: str | None = None
-    allowed_hazards: str | None = None
 
 
 def table(dialect: Dialect, table_name: str = TABLE) -> str:
@@ -170,31 +158,6 @@ def set_status(dialect: Dialect, conn: Any, version: str, status: Status, table_
 
 # -- stores: where a folder's history lives ----------------------------------------------------
 
-class Store(Protocol):
-    """The history of one migrations folder on one database, as the runner reads and writes it.
-
-    safeshift's own folders keep it in ``safeshift_migrations``; drizzle folders in drizzle's
-    table (see ``safeshift.drizzle.DrizzleStore``).  ``write`` and ``delete`` only ever send
-    statements (never read), so the runner can batch them with a step's SQL.
-    """
-
-    def ensure(self, dialect: Dialect, conn: Any) -> None: ...
-
-    def read(self, dialect: Dialect, conn: Any) -> dict[str, Record]: ...
-
-    def read_one(self, dialect: Dialect, conn: Any, version: str) -> Record | None: ...
-
-    def write(self, dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str, status: Status,
-              duration_ms: int, progress: int = 0, error: str | None = None, who: str | None = None,
-              replace: bool = True, allowed_hazards: str | None = None) -> None: ...
-
-    def delete(self, dialect: Dialect, conn: Any, version: str) -> None: ...
-
-    def set_status(self, dialect: Dialect, conn: Any, version: str, status: Status) -> None: ...
-
-    def set_duration(self, dialect: Dialect, conn: Any, version: str, duration_ms: int) -> None: ...
-
-
 @dataclass(frozen=True)
 class SafeshiftStore:
     """safeshift's history table (``table_name`` in the ``safeshift`` schema)."""
@@ -233,7 +196,8 @@ DEFAULT_STORE = SafeshiftStore()
 def store_for(folder: MigrationFolder) -> Store:
     """The store a folder's format calls for: safeshift's table, or drizzle's."""
     if folder.format == "drizzle":
-        from safeshift.drizzle import DrizzleStore
+        from safeshift.drizzle import DrizzleStore, names
 
-        return DrizzleStore.for_folder(folder)
+        schema, table = names(folder)  # safeshift's facts table is named after drizzle's
+        return DrizzleStore.for_folder(folder, SafeshiftStore(f"{schema}.{table}"))
     return DEFAULT_STORE

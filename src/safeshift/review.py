@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift import history, migrations
+from safeshift.config import FolderSettings
 from safeshift.errors import ConfigError, HazardBlocked
+from safeshift.migrations import MigrationFolder
 from safeshift.sections import Migration
+from safeshift.text import display_path
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
@@ -107,6 +110,58 @@ def mark_reviewed_in(candidates: Sequence[Migration], result: ReviewResult, revi
             done[m.label] = m.sha256
     reviewed.parent.mkdir(parents=True, exist_ok=True)
     reviewed.write_text(json.dumps(dict(sorted(done.items())), indent=1) + "\n", encoding="utf-8")
+
+
+# -- drizzle-kit folders: reviewed as safeshift runs them -------------------------------------------
+
+def review_drizzle_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mapping[str, Facts] | None = None,
+                 settings: FolderSettings | None = None) -> ReviewResult:
+    """Review files, reading those of the drizzle folder as safeshift runs them.
+
+    A drizzle migration is one step of a single transaction under safeshift's lock_timeout,
+    so it is reviewed like a safeshift migration's up section (``lint.review_migration``),
+    whether or not drizzle-kit put a breakpoint in it; other files are reviewed as usual.
+    A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
+    reviewed too, its findings marked ``section="down"`` and named by that file.
+    """
+    from safeshift.drizzle import down_dir, drizzle_fix
+    from safeshift.lint import review_down, review_file, review_migration
+    from safeshift.sections import parse_sql_allows
+
+    mine = {m.path.resolve(): m for m in folder.migrations}
+    downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
+    findings: list[Finding] = []
+    for p in paths:
+        if not p.is_file():
+            raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
+        m = mine.get(p.resolve())
+        if m is None:
+            findings += review_file(p, facts=facts)
+            continue
+        findings += [drizzle_fix(f) for f in review_migration(m, file=str(p), facts=facts)]
+        down_file = downs / f"{m.version}.sql" if downs is not None and m.down_statements else None
+        if down_file is not None and down_file.is_file():
+            text = down_file.read_text(encoding="utf-8")  # as written: the statements' lines are its lines
+            label = display_path(down_file)
+            allows = parse_sql_allows(text, label)[1]
+            findings += [drizzle_fix(f) for f in review_down(m.down_statements, text, file=label,
+                                                             facts=facts, allows=allows)]
+    return ReviewResult(tuple(paths), tuple(findings))
+
+
+#: which drizzle migrations passed review (label -> hash), under ``.safeshift/``: drizzle-kit
+#: reads every JSON file in ``meta/`` as a snapshot and refuses one that is not
+DRIZZLE_REVIEWED_FILE = "drizzle-reviewed.json"
+
+
+def drizzle_unreviewed(folder: MigrationFolder, state_dir: Path) -> list[Migration]:
+    """A drizzle folder's migrations not yet reviewed, or edited since they passed."""
+    return unreviewed_in(folder.migrations, state_dir / DRIZZLE_REVIEWED_FILE)
+
+
+def mark_drizzle_reviewed(folder: MigrationFolder, result: ReviewResult, state_dir: Path) -> None:
+    """Remember the drizzle folder's migrations among ``result.files`` that have no unacknowledged error."""
+    mark_reviewed_in(folder.migrations, result, state_dir / DRIZZLE_REVIEWED_FILE)
 
 
 def _reviewed_path(folder: Path) -> Path:

@@ -182,7 +182,8 @@ def drizzle_rows(url: str, schema: str = "drizzle", table: str = "__drizzle_migr
     d = dialect_for_url(url)
     conn = connect(url)
     try:
-        return [tuple(r) for r in drizzle.DrizzleStore(schema, table, ()).rows(d, conn)]
+        store = drizzle.DrizzleStore(schema, table, (), history.SafeshiftStore(f"{schema}.{table}"))
+        return [tuple(r) for r in store.rows(d, conn)]
     finally:
         conn.close()
 
