@@ -375,7 +375,7 @@ def rehash(config: Config) -> Path:
     if not folder.exists():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
     _not_for_drizzle(config, "safeshift rehash")
-    migrations.read_folder(folder, "safeshift")  # refuse to seal a malformed folder
+    migrations.read_folder(folder)  # refuse to seal a malformed folder
     migrations.write_sum(folder)  # refuses an orphaned snapshot: `safeshift drop` removes it
     return folder / "safeshift.sum"
 
@@ -571,9 +571,10 @@ def _settings(folder: str | Path, settings: FolderSettings | None) -> FolderSett
 
 def _read_folder(path: Path, settings: FolderSettings) -> migrations.MigrationFolder:
     """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
-    from safeshift import drizzle, migrations
+    from safeshift import drizzle
+    from safeshift.formats import folder
 
-    return migrations.read_folder(path, drizzle.resolve_format(path, settings), settings)
+    return folder.read(path, drizzle.resolve_format(path, settings), settings)
 
 
 def dialect_for(url: str, dialect: str | None) -> Dialect:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from safeshift.config import FolderSettings, Format
+from safeshift.config import Format
 from safeshift.dialects.base import Statement
 from safeshift.errors import ChecksumMismatch, MigrationsError, OrphanedSnapshot
 from safeshift.sections import (
@@ -242,14 +242,10 @@ def folder_format(path: Path) -> Format:
     return "drizzle" if (Path(path) / META_DIR / "_journal.json").is_file() else "safeshift"
 
 
-def read_folder(path: Path, format: Format | None = None, settings: FolderSettings | None = None) -> MigrationFolder:
-    """Every migration in ``path``, in version order; ``format`` None: detected (``folder_format``).
-    ``settings``: a drizzle folder's, when the caller has them (else looked up from the path)."""
+def read_folder(path: Path) -> MigrationFolder:
+    """Every migration of the safeshift folder ``path``, in version order (``formats.folder.read`` reads a
+    folder in whichever format it has)."""
     path = Path(path)
-    if (format or folder_format(path)) == "drizzle":
-        from safeshift import drizzle
-
-        return drizzle.read_folder(path, settings)
     migrations = tuple(parse_migration(p) for _, p in _migration_files(path))
     return MigrationFolder(path=path, migrations=migrations,
                            snapshot_versions=tuple(v for v, _ in snapshot_files(path)))

@@ -84,12 +84,12 @@ def review_files(paths: Sequence[Path], *, facts: dict[str, Facts] | None = None
 def unreviewed(folder: Path) -> list[Migration]:
     """Migrations not yet reviewed, or edited since they passed (a safeshift folder: drizzle's keep their marks
     elsewhere, ``drizzle.unreviewed``; so the format is not detected, a configured one may differ)."""
-    return unreviewed_in(migrations.read_folder(folder, "safeshift").migrations, _reviewed_path(folder))
+    return unreviewed_in(migrations.read_folder(folder).migrations, _reviewed_path(folder))
 
 
 def mark_reviewed(folder: Path, result: ReviewResult) -> None:
     """Remember the folder's migrations among ``result.files`` that have no unacknowledged error."""
-    mark_reviewed_in(migrations.read_folder(folder, "safeshift").migrations, result, _reviewed_path(folder))
+    mark_reviewed_in(migrations.read_folder(folder).migrations, result, _reviewed_path(folder))
 
 
 def unreviewed_in(candidates: Sequence[Migration], reviewed: Path) -> list[Migration]:

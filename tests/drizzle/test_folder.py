@@ -11,6 +11,7 @@ import pytest
 from safeshift import drizzle, migrations
 from safeshift.config import FolderSettings, folder_settings, load_config
 from safeshift.errors import ConfigError, MigrationsError
+from safeshift.formats import folder as folder_format
 from tests.drizzle._kit import STEPS, TAGS, journal, write_folder
 
 
@@ -20,7 +21,7 @@ def _folder(tmp_path: Path, files: dict[str, str], *, whens: list[int] | None = 
 
 
 def test_generated_folder_reads_as_migrations_in_journal_order(drizzle_source: Path) -> None:
-    folder = migrations.read_folder(drizzle_source / "drizzle")  # detected from meta/_journal.json
+    folder = folder_format.read(drizzle_source / "drizzle")  # detected from meta/_journal.json
     assert folder.format == "drizzle"
     assert folder.history_table == ("drizzle", "__drizzle_migrations")
     assert [m.label for m in folder] == list(TAGS)
@@ -89,7 +90,7 @@ def test_format_and_drizzle_keys_in_the_configuration(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     assert (config.format, config.drizzle_schema, config.drizzle_table) == ("drizzle", "ops", "done")
     assert folder_settings(folder) == FolderSettings("drizzle", "ops", "done", tmp_path)
-    assert migrations.read_folder(folder).history_table == ("ops", "done")
+    assert folder_format.read(folder).history_table == ("ops", "done")
 
     (tmp_path / "safeshift.toml").write_text('migrations = "drizzle"\nformat = "prisma"\n')
     with pytest.raises(ConfigError, match=r"'format' in .*safeshift.toml must be \"safeshift\" or \"drizzle\""):
