@@ -16,6 +16,7 @@ from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
+from safeshift.dialects.pg_types import INT_BOUNDS
 from safeshift.dialects.postgres import NUMERIC_TYPES
 
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
@@ -37,7 +38,8 @@ def _number_const(text: Any) -> ast.A_Const | None:
     text = str(text)
     if re.fullmatch(r"[+-]?\d+", text.strip()):
         value = int(text)
-        if -(2**31) <= value < 2**31:
+        low, high = INT_BOUNDS["integer"]
+        if low <= value <= high:
             return ast.A_Const(isnull=False, val=ast.Integer(ival=value))
         return ast.A_Const(isnull=False, val=ast.Float(fval=str(value)))
     if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?", text.strip()):

@@ -66,6 +66,12 @@ def pg_type(tn: Any) -> PgType:
 
 _TEXTLIKE = {"text", "varchar", "character"}
 _INT_RANK = {"smallint": 1, "integer": 2, "bigint": 3}
+#: the range of each integer type: a sequence's default bounds, what an int4 constant may hold
+INT_BOUNDS = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
 _FAMILIES = {
     **{t: "text" for t in _TEXTLIKE}, **{t: "int" for t in _INT_RANK}, "numeric": "num", "real": "num",
     "double precision": "num", "date": "time", "timestamp": "time", "timestamptz": "time",

@@ -16,6 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from safeshift.dialects.pg_types import INT_BOUNDS
 from safeshift.errors import UnsupportedConstruct
 from safeshift.model import (
     Check,
@@ -42,11 +43,6 @@ from safeshift.model import (
 SEARCH_PATH = "pg_catalog, public"
 _FK_ACTIONS: dict[str, FkAction] = {
     "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
-}
-_INT_BOUNDS = {
-    "smallint": (-(2**15), 2**15 - 1),
-    "integer": (-(2**31), 2**31 - 1),
-    "bigint": (-(2**63), 2**63 - 1),
 }
 
 
@@ -308,7 +304,7 @@ class _Reader:
 
 def _sequence_options(data_type: str, r: dict[str, Any]) -> dict[str, Any]:
     """The options of a sequence that differ from what PostgreSQL would pick by itself."""
-    low, high = _INT_BOUNDS.get(data_type, _INT_BOUNDS["bigint"])
+    low, high = INT_BOUNDS.get(data_type, INT_BOUNDS["bigint"])
     inc = int(r["increment"])
     default_min, default_max = (1, high) if inc > 0 else (low, -1)
     minvalue = None if r["minvalue"] == default_min else int(r["minvalue"])
