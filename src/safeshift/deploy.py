@@ -208,7 +208,7 @@ class Deploy:
     _stack: contextlib.ExitStack = field(init=False, default_factory=contextlib.ExitStack)
 
     def run(self) -> Release:
-        from safeshift import api
+        from safeshift import project
 
         env = self.config.environment()
         self._started = time.monotonic()
@@ -220,9 +220,9 @@ class Deploy:
         if self.on_record is not None and self._record is not None:
             self.on_record(self._record)
         try:
-            prepared = api._runner(self.url, self.config.migrations_dir, "safeshift deploy", self.config.declared_dialect,
-                                   api.run_options(env, lock_wait_s=self.lock_wait_s), self.on_event,
-                                   settings=self.config.folder_settings)
+            prepared = project.runner(self.url, self.config.migrations_dir, "safeshift deploy",
+                                      self.config.declared_dialect, project.run_options(env, lock_wait_s=self.lock_wait_s),
+                                      self.on_event, settings=self.config.folder_settings)
             with contextlib.ExitStack() as self._stack:
                 runner = self._stack.enter_context(prepared)
                 self._stack.enter_context(runner.locked())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import api
+from safeshift import api, project
 from safeshift.dialects import get_dialect
 from safeshift.errors import ConfigError
 from tests.drizzle._kit import write_folder
@@ -34,5 +34,5 @@ def test_the_refusal_follows_the_dialects_answer() -> None:
         "capabilities": dataclasses.replace(postgres.capabilities, drizzle_folders=False)})()
     assert no_drizzle.capabilities.schemas
     with pytest.raises(ConfigError, match="but the migrations are a drizzle-kit folder for PostgreSQL"):
-        api._check_drizzle(no_drizzle, URL)
-    api._check_drizzle(postgres, URL)
+        project.check_drizzle(no_drizzle, URL)
+    project.check_drizzle(postgres, URL)

@@ -1,0 +1,213 @@
+"""A project as commands see it: its configuration and a URL turned into a dialect, a folder and a runner.
+
+The Python API (api.py) and the orchestrators (deploy, rehearse) both need "this configuration and
+this URL: which dialect, which database, which migrations folder in which format, and a runner over
+them, with the environment's settings".  That answer lives here once, below the façade, so an
+orchestrator never imports the API to get it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safeshift.config import (
+    Config,
+    Environment,
+    FolderSettings,
+    folder_settings,
+    missing_url_error,
+    resolve_url,
+)
+from safeshift.dialects import Dialect, canonical_name, get_dialect, name_for_url
+from safeshift.errors import ConfigError, MigrationsError
+from safeshift.text import duration_ms, redact_url
+
+if TYPE_CHECKING:
+    from safeshift import migrations
+    from safeshift.history import Record
+    from safeshift.runner import EventSink, Runner, RunOptions
+
+
+def dialect_of(config: Config) -> Dialect:
+    return get_dialect(config.dialect)
+
+
+def dialect_for(url: str, dialect: str | None) -> Dialect:
+    """The dialect for ``url``; when the project names one too, the URL must be of that kind."""
+    return get_dialect(dialect_name_for(url, dialect))
+
+
+def dialect_name_for(url: str, dialect: str | None) -> str:
+    """``dialect_for``'s name alone, without importing the dialect (backup and restore need only its engine).
+
+    Without this check a PostgreSQL URL given to a SQLite project would be opened as a file path.
+    A URL without a scheme (libpq's ``host=... dbname=...``) takes the project's dialect.
+    """
+    if not dialect:
+        return name_for_url(url)
+    named = canonical_name(dialect)
+    try:
+        by_url = name_for_url(url)
+    except ConfigError:
+        if "://" in url:
+            raise
+        return named
+    if by_url != named:
+        raise ConfigError(
+            f"{redact_url(url)} is a {by_url} URL, but the migrations are for {named} (`dialect` in the "
+            f"project's configuration); give a {named} URL, or change the dialect."
+        )
+    return named
+
+
+#: said by every refusal to start the embedded server outside a project
+NO_PROJECT = "There is no safeshift.toml here or in any parent folder"
+
+
+def state_dir(config: Config) -> Path | None:
+    """The project's ``.safeshift/`` folder, where its embedded server and development database live;
+    None outside a project, so that nothing starts a server in whatever folder a command ran in."""
+    return config.root / ".safeshift" if config.config_file is not None else None
+
+
+def database_url(config: Config) -> str:
+    """The active environment's URL; development falls back to the embedded default database.
+
+    Commands that change the database check it with ``check_target`` (or ``guarded``) too.
+    """
+    url = resolve_url(config)
+    if url:
+        return url
+    if config.env_name == "development":
+        return development_url(config)
+    raise missing_url_error(config)
+
+
+def development_url(config: Config) -> str:
+    """The embedded default database of the project (a SQLite file for SQLite projects), started if needed.
+
+    Only a project has one: outside a project (no configuration file) this refuses before any
+    ``.safeshift/`` folder or server is made, since the command was most likely run in the wrong folder.
+    """
+    folder = state_dir(config)
+    if folder is None:
+        raise ConfigError(f"{NO_PROJECT}, so there is no development database to start: run `safeshift init` to "
+                          "start a project, or give the database with --url or DATABASE_URL.")
+    return dialect_of(config).development_url(folder)
+
+
+def shadow_database(config: Config) -> contextlib.AbstractContextManager[str]:
+    """A throwaway database of the project's dialect, dropped on exit."""
+    return dialect_of(config).shadow_database(state_dir(config))
+
+
+def run_options(env: Environment, **overrides: Any) -> RunOptions:
+    """The runner's options from an environment's settings, with command-line overrides on top."""
+    from safeshift.runner import RunOptions
+
+    values: dict[str, Any] = {
+        "lock_wait_s": duration_ms(env.lock_wait) / 1000,
+        "lock_timeout_ms": duration_ms(env.lock_timeout),
+        "statement_timeout_ms": duration_ms(env.statement_timeout) if env.statement_timeout else None,
+        "lock_tries": env.lock_tries,
+        "retry_backoff_s": duration_ms(env.retry_backoff) / 1000,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return RunOptions(**values)
+
+
+def settings_for(folder: str | Path, settings: FolderSettings | None) -> FolderSettings:
+    """The folder's settings: a loaded Config's, else the configuration above ``folder`` (the Python API
+    gets only a path) found now, once, and handed to every reader of the folder."""
+    return settings if settings is not None else folder_settings(Path(folder))
+
+
+def read_folder(path: Path, settings: FolderSettings) -> migrations.MigrationFolder:
+    """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
+    from safeshift import drizzle
+    from safeshift.formats import folder
+
+    return folder.read(path, drizzle.resolve_format(path, settings), settings)
+
+
+def history_of(url: str, dialect: str | None) -> Callable[[migrations.MigrationFolder], Mapping[str, Record]]:
+    """The history rows of ``url`` for a folder, read without changing anything; none when the database
+    cannot be opened (a database that does not exist yet has applied nothing)."""
+    from safeshift.errors import ConnectionFailed
+    from safeshift.runner import Runner
+
+    def read(found: migrations.MigrationFolder) -> Mapping[str, Record]:
+        try:
+            with Runner(dialect_for(url, dialect), url, found, read_only=True) as r:
+                return r.records()
+        except ConnectionFailed:
+            return {}
+
+    return read
+
+
+def checked_folder(folder: str | Path, command: str, settings: FolderSettings,
+                   history: Callable[[migrations.MigrationFolder], Mapping[str, Record]] | None = None
+                   ) -> migrations.MigrationFolder:
+    """The folder, read and checked against its sum file (``command`` names what to run after `rehash`).
+
+    ``history``: the database's history rows, asked only when the sum check fails.  A file the
+    database has applied is judged by the history first (exit 3: put the file back) and
+    never by the sum file, whose advice (re-seal it with `rehash`) is wrong for it.
+    """
+    from safeshift import migrations, schedule
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+    result = read_folder(path, settings)
+    if result.migrations and result.format == "safeshift":  # drizzle's checksums are its hashes: no sum file
+        try:
+            migrations.check_sealed(path, command)
+        except MigrationsError:
+            if history is not None:
+                schedule.check_applied(result, history(result))
+            raise
+    return result
+
+
+def runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
+           on_event: EventSink | None, *, read_only: bool = False, settings: FolderSettings | None = None) -> Runner:
+    from safeshift.runner import Runner, RunOptions
+
+    settings = settings_for(folder, settings)
+    found = checked_folder(folder, command, settings, history_of(url, dialect))
+    d = dialect_for(url, dialect)
+    found, options = run_as_drizzle(found, d, url, options or RunOptions(), settings, read_only=read_only)
+    return Runner(d, url, found, options, on_event, read_only=read_only)
+
+
+def run_as_drizzle(found: migrations.MigrationFolder, d: Dialect, url: str, options: RunOptions,
+                   settings: FolderSettings, *, read_only: bool = False
+                   ) -> tuple[migrations.MigrationFolder, RunOptions]:
+    """The folder and options a runner needs: a drizzle folder runs as drizzle's migrator runs it.
+
+    Every runner of a folder (migrate, rollback, rehearse, deploy) goes through here, so none
+    applies a drizzle folder other than in one transaction or rolls one back without its down SQL.
+    """
+    if found.format != "drizzle":
+        return found, options
+    from safeshift import drizzle
+
+    check_drizzle(d, url)
+    # drizzle's migrator applies a whole run in one transaction; so does safeshift for its folders
+    options = dataclasses.replace(options, atomic=True)
+    if not read_only:  # down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review
+        found = drizzle.attach_down(found, settings, write=True)
+    return found, options
+
+
+def check_drizzle(d: Dialect, url: str) -> None:
+    """A drizzle-kit folder runs only on a database whose dialect says it can (its SQL is PostgreSQL's)."""
+    if not d.capabilities.drizzle_folders:
+        raise ConfigError(f"{redact_url(url)} is a {d.name} database, but the migrations are a drizzle-kit folder "
+                          "for PostgreSQL; give a PostgreSQL URL.")
