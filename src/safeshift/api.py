@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from safeshift import generate as generate_
 from safeshift import project
 from safeshift.config import (
     Config,
@@ -23,8 +23,16 @@ from safeshift.config import (
     resolve_url,
     write_default_config,
 )
-from safeshift.dialects import Dialect, get_dialect
-from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
+from safeshift.dialects import get_dialect
+from safeshift.errors import ConfigError, MigrationsError
+from safeshift.generate import (  # the public names of the façade
+    GenerateResult,
+    check,
+    diff_database,
+    generate,
+    introspect_url,
+    load_source_schema,
+)
 from safeshift.project import (  # the public names of the façade
     NO_PROJECT,
     database_url,
@@ -36,20 +44,15 @@ from safeshift.project import (  # the public names of the façade
     shadow_database,
     state_dir,
 )
-from safeshift.text import display_path, duration_ms, ms_since, redact_url, utc_now
-from safeshift.version import __version__
+from safeshift.text import display_path, duration_ms, ms_since, redact_url
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import migrations, sections
     from safeshift.backup import Backup
-    from safeshift.changes import Change
     from safeshift.deploy import Release
     from safeshift.engines.base import Manifest
-    from safeshift.model import Schema
-    from safeshift.plan import Sections
     from safeshift.progress import Progress
     from safeshift.rehearse import Rehearsal
-    from safeshift.renames import Questioner
     from safeshift.review import ReviewResult
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, RunOptions
     from safeshift.schedule import MigrationStatus, Pending
@@ -67,6 +70,7 @@ __all__ = [
     "diff_database",
     "drop",
     "generate",
+    "introspect_url",
     "load_config",
     "load_source_schema",
     "migrate",
@@ -78,59 +82,8 @@ __all__ = [
     "status",
 ]
 
-_NAME_OK = "lowercase letters, digits and underscores, starting with a letter or digit"
-
-
-@dataclass(frozen=True)
-class GenerateResult:
-    version: str | None
-    path: Path | None
-    changes: tuple[Change, ...]
-    created: int = 0
-    altered: int = 0
-    dropped: int = 0
-    warnings: tuple[str, ...] = field(default_factory=tuple)
-    #: what the operator must do next (an expand step left a column nullable)
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes and self.path is None
-
 
 # -- schema sources ---------------------------------------------------------------------
-
-
-def load_source_schema(config: Config) -> Schema:
-    """The desired schema named by ``schema`` in the config, in canonical form."""
-    from safeshift.sources import sqlfiles
-
-    if not config.schema:
-        raise ConfigError("safeshift.toml has no `schema`; set it to \"package.module:attr\" or a glob of .sql files.")
-    dialect = dialect_of(config)
-    if sqlfiles.is_sql_glob(config.schema):
-        files = sqlfiles.sql_files(config.schema, config.root)
-        return sqlfiles.schema_from_sql_files(files, dialect, lambda: shadow_database(config))
-    from safeshift.sources.sqlalchemy import (  # SQLAlchemy: only when needed
-        load_metadata,
-        schema_from_metadata,
-    )
-
-    return schema_from_metadata(load_metadata(config.schema, config.root), dialect)
-
-
-def empty_schema(dialect: Dialect) -> Schema:
-    from safeshift.model import make_schema
-
-    return make_schema(dialect.name)
-
-
-def migrated_schema(config: Config) -> Schema:
-    """The schema the migrations folder produces: the newest snapshot, or empty."""
-    from safeshift import migrations
-
-    latest = migrations.latest_snapshot(config.migrations_dir)
-    return latest if latest is not None else empty_schema(dialect_of(config))
 
 
 # -- the embedded default database and shadow databases ----------------------------------
@@ -218,128 +171,6 @@ def dev_stop(config: Config) -> tuple[Path, bool]:
 
 # -- generate ----------------------------------------------------------------------------
 
-def _validate_name(name: str) -> None:
-    import re
-
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_]{0,99}", name):
-        raise MigrationsError(f"Migration name {name!r} is invalid; use {_NAME_OK} (at most 100 characters).")
-
-
-def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_renames: Iterable[str],
-                questioner: Questioner | None) -> tuple[Schema, list[Change]]:
-    from safeshift.diff import diff
-    from safeshift.renames import parse_hints
-
-    dialect = dialect_of(config)
-    current = migrated_schema(config)
-    hints = parse_hints(renames, no_renames, dialect.default_schema,
-                        lambda s, n: current.table(s, n) is not None)
-    return current, diff(current, target, hints, questioner, dialect.default_schema)
-
-
-def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
-             questioner: Questioner | None = None, custom: bool = False,
-             now: datetime | None = None, safe: bool = True, expand: bool = False) -> GenerateResult:
-    """Diff the schema source against the last snapshot and write the next migration.
-
-    ``safe`` writes the lock-safe form of changes to tables that hold rows (PostgreSQL) and
-    refuses those without one; ``expand`` writes their expand sequence instead.
-    """
-    from safeshift import migrations
-    from safeshift.plan import Sections, expand_added_columns, render
-
-    _not_for_drizzle(config, "safeshift generate")
-    _validate_name(name)
-    folder = config.migrations_dir
-    versions = migrations.migration_versions(folder)
-    if versions:
-        migrations.check_sealed(folder, "safeshift generate")
-    dialect = dialect_of(config)
-    notes: list[str] = []
-    if custom:
-        current = migrated_schema(config)
-        changes: list[Change] = []
-        sections = Sections([], [])
-        target = current
-    else:
-        target = load_source_schema(config)
-        current, changes = _changes_to(config, target, renames=renames, no_renames=no_renames,
-                                       questioner=questioner)
-        if not changes:
-            return GenerateResult(None, None, ())
-        if safe and expand:
-            changes, target, notes = expand_added_columns(changes, current, target)
-        sections = render(changes, current, target, dialect, safe=safe, expand=expand,
-                          lock_timeout=config.environment().lock_timeout)
-    version = migrations.new_version(now or utc_now(), versions)
-    header = [
-        f"{version}_{name}: generated by safeshift {__version__} for {dialect.name}",
-        "Read the up section before applying it; hand edits are fine until it is applied anywhere",
-        "(then run `safeshift rehash`).",
-    ]
-    if custom:
-        header[0] = f"{version}_{name}: hand-written migration (safeshift {__version__}, {dialect.name})"
-        header[1] = "Write the up section and, if it can be undone, the down section."
-    warnings = tuple(f"{c.target}: {loss}" for c in changes if (loss := dialect.data_loss(c)))
-    header += [f"WARNING data loss: {w}" for w in warnings]
-    text = migrations.render_file(version, name, sections.up, sections.down, header)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "meta").mkdir(exist_ok=True)
-    path = folder / f"{version}_{name}.sql"
-    path.write_text(text, encoding="utf-8")
-    migrations.write_snapshot(folder / "meta" / f"{version}_snapshot.json", target)
-    migrations.write_sum(folder)
-    counts = {"create": 0, "alter": 0, "drop": 0}
-    for c in changes:
-        counts[c.verb] += 1
-    return GenerateResult(version, path, tuple(changes), counts["create"], counts["alter"], counts["drop"],
-                          warnings, tuple(notes))
-
-
-def check(config: Config) -> None:
-    """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
-    from safeshift import migrations
-    from safeshift.diff import diff
-    from safeshift.renames import AssumeNew
-
-    _not_for_drizzle(config, "safeshift generate --check")
-    folder = config.migrations_dir
-    if migrations.migration_versions(folder):
-        migrations.check_sealed(folder, "safeshift generate --check")
-    target = load_source_schema(config)
-    current = migrated_schema(config)
-    changes = diff(current, target, None, AssumeNew(), dialect_of(config).default_schema)
-    if changes:
-        found = tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)
-        lines = "\n".join(f"  {line}" for line in found)
-        raise DiffCheckFailed(
-            f"The schema source and the migrations disagree ({len(changes)} change(s)); "
-            f"run `safeshift generate --name ...` and commit the result:\n{lines}", found
-        )
-
-
-def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
-                  questioner: Questioner | None = None) -> tuple[list[Change], Sections]:
-    """What it takes to bring the live database at ``url`` to the schema source."""
-    from safeshift.diff import diff
-    from safeshift.plan import render
-    from safeshift.renames import parse_hints
-
-    dialect = dialect_for(url, config.declared_dialect)
-    target = load_source_schema(config)
-    live = introspect_url(dialect, url)
-    hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
-    changes = diff(live, target, hints, questioner, dialect.default_schema)
-    return changes, render(changes, live, target, dialect)
-
-
-def introspect_url(dialect: Dialect, url: str) -> Schema:
-    conn = dialect.connect(url)
-    try:
-        return dialect.introspect(conn)
-    finally:
-        conn.close()
-
 
 def rehash(config: Config) -> Path:
     """Re-seal safeshift.sum after reviewed hand edits."""
@@ -348,7 +179,7 @@ def rehash(config: Config) -> Path:
     folder = config.migrations_dir
     if not folder.exists():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
-    _not_for_drizzle(config, "safeshift rehash")
+    generate_.not_for_drizzle(config, "safeshift rehash")
     migrations.read_folder(folder)  # refuse to seal a malformed folder
     migrations.write_sum(folder)  # refuses an orphaned snapshot: `safeshift drop` removes it
     return folder / "safeshift.sum"
@@ -397,7 +228,7 @@ def drop(config: Config, version: str) -> DropResult:
     folder = config.migrations_dir
     if not folder.is_dir():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
-    _not_for_drizzle(config, "safeshift drop")
+    generate_.not_for_drizzle(config, "safeshift drop")
     plan = migrations.plan_drop(folder, version)
     checked: list[str] = []
     notes: list[str] = []
@@ -448,29 +279,6 @@ def _known_databases(config: Config, notes: list[str]) -> list[tuple[list[str], 
             continue
         by_url.setdefault(url, []).append(name)
     return [(found, url) for url, found in by_url.items()]
-
-
-def _not_for_drizzle(config: Config, command: str) -> None:
-    """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate and rehash have no part there.
-
-    The folder's format is decided as migrate and review decide it (``drizzle.resolve_format``): a
-    configured ``format`` wins over a stray ``meta/_journal.json``.
-    """
-    from safeshift import drizzle
-
-    path = config.migrations_dir
-    if config.format != "drizzle" and not (path.is_dir()
-                                           and drizzle.resolve_format(path, config.folder_settings) == "drizzle"):
-        return
-    if command == "safeshift drop":
-        raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit owns: remove its last migration "
-                          "with `npx drizzle-kit drop` instead of `safeshift drop`.")
-    if command == "safeshift rehash":
-        raise ConfigError(f"{path.name}/ is a drizzle-kit folder: drizzle-kit generates it (`npx drizzle-kit "
-                          "generate`) and drizzle's own hashes seal it, so there is no safeshift.sum to re-seal.")
-    raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit generates from your TypeScript "
-                      f"schema; run `npx drizzle-kit generate` (`--custom` for hand-written SQL) instead of "
-                      f"`{command}`.")
 
 
 def init(folder: Path, *, schema: str, dialect: str) -> Path:

@@ -325,12 +325,12 @@ class Deploy:
     def _check_source(self) -> None:
         """The schema source must agree with the migrations: a model changed without its migration
         would otherwise reach production in some later release that nobody reviewed for it."""
-        from safeshift import api
+        from safeshift import generate
 
         if not self.config.schema:
             return
         try:
-            api.check(self.config)
+            generate.check(self.config)
         except DiffCheckFailed as exc:
             changes = list(exc.changes)
             self.release = self.release.with_item("generated", "failed", {

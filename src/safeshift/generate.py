@@ -1,0 +1,227 @@
+"""`safeshift generate` and its check: the schema source diffed against the migrations' last snapshot.
+
+``generate`` writes the next migration (up and down sections, its snapshot, the re-sealed sum);
+``check`` is the same diff for CI (``generate --check``) and for deploy's preflight;
+``diff_database`` diffs a live database instead of the snapshot.  They need only the project's
+configuration and the folder, never a runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from safeshift.config import Config
+from safeshift.dialects import Dialect
+from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
+from safeshift.project import dialect_for, dialect_of, shadow_database
+from safeshift.text import utc_now
+from safeshift.version import __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from safeshift.changes import Change
+    from safeshift.model import Schema
+    from safeshift.plan import Sections
+    from safeshift.renames import Questioner
+
+
+_NAME_OK = "lowercase letters, digits and underscores, starting with a letter or digit"
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    version: str | None
+    path: Path | None
+    changes: tuple[Change, ...]
+    created: int = 0
+    altered: int = 0
+    dropped: int = 0
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: what the operator must do next (an expand step left a column nullable)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and self.path is None
+
+
+def load_source_schema(config: Config) -> Schema:
+    """The desired schema named by ``schema`` in the config, in canonical form."""
+    from safeshift.sources import sqlfiles
+
+    if not config.schema:
+        raise ConfigError("safeshift.toml has no `schema`; set it to \"package.module:attr\" or a glob of .sql files.")
+    dialect = dialect_of(config)
+    if sqlfiles.is_sql_glob(config.schema):
+        files = sqlfiles.sql_files(config.schema, config.root)
+        return sqlfiles.schema_from_sql_files(files, dialect, lambda: shadow_database(config))
+    from safeshift.sources.sqlalchemy import (  # SQLAlchemy: only when needed
+        load_metadata,
+        schema_from_metadata,
+    )
+
+    return schema_from_metadata(load_metadata(config.schema, config.root), dialect)
+
+
+def empty_schema(dialect: Dialect) -> Schema:
+    from safeshift.model import make_schema
+
+    return make_schema(dialect.name)
+
+
+def migrated_schema(config: Config) -> Schema:
+    """The schema the migrations folder produces: the newest snapshot, or empty."""
+    from safeshift import migrations
+
+    latest = migrations.latest_snapshot(config.migrations_dir)
+    return latest if latest is not None else empty_schema(dialect_of(config))
+
+
+def _validate_name(name: str) -> None:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_]{0,99}", name):
+        raise MigrationsError(f"Migration name {name!r} is invalid; use {_NAME_OK} (at most 100 characters).")
+
+
+def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_renames: Iterable[str],
+                questioner: Questioner | None) -> tuple[Schema, list[Change]]:
+    from safeshift.diff import diff
+    from safeshift.renames import parse_hints
+
+    dialect = dialect_of(config)
+    current = migrated_schema(config)
+    hints = parse_hints(renames, no_renames, dialect.default_schema,
+                        lambda s, n: current.table(s, n) is not None)
+    return current, diff(current, target, hints, questioner, dialect.default_schema)
+
+
+def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
+             questioner: Questioner | None = None, custom: bool = False,
+             now: datetime | None = None, safe: bool = True, expand: bool = False) -> GenerateResult:
+    """Diff the schema source against the last snapshot and write the next migration.
+
+    ``safe`` writes the lock-safe form of changes to tables that hold rows (PostgreSQL) and
+    refuses those without one; ``expand`` writes their expand sequence instead.
+    """
+    from safeshift import migrations
+    from safeshift.plan import Sections, expand_added_columns, render
+
+    not_for_drizzle(config, "safeshift generate")
+    _validate_name(name)
+    folder = config.migrations_dir
+    versions = migrations.migration_versions(folder)
+    if versions:
+        migrations.check_sealed(folder, "safeshift generate")
+    dialect = dialect_of(config)
+    notes: list[str] = []
+    if custom:
+        current = migrated_schema(config)
+        changes: list[Change] = []
+        sections = Sections([], [])
+        target = current
+    else:
+        target = load_source_schema(config)
+        current, changes = _changes_to(config, target, renames=renames, no_renames=no_renames,
+                                       questioner=questioner)
+        if not changes:
+            return GenerateResult(None, None, ())
+        if safe and expand:
+            changes, target, notes = expand_added_columns(changes, current, target)
+        sections = render(changes, current, target, dialect, safe=safe, expand=expand,
+                          lock_timeout=config.environment().lock_timeout)
+    version = migrations.new_version(now or utc_now(), versions)
+    header = [
+        f"{version}_{name}: generated by safeshift {__version__} for {dialect.name}",
+        "Read the up section before applying it; hand edits are fine until it is applied anywhere",
+        "(then run `safeshift rehash`).",
+    ]
+    if custom:
+        header[0] = f"{version}_{name}: hand-written migration (safeshift {__version__}, {dialect.name})"
+        header[1] = "Write the up section and, if it can be undone, the down section."
+    warnings = tuple(f"{c.target}: {loss}" for c in changes if (loss := dialect.data_loss(c)))
+    header += [f"WARNING data loss: {w}" for w in warnings]
+    text = migrations.render_file(version, name, sections.up, sections.down, header)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta").mkdir(exist_ok=True)
+    path = folder / f"{version}_{name}.sql"
+    path.write_text(text, encoding="utf-8")
+    migrations.write_snapshot(folder / "meta" / f"{version}_snapshot.json", target)
+    migrations.write_sum(folder)
+    counts = {"create": 0, "alter": 0, "drop": 0}
+    for c in changes:
+        counts[c.verb] += 1
+    return GenerateResult(version, path, tuple(changes), counts["create"], counts["alter"], counts["drop"],
+                          warnings, tuple(notes))
+
+
+def check(config: Config) -> None:
+    """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
+    from safeshift import migrations
+    from safeshift.diff import diff
+    from safeshift.renames import AssumeNew
+
+    not_for_drizzle(config, "safeshift generate --check")
+    folder = config.migrations_dir
+    if migrations.migration_versions(folder):
+        migrations.check_sealed(folder, "safeshift generate --check")
+    target = load_source_schema(config)
+    current = migrated_schema(config)
+    changes = diff(current, target, None, AssumeNew(), dialect_of(config).default_schema)
+    if changes:
+        found = tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)
+        lines = "\n".join(f"  {line}" for line in found)
+        raise DiffCheckFailed(
+            f"The schema source and the migrations disagree ({len(changes)} change(s)); "
+            f"run `safeshift generate --name ...` and commit the result:\n{lines}", found
+        )
+
+
+def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
+                  questioner: Questioner | None = None) -> tuple[list[Change], Sections]:
+    """What it takes to bring the live database at ``url`` to the schema source."""
+    from safeshift.diff import diff
+    from safeshift.plan import render
+    from safeshift.renames import parse_hints
+
+    dialect = dialect_for(url, config.declared_dialect)
+    target = load_source_schema(config)
+    live = introspect_url(dialect, url)
+    hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
+    changes = diff(live, target, hints, questioner, dialect.default_schema)
+    return changes, render(changes, live, target, dialect)
+
+
+def introspect_url(dialect: Dialect, url: str) -> Schema:
+    conn = dialect.connect(url)
+    try:
+        return dialect.introspect(conn)
+    finally:
+        conn.close()
+
+
+def not_for_drizzle(config: Config, command: str) -> None:
+    """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate and rehash have no part there.
+
+    The folder's format is decided as migrate and review decide it (``drizzle.resolve_format``): a
+    configured ``format`` wins over a stray ``meta/_journal.json``.
+    """
+    from safeshift import drizzle
+
+    path = config.migrations_dir
+    if config.format != "drizzle" and not (path.is_dir()
+                                           and drizzle.resolve_format(path, config.folder_settings) == "drizzle"):
+        return
+    if command == "safeshift drop":
+        raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit owns: remove its last migration "
+                          "with `npx drizzle-kit drop` instead of `safeshift drop`.")
+    if command == "safeshift rehash":
+        raise ConfigError(f"{path.name}/ is a drizzle-kit folder: drizzle-kit generates it (`npx drizzle-kit "
+                          "generate`) and drizzle's own hashes seal it, so there is no safeshift.sum to re-seal.")
+    raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit generates from your TypeScript "
+                      f"schema; run `npx drizzle-kit generate` (`--custom` for hand-written SQL) instead of "
+                      f"`{command}`.")
