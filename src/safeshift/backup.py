@@ -326,7 +326,7 @@ def verify(path: Path, *, deep: bool = True) -> Manifest:
             f"Backup {path} is corrupt: its sha256 is {actual} but its manifest records {manifest.sha256}."
         )
     if deep:
-        from safeshift.dialects import backup_engine
+        from safeshift.engines import backup_engine
 
         backup_engine(manifest.dialect).check(path, server_major(manifest.server_version))
     return manifest
@@ -339,7 +339,7 @@ def restore(path: Path, into_url: str, *, dialect: str, jobs: int = 1, progress:
     bytes that passed ``pg_restore --list`` when the backup was taken.  ``progress`` hears when
     the restore starts and ends.
     """
-    from safeshift.dialects import backup_engine
+    from safeshift.engines import backup_engine
 
     manifest = verify(path, deep=False)
     check_dialect(path, manifest, dialect)

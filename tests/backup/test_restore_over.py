@@ -86,7 +86,7 @@ def test_restore_over_an_environment_brings_back_schema_and_data(db_url: str, tm
 
 @contextlib.contextmanager
 def _empty_beside(url: str) -> Iterator[str]:
-    from safeshift.dialects.postgres import with_database
+    from safeshift.engines.postgres import with_database
 
     name = f"ss_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:

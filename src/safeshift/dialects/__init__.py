@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
 
 from safeshift.dialects.base import Capabilities, Dialect, Statement
 from safeshift.errors import ConfigError
 
-if TYPE_CHECKING:
-    from safeshift.engines.base import BackupEngine
-
-__all__ = ["Capabilities", "Dialect", "Statement", "backup_engine", "canonical_name", "dialect_for_url",
-           "get_dialect", "name_for_url"]
+__all__ = ["Capabilities", "Dialect", "Statement", "canonical_name", "dialect_for_url", "get_dialect",
+           "name_for_url"]
 
 _ALIASES = {
     "postgresql": "postgresql",
@@ -26,12 +22,6 @@ _ALIASES = {
 _DIALECTS = {
     "postgresql": ("safeshift.dialects.postgres", "PostgresDialect"),
     "sqlite": ("safeshift.dialects.sqlite", "SQLiteDialect"),
-}
-#: Backup engines live in modules of their own so that backup and restore, which only run the
-#: client tools, do not pay for importing the dialect's rendering and change model (~0.1 s).
-_BACKUP_ENGINES = {
-    "postgresql": ("safeshift.engines.postgres.backup", "PostgresBackup"),
-    "sqlite": ("safeshift.engines.sqlite.backup", "SQLiteBackup"),
 }
 
 _cache: dict[str, Dialect] = {}
@@ -66,15 +56,3 @@ def name_for_url(url: str) -> str:
 
 def dialect_for_url(url: str) -> Dialect:
     return get_dialect(name_for_url(url))
-
-
-def backup_engine(name: str) -> BackupEngine:
-    """How the named dialect's databases are dumped, checked, restored and fingerprinted."""
-    key = canonical_name(name)
-    if key not in _BACKUP_ENGINES:
-        from safeshift.errors import ToolMissing
-
-        raise ToolMissing(f"Backups of {key} databases are not supported yet.")
-    module, cls = _BACKUP_ENGINES[key]
-    engine: BackupEngine = getattr(importlib.import_module(module), cls)()
-    return engine

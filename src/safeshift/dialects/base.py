@@ -8,7 +8,6 @@ dialect (``dialect.capabilities.transactional_ddl``, ``dialect.render(change)``,
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.engines.base import BackupEngine, RehearsalBackend
+    from safeshift.engines.base import BackupEngine, Engine, RehearsalBackend
     from safeshift.model import Schema
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
@@ -142,27 +141,38 @@ class Dialect:
         """The SQLAlchemy dialect whose type compiler the SQLAlchemy source uses."""
         raise NotImplementedError
 
-    # -- live databases ---------------------------------------------------------------
-    def connect(self, url: str, *, create: bool = True) -> Any:
-        """A DB-API connection for ``url`` (autocommit off); errors become ConnectionFailed, redacted.
+    # -- live databases: the engine's (engines/<db>/); these delegate so callers keep working -------------
+    #: this database's live side, ``(module, class)`` under engines/, imported on first use (the dialect never
+    #: imports an engine module by name: a pure layer below the engines)
+    engine_class: tuple[str, str] = ("safeshift.engines.base", "Engine")
 
-        ``create=False`` (status, dry runs) must not bring a database into existence; a file
-        database that is not there reads as an empty one.
-        """
-        raise NotImplementedError
+    @property
+    def engine(self) -> Engine:
+        """This dialect's live side: connections, sessions, locks, errors, scratch databases, backups."""
+        engine: Engine | None = self.__dict__.get("_engine")
+        if engine is None:
+            import importlib
+
+            module, cls = self.engine_class
+            engine = getattr(importlib.import_module(module), cls)(self)
+            self.__dict__["_engine"] = engine
+        return engine
+
+    def connect(self, url: str, *, create: bool = True) -> Any:
+        return self.engine.connect(url, create=create)
 
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
         """The live schema behind ``conn``, excluding safeshift's own history objects."""
         raise NotImplementedError
 
     def before_migration(self, conn: Any) -> None:
-        """Hook run outside the migration's transaction, before BEGIN (SQLite: foreign_keys off)."""
+        self.engine.before_migration(conn)
 
     def check_before_commit(self, conn: Any) -> None:
-        """Hook run inside the transaction before COMMIT (SQLite: foreign_key_check)."""
+        self.engine.check_before_commit(conn)
 
     def after_migration(self, conn: Any) -> None:
-        """Hook run after COMMIT or ROLLBACK (SQLite: foreign_keys back on)."""
+        self.engine.after_migration(conn)
 
     # -- running migrations (the runner asks; the defaults suit a database without session locks)
     #: how a migration's transaction starts (SQLite: take the write lock up front)
@@ -177,126 +187,63 @@ class Dialect:
         return tail or url
 
     def database_identity(self, conn: Any) -> tuple[object, ...] | None:
-        """What the server says the database behind ``conn`` is: equal for two connections to the same
-        database however their URLs are spelled (host alias, parameter order, options), different for
-        two databases.  None when it cannot tell (an in-memory database): then nothing is the same as it.
-        """
-        return None
+        return self.engine.database_identity(conn)
 
     def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
                         lock_wait_ms: int) -> None:
-        """Session settings for a runner: autocommit (we send BEGIN/COMMIT) and timeouts."""
+        self.engine.prepare_session(conn, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms,
+                                    lock_wait_ms=lock_wait_ms)
 
     def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
-        """Take the one-runner-per-database lock, waiting up to ``wait_ms``.
-
-        Returns None when taken, else who holds it.  The default takes nothing: a database
-        without session locks serialises runners by its write lock, per transaction.
-        """
-        return None
+        return self.engine.acquire_runner_lock(conn, wait_ms, lock_timeout_ms)
 
     def release_runner_lock(self, conn: Any) -> None:
-        """Give the runner lock back (closing the connection does too)."""
+        self.engine.release_runner_lock(conn)
 
     def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
-        raise NotImplementedError
+        return self.engine.table_exists(conn, schema, name)
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
-        """Whether ``exc`` means a statement gave up waiting for a lock."""
-        return False
+        return self.engine.is_lock_timeout(exc)
 
     def is_runner_busy(self, exc: BaseException) -> bool:
-        """Whether ``exc`` means another runner holds the database's write lock beyond the wait."""
-        return False
+        return self.engine.is_runner_busy(exc)
 
     def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
-        return False
+        return self.engine.is_connection_lost(exc, conn)
 
     def error_code(self, exc: BaseException) -> str | None:
-        """The SQLSTATE (or the driver's nearest equivalent) of a database error."""
-        return getattr(exc, "sqlstate", None)
+        return self.engine.error_code(exc)
 
     def backend_pid(self, conn: Any) -> int | None:
-        """The server process serving ``conn``, for finding who blocks it."""
-        return None
+        return self.engine.backend_pid(conn)
 
     def blocking_sessions(self, conn: Any, pid: int) -> list[Blocker]:
-        """The sessions that hold a lock the session ``pid`` waits for (queried from another connection)."""
-        return []
+        return self.engine.blocking_sessions(conn, pid)
 
     def before_nontransactional(self, conn: Any, sql: str, resuming: bool) -> bool:
-        """Make a statement that runs outside a transaction safe to run again; False means skip it.
-
-        PostgreSQL drops the INVALID index a failed CREATE INDEX CONCURRENTLY leaves.
-        """
-        return True
+        return self.engine.before_nontransactional(conn, sql, resuming)
 
     def development_url(self, state_dir: Path) -> str:
-        """The zero-setup local database kept under the project's ``.safeshift/`` folder."""
-        raise NotImplementedError
+        return self.engine.development_url(state_dir)
 
     def existing_development_url(self, state_dir: Path) -> str | None:
-        """``development_url`` only if that database exists and can be read now, creating and starting
-        nothing (None: there is none); for checks such as ``safeshift drop``'s, which must not start a
-        server.  Raises ConnectionFailed when it exists but cannot be reached without starting something."""
-        return None
+        return self.engine.existing_development_url(state_dir)
 
     def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
-        """A throwaway empty database (for SQL-file sources and rehearsals), dropped on exit.
-
-        ``state_dir`` is the project's ``.safeshift/`` folder, None outside a project: a dialect
-        whose shadow needs a local server (the embedded PostgreSQL) refuses rather than start one
-        in whatever folder the command ran in.
-        """
-        raise NotImplementedError
+        return self.engine.shadow_database(state_dir)
 
     def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
-        """A throwaway empty database beside ``url`` (same server and version when allowed), dropped on exit.
-
-        Rehearsals and restore checks want the source's server so that timings and
-        behaviour carry over; where that is not allowed the shadow database stands in.
-        """
-        return self.shadow_database(state_dir)
+        return self.engine.scratch_database(url, state_dir)
 
     def rehearsal_backend(self) -> RehearsalBackend:
-        """How this database builds a throwaway copy for a rehearsal and reports the locks a statement took."""
-        from safeshift.errors import ConfigError
-
-        raise ConfigError(f"safeshift rehearse does not support {self.name} databases yet.")
+        return self.engine.rehearsal_backend()
 
     def delete_orphans(self, conn: Any, schema: Schema) -> int:
-        """Delete rows whose foreign keys point at rows that are not there, until none are left (chains):
-        a sampled rehearsal copy keeps only rows whose parents were sampled too.
-
-        Runs with the foreign keys not enforced (not yet created, or switched off), as MATCH SIMPLE
-        checks them: a row with a NULL in its key columns references nothing.
-        """
-        q = self.quote
-        tables = {t.key: t for t in schema.tables}
-        total = 0
-        while True:
-            deleted = 0
-            for t in schema.tables:
-                child = self.qualify(t.schema, t.name)
-                for fk in t.foreign_keys:
-                    parent = tables.get((fk.ref_schema, fk.ref_table))
-                    ref = fk.ref_columns or (parent.primary_key.columns if parent and parent.primary_key else ())
-                    if len(ref) != len(fk.columns):
-                        continue
-                    present = " AND ".join(f"{child}.{q(c)} IS NOT NULL" for c in fk.columns)
-                    match = " AND ".join(f"p.{q(r)} = {child}.{q(c)}" for c, r in zip(fk.columns, ref, strict=True))
-                    cur = conn.execute(f"DELETE FROM {child} WHERE {present} AND NOT EXISTS "
-                                       f"(SELECT 1 FROM {self.qualify(fk.ref_schema, fk.ref_table)} p WHERE {match})")
-                    deleted += max(cur.rowcount or 0, 0)
-            if not deleted:
-                return total
-            total += deleted
+        return self.engine.delete_orphans(conn, schema)
 
     def backup_engine(self) -> BackupEngine:
-        """How this database is dumped, checked, restored and fingerprinted (the registry's engine)."""
-        from safeshift.dialects import backup_engine
-
-        return backup_engine(self.name)
+        return self.engine.backup_engine()
 
     # -- rendering --------------------------------------------------------------------
     def render(self, change: Change) -> list[Statement]:
@@ -307,32 +254,17 @@ class Dialect:
         return result
 
     def clean_failed_step(self, conn: Any, sql: str) -> None:
-        """Remove what a failed statement run outside a transaction left behind (PostgreSQL: the INVALID
-        index of a failed CREATE INDEX CONCURRENTLY), so a failed migration leaves nothing of itself."""
+        self.engine.clean_failed_step(conn, sql)
 
     def render_safe(self, change: Change, ctx: SafeContext) -> SafeRender | None:
         """The lock-safe form of ``change`` on a table that holds rows; None keeps the plain form."""
         return None
 
     def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
-        """``schema.table`` -> (estimated rows, bytes on disk), for grading hazards by table size."""
-        return {}
+        return self.engine.table_facts(conn)
 
     def empty_tables(self, conn: Any, names: Sequence[str]) -> set[str]:
-        """Which of ``schema.table`` ``names`` hold no row at all (exact, for tables never analysed).
-
-        A table someone holds locked is left out (unknown) rather than waited for.
-        """
-        out: set[str] = set()
-        for key in names:
-            schema, _, table = key.partition(".")
-            try:
-                if conn.execute(f"SELECT 1 FROM {self.qualify(schema, table)} LIMIT 1").fetchone() is None:
-                    out.add(key)
-            except Exception:  # lock timeout: unknown, so graded as a table with rows
-                with contextlib.suppress(Exception):
-                    conn.rollback()
-        return out
+        return self.engine.empty_tables(conn, names)
 
     def lock_timeout_sql(self, value: str) -> Statement | None:
         """A statement that bounds lock waits for the rest of one transaction, if the dialect has one."""

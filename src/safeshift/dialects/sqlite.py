@@ -40,11 +40,7 @@ That procedure needs ``PRAGMA foreign_keys=OFF`` *outside* the transaction (othe
 from __future__ import annotations
 
 import re
-import sqlite3
-import tempfile
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,14 +48,12 @@ from typing import TYPE_CHECKING, Any
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
 from safeshift.dialects.sqlite_url import url_path
-from safeshift.errors import ConnectionFailed, MigrationFailed, UnsupportedConstruct
+from safeshift.errors import UnsupportedConstruct
 from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
-from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-    from safeshift.engines.base import RehearsalBackend
 
 REBUILD_PREFIX = "_safeshift_new_"
 
@@ -337,6 +331,7 @@ class SQLiteDialect(Dialect):
     serial_types: dict[str, str] = {}
     #: ``GENERATED ALWAYS AS (...)`` without STORED is VIRTUAL on SQLite
     generated_stored_default = False
+    engine_class = ("safeshift.engines.sqlite", "SQLiteEngine")
 
     # -- normalisation -------------------------------------------------------------------
     def normalize_type(self, type_sql: str) -> str:
@@ -357,32 +352,10 @@ class SQLiteDialect(Dialect):
         return sqlite.dialect()  # type: ignore[no-untyped-call]
 
     # -- live databases ------------------------------------------------------------------
-    def connect(self, url: str, *, create: bool = True) -> Any:
-        path = url_path(url)
-        if not create and path != ":memory:" and not path.startswith("file:") and not Path(path).expanduser().exists():
-            path = ":memory:"  # nothing there yet: read it as the empty database it would be
-        if path != ":memory:" and not path.startswith("file:"):
-            folder = Path(path).expanduser().parent
-            if not folder.is_dir():
-                raise ConnectionFailed(
-                    f"Cannot open SQLite database {path}: the folder {folder} does not exist; "
-                    "create it or fix the URL.")
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, uri=path.startswith("file:"))
-            conn.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as exc:
-            raise ConnectionFailed(f"Cannot open SQLite database {redact_url(url)}: {exc}; "
-                                   "check that the path is a writable SQLite file.") from exc
-        return conn
-
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
         from safeshift.introspect import sqlite
 
         return sqlite.introspect(conn, schemas)
-
-    def __init__(self) -> None:
-        #: id(connection) -> dangling references that existed before the migration began
-        self._dangling_before: dict[int, Counter[tuple[str, str]]] = {}
 
     # -- running migrations ----------------------------------------------------------------
     #: take the database's write lock at BEGIN, so two runners serialise on it (no advisory locks)
@@ -391,76 +364,6 @@ class SQLiteDialect(Dialect):
     def database_name(self, url: str) -> str:
         path = url_path(url)
         return Path(path).name if path != ":memory:" else path
-
-    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
-        """The file's device and inode (the same through a symlink, a hard link or a relative path);
-        None for an in-memory database, which no other connection can reach."""
-        import os
-
-        path = next((row[2] for row in conn.execute("PRAGMA database_list").fetchall() if row[1] == "main"), "")
-        if not path:
-            return None
-        try:
-            st = os.stat(path)
-        except OSError:
-            return ("sqlite", os.path.realpath(path))
-        return ("sqlite", st.st_dev, st.st_ino)
-
-    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
-                        lock_wait_ms: int) -> None:
-        """Runners wait for the write lock up to the runner lock wait; SQLite has no lock queue to time out."""
-        conn.isolation_level = None
-        conn.execute(f"PRAGMA busy_timeout = {max(0, int(lock_wait_ms))}")
-
-    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
-        row = conn.execute(
-            f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {self.literal(name)}").fetchone()
-        return row is not None
-
-    def is_runner_busy(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
-
-    def error_code(self, exc: BaseException) -> str | None:
-        return getattr(exc, "sqlite_errorname", None)
-
-    def before_migration(self, conn: Any) -> None:
-        """Foreign keys off (a no-op inside a transaction, so before BEGIN) and note old violations.
-
-        SQLite databases often hold dangling references from times foreign keys were off;
-        only violations the migration adds should stop it.
-        """
-        conn.execute("PRAGMA foreign_keys=OFF")
-        self._dangling_before[id(conn)] = _dangling(conn)
-
-    def check_before_commit(self, conn: Any) -> None:
-        before = self._dangling_before.get(id(conn), Counter())
-        added = _dangling(conn) - before
-        if added:
-            (table, parent), count = next(iter(sorted(added.items())))
-            raise MigrationFailed(
-                f"The migration leaves {sum(added.values())} new row(s) with broken foreign keys (first: "
-                f"{count} row(s) of {table} reference missing rows of {parent}); it was rolled back: fix the "
-                "data or the constraint and run it again.")
-
-    def after_migration(self, conn: Any) -> None:
-        self._dangling_before.pop(id(conn), None)
-        conn.execute("PRAGMA foreign_keys=ON")
-
-    def development_url(self, state_dir: Path) -> str:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(state_dir / 'development.sqlite3').resolve()}"
-
-    def existing_development_url(self, state_dir: Path) -> str | None:
-        path = state_dir / "development.sqlite3"
-        return f"sqlite:///{path.resolve()}" if path.is_file() else None
-
-    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
-        return _shadow()
-
-    def rehearsal_backend(self) -> RehearsalBackend:
-        from safeshift.engines.sqlite.rehearse import SQLiteRehearsal
-
-        return SQLiteRehearsal()
 
     # -- what ALTER TABLE can do ---------------------------------------------------------
     def can_apply(self, change: ch.Change) -> bool:
@@ -669,14 +572,3 @@ class SQLiteDialect(Dialect):
         out += [Statement(self.index_sql(new.name, ix)) for ix in new.indexes]
         out.append(Statement(f"PRAGMA foreign_key_check({self.quote(new.name)});"))
         return out
-
-
-def _dangling(conn: Any) -> Counter[tuple[str, str]]:
-    """(child table, parent table) -> rows whose reference has no parent row."""
-    return Counter((str(r[0]), str(r[2])) for r in conn.execute("PRAGMA foreign_key_check").fetchall())
-
-
-@contextmanager
-def _shadow() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="safeshift-shadow-") as folder:
-        yield f"sqlite:///{Path(folder) / 'shadow.sqlite3'}"

@@ -8,18 +8,20 @@ name, under TYPE_CHECKING, so ``safeshift restore`` stays light.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from safeshift.dialects.base import Dialect
+    from safeshift.dialects.base import Blocker, Dialect
     from safeshift.model import Schema
 
-__all__ = ["SEQUENCE_KEY", "BackupEngine", "CopySpec", "Dumped", "Fingerprint", "Lock", "Manifest", "Mode",
+__all__ = ["SEQUENCE_KEY", "BackupEngine", "CopySpec", "Dumped", "Engine", "Fingerprint", "Lock", "Manifest", "Mode",
            "RehearsalBackend", "server_major"]
 
 
@@ -149,3 +151,188 @@ class RehearsalBackend(Protocol):
         ``hidden_schemas`` (safeshift's own history tables: the rehearsal reports the migration's locks)."""
         ...
     def documented_locks(self, sql: str) -> list[Lock]: ...
+
+
+# -- a live server ---------------------------------------------------------------------------------
+
+class Engine:
+    """A database's live side: connections and session settings, the runner lock, error classification,
+    blocking sessions, table facts, development/shadow/scratch databases, backup and rehearsal engines.
+
+    One per dialect (``dialect.engine``), given the dialect for its pure SQL knowledge (quoting,
+    qualifying).  The defaults suit a database without session locks; each database overrides what
+    differs (``engines/postgres/``, ``engines/sqlite/``).  The dialect still has a thin delegating method
+    for each member, so callers written against the dialect keep working while they move over.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    # -- connections and sessions ----------------------------------------------------------------
+    def connect(self, url: str, *, create: bool = True) -> Any:
+        """A DB-API connection for ``url`` (autocommit off); errors become ConnectionFailed, redacted.
+
+        ``create=False`` (status, dry runs) must not bring a database into existence; a file
+        database that is not there reads as an empty one.
+        """
+        raise NotImplementedError
+
+    def before_migration(self, conn: Any) -> None:
+        """Hook run outside the migration's transaction, before BEGIN (SQLite: foreign_keys off)."""
+
+    def check_before_commit(self, conn: Any) -> None:
+        """Hook run inside the transaction before COMMIT (SQLite: foreign_key_check)."""
+
+    def after_migration(self, conn: Any) -> None:
+        """Hook run after COMMIT or ROLLBACK (SQLite: foreign_keys back on)."""
+
+    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
+        """What the server says the database behind ``conn`` is: equal for two connections to the same
+        database however their URLs are spelled (host alias, parameter order, options), different for
+        two databases.  None when it cannot tell (an in-memory database): then nothing is the same as it.
+        """
+        return None
+
+    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
+                        lock_wait_ms: int) -> None:
+        """Session settings for a runner: autocommit (we send BEGIN/COMMIT) and timeouts."""
+
+    def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
+        """Take the one-runner-per-database lock, waiting up to ``wait_ms``.
+
+        Returns None when taken, else who holds it.  The default takes nothing: a database
+        without session locks serialises runners by its write lock, per transaction.
+        """
+        return None
+
+    def release_runner_lock(self, conn: Any) -> None:
+        """Give the runner lock back (closing the connection does too)."""
+
+    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
+        raise NotImplementedError
+
+    # -- errors ----------------------------------------------------------------------------------
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means a statement gave up waiting for a lock."""
+        return False
+
+    def is_runner_busy(self, exc: BaseException) -> bool:
+        """Whether ``exc`` means another runner holds the database's write lock beyond the wait."""
+        return False
+
+    def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        return False
+
+    def error_code(self, exc: BaseException) -> str | None:
+        """The SQLSTATE (or the driver's nearest equivalent) of a database error."""
+        return getattr(exc, "sqlstate", None)
+
+    # -- who blocks a migration, and what a failed step left -------------------------------------
+    def backend_pid(self, conn: Any) -> int | None:
+        """The server process serving ``conn``, for finding who blocks it."""
+        return None
+
+    def blocking_sessions(self, conn: Any, pid: int) -> list[Blocker]:
+        """The sessions that hold a lock the session ``pid`` waits for (queried from another connection)."""
+        return []
+
+    def before_nontransactional(self, conn: Any, sql: str, resuming: bool) -> bool:
+        """Make a statement that runs outside a transaction safe to run again; False means skip it.
+
+        PostgreSQL drops the INVALID index a failed CREATE INDEX CONCURRENTLY leaves.
+        """
+        return True
+
+    def clean_failed_step(self, conn: Any, sql: str) -> None:
+        """Remove what a failed statement run outside a transaction left behind (PostgreSQL: the INVALID
+        index of a failed CREATE INDEX CONCURRENTLY), so a failed migration leaves nothing of itself."""
+
+    # -- tables ----------------------------------------------------------------------------------
+    def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
+        """``schema.table`` -> (estimated rows, bytes on disk), for grading hazards by table size."""
+        return {}
+
+    def empty_tables(self, conn: Any, names: Sequence[str]) -> set[str]:
+        """Which of ``schema.table`` ``names`` hold no row at all (exact, for tables never analysed).
+
+        A table someone holds locked is left out (unknown) rather than waited for.
+        """
+        out: set[str] = set()
+        for key in names:
+            schema, _, table = key.partition(".")
+            try:
+                if conn.execute(f"SELECT 1 FROM {self.dialect.qualify(schema, table)} LIMIT 1").fetchone() is None:
+                    out.add(key)
+            except Exception:  # lock timeout: unknown, so graded as a table with rows
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+        return out
+
+    def delete_orphans(self, conn: Any, schema: Schema) -> int:
+        """Delete rows whose foreign keys point at rows that are not there, until none are left (chains):
+        a sampled rehearsal copy keeps only rows whose parents were sampled too.
+
+        Runs with the foreign keys not enforced (not yet created, or switched off), as MATCH SIMPLE
+        checks them: a row with a NULL in its key columns references nothing.
+        """
+        q, qualify = self.dialect.quote, self.dialect.qualify
+        tables = {t.key: t for t in schema.tables}
+        total = 0
+        while True:
+            deleted = 0
+            for t in schema.tables:
+                child = qualify(t.schema, t.name)
+                for fk in t.foreign_keys:
+                    parent = tables.get((fk.ref_schema, fk.ref_table))
+                    ref = fk.ref_columns or (parent.primary_key.columns if parent and parent.primary_key else ())
+                    if len(ref) != len(fk.columns):
+                        continue
+                    present = " AND ".join(f"{child}.{q(c)} IS NOT NULL" for c in fk.columns)
+                    match = " AND ".join(f"p.{q(r)} = {child}.{q(c)}" for c, r in zip(fk.columns, ref, strict=True))
+                    cur = conn.execute(f"DELETE FROM {child} WHERE {present} AND NOT EXISTS "
+                                       f"(SELECT 1 FROM {qualify(fk.ref_schema, fk.ref_table)} p WHERE {match})")
+                    deleted += max(cur.rowcount or 0, 0)
+            if not deleted:
+                return total
+            total += deleted
+
+    # -- databases of its own --------------------------------------------------------------------
+    def development_url(self, state_dir: Path) -> str:
+        """The zero-setup local database kept under the project's ``.safeshift/`` folder."""
+        raise NotImplementedError
+
+    def existing_development_url(self, state_dir: Path) -> str | None:
+        """``development_url`` only if that database exists and can be read now, creating and starting
+        nothing (None: there is none); for checks such as ``safeshift drop``'s, which must not start a
+        server.  Raises ConnectionFailed when it exists but cannot be reached without starting something."""
+        return None
+
+    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
+        """A throwaway empty database (for SQL-file sources and rehearsals), dropped on exit.
+
+        ``state_dir`` is the project's ``.safeshift/`` folder, None outside a project: a database
+        whose shadow needs a local server (the embedded PostgreSQL) refuses rather than start one
+        in whatever folder the command ran in.
+        """
+        raise NotImplementedError
+
+    def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
+        """A throwaway empty database beside ``url`` (same server and version when allowed), dropped on exit.
+
+        Rehearsals and restore checks want the source's server so that timings and
+        behaviour carry over; where that is not allowed the shadow database stands in.
+        """
+        return self.shadow_database(state_dir)
+
+    # -- backups and rehearsals ------------------------------------------------------------------
+    def rehearsal_backend(self) -> RehearsalBackend:
+        """How this database builds a throwaway copy for a rehearsal and reports the locks a statement took."""
+        from safeshift.errors import ConfigError
+
+        raise ConfigError(f"safeshift rehearse does not support {self.dialect.name} databases yet.")
+
+    def backup_engine(self) -> BackupEngine:
+        """How this database is dumped, checked, restored and fingerprinted (the registry's engine)."""
+        from safeshift.engines import backup_engine
+
+        return backup_engine(self.dialect.name)
