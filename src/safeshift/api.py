@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, cast
 
 from safeshift import generate as generate_
 from safeshift import project
+from safeshift.backup import RestoreResult
+from safeshift.backup import take as backup
 from safeshift.config import (
     Config,
     FolderSettings,
@@ -43,8 +45,9 @@ from safeshift.project import (  # the public names of the façade
     run_options,
     shadow_database,
     state_dir,
+    status,
 )
-from safeshift.text import display_path, duration_ms, ms_since, redact_url
+from safeshift.text import display_path, redact_url
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import migrations, sections
@@ -55,12 +58,14 @@ if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load 
     from safeshift.rehearse import Rehearsal
     from safeshift.review import ReviewResult
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, RunOptions
-    from safeshift.schedule import MigrationStatus, Pending
+    from safeshift.schedule import Pending
     from safeshift.verify import Drift
 
 __all__ = [
     "NO_PROJECT",
     "GenerateResult",
+    "RestoreResult",
+    "backup",
     "check",
     "database_url",
     "development_url",
@@ -75,6 +80,7 @@ __all__ = [
     "load_source_schema",
     "migrate",
     "rehash",
+    "restore_over",
     "rollback",
     "run_options",
     "shadow_database",
@@ -464,28 +470,6 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
     return result
 
 
-def backup(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool = False,
-           prune: bool = True, progress: Progress | None = None) -> Backup:
-    """A verified backup of ``url`` under ``<backups>/<env>/`` (or ``dest``) with its manifest (``backup.Backup``).
-
-    ``jobs`` > 1: a PostgreSQL directory dump with that many workers.  ``verify_restore``: restore
-    it into a scratch database and compare every table with the source as dumped.  The
-    environment's ``keep`` then prunes its own folder (never a ``dest`` given explicitly).  ``progress``
-    hears when the dump and its checks start and end.
-    """
-    from safeshift import backup as bk
-
-    d = dialect_for(url, config.declared_dialect)
-    applied: str | None = None
-    if config.migrations_dir.is_dir():
-        states = status(url, config.migrations_dir, dialect=config.declared_dialect, settings=config.folder_settings)
-        applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
-    keep = config.environment().keep if prune and dest is None else None
-    return bk.backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
-                     dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep, progress=progress,
-                     state_dir=state_dir(config))
-
-
 def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1,
             progress: Progress | None = None) -> Manifest:
     """Restore a backup (sha256 checked against its manifest first) into the empty database ``into_url``;
@@ -499,49 +483,18 @@ def restore(config: Config, path: Path, into_url: str, *, jobs: int | None = 1,
                       progress=progress)
 
 
-@dataclass(frozen=True)
-class RestoreResult:
-    """A restore over an environment's database: what was restored, where, and the safety backup taken first."""
-
-    manifest: Manifest
-    database: str
-    safety: Backup | None
-    duration_ms: int
-
-
 def restore_over(config: Config, path: Path, url: str | None = None, *, confirm: Callable[[str], bool] | None = None,
                  safety_backup: bool = True, on_safety_backup: Callable[[Backup], None] | None = None,
                  progress: Progress | None = None) -> RestoreResult:
-    """Replace the database at ``url`` (default: the active environment's) with a backup, atomically.
-
-    In order: the sha256 and the dump are checked, a backup of another dialect is refused,
-    ``confirm(database name)`` is asked (None: no question), a safety backup of the current
-    state is taken (unless ``safety_backup`` is false; retention does not run, so it can never
-    delete the backup being restored), then everything is swapped in one transaction under
-    the environment's ``lock_timeout``.  ``on_safety_backup`` hears of the safety backup at once,
-    so its path is known even if the restore then fails.  ``progress`` hears when the safety backup
-    and the swap start and end.
-    """
-    import time
-
+    """Replace the database at ``url`` (default: the active environment's) with a backup, atomically
+    (``backup.restore_over``), after the same-database guard: a protected environment's database is
+    restored over only as that environment."""
     from safeshift import backup as bk
-    from safeshift.errors import ConfirmationRequired
 
     url = url or database_url(config)
-    d = dialect_for(url, config.declared_dialect)
     check_target(config, url)
-    manifest = bk.verify(path)
-    bk.check_dialect(path, manifest, d.name)
-    name = d.database_name(url)
-    if confirm is not None and not confirm(name):
-        raise ConfirmationRequired(f"Nothing was restored over {name}: the operator did not confirm.")
-    safety = backup(config, url, prune=False, progress=progress) if safety_backup else None
-    if safety is not None and on_safety_backup is not None:
-        on_safety_backup(safety)
-    started = time.monotonic()
-    bk.replace_database(path, url, manifest, dialect=d, lock_timeout_ms=duration_ms(config.environment().lock_timeout),
-                        progress=progress)
-    return RestoreResult(manifest, name, safety, ms_since(started, time.monotonic))
+    return bk.restore_over(config, path, url, confirm=confirm, safety_backup=safety_backup,
+                           on_safety_backup=on_safety_backup, progress=progress)
 
 
 def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None] | None = None,
@@ -574,18 +527,3 @@ def report(config: Config, path: Path | None = None) -> tuple[Path, Release]:
     return path, deploy.read_record(path)
 
 
-def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None,
-           settings: FolderSettings | None = None) -> list[MigrationStatus]:
-    """Each migration as applied, pending, failed, edited since applied, or missing from the folder
-    (``settings``: as for ``migrate``)."""
-    from safeshift.runner import Runner
-
-    d = dialect_for(url, dialect)
-    path = Path(folder)
-    if not path.is_dir():
-        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
-    found = project.read_folder(path, project.settings_for(path, settings))
-    if found.format == "drizzle":
-        project.check_drizzle(d, url)
-    with Runner(d, url, found, read_only=True) as r:
-        return r.status()

@@ -25,17 +25,20 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Dialect
 from safeshift.engines.base import SEQUENCE_KEY, BackupEngine, Fingerprint, Manifest, server_major
 from safeshift.errors import BackupError
 from safeshift.files import DIR_MODE, FILE_MODE, restrict, write_atomic
 from safeshift.progress import Progress, timed
-from safeshift.text import ms_since, redact_url, stamp_id, utc_iso, utc_now
+from safeshift.text import duration_ms, ms_since, redact_url, stamp_id, utc_iso, utc_now
+
+if TYPE_CHECKING:
+    from safeshift.config import Config
 
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".json"
@@ -366,3 +369,71 @@ def replace_database(path: Path, url: str, manifest: Manifest, *, dialect: Diale
 def table_fingerprint(url: str, dialect: Dialect) -> Fingerprint:
     """Per table: (row count, checksum of its rows in any order); PostgreSQL adds sequence positions."""
     return dialect.backup_engine().fingerprint(url)
+
+
+# -- an environment's database: what the CLI, guard and deploy ask for ---------------------------------
+
+def take(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool = False,
+           prune: bool = True, progress: Progress | None = None) -> Backup:
+    """A verified backup of ``url`` under ``<backups>/<env>/`` (or ``dest``) with its manifest (``backup.Backup``).
+
+    ``jobs`` > 1: a PostgreSQL directory dump with that many workers.  ``verify_restore``: restore
+    it into a scratch database and compare every table with the source as dumped.  The
+    environment's ``keep`` then prunes its own folder (never a ``dest`` given explicitly).  ``progress``
+    hears when the dump and its checks start and end.
+    """
+    from safeshift import project
+
+    d = project.dialect_for(url, config.declared_dialect)
+    applied: str | None = None
+    if config.migrations_dir.is_dir():
+        states = project.status(url, config.migrations_dir, dialect=config.declared_dialect, settings=config.folder_settings)
+        applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
+    keep = config.environment().keep if prune and dest is None else None
+    return backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
+                     dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep, progress=progress,
+                     state_dir=project.state_dir(config))
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """A restore over an environment's database: what was restored, where, and the safety backup taken first."""
+
+    manifest: Manifest
+    database: str
+    safety: Backup | None
+    duration_ms: int
+
+
+def restore_over(config: Config, path: Path, url: str | None = None, *, confirm: Callable[[str], bool] | None = None,
+                 safety_backup: bool = True, on_safety_backup: Callable[[Backup], None] | None = None,
+                 progress: Progress | None = None) -> RestoreResult:
+    """Replace the database at ``url`` (default: the active environment's) with a backup, atomically.
+
+    In order: the sha256 and the dump are checked, a backup of another dialect is refused,
+    ``confirm(database name)`` is asked (None: no question), a safety backup of the current
+    state is taken (unless ``safety_backup`` is false; retention does not run, so it can never
+    delete the backup being restored), then everything is swapped in one transaction under
+    the environment's ``lock_timeout``.  ``on_safety_backup`` hears of the safety backup at once,
+    so its path is known even if the restore then fails.  ``progress`` hears when the safety backup
+    and the swap start and end.
+    """
+    import time
+
+    from safeshift import project
+    from safeshift.errors import ConfirmationRequired
+
+    url = url or project.database_url(config)
+    d = project.dialect_for(url, config.declared_dialect)
+    manifest = verify(path)
+    check_dialect(path, manifest, d.name)
+    name = d.database_name(url)
+    if confirm is not None and not confirm(name):
+        raise ConfirmationRequired(f"Nothing was restored over {name}: the operator did not confirm.")
+    safety = take(config, url, prune=False, progress=progress) if safety_backup else None
+    if safety is not None and on_safety_backup is not None:
+        on_safety_backup(safety)
+    started = time.monotonic()
+    replace_database(path, url, manifest, dialect=d, lock_timeout_ms=duration_ms(config.environment().lock_timeout),
+                        progress=progress)
+    return RestoreResult(manifest, name, safety, ms_since(started, time.monotonic))

@@ -372,7 +372,7 @@ class Deploy:
             raise ConfirmationRequired(f"Nothing was deployed to {runner.database}: the operator did not confirm.")
 
     def _backup(self, env: Any, start: str | None) -> Any:
-        from safeshift import api
+        from safeshift import backup as bk
 
         if env.backup is False:  # None (not set): deploy still takes one
             self.release = self.release.with_item("backup", "skipped", note=f"backup = false for {env.name}")
@@ -380,7 +380,7 @@ class Deploy:
             return None
         self.say("backup: dumping and verifying")
         try:
-            made = api.backup(self.config, self.url, progress=self.progress)
+            made = bk.take(self.config, self.url, progress=self.progress)
         except SafeshiftError as exc:
             self.release = self.release.with_item("backup", "failed", note=exc.message)
             raise
@@ -464,8 +464,11 @@ class Deploy:
     def _on_failure(self, runner: Any, env: Any, start: str | None, backup: Any, exc: SafeshiftError) -> Release:
         policy = env.on_failure
         self.say(f"failed: {_cause(exc)}; on_failure = {policy}")
-        with contextlib.suppress(Exception):  # a dead session is _history's to find out
-            runner.settle()  # a signal may have left the runner's session inside a transaction
+        try:  # a signal or a lost server may have left the session unusable: settle replaces it then
+            if runner.settle():
+                self.say("reconnected for the on_failure policy")
+        except SafeshiftError:
+            pass  # the server cannot be reached: _history finds that out and says so
         records = self._history(runner)
         if records is None:  # the connection died with the migration: the policy needs a new one
             runner = self._reconnect(runner)
@@ -567,7 +570,7 @@ class Deploy:
         raise DeployFailed(self._sentence(exc, f"rollback could not restore the schema ({why.rstrip('.')})", backup))
 
     def _restore(self, runner: Any, env: Any, backup: Any, exc: SafeshiftError) -> Release:
-        from safeshift import api
+        from safeshift import backup as bk
         from safeshift import verify as vf
 
         if backup is None:
@@ -599,7 +602,7 @@ class Deploy:
             self.say(f"restore: safety backup of the failed state: {safety[0]}")
 
         try:
-            api.restore_over(self.config, backup.path, self.url, on_safety_backup=taken, progress=self.progress)
+            bk.restore_over(self.config, backup.path, self.url, on_safety_backup=taken, progress=self.progress)
         except SafeshiftError as rs_exc:
             self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
                                                   f"restore failed: {rs_exc.message}")

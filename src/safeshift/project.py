@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from safeshift import migrations
     from safeshift.history import Record
     from safeshift.runner import EventSink, Runner, RunOptions
+    from safeshift.schedule import MigrationStatus
 
 
 def dialect_of(config: Config) -> Dialect:
@@ -211,3 +212,20 @@ def check_drizzle(d: Dialect, url: str) -> None:
     if not d.capabilities.drizzle_folders:
         raise ConfigError(f"{redact_url(url)} is a {d.name} database, but the migrations are a drizzle-kit folder "
                           "for PostgreSQL; give a PostgreSQL URL.")
+
+
+def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None,
+           settings: FolderSettings | None = None) -> list[MigrationStatus]:
+    """Each migration as applied, pending, failed, edited since applied, or missing from the folder
+    (``settings``: as for ``migrate``)."""
+    from safeshift.runner import Runner
+
+    d = dialect_for(url, dialect)
+    path = Path(folder)
+    if not path.is_dir():
+        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+    found = read_folder(path, settings_for(path, settings))
+    if found.format == "drizzle":
+        check_drizzle(d, url)
+    with Runner(d, url, found, read_only=True) as r:
+        return r.status()

@@ -419,11 +419,7 @@ class Runner:
     def _read_back(self, version: str) -> Record | None:
         """The history row of ``version`` after an interrupt (a transaction it left open rolled back first)."""
         self.settle()
-        try:
-            return self.store.read_one(self.dialect, self.conn, version)
-        except Exception:
-            self._reconnect()
-            return self.store.read_one(self.dialect, self.conn, version)
+        return self.store.read_one(self.dialect, self.conn, version)
 
     def _rollback_interrupted(self, m: Migration, total: int, exc: KeyboardInterrupt) -> Interrupted:
         """What a signal during a rollback of ``m`` left: each down step commits with its row, so the row says."""
@@ -449,10 +445,17 @@ class Runner:
         return Interrupted(f"Interrupted ({name}): the one transaction of {len(plan)} migration(s) was rolled back, "
                            "so none of them is applied.")
 
-    def settle(self) -> None:
-        """After an interrupt anywhere: roll back a transaction it left open, so the session can read the
-        history (a session that is gone stays gone: the caller reconnects, and says so)."""
+    def settle(self) -> bool:
+        """After an interrupt anywhere: roll back a transaction it left open and check that the session
+        answers; one that does not (lost, or cut off in the middle of sending a query) is replaced, with
+        the runner lock taken again.  True when it was replaced (ConnectionFailed if that fails)."""
         self._rollback()
+        try:
+            self.conn.execute("SELECT 1")
+            return False
+        except Exception:
+            self._reconnect()
+            return True
 
     def _reconnect(self) -> None:
         """A new session after the old one broke, with the runner lock taken again."""
