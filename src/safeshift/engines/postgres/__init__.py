@@ -25,12 +25,12 @@ from safeshift.text import redact_url
 if TYPE_CHECKING:
     from safeshift.engines.base import RehearsalBackend
 
-__all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "with_database"]
+__all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "with_database"]
 
 
 class PostgresEngine(Engine):
     def connect(self, url: str, *, create: bool = True) -> Any:
-        return _connect(url)
+        return open_connection(url)
 
     def database_identity(self, conn: Any) -> tuple[object, ...] | None:
         """The cluster's system identifier, the server's start time and the database's name.
@@ -172,7 +172,7 @@ class PostgresEngine(Engine):
         return {f"{schema}.{name}": (n if n >= 0 else None, size) for schema, name, n, size in found}
 
 
-def _connect(url: str) -> Any:
+def open_connection(url: str) -> Any:
     """A psycopg connection for ``url`` (autocommit off, 10 s to connect unless the URL says otherwise)."""
     import psycopg
 
@@ -262,7 +262,7 @@ def _scratch_beside(url: str, state_dir: Path | None) -> Iterator[str]:
     from safeshift.engines.postgres import embedded
 
     name = f"safeshift_scratch_{uuid.uuid4().hex[:10]}"
-    conn = _connect(url)
+    conn = open_connection(url)
     try:
         conn.autocommit = True
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))

@@ -166,10 +166,11 @@ class PostgresBackup:
     restore_tool = "pg_restore"
 
     def _connect(self, url: str) -> Any:
-        """The dialect's own connection (its URL handling, timeout and error sentence), in autocommit."""
-        from safeshift.dialects.postgres import PostgresDialect
+        """The engine's own connection (its URL handling, timeout and error sentence), in autocommit;
+        without the dialect's rendering and change model, which a backup has no use for."""
+        from safeshift.engines.postgres import open_connection
 
-        conn = PostgresDialect().connect(url, create=False)
+        conn = open_connection(url)
         conn.autocommit = True
         return conn
 
