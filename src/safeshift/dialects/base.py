@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from safeshift.dialects.statement import Statement as Statement
+
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
@@ -50,25 +52,6 @@ class Capabilities:
     #: drizzle-kit folders run on this database (drizzle-kit writes them for PostgreSQL; safeshift reads
     #: their SQL and snapshots as PostgreSQL's)
     drizzle_folders: bool = False
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One SQL statement of a migration section.
-
-    ``transactional=False`` marks a statement that must run outside a transaction
-    (CREATE INDEX CONCURRENTLY); the file writer puts it under a
-    ``-- safeshift:no-transaction`` directive.  ``new_transaction`` commits what came before
-    it first (``-- safeshift:new-transaction``), so a lock taken earlier is not held on.
-    """
-
-    sql: str
-    transactional: bool = True
-    comment: str | None = None
-    new_transaction: bool = False
-    #: in a down section: this statement starts what undoes up step N (1-based;
-    #: ``-- safeshift:undoes N``), so a migration that failed part-way can undo just its committed steps
-    undoes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +146,7 @@ class Dialect:
 
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
         """The live schema behind ``conn``, excluding safeshift's own history objects."""
-        raise NotImplementedError
+        return self.engine.introspect(conn, schemas)
 
     def before_migration(self, conn: Any) -> None:
         self.engine.before_migration(conn)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
@@ -26,7 +26,6 @@ from safeshift.model import (
     Index,
     IndexElement,
     PrimaryKey,
-    Schema,
     Unique,
 )
 from safeshift.model import Sequence as SequenceModel
@@ -307,11 +306,6 @@ class PostgresDialect(Dialect):
         except Exception:
             return super().database_name(url)
         return str(params.get("dbname") or params.get("user") or super().database_name(url))
-
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
-        from safeshift.introspect import postgres
-
-        return postgres.introspect(conn, schemas)
 
     def can_apply(self, change: ch.Change) -> bool:
         return True

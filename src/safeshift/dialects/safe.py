@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from safeshift.dialects.base import Statement
+    from safeshift.dialects.statement import Statement
     from safeshift.model import Schema, Table
 
 

@@ -43,13 +43,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
 from safeshift.dialects.sqlite_url import url_path
 from safeshift.errors import UnsupportedConstruct
-from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
+from safeshift.model import Column, ForeignKey, Index, IndexElement, Table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
@@ -350,12 +350,6 @@ class SQLiteDialect(Dialect):
         from sqlalchemy.dialects import sqlite
 
         return sqlite.dialect()  # type: ignore[no-untyped-call]
-
-    # -- live databases ------------------------------------------------------------------
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
-        from safeshift.introspect import sqlite
-
-        return sqlite.introspect(conn, schemas)
 
     # -- running migrations ----------------------------------------------------------------
     #: take the database's write lock at BEGIN, so two runners serialise on it (no advisory locks)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from safeshift.engines.base import RehearsalBackend
+    from safeshift.model import Schema
 
 __all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "with_database"]
 
@@ -31,6 +32,11 @@ __all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "with_databas
 class PostgresEngine(Engine):
     def connect(self, url: str, *, create: bool = True) -> Any:
         return open_connection(url)
+
+    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
+        from safeshift.introspect import postgres
+
+        return postgres.introspect(conn, schemas)
 
     def database_identity(self, conn: Any) -> tuple[object, ...] | None:
         """The cluster's system identifier, the server's start time and the database's name.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from safeshift.text import redact_url
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
     from safeshift.engines.base import RehearsalBackend
+    from safeshift.model import Schema
 
 __all__ = ["SQLiteEngine"]
 
@@ -30,6 +31,11 @@ class SQLiteEngine(Engine):
         super().__init__(dialect)
         #: id(connection) -> dangling references that existed before the migration began
         self._dangling_before: dict[int, Counter[tuple[str, str]]] = {}
+
+    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
+        from safeshift.introspect import sqlite
+
+        return sqlite.introspect(conn, schemas)
 
     def connect(self, url: str, *, create: bool = True) -> Any:
         path = url_path(url)
