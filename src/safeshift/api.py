@@ -50,7 +50,7 @@ from safeshift.project import (  # the public names of the façade
 from safeshift.text import display_path, redact_url
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
-    from safeshift import migrations, sections
+    from safeshift import sections
     from safeshift.backup import Backup
     from safeshift.deploy import Release
     from safeshift.engines.base import Manifest
@@ -368,7 +368,9 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
         raise ConfigError(f"safeshift review reads PostgreSQL SQL; this project's dialect is {dialect.name}.")
     url = database_url(config) if live or pending else None
     facts = rv.live_facts(dialect, url) if url and dialect.capabilities.hazard_review else None
-    drizzle_folder = _drizzle_folder(config)
+    from safeshift.formats import folder as formats
+
+    drizzle_folder = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
     if not paths and pending and url:
         paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.declared_dialect,
                                                 settings=config.folder_settings)]
@@ -386,16 +388,6 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     if config.migrations_dir.exists():
         rv.mark_reviewed(config.migrations_dir, result)
     return result
-
-
-def _drizzle_folder(config: Config) -> migrations.MigrationFolder | None:
-    """The project's migrations folder when it is a drizzle-kit folder (reviewed as safeshift runs it)."""
-    from safeshift import drizzle
-
-    path, settings = config.migrations_dir, config.folder_settings
-    if not path.is_dir() or drizzle.resolve_format(path, settings) != "drizzle":
-        return None
-    return drizzle.read_folder(path, settings)
 
 
 def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, tuple[int, str] | None]:
@@ -450,9 +442,9 @@ def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows
         confirm, skipped = guarded(config, url, "rehearse", confirm, skip_gates=skip_gates, say=say)
     env = config.environment()
     settings = config.folder_settings
-    checked = project.checked_folder(config.migrations_dir, "safeshift rehearse", settings, project.history_of(url, config.declared_dialect))
-    folder, opts = project.run_as_drizzle(checked, d, url,
-                                   options or run_options(env), settings)
+    checked = project.checked_folder(config.migrations_dir, "safeshift rehearse", settings,
+                                     project.history_of(url, config.declared_dialect))
+    folder, opts = project.prepare_run(checked, d, url, options or run_options(env), settings)
     command = smoke or env.health
     if scratch:
         result = rh.rehearse_scratch(d, url, folder, env_name=config.env_name, mode=cast("rh.Mode", mode),

@@ -279,7 +279,9 @@ class Deploy:
         from safeshift.lint import review_migration, unacknowledged_errors
 
         self.say(f"preflight: {len(todo)} pending migration(s)")
-        drizzle = runner.folder.format == "drizzle"
+        from safeshift.formats import folder as formats
+
+        drizzle = not formats.of(runner.folder).written_by_safeshift
         if not drizzle:  # drizzle-kit generates a drizzle folder from the TypeScript schema
             self._check_source()
         if not todo:

@@ -205,23 +205,7 @@ def introspect_url(dialect: Dialect, url: str) -> Schema:
 
 
 def not_for_drizzle(config: Config, command: str) -> None:
-    """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate and rehash have no part there.
+    """``command`` writes safeshift's folder: refused for a drizzle-kit folder (see ``formats.folder``)."""
+    from safeshift.formats import folder as formats
 
-    The folder's format is decided as migrate and review decide it (``drizzle.resolve_format``): a
-    configured ``format`` wins over a stray ``meta/_journal.json``.
-    """
-    from safeshift import drizzle
-
-    path = config.migrations_dir
-    if config.format != "drizzle" and not (path.is_dir()
-                                           and drizzle.resolve_format(path, config.folder_settings) == "drizzle"):
-        return
-    if command == "safeshift drop":
-        raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit owns: remove its last migration "
-                          "with `npx drizzle-kit drop` instead of `safeshift drop`.")
-    if command == "safeshift rehash":
-        raise ConfigError(f"{path.name}/ is a drizzle-kit folder: drizzle-kit generates it (`npx drizzle-kit "
-                          "generate`) and drizzle's own hashes seal it, so there is no safeshift.sum to re-seal.")
-    raise ConfigError(f"{path.name}/ is a drizzle-kit folder, which drizzle-kit generates from your TypeScript "
-                      f"schema; run `npx drizzle-kit generate` (`--custom` for hand-written SQL) instead of "
-                      f"`{command}`.")
+    formats.refuse_safeshift_writes(config.migrations_dir, config.folder_settings, command)

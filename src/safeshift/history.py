@@ -195,9 +195,6 @@ DEFAULT_STORE = SafeshiftStore()
 
 def store_for(folder: MigrationFolder) -> Store:
     """The store a folder's format calls for: safeshift's table, or drizzle's."""
-    if folder.format == "drizzle":
-        from safeshift.drizzle import DrizzleStore, names
+    from safeshift.formats import folder as formats
 
-        schema, table = names(folder)  # safeshift's facts table is named after drizzle's
-        return DrizzleStore.for_folder(folder, SafeshiftStore(f"{schema}.{table}"))
-    return DEFAULT_STORE
+    return formats.of(folder).store(folder, SafeshiftStore)

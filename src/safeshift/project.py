@@ -160,15 +160,17 @@ def checked_folder(folder: str | Path, command: str, settings: FolderSettings,
     database has applied is judged by the history first (exit 3: put the file back) and
     never by the sum file, whose advice (re-seal it with `rehash`) is wrong for it.
     """
-    from safeshift import migrations, schedule
+    from safeshift import schedule
 
     path = Path(folder)
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
     result = read_folder(path, settings)
-    if result.migrations and result.format == "safeshift":  # drizzle's checksums are its hashes: no sum file
+    if result.migrations:
+        from safeshift.formats import folder as formats
+
         try:
-            migrations.check_sealed(path, command)
+            formats.of(result).check_sealed(result, command)
         except MigrationsError:
             if history is not None:
                 schedule.check_applied(result, history(result))
@@ -183,35 +185,25 @@ def runner(url: str, folder: str | Path, command: str, dialect: str | None, opti
     settings = settings_for(folder, settings)
     found = checked_folder(folder, command, settings, history_of(url, dialect))
     d = dialect_for(url, dialect)
-    found, options = run_as_drizzle(found, d, url, options or RunOptions(), settings, read_only=read_only)
+    found, options = prepare_run(found, d, url, options or RunOptions(), settings, read_only=read_only)
     return Runner(d, url, found, options, on_event, read_only=read_only)
 
 
-def run_as_drizzle(found: migrations.MigrationFolder, d: Dialect, url: str, options: RunOptions,
-                   settings: FolderSettings, *, read_only: bool = False
-                   ) -> tuple[migrations.MigrationFolder, RunOptions]:
-    """The folder and options a runner needs: a drizzle folder runs as drizzle's migrator runs it.
+def prepare_run(found: migrations.MigrationFolder, d: Dialect, url: str, options: RunOptions,
+                settings: FolderSettings, *, read_only: bool = False
+                ) -> tuple[migrations.MigrationFolder, RunOptions]:
+    """The folder and options a runner needs, as the folder's format says: every runner of a folder (migrate,
+    rollback, rehearse, deploy) goes through here, so none applies a drizzle folder other than in one
+    transaction, on a dialect that cannot run it, or rolls one back without its down SQL."""
+    from safeshift.formats import folder as formats
 
-    Every runner of a folder (migrate, rollback, rehearse, deploy) goes through here, so none
-    applies a drizzle folder other than in one transaction or rolls one back without its down SQL.
-    """
-    if found.format != "drizzle":
-        return found, options
-    from safeshift import drizzle
-
-    check_drizzle(d, url)
-    # drizzle's migrator applies a whole run in one transaction; so does safeshift for its folders
-    options = dataclasses.replace(options, atomic=True)
-    if not read_only:  # down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review
-        found = drizzle.attach_down(found, settings, write=True)
+    fmt = formats.of(found)
+    fmt.check_dialect(d, url)
+    if fmt.one_transaction:
+        options = dataclasses.replace(options, atomic=True)
+    if not read_only:
+        found = fmt.with_down_sql(found, settings)
     return found, options
-
-
-def check_drizzle(d: Dialect, url: str) -> None:
-    """A drizzle-kit folder runs only on a database whose dialect says it can (its SQL is PostgreSQL's)."""
-    if not d.capabilities.drizzle_folders:
-        raise ConfigError(f"{redact_url(url)} is a {d.name} database, but the migrations are a drizzle-kit folder "
-                          "for PostgreSQL; give a PostgreSQL URL.")
 
 
 def status(url: str, folder: str | Path = "migrations", *, dialect: str | None = None,
@@ -225,7 +217,8 @@ def status(url: str, folder: str | Path = "migrations", *, dialect: str | None =
     if not path.is_dir():
         raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
     found = read_folder(path, settings_for(path, settings))
-    if found.format == "drizzle":
-        check_drizzle(d, url)
+    from safeshift.formats import folder as formats
+
+    formats.of(found).check_dialect(d, url)
     with Runner(d, url, found, read_only=True) as r:
         return r.status()

@@ -545,14 +545,15 @@ def _findings(dialect: Dialect, url: str, plan: Sequence[Migration], root: Path,
     """
     if not plan or not dialect.capabilities.hazard_review:
         return ()
-    from safeshift import drizzle, review
+    from safeshift import review
+    from safeshift.formats import folder as formats
     from safeshift.lint import review_migration
 
     facts = review.live_facts(dialect, url)
     out: list[Finding] = []
     for m in plan:
         found = review_migration(m, file=display_path(m.path, root), facts=facts)
-        out += [drizzle.drizzle_fix(f) for f in found] if folder.format == "drizzle" else found
+        out += formats.of(folder).fix_findings(found)
     return tuple(out)
 
 

@@ -189,16 +189,13 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
 
 def _drizzle_folder(migrations_dir: Path | MigrationFolder,
                     settings: FolderSettings | None = None) -> MigrationFolder | None:
-    """The drizzle-kit folder ``migrations_dir`` is (read, when given as a path), or None for safeshift's."""
-    if isinstance(migrations_dir, migrations.MigrationFolder):
-        return migrations_dir if migrations_dir.format == "drizzle" else None
-    from safeshift import drizzle
-    from safeshift.config import folder_settings
+    """The drizzle-kit folder ``migrations_dir`` is (read, when given as a path), or None for safeshift's
+    (whose snapshots are read by path, without parsing its migrations)."""
+    from safeshift.formats import folder as formats
 
-    settings = settings if settings is not None else folder_settings(migrations_dir)
-    if drizzle.resolve_format(migrations_dir, settings) != "drizzle":
-        return None
-    return drizzle.read_folder(migrations_dir, settings)
+    if isinstance(migrations_dir, migrations.MigrationFolder):
+        return None if formats.of(migrations_dir).written_by_safeshift else migrations_dir
+    return formats.drizzle_folder(migrations_dir, settings)
 
 
 # -- changes → differences ------------------------------------------------------------------

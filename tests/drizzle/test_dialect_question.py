@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import api, project
+from safeshift import api
 from safeshift.dialects import get_dialect
 from safeshift.errors import ConfigError
+from safeshift.formats import folder as formats
 from tests.drizzle._kit import write_folder
 
 URL = "postgresql://postgres@127.0.0.1:5432/app"
@@ -34,5 +35,5 @@ def test_the_refusal_follows_the_dialects_answer() -> None:
         "capabilities": dataclasses.replace(postgres.capabilities, drizzle_folders=False)})()
     assert no_drizzle.capabilities.schemas
     with pytest.raises(ConfigError, match="but the migrations are a drizzle-kit folder for PostgreSQL"):
-        project.check_drizzle(no_drizzle, URL)
-    project.check_drizzle(postgres, URL)
+        formats.DrizzleFolder().check_dialect(no_drizzle, URL)
+    formats.DrizzleFolder().check_dialect(postgres, URL)
