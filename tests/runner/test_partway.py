@@ -50,6 +50,21 @@ def _project(tmp_path: Path, url: str, down: str) -> Project:
     return p
 
 
+def _rollback_while_sleeping(p: Project, url: str, sleep: str) -> subprocess.Popen[str]:
+    """`safeshift rollback` in a subprocess, returned once its down section runs ``SELECT pg_sleep(sleep)``
+    (so it holds the runner lock and is busy)."""
+    proc = subprocess.Popen([*SAFESHIFT, "rollback", "--url", url], cwd=p.root, env=clean_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < deadline and not conn.execute(
+                f"SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep({sleep})%' AND pid <> pg_backend_pid()"
+                ).fetchone():
+            time.sleep(0.02)
+    assert proc.poll() is None, "the rollback finished before it could be caught sleeping"
+    return proc
+
+
 def test_failure_at_the_third_step_undoes_the_two_committed_steps(tmp_path: Path, db_url: str) -> None:
     p = _project(tmp_path, db_url, BLOCKS_DOWN)
     schema, rows = schema_of(db_url), data(db_url)
@@ -120,15 +135,7 @@ def test_migrate_started_during_a_rollback_waits_for_it(tmp_path: Path, pg_url: 
     p = make_project(tmp_path, pg_url)
     p.add("20260101000001", "create_t", "CREATE TABLE t (id integer);", "SELECT pg_sleep(1.5);\nDROP TABLE t;")
     p.run("migrate")
-    rollback = subprocess.Popen([*SAFESHIFT, "rollback", "--url", pg_url], cwd=p.root, env=clean_env(),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    with psycopg.connect(pg_url, autocommit=True) as conn:  # until the rollback holds the lock and sleeps
-        while time.monotonic() < deadline and not conn.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()"
-                ).fetchone():
-            time.sleep(0.02)
-    assert rollback.poll() is None, "the rollback finished before the migrate started"
+    rollback = _rollback_while_sleeping(p, pg_url, "1.5")
     migrate = p.run("migrate")
     assert rollback.wait(timeout=30) == 0
     assert "applying 20260101000001_create_t" in migrate.stdout, migrate.stdout
@@ -141,15 +148,7 @@ def test_interrupted_rollback_says_how_far_it_got_and_rollback_finishes_it(tmp_p
           "DROP TABLE t2;\n-- safeshift:new-transaction\nSELECT pg_sleep(5);\n"
           "-- safeshift:new-transaction\nDROP TABLE t1;")
     p.run("migrate")
-    proc = subprocess.Popen([*SAFESHIFT, "rollback", "--url", pg_url], cwd=p.root, env=clean_env(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        while time.monotonic() < deadline and not conn.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(5)%' AND pid <> pg_backend_pid()"
-                ).fetchone():
-            time.sleep(0.02)
-    assert proc.poll() is None, "the rollback finished before the signal"
+    proc = _rollback_while_sleeping(p, pg_url, "5")
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
@@ -171,15 +170,7 @@ def test_a_migration_a_running_rollback_takes_back_is_reviewed_before_it_is_appl
     p.add("20260101000002", "drop_email", "ALTER TABLE users DROP COLUMN email;",
           "SELECT pg_sleep(1.5);\nALTER TABLE users ADD COLUMN email varchar(200);")
     p.run("migrate", "--allow-hazards")
-    rollback = subprocess.Popen([*SAFESHIFT, "rollback", "--url", pg_url], cwd=p.root, env=clean_env(),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        while time.monotonic() < deadline and not conn.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()"
-                ).fetchone():
-            time.sleep(0.02)
-    assert rollback.poll() is None, "the rollback finished before the migrate started"
+    rollback = _rollback_while_sleeping(p, pg_url, "1.5")
     line = error_line(p.run("migrate", expect=1))
     assert rollback.wait(timeout=30) == 0
     assert "20260101000002_drop_email.sql:2 has an unacknowledged hazard [drop-column]" in line, line

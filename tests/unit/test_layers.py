@@ -48,10 +48,9 @@ LAYERS: dict[str, int] = {
 KNOWN: frozenset[tuple[str, str]] = frozenset({
     # the dialect's delegating methods name the engine's types (for callers not yet moved to dialect.engine)
     ("safeshift.dialects.base", "safeshift.engines.base"),
-    # PostgreSQL's dialect is one module that its lock-safe forms and expression parser reach back into;
-    # split by facet (dialects/postgres/: types, normalize, render, safe, expressions) these go
+    # PostgreSQL's lock-safe forms reach back into the dialect's rendering helpers; split by facet
+    # (dialects/postgres/: names, render, safe) this goes
     ("safeshift.dialects.postgres_safe", "safeshift.dialects.postgres"),
-    ("safeshift.dialects.pg_expressions", "safeshift.dialects.postgres"),
 })
 
 

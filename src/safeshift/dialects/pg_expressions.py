@@ -16,8 +16,7 @@ from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
-from safeshift.dialects.pg_types import INT_BOUNDS
-from safeshift.dialects.postgres import NUMERIC_TYPES
+from safeshift.dialects.pg_types import INT_BOUNDS, NUMERIC_TYPES
 
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
 

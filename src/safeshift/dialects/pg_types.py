@@ -9,10 +9,9 @@ knowledge, so it lives with the dialect and imports nothing above it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
-
-from pglast import ast, parse_sql
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,13 @@ class PgType:
 
 
 def _names(names: Any) -> list[str]:
+    from pglast import ast  # the parser loads only for what parses SQL (~50 ms)
+
     return [n.sval or "" for n in names or () if isinstance(n, ast.String)]
 
+
+#: the types whose defaults are compared as numbers (``0`` and ``'0'::bigint`` alike)
+NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
 
 _TYPE_ALIASES = {
     "int": "integer", "int4": "integer", "integer": "integer", "int8": "bigint", "bigint": "bigint",
@@ -47,6 +51,8 @@ _SERIALS = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "s
 
 
 def pg_type(tn: Any) -> PgType:
+    from pglast import ast
+
     names = _names(tn.names)
     raw = names[-1] if names else "?"
     if raw == "char" and len(names) == 1:  # the one-byte "char" type, not character(n)
@@ -129,6 +135,8 @@ def _widens(old: PgType, new: PgType) -> bool:
 
 def parse_type(text: str) -> PgType | None:
     """A type as the model spells it (``character varying(100)``) reduced to a PgType."""
+    from pglast import ast, parse_sql
+
     try:
         stmt: Any = parse_sql(f"SELECT NULL::{text}")[0].stmt
         cast = stmt.targetList[0].val

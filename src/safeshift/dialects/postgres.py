@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
+from safeshift.dialects.pg_types import NUMERIC_TYPES
 from safeshift.model import (
     Check,
     Column,
@@ -63,7 +64,6 @@ _BUILTIN_NAMES = frozenset({
     "datemultirange", "regclass", "regtype", "regproc", "pg_lsn", "jsonpath", "txid_snapshot",
     "pg_snapshot", "xid", "xid8", "cid", "tid", *_TYPE_ALIASES.values(),
 })
-NUMERIC_TYPES = re.compile(r"^(integer|bigint|smallint|numeric.*|real|double precision)$")
 _COLLATE_SUFFIX = re.compile(r'\s+collate\s+(?:"(?:[^"]|"")*"|[\w.]+)$', re.IGNORECASE)
 _ARRAY_SUFFIX = re.compile(r"(\s*\[\s*\d*\s*\])+$")
 _ARRAY_WORD = re.compile(r"\s+array(\s*\[\s*\d*\s*\])?$", re.IGNORECASE)
