@@ -72,7 +72,7 @@ def version(i: int) -> str:
 
 
 def write_safeshift(n: int) -> Path:
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
 
     proj = WORK / "safeshift"
     folder = proj / "migrations"

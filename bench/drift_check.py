@@ -55,8 +55,8 @@ Path(sys.argv[3]).write_text(json.dumps({"import": t1 - t0, "connect_introspect_
 
 
 def write_expected(url: str, path: Path) -> int:
-    from safeshift import migrations
     from safeshift.dialects import get_dialect
+    from safeshift.formats import safeshift as migrations
     from safeshift.verify import without_history
 
     d = get_dialect("postgresql")
@@ -97,7 +97,7 @@ def bench_cli(snap: Path, url: str, repeat: int) -> gs.Measure:
     snapshot: the command a user runs, end to end (CLI start-up, configuration, the history
     table, introspection, comparison).  Applying the no-op migration (untimed) adds safeshift's
     history schema to the database, so this runs after migra."""
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
 
     project = WORK / "project"
     folder = project / "migrations"

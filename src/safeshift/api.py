@@ -52,10 +52,10 @@ from safeshift.text import display_path, redact_url
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import sections
     from safeshift.backup import Backup
-    from safeshift.deploy import Release
     from safeshift.engines.base import Manifest
     from safeshift.progress import Progress
     from safeshift.rehearse import Rehearsal
+    from safeshift.release import Release
     from safeshift.review import ReviewResult
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, RunOptions
     from safeshift.schedule import Pending
@@ -180,7 +180,7 @@ def dev_stop(config: Config) -> tuple[Path, bool]:
 
 def rehash(config: Config) -> Path:
     """Re-seal safeshift.sum after reviewed hand edits."""
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
 
     folder = config.migrations_dir
     if not folder.exists():
@@ -228,8 +228,8 @@ def drop(config: Config, version: str) -> DropResult:
     named in a note and does not block: drop changes files only, and a later ``migrate`` there
     still refuses an applied file that is gone.
     """
-    from safeshift import migrations
     from safeshift.errors import ConnectionFailed, HistoryConflict
+    from safeshift.formats import safeshift as migrations
 
     folder = config.migrations_dir
     if not folder.is_dir():
@@ -494,7 +494,7 @@ def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None]
            on_event: EventSink | None = None, allow_hazards: bool = False, health: str | None = None,
            lock_wait_s: float | None = None, on_record: Callable[[Path], None] | None = None,
            progress: Progress | None = None) -> Release:
-    """The runbook as one call (``deploy.Release``): preflight, backup, migrate, verify, the environment's
+    """The runbook as one call (``release.Release``): preflight, backup, migrate, verify, the environment's
     on_failure policy, and the release record under ``.safeshift/releases/``.  Raises DeployFailed
     (after writing the record) when a gate fails; ``on_record`` hears the record's path as soon as it exists."""
     from safeshift.deploy import Deploy
@@ -507,15 +507,15 @@ def deploy(config: Config, url: str | None = None, *, say: Callable[[str], None]
 
 
 def report(config: Config, path: Path | None = None) -> tuple[Path, Release]:
-    """A release record (``deploy.Release``): ``path``, else the newest under ``.safeshift/releases/``."""
-    from safeshift import deploy
+    """A release record (``release.Release``): ``path``, else the newest under ``.safeshift/releases/``."""
+    from safeshift import release
 
     if path is None:
-        found = deploy.list_records(config.root)
+        found = release.list_records(config.root)
         if not found:
-            raise ConfigError(f"There is no release record under {config.root / deploy.RELEASES_DIR}; "
+            raise ConfigError(f"There is no release record under {config.root / release.RELEASES_DIR}; "
                               "run `safeshift deploy` first.")
         path = found[-1]
-    return path, deploy.read_record(path)
+    return path, release.read_record(path)
 
 

@@ -783,7 +783,7 @@ def deploy(env: str | None, url: str | None, yes: bool, health: str | None, allo
         raise
     out.print(f"{release.outcome}: {escape(release.environment)} is at {release.to_version or 'the empty schema'}"
               f" ({release.duration_ms} ms)")
-    from safeshift.deploy import RELEASES_DIR
+    from safeshift.release import RELEASES_DIR
 
     out.print(f"release record: {escape(display_path(config.root / RELEASES_DIR / f'{release.id}.md'))}")
 

@@ -75,7 +75,7 @@ def empty_schema(dialect: Dialect) -> Schema:
 
 def migrated_schema(config: Config) -> Schema:
     """The schema the migrations folder produces: the newest snapshot, or empty."""
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
 
     latest = migrations.latest_snapshot(config.migrations_dir)
     return latest if latest is not None else empty_schema(dialect_of(config))
@@ -108,7 +108,7 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     ``safe`` writes the lock-safe form of changes to tables that hold rows (PostgreSQL) and
     refuses those without one; ``expand`` writes their expand sequence instead.
     """
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
     from safeshift.plan import Sections, expand_added_columns, render
 
     not_for_drizzle(config, "safeshift generate")
@@ -161,8 +161,8 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
 
 def check(config: Config) -> None:
     """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
-    from safeshift import migrations
     from safeshift.diff import diff
+    from safeshift.formats import safeshift as migrations
     from safeshift.renames import AssumeNew
 
     not_for_drizzle(config, "safeshift generate --check")

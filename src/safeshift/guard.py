@@ -107,7 +107,8 @@ def check_skip_reason(reason: str | None) -> None:
 def require_rehearsal(config: Config, todo: Sequence[Migration], command: str) -> None:
     """The environment's ``require_rehearsal`` gate for ``migrate`` and ``rollback``: a passed rehearsal of
     exactly these files (rehearsals run every down section too), found as deploy finds it."""
-    from safeshift import migrations, rehearse
+    from safeshift import rehearse
+    from safeshift.formats import safeshift as migrations
 
     env = config.environment()
     if not env.require_rehearsal or not todo:

@@ -28,7 +28,7 @@ from safeshift.text import utc_iso
 from safeshift.version import __version__
 
 if TYPE_CHECKING:
-    from safeshift.migrations import MigrationFolder
+    from safeshift.formats.safeshift import MigrationFolder
 
 TABLE = "safeshift_migrations"
 SCHEMA = "safeshift"

@@ -27,7 +27,7 @@ from safeshift.errors import ConfigError, MigrationsError
 from safeshift.text import duration_ms, redact_url
 
 if TYPE_CHECKING:
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
     from safeshift.history import Record
     from safeshift.runner import EventSink, Runner, RunOptions
     from safeshift.schedule import MigrationStatus
@@ -129,8 +129,7 @@ def settings_for(folder: str | Path, settings: FolderSettings | None) -> FolderS
 
 def read_folder(path: Path, settings: FolderSettings) -> migrations.MigrationFolder:
     """The folder in its format: the configuration's ``format``, else detected (drizzle's journal)."""
-    from safeshift import drizzle
-    from safeshift.formats import folder
+    from safeshift.formats import drizzle, folder
 
     return folder.read(path, drizzle.resolve_format(path, settings), settings)
 

@@ -24,11 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.engines.base import CopySpec, Lock, Mode, RehearsalBackend
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.files import write_atomic
-from safeshift.migrations import MigrationFolder
+from safeshift.formats import safeshift as migrations
+from safeshift.formats.safeshift import MigrationFolder
 from safeshift.progress import Progress, Work, timed, timed_exit
 from safeshift.runner import ApplyResult, Event, EventSink, Runner, RunOptions
 from safeshift.sections import Migration, SqlStatement

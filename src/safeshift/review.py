@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.config import FolderSettings
 from safeshift.errors import ConfigError, HazardBlocked
-from safeshift.migrations import MigrationFolder
+from safeshift.formats import safeshift as migrations
+from safeshift.formats.safeshift import MigrationFolder
 from safeshift.sections import Migration
 from safeshift.text import display_path
 
@@ -124,7 +125,7 @@ def review_drizzle_paths(folder: MigrationFolder, paths: Sequence[Path], *, fact
     A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
     reviewed too, its findings marked ``section="down"`` and named by that file.
     """
-    from safeshift.drizzle import down_dir, drizzle_fix
+    from safeshift.formats.drizzle import down_dir, drizzle_fix
     from safeshift.lint import review_down, review_file, review_migration
     from safeshift.sections import parse_sql_allows
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from safeshift import history, migrations, sections
+from safeshift import history, sections
 from safeshift.dialects.base import Blocker, Dialect, Statement
 from safeshift.errors import (
     ConfirmationRequired,
@@ -30,9 +30,10 @@ from safeshift.errors import (
     RunnerBusy,
     SafeshiftError,
 )
+from safeshift.formats import safeshift as migrations
+from safeshift.formats.safeshift import MigrationFolder
 from safeshift.history import Record
 from safeshift.interrupts import shielded
-from safeshift.migrations import MigrationFolder
 from safeshift.schedule import (
     MigrationStatus,
     Pending,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from safeshift import migrations, sections
+from safeshift import sections
 from safeshift.errors import (
     AppliedMigrationEdited,
     HistoryConflict,
@@ -20,8 +20,9 @@ from safeshift.errors import (
     NotReversible,
     OutOfOrder,
 )
+from safeshift.formats import safeshift as migrations
+from safeshift.formats.safeshift import MigrationFolder
 from safeshift.history import Record
-from safeshift.migrations import MigrationFolder
 from safeshift.sections import Migration, SqlStatement
 from safeshift.txsplit import step_numbers
 

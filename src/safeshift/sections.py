@@ -4,7 +4,7 @@
 quoted identifiers, comments and dollar-quoted bodies) splits a section into statements; and
 ``-- safeshift:`` comments are directives that change how the statement below them runs.  This
 is pure text work, below the rules that read statements (lint) and the folder format that finds
-the files (migrations.py), so both can use it without importing each other.
+the files (formats/safeshift.py), so both can use it without importing each other.
 """
 
 from __future__ import annotations

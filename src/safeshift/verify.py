@@ -21,15 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.errors import DriftDetected
+from safeshift.formats import safeshift as migrations
 from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from safeshift.changes import Change
     from safeshift.config import FolderSettings
     from safeshift.dialects import Dialect
-    from safeshift.migrations import MigrationFolder
+    from safeshift.formats.safeshift import MigrationFolder
     from safeshift.model import Schema
 
 __all__ = ["Difference", "Drift", "drift", "drift_between", "expected_schema", "expected_snapshot_path", "run_health",
@@ -178,7 +179,7 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
         conn.close()
     applied = [v for v, r in records.items() if r.status == "applied"]
     if folder is not None:
-        from safeshift import drizzle
+        from safeshift.formats import drizzle
 
         expected = drizzle.expected_schema(folder, applied, dialect) or make_schema(dialect.name)
         return drift_between(live, expected, dialect.default_schema, folder.history_table)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import migrations
+from safeshift.formats import safeshift as migrations
 from safeshift.model import make_schema
 from tests.runner._project import (
     MIGRATIONS,

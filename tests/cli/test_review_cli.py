@@ -67,7 +67,7 @@ def test_live_facts_grade_an_empty_table(tmp_path: Path, pg_url: str) -> None:
 
 def test_a_migration_with_an_unacknowledged_error_is_not_marked_reviewed(tmp_path: Path) -> None:
     """Findings name files relative to where the command runs; the reviewed set must still see them."""
-    from safeshift import migrations
+    from safeshift.formats import safeshift as migrations
 
     (tmp_path / "safeshift.toml").write_text('dialect = "postgresql"\n')
     folder = tmp_path / "migrations"

@@ -19,8 +19,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from safeshift import drizzle, history
+from safeshift import history
 from safeshift.dialects import dialect_for_url
+from safeshift.formats import drizzle
 from safeshift.model import Schema
 from tests.runner._project import Outcome, connect, invoke
 

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from safeshift import drizzle
+from safeshift.formats import drizzle
 from safeshift.model import Schema, make_schema
 from tests.drizzle._kit import (
     TAGS,

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import drizzle, migrations
 from safeshift.config import FolderSettings, folder_settings, load_config
 from safeshift.errors import ConfigError, MigrationsError
+from safeshift.formats import drizzle
 from safeshift.formats import folder as folder_format
+from safeshift.formats import safeshift as migrations
 from tests.drizzle._kit import STEPS, TAGS, journal, write_folder
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safeshift import drizzle
+from safeshift.formats import drizzle
 from tests.drizzle._kit import (
     TAGS,
     VERSIONS,

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from safeshift import api, drizzle
+from safeshift import api
+from safeshift.formats import drizzle
 from tests.drizzle._kit import TAGS, VERSIONS, drizzle_rows, make_project
 
 #: a table of drizzle's own: the folder's settings must reach the runner, not just be parsed once

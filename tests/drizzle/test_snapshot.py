@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safeshift import drizzle
+from safeshift.formats import drizzle
 from safeshift.model import make_schema
 from tests.drizzle._kit import Step, app_schema, drizzle_rows, generate, node_migrate, require_node
 from tests.runner._project import invoke

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from tests.runner._project import MIGRATIONS, connect, make_project, schema_of
 
-from safeshift import api, history, migrations
+from safeshift import api, history
 from safeshift.dialects import dialect_for_url
+from safeshift.formats import safeshift as migrations
 from safeshift.model import Column, Table, make_schema
 from safeshift.verify import Drift, drift, expected_schema, run_health, verify
 

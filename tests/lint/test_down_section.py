@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from safeshift import drizzle
+from safeshift.formats import drizzle
 from tests.drizzle._kit import write_folder
 from tests.runner._project import connect, history_rows, invoke, make_project
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import psycopg
 
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.backup import table_fingerprint
 from safeshift.dialects import dialect_for_url
+from safeshift.formats import safeshift as migrations
 from safeshift.runner import Runner
 from tests.runner._project import Project, connect, make_project, schema_of
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from safeshift import migrations
 from safeshift.dialects import dialect_for_url
+from safeshift.formats import safeshift as migrations
 from safeshift.runner import Runner, RunOptions
 from safeshift.sections import SqlStatement
 from tests.runner._project import MIGRATIONS, VERSIONS, history_rows, make_project, table_names

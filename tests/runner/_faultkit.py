@@ -26,9 +26,10 @@ from typing import Any
 import pytest
 
 import safeshift
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.dialects import Dialect, dialect_for_url
 from safeshift.dialects.base import Statement
+from safeshift.formats import safeshift as migrations
 from safeshift.model import Schema
 from safeshift.runner import ApplyResult, run_statements
 from safeshift.schedule import Step, steps

@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.dialects import dialect_for_url
 from safeshift.engines.postgres.embedded import embedded_bin_dir
+from safeshift.formats import safeshift as migrations
 from safeshift.model import Schema
 from tests import _servers
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 import safeshift
-from safeshift import history, migrations
+from safeshift import history
 from safeshift.dialects import dialect_for_url
+from safeshift.formats import safeshift as migrations
 from tests.runner import _faultkit as fk
 
 #: kills per database: 2 x 25 on PostgreSQL (15 and 18), 20 on SQLite, in test items of 5

@@ -7,8 +7,8 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "safeshift"
-#: the format modules themselves (drizzle.py decides what a configured or detected folder is)
-FORMAT_MODULES = ("formats/", "drizzle.py", "migrations.py")
+#: the format modules themselves (formats/drizzle.py decides what a configured or detected folder is)
+FORMAT_MODULES = ("formats/",)
 NAMES = {"safeshift", "drizzle"}
 
 

@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     # 6 engines, configuration, introspection, sources
     "safeshift.engines": 6, "safeshift.config": 6, "safeshift.introspect": 6, "safeshift.sources": 6,
     # 7 the migrations folder
-    "safeshift.formats": 7, "safeshift.migrations": 7, "safeshift.drizzle": 7,
+    "safeshift.formats": 7,
     # 8 execution
     "safeshift.history": 8, "safeshift.schedule": 8, "safeshift.runner": 8,
     # 9 orchestration

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import migrations as mig
 from safeshift import sections as sec
 from safeshift.dialects.base import Statement
 from safeshift.errors import ChecksumMismatch, MigrationsError
+from safeshift.formats import safeshift as mig
 
 V1, V2, V3 = "20261125093000", "20261125094500", "20261201120000"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from safeshift import model
 from safeshift.errors import MigrationsError
-from safeshift.migrations import latest_snapshot, read_snapshot, write_snapshot
+from safeshift.formats.safeshift import latest_snapshot, read_snapshot, write_snapshot
 from safeshift.model import (
     Check,
     Column,

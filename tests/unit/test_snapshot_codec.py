@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safeshift import model
-from safeshift.migrations import read_snapshot, write_snapshot
+from safeshift.formats.safeshift import read_snapshot, write_snapshot
 from safeshift.model import Schema
 from safeshift.snapshot import _KINDS, _codec, from_json, to_json
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from safeshift import migrations
 from safeshift import sections as text_sections
 from safeshift.changes import AddCheck, AddColumn, AddUnique, AlterColumn, CreateIndex
 from safeshift.dialects import get_dialect
 from safeshift.errors import MigrationsError
+from safeshift.formats import safeshift as migrations
 from safeshift.model import Check, Column, Index, IndexElement, PrimaryKey, Table, Unique, make_schema
 from safeshift.plan import render
 from safeshift.schedule import steps

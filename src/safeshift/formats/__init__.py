@@ -1,5 +1,7 @@
 """The migrations folder's formats: what a folder holds and where its history lives.
 
-``base.py`` names what every format provides; safeshift's own format and drizzle-kit's are
-read in ``migrations.py`` and ``drizzle.py`` until they move here (shared/ARCHITECTURE.md).
+``base.py`` names what every format shares (a history row, its states, the store protocol);
+``safeshift.py`` is safeshift's own folder (file names, snapshots, the sum file), ``drizzle.py`` a
+drizzle-kit ``out`` folder (journal, drizzle's history table, snapshot conversion, down files), and
+``folder.py`` reads a folder in the format it has and answers what differs between them.
 """

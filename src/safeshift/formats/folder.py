@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from safeshift import drizzle, migrations
 from safeshift.config import FolderSettings, Format
 from safeshift.errors import ConfigError
+from safeshift.formats import drizzle
+from safeshift.formats import safeshift as migrations
 from safeshift.formats.base import Store
 from safeshift.text import redact_url
 

@@ -36,7 +36,7 @@ from safeshift import config as cfg
 from safeshift.dialects.base import Dialect
 from safeshift.errors import MigrationsError, SafeshiftError
 from safeshift.formats.base import Record, Status, Store
-from safeshift.migrations import META_DIR, MigrationFolder, folder_format
+from safeshift.formats.safeshift import META_DIR, MigrationFolder, folder_format
 from safeshift.sections import Allow, Migration, SqlStatement, parse_sql, parse_sql_allows
 
 if TYPE_CHECKING:
