@@ -48,9 +48,6 @@ LAYERS: dict[str, int] = {
 KNOWN: frozenset[tuple[str, str]] = frozenset({
     # the dialect's delegating methods name the engine's types (for callers not yet moved to dialect.engine)
     ("safeshift.dialects.base", "safeshift.engines.base"),
-    # PostgreSQL's lock-safe forms reach back into the dialect's rendering helpers; split by facet
-    # (dialects/postgres/: names, render, safe) this goes
-    ("safeshift.dialects.postgres_safe", "safeshift.dialects.postgres"),
 })
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind, Dialect, Statement
+from safeshift.dialects.pg_names import _name_addition, make_object_name
 from safeshift.dialects.pg_types import NUMERIC_TYPES
 from safeshift.model import (
     Check,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
     from safeshift.dialects.safe import SafeContext, SafeRender
 
-NAMEDATALEN = 64
 
 # -- types ----------------------------------------------------------------------------------
 
@@ -215,41 +215,6 @@ def _normalize_expression(sql: str) -> str:
 
 
 # -- constraint names -----------------------------------------------------------------------
-
-def _clip(text: str, nbytes: int) -> str:
-    return text.encode("utf-8")[:nbytes].decode("utf-8", errors="ignore")
-
-
-def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
-    """PostgreSQL's makeObjectName: shorten the longer of the two parts first, to fit 63 bytes."""
-    n1 = len(name1.encode("utf-8"))
-    n2 = len(name2.encode("utf-8")) if name2 else 0
-    overhead = (1 if name2 else 0) + (len(label.encode("utf-8")) + 1 if label else 0)
-    avail = NAMEDATALEN - 1 - overhead
-    while n1 + n2 > avail:
-        if n1 > n2:
-            n1 -= 1
-        else:
-            n2 -= 1
-    out = _clip(name1, n1)
-    if name2:
-        out += "_" + _clip(name2, n2)
-    if label:
-        out += "_" + label
-    return out
-
-
-def _name_addition(columns: Sequence[str]) -> str:
-    """ChooseIndexNameAddition: column names joined by '_', stopping once past NAMEDATALEN bytes."""
-    buf = b""
-    for col in columns:
-        if buf:
-            buf += b"_"
-        buf += _clip(col, NAMEDATALEN - 1).encode("utf-8")
-        if len(buf) >= NAMEDATALEN:
-            break
-    return buf.decode("utf-8", errors="ignore")
-
 
 # -- the dialect ----------------------------------------------------------------------------
 
@@ -703,6 +668,10 @@ class PostgresDialect(Dialect):
         if e.nulls_first is not None and e.nulls_first != e.descending:
             sql += " NULLS FIRST" if e.nulls_first else " NULLS LAST"
         return sql
+
+    def alter_column_statements(self, change: ch.AlterColumn) -> list[Statement]:
+        """The plain statements of a column change (the lock-safe forms build on them)."""
+        return list(_AlterColumn(self, change).statements())
 
     def index_sql(self, schema: str, table: str, ix: Index, *, concurrently: bool = False,
                   if_not_exists: bool = False) -> str:

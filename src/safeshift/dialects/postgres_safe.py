@@ -13,9 +13,9 @@ default) are refused with the recipe, unless the caller asked for the expand seq
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Statement
@@ -23,13 +23,48 @@ from safeshift.dialects.safe import Refusal, SafeContext, SafeRender
 from safeshift.model import Column, Index, IndexElement, Table
 
 if TYPE_CHECKING:
-    from safeshift.dialects.postgres import PostgresDialect
+    from safeshift.dialects.base import ConstraintKind
+    from safeshift.model import Check, ForeignKey
+
+
+class PgSQL(Protocol):
+    """What the lock-safe forms ask of PostgreSQL's dialect (PostgresDialect in dialects/postgres.py); named
+    here so this module, which the dialect imports, never imports the dialect back."""
+
+    def quote(self, ident: str) -> str: ...
+
+    def qualify(self, schema: str, name: str) -> str: ...
+
+    def default_constraint_name(self, kind: ConstraintKind, table: str, columns: Sequence[str]) -> str | None: ...
+
+    def column_sql(self, column: Column) -> str: ...
+
+    def check_sql(self, table: str, c: Check) -> str: ...
+
+    def fk_sql(self, table: str, fk: ForeignKey) -> str: ...
+
+    def index_sql(self, schema: str, table: str, ix: Index, *, concurrently: bool = False,
+                  if_not_exists: bool = False) -> str: ...
+
+    def alter_column_statements(self, change: ch.AlterColumn) -> list[Statement]: ...
+
+    def _table(self, schema: str, table: str) -> str: ...
+
+    def _alter(self, schema: str, table: str, action: str) -> Statement: ...
+
+    def _deferrable(self, deferrable: bool, initially_deferred: bool) -> str: ...
+
+    def _cname(self, name: str | None, kind: ConstraintKind, table: str, columns: Sequence[str]) -> str: ...
+
+    def _comment(self, what: str, target: str, comment: str | None) -> Statement: ...
+
+    def _column_target(self, schema: str, table: str, column: str) -> str: ...
 
 #: rows per committed batch of an expand backfill: a writer to a row of the batch waits for its commit
 BATCH_ROWS = 1_000
 
 
-def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
+def render(d: PgSQL, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
     """The lock-safe statements for ``change``, or None when the plain form is already safe."""
     table = _table_key(change)
     if table is None or ctx.existing(*table) is None:
@@ -77,7 +112,7 @@ def render(d: PostgresDialect, change: ch.Change, ctx: SafeContext) -> SafeRende
 
 # -- the rewrites ------------------------------------------------------------------------
 
-def _not_valid(d: PostgresDialect, schema: str, table: str, constraint_sql: str, name: str) -> list[Statement]:
+def _not_valid(d: PgSQL, schema: str, table: str, constraint_sql: str, name: str) -> list[Statement]:
     """Add without scanning (brief lock), then validate under a lock that lets writes through."""
     return [
         d._alter(schema, table, f"ADD {constraint_sql} NOT VALID"),
@@ -85,18 +120,18 @@ def _not_valid(d: PostgresDialect, schema: str, table: str, constraint_sql: str,
     ]
 
 
-def _drop_constraint(d: PostgresDialect, schema: str, table: str, name: str) -> Statement:
+def _drop_constraint(d: PgSQL, schema: str, table: str, name: str) -> Statement:
     """Gone whether it was added NOT VALID, validated, or never added."""
     return d._alter(schema, table, f"DROP CONSTRAINT IF EXISTS {name}")
 
 
-def _undo_using_index(d: PostgresDialect, schema: str, table: str, name: str) -> list[Statement]:
+def _undo_using_index(d: PgSQL, schema: str, table: str, name: str) -> list[Statement]:
     """The constraint (its index goes with it) or, if the run stopped before attaching it, the index alone."""
     return [_drop_constraint(d, schema, table, d.quote(name)),
             Statement(f"DROP INDEX CONCURRENTLY IF EXISTS {d.qualify(schema, name)};", transactional=False)]
 
 
-def _using_index(d: PostgresDialect, schema: str, table: str, index: Index, constraint: str) -> list[Statement]:
+def _using_index(d: PgSQL, schema: str, table: str, index: Index, constraint: str) -> list[Statement]:
     """Build the unique index concurrently (IF NOT EXISTS: a retry after an interrupted build), then attach it
     as the constraint (a catalog update)."""
     build = d.index_sql(schema, table, index, concurrently=True, if_not_exists=True)
@@ -105,7 +140,7 @@ def _using_index(d: PostgresDialect, schema: str, table: str, index: Index, cons
                     new_transaction=True)]
 
 
-def _add_column(d: PostgresDialect, change: ch.AddColumn, ctx: SafeContext) -> SafeRender | None:
+def _add_column(d: PgSQL, change: ch.AddColumn, ctx: SafeContext) -> SafeRender | None:
     col = change.column
     if not col.needs_backfill or change.backfill or not ctx.refuse or ctx.expand:
         return None
@@ -117,9 +152,7 @@ def _add_column(d: PostgresDialect, change: ch.AddColumn, ctx: SafeContext) -> S
                                   recipe))
 
 
-def _alter_column(d: PostgresDialect, change: ch.AlterColumn, ctx: SafeContext) -> SafeRender | None:
-    from safeshift.dialects.postgres import _AlterColumn
-
+def _alter_column(d: PgSQL, change: ch.AlterColumn, ctx: SafeContext) -> SafeRender | None:
     old, new = change.old, change.new
     type_rewrites = old.type != new.type and rewrites(old.type, new.type)
     set_not_null = old.nullable and not new.nullable and not (new.serial or new.identity)
@@ -128,7 +161,7 @@ def _alter_column(d: PostgresDialect, change: ch.AlterColumn, ctx: SafeContext) 
     target = f"{change.schema}.{change.table}.{new.name}"
     if type_rewrites:
         if not ctx.refuse:
-            plain = list(_AlterColumn(d, change).statements())
+            plain = d.alter_column_statements(change)
             note = (f"{old.type} -> {new.type} rewrites {change.schema}.{change.table} under an ACCESS EXCLUSIVE "
                     "lock; for a large table roll back with a hand-written expand sequence instead")
             return SafeRender([replace(plain[0], comment=note), *plain[1:]] if plain else [])
@@ -144,14 +177,14 @@ def _alter_column(d: PostgresDialect, change: ch.AlterColumn, ctx: SafeContext) 
             return SafeRender([], Refusal(target, f"{old.type} -> {new.type} rewrites the whole table", blocked))
         return SafeRender(list(_expand_type(d, change, table)), undo=_undo_expand_type(d, change))
     # SET NOT NULL: everything else plainly, then NOT NULL through a validated check
-    rest = list(_AlterColumn(d, replace(change, new=replace(new, nullable=True))).statements())
+    rest = d.alter_column_statements(replace(change, new=replace(new, nullable=True)))
     check = d.quote(_object_name(change.table, new.name, "not_null"))
-    undo = [_drop_constraint(d, change.schema, change.table, check), *_AlterColumn(d, change.inverse()).statements()]
+    undo = [_drop_constraint(d, change.schema, change.table, check), *d.alter_column_statements(change.inverse())]
     return SafeRender([*rest, *_set_not_null(d, change.schema, change.table, new.name, first_new_txn=bool(rest))],
                       undo=undo)
 
 
-def _set_not_null(d: PostgresDialect, schema: str, table: str, column: str, *,
+def _set_not_null(d: PgSQL, schema: str, table: str, column: str, *,
                   first_new_txn: bool = False) -> list[Statement]:
     """SET NOT NULL skips its full scan when a validated CHECK (col IS NOT NULL) proves it (PostgreSQL >= 12)."""
     check = d.quote(_object_name(table, column, "not_null"))
@@ -165,18 +198,16 @@ def _set_not_null(d: PostgresDialect, schema: str, table: str, column: str, *,
     ]
 
 
-def _undo_expand_type(d: PostgresDialect, change: ch.AlterColumn) -> list[Statement]:
+def _undo_expand_type(d: PgSQL, change: ch.AlterColumn) -> list[Statement]:
     """Before the swap: drop the sync trigger, its function and the new column (its helper check goes with it),
     leaving the old column as it was; after the swap the same statements find nothing, and the type change back
     (a no-op on the old type) undoes the swap."""
-    from safeshift.dialects.postgres import _AlterColumn
-
     old, new = change.old, change.new
     schema, name = change.schema, change.table
     tmp = d.quote(_object_name(name, new.name, "new"))
     fn = d.qualify(schema, _object_name(name, new.name, "sync"))
     trigger = d.quote(_object_name(name, new.name, "sync"))
-    back = list(_AlterColumn(d, change.inverse()).statements())
+    back = d.alter_column_statements(change.inverse())
     note = (f"{new.type} -> {old.type} after the swap rewrites {schema}.{name} under an ACCESS EXCLUSIVE lock; before "
             "it, the column still has its old type and nothing is rewritten")
     return [
@@ -205,7 +236,7 @@ def _expand_blocker(table: Table, old: Column, new: Column) -> str | None:
     return None
 
 
-def _expand_type(d: PostgresDialect, change: ch.AlterColumn, table: Table) -> Iterator[Statement]:
+def _expand_type(d: PgSQL, change: ch.AlterColumn, table: Table) -> Iterator[Statement]:
     """New column + sync trigger (brief lock), batched backfill (short commits), swap (catalog only)."""
     old, new = change.old, change.new
     schema, name = change.schema, change.table
@@ -276,7 +307,7 @@ def _concurrent(sql: str) -> str:
 
 
 def _object_name(table: str, column: str, suffix: str) -> str:
-    from safeshift.dialects.postgres import make_object_name
+    from safeshift.dialects.pg_names import make_object_name
 
     return make_object_name(table, column, suffix)
 
