@@ -39,7 +39,6 @@ class SafeshiftFolder:
     """safeshift's own folder: written by `safeshift generate`, sealed by safeshift.sum, history in
     ``safeshift_migrations``, one transaction per migration (or per step)."""
 
-    name: Format = "safeshift"
     #: `safeshift generate`, `rehash` and `drop` write it
     written_by_safeshift = True
 
@@ -68,7 +67,6 @@ class DrizzleFolder:
     """A drizzle-kit ``out`` folder: written by drizzle-kit, sealed by drizzle's own hashes, history in
     drizzle's table, run as drizzle's migrator runs it (one transaction) with down SQL from its snapshots."""
 
-    name: Format = "drizzle"
     written_by_safeshift = False
 
     def store(self, folder: migrations.MigrationFolder, facts: Callable[..., Store]) -> Store:
