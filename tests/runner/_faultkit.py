@@ -457,9 +457,15 @@ class Forked:
         return self.out_path.read_text(encoding="utf-8", errors="replace")
 
     def last_event(self) -> str:
-        """The kind of the last ``--log-json`` event the runner wrote ("" if none)."""
-        lines = self.stdout.splitlines()
-        return str(json.loads(lines[-1])["event"]) if lines else ""
+        """The kind of the last ``--log-json`` event the runner wrote ("" if none).
+
+        A SIGKILL can land while a line is half written: its event is read from the part that
+        reached the file, or the line before when the cut came before the event's name."""
+        for line in reversed(self.stdout.splitlines()):
+            found = re.search(r'"event": "(\w+)"', line)
+            if found:
+                return found.group(1)
+        return ""
 
     @property
     def stderr(self) -> str:
