@@ -56,13 +56,14 @@ Path(sys.argv[3]).write_text(json.dumps({"import": t1 - t0, "connect_introspect_
 
 def write_expected(url: str, path: Path) -> int:
     from safeshift.dialects import get_dialect
+    from safeshift.engines import engine_for
     from safeshift.formats import safeshift as migrations
     from safeshift.verify import without_history
 
     d = get_dialect("postgresql")
-    conn = d.connect(url)
+    conn = engine_for(d).connect(url)
     try:
-        schema = without_history(d.introspect(conn))
+        schema = without_history(engine_for(d).introspect(conn))
     finally:
         conn.close()
     migrations.write_snapshot(path, schema)

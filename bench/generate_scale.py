@@ -273,13 +273,14 @@ def drop_database(name: str) -> None:
 
 def bench_introspect(url: str, repeat: int) -> float:
     from safeshift.dialects import get_dialect
+    from safeshift.engines import engine_for
 
     dialect = get_dialect("postgresql")
     best = float("inf")
     for _ in range(repeat):
-        conn = dialect.connect(url)
+        conn = engine_for(dialect).connect(url)
         start = time.perf_counter()
-        schema = dialect.introspect(conn)
+        schema = engine_for(dialect).introspect(conn)
         best = min(best, time.perf_counter() - start)
         conn.close()
     assert len(schema.tables) >= 1

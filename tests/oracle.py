@@ -23,6 +23,7 @@ from safeshift.changes import Change
 from safeshift.dialects import dialect_for_url
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.diff import diff
+from safeshift.engines import engine_for
 from safeshift.errors import UnsafeChange
 from safeshift.model import Column, Schema, Table, View, make_schema
 from safeshift.plan import render
@@ -115,7 +116,7 @@ def run_oracle(url: str, a: Schema, b: Schema, *, hints: RenameHints | None = No
     """
     dialect = dialect_for_url(url)
     empty = make_schema(dialect.name)
-    conn = dialect.connect(url)
+    conn = engine_for(dialect).connect(url)
     try:
         log = _Log()
         if views:
@@ -138,7 +139,7 @@ def run_oracle(url: str, a: Schema, b: Schema, *, hints: RenameHints | None = No
             return
         log.run("up", dialect, conn, sections.up)
         _expect(log, dialect, conn, b, "after up")
-        got_b = dialect.introspect(conn)
+        got_b = engine_for(dialect).introspect(conn)
         false = diff(got_b, b, questioner=_NeverRename())
         assert false == [], log.fail(f"false diffs after up: {_describe(false)}")
         _check_rows(log, dialect, conn, a, b, before, hints or RenameHints(), lossy, "after up")
@@ -189,7 +190,7 @@ def _describe(changes: Sequence[Change]) -> str:
 
 
 def _expect(log: _Log, dialect: Dialect, conn: Any, want: Schema, when: str) -> None:
-    got = dialect.introspect(conn)
+    got = engine_for(dialect).introspect(conn)
     if _unordered(got) == _unordered(want):
         return
     delta = diff(got, want, questioner=_NeverRename())
@@ -249,7 +250,7 @@ def _with_views(log: _Log, dialect: Dialect, conn: Any, b: Schema, views: Sequen
     log.run("views: create B", dialect, conn, render(diff(empty, b), empty, b, dialect).up)
     log.run("views: create", dialect, conn,
             [Statement(f"CREATE VIEW {dialect.qualify(d, n)} AS {sql}") for n, sql in views])
-    got = {v.name: v for v in dialect.introspect(conn).views}
+    got = {v.name: v for v in engine_for(dialect).introspect(conn).views}
     log.run("views: drop", dialect, conn, [Statement(f"DROP VIEW {dialect.qualify(d, n)}") for n, _ in views])
     log.run("views: drop B", dialect, conn, render(diff(b, empty), b, empty, dialect).up)
     log.ran.clear()

@@ -26,6 +26,7 @@ from safeshift.config import (
     write_default_config,
 )
 from safeshift.dialects import get_dialect
+from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, MigrationsError
 from safeshift.generate import (  # the public names of the façade
     GenerateResult,
@@ -275,7 +276,7 @@ def _known_databases(config: Config, notes: list[str]) -> list[tuple[list[str], 
             url = resolve_url(env_config)
             if url is None and name == "development":
                 state = config.root / ".safeshift" if config.config_file is not None else None
-                url = dialect_of(config).existing_development_url(state) if state is not None else None
+                url = engine_for(dialect_of(config)).existing_development_url(state) if state is not None else None
                 if url is None:  # no development database yet: it has applied nothing
                     continue
             elif url is None:

@@ -1,5 +1,5 @@
 """Backups and restores, whatever the database: names, manifests, verification, retention and the
-API.  How a database is dumped and restored is its dialect's engine (``dialect.backup_engine()``:
+API.  How a database is dumped and restored is its dialect's engine (``engine_for(dialect).backup_engine()``:
 engines/postgres/backup.py drives pg_dump/pg_restore/psql, engines/sqlite/backup.py the online
 backup API).
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Dialect
-from safeshift.engines.base import SEQUENCE_KEY, BackupEngine, Fingerprint, Manifest, server_major
+from safeshift.engines.base import SEQUENCE_KEY, BackupEngine, Fingerprint, Manifest, engine_for, server_major
 from safeshift.errors import BackupError
 from safeshift.files import DIR_MODE, FILE_MODE, restrict, write_atomic
 from safeshift.progress import Progress, timed
@@ -221,7 +221,7 @@ def _verify_restore(engine: BackupEngine, dialect: Dialect, url: str, dump: Path
                     source: Fingerprint, jobs: int, state_dir: Path | None) -> dict[str, Any]:
     """Restore ``dump`` into a scratch database beside ``url`` and compare it with the source as dumped."""
     started = time.monotonic()
-    with dialect.scratch_database(url, state_dir) as scratch:
+    with engine_for(dialect).scratch_database(url, state_dir) as scratch:
         engine.restore(dump, scratch, manifest, jobs=jobs)
         copy = _tables_only(engine.fingerprint(scratch))
     expected = _tables_only(source)
@@ -262,7 +262,7 @@ def backup(url: str, dest_dir: Path, *, env_name: str | None, migrations_version
     the oldest complete backups beyond that many.  ``progress`` hears when the dump, its check and
     the restore check start and end.
     """
-    engine = dialect.backup_engine()
+    engine = engine_for(dialect).backup_engine()
     dest_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     removed = remove_unfinished(dest_dir)
     needed, major, version = engine.probe(url)
@@ -363,12 +363,12 @@ def replace_database(path: Path, url: str, manifest: Manifest, *, dialect: Diale
     """Replace everything in the database at ``url`` with the (already verified) backup, atomically."""
     check_dialect(path, manifest, dialect.name)
     with timed(progress, f"replacing everything in {redact_url(url)} with {path.name}"):
-        dialect.backup_engine().replace(path, url, manifest, lock_timeout_ms=lock_timeout_ms)
+        engine_for(dialect).backup_engine().replace(path, url, manifest, lock_timeout_ms=lock_timeout_ms)
 
 
 def table_fingerprint(url: str, dialect: Dialect) -> Fingerprint:
     """Per table: (row count, checksum of its rows in any order); PostgreSQL adds sequence positions."""
-    return dialect.backup_engine().fingerprint(url)
+    return engine_for(dialect).backup_engine().fingerprint(url)
 
 
 # -- an environment's database: what the CLI, guard and deploy ask for ---------------------------------

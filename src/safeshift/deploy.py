@@ -383,7 +383,7 @@ class Deploy:
         try:
             return dict(runner.records())
         except Exception as exc:  # the connection died with the migration (ConnectionLost): the driver's own error
-            if runner.dialect.is_connection_lost(exc, runner.conn):
+            if runner.engine.is_connection_lost(exc, runner.conn):
                 return None
             raise
 

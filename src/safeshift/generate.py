@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from safeshift.config import Config
 from safeshift.dialects import Dialect
+from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
 from safeshift.project import dialect_for, dialect_of, shadow_database
 from safeshift.text import utc_now
@@ -197,9 +198,9 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
 
 
 def introspect_url(dialect: Dialect, url: str) -> Schema:
-    conn = dialect.connect(url)
+    conn = engine_for(dialect).connect(url)
     try:
-        return dialect.introspect(conn)
+        return engine_for(dialect).introspect(conn)
     finally:
         conn.close()
 

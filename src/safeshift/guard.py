@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from safeshift.config import Config, Environment, environment_url
+from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, GateRefused, SafeshiftError
 from safeshift.text import redact_url
 
@@ -66,11 +67,11 @@ def owner(config: Config, url: str, dialect: Dialect) -> Environment | None:
 def identity(dialect: Dialect, url: str) -> tuple[object, ...] | None:
     """``Dialect.database_identity`` of the database at ``url``; None when it cannot be reached."""
     try:
-        conn = dialect.connect(url, create=False)
+        conn = engine_for(dialect).connect(url, create=False)
     except SafeshiftError:
         return None
     try:
-        return dialect.database_identity(conn)
+        return engine_for(dialect).database_identity(conn)
     except Exception:  # a server that answers but not this question: it cannot be compared
         return None
     finally:

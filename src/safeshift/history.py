@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Dialect
+from safeshift.engines.base import engine_for
 from safeshift.formats.base import Record as Record
 from safeshift.formats.base import Status as Status
 from safeshift.formats.base import Store as Store
@@ -58,7 +59,7 @@ def table(dialect: Dialect, table_name: str = TABLE) -> str:
 
 
 def exists(dialect: Dialect, conn: Any, table_name: str = TABLE) -> bool:
-    return dialect.table_exists(conn, SCHEMA if dialect.capabilities.schemas else None, table_name)
+    return engine_for(dialect).table_exists(conn, SCHEMA if dialect.capabilities.schemas else None, table_name)
 
 
 def ensure(dialect: Dialect, conn: Any, table_name: str = TABLE) -> None:

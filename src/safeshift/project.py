@@ -23,6 +23,7 @@ from safeshift.config import (
     resolve_url,
 )
 from safeshift.dialects import Dialect, canonical_name, get_dialect, name_for_url
+from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, MigrationsError
 from safeshift.text import duration_ms, redact_url
 
@@ -98,12 +99,12 @@ def development_url(config: Config) -> str:
     if folder is None:
         raise ConfigError(f"{NO_PROJECT}, so there is no development database to start: run `safeshift init` to "
                           "start a project, or give the database with --url or DATABASE_URL.")
-    return dialect_of(config).development_url(folder)
+    return engine_for(dialect_of(config)).development_url(folder)
 
 
 def shadow_database(config: Config) -> contextlib.AbstractContextManager[str]:
     """A throwaway database of the project's dialect, dropped on exit."""
-    return dialect_of(config).shadow_database(state_dir(config))
+    return engine_for(dialect_of(config)).shadow_database(state_dir(config))
 
 
 def run_options(env: Environment, **overrides: Any) -> RunOptions:

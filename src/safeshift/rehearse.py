@@ -9,7 +9,7 @@ gates.  Either way a report (JSON for deploy's ``require_rehearsal``, Markdown f
 is written under ``.safeshift/rehearsals/`` before a failed check is raised.
 
 How a copy is built and how locks are seen differ per database; each dialect provides that
-(``dialect.rehearsal_backend()``: engines/postgres/rehearse.py, engines/sqlite/rehearse.py).
+(``engine_for(dialect).rehearsal_backend()``: engines/postgres/rehearse.py, engines/sqlite/rehearse.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history
-from safeshift.engines.base import CopySpec, Lock, Mode, RehearsalBackend
+from safeshift.engines.base import CopySpec, Lock, Mode, RehearsalBackend, engine_for
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible, RehearsalFailed
 from safeshift.files import write_atomic
 from safeshift.formats import safeshift as migrations
@@ -323,7 +323,7 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
         raise ConfigError("--sample needs a number of rows of at least 1, e.g. --sample 1000.")
     setup = _Setup(dialect, folder, root / ".safeshift" / REPORT_DIR, env_name, options, smoke,
                    progress or (lambda _: None), root)
-    backend = dialect.rehearsal_backend()
+    backend = engine_for(dialect).rehearsal_backend()
     t0 = time.perf_counter()
     base, plan, source_schema = _start(setup, source_url, mode, sample_rows)
     applied = base.start_version
@@ -334,7 +334,7 @@ def rehearse_scratch(dialect: Dialect, source_url: str, folder: MigrationFolder,
     chosen = _usable_backup(dialect, source_url, backups, applied) if mode == "data" else None
     # dropping the copy can wait on its connections: its end is reported too
     with timed_exit(setup.progress, "dropping the scratch copy",
-                    dialect.scratch_database(source_url, state_dir)) as scratch_url:
+                    engine_for(dialect).scratch_database(source_url, state_dir)) as scratch_url:
         with timed(setup.progress, f"building {base.where}"):
             if chosen is not None:  # --with-data from a backup of this very database at its current version
                 from safeshift import backup
@@ -362,7 +362,7 @@ def rehearse_env(dialect: Dialect, url: str, folder: MigrationFolder, *, env_nam
     """
     setup = _Setup(dialect, folder, root / ".safeshift" / REPORT_DIR, env_name, options, smoke,
                    progress or (lambda _: None), root)
-    backend = dialect.rehearsal_backend()
+    backend = engine_for(dialect).rehearsal_backend()
     t0 = time.perf_counter()
     base, plan, _ = _start(setup, url, "env", None)
     if not plan:
@@ -389,11 +389,11 @@ def _start(setup: _Setup, url: str, mode: Mode, sample_rows: int | None) -> tupl
     """The rehearsal's starting point: server, applied version, pending plan, review findings, live schema."""
     d = setup.dialect
     started = utc_iso()
-    server = d.backup_engine().server_version(url)[1]
+    server = engine_for(d).backup_engine().server_version(url)[1]
     with Runner(d, url, setup.folder, setup.options, read_only=True) as r:
         records = r.records()
         plan = [p.migration for p in r.plan()]
-        schema = d.introspect(r.conn)
+        schema = engine_for(d).introspect(r.conn)
     applied = max((v for v, rec in records.items() if rec.status == "applied"), default=None)
     base = Rehearsal(setup.env_name, redact_url(url), mode, server, started, sample_rows, start_version=applied,
                      pending=_pending(plan), findings=_findings(d, url, plan, setup.root, setup.folder),
@@ -407,7 +407,7 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
     recorder = _Recorder(backend)
     with Runner(d, url, folder, options) as r:
         start = max((v for v, rec in r.records().items() if rec.status == "applied"), default=None)
-        before = d.introspect(r.conn)
+        before = engine_for(d).introspect(r.conn)
     checks: list[Check] = []
 
     def migrate() -> ApplyResult:
@@ -502,7 +502,7 @@ def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options:
     try:
         with Runner(dialect, url, folder, options, on_event) as r:
             r.rollback(to=start or "0")
-            after = dialect.introspect(r.conn)
+            after = engine_for(dialect).introspect(r.conn)
     except NotReversible as exc:
         return Check("reversibility", "fail", exc.message, ms_since(t))
     except MigrationFailed as exc:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from safeshift import history
 from safeshift.config import FolderSettings
+from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, HazardBlocked
 from safeshift.formats import safeshift as migrations
 from safeshift.formats.safeshift import MigrationFolder
@@ -49,7 +50,7 @@ def live_facts(dialect: Dialect, url: str, *, exact: Sequence[str] = ()) -> dict
     """
     conn = _connect(dialect, url)
     try:
-        return _facts(dialect, conn, dialect.table_facts(conn), exact)
+        return _facts(dialect, conn, engine_for(dialect).table_facts(conn), exact)
     finally:
         conn.close()
 
@@ -60,7 +61,7 @@ def _facts(dialect: Dialect, conn: Any, raw: dict[str, tuple[int | None, int | N
 
     wanted = {n if "." in n else f"{dialect.default_schema}.{n}" for n in exact}
     unknown = [k for k, (rows, _) in raw.items() if rows is None and k in wanted]
-    empty = dialect.empty_tables(conn, unknown) if unknown else set()
+    empty = engine_for(dialect).empty_tables(conn, unknown) if unknown else set()
     out: dict[str, Facts] = {}
     for key, (rows, size) in raw.items():
         facts = Facts(exists=True, row_estimate=0 if key in empty else rows, size_bytes=size)
@@ -188,7 +189,7 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
     bookkeeping = {".".join(history_table)} if history_table else set()
     conn = _connect(dialect, url)
     try:
-        tables = dialect.table_facts(conn)
+        tables = engine_for(dialect).table_facts(conn)
         if all(key.startswith(f"{history.SCHEMA}.") or key in bookkeeping for key in tables):
             return ()  # a database without tables has no rows to lose and no app to break
         found = written if written is not None else {m: review_migration(m) for m in pending}
@@ -225,8 +226,8 @@ def refuse(blocking: Sequence[Finding]) -> HazardBlocked:
 
 def _connect(dialect: Dialect, url: str) -> Any:
     """Facts are a courtesy: their connection never queues behind a lock someone holds on a table."""
-    conn = dialect.connect(url)
-    dialect.prepare_session(conn, lock_timeout_ms=200, statement_timeout_ms=10_000, lock_wait_ms=0)
+    conn = engine_for(dialect).connect(url)
+    engine_for(dialect).prepare_session(conn, lock_timeout_ms=200, statement_timeout_ms=10_000, lock_wait_ms=0)
     return conn
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from safeshift import history, sections
-from safeshift.dialects.base import Blocker, Dialect, Statement
+from safeshift.dialects.base import Dialect, Statement
+from safeshift.engines.base import Blocker, engine_for
 from safeshift.errors import (
     ConfirmationRequired,
     ConnectionLost,
@@ -143,6 +144,7 @@ class _Watcher:
 
     def __init__(self, dialect: Dialect, url: str, pid: int, lock_timeout_ms: int) -> None:
         self.dialect, self.url, self.pid = dialect, url, pid
+        self.engine = engine_for(dialect)
         self.threshold = max(lock_timeout_ms, 30) / 3000
         self.started: float | None = None
         self.seen: list[Blocker] = []
@@ -165,9 +167,9 @@ class _Watcher:
                 continue
             try:
                 if self._conn is None:
-                    self._conn = self.dialect.connect(self.url)
+                    self._conn = self.engine.connect(self.url)
                     self._conn.autocommit = True
-                found = self.dialect.blocking_sessions(self._conn, self.pid)
+                found = self.engine.blocking_sessions(self._conn, self.pid)
             except Exception:  # the watcher only ever adds detail to a message
                 continue
             if found and self.started is not None:
@@ -187,6 +189,8 @@ class Runner:
     def __init__(self, dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions | None = None,
                  on_event: EventSink | None = None, *, read_only: bool = False) -> None:
         self.dialect = dialect
+        #: the live side: connections, sessions, the runner lock, error classification
+        self.engine = engine_for(dialect)
         #: status and dry runs: look, never create the database
         self.read_only = read_only
         self.url = url
@@ -203,7 +207,7 @@ class Runner:
 
     # -- connection ---------------------------------------------------------------------
     def __enter__(self) -> Runner:
-        self.conn = self.dialect.connect(self.url, create=not self.read_only)
+        self.conn = self.engine.connect(self.url, create=not self.read_only)
         try:
             self._prepare(self.conn)
         except BaseException:
@@ -219,7 +223,7 @@ class Runner:
 
     def _prepare(self, conn: Any) -> None:
         o = self.options
-        self.dialect.prepare_session(conn, lock_timeout_ms=o.lock_timeout_ms,
+        self.engine.prepare_session(conn, lock_timeout_ms=o.lock_timeout_ms,
                                      statement_timeout_ms=o.statement_timeout_ms,
                                      lock_wait_ms=int(o.lock_wait_s * 1000))
 
@@ -242,20 +246,20 @@ class Runner:
     @contextmanager
     def locked(self) -> Iterator[None]:
         o = self.options
-        holder = self.dialect.acquire_runner_lock(self.conn, int(o.lock_wait_s * 1000), o.lock_timeout_ms)
+        holder = self.engine.acquire_runner_lock(self.conn, int(o.lock_wait_s * 1000), o.lock_timeout_ms)
         if holder is not None:
             raise self._busy(holder)
         try:
             try:
                 self.store.ensure(self.dialect, self.conn)
             except Exception as exc:
-                if self.dialect.is_runner_busy(exc):
+                if self.engine.is_runner_busy(exc):
                     raise self._busy("another runner") from exc
                 raise
             yield
         finally:
             with suppress(Exception):  # a lost connection has released it already
-                self.dialect.release_runner_lock(self.conn)
+                self.engine.release_runner_lock(self.conn)
 
     def _busy(self, holder: str) -> RunnerBusy:
         return RunnerBusy(
@@ -359,11 +363,11 @@ class Runner:
         """After an up step failed for good: clean up what the failed step left (an INVALID index of a
         concurrent build) and undo the steps before it that had committed, so the database is where the
         migration started.  None when the connection is gone (the server rolled back the open step)."""
-        if self.dialect.is_connection_lost(failure.exc, self.conn):
+        if self.engine.is_connection_lost(failure.exc, self.conn):
             return None
         if not step.transactional:
             with suppress(Exception):  # best effort: the retry drops a leftover too
-                self.dialect.clean_failed_step(self.conn, step.statements[0].sql)
+                self.engine.clean_failed_step(self.conn, step.statements[0].sql)
         return self._undo_committed(m, index) if index > 0 else None
 
     def _undo_committed(self, m: Migration, committed: int) -> _Undo:
@@ -397,7 +401,7 @@ class Runner:
         committed = row.progress if row is not None and row.status in ("running", "failed") else 0
         if committed < total and not p.steps[committed].transactional:
             sql = p.steps[committed].statements[0].sql
-            if not self.dialect.before_nontransactional(self.conn, sql, True):  # it finished: count it
+            if not self.engine.before_nontransactional(self.conn, sql, True):  # it finished: count it
                 committed += 1
         undo = self._undo_committed(m, committed) if committed > 0 else None
         detail = f"interrupted ({signal_name}) at step {index + 1} of {total}"
@@ -462,10 +466,10 @@ class Runner:
         """A new session after the old one broke, with the runner lock taken again."""
         with suppress(Exception):
             self.conn.close()
-        self.conn = self.dialect.connect(self.url)
+        self.conn = self.engine.connect(self.url)
         self._prepare(self.conn)
         o = self.options
-        holder = self.dialect.acquire_runner_lock(self.conn, int(o.lock_wait_s * 1000), o.lock_timeout_ms)
+        holder = self.engine.acquire_runner_lock(self.conn, int(o.lock_wait_s * 1000), o.lock_timeout_ms)
         if holder is not None:
             raise self._busy(holder)
 
@@ -491,9 +495,9 @@ class Runner:
                                 down=down)
                 return attempt.retries
             except _StatementError as failure:
-                if self.dialect.is_runner_busy(failure.exc):
+                if self.engine.is_runner_busy(failure.exc):
                     raise self._busy("another runner") from failure.exc
-                if self.dialect.is_lock_timeout(failure.exc) and attempt.retries + 1 < self.options.lock_tries:
+                if self.engine.is_lock_timeout(failure.exc) and attempt.retries + 1 < self.options.lock_tries:
                     attempt.retries += 1
                     wait = self.options.retry_backoff_s * 2 ** (attempt.retries - 1)
                     where = f"line {failure.statement.line}" if failure.statement else "the step"
@@ -511,10 +515,11 @@ class Runner:
         """One step in one transaction, history row included; False if another runner already did it."""
         conn = self.conn
         d = self.dialect
+        e = self.engine
         if fast and d.capabilities.one_round_trip and self.options.observe is None \
                 and self._in_one_round_trip(statements, record):
             return True
-        d.before_migration(conn)
+        e.before_migration(conn)
         try:
             self._execute(m, None, d.begin_sql)
             for sql in self._relax_sql():
@@ -527,7 +532,7 @@ class Runner:
                     self._statement(m, st)
                 record(conn)
                 try:
-                    d.check_before_commit(conn)
+                    e.check_before_commit(conn)
                 except SafeshiftError as exc:
                     raise _StatementError(exc, statements[-1] if statements else None, []) from exc
                 self._execute(m, None, "COMMIT")
@@ -556,11 +561,11 @@ class Runner:
         try:
             self.conn.execute("\n;\n".join(parts))
         except Exception as exc:
-            if self.dialect.is_connection_lost(exc, self.conn):
+            if self.engine.is_connection_lost(exc, self.conn):
                 # which statement was running is unknown: the message names the migration
                 raise _StatementError(exc, None, list(watcher.seen) if watcher is not None else []) from exc
             self._rollback()
-            if self.dialect.is_lock_timeout(exc):
+            if self.engine.is_lock_timeout(exc):
                 raise _StatementError(exc, None, list(watcher.seen) if watcher is not None else []) from exc
             return False
         finally:
@@ -589,7 +594,7 @@ class Runner:
                           status="rolling_back" if down else "running", duration_ms=ms, progress=0,
                           who=self._who)
         try:
-            run = self.dialect.before_nontransactional(conn, st.sql, resuming)
+            run = self.engine.before_nontransactional(conn, st.sql, resuming)
         except Exception as exc:
             raise _StatementError(exc, st, []) from exc
         if run:
@@ -622,7 +627,7 @@ class Runner:
 
     def _watch(self) -> _Watcher | None:
         if self._watcher is None and self.dialect.capabilities.advisory_lock:
-            pid = self.dialect.backend_pid(self.conn)
+            pid = self.engine.backend_pid(self.conn)
             if pid is not None:
                 self._watcher = _Watcher(self.dialect, self.url, pid, self.options.lock_timeout_ms)
         return self._watcher
@@ -633,16 +638,16 @@ class Runner:
 
     def _after(self, conn: Any) -> None:
         with suppress(Exception):  # connection lost; reported by the caller
-            self.dialect.after_migration(conn)
+            self.engine.after_migration(conn)
 
     def _failed(self, m: Migration, failure: _StatementError, index: int, total: int, retries: int,
                 *, down: bool = False, undo: _Undo | None = None) -> MigrationFailed:
         """Record the failure in the history (reconnecting if need be) and build the error to raise."""
         exc, st = failure.exc, failure.statement
-        d = self.dialect
-        lost = d.is_connection_lost(exc, self.conn)
+        e = self.engine
+        lost = e.is_connection_lost(exc, self.conn)
         where = f"{m.path.name} line {st.line}" if st is not None else m.path.name
-        sqlstate = d.error_code(exc)
+        sqlstate = e.error_code(exc)
         reason = redact_url(first_line(exc))
         section = "down section of " if down else ""
         what = "down section" if down else "migration"  # what was rolled back
@@ -667,7 +672,7 @@ class Runner:
                 f"The connection to {redact_url(self.url)} was lost during the {section}{where} ({reason}); the "
                 f"server rolled back the open transaction, so {undone}{kept}. Run the command again.",
                 sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
-        elif d.is_lock_timeout(exc):
+        elif e.is_lock_timeout(exc):
             blockers = failure.blockers
             who = (f"; blocked by {blockers[0].describe()}" if blockers
                    else "; the blocking session had finished by the time it was checked")
@@ -699,7 +704,7 @@ class Runner:
             self._write_failure(conn, m, progress, detail, down)
         except Exception:
             try:  # the runner's connection is gone: record it from a fresh one
-                fresh = self.dialect.connect(self.url)
+                fresh = self.engine.connect(self.url)
                 try:
                     self._prepare(fresh)
                     self._write_failure(fresh, m, progress, detail, down)
@@ -725,6 +730,7 @@ class Runner:
         if not plan:
             return []
         d = self.dialect
+        e = self.engine
         done: list[Applied] = []
         attempt = 0
         # first try each migration as one script; on an error run it all again statement by
@@ -735,7 +741,7 @@ class Runner:
             rows = _Capture()
             current = plan[0].migration
             start_all = time.perf_counter()
-            d.before_migration(self.conn)
+            e.before_migration(self.conn)
             try:
                 self._execute(current, None, d.begin_sql)
                 try:
@@ -760,7 +766,7 @@ class Runner:
                     if rows.sql:
                         self._execute(current, None, "\n;\n".join(rows.sql))
                     try:
-                        d.check_before_commit(self.conn)
+                        e.check_before_commit(self.conn)
                     except SafeshiftError as exc:
                         raise _StatementError(exc, None, []) from exc
                     self._execute(current, None, "COMMIT")
@@ -770,11 +776,11 @@ class Runner:
                 finally:
                     self._after(self.conn)
             except _StatementError as failure:
-                retry = d.is_lock_timeout(failure.exc) and attempt + 1 < self.options.lock_tries
-                if fast and not retry and not d.is_connection_lost(failure.exc, self.conn):
+                retry = e.is_lock_timeout(failure.exc) and attempt + 1 < self.options.lock_tries
+                if fast and not retry and not e.is_connection_lost(failure.exc, self.conn):
                     fast = False  # run it all again statement by statement: the failure then names its line
                     continue
-                if d.is_runner_busy(failure.exc):
+                if e.is_runner_busy(failure.exc):
                     raise self._busy("another runner") from failure.exc
                 if retry:
                     attempt += 1
@@ -935,6 +941,7 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
     Statements marked non-transactional run alone, in order, between transactions.  Used
     by tests and rehearsals that execute freshly rendered SQL without a migration file.
     """
+    engine = engine_for(dialect)
     if hasattr(conn, "executescript"):
         conn.isolation_level = None
     else:
@@ -944,18 +951,18 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
     def flush() -> None:
         if not batch:
             return
-        dialect.before_migration(conn)
+        engine.before_migration(conn)
         conn.execute("BEGIN")
         try:
             for st in batch:
                 conn.execute(st.sql)
-            dialect.check_before_commit(conn)
+            engine.check_before_commit(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         finally:
-            dialect.after_migration(conn)
+            engine.after_migration(conn)
         batch.clear()
 
     for st in statements:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history
+from safeshift.engines.base import engine_for
 from safeshift.errors import DriftDetected
 from safeshift.formats import safeshift as migrations
 from safeshift.text import redact_url
@@ -115,9 +116,9 @@ def drift_between(live: Schema, expected: Schema, default_schema: str = "public"
 
 def drift(dialect: Dialect, url: str, expected: Schema | Path) -> Drift:
     """Introspect the database at ``url`` and compare it with ``expected`` (a schema or a snapshot file)."""
-    conn = dialect.connect(url, create=False)
+    conn = engine_for(dialect).connect(url, create=False)
     try:
-        live = dialect.introspect(conn)
+        live = engine_for(dialect).introspect(conn)
     finally:
         conn.close()
     return _drift_from(live, expected, dialect.default_schema)
@@ -171,10 +172,10 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
 
     folder = _drizzle_folder(migrations_dir, settings)
     store = history.store_for(folder) if folder is not None else history.DEFAULT_STORE
-    conn = dialect.connect(url, create=False)
+    conn = engine_for(dialect).connect(url, create=False)
     try:
         records = store.read(dialect, conn)
-        live = dialect.introspect(conn)
+        live = engine_for(dialect).introspect(conn)
     finally:
         conn.close()
     applied = [v for v, r in records.items() if r.status == "applied"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from safeshift.backup import backup, restore, table_fingerprint
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 from tests.backup.data import populate
 
 ROWS = 1_000_000
@@ -25,7 +26,7 @@ def test_a_million_rows_round_trip(db_url: str, tmp_path: Path) -> None:
     started = time.monotonic()
     made = backup(db_url, tmp_path / "bk", env_name="prod", migrations_version="0001", dialect=dialect)
     took = time.monotonic() - started
-    with dialect.scratch_database(db_url, tmp_path / ".safeshift") as scratch:
+    with engine_for(dialect).scratch_database(db_url, tmp_path / ".safeshift") as scratch:
         restore(made.path, scratch, dialect=dialect.name)
         copy = table_fingerprint(scratch, dialect)
     assert copy == source

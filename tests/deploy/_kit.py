@@ -50,10 +50,11 @@ HEALTH_FAIL_LINE = "GET /ready: 503 Service Unavailable"
 _HEALTH_OK = '''
 import os, sys
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 
 url = os.environ["DATABASE_URL"]
 d = dialect_for_url(url)
-conn = d.connect(url, create=False)
+conn = engine_for(d).connect(url, create=False)
 users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
 names = conn.execute("SELECT count(name) FROM users").fetchone()[0]  # fails before V2
 print(f"healthy: {users} users, {names} named")

@@ -24,10 +24,11 @@ NICKNAME = MODELS.replace('Column("name", String(100))', 'Column("name", String(
 BREAK_HISTORY = '''
 import os
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 
 url = os.environ["DATABASE_URL"]
 d = dialect_for_url(url)
-conn = d.connect(url, create=False)
+conn = engine_for(d).connect(url, create=False)
 table = "safeshift.safeshift_migrations" if url.startswith("postgresql") else "safeshift_migrations"
 conn.execute(f"ALTER TABLE {table} RENAME COLUMN duration_ms TO took_ms")
 conn.commit()

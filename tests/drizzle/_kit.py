@@ -21,6 +21,7 @@ import pytest
 
 from safeshift import history
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 from safeshift.formats import drizzle
 from safeshift.model import Schema
 from tests.runner._project import Outcome, connect, invoke
@@ -203,7 +204,7 @@ def app_schema(url: str) -> Schema:
     d = dialect_for_url(url)
     conn = connect(url)
     try:
-        s = d.introspect(conn)
+        s = engine_for(d).introspect(conn)
     finally:
         conn.close()
     skip = {history.SCHEMA, "drizzle"}

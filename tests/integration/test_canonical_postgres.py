@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from safeshift.dialects.postgres import PostgresDialect
+from safeshift.engines import engine_for
 from safeshift.model import Schema
 from safeshift.sources.sqlalchemy import schema_from_metadata
 
@@ -103,9 +104,9 @@ def _create_all(url: str, md: sa.MetaData) -> None:
 
 
 def _introspect(url: str) -> Schema:
-    conn = D.connect(url)
+    conn = engine_for(D).connect(url)
     try:
-        return D.introspect(conn)
+        return engine_for(D).introspect(conn)
     finally:
         conn.close()
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from safeshift.changes import CreateIndex, CreateTable
 from safeshift.dialects.sqlite import SQLiteDialect
 from safeshift.diff import diff
+from safeshift.engines import engine_for
 from safeshift.model import Schema, make_schema
 from safeshift.runner import run_statements
 from safeshift.sources.sqlalchemy import schema_from_metadata
@@ -98,9 +99,9 @@ def rich_metadata() -> sa.MetaData:
 
 
 def introspect(url: str) -> Schema:
-    conn = D.connect(url)
+    conn = engine_for(D).connect(url)
     try:
-        return D.introspect(conn)
+        return engine_for(D).introspect(conn)
     finally:
         conn.close()
 
@@ -134,10 +135,10 @@ def test_safeshift_ddl_reads_back_as_the_source(sqlite_url: str) -> None:
     for t in want.tables:
         statements += D.render(CreateTable(replace(t, indexes=())))
         statements += [s for ix in t.indexes for s in D.render(CreateIndex(t.schema, t.name, ix))]
-    conn = D.connect(sqlite_url)
+    conn = engine_for(D).connect(sqlite_url)
     try:
         run_statements(D, conn, statements)
-        got = D.introspect(conn)
+        got = engine_for(D).introspect(conn)
     finally:
         conn.close()
     assert got == want, describe(got, want)

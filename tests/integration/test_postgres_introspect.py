@@ -11,6 +11,7 @@ import pytest
 from safeshift import changes as ch
 from safeshift.dialects.base import Statement
 from safeshift.dialects.postgres import PostgresDialect
+from safeshift.engines import engine_for
 from safeshift.errors import ConnectionFailed, UnsupportedConstruct
 from safeshift.model import (
     Check,
@@ -149,7 +150,7 @@ def run_sql(url: str, sql: str) -> None:
 
 
 def apply(url: str, statements: Iterable[Statement]) -> None:
-    conn = D.connect(url)
+    conn = engine_for(D).connect(url)
     try:
         for st in statements:
             conn.execute(st.sql)
@@ -159,9 +160,9 @@ def apply(url: str, statements: Iterable[Statement]) -> None:
 
 
 def introspect(url: str, schemas: list[str] | None = None) -> Schema:
-    conn = D.connect(url)
+    conn = engine_for(D).connect(url)
     try:
-        return D.introspect(conn, schemas)
+        return engine_for(D).introspect(conn, schemas)
     finally:
         conn.close()
 
@@ -207,11 +208,11 @@ def test_introspect_every_construct(pg_url: str) -> None:
 
 def test_introspect_filters_schemas_and_leaves_connection_idle(pg_url: str) -> None:
     run_sql(pg_url, RICH_DDL + "CREATE SCHEMA safeshift; CREATE TABLE safeshift.safeshift_migrations (v text);")
-    conn = D.connect(pg_url)
+    conn = engine_for(D).connect(pg_url)
     try:
         before = conn.execute("SHOW search_path").fetchone()
         conn.rollback()
-        schema = D.introspect(conn, ["billing"])
+        schema = engine_for(D).introspect(conn, ["billing"])
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         assert conn.execute("SHOW search_path").fetchone() == before
     finally:
@@ -261,7 +262,7 @@ def test_unsupported_constructs_raise(pg_url: str, ddl: str, table: str, constru
 def test_connect_failure_is_redacted(pg_url: str) -> None:
     bad = "postgresql+psycopg://nobody_here:s3cret@127.0.0.1:5432/nowhere"
     with pytest.raises(ConnectionFailed) as info:
-        D.connect(bad)
+        engine_for(D).connect(bad)
     text = str(info.value)
     assert "s3cret" not in text
     assert text.startswith("Cannot connect to postgresql+psycopg://nobody_here:***@127.0.0.1:5432/nowhere: ")

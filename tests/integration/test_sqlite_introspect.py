@@ -15,6 +15,7 @@ import pytest
 
 from safeshift import changes as ch
 from safeshift.dialects.sqlite import SQLiteDialect
+from safeshift.engines import engine_for
 from safeshift.errors import MigrationFailed
 from safeshift.model import (
     Check,
@@ -38,7 +39,7 @@ D = SQLiteDialect()
 
 @pytest.fixture
 def conn(sqlite_url: str) -> Iterator[Any]:
-    c = D.connect(sqlite_url)
+    c = engine_for(D).connect(sqlite_url)
     try:
         yield c
     finally:
@@ -46,7 +47,7 @@ def conn(sqlite_url: str) -> Iterator[Any]:
 
 
 def table(conn: Any, name: str) -> Table:
-    t = D.introspect(conn).table("main", name)
+    t = engine_for(D).introspect(conn).table("main", name)
     assert t is not None, f"table {name} not found"
     return t
 
@@ -147,11 +148,11 @@ def test_views_and_excluded_objects(conn: Any) -> None:
         CREATE TABLE safeshift_migrations (version TEXT PRIMARY KEY);
         ANALYZE;
     """)
-    s = D.introspect(conn)
+    s = engine_for(D).introspect(conn)
     assert [t.name for t in s.tables] == ["t"]  # no sqlite_sequence, sqlite_stat1 or history table
     assert s.views == (View("main", "v", "SELECT id, x FROM t"),)
     assert s.namespaces == () and s.dialect == "sqlite"
-    assert D.introspect(conn, ["other"]).tables == ()
+    assert engine_for(D).introspect(conn, ["other"]).tables == ()
 
 
 # -- round trips: render, run with rows, read back -------------------------------------------
@@ -194,7 +195,7 @@ def rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
 
 def test_create_tables_and_indexes_read_back_exactly(conn: Any) -> None:
     create(conn, USERS, POSTS)
-    s = D.introspect(conn)
+    s = engine_for(D).introspect(conn)
     assert s.table("main", "users") == canonical_table(USERS)
     assert s.table("main", "posts") == canonical_table(POSTS)
 
@@ -310,9 +311,9 @@ def migrate_both_ways(conn: Any, a: Table, b: Table, hints: Any = None) -> None:
     conn.execute(f"INSERT INTO {D.quote(a.name)} (id, email, age) VALUES (1, 'a@x', 5), (2, 'b@x', NULL)")
     sections = render(diff(sa_, sb, hints), sa_, sb, D)
     run_statements(D, conn, sections.up)
-    assert D.introspect(conn) == sb
+    assert engine_for(D).introspect(conn) == sb
     run_statements(D, conn, sections.down)
-    assert D.introspect(conn) == sa_
+    assert engine_for(D).introspect(conn) == sa_
     assert rows(conn, f"SELECT id, email, age FROM {D.quote(a.name)}") == [(1, "a@x", 5), (2, "b@x", None)]
 
 
@@ -357,14 +358,14 @@ def test_foreign_key_names_resolve_to_actual_spelling(conn: Any) -> None:
 
 
 def test_shadow_and_development_databases(tmp_path: Any) -> None:
-    dev = D.development_url(tmp_path / ".safeshift")
+    dev = engine_for(D).development_url(tmp_path / ".safeshift")
     assert dev.startswith("sqlite:////") and (tmp_path / ".safeshift").is_dir()
-    with D.shadow_database(tmp_path) as url:
-        c = D.connect(url)
+    with engine_for(D).shadow_database(tmp_path) as url:
+        c = engine_for(D).connect(url)
         c.execute("CREATE TABLE t (x)")
-        assert [t.name for t in D.introspect(c).tables] == ["t"]
+        assert [t.name for t in engine_for(D).introspect(c).tables] == ["t"]
         c.close()
-    c = D.connect(dev)
+    c = engine_for(D).connect(dev)
     assert c.execute("PRAGMA foreign_keys").fetchone() == (1,)
     c.close()
 

@@ -49,11 +49,12 @@ USERS, POSTS, COMMENTS = 60, 150, 300
 SMOKE = '''
 import json, os, sys
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 
 url = os.environ["DATABASE_URL"]
 d = dialect_for_url(url)
-conn = d.connect(url, create=False)
-schema = d.introspect(conn)
+conn = engine_for(d).connect(url, create=False)
+schema = engine_for(d).introspect(conn)
 counts, orphans, fks = {}, 0, 0
 for t in schema.tables:
     name = d.qualify(t.schema, t.name)

@@ -29,6 +29,7 @@ import safeshift
 from safeshift import history
 from safeshift.dialects import Dialect, dialect_for_url
 from safeshift.dialects.base import Statement
+from safeshift.engines import engine_for
 from safeshift.formats import safeshift as migrations
 from safeshift.model import Schema
 from safeshift.runner import ApplyResult, run_statements
@@ -484,7 +485,7 @@ def _lines(path: Path) -> int:
 def connect(url: str) -> Any:
     """An autocommit connection for checking and resetting (not the runner's)."""
     dialect = dialect_for_url(url)
-    conn = dialect.connect(url)
+    conn = engine_for(dialect).connect(url)
     if dialect.capabilities.advisory_lock:
         conn.autocommit = True
     else:
@@ -550,7 +551,7 @@ def introspect(url: str) -> Schema:
     dialect = dialect_for_url(url)
     conn = connect(url)
     try:
-        return dialect.introspect(conn)
+        return engine_for(dialect).introspect(conn)
     finally:
         conn.close()
 
@@ -569,7 +570,7 @@ def snapshot(url: str) -> tuple[dict[str, history.Record], Schema]:
     dialect = dialect_for_url(url)
     conn = connect(url)
     try:
-        return history.read(dialect, conn), dialect.introspect(conn)
+        return history.read(dialect, conn), engine_for(dialect).introspect(conn)
     finally:
         conn.close()
 
@@ -616,7 +617,7 @@ def build_oracle(url: str, folder: Path) -> Oracle:
     dialect = dialect_for_url(url)
     mf = migrations.read_folder(folder)
     conn = connect(url)
-    states: dict[tuple[int, int], Schema] = {(0, 0): dialect.introspect(conn)}
+    states: dict[tuple[int, int], Schema] = {(0, 0): engine_for(dialect).introspect(conn)}
     all_steps: list[tuple[Step, ...]] = []
     try:
         for k, m in enumerate(mf.migrations):
@@ -625,7 +626,7 @@ def build_oracle(url: str, folder: Path) -> Oracle:
             for j, step in enumerate(todo):
                 _run_step(dialect, conn, step)
                 key = (k + 1, 0) if j + 1 == len(todo) else (k, j + 1)
-                states[key] = dialect.introspect(conn)
+                states[key] = engine_for(dialect).introspect(conn)
     finally:
         conn.close()
     reset(url)

@@ -27,6 +27,7 @@ import pytest
 
 from safeshift import history
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 from safeshift.engines.postgres.embedded import embedded_bin_dir
 from safeshift.formats import safeshift as migrations
 from safeshift.model import Schema
@@ -175,7 +176,7 @@ def make_project(tmp_path: Path, url: str, environments: str = "") -> Project:
 
 def connect(url: str) -> Any:
     d = dialect_for_url(url)
-    conn = d.connect(url)
+    conn = engine_for(d).connect(url)
     if hasattr(conn, "autocommit"):
         conn.autocommit = True
     return conn
@@ -186,7 +187,7 @@ def schema_of(url: str) -> Schema:
     d = dialect_for_url(url)
     conn = connect(url)
     try:
-        s = d.introspect(conn)
+        s = engine_for(d).introspect(conn)
     finally:
         conn.close()
     return replace(s, namespaces=tuple(n for n in s.namespaces if n != history.SCHEMA),

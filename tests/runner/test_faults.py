@@ -20,6 +20,7 @@ import pytest
 import safeshift
 from safeshift import history
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 from safeshift.formats import safeshift as migrations
 from tests.runner import _faultkit as fk
 
@@ -236,7 +237,7 @@ def test_kill_while_recording_a_concurrent_index_step(zygote: fk.Zygote, pg_url:
     first, second = fk.version(1), fk.version(2)
     fk.migrate(pg_url, folder, to=first)
     dialect = dialect_for_url(pg_url)
-    snapshot, row_lock, watch = dialect.connect(pg_url), dialect.connect(pg_url), fk.connect(pg_url)
+    snapshot, row_lock, watch = engine_for(dialect).connect(pg_url), engine_for(dialect).connect(pg_url), fk.connect(pg_url)
     try:
         snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         snapshot.execute("SELECT count(*) FROM items")

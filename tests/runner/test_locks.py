@@ -20,6 +20,7 @@ import pytest
 
 import safeshift
 from safeshift.dialects import dialect_for_url
+from safeshift.engines import engine_for
 from tests.runner import _faultkit as fk
 
 LOCK_TIMEOUT_MS = 200
@@ -52,7 +53,7 @@ class _Holder:
     """A session in an open transaction holding a lock on ``accounts``."""
 
     def __init__(self, url: str, sql: str) -> None:
-        self.conn = dialect_for_url(url).connect(url)
+        self.conn = engine_for(dialect_for_url(url)).connect(url)
         self.conn.execute(sql)
         self.pid = int(self.conn.info.backend_pid)
         self.sql = sql

@@ -45,10 +45,7 @@ LAYERS: dict[str, int] = {
 }
 
 #: edges (importer, imported) that still break the rules; remove each as the code moves
-KNOWN: frozenset[tuple[str, str]] = frozenset({
-    # the dialect's delegating methods name the engine's types (for callers not yet moved to dialect.engine)
-    ("safeshift.dialects.base", "safeshift.engines.base"),
-})
+KNOWN: frozenset[tuple[str, str]] = frozenset()
 
 
 def modules() -> dict[str, Path]:

@@ -16,6 +16,7 @@ from safeshift.dialects.sqlite import (
     tokenize,
     url_path,
 )
+from safeshift.engines import engine_for
 from safeshift.errors import ConnectionFailed, UnsupportedConstruct
 from safeshift.introspect.sqlite import parse_create_index, parse_create_table, parse_view_definition
 from safeshift.model import (
@@ -196,7 +197,7 @@ def test_url_path() -> None:
 def test_connect_to_missing_folder_names_the_path(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "db.sqlite3"
     with pytest.raises(ConnectionFailed, match="nope"):
-        D.connect(f"sqlite:///{missing}")
+        engine_for(D).connect(f"sqlite:///{missing}")
 
 
 def test_registry_returns_sqlite_dialect() -> None:

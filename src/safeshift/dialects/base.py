@@ -9,9 +9,7 @@ dialect (``dialect.capabilities.transactional_ddl``, ``dialect.render(change)``,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift.dialects.statement import Statement as Statement
@@ -21,8 +19,6 @@ if TYPE_CHECKING:
 
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.engines.base import BackupEngine, Engine, RehearsalBackend
-    from safeshift.model import Schema
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
@@ -52,24 +48,6 @@ class Capabilities:
     #: drizzle-kit folders run on this database (drizzle-kit writes them for PostgreSQL; safeshift reads
     #: their SQL and snapshots as PostgreSQL's)
     drizzle_folders: bool = False
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A session holding a lock a migration waits for: what the operator needs to find it."""
-
-    pid: int
-    state: str
-    query: str
-    age_s: float
-    user: str = ""
-    application: str = ""
-
-    def describe(self) -> str:
-        query = " ".join(self.query.split())
-        query = query if len(query) <= 120 else query[:117] + "..."
-        who = f" ({self.user}{', ' + self.application if self.application else ''})" if self.user else ""
-        return f"pid {self.pid}{who}, {self.state} for {self.age_s:.0f} s, running `{query}`"
 
 
 class Dialect:
@@ -124,39 +102,6 @@ class Dialect:
         """The SQLAlchemy dialect whose type compiler the SQLAlchemy source uses."""
         raise NotImplementedError
 
-    # -- live databases: the engine's (engines/<db>/); these delegate so callers keep working -------------
-    #: this database's live side, ``(module, class)`` under engines/, imported on first use (the dialect never
-    #: imports an engine module by name: a pure layer below the engines)
-    engine_class: tuple[str, str] = ("safeshift.engines.base", "Engine")
-
-    @property
-    def engine(self) -> Engine:
-        """This dialect's live side: connections, sessions, locks, errors, scratch databases, backups."""
-        engine: Engine | None = self.__dict__.get("_engine")
-        if engine is None:
-            import importlib
-
-            module, cls = self.engine_class
-            engine = getattr(importlib.import_module(module), cls)(self)
-            self.__dict__["_engine"] = engine
-        return engine
-
-    def connect(self, url: str, *, create: bool = True) -> Any:
-        return self.engine.connect(url, create=create)
-
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
-        """The live schema behind ``conn``, excluding safeshift's own history objects."""
-        return self.engine.introspect(conn, schemas)
-
-    def before_migration(self, conn: Any) -> None:
-        self.engine.before_migration(conn)
-
-    def check_before_commit(self, conn: Any) -> None:
-        self.engine.check_before_commit(conn)
-
-    def after_migration(self, conn: Any) -> None:
-        self.engine.after_migration(conn)
-
     # -- running migrations (the runner asks; the defaults suit a database without session locks)
     #: how a migration's transaction starts (SQLite: take the write lock up front)
     begin_sql: str = "BEGIN"
@@ -169,65 +114,6 @@ class Dialect:
         tail = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         return tail or url
 
-    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
-        return self.engine.database_identity(conn)
-
-    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
-                        lock_wait_ms: int) -> None:
-        self.engine.prepare_session(conn, lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=statement_timeout_ms,
-                                    lock_wait_ms=lock_wait_ms)
-
-    def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
-        return self.engine.acquire_runner_lock(conn, wait_ms, lock_timeout_ms)
-
-    def release_runner_lock(self, conn: Any) -> None:
-        self.engine.release_runner_lock(conn)
-
-    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
-        return self.engine.table_exists(conn, schema, name)
-
-    def is_lock_timeout(self, exc: BaseException) -> bool:
-        return self.engine.is_lock_timeout(exc)
-
-    def is_runner_busy(self, exc: BaseException) -> bool:
-        return self.engine.is_runner_busy(exc)
-
-    def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
-        return self.engine.is_connection_lost(exc, conn)
-
-    def error_code(self, exc: BaseException) -> str | None:
-        return self.engine.error_code(exc)
-
-    def backend_pid(self, conn: Any) -> int | None:
-        return self.engine.backend_pid(conn)
-
-    def blocking_sessions(self, conn: Any, pid: int) -> list[Blocker]:
-        return self.engine.blocking_sessions(conn, pid)
-
-    def before_nontransactional(self, conn: Any, sql: str, resuming: bool) -> bool:
-        return self.engine.before_nontransactional(conn, sql, resuming)
-
-    def development_url(self, state_dir: Path) -> str:
-        return self.engine.development_url(state_dir)
-
-    def existing_development_url(self, state_dir: Path) -> str | None:
-        return self.engine.existing_development_url(state_dir)
-
-    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
-        return self.engine.shadow_database(state_dir)
-
-    def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
-        return self.engine.scratch_database(url, state_dir)
-
-    def rehearsal_backend(self) -> RehearsalBackend:
-        return self.engine.rehearsal_backend()
-
-    def delete_orphans(self, conn: Any, schema: Schema) -> int:
-        return self.engine.delete_orphans(conn, schema)
-
-    def backup_engine(self) -> BackupEngine:
-        return self.engine.backup_engine()
-
     # -- rendering --------------------------------------------------------------------
     def render(self, change: Change) -> list[Statement]:
         method: Any = getattr(self, f"render_{change.kind}", None)
@@ -236,18 +122,9 @@ class Dialect:
         result: list[Statement] = method(change)
         return result
 
-    def clean_failed_step(self, conn: Any, sql: str) -> None:
-        self.engine.clean_failed_step(conn, sql)
-
     def render_safe(self, change: Change, ctx: SafeContext) -> SafeRender | None:
         """The lock-safe form of ``change`` on a table that holds rows; None keeps the plain form."""
         return None
-
-    def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
-        return self.engine.table_facts(conn)
-
-    def empty_tables(self, conn: Any, names: Sequence[str]) -> set[str]:
-        return self.engine.empty_tables(conn, names)
 
     def lock_timeout_sql(self, value: str) -> Statement | None:
         """A statement that bounds lock waits for the rest of one transaction, if the dialect has one."""

@@ -230,7 +230,6 @@ class PostgresDialect(Dialect):
     lock_modes = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
                   "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
     serial_types = _SERIAL_TYPES
-    engine_class = ("safeshift.engines.postgres", "PostgresEngine")
 
     # -- normalisation -------------------------------------------------------------------
     def normalize_type(self, type_sql: str) -> str:

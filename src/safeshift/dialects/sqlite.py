@@ -331,7 +331,6 @@ class SQLiteDialect(Dialect):
     serial_types: dict[str, str] = {}
     #: ``GENERATED ALWAYS AS (...)`` without STORED is VIRTUAL on SQLite
     generated_stored_default = False
-    engine_class = ("safeshift.engines.sqlite", "SQLiteEngine")
 
     # -- normalisation -------------------------------------------------------------------
     def normalize_type(self, type_sql: str) -> str:

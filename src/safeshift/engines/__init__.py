@@ -9,6 +9,6 @@ tools, must not pay for what it does not use.
 
 from __future__ import annotations
 
-from safeshift.engines.base import backup_engine
+from safeshift.engines.base import backup_engine, engine_for
 
-__all__ = ["backup_engine"]
+__all__ = ["backup_engine", "engine_for"]

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from safeshift.dialects.base import Blocker, Dialect
+    from safeshift.dialects.base import Dialect
     from safeshift.model import Schema
 
-__all__ = ["SEQUENCE_KEY", "BackupEngine", "CopySpec", "Dumped", "Engine", "Fingerprint", "Lock", "Manifest", "Mode",
-           "RehearsalBackend", "backup_engine", "server_major"]
+__all__ = ["SEQUENCE_KEY", "BackupEngine", "Blocker", "CopySpec", "Dumped", "Engine", "Fingerprint", "Lock", "Manifest", "Mode",
+           "RehearsalBackend", "backup_engine", "engine_for", "server_major"]
 
 
 # -- backups -------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ class Dumped:
 
 
 class BackupEngine(Protocol):
-    """How one database kind is dumped, checked, restored and fingerprinted (``dialect.backup_engine()``)."""
+    """How one database kind is dumped, checked, restored and fingerprinted (``engine_for(dialect).backup_engine()``)."""
 
     #: what ``check`` does, as the manifest records it
     check_name: str
@@ -144,7 +144,7 @@ class CopySpec:
 
 
 class RehearsalBackend(Protocol):
-    """What a database provides for rehearsals (``dialect.rehearsal_backend()``): a copy, and the locks seen."""
+    """What a database provides for rehearsals (``engine_for(dialect).rehearsal_backend()``): a copy, and the locks seen."""
 
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str: ...
     def locks(self, conn: Any, hidden_schemas: Collection[str] = ()) -> tuple[str | None, list[Lock]]:
@@ -156,14 +156,33 @@ class RehearsalBackend(Protocol):
 
 # -- a live server ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Blocker:
+    """A session holding a lock a migration waits for: what the operator needs to find it."""
+
+    pid: int
+    state: str
+    query: str
+    age_s: float
+    user: str = ""
+    application: str = ""
+
+    def describe(self) -> str:
+        query = " ".join(self.query.split())
+        query = query if len(query) <= 120 else query[:117] + "..."
+        who = f" ({self.user}{', ' + self.application if self.application else ''})" if self.user else ""
+        return f"pid {self.pid}{who}, {self.state} for {self.age_s:.0f} s, running `{query}`"
+
+
+
 class Engine:
     """A database's live side: connections and session settings, the runner lock, error classification,
     blocking sessions, table facts, development/shadow/scratch databases, backup and rehearsal engines.
 
-    One per dialect (``dialect.engine``), given the dialect for its pure SQL knowledge (quoting,
+    One per dialect (``engine_for(dialect)``), given the dialect for its pure SQL knowledge (quoting,
     qualifying).  The defaults suit a database without session locks; each database overrides what
-    differs (``engines/postgres/``, ``engines/sqlite/``).  The dialect still has a thin delegating method
-    for each member, so callers written against the dialect keep working while they move over.
+    differs (``engines/postgres/``, ``engines/sqlite/``).  The dialect never names its engine: it is
+    the pure layer below, and the registry at the end of this module pairs them by the dialect's name.
     """
 
     def __init__(self, dialect: Dialect) -> None:
@@ -360,4 +379,24 @@ def backup_engine(name: str) -> BackupEngine:
         raise ToolMissing(f"Backups of {key} databases are not supported yet.")
     module, cls = _BACKUP_ENGINES[key]
     engine: BackupEngine = getattr(importlib.import_module(module), cls)()
+    return engine
+
+
+#: each dialect's live side, imported on first use (a dialect is pure and never names its engine)
+_ENGINES = {
+    "postgresql": ("safeshift.engines.postgres", "PostgresEngine"),
+    "sqlite": ("safeshift.engines.sqlite", "SQLiteEngine"),
+}
+_engines: dict[int, Engine] = {}
+
+
+def engine_for(dialect: Dialect) -> Engine:
+    """The live side of ``dialect``: connections, sessions, locks, errors, scratch databases, backups.
+
+    One engine per dialect object, made on first use."""
+    engine = _engines.get(id(dialect))
+    if engine is None or engine.dialect is not dialect:
+        module, cls = _ENGINES.get(dialect.name, ("safeshift.engines.base", "Engine"))
+        engine = getattr(importlib.import_module(module), cls)(dialect)
+        _engines[id(dialect)] = engine
     return engine

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from safeshift import config as cfg
 from safeshift.dialects.base import Dialect
+from safeshift.engines.base import engine_for
 from safeshift.errors import MigrationsError, SafeshiftError
 from safeshift.formats.base import Record, Status, Store
 from safeshift.formats.safeshift import META_DIR, MigrationFolder, folder_format
@@ -240,7 +241,7 @@ class DrizzleStore:
 
     def rows(self, dialect: Dialect, conn: Any) -> list[tuple[int, str, int | None]]:
         """drizzle's rows (id, hash, created_at) in the order they were written; none before the table exists."""
-        if not dialect.table_exists(conn, self.schema, self.table):
+        if not engine_for(dialect).table_exists(conn, self.schema, self.table):
             return []
         cur = conn.execute(f"SELECT id, hash, created_at FROM {self._qualified(dialect)} ORDER BY id")
         return [(int(r[0]), str(r[1]), None if r[2] is None else int(r[2])) for r in cur.fetchall()]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from safeshift.dialects.base import Dialect
+from safeshift.engines.base import engine_for
 from safeshift.errors import SourceError
 from safeshift.model import Schema
 from safeshift.text import first_line
@@ -40,7 +41,7 @@ def sql_files(spec: str, root: Path) -> list[Path]:
 
 def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFactory) -> Schema:
     with shadow() as url:
-        conn: Any = dialect.connect(url)
+        conn: Any = engine_for(dialect).connect(url)
         try:
             for f in files:
                 text = f.read_text(encoding="utf-8")
@@ -50,7 +51,7 @@ def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFac
                     raise SourceError(
                         f"{f.name} failed on the shadow database: {first_line(exc)}; fix the SQL and try again."
                     ) from exc
-            return dialect.introspect(conn)
+            return engine_for(dialect).introspect(conn)
         finally:
             conn.close()
 

@@ -1,4 +1,4 @@
-"""Backups of PostgreSQL databases (``PostgresDialect.backup_engine()``): the real pg_dump,
+"""Backups of PostgreSQL databases (``PostgresEngine.backup_engine()``): the real pg_dump,
 pg_restore and psql, fingerprints that compare a restore with its source, and the one-transaction
 script that replaces a database's contents.
 """

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.pg_filters import USER_SCHEMA
-from safeshift.engines.base import CopySpec, Lock
+from safeshift.engines.base import CopySpec, Lock, engine_for
 from safeshift.engines.postgres.tools import error_line, find_pg_tool, pg_tool_conninfo, run
 from safeshift.errors import BackupError
 
@@ -101,7 +101,7 @@ class PostgresRehearsal:
 
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
 
-        engine = dialect.backup_engine()
+        engine = engine_for(dialect).backup_engine()
         src_major = engine.server_version(source)[0]
         dst_major = engine.server_version(scratch)[0]
         dump = find_pg_tool("pg_dump", src_major)
@@ -143,8 +143,8 @@ class PostgresRehearsal:
         """
         from psycopg import sql
 
-        src = dialect.connect(source, create=False)
-        dst = dialect.connect(scratch)
+        src = engine_for(dialect).connect(source, create=False)
+        dst = engine_for(dialect).connect(scratch)
         try:
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for nsp, rel, cols in src.execute(_PG_TABLES).fetchall():
@@ -162,7 +162,7 @@ class PostgresRehearsal:
                     for chunk in cout:
                         cin.write(chunk)
             if rows > 0:
-                dialect.delete_orphans(dst, schema)
+                engine_for(dialect).delete_orphans(dst, schema)
             for nsp, name, last, owner_nsp, owner_rel in src.execute(_PG_SEQUENCES).fetchall():
                 if rows > 0 or (owner_nsp, owner_rel) in history_tables:
                     dst.execute("SELECT pg_catalog.setval(%s, %s)", (dialect.qualify(nsp, name), last))

@@ -1,4 +1,4 @@
-"""Backups of SQLite databases (``SQLiteDialect.backup_engine()``): the online backup API, which
+"""Backups of SQLite databases (``SQLiteEngine.backup_engine()``): the online backup API, which
 copies a consistent database while the app writes, and fingerprints over every row.
 """
 

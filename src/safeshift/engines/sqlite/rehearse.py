@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift.engines.base import CopySpec, Lock
+from safeshift.engines.base import CopySpec, Lock, engine_for
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
@@ -42,7 +42,7 @@ class SQLiteRehearsal:
                 self._keep(conn, dialect, t.schema, t.name, rows,
                            t.primary_key.columns if t.primary_key else ())
             if rows:
-                dialect.delete_orphans(conn, spec.schema)
+                engine_for(dialect).delete_orphans(conn, spec.schema)
             conn.execute("COMMIT")
         finally:
             conn.close()
