@@ -1,0 +1,34 @@
+"""The command line: a thin layer over ``safeshift.api`` that parses flags and formats results.
+
+This module builds the command tree (the ``safeshift`` console script and ``python -m safeshift``
+both run ``main``); the commands live by area beside it — authoring (generate, diff, rehash, drop),
+running (migrate, rollback, status), checks (review, verify, rehearse), backups (backup, restore),
+release (deploy, report), project (init, dev) — over the shared plumbing in common, prompts and
+reporter.  Nothing here decides: every command is callable from Python through the API.
+
+Importing it stays cheap (``safeshift restore`` pays only for what it runs): the command modules
+import the heavy parts of safeshift inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from safeshift.cli import authoring, backups, checks, project, release, running
+from safeshift.version import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="safeshift")
+def main() -> None:
+    """safeshift: safe, fast, boring production schema changes."""
+
+
+for _command in (
+    project.init, authoring.generate, checks.review, checks.verify_cmd, checks.rehearse_cmd, backups.backup_cmd,
+    backups.restore_cmd, authoring.diff_cmd, authoring.rehash, authoring.drop, running.migrate, running.rollback,
+    running.status, release.deploy, release.report, project.dev,
+):
+    main.add_command(_command)
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""`python -m safeshift.cli`: the same CLI as the `safeshift` script (the tests run it this way)."""
+
+from safeshift.cli import main
+
+main()
