@@ -16,8 +16,9 @@ from safeshift.backup import backup
 from safeshift.dialects import dialect_for_url
 
 #: modules a restore into a new database has no use for
-HEAVY = ("safeshift.changes", "safeshift.dialects.postgres", "safeshift.dialects.sqlite", "safeshift.diff",
-         "sqlalchemy", "psycopg")
+HEAVY = ("safeshift.changes", "safeshift.dialects.postgres.dialect", "safeshift.dialects.postgres.clauses",
+         "safeshift.dialects.postgres.render", "safeshift.dialects.postgres.safe", "safeshift.dialects.sqlite.dialect",
+         "safeshift.dialects.sqlite.render", "safeshift.diff", "sqlalchemy", "psycopg")
 
 _PROBE = """
 import json, sys

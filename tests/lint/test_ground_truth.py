@@ -9,8 +9,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from safeshift.dialects.pg_types import binary_compatible, parse_type
-from safeshift.dialects.postgres_safe import rewrites
+from safeshift.dialects.postgres.safe import rewrites
+from safeshift.dialects.postgres.types import binary_compatible, parse_type
 from safeshift.lint import review_sql
 
 TYPE_PAIRS = [

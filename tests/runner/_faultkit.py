@@ -335,7 +335,7 @@ def child_env() -> dict[str, str]:
 _ZYGOTE = """
 import json, os, sys, time, traceback
 from safeshift.cli import main
-import safeshift.dialects.postgres, safeshift.dialects.sqlite, psycopg
+import safeshift.dialects.postgres.dialect, safeshift.dialects.sqlite.dialect, psycopg
 for line in sys.stdin:
     cmd = json.loads(line)
     if cmd["op"] == "wait":

@@ -10,7 +10,7 @@ import pytest
 from safeshift import schedule
 from safeshift import sections as sections_text
 from safeshift.dialects import get_dialect
-from safeshift.dialects.postgres_safe import rewrites
+from safeshift.dialects.postgres.safe import rewrites
 from safeshift.diff import diff
 from safeshift.errors import UnsafeChange
 from safeshift.formats import safeshift as migrations

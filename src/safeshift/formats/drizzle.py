@@ -533,7 +533,7 @@ class _Snapshot:
 
 def _sequence_options(data_type: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """drizzle's sequence or identity options (strings, defaults spelled out) as the introspector keeps them."""
-    from safeshift.dialects.pg_types import INT_BOUNDS
+    from safeshift.dialects.postgres.types import INT_BOUNDS
     from safeshift.introspect.postgres import _sequence_options as options_of
 
     increment = int(raw.get("increment") or 1)

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from safeshift.dialects.pg_types import INT_BOUNDS
+from safeshift.dialects.postgres.types import INT_BOUNDS
 from safeshift.errors import UnsupportedConstruct
 from safeshift.model import (
     Check,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from safeshift import changes as ch
-from safeshift.dialects.pg_types import binary_compatible, bounded, parse_type, same_family, widens
+from safeshift.dialects.postgres.types import binary_compatible, bounded, parse_type, same_family, widens
 from safeshift.lint.checks import Hit, TableRef, default_volatility
 from safeshift.lint.finding import Facts, Finding
 from safeshift.lint.rules import RULES

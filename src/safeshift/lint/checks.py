@@ -26,7 +26,7 @@ from pglast.enums import (
 )
 from pglast.parser import scan
 
-from safeshift.dialects.pg_types import (
+from safeshift.dialects.postgres.types import (
     _FAMILIES,
     _TEXTLIKE,
     PgType,

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift.dialects.pg_filters import USER_SCHEMA
+from safeshift.dialects.postgres.filters import USER_SCHEMA
 from safeshift.engines.base import Blocker, Engine
 from safeshift.errors import ConfigError, ConnectionFailed
 from safeshift.text import redact_url

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from safeshift.dialects.pg_filters import USER_SCHEMA
+from safeshift.dialects.postgres.filters import USER_SCHEMA
 from safeshift.engines.base import SEQUENCE_KEY, Dumped, Fingerprint, Manifest, server_major
 from safeshift.engines.postgres.tools import (
     companion,

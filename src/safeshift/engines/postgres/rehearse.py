@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift.dialects.pg_filters import USER_SCHEMA
+from safeshift.dialects.postgres.filters import USER_SCHEMA
 from safeshift.engines.base import CopySpec, Lock, engine_for
 from safeshift.engines.postgres.tools import error_line, find_pg_tool, pg_tool_conninfo, run
 from safeshift.errors import BackupError

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from safeshift.dialects.sqlite_url import url_path
+from safeshift.dialects.sqlite.url import url_path
 from safeshift.engines.base import Engine
 from safeshift.errors import ConnectionFailed, MigrationFailed
 from safeshift.text import redact_url

@@ -39,7 +39,7 @@ class SQLiteBackup:
 
     @staticmethod
     def _path(url: str) -> Path:
-        from safeshift.dialects.sqlite_url import url_path
+        from safeshift.dialects.sqlite.url import url_path
 
         p = url_path(url)
         if p == ":memory:":

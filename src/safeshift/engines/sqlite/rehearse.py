@@ -23,7 +23,7 @@ class SQLiteRehearsal:
     def build_copy(self, dialect: Dialect, source: str, scratch: str, spec: CopySpec) -> str:
         import sqlite3
 
-        from safeshift.dialects.sqlite_url import url_path
+        from safeshift.dialects.sqlite.url import url_path
         from safeshift.engines.sqlite.backup import SQLiteBackup
 
         dst = Path(url_path(scratch))

@@ -1,7 +1,7 @@
 """The catalog condition "a schema users own", shared by the PostgreSQL modules.
 
-It lives apart from the dialect so that backup and restore, which import only their engine,
-can use it without the dialect's rendering code.
+It lives apart from the dialect (and the package imports nothing on its own) so that backup and
+restore, which import only their engine, can use it without the dialect's rendering code.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """PostgreSQL expressions in canonical form, by parsing and deparsing them with pglast.
 
-Kept apart from ``safeshift.dialects.postgres`` so that pglast (about 50 ms to import) is
+Kept apart from the dialect and its normalisers (``normalize``) so that pglast (about 50 ms to import) is
 loaded only when a default, CHECK, index expression, partial-index predicate or view
 definition actually has to be normalised; a schema of plain columns never needs it.
 Expressions are stripped of the casts PostgreSQL adds on its own, so parentheses and
@@ -16,7 +16,7 @@ from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind, BoolExprType
 from pglast.stream import RawStream
 
-from safeshift.dialects.pg_types import INT_BOUNDS, NUMERIC_TYPES
+from safeshift.dialects.postgres.types import INT_BOUNDS, NUMERIC_TYPES
 
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
 
@@ -158,7 +158,7 @@ def _deparse(node: Any) -> str:
     return str(RawStream()(node))
 
 
-# -- the normalisers (postgres.py caches them) --------------------------------------------
+# -- the normalisers (normalize.py caches them) -------------------------------------------
 
 def normalize_default(default_sql: str, column_type: str) -> str:
     text = default_sql.strip()

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 
 class PgSQL(Protocol):
-    """What the lock-safe forms ask of PostgreSQL's dialect (PostgresDialect in dialects/postgres.py); named
-    here so this module, which the dialect imports, never imports the dialect back."""
+    """What the lock-safe forms ask of PostgreSQL's dialect (PostgresDialect in dialects/postgres/dialect.py);
+    named here so this module, which the dialect imports, never imports the dialect back."""
 
     def quote(self, ident: str) -> str: ...
 
@@ -283,12 +283,12 @@ def _expand_type(d: PgSQL, change: ch.AlterColumn, table: Table) -> Iterator[Sta
 def rewrites(old: str, new: str) -> bool:
     """Whether ALTER COLUMN ... TYPE from ``old`` to ``new`` rewrites (or rescans) the table.
 
-    The same verdict as review's (``dialects.pg_types.binary_compatible``, which review's rules use too), so ``generate`` and
-    ``review`` never disagree; a type either side cannot parse counts as a rewrite.
+    The same verdict as review's (``dialects.postgres.types.binary_compatible``, which review's rules use
+    too), so ``generate`` and ``review`` never disagree; a type either side cannot parse counts as a rewrite.
     """
     if old == new:
         return False
-    from safeshift.dialects.pg_types import binary_compatible, parse_type
+    from safeshift.dialects.postgres.types import binary_compatible, parse_type
 
     a, b = parse_type(old), parse_type(new)
     return a is None or b is None or not binary_compatible(a, b)
@@ -307,7 +307,7 @@ def _concurrent(sql: str) -> str:
 
 
 def _object_name(table: str, column: str, suffix: str) -> str:
-    from safeshift.dialects.pg_names import make_object_name
+    from safeshift.dialects.postgres.names import make_object_name
 
     return make_object_name(table, column, suffix)
 

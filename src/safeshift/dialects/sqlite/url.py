@@ -1,5 +1,5 @@
-"""SQLite URLs to file paths, apart from the dialect so that backup and restore, which import
-only their engine, need not import the dialect's rendering code."""
+"""SQLite URLs to file paths, apart from the dialect (and the package imports nothing on its own) so
+that backup and restore, which import only their engine, need not import the dialect's rendering code."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 modifiers and array-ness (``PgType``), and the verdicts over a change from one type to another —
 changed in place or rewritten, widened or narrowed, bounded, of the same family.
 
-One algebra for everyone who asks: ``review``'s rules (lint/checks.py), ``generate``'s lock-safe
-forms (dialects/postgres_safe.py) and the dialect's data-loss verdicts.  It is the dialect's pure
+One algebra for everyone who asks: ``review``'s rules (lint/), ``generate``'s lock-safe forms
+(dialects/postgres/safe.py) and the dialect's data-loss verdicts.  It is the dialect's pure
 knowledge, so it lives with the dialect and imports nothing above it.
 """
 
