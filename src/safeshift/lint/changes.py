@@ -13,7 +13,8 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from safeshift import changes as ch
 from safeshift.dialects.postgres.types import binary_compatible, bounded, parse_type, same_family, widens
-from safeshift.lint.checks import Hit, TableRef, default_volatility
+from safeshift.lint.columns import default_volatility
+from safeshift.lint.context import Hit, TableRef
 from safeshift.lint.finding import Facts, Finding
 from safeshift.lint.rules import RULES
 from safeshift.lint.sql import enabled_rules, grade

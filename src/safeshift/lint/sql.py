@@ -23,7 +23,8 @@ from typing import Any
 from pglast import ast
 from pglast import parse_sql as pg_parse
 
-from safeshift.lint.checks import Ctx, Hit, State, TableRef, check, long_identifiers
+from safeshift.lint.checks import check, long_identifiers
+from safeshift.lint.context import Ctx, Hit, State, TableRef
 from safeshift.lint.finding import Facts, Finding, Severity, lookup_facts
 from safeshift.lint.rules import DEFAULT_RULES, RULES, SQUAWK_EQUIVALENT
 from safeshift.sections import Allow, SqlStatement, parse_sql_allows
