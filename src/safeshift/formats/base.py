@@ -35,7 +35,7 @@ class Store(Protocol):
     """The history of one migrations folder on one database, as the runner reads and writes it.
 
     safeshift's own folders keep it in ``safeshift_migrations``; drizzle folders in drizzle's
-    table (see ``safeshift.drizzle.DrizzleStore``).  ``write`` and ``delete`` only ever send
+    table (see ``formats.drizzle.store.DrizzleStore``).  ``write`` and ``delete`` only ever send
     statements (never read), so the runner can batch them with a step's SQL.
     """
 

@@ -1,0 +1,70 @@
+"""drizzle-kit migration folders, run by safeshift exactly as drizzle-orm's migrator would run them.
+
+A drizzle-kit ``out`` folder holds ``NNNN_tag.sql`` files split by ``--> statement-breakpoint``
+and ``meta/_journal.json`` listing them (``tag``, ``when`` in ms).  drizzle-orm's migrator
+reads the journal in order, hashes each file's text with sha256, and in ONE transaction applies
+every migration whose ``when`` is newer than the ``created_at`` of the newest row in
+``drizzle.__drizzle_migrations``, inserting ``(hash, when)``.
+
+Here the folder becomes ordinary ``Migration`` values and the history stays in drizzle's own
+table, so either tool can take over from the other.  Where drizzle would silently skip a
+migration (an entry older than the newest applied one but never applied, or a row whose file
+is gone) safeshift refuses, as it does for its own folders.  One module per job:
+
+- ``journal``: ``meta/_journal.json`` and whether a folder is drizzle-kit's;
+- ``folder``: the folder read as migrations (drizzle's hashes, its statement breakpoints);
+- ``store``: the history in ``drizzle.__drizzle_migrations`` plus safeshift's facts table;
+- ``snapshot``: ``meta/NNNN_snapshot.json`` → ``model.Schema`` (expected schema, down SQL);
+- ``down``: down SQL derived from the snapshots, kept in ``.safeshift/drizzle-down/``;
+- ``fixes``: review fixes that work where a run is one transaction.
+
+The names below are the package's surface (``drizzle.read_folder``, ``drizzle.DrizzleStore``, …).
+"""
+
+from __future__ import annotations
+
+from safeshift.formats.drizzle.down import DOWN_DIR, attach_down, down_dir, down_text
+from safeshift.formats.drizzle.fixes import drizzle_fix
+from safeshift.formats.drizzle.folder import drizzle_hash, read_folder, split_statements, version_width
+from safeshift.formats.drizzle.journal import (
+    BREAKPOINT,
+    JOURNAL,
+    Entry,
+    journal_path,
+    read_journal,
+    resolve_format,
+)
+from safeshift.formats.drizzle.snapshot import (
+    SnapshotError,
+    _Snapshot,  # the converter class: tests count its conversions
+    expected_schema,
+    snapshot_file,
+    snapshot_schema,
+)
+from safeshift.formats.drizzle.store import DRIZZLE_ONLY, DrizzleStore, names
+
+__all__ = [
+    "BREAKPOINT",
+    "DOWN_DIR",
+    "DRIZZLE_ONLY",
+    "JOURNAL",
+    "DrizzleStore",
+    "Entry",
+    "SnapshotError",
+    "_Snapshot",
+    "attach_down",
+    "down_dir",
+    "down_text",
+    "drizzle_fix",
+    "drizzle_hash",
+    "expected_schema",
+    "journal_path",
+    "names",
+    "read_folder",
+    "read_journal",
+    "resolve_format",
+    "snapshot_file",
+    "snapshot_schema",
+    "split_statements",
+    "version_width",
+]

@@ -1,0 +1,258 @@
+"""drizzle-kit snapshots (``meta/NNNN_snapshot.json``) converted to safeshift's canonical ``model.Schema``.
+
+drizzle-kit writes the schema after each migration as JSON.  Converted through the dialect's
+normalisers, a snapshot equals what introspecting a database built by the migrations gives, so
+it serves as the expected schema (``verify``) and as the before and after of a migration's down
+SQL (``down.py``).  What the model cannot express raises ``SnapshotError``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safeshift.dialects.base import Dialect
+from safeshift.errors import MigrationsError, SafeshiftError
+from safeshift.formats.drizzle.journal import PG_DIALECTS
+from safeshift.formats.safeshift import META_DIR, MigrationFolder
+
+if TYPE_CHECKING:
+    from safeshift.model import Column, ForeignKey, Index, Schema, Table
+    from safeshift.model import Sequence as SequenceModel
+    from safeshift.renames import RenameHints
+
+_SERIALS = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+_FK_ACTIONS = {"no action": "NO ACTION", "restrict": "RESTRICT", "cascade": "CASCADE", "set null": "SET NULL",
+               "set default": "SET DEFAULT"}
+
+
+class SnapshotError(MigrationsError):
+    """A drizzle snapshot holds something safeshift's model cannot express (so no down SQL from it)."""
+
+
+def snapshot_file(folder: Path, tag: str) -> Path:
+    """``meta/<prefix>_snapshot.json`` of a journal tag: drizzle-kit names it by the tag's prefix."""
+    prefix = tag.split("_", 1)[0]
+    return Path(folder) / META_DIR / f"{prefix}_snapshot.json"
+
+
+def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
+    """A drizzle-kit PostgreSQL snapshot (version 7) as a canonical ``model.Schema``.
+
+    Types, defaults and expressions go through the dialect's normalisers, so the result
+    equals what introspecting a database built by the migrations gives.  What the model
+    cannot hold (views without a definition) raises SnapshotError; row-level security
+    policies and roles are not schema objects safeshift manages and are left out.
+    """
+    from safeshift.dialects import get_dialect
+
+    return _load_snapshot(path, dialect or get_dialect("postgresql"))[1]
+
+
+def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Dialect | None = None) -> Schema | None:
+    """The drizzle snapshot of the last applied migration (None: nothing applied, expect an empty database).
+
+    drizzle-kit writes a snapshot for every migration (a custom one gets a copy of the one
+    before); where one is missing, the newest snapshot before it stands in.
+    """
+    done = set(applied)
+    last = max((i for i, m in enumerate(folder.migrations) if m.version in done), default=None)
+    if last is None:
+        return None
+    for m in reversed(folder.migrations[: last + 1]):
+        path = snapshot_file(folder.path, m.path.stem)
+        if path.is_file():
+            return snapshot_schema(path, dialect)
+    raise SnapshotError(f"{folder.path.name}/{META_DIR}/ holds no snapshot up to {folder.migrations[last].path.name}, "
+                        "so there is no expected schema; regenerate the folder with drizzle-kit.")
+
+
+def _load_snapshot(path: Path, dialect: Dialect) -> tuple[Mapping[str, Any], Schema]:
+    """A snapshot's JSON (which also holds drizzle-kit's rename answers) and its ``model.Schema``."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"Cannot read the drizzle snapshot {path.name} ({exc}).") from exc
+    if not isinstance(data, dict) or data.get("dialect") not in PG_DIALECTS:
+        raise SnapshotError(f"{path.name} is not a drizzle-kit PostgreSQL snapshot.")
+    return data, _Snapshot(dialect, data, path.name).schema()
+
+
+class Snapshots:
+    """The snapshots of one down-file pass, each read and converted once: a migration's "after" is
+    the next one's "before".  A snapshot that cannot be converted raises the same error each time."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
+        self._loaded: dict[Path, tuple[Mapping[str, Any], Schema] | SafeshiftError] = {}
+
+    def load(self, path: Path) -> tuple[Mapping[str, Any], Schema]:
+        if path not in self._loaded:
+            try:
+                self._loaded[path] = _load_snapshot(path, self.d)
+            except SafeshiftError as exc:
+                self._loaded[path] = exc
+        found = self._loaded[path]
+        if isinstance(found, SafeshiftError):
+            raise found
+        return found
+
+
+class _Snapshot:
+    def __init__(self, dialect: Dialect, data: Mapping[str, Any], label: str) -> None:
+        self.d = dialect
+        self.data = data
+        self.label = label
+        self.default_schema = dialect.default_schema
+
+    def schema_name(self, value: Any) -> str:
+        return str(value) if value else self.default_schema
+
+    def schema(self) -> Schema:
+        from safeshift.model import Enum, View, make_schema
+
+        tables = [self.table(t) for t in (self.data.get("tables") or {}).values()]
+        enums = [Enum(self.schema_name(e.get("schema")), e["name"], tuple(e.get("values") or ()))
+                 for e in (self.data.get("enums") or {}).values()]
+        sequences = [self.sequence(s) for s in (self.data.get("sequences") or {}).values()]
+        views = []
+        for v in (self.data.get("views") or {}).values():
+            if v.get("isExisting"):
+                continue
+            if not v.get("definition"):
+                raise SnapshotError(f"{self.label}: view {v.get('name')} has no definition in the snapshot.")
+            views.append(View(self.schema_name(v.get("schema")), v["name"], self.d.normalize_view(v["definition"]),
+                              bool(v.get("materialized"))))
+        namespaces = set((self.data.get("schemas") or {}).values())
+        namespaces |= {t.schema for t in tables} | {e.schema for e in enums} | {s.schema for s in sequences}
+        namespaces.discard(self.default_schema)
+        return make_schema(self.d.name, namespaces=namespaces, tables=tables, enums=enums, sequences=sequences,
+                           views=views)
+
+    def table(self, t: Mapping[str, Any]) -> Table:
+        from safeshift.model import Check, PrimaryKey, Table, Unique
+
+        name, schema = t["name"], self.schema_name(t.get("schema"))
+        raw_columns = list((t.get("columns") or {}).values())
+        columns = tuple(self.column(name, c) for c in raw_columns)
+        pk_cols = tuple(c["name"] for c in raw_columns if c.get("primaryKey"))
+        composite = list((t.get("compositePrimaryKeys") or {}).values())
+        pk = None
+        if composite:
+            pk = PrimaryKey(composite[0]["name"], tuple(composite[0]["columns"]))
+        elif pk_cols:
+            pk = PrimaryKey(self.d.default_constraint_name("pk", name, pk_cols), pk_cols)
+        uniques = [Unique(u["name"], tuple(u["columns"]), nulls_not_distinct=bool(u.get("nullsNotDistinct")))
+                   for u in (t.get("uniqueConstraints") or {}).values()]
+        for c in raw_columns:
+            if c.get("isUnique"):
+                uniques.append(Unique(c.get("uniqueName") or f"{name}_{c['name']}_unique", (c["name"],),
+                                      nulls_not_distinct=bool(c.get("nullsNotDistinct"))))
+        checks = [Check(k["name"], self.d.normalize_expression(k["value"]))
+                  for k in (t.get("checkConstraints") or {}).values()]
+        fks = [self.foreign_key(schema, f) for f in (t.get("foreignKeys") or {}).values()]
+        indexes = [self.index(i) for i in (t.get("indexes") or {}).values()]
+        return Table(schema, name, columns, pk, tuple(uniques), tuple(checks), tuple(fks), tuple(indexes))
+
+    def column(self, table: str, c: Mapping[str, Any]) -> Column:
+        from safeshift.model import Column, Generated, Identity
+
+        raw_type = str(c["type"])
+        serial = raw_type.lower() in _SERIALS
+        type_sql = _SERIALS.get(raw_type.lower(), raw_type)
+        if c.get("typeSchema"):  # an enum (or a domain) in a schema of its own
+            base, _, dims = type_sql.partition("[")
+            type_sql = f"{self.d.qualify(c['typeSchema'], base)}" + (f"[{dims}" if dims else "")
+        col_type = self.d.normalize_type(type_sql)
+        identity = None
+        if c.get("identity"):
+            i = c["identity"]
+            identity = Identity(always=i.get("type") == "always", **_sequence_options(col_type, i))
+        generated = None
+        if c.get("generated"):
+            generated = Generated(self.d.normalize_expression(c["generated"]["as"]), stored=True)
+        default = None
+        raw_default = c.get("default")
+        if raw_default is not None and identity is None and generated is None and not serial:
+            text = ("true" if raw_default else "false") if isinstance(raw_default, bool) else str(raw_default)
+            default = self.d.normalize_default(text, col_type)
+        nullable = not c.get("notNull") and not c.get("primaryKey")
+        return Column(c["name"], col_type, nullable, default, identity, serial, generated)
+
+    def foreign_key(self, schema: str, f: Mapping[str, Any]) -> ForeignKey:
+        from safeshift.model import ForeignKey
+
+        def action(value: Any) -> Any:
+            key = str(value or "no action").lower()
+            if key not in _FK_ACTIONS:
+                raise SnapshotError(f"{self.label}: foreign key {f['name']} has ON {value}, which safeshift "
+                                    "cannot express.")
+            return _FK_ACTIONS[key]
+
+        return ForeignKey(f["name"], tuple(f["columnsFrom"]), self.schema_name(f.get("schemaTo")) or schema,
+                          f["tableTo"], tuple(f["columnsTo"]), on_delete=action(f.get("onDelete")),
+                          on_update=action(f.get("onUpdate")))
+
+    def index(self, i: Mapping[str, Any]) -> Index:
+        from safeshift.model import Index, IndexElement
+
+        elements = []
+        for e in i.get("columns") or ():
+            if isinstance(e, str):  # snapshots before version 7 list column names
+                elements.append(IndexElement(e))
+                continue
+            descending = not e.get("asc", True)
+            nulls = e.get("nulls")
+            nulls_first = None if nulls is None or (nulls == "first") == descending else nulls == "first"
+            value = self.d.normalize_expression(e["expression"]) if e.get("isExpression") else e["expression"]
+            elements.append(IndexElement(value, bool(e.get("isExpression")), descending, nulls_first,
+                                         e.get("opclass") or None))
+        where = i.get("where")
+        return Index(i["name"], tuple(elements), bool(i.get("isUnique")), str(i.get("method") or "btree").lower(),
+                     self.d.normalize_expression(where) if where else None)
+
+    def sequence(self, s: Mapping[str, Any]) -> SequenceModel:
+        from safeshift.model import Sequence as SequenceModel
+
+        return SequenceModel(self.schema_name(s.get("schema")), s["name"], "bigint",
+                             **_sequence_options("bigint", s))
+
+
+def _sequence_options(data_type: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """drizzle's sequence or identity options (strings, defaults spelled out) as the introspector keeps them."""
+    from safeshift.dialects.postgres.types import INT_BOUNDS
+    from safeshift.introspect.postgres import _sequence_options as options_of
+
+    increment = int(raw.get("increment") or 1)
+    low, bounds = INT_BOUNDS.get(data_type, INT_BOUNDS["bigint"])
+    minvalue = int(raw["minValue"]) if raw.get("minValue") not in (None, "") else (1 if increment > 0 else low)
+    maxvalue = int(raw["maxValue"]) if raw.get("maxValue") not in (None, "") else (bounds if increment > 0 else -1)
+    start = int(raw["startWith"]) if raw.get("startWith") not in (None, "") else (
+        minvalue if increment > 0 else maxvalue)
+    return options_of(data_type, {"increment": increment, "minvalue": minvalue, "maxvalue": maxvalue,
+                                  "start": start, "cache": int(raw.get("cache") or 1),
+                                  "cycle": bool(raw.get("cycle"))})
+
+
+def rename_hints(data: Mapping[str, Any], default_schema: str) -> RenameHints:
+    """drizzle-kit's answers to its rename prompts (``_meta``) as safeshift rename hints."""
+    from safeshift.renames import RenameHints
+
+    def parts(key: str) -> list[str]:
+        return [p.replace('""', '"') for p in re.findall(r'"((?:[^"]|"")*)"', key)]
+
+    meta = data.get("_meta") or {}
+    tables: dict[tuple[str, str], str] = {}
+    columns: dict[tuple[str, str, str], str] = {}
+    for old, new in (meta.get("tables") or {}).items():
+        o, n = parts(old), parts(new)
+        if len(o) == 2 and len(n) == 2:
+            tables[(o[0] or default_schema, o[1])] = n[1]
+    for old, new in (meta.get("columns") or {}).items():
+        o, n = parts(old), parts(new)
+        if len(o) == 3 and len(n) == 3:
+            columns[(o[0] or default_schema, n[1], o[2])] = n[2]
+    return RenameHints(tables, columns)
