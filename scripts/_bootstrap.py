@@ -13,6 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".safeshift-installed"
+#: test peers that must not share safeshift's environment (migra needs psycopg2 and its own SQLAlchemy pins)
+PEERS = ROOT / ".peers"
+MIGRA = ["migra==3.0.1663481299", "schemainspect==3.1.1663587362", "sqlbag==0.1.1617247075",
+         "psycopg2-binary==2.9.13", "SQLAlchemy==2.1.9"]
 
 
 def venv_python() -> Path:
@@ -53,3 +57,22 @@ def ensure_node_peers() -> None:
         stamp.write_text(want)
     else:
         print("npm ci failed: the drizzle interoperability tests will be skipped", flush=True)
+
+
+def ensure_python_peers() -> None:
+    """.peers/migra: migra, the independent schema-diff oracle of the PostgreSQL object tests, in a venv
+    of its own; if it cannot be installed those tests fail saying so (they never pass without it)."""
+    folder = PEERS / "migra"
+    stamp = folder / ".safeshift-installed"
+    want = " ".join(MIGRA)
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    print("installing migra into .peers/migra ...", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(folder)
+    python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *MIGRA],
+                          check=False)
+    if done.returncode == 0:
+        stamp.write_text(want)
+    else:
+        print("installing migra failed: the PostgreSQL object tests will fail naming it", flush=True)

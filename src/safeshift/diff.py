@@ -49,6 +49,19 @@ from safeshift.changes import (
     RenameTable,
     SetTableComment,
 )
+from safeshift.changes.routines import (
+    CreateExtension,
+    CreateFunction,
+    CreateTrigger,
+    DropExtension,
+    DropFunction,
+    DropTrigger,
+    MoveExtension,
+    RecreateFunction,
+    ReplaceFunction,
+    SetTriggerState,
+)
+from safeshift.changes.security import AlterPolicy, CreatePolicy, DropPolicy, SetRowSecurity
 from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
 from safeshift.renames import Questioner, RenameHints, Resolver
 
@@ -81,8 +94,12 @@ class _Differ:
         out += [CreateSchema(n) for n in sorted(new_ns - old_ns)]
         self.keyed(self.old.enums, self.new.enums, CreateEnum, DropEnum, AlterEnum)
         self.keyed(self.old.sequences, self.new.sequences, CreateSequence, DropSequence, AlterSequence)
+        self.extensions()
+        self.functions()
         self.tables()
         self.views()
+        self.triggers()
+        self.policies()
         out += [DropSchema(n) for n in sorted(old_ns - new_ns)]
         return out
 
@@ -96,6 +113,60 @@ class _Differ:
             elif o[k] != v:
                 self.out.append(alter(o[k], v))
         self.out += [drop(v) for k, v in o.items() if k not in n]
+
+    def extensions(self) -> None:
+        o = {e.key: e for e in self.old.extensions}
+        n = {e.key: e for e in self.new.extensions}
+        for k, e in n.items():
+            old = o.get(k)
+            if old is None:
+                self.out.append(CreateExtension(e))
+            elif old != e:
+                self.out.append(MoveExtension(old, e))
+        self.out += [DropExtension(e) for k, e in o.items() if k not in n]
+
+    def functions(self) -> None:
+        o = {f.key: f for f in self.old.functions}
+        n = {f.key: f for f in self.new.functions}
+        for k, f in n.items():
+            old = o.get(k)
+            if old is None:
+                self.out.append(CreateFunction(f))
+            elif old != f:
+                if (old.returns, old.procedure) == (f.returns, f.procedure):
+                    self.out.append(ReplaceFunction(old, f))
+                else:  # CREATE OR REPLACE cannot change the result type
+                    self.out.append(RecreateFunction(old, f))
+        self.out += [DropFunction(f) for k, f in o.items() if k not in n]
+
+    def triggers(self) -> None:
+        o = {t.key: t for t in self.old.triggers}
+        n = {t.key: t for t in self.new.triggers}
+        for k, t in n.items():
+            old = o.get(k)
+            if old is None:
+                self.out.append(CreateTrigger(t))
+            elif old.definition != t.definition:
+                self.out += [DropTrigger(old), CreateTrigger(t)]
+            elif old.state != t.state:
+                self.out.append(SetTriggerState(old, t))
+        self.out += [DropTrigger(t) for k, t in o.items() if k not in n]
+
+    def policies(self) -> None:
+        o = {p.key: p for p in self.old.policies}
+        n = {p.key: p for p in self.new.policies}
+        for k, p in n.items():
+            old = o.get(k)
+            if old is None:
+                self.out.append(CreatePolicy(p))
+            elif old != p:
+                if (old.command, old.permissive) == (p.command, p.permissive) \
+                        and (p.using is not None or old.using is None) \
+                        and (p.with_check is not None or old.with_check is None):
+                    self.out.append(AlterPolicy(old, p))
+                else:  # ALTER POLICY cannot change the command or permissiveness, nor remove a clause
+                    self.out += [DropPolicy(old), CreatePolicy(p)]
+        self.out += [DropPolicy(p) for k, p in o.items() if k not in n]
 
     def views(self) -> None:
         o = {v.key: v for v in self.old.views}
@@ -221,6 +292,9 @@ class _Differ:
                    lambda a, b: RenameIndex(s, name, a, b))
         if o.comment != n.comment:
             self.out.append(SetTableComment(s, name, o.comment, n.comment))
+        if (o.row_security, o.force_row_security) != (n.row_security, n.force_row_security):
+            self.out.append(SetRowSecurity(s, name, (o.row_security, o.force_row_security),
+                                           (n.row_security, n.force_row_security)))
 
     def named(self, olds: Sequence[T], news: Sequence[T], add: Callable[[T], Change],
               drop: Callable[[T], Change], rename: Callable[[str, str], Change]) -> None:

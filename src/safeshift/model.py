@@ -137,6 +137,9 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
+    #: row-level security: ENABLE (policies apply to everyone but the owner) and FORCE (to the owner too)
+    row_security: bool = False
+    force_row_security: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -201,6 +204,83 @@ class View:
         return (self.schema, self.name)
 
 
+TriggerState = Literal["enabled", "disabled", "replica", "always"]
+PolicyCommand = Literal["ALL", "SELECT", "INSERT", "UPDATE", "DELETE"]
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An installed extension.  Its types, functions and operators are its own: they are never listed as
+    the user's objects.  The version is not compared: which versions exist depends on the packages
+    installed on each server, not on the schema (a shadow database and production may differ)."""
+
+    name: str
+    schema: str
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function or procedure, identified by its signature (PostgreSQL allows overloading).
+
+    ``definition`` is the whole ``CREATE OR REPLACE`` statement in the dialect's canonical form (for
+    PostgreSQL: the catalog's own rendering, parsed and printed again so that servers of different
+    versions compare equal); ``returns`` decides whether a change can be a ``CREATE OR REPLACE``.
+    """
+
+    schema: str
+    name: str
+    arguments: str
+    returns: str
+    definition: str
+    procedure: bool = False
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({self.arguments})"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.signature)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A trigger on a table or view; ``definition`` is the whole ``CREATE TRIGGER`` statement, canonical."""
+
+    schema: str
+    table: str
+    name: str
+    definition: str
+    state: TriggerState = "enabled"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.schema, self.table, self.name)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A row-level security policy on a table."""
+
+    schema: str
+    table: str
+    name: str
+    command: PolicyCommand = "ALL"
+    permissive: bool = True
+    #: role names, sorted; ("public",) when the policy applies to everyone
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    with_check: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.schema, self.table, self.name)
+
+
 @dataclass(frozen=True)
 class Schema:
     """A whole database schema as one comparable value."""
@@ -211,6 +291,10 @@ class Schema:
     enums: tuple[Enum, ...] = ()
     sequences: tuple[Sequence, ...] = ()
     views: tuple[View, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    functions: tuple[Function, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    policies: tuple[Policy, ...] = ()
     _index: dict[tuple[str, str], Table] = field(default_factory=dict, init=False, compare=False,
                                                  repr=False, hash=False)
 
@@ -241,7 +325,9 @@ def canonical_table(t: Table) -> Table:
 
 def make_schema(dialect: str, *, namespaces: Iterable[str] = (), tables: Iterable[Table] = (),
                 enums: Iterable[Enum] = (), sequences: Iterable[Sequence] = (),
-                views: Iterable[View] = ()) -> Schema:
+                views: Iterable[View] = (), extensions: Iterable[Extension] = (),
+                functions: Iterable[Function] = (), triggers: Iterable[Trigger] = (),
+                policies: Iterable[Policy] = ()) -> Schema:
     """Build a Schema in canonical order; every producer should construct through here."""
     return Schema(
         dialect=dialect,
@@ -250,6 +336,10 @@ def make_schema(dialect: str, *, namespaces: Iterable[str] = (), tables: Iterabl
         enums=tuple(sorted(enums, key=lambda e: e.key)),
         sequences=tuple(sorted(sequences, key=lambda s: s.key)),
         views=tuple(sorted(views, key=lambda v: v.key)),
+        extensions=tuple(sorted(extensions, key=lambda e: e.key)),
+        functions=tuple(sorted(functions, key=lambda f: f.key)),
+        triggers=tuple(sorted(triggers, key=lambda t: t.key)),
+        policies=tuple(sorted(policies, key=lambda p: p.key)),
     )
 
 

@@ -34,24 +34,32 @@ from safeshift.model import Schema, Table
 from safeshift.txsplit import step_numbers
 
 #: execution phase of each change kind; a stable sort keeps the diff's order within a phase
-PHASES: dict[str, int] = {
+PHASES: dict[str, float] = {
     "create_schema": 0,
+    "create_extension": 0.5, "move_extension": 0.5,
     "create_enum": 1, "alter_enum": 1, "create_sequence": 1,
-    "drop_view": 2,
+    # before the tables whose defaults, checks and generated columns call them (bodies are not
+    # checked at creation, so a function may use a table created later)
+    "create_function": 1.5, "replace_function": 1.5, "recreate_function": 1.5,
+    "drop_view": 2, "drop_trigger": 2, "drop_policy": 2,
     "drop_foreign_key": 3,
     "drop_index": 4, "drop_unique": 4, "drop_check": 4, "drop_primary_key": 4,
     "rename_table": 5,
     "rename_column": 6, "rename_constraint": 6, "rename_index": 6,
     "create_table": 7, "rebuild_table": 7,
     "add_column": 8,
-    "alter_column": 9, "set_table_comment": 9,
+    "alter_column": 9, "set_table_comment": 9, "set_row_security": 9,
     "drop_column": 10,
     "add_primary_key": 11, "add_unique": 11, "add_check": 11, "create_index": 11,
     "add_foreign_key": 12,
     "drop_table": 13,
+    "drop_function": 13.5,
     "drop_sequence": 14, "alter_sequence": 14, "drop_enum": 14,
+    "drop_extension": 14.5,
     "drop_schema": 15,
     "create_view": 16,
+    # triggers may sit on views, and policies and triggers call functions and name columns
+    "create_trigger": 17, "set_trigger_state": 17, "create_policy": 17, "alter_policy": 17,
 }
 
 RESTORE_ONLY = "restores the structure only: the data comes back only from a backup"

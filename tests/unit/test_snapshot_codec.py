@@ -242,7 +242,9 @@ EVERY_CONSTRUCT = r"""{
           "nulls_not_distinct": true
         }
       ],
-      "comment": "Table.comment — \"quoted\" \\ é\n\t\u0001"
+      "comment": "Table.comment — \"quoted\" \\ é\n\t\u0001",
+      "row_security": true,
+      "force_row_security": true
     }
   ],
   "enums": [
@@ -272,6 +274,43 @@ EVERY_CONSTRUCT = r"""{
       "definition": "View.definition",
       "materialized": true,
       "comment": "View.comment — \"quoted\" \\ é\n\t\u0001"
+    }
+  ],
+  "extensions": [
+    {
+      "name": "Extension.name",
+      "schema": "Extension.schema"
+    }
+  ],
+  "functions": [
+    {
+      "schema": "Function.schema",
+      "name": "Function.name",
+      "arguments": "Function.arguments",
+      "returns": "Function.returns",
+      "definition": "Function.definition",
+      "procedure": true
+    }
+  ],
+  "triggers": [
+    {
+      "schema": "Trigger.schema",
+      "table": "Trigger.table",
+      "name": "Trigger.name",
+      "definition": "Trigger.definition",
+      "state": "always"
+    }
+  ],
+  "policies": [
+    {
+      "schema": "Policy.schema",
+      "table": "Policy.table",
+      "name": "Policy.name",
+      "command": "DELETE",
+      "permissive": false,
+      "roles": ["Policy.roles[0]", "Policy.roles[1]"],
+      "using": "Policy.using",
+      "with_check": "Policy.with_check"
     }
   ]
 }

@@ -90,6 +90,14 @@ class Dialect:
     def normalize_view(self, sql: str) -> str:
         return " ".join(sql.split()).rstrip(";")
 
+    def normalize_routine(self, sql: str) -> str:
+        """Canonical text of a whole ``CREATE [OR REPLACE] FUNCTION|PROCEDURE`` statement."""
+        return sql.strip().rstrip(";").strip()
+
+    def normalize_trigger(self, sql: str) -> str:
+        """Canonical text of a whole ``CREATE TRIGGER`` statement."""
+        return " ".join(sql.split()).rstrip(";")
+
     def default_constraint_name(self, kind: ConstraintKind, table: str, columns: Sequence[str]) -> str | None:
         """The name the database gives an unnamed constraint, or None where it keeps none."""
         raise NotImplementedError

@@ -22,15 +22,21 @@ from safeshift.model import (
     Check,
     Column,
     Enum,
+    Extension,
     FkAction,
     ForeignKey,
+    Function,
     Generated,
     Identity,
     Index,
     IndexElement,
+    Policy,
+    PolicyCommand,
     PrimaryKey,
     Schema,
     Table,
+    Trigger,
+    TriggerState,
     Unique,
     View,
     collector_paused,
@@ -41,6 +47,12 @@ from safeshift.model import (
 )
 
 SEARCH_PATH = "pg_catalog, public"
+#: pg_trigger.tgenabled
+_TRIGGER_STATES: dict[str, TriggerState] = {"O": "enabled", "D": "disabled", "R": "replica", "A": "always"}
+#: pg_policy.polcmd
+_POLICY_COMMANDS: dict[str, PolicyCommand] = {
+    "*": "ALL", "r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE",
+}
 _FK_ACTIONS: dict[str, FkAction] = {
     "a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT",
 }
@@ -93,11 +105,14 @@ class _TableParts:
     checks: list[Check] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
+    row_security: bool = False
+    force_row_security: bool = False
 
     def build(self) -> Table:
         columns = tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
         return Table(self.schema, self.name, columns, self.primary_key, tuple(self.uniques),
-                     tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment)
+                     tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment,
+                     self.row_security, self.force_row_security)
 
 
 class _Reader:
@@ -147,6 +162,19 @@ class _Reader:
                  materialized=bool(r["materialized"]), comment=r["comment"])
             for r in self.rows("views", params)
         ]
+        self.row_security(tables, self.rows("row_security", params))
+        d = self.dialect
+        extensions = [Extension(r["name"], r["schema"]) for r in self.rows("extensions", params)]
+        functions = [
+            Function(r["schema"], r["name"], r["arguments"], r["returns"], d.normalize_routine(r["definition"]),
+                     procedure=bool(r["procedure"]))
+            for r in self.rows("functions", params)
+        ]
+        triggers = [Trigger(r["schema"], r["table"], r["name"], d.normalize_trigger(r["definition"]),
+                            _TRIGGER_STATES[r["state"]])
+                    for r in self.rows("triggers", params)]
+        policies = [self.policy(r) for r in self.rows("policies", params)]
+        self.refuse_unmodelled(params)
         return make_schema(
             self.dialect.name,
             namespaces=[s for s in schemas if s != self.dialect.default_schema],
@@ -154,7 +182,39 @@ class _Reader:
             enums=enums,
             sequences=free_sequences,
             views=views,
+            extensions=extensions,
+            functions=functions,
+            triggers=triggers,
+            policies=policies,
         )
+
+    def row_security(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            parts = tables.get((r["schema"], r["table"]))
+            if parts is not None:
+                parts.row_security, parts.force_row_security = bool(r["enabled"]), bool(r["forced"])
+
+    def policy(self, r: dict[str, Any]) -> Policy:
+        norm = self.dialect.normalize_expression
+        return Policy(r["schema"], r["table"], r["name"], command=_POLICY_COMMANDS[r["command"]],
+                      permissive=bool(r["permissive"]), roles=tuple(r["roles"]),
+                      using=None if r["using"] is None else norm(r["using"]),
+                      with_check=None if r["with_check"] is None else norm(r["with_check"]))
+
+    def refuse_unmodelled(self, params: dict[str, Any]) -> None:
+        """Refuse a database holding objects or options the model cannot represent, naming each: a diff or
+        drift check that left them out would say "no changes" or "no drift" when that is not true."""
+        rows = self.rows("unmodelled", params)
+        if not rows:
+            return
+        by_kind: dict[str, list[str]] = {}
+        for r in rows:
+            by_kind.setdefault(r["what"], []).append(r["name"])
+        shown = [f"{what} {', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
+                 for what, names in by_kind.items()]
+        raise UnsupportedConstruct(
+            "the database", "; ".join(shown),
+            "Comparing the database without them could hide real differences, so safeshift stops here.")
 
     # -- tables and columns --------------------------------------------------------------
     def tables(self, rows: list[Any],

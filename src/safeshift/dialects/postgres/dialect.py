@@ -2,7 +2,8 @@
 of it — canonical spellings, data-loss verdicts, lock-safe forms, lock timeouts.
 
 The class is assembled from its facets, each in its own module: ``clauses`` (the DDL fragments) and
-``render`` (one method per Change kind) by inheritance; ``normalize`` (canonical spellings), ``types``
+``render`` (one method per Change kind of tables, columns, constraints, indexes and views) and ``objects``
+(extensions, functions, triggers, row-level security and policies) by inheritance; ``normalize`` (canonical spellings), ``types``
 (the type algebra behind the data-loss verdict) and ``safe`` (the lock-safe forms) through the methods
 below.  ``safe``, and pglast under ``normalize``, are imported only when a question needs them.
 """
@@ -16,6 +17,7 @@ from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, Statement
 from safeshift.dialects.postgres import normalize
 from safeshift.dialects.postgres.normalize import SERIAL_TYPES
+from safeshift.dialects.postgres.objects import PgObjects
 from safeshift.dialects.postgres.render import PgRender
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from safeshift.dialects.safe import SafeContext, SafeRender
 
 
-class PostgresDialect(PgRender):
+class PostgresDialect(PgObjects, PgRender):
     name = "postgresql"
     default_schema = "public"
     capabilities = Capabilities(transactional_ddl=True, concurrent_index=True, not_valid=True,

@@ -1,0 +1,45 @@
+"""Changes to views and materialized views (a view is replaced by drop + create; its data is its query)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from safeshift.changes.base import Change
+from safeshift.model import (
+    View,
+)
+
+# -- views -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CreateView(Change):
+    kind = "create_view"
+    verb = "create"
+    view: View
+
+    def inverse(self) -> Change:
+        return DropView(self.view)
+
+    @property
+    def target(self) -> str:
+        return f"{self.view.schema}.{self.view.name}"
+
+
+@dataclass(frozen=True)
+class DropView(Change):
+    kind = "drop_view"
+    verb = "drop"
+    view: View
+
+    def inverse(self) -> Change:
+        return CreateView(self.view)
+
+    @property
+    def data_loss(self) -> str | None:
+        if self.view.materialized:
+            return f"materialized view {self.target} must be refreshed after it is recreated"
+        return None
+
+    @property
+    def target(self) -> str:
+        return f"{self.view.schema}.{self.view.name}"

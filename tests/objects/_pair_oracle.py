@@ -1,0 +1,132 @@
+"""The oracle for schema pairs written as SQL: what safeshift generates must reach the same database as
+running the SQL directly, by safeshift's own introspection and by migra's independent one.
+
+For a pair (A, B): A and B are each run directly on a database of their own (the "direct" databases:
+what the user's SQL makes).  On a third database safeshift creates A from nothing, seeds it, migrates
+it to B and back, and after each step the database must equal the direct one — introspected by
+safeshift (so no false difference either) and compared by migra, which shares no code with safeshift.
+Row counts of every table A and B share survive up and down.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from safeshift.dialects import dialect_for_url
+from safeshift.diff import diff
+from safeshift.engines import engine_for
+from safeshift.model import Schema, make_schema
+from safeshift.plan import render
+from safeshift.runner import run_statements
+from tests.oracle import _describe, _NeverRename, _unordered
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRA = ROOT / ".peers" / "migra" / "bin" / "migra"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A change written as two SQL scripts.  ``seed`` runs on A before the change (rows to keep)."""
+
+    name: str
+    a: str
+    b: str
+    seed: str = ""
+    #: the pair is refused instead: the error must name each of these
+    refused: tuple[str, ...] = ()
+
+
+def migra(url_from: str, url_to: str) -> str:
+    """The statements migra would run to turn ``url_from`` into ``url_to`` ("" when they are the same)."""
+    assert MIGRA.exists(), (f"migra is not installed at {MIGRA}: run `python3 scripts/test.py` (it installs the "
+                            "test peers) or scripts/_bootstrap.ensure_python_peers()")
+    args = [str(MIGRA), "--unsafe", _psycopg2(url_from), _psycopg2(url_to)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode in (0, 2), f"migra failed ({done.returncode}): {done.stderr[-2000:]}"
+    return done.stdout.strip()
+
+
+def _psycopg2(url: str) -> str:
+    return "postgresql+psycopg2://" + url.split("://", 1)[1]
+
+
+@contextmanager
+def direct_database(admin_url: str, name: str, sql: str) -> Iterator[str]:
+    """A database made by running ``sql`` as it is, dropped on exit."""
+    from safeshift.engines.postgres.embedded import database_url
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = database_url(admin_url, name)
+    try:
+        if sql.strip():
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql)  # type: ignore[arg-type]
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def introspect(url: str) -> Schema:
+    engine = engine_for(dialect_for_url(url))
+    conn = engine.connect(url)
+    try:
+        return engine.introspect(conn)
+    finally:
+        conn.close()
+
+
+def run_pair(pair: Pair, url: str, admin_url: str) -> None:
+    dialect = dialect_for_url(url)
+    suffix = url.rsplit("/", 1)[-1]
+    with direct_database(admin_url, f"{suffix}_a", pair.a) as url_a, \
+            direct_database(admin_url, f"{suffix}_b", pair.b) as url_b:
+        a, b = introspect(url_a), introspect(url_b)
+        empty = make_schema(dialect.name)
+        ran: list[str] = []
+        conn = engine_for(dialect).connect(url)
+        try:
+            def step(label: str, statements: Any, want: Schema, direct: str) -> None:
+                ran.append(f"-- {label}:\n" + "\n".join(f"   {s.sql}" for s in statements))
+                try:
+                    run_statements(dialect, conn, statements)
+                except Exception as exc:
+                    raise AssertionError(f"{label} failed: {exc}\n" + "\n".join(ran)) from exc
+                got = engine_for(dialect).introspect(conn)
+                if _unordered(got) != _unordered(want):
+                    delta = diff(got, want, questioner=_NeverRename())
+                    raise AssertionError(f"after {label} the database differs from the target: "
+                                         f"{_describe(delta) or 'no diff, but not equal'}\n" + "\n".join(ran))
+                left = migra(url, direct)
+                assert left == "", f"after {label} migra still sees differences:\n{left}\n" + "\n".join(ran)
+
+            step("create A", render(diff(empty, a), empty, a, dialect).up, a, url_a)
+            if pair.seed:
+                conn.execute(pair.seed)
+            counts = _counts(conn, a, b)
+            sections = render(diff(a, b), a, b, dialect)
+            step("up", sections.up, b, url_b)
+            assert diff(engine_for(dialect).introspect(conn), b, questioner=_NeverRename()) == []
+            assert _counts(conn, a, b) == counts, "rows changed by up"
+            step("down", sections.down, a, url_a)
+            assert _counts(conn, a, b) == counts, "rows changed by down"
+        finally:
+            conn.close()
+
+
+def _counts(conn: Any, a: Schema, b: Schema) -> dict[str, int]:
+    shared = {t.key for t in a.tables} & {t.key for t in b.tables}
+    out = {}
+    for schema, name in sorted(shared):
+        row = conn.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()
+        out[f"{schema}.{name}"] = int(row[0])
+    return out

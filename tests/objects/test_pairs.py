@@ -1,0 +1,34 @@
+"""Every SQL schema pair through the pair oracle on PostgreSQL 15 and 18; refused kinds are refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from safeshift.engines.postgres.embedded import database_url
+from safeshift.errors import UnsupportedConstruct
+from tests.objects._pair_oracle import Pair, direct_database, introspect, run_pair
+from tests.objects.pairs import PAIRS, REFUSED
+
+
+def _admin(url: str) -> str:
+    return database_url(url, "postgres")
+
+
+def test_names_are_unique() -> None:
+    names = [p.name for p in [*PAIRS, *REFUSED]]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p.name for p in PAIRS])
+def test_pair_round_trips(pair: Pair, pg_url: str) -> None:
+    run_pair(pair, pg_url, _admin(pg_url))
+
+
+@pytest.mark.parametrize("pair", REFUSED, ids=[p.name for p in REFUSED])
+def test_kind_safeshift_cannot_represent_is_refused_by_name(pair: Pair, pg_url: str) -> None:
+    """Nothing is left out silently: introspecting a database that holds the object fails, naming it."""
+    with direct_database(_admin(pg_url), pg_url.rsplit("/", 1)[-1] + "_b", pair.b) as url, \
+            pytest.raises(UnsupportedConstruct) as caught:
+        introspect(url)
+    for name in pair.refused:
+        assert name in str(caught.value), str(caught.value)
