@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "safeshift.history": 8, "safeshift.schedule": 8, "safeshift.runner": 8,
     # 9 orchestration
     "safeshift.project": 9, "safeshift.generate": 9, "safeshift.review": 9, "safeshift.backup": 9,
-    "safeshift.rehearse": 9, "safeshift.verify": 9, "safeshift.release": 9, "safeshift.deploy": 9,
+    "safeshift.rehearse": 9, "safeshift.rehearse_report": 9, "safeshift.verify": 9, "safeshift.release": 9, "safeshift.deploy": 9,
     "safeshift.guard": 9,
     # 10 façade
     "safeshift.api": 10, "safeshift.cli": 10, "safeshift.terminal": 10, "safeshift.__main__": 10,
