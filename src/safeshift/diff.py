@@ -12,7 +12,7 @@ subtleties:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -62,26 +62,42 @@ from safeshift.changes.routines import (
     SetTriggerState,
 )
 from safeshift.changes.security import AlterPolicy, CreatePolicy, DropPolicy, SetRowSecurity
-from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table
+from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table, View
 from safeshift.renames import Questioner, RenameHints, Resolver
 
 T = TypeVar("T")
 
 
+#: the relations (schema, name) a view reads: the dialect's ``view_dependencies``
+ViewDependencies = Callable[[View], frozenset[tuple[str, str]]]
+
+
+def _no_dependencies(view: View) -> frozenset[tuple[str, str]]:
+    return frozenset()
+
+
 def diff(old: Schema, new: Schema, hints: RenameHints | None = None,
-         questioner: Questioner | None = None, default_schema: str = "public") -> list[Change]:
-    """Changes that turn ``old`` into ``new``; raises AmbiguousRename for unanswered look-alikes."""
+         questioner: Questioner | None = None, default_schema: str = "public",
+         view_dependencies: ViewDependencies | None = None) -> list[Change]:
+    """Changes that turn ``old`` into ``new``; raises AmbiguousRename for unanswered look-alikes.
+
+    ``view_dependencies`` (the dialect's) orders views: created after the views they read, dropped
+    before them, and a view that reads a changed or dropped view is dropped and created again with it.
+    """
     resolver = Resolver(hints, questioner)
-    changes = _Differ(old, new, resolver).run()
+    changes = _Differ(old, new, resolver, view_dependencies or _no_dependencies).run()
     resolver.finish(default_schema)
     return changes
 
 
 class _Differ:
-    def __init__(self, old: Schema, new: Schema, resolver: Resolver) -> None:
+    def __init__(self, old: Schema, new: Schema, resolver: Resolver, view_dependencies: ViewDependencies) -> None:
         self.old = old
         self.new = new
         self.resolver = resolver
+        self.view_dependencies = view_dependencies
+        #: unchanged views dropped and created again because a view they read changed
+        self.recreated_views: set[tuple[str, str]] = set()
         self.out: list[Change] = []
         #: (schema, old table name) -> new table name, for translating FK targets
         self.table_renames: dict[tuple[str, str], str] = {}
@@ -113,6 +129,17 @@ class _Differ:
             elif o[k] != v:
                 self.out.append(alter(o[k], v))
         self.out += [drop(v) for k, v in o.items() if k not in n]
+
+    def tables_under_views(self) -> set[tuple[str, str]]:
+        """Tables whose changes so far a view reading them would block: a column type changes (also through
+        its enum type) or a column goes."""
+        out = {(c.schema, c.table) for c in self.out
+               if (isinstance(c, AlterColumn) and c.type_changed) or isinstance(c, DropColumn)}
+        enums = {name for c in self.out if isinstance(c, AlterEnum)
+                 for name in (c.new.name, f"{c.new.schema}.{c.new.name}")}
+        if enums:
+            out |= {t.key for t in self.new.tables if any(col.type in enums for col in t.columns)}
+        return out
 
     def extensions(self) -> None:
         o = {e.key: e for e in self.old.extensions}
@@ -146,7 +173,7 @@ class _Differ:
             old = o.get(k)
             if old is None:
                 self.out.append(CreateTrigger(t))
-            elif old.definition != t.definition:
+            elif old.definition != t.definition or (t.schema, t.table) in self.recreated_views:
                 self.out += [DropTrigger(old), CreateTrigger(t)]
             elif old.state != t.state:
                 self.out.append(SetTriggerState(old, t))
@@ -171,12 +198,29 @@ class _Differ:
     def views(self) -> None:
         o = {v.key: v for v in self.old.views}
         n = {v.key: v for v in self.new.views}
-        for k, v in o.items():
-            if k not in n or n[k] != v:
-                self.out.append(DropView(v))
-        for k, v in n.items():
-            if k not in o or o[k] != v:
-                self.out.append(CreateView(v))
+        old_deps = {k: self.view_dependencies(v) & o.keys() - {k} for k, v in o.items()}
+        new_deps = {k: self.view_dependencies(v) & n.keys() - {k} for k, v in n.items()}
+        readers: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for k, uses in old_deps.items():
+            for used in uses:
+                readers.setdefault(used, set()).add(k)
+        changed = {k for k in o if k in n and o[k] != n[k]}
+        # a view that reads a column whose type changes, or a table losing a column, blocks the ALTER
+        # (in either direction: the down section runs the inverse): it goes before and comes back after
+        touched = self.tables_under_views()
+        blocking = {k for k, v in o.items() if k in n and self.view_dependencies(v) & touched}
+        todo = sorted(changed | blocking | (o.keys() - n.keys()))
+        recreate = changed | blocking
+        while todo:  # PostgreSQL refuses to drop a view another view reads: those go and come back too
+            for reader in sorted(readers.get(todo.pop(), ())):
+                if reader in n and reader not in recreate:
+                    recreate.add(reader)
+                    todo.append(reader)
+        self.recreated_views = recreate - changed
+        drops = _dependencies_first(recreate | (o.keys() - n.keys()), old_deps)
+        self.out += [DropView(o[k]) for k in reversed(drops)]
+        creates = _dependencies_first(recreate | (n.keys() - o.keys()), new_deps)
+        self.out += [CreateView(n[k]) for k in creates]
 
     # -- tables --------------------------------------------------------------------------
     def tables(self) -> None:
@@ -342,3 +386,25 @@ def _rename_identifiers(text: str, cmap: dict[str, str]) -> str:
         return cmap.get(tok, tok)
 
     return _WORD.sub(sub, text)
+
+
+def _dependencies_first(keys: Iterable[tuple[str, str]],
+                        deps: Mapping[tuple[str, str], Collection[tuple[str, str]]]) -> list[tuple[str, str]]:
+    """``keys`` ordered so that each comes after those of ``keys`` it depends on (by name among equals)."""
+    wanted = set(keys)
+    out: list[tuple[str, str]] = []
+    state: dict[tuple[str, str], int] = {}  # 1: being visited, 2: placed
+
+    def visit(k: tuple[str, str]) -> None:
+        if state.get(k):
+            return  # placed, or a cycle (which the database itself would have refused)
+        state[k] = 1
+        for d in sorted(deps.get(k, ())):
+            if d in wanted:
+                visit(d)
+        state[k] = 2
+        out.append(k)
+
+    for k in sorted(wanted):
+        visit(k)
+    return out

@@ -98,7 +98,7 @@ def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_re
     current = migrated_schema(config)
     hints = parse_hints(renames, no_renames, dialect.default_schema,
                         lambda s, n: current.table(s, n) is not None)
-    return current, diff(current, target, hints, questioner, dialect.default_schema)
+    return current, diff(current, target, hints, questioner, dialect.default_schema, dialect.view_dependencies)
 
 
 def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
@@ -193,7 +193,7 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
     target = load_source_schema(config)
     live = introspect_url(dialect, url)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
-    changes = diff(live, target, hints, questioner, dialect.default_schema)
+    changes = diff(live, target, hints, questioner, dialect.default_schema, dialect.view_dependencies)
     return changes, render(changes, live, target, dialect)
 
 

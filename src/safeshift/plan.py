@@ -36,12 +36,15 @@ from safeshift.txsplit import step_numbers
 #: execution phase of each change kind; a stable sort keeps the diff's order within a phase
 PHASES: dict[str, float] = {
     "create_schema": 0,
+    # what hangs on tables and types goes first: a view blocks a change to the type of a column it
+    # reads (also through an enum swap), and DROP VIEW takes the view's triggers with it
+    "drop_trigger": 0.2, "drop_policy": 0.2,
+    "drop_view": 0.3,
     "create_extension": 0.5, "move_extension": 0.5,
     "create_enum": 1, "alter_enum": 1, "create_sequence": 1,
     # before the tables whose defaults, checks and generated columns call them (bodies are not
     # checked at creation, so a function may use a table created later)
     "create_function": 1.5, "replace_function": 1.5, "recreate_function": 1.5,
-    "drop_view": 2, "drop_trigger": 2, "drop_policy": 2,
     "drop_foreign_key": 3,
     "drop_index": 4, "drop_unique": 4, "drop_check": 4, "drop_primary_key": 4,
     "rename_table": 5,

@@ -264,7 +264,17 @@ def _detail(change: Change) -> str:
         return f"name: live {change.old}, expected {change.new}"
     if isinstance(change, ch.SetTableComment):
         return f"live {_show(change.old)}, expected {_show(change.new)}"
+    if isinstance(change, ch.SetRowSecurity):
+        return f"live {_row_security(change.old)}, expected {_row_security(change.new)}"
+    if isinstance(change, (ch.SetTriggerState, ch.AlterPolicy, ch.ReplaceFunction, ch.RecreateFunction,
+                           ch.MoveExtension)):
+        return _field_changes(change.old, change.new)
     return ""
+
+
+def _row_security(flags: tuple[bool, bool]) -> str:
+    enabled, forced = flags
+    return ("enabled" if enabled else "disabled") + (", forced" if forced else "")
 
 
 def _differences(changes: Sequence[Change]) -> tuple[Difference, ...]:

@@ -175,3 +175,47 @@ REFUSED = [
 ]
 
 PAIRS = [*EXTENSIONS, *FUNCTIONS, *TRIGGERS, *ROW_SECURITY]
+
+POSTS = "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint NOT NULL, title text, body text);\n"
+VIEW_CHAIN = (POSTS + "CREATE VIEW z_base AS SELECT id, user_id, title FROM posts;\n"
+              "CREATE VIEW a_titles AS SELECT id, title FROM z_base WHERE title IS NOT NULL;\n")
+
+VIEWS = [
+    Pair("views_created_in_dependency_order_not_name_order", USERS + POSTS, USERS + VIEW_CHAIN, seed=SEED),
+    Pair("views_dropped_readers_first", USERS + VIEW_CHAIN, USERS + POSTS, seed=SEED),
+    Pair("view_change_recreates_its_readers", USERS + VIEW_CHAIN,
+         USERS + VIEW_CHAIN.replace("SELECT id, user_id, title FROM posts", "SELECT id, user_id, title, body FROM posts"),
+         seed=SEED),
+    Pair("view_reader_chain_of_three", USERS + VIEW_CHAIN,
+         USERS + VIEW_CHAIN.replace("SELECT id, user_id, title FROM posts;",
+                                    "SELECT id, user_id, upper(title) AS title FROM posts;")
+         + "CREATE VIEW b_count AS SELECT count(*) AS n FROM a_titles;\n", seed=SEED),
+    Pair("view_over_join_and_function", USERS + POSTS,
+         USERS + POSTS + "CREATE FUNCTION short(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT left(t, 10)';\n"
+                         "CREATE VIEW feed AS SELECT p.id, short(p.title) AS title, u.email FROM posts p "
+                         "JOIN users u ON u.id = p.user_id;", seed=SEED),
+    Pair("materialized_view_over_view", USERS + VIEW_CHAIN,
+         USERS + VIEW_CHAIN + "CREATE MATERIALIZED VIEW title_counts AS SELECT count(*) AS n FROM a_titles;",
+         seed=SEED),
+    Pair("column_type_change_under_a_view", USERS + POSTS + "CREATE VIEW titles AS SELECT id, title FROM posts;",
+         USERS + POSTS.replace("title text", "title varchar(200)")
+         + "CREATE VIEW titles AS SELECT id, title FROM posts;", seed=SEED),
+    Pair("column_drop_under_a_view_reading_other_columns",
+         USERS + POSTS + "CREATE VIEW titles AS SELECT id, title FROM posts;",
+         USERS + POSTS.replace(", body text", "") + "CREATE VIEW titles AS SELECT id, title FROM posts;", seed=SEED),
+    Pair("enum_change_under_a_view",
+         "CREATE TYPE mood AS ENUM ('happy', 'sad');\n" + USERS.replace("updated_at timestamptz", "mood mood")
+         + "CREATE VIEW moods AS SELECT id, mood FROM users;",
+         "CREATE TYPE mood AS ENUM ('happy', 'meh', 'sad');\n" + USERS.replace("updated_at timestamptz", "mood mood")
+         + "CREATE VIEW moods AS SELECT id, mood FROM users;",
+         seed=SEED),
+    Pair("view_change_keeps_instead_of_trigger_on_reader", USERS + VIEW_CHAIN
+         + "CREATE FUNCTION a_titles_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+           "CREATE TRIGGER a_titles_ins INSTEAD OF INSERT ON a_titles FOR EACH ROW EXECUTE FUNCTION a_titles_ins();",
+         USERS + VIEW_CHAIN.replace("SELECT id, user_id, title FROM posts", "SELECT id, user_id, title, body FROM posts")
+         + "CREATE FUNCTION a_titles_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+           "CREATE TRIGGER a_titles_ins INSTEAD OF INSERT ON a_titles FOR EACH ROW EXECUTE FUNCTION a_titles_ins();",
+         seed=SEED),
+]
+
+PAIRS += VIEWS

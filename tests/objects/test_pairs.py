@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from safeshift.engines.postgres.embedded import database_url
@@ -21,7 +22,11 @@ def test_names_are_unique() -> None:
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[p.name for p in PAIRS])
 def test_pair_round_trips(pair: Pair, pg_url: str) -> None:
-    run_pair(pair, pg_url, _admin(pg_url))
+    """safeshift's introspection checks every step on both servers; migra (about 1.4 s a comparison, its
+    catalog queries proven on PostgreSQL 15) checks up and down once per pair, on the machine's 15."""
+    with psycopg.connect(pg_url) as conn:
+        major = conn.info.server_version // 10000
+    run_pair(pair, pg_url, _admin(pg_url), with_migra=major == 15)
 
 
 @pytest.mark.parametrize("pair", REFUSED, ids=[p.name for p in REFUSED])

@@ -25,7 +25,7 @@ class CreateExtension(Change):
 
     @property
     def target(self) -> str:
-        return f"extension {self.extension.name}"
+        return self.extension.name
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class DropExtension(Change):
 
     @property
     def target(self) -> str:
-        return f"extension {self.extension.name}"
+        return self.extension.name
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class MoveExtension(Change):
 
     @property
     def target(self) -> str:
-        return f"extension {self.new.name}"
+        return self.new.name
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class CreateTrigger(Change):
 
     @property
     def target(self) -> str:
-        return f"trigger {self.trigger.name} on {self.trigger.schema}.{self.trigger.table}"
+        return f"{self.trigger.name} on {self.trigger.schema}.{self.trigger.table}"
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class DropTrigger(Change):
 
     @property
     def target(self) -> str:
-        return f"trigger {self.trigger.name} on {self.trigger.schema}.{self.trigger.table}"
+        return f"{self.trigger.name} on {self.trigger.schema}.{self.trigger.table}"
 
 
 @dataclass(frozen=True)
@@ -160,4 +160,4 @@ class SetTriggerState(Change):
 
     @property
     def target(self) -> str:
-        return f"trigger {self.new.name} on {self.new.schema}.{self.new.table}"
+        return f"{self.new.name} on {self.new.schema}.{self.new.table}"

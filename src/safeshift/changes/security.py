@@ -42,7 +42,7 @@ class CreatePolicy(Change):
 
     @property
     def target(self) -> str:
-        return f"policy {self.policy.name} on {self.policy.schema}.{self.policy.table}"
+        return f"{self.policy.name} on {self.policy.schema}.{self.policy.table}"
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class DropPolicy(Change):
 
     @property
     def target(self) -> str:
-        return f"policy {self.policy.name} on {self.policy.schema}.{self.policy.table}"
+        return f"{self.policy.name} on {self.policy.schema}.{self.policy.table}"
 
 
 @dataclass(frozen=True)
@@ -72,4 +72,4 @@ class AlterPolicy(Change):
 
     @property
     def target(self) -> str:
-        return f"policy {self.new.name} on {self.new.schema}.{self.new.table}"
+        return f"{self.new.name} on {self.new.schema}.{self.new.table}"

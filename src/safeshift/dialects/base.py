@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
+    from safeshift.model import View
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
@@ -89,6 +90,11 @@ class Dialect:
 
     def normalize_view(self, sql: str) -> str:
         return " ".join(sql.split()).rstrip(";")
+
+    def view_dependencies(self, view: View) -> frozenset[tuple[str, str]]:
+        """The relations (schema, name) ``view`` reads, for ordering views among themselves; none by
+        default (a database that does not check a view's relations when it is created or dropped)."""
+        return frozenset()
 
     def normalize_routine(self, sql: str) -> str:
         """Canonical text of a whole ``CREATE [OR REPLACE] FUNCTION|PROCEDURE`` statement."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
     from safeshift.dialects.safe import SafeContext, SafeRender
+    from safeshift.model import View
 
 
 class PostgresDialect(PgObjects, PgRender):
@@ -51,6 +52,11 @@ class PostgresDialect(PgObjects, PgRender):
 
     def normalize_view(self, sql: str) -> str:
         return normalize.normalize_view(sql)
+
+    def view_dependencies(self, view: View) -> frozenset[tuple[str, str]]:
+        from safeshift.dialects.postgres import expressions
+
+        return expressions.view_relations(view.definition, self.default_schema)
 
     def sqlalchemy_dialect(self) -> SADialect:
         """The psycopg-less default dialect, with a paramstyle that keeps ``%`` single in literals."""

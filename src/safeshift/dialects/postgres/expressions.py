@@ -184,11 +184,64 @@ def normalize_expression(sql: str) -> str:
 
 
 def normalize_view(sql: str) -> str:
+    """A view's query in a form that does not depend on the server that printed it: PostgreSQL 16 and
+    later leave out the table qualifier of a column when the query level reads one relation only
+    (``SELECT id FROM t``), 15 writes it (``SELECT t.id FROM t``); both become the unqualified form."""
     text = sql.strip().rstrip(";").strip()
     try:
         stmts = parse_sql(text)
         if len(stmts) == 1:
-            return _deparse(stmts[0].stmt)
+            stmt = stmts[0].stmt
+            _unqualify(stmt)
+            return _deparse(stmt)
     except Exception:
         pass
     return " ".join(text.split())
+
+
+def _unqualify(node: Any) -> None:
+    """Drop ``rel.`` from column references of every SELECT level that reads exactly one plain relation."""
+    for select in _nodes(node, ast.SelectStmt):
+        source = select.fromClause
+        if not source or len(source) != 1 or not isinstance(source[0], ast.RangeVar):
+            continue
+        rel = source[0]
+        names = {rel.alias.aliasname if rel.alias is not None else rel.relname}
+        for part in (select.targetList, select.whereClause, select.groupClause, select.havingClause,
+                     select.sortClause):
+            for ref in _nodes(part, ast.ColumnRef, stop=ast.SelectStmt):
+                fields: tuple[Any, ...] = tuple(ref.fields or ())
+                if len(fields) == 2 and isinstance(fields[0], ast.String) and fields[0].sval in names:
+                    ref.fields = fields[1:]
+
+
+def _nodes(node: Any, kind: type, stop: type | None = None) -> list[Any]:
+    """Every node of ``kind`` under ``node`` (itself included), not looking inside nodes of type ``stop``."""
+    out: list[Any] = []
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, tuple | list):
+            todo.extend(n)
+            continue
+        if not isinstance(n, ast.Node):
+            continue
+        if isinstance(n, kind):
+            out.append(n)
+        if stop is not None and isinstance(n, stop) and n is not node:
+            continue
+        for attr in getattr(type(n), "__slots__", ()):
+            value = getattr(n, attr, None)
+            if isinstance(value, ast.Node | tuple | list):
+                todo.append(value)
+    return out
+
+
+def view_relations(sql: str, default_schema: str) -> frozenset[tuple[str, str]]:
+    """The relations (schema, name) a view's query reads, by parsing it; unqualified names are taken to be
+    in ``default_schema`` (how the catalog prints them with safeshift's search_path)."""
+    try:
+        stmts = parse_sql(sql)
+    except Exception:
+        return frozenset()
+    return frozenset((r.schemaname or default_schema, r.relname) for r in _nodes(stmts, ast.RangeVar))

@@ -58,7 +58,8 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
     try:
         data, after = snapshots.load(after_path)
         before = snapshots.load(before_path)[1] if before_path is not None else make_schema(d.name)
-        changes = diff(before, after, rename_hints(data, d.default_schema), AssumeNew(), d.default_schema)
+        changes = diff(before, after, rename_hints(data, d.default_schema), AssumeNew(), d.default_schema,
+                       d.view_dependencies)
         statements = render(changes, before, after, d).down if changes else []
     except SafeshiftError as exc:
         return "\n".join([*head, f"-- The snapshots cannot give its down SQL: {exc.message}",
