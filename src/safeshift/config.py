@@ -101,6 +101,8 @@ class Config:
     #: ``[drizzle] migrations_schema`` / ``migrations_table``: where drizzle's migrator records what it applied
     drizzle_schema: str = DRIZZLE_SCHEMA
     drizzle_table: str = DRIZZLE_TABLE
+    #: the ``shadow_url`` key as written (``${VARS}`` expanded when used): where SQL-file sources are run
+    shadow_url: str | None = None
 
     def environment(self) -> Environment:
         """The active environment (development exists even when the file does not define it)."""
@@ -196,7 +198,7 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
-_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "format", "drizzle")
+_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "format", "drizzle", "shadow_url")
 _DRIZZLE_KEYS = ("migrations_schema", "migrations_table")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
@@ -308,6 +310,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
     migrations = _get(data, "migrations", str, where, "a folder path (a string)") or "migrations"
     dialect = _dialect_name(_get(data, "dialect", str, where, '"postgresql" or "sqlite"') or "postgresql", where)
     raw_envs = _get(data, "environments", dict, where, "a table of [environments.NAME] tables") or {}
+    shadow_url = _get(data, "shadow_url", str, where, "a database URL (a string)")
     backups = _get(data, "backups", str, where, "a folder path (a string)")
     if backups is not None and not backups.strip():
         raise ConfigError(f"'backups' in {where} must be a folder path, not an empty string.")
@@ -333,6 +336,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
         format=folder.format,
         drizzle_schema=folder.drizzle_schema,
         drizzle_table=folder.drizzle_table,
+        shadow_url=shadow_url.strip() if shadow_url and shadow_url.strip() else None,
     )
 
 
@@ -392,18 +396,20 @@ def folder_settings(folder: Path) -> FolderSettings:
 
 # -- database URL ---------------------------------------------------------------------------
 
-def expand_vars(text: str, env_name: str) -> str:
-    """Expand ``${VAR}`` references only; a bare ``$`` (common in passwords) is left alone."""
+def expand_vars(text: str, env_name: str, *, what: str | None = None) -> str:
+    """Expand ``${VAR}`` references only; a bare ``$`` (common in passwords) is left alone.
+
+    ``what`` names the setting in messages (default: the url of environment ``env_name``)."""
+    label = what or f"The url of environment '{env_name}'"
 
     def sub(m: re.Match[str]) -> str:
         var = m["name"]
         if not _VAR_NAME.fullmatch(var):
-            raise ConfigError(f"The url of environment '{env_name}' has an invalid reference ${{{var}}}; "
+            raise ConfigError(f"{label} has an invalid reference ${{{var}}}; "
                               "use ${NAME} with letters, digits and underscores.")
         value = os.environ.get(var)
         if value is None:
-            raise ConfigError(f"The url of environment '{env_name}' uses ${{{var}}}, which is not set; "
-                              "export it or add it to .env.")
+            raise ConfigError(f"{label} uses ${{{var}}}, which is not set; export it or add it to .env.")
         return value
 
     return _VAR_REF.sub(sub, text)
@@ -462,6 +468,9 @@ migrations = "migrations"
 dialect = {_toml_str(dialect)}
 # backups: the folder for `safeshift backup` (each environment gets <backups>/<env>/).
 # backups = ".safeshift/backups"
+# shadow_url: a server like production's where .sql schema files are run to be read (default: the
+# development environment's server when it has a url, else the local embedded server).
+# shadow_url = "${{SHADOW_DATABASE_URL}}"
 
 # Environments: pick one with --env NAME or SAFESHIFT_ENV (default: development).
 # url may reference ${{VARIABLES}}; a .env file next to this one is loaded first.

@@ -19,6 +19,7 @@ from safeshift.changes import (
     Change,
     CreateIndex,
     CreateTable,
+    CreateTrigger,
     DropColumn,
     DropForeignKey,
     DropTable,
@@ -310,6 +311,7 @@ def _rebuild(steps: list[Step], old: Schema, new: Schema, dialect: Dialect) -> l
                   if isinstance(s.change, RenameTable)}
     grouped: dict[tuple[str, str], list[Step]] = defaultdict(list)
     rest: list[Step] = []
+    creating = {s.change.trigger.key for s in steps if isinstance(s.change, CreateTrigger)}
     for s in steps:
         key = _table_of(s.change)
         if key in needs and not isinstance(s.change, (CreateTable, DropTable)):
@@ -334,6 +336,9 @@ def _rebuild(steps: list[Step], old: Schema, new: Schema, dialect: Dialect) -> l
         backfill = tuple(s.change.column.name for s in group if isinstance(s.change, AddColumn) and s.change.backfill)
         origins = tuple(o for s in group for o in s.origins)
         rest.append(Step(RebuildTable(_renamed(before, name), _renamed(after, name), cmap, backfill), origins))
+        # the rebuild drops the old table and its triggers with it: those the migration keeps come back after it
+        rest += [Step(CreateTrigger(t), origins) for t in new.triggers
+                 if (t.schema, t.table) == (schema, after.name) and t.key not in creating]
     return rest
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift.config import (
+    DEFAULT_ENV,
     Config,
     Environment,
     FolderSettings,
+    expand_vars,
     folder_settings,
     missing_url_error,
     resolve_url,
@@ -103,8 +105,21 @@ def development_url(config: Config) -> str:
 
 
 def shadow_database(config: Config) -> contextlib.AbstractContextManager[str]:
-    """A throwaway database of the project's dialect, dropped on exit."""
-    return engine_for(dialect_of(config)).shadow_database(state_dir(config))
+    """A throwaway database of the project's dialect, dropped on exit, where SQL-file sources run.
+
+    On the server most like the target's, so that what the catalog prints (view and function text) and
+    what the SQL may use (extensions, ICU collations) match: ``shadow_url``'s server if configured, else
+    the development environment's server if it has a URL, else the embedded server.
+    """
+    engine = engine_for(dialect_of(config))
+    state = state_dir(config)
+    if config.shadow_url is not None:
+        return engine.scratch_database(expand_vars(config.shadow_url, "", what="shadow_url"), state)
+    development = config.environments.get(DEFAULT_ENV)
+    if development is not None and development.url and not development.protected:
+        with contextlib.suppress(ConfigError):  # an unset variable: the embedded server stands in
+            return engine.scratch_database(expand_vars(development.url, development.name), state)
+    return engine.shadow_database(state)
 
 
 def run_options(env: Environment, **overrides: Any) -> RunOptions:

@@ -37,6 +37,8 @@ _MARKER = re.compile(r"--\s*migrate:(?P<section>up|down)\s*", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"--\s*safeshift:(?P<name>\S*)\s*(?P<args>.*?)\s*", re.DOTALL)
 #: characters that cannot start a string, identifier quote, comment, dollar body or statement end
 _PLAIN_RUN = re.compile(r"[^-/;'\"`$\s]+")
+_CREATE_TRIGGER = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?TRIGGER\b", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$")
 
 
@@ -134,7 +136,8 @@ class _Parser:
 
     Handles ``;`` inside strings (including E'' escapes), quoted identifiers, line and
     nested block comments and dollar-quoted bodies, so a function definition is one
-    statement.  SQLite trigger bodies (BEGIN ... END) are not split-aware.
+    statement; and the ``BEGIN ... END`` body of a SQLite trigger (with any ``CASE ... END`` in
+    it), whose inner ``;`` do not end the CREATE TRIGGER.
     """
 
     def __init__(self, text: str, label: str) -> None:
@@ -151,6 +154,9 @@ class _Parser:
         self.stmt_start: int | None = None
         #: where the first SQL above ``-- migrate:up`` starts (an error once we know the file has sections)
         self.header_sql: int | None = None
+        #: the statement is a CREATE TRIGGER, and how deep it is in BEGIN/CASE ... END blocks
+        self.trigger_statement = False
+        self.block_depth = 0
 
     def line(self, pos: int) -> int:
         return bisect.bisect_left(self.newlines, pos) + 1
@@ -160,6 +166,7 @@ class _Parser:
 
     # statements ------------------------------------------------------------------------
     def end_statement(self, end: int) -> None:
+        self.block_depth = 0
         if self.stmt_start is None:
             return
         start = self.stmt_start
@@ -185,6 +192,19 @@ class _Parser:
             if self.section == "header" and self.header_sql is None:
                 self.header_sql = pos
             self.stmt_start = pos
+            self.trigger_statement = _CREATE_TRIGGER.match(self.text, pos) is not None
+            self.block_depth = 0
+
+    def word(self, start: int, end: int) -> None:
+        """Track BEGIN/CASE ... END inside a CREATE TRIGGER, so only a ``;`` outside them ends it."""
+        if not self.trigger_statement:
+            return
+        for word in _WORD.findall(self.text, start, end):  # a token may be "(CASE" or "END)"
+            word = word.upper()
+            if word in ("BEGIN", "CASE"):
+                self.block_depth += 1
+            elif word == "END" and self.block_depth:
+                self.block_depth -= 1
 
     def close_section(self, pos: int) -> None:
         self.end_statement(pos)
@@ -279,11 +299,14 @@ class _Parser:
             elif c.isspace():
                 i += 1
             elif c == ";":
-                self.end_statement(i)
+                if not self.block_depth:
+                    self.end_statement(i)
                 i += 1
             else:
                 self.start_statement(i)
-                i = self.skip_token(i)
+                end = self.skip_token(i)
+                self.word(i, end)
+                i = end
         self.close_section(n)
         if self.section != "header":
             self.bounds[self.section].append(n)

@@ -27,7 +27,7 @@ from safeshift.dialects.sqlite import (
     tokenize,
     unquote,
 )
-from safeshift.errors import IntrospectionError
+from safeshift.errors import IntrospectionError, UnsupportedConstruct
 from safeshift.model import (
     Check,
     Column,
@@ -39,6 +39,7 @@ from safeshift.model import (
     PrimaryKey,
     Schema,
     Table,
+    Trigger,
     Unique,
     View,
     make_schema,
@@ -442,9 +443,19 @@ def introspect(conn: Any, schemas: Sequence[str] | None = None) -> Schema:
     catalog = _Catalog({name.lower(): (name, {r[2].lower(): r[2] for r in rows}) for name, rows in columns.items()},
                        {name.lower(): cols for name, cols in pk_columns.items()})
 
+    virtual = sorted(name for kind, name, _, sql in master
+                     if kind == "table" and (sql or "").lstrip()[:14].upper().startswith("CREATE VIRTUAL"))
+    if virtual:
+        raise UnsupportedConstruct(f"virtual table(s) {', '.join(virtual)}", "a virtual table module (FTS, R*Tree, ...)",
+                                   "Comparing the database without them could hide real differences, so "
+                                   "safeshift stops here.")
     tables: list[Table] = []
     views: list[View] = []
-    for kind, name, _, sql in master:
+    triggers: list[Trigger] = []
+    for kind, name, table_name, sql in master:
+        if kind == "trigger" and sql:
+            triggers.append(Trigger(dialect.default_schema, table_name, name, dialect.normalize_trigger(sql)))
+            continue
         if kind == "table" and name not in skip:
             parsed = _parse(name, sql, parse_create_table)
             tables.append(_table(dialect, name, parsed, columns[name], indexes[name], index_sql, fks[name],
@@ -452,7 +463,7 @@ def introspect(conn: Any, schemas: Sequence[str] | None = None) -> Schema:
         elif kind == "view":
             views.append(View(dialect.default_schema, name,
                               dialect.normalize_view(_parse(name, sql, parse_view_definition))))
-    return make_schema(dialect.name, tables=tables, views=views)
+    return make_schema(dialect.name, tables=tables, views=views, triggers=triggers)
 
 
 def _virtual_tables(conn: Any, master: Sequence[tuple[Any, ...]]) -> set[str]:

@@ -8,6 +8,7 @@ cannot represent raises UnsupportedConstruct instead of being dropped.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -81,6 +82,17 @@ def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Schema:
         return _Converter(metadata, dialect).convert()
 
 
+def _owned_by_sqlalchemy(fn: Any) -> bool:
+    """Whether an event listener is SQLAlchemy's own (wrapped in partials or its portable methods)."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    target = getattr(fn, "target", None)  # sqlalchemy.util.portable_instancemethod
+    module = getattr(fn, "__module__", None) or type(fn).__module__
+    if module.startswith("sqlalchemy") and target is not None:
+        module = type(target).__module__
+    return module.startswith("sqlalchemy")
+
+
 _IDENT = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
 _FK_ACTIONS: dict[str, FkAction] = {
     "NO ACTION": "NO ACTION", "RESTRICT": "RESTRICT", "CASCADE": "CASCADE",
@@ -101,6 +113,7 @@ class _Converter:
 
     # -- entry ---------------------------------------------------------------------------
     def convert(self) -> Schema:
+        self.refuse_ddl_listeners()
         tables = [self.table(t) for t in self.metadata.tables.values()]
         sequences = [self.sequence(s) for s in self.metadata._sequences.values()]
         default = self.dialect.default_schema
@@ -112,6 +125,28 @@ class _Converter:
                                        f"{self.dialect.name} has a single namespace.")
         return make_schema(self.dialect.name, namespaces=namespaces, tables=tables,
                            enums=self.enums.values(), sequences=sequences)
+
+    def refuse_ddl_listeners(self) -> None:
+        """DDL the models run around CREATE/DROP (``event.listen(table, "after_create", DDL(...))``, a function
+        listening there): a trigger, function, extension or policy declared that way is part of the schema,
+        and this source does not read it yet, so it is an error naming it rather than left out.
+        SQLAlchemy's own listeners (an Enum creating its type) are not the user's and pass."""
+        found: list[str] = []
+        targets: list[tuple[str, Any]] = [("the metadata", self.metadata)]
+        targets += [(f"table {self.schema_of(t)}.{t.name}", t) for t in self.metadata.tables.values()]
+        for where, target in targets:
+            for event in ("before_create", "after_create", "before_drop", "after_drop"):
+                for fn in getattr(target.dispatch, event):
+                    if isinstance(fn, sa.schema.ExecutableDDLElement):
+                        text = " ".join(str(getattr(fn, "statement", fn)).split())
+                        found.append(f"{where} ({event}: {text[:60]}{'...' if len(text) > 60 else ''})")
+                    elif not _owned_by_sqlalchemy(fn):
+                        found.append(f"{where} ({event}: {getattr(fn, '__qualname__', type(fn).__name__)})")
+        if found:
+            raise UnsupportedConstruct(
+                "; ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else ""),
+                "DDL run by a SQLAlchemy event listener",
+                "Declare those objects in SQL files (schema = \"schema/*.sql\"), which safeshift reads in full.")
 
     # -- helpers -------------------------------------------------------------------------
     def schema_of(self, obj: Any) -> str:

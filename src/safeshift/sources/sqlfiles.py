@@ -39,19 +39,30 @@ def sql_files(spec: str, root: Path) -> list[Path]:
     return files
 
 
+#: SQLSTATEs that say the server lacks something (a feature of its build, an extension's files), not that
+#: the SQL is wrong: feature_not_supported, undefined_file, system_error
+_SERVER_LACKS = frozenset({"0A000", "58P01", "58000"})
+
+
 def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFactory) -> Schema:
+    engine = engine_for(dialect)
     with shadow() as url:
-        conn: Any = engine_for(dialect).connect(url)
+        conn: Any = engine.connect(url)
         try:
             for f in files:
                 text = f.read_text(encoding="utf-8")
                 try:
                     _run_script(conn, text)
                 except Exception as exc:
+                    if engine.error_code(exc) in _SERVER_LACKS:
+                        raise SourceError(
+                            f"{f.name} needs something the shadow database's server does not have "
+                            f"({first_line(exc)}); set shadow_url in safeshift.toml to a server like "
+                            "production's.") from exc
                     raise SourceError(
                         f"{f.name} failed on the shadow database: {first_line(exc)}; fix the SQL and try again."
                     ) from exc
-            return engine_for(dialect).introspect(conn)
+            return engine.introspect(conn)
         finally:
             conn.close()
 

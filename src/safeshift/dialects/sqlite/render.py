@@ -177,6 +177,13 @@ class SQLiteRender(Dialect):
                                        "SQLite has no materialized views.")
         return [Statement(f"DROP VIEW {self.quote(v.name)};")]
 
+    def render_create_trigger(self, change: ch.CreateTrigger) -> list[Statement]:
+        # SQLite keeps the CREATE TRIGGER text as written; its BEGIN ... END body is one statement
+        return [Statement(change.trigger.definition.rstrip().rstrip(";") + ";")]
+
+    def render_drop_trigger(self, change: ch.DropTrigger) -> list[Statement]:
+        return [Statement(f"DROP TRIGGER {self.quote(change.trigger.name)};")]
+
     def render_rebuild_table(self, change: ch.RebuildTable) -> list[Statement]:
         """SQLite's documented procedure: create the new table, copy, drop the old, rename.
 
