@@ -48,6 +48,7 @@ from safeshift.changes import (
     RenameIndex,
     RenameTable,
     SetTableComment,
+    SetTableStorage,
 )
 from safeshift.changes.routines import (
     CreateExtension,
@@ -318,8 +319,8 @@ class _Differ:
     def table_objects(self, o: Table, n: Table) -> None:
         s, name = n.schema, n.name
         if o.primary_key != n.primary_key:
-            if o.primary_key and n.primary_key and o.primary_key.columns == n.primary_key.columns \
-                    and o.primary_key.name and n.primary_key.name:
+            if o.primary_key and n.primary_key and o.primary_key.name and n.primary_key.name \
+                    and replace(o.primary_key, name=n.primary_key.name) == n.primary_key:
                 self.out.append(RenameConstraint(s, name, o.primary_key.name, n.primary_key.name))
             else:
                 if o.primary_key:
@@ -336,6 +337,8 @@ class _Differ:
                    lambda a, b: RenameIndex(s, name, a, b))
         if o.comment != n.comment:
             self.out.append(SetTableComment(s, name, o.comment, n.comment))
+        if (o.unlogged, o.options) != (n.unlogged, n.options):
+            self.out.append(SetTableStorage(s, name, (o.unlogged, o.options), (n.unlogged, n.options)))
         if (o.row_security, o.force_row_security) != (n.row_security, n.force_row_security):
             self.out.append(SetRowSecurity(s, name, (o.row_security, o.force_row_security),
                                            (n.row_security, n.force_row_security)))

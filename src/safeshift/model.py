@@ -72,6 +72,8 @@ class Column:
 class PrimaryKey:
     name: str | None
     columns: tuple[str, ...]
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,10 @@ class Table:
     #: row-level security: ENABLE (policies apply to everyone but the owner) and FORCE (to the owner too)
     row_security: bool = False
     force_row_security: bool = False
+    #: UNLOGGED: not written to the WAL (fast, emptied after a crash, not replicated)
+    unlogged: bool = False
+    #: storage parameters as the catalog keeps them, sorted: ("autovacuum_enabled=false", "fillfactor=70")
+    options: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

@@ -53,6 +53,7 @@ PHASES: dict[str, float] = {
     "create_table": 7, "rebuild_table": 7,
     "add_column": 8,
     "alter_column": 9, "set_table_comment": 9, "set_row_security": 9,
+    "set_table_storage": 9,
     "drop_column": 10,
     "add_primary_key": 11, "add_unique": 11, "add_check": 11, "create_index": 11,
     "add_foreign_key": 12,

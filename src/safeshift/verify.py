@@ -264,12 +264,19 @@ def _detail(change: Change) -> str:
         return f"name: live {change.old}, expected {change.new}"
     if isinstance(change, ch.SetTableComment):
         return f"live {_show(change.old)}, expected {_show(change.new)}"
+    if isinstance(change, ch.SetTableStorage):
+        return f"live {_storage(change.old)}, expected {_storage(change.new)}"
     if isinstance(change, ch.SetRowSecurity):
         return f"live {_row_security(change.old)}, expected {_row_security(change.new)}"
     if isinstance(change, (ch.SetTriggerState, ch.AlterPolicy, ch.ReplaceFunction, ch.RecreateFunction,
                            ch.MoveExtension)):
         return _field_changes(change.old, change.new)
     return ""
+
+
+def _storage(storage: tuple[bool, tuple[str, ...]]) -> str:
+    unlogged, options = storage
+    return ("unlogged" if unlogged else "logged") + (f" with ({', '.join(options)})" if options else "")
 
 
 def _row_security(flags: tuple[bool, bool]) -> str:

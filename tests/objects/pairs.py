@@ -147,9 +147,20 @@ ROW_SECURITY = [
          seed=SEED),
 ]
 
+TABLE_OPTIONS = [
+    Pair("unlogged_table_created", USERS, USERS + "CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v text);",
+         seed=SEED),
+    Pair("table_set_unlogged", USERS, USERS.replace("CREATE TABLE", "CREATE UNLOGGED TABLE"), seed=SEED),
+    Pair("storage_parameters_set", USERS, USERS.rstrip().rstrip(";") + " WITH (fillfactor = 70);\n", seed=SEED),
+    Pair("storage_parameters_changed_and_reset",
+         USERS.rstrip().rstrip(";") + " WITH (fillfactor = 70, autovacuum_enabled = false);\n",
+         USERS.rstrip().rstrip(";") + " WITH (fillfactor = 90);\n", seed=SEED),
+    Pair("deferrable_primary_key", "", "CREATE TABLE t (id int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED);"),
+    Pair("primary_key_becomes_deferrable", "CREATE TABLE t (id int PRIMARY KEY);",
+         "CREATE TABLE t (id int PRIMARY KEY DEFERRABLE);"),
+]
+
 REFUSED = [
-    Pair("refuse_unlogged_table", "", "CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v text);",
-         refused=("unlogged table public.cache",)),
     Pair("refuse_domain", "", "CREATE DOMAIN posint AS int CHECK (VALUE > 0);", refused=("domain public.posint",)),
     Pair("refuse_range_type", "", "CREATE TYPE floatrange AS RANGE (subtype = float8);",
          refused=("range type public.floatrange",)),
@@ -163,13 +174,9 @@ REFUSED = [
          refused=("statistics object public.users_stats",)),
     Pair("refuse_index_comment", USERS, USERS + "COMMENT ON INDEX users_pkey IS 'the key';",
          refused=("comment on index public.users_pkey",)),
-    Pair("refuse_deferrable_primary_key", "", "CREATE TABLE t (id int PRIMARY KEY DEFERRABLE);",
-         refused=("deferrable primary key t_pkey on public.t",)),
     Pair("refuse_materialized_view_index", USERS,
          USERS + "CREATE MATERIALIZED VIEW emails AS SELECT email FROM users;\nCREATE INDEX emails_idx ON emails (email);",
          refused=("index on a materialized view public.emails_idx",)),
-    Pair("refuse_storage_parameters", "", "CREATE TABLE t (id int PRIMARY KEY) WITH (fillfactor = 70);",
-         refused=("storage parameters (fillfactor=70) of public.t",)),
     Pair("refuse_collation", "", "CREATE COLLATION plain_c (provider = libc, locale = 'C');",
          refused=("collation public.plain_c",)),
 ]
@@ -218,4 +225,4 @@ VIEWS = [
          seed=SEED),
 ]
 
-PAIRS += VIEWS
+PAIRS += VIEWS + TABLE_OPTIONS

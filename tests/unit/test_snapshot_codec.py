@@ -191,7 +191,9 @@ EVERY_CONSTRUCT = r"""{
       ],
       "primary_key": {
         "name": "PrimaryKey.name",
-        "columns": ["PrimaryKey.columns[0]", "PrimaryKey.columns[1]"]
+        "columns": ["PrimaryKey.columns[0]", "PrimaryKey.columns[1]"],
+        "deferrable": true,
+        "initially_deferred": true
       },
       "uniques": [
         {
@@ -244,7 +246,9 @@ EVERY_CONSTRUCT = r"""{
       ],
       "comment": "Table.comment — \"quoted\" \\ é\n\t\u0001",
       "row_security": true,
-      "force_row_security": true
+      "force_row_security": true,
+      "unlogged": true,
+      "options": ["Table.options[0]", "Table.options[1]"]
     }
   ],
   "enums": [

@@ -56,6 +56,7 @@ from safeshift.changes.tables import (
     RenameColumn,
     RenameTable,
     SetTableComment,
+    SetTableStorage,
     strip_table,
 )
 from safeshift.changes.types import (
@@ -119,6 +120,7 @@ __all__ = [
     "ReplaceFunction",
     "SetRowSecurity",
     "SetTableComment",
+    "SetTableStorage",
     "SetTriggerState",
     "invert",
     "strip_table",

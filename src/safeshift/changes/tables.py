@@ -206,3 +206,25 @@ class AlterColumn(Change):
 def strip_table(table: Table) -> Table:
     """The table as CREATE TABLE makes it before its indexes and foreign keys are added."""
     return replace(table, indexes=(), foreign_keys=())
+
+
+@dataclass(frozen=True)
+class SetTableStorage(Change):
+    """``ALTER TABLE ... SET LOGGED|UNLOGGED`` and ``SET (...)``/``RESET (...)`` of storage parameters.
+
+    Switching between logged and unlogged rewrites the whole table under an ACCESS EXCLUSIVE lock
+    (review says so); storage parameters change the catalog only."""
+
+    kind = "set_table_storage"
+    schema: str
+    table: str
+    #: (unlogged, storage parameters) before and after
+    old: tuple[bool, tuple[str, ...]]
+    new: tuple[bool, tuple[str, ...]]
+
+    def inverse(self) -> Change:
+        return SetTableStorage(self.schema, self.table, self.new, self.old)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}"

@@ -107,12 +107,14 @@ class _TableParts:
     indexes: list[Index] = field(default_factory=list)
     row_security: bool = False
     force_row_security: bool = False
+    unlogged: bool = False
+    options: tuple[str, ...] = ()
 
     def build(self) -> Table:
         columns = tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
         return Table(self.schema, self.name, columns, self.primary_key, tuple(self.uniques),
                      tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment,
-                     self.row_security, self.force_row_security)
+                     self.row_security, self.force_row_security, self.unlogged, self.options)
 
 
 class _Reader:
@@ -162,7 +164,7 @@ class _Reader:
                  materialized=bool(r["materialized"]), comment=r["comment"])
             for r in self.rows("views", params)
         ]
-        self.row_security(tables, self.rows("row_security", params))
+        self.table_options(tables, self.rows("table_options", params))
         d = self.dialect
         extensions = [Extension(r["name"], r["schema"]) for r in self.rows("extensions", params)]
         functions = [
@@ -188,11 +190,14 @@ class _Reader:
             policies=policies,
         )
 
-    def row_security(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
+    def table_options(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
+        """Row-level security, UNLOGGED and storage parameters: the few tables that set any of them."""
         for r in rows:
             parts = tables.get((r["schema"], r["table"]))
             if parts is not None:
-                parts.row_security, parts.force_row_security = bool(r["enabled"]), bool(r["forced"])
+                parts.row_security, parts.force_row_security = bool(r["rls"]), bool(r["rls_forced"])
+                parts.unlogged = bool(r["unlogged"])
+                parts.options = tuple(sorted(r["options"] or ()))
 
     def policy(self, r: dict[str, Any]) -> Policy:
         norm = self.dialect.normalize_expression
@@ -296,7 +301,8 @@ class _Reader:
             kind = r["type"]
             cols = () if kind == "c" else tuple(parts.attnames[n] for n in r["attnums"] or ())
             if kind == "p":
-                parts.primary_key = PrimaryKey(r["name"], cols)
+                parts.primary_key = PrimaryKey(r["name"], cols, deferrable=r["deferrable"],
+                                               initially_deferred=r["deferred"])
             elif kind == "u":
                 parts.uniques.append(Unique(r["name"], cols, nulls_not_distinct=bool(r["nulls_not_distinct"]),
                                             deferrable=r["deferrable"], initially_deferred=r["deferred"]))

@@ -179,15 +179,23 @@ class _Converter:
     def table(self, t: sa.Table) -> Table:
         where = f"table {self.schema_of(t)}.{t.name}"
         opts: Any = t.dialect_options.get(self.sa_dialect.name, {})
-        for unsupported in ("partition_by", "inherits"):
+        for unsupported in ("partition_by", "inherits", "tablespace", "using", "on_commit"):
             if opts.get(unsupported):
                 raise UnsupportedConstruct(where, f"{self.sa_dialect.name}_{unsupported}")
+        prefixes = [p.upper() for p in getattr(t, "_prefixes", ())]
+        if any(p != "UNLOGGED" for p in prefixes):
+            raise UnsupportedConstruct(where, f"the table prefix(es) {', '.join(prefixes)}")
+        storage = opts.get("with") or {}
+        options = tuple(sorted(f"{k.lower()}={str(v).lower() if isinstance(v, bool) else v}"
+                               for k, v in dict(storage).items()))
         autoincrement = t._autoincrement_column
         columns = tuple([self.column(t, c, c is autoincrement) for c in t.columns])
         pk = None
         if t.primary_key is not None and len(t.primary_key.columns) > 0:
             cols = tuple(c.name for c in t.primary_key.columns)
-            pk = PrimaryKey(self.constraint_name(t.primary_key, "pk", t.name, cols), cols)
+            pk = PrimaryKey(self.constraint_name(t.primary_key, "pk", t.name, cols), cols,
+                            deferrable=bool(t.primary_key.deferrable),
+                            initially_deferred=(t.primary_key.initially or "").upper() == "DEFERRED")
         uniques: list[Unique] = []
         checks: list[Check] = []
         fks: list[ForeignKey] = []
@@ -222,7 +230,8 @@ class _Converter:
                                       (col.name,)))
         indexes = tuple(self.index(t, i) for i in t.indexes)
         return Table(self.schema_of(t), t.name, columns, pk, tuple(uniques), tuple(checks), tuple(fks),
-                     indexes, t.comment if self.dialect.capabilities.comments else None)
+                     indexes, t.comment if self.dialect.capabilities.comments else None,
+                     unlogged="UNLOGGED" in prefixes, options=options)
 
     def autoincrement_table(self, t: sa.Table) -> bool:
         """A table option like SQLite's ``sqlite_autoincrement=True``: its integer key is serial."""

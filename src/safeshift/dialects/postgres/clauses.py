@@ -90,7 +90,8 @@ class PgClauses(Dialect):
         return self.quote(name or self.default_constraint_name(kind, table, columns) or "")
 
     def pk_sql(self, table: str, pk: PrimaryKey) -> str:
-        return f"CONSTRAINT {self._cname(pk.name, 'pk', table, pk.columns)} PRIMARY KEY ({self._cols(pk.columns)})"
+        return (f"CONSTRAINT {self._cname(pk.name, 'pk', table, pk.columns)} PRIMARY KEY ({self._cols(pk.columns)})"
+                + self._deferrable(pk.deferrable, pk.initially_deferred))
 
     def unique_sql(self, table: str, u: Unique) -> str:
         nnd = " NULLS NOT DISTINCT" if u.nulls_not_distinct else ""

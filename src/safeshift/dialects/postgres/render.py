@@ -162,7 +162,9 @@ class PgRender(PgClauses):
         lines += [self.unique_sql(t.name, u) for u in t.uniques]
         lines += [self.check_sql(t.name, c) for c in t.checks]
         body = ",\n    ".join(lines)
-        out = [Statement(f"CREATE TABLE {self._table(t.schema, t.name)} (\n    {body}\n);")]
+        unlogged = "UNLOGGED " if t.unlogged else ""
+        storage = f" WITH ({', '.join(t.options)})" if t.options else ""
+        out = [Statement(f"CREATE {unlogged}TABLE {self._table(t.schema, t.name)} (\n    {body}\n){storage};")]
         if t.comment is not None:
             out.append(self._comment("TABLE", self._table(t.schema, t.name), t.comment))
         for c in t.columns:
@@ -194,6 +196,20 @@ class PgRender(PgClauses):
 
     def render_set_table_comment(self, change: ch.SetTableComment) -> list[Statement]:
         return [self._comment("TABLE", self._table(change.schema, change.table), change.new)]
+
+    def render_set_table_storage(self, change: ch.SetTableStorage) -> list[Statement]:
+        target = self._table(change.schema, change.table)
+        (old_unlogged, old_opts), (new_unlogged, new_opts) = change.old, change.new
+        out = []
+        if old_unlogged != new_unlogged:
+            out.append(Statement(f"ALTER TABLE {target} SET {'UNLOGGED' if new_unlogged else 'LOGGED'};"))
+        gone = sorted({o.split("=", 1)[0] for o in old_opts} - {o.split("=", 1)[0] for o in new_opts})
+        if gone:
+            out.append(Statement(f"ALTER TABLE {target} RESET ({', '.join(gone)});"))
+        changed = [o for o in new_opts if o not in old_opts]
+        if changed:
+            out.append(Statement(f"ALTER TABLE {target} SET ({', '.join(changed)});"))
+        return out
 
     # -- columns -------------------------------------------------------------------------
     def placeholder(self, type_name: str) -> str | None:

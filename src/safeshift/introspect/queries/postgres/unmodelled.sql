@@ -22,10 +22,6 @@ WHERE p.prokind IN ('a', 'w')
       SELECT 1 FROM pg_catalog.pg_depend d
       WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')
 UNION ALL
-SELECT 'unlogged table', ns.nspname || '.' || c.relname
-FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'u'
-UNION ALL
 SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'stand-alone composite type' END,
        ns.nspname || '.' || c.relname
 FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
@@ -35,7 +31,7 @@ UNION ALL
 SELECT 'storage parameters (' || pg_catalog.array_to_string(c.reloptions, ', ') || ') of',
        ns.nspname || '.' || c.relname
 FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'i') AND c.reloptions IS NOT NULL
+WHERE c.relkind IN ('v', 'm', 'i') AND c.reloptions IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_catalog.pg_class'::regclass AND m.objid = c.oid)
 UNION ALL
 SELECT 'index on a materialized view', ns.nspname || '.' || ic.relname
@@ -43,11 +39,6 @@ FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid JOIN ns ON ns.oid = c.relnamespace
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE c.relkind = 'm'
-UNION ALL
-SELECT 'deferrable primary key', co.conname::text || ' on ' || ns.nspname || '.' || c.relname
-FROM pg_catalog.pg_constraint co
-JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
-WHERE co.contype = 'p' AND co.condeferrable
 UNION ALL
 SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'base type' END,
        ns.nspname || '.' || t.typname
