@@ -20,7 +20,7 @@ from safeshift.formats.drizzle.journal import PG_DIALECTS
 from safeshift.formats.safeshift import META_DIR, MigrationFolder
 
 if TYPE_CHECKING:
-    from safeshift.model import Column, ForeignKey, Index, Schema, Table
+    from safeshift.model import Column, ForeignKey, Index, Policy, Schema, Table
     from safeshift.model import Sequence as SequenceModel
     from safeshift.renames import RenameHints
 
@@ -44,8 +44,9 @@ def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
 
     Types, defaults and expressions go through the dialect's normalisers, so the result
     equals what introspecting a database built by the migrations gives.  What the model
-    cannot hold (views without a definition) raises SnapshotError; row-level security
-    policies and roles are not schema objects safeshift manages and are left out.
+    cannot hold (views without a definition, policies on tables outside the snapshot) raises
+    SnapshotError.  Row-level security and the policies of each table are read; roles are the
+    server's, not the schema's, and are left out (a policy names its roles).
     """
     from safeshift.dialects import get_dialect
 
@@ -126,11 +127,32 @@ class _Snapshot:
                 raise SnapshotError(f"{self.label}: view {v.get('name')} has no definition in the snapshot.")
             views.append(View(self.schema_name(v.get("schema")), v["name"], self.d.normalize_view(v["definition"]),
                               bool(v.get("materialized"))))
+        loose = sorted(str(p.get("name")) for p in (self.data.get("policies") or {}).values())
+        if loose:
+            raise SnapshotError(f"{self.label}: policies {', '.join(loose)} are linked to tables outside the "
+                                "snapshot; safeshift cannot tell which tables they guard.")
+        policies = [p for t in (self.data.get("tables") or {}).values() for p in self.policies(t)]
         namespaces = set((self.data.get("schemas") or {}).values())
         namespaces |= {t.schema for t in tables} | {e.schema for e in enums} | {s.schema for s in sequences}
         namespaces.discard(self.default_schema)
         return make_schema(self.d.name, namespaces=namespaces, tables=tables, enums=enums, sequences=sequences,
-                           views=views)
+                           views=views, policies=policies)
+
+    def policies(self, t: Mapping[str, Any]) -> list[Policy]:
+        from safeshift.model import Policy
+
+        out = []
+        for p in (t.get("policies") or {}).values():
+            roles = tuple(sorted("public" if str(r).lower() == "public" else str(r) for r in (p.get("to") or ["public"])))
+            command = str(p.get("for") or "ALL").upper()
+            if command not in ("ALL", "SELECT", "INSERT", "UPDATE", "DELETE"):
+                raise SnapshotError(f"{self.label}: policy {p.get('name')} is for {command!r}, not a SQL command.")
+            using, check = p.get("using"), p.get("withCheck")
+            out.append(Policy(self.schema_name(t.get("schema")), t["name"], p["name"], command,  # type: ignore[arg-type]
+                              permissive=str(p.get("as") or "PERMISSIVE").upper() != "RESTRICTIVE", roles=roles,
+                              using=self.d.normalize_expression(using) if using else None,
+                              with_check=self.d.normalize_expression(check) if check else None))
+        return out
 
     def table(self, t: Mapping[str, Any]) -> Table:
         from safeshift.model import Check, PrimaryKey, Table, Unique
@@ -155,7 +177,10 @@ class _Snapshot:
                   for k in (t.get("checkConstraints") or {}).values()]
         fks = [self.foreign_key(schema, f) for f in (t.get("foreignKeys") or {}).values()]
         indexes = [self.index(i) for i in (t.get("indexes") or {}).values()]
-        return Table(schema, name, columns, pk, tuple(uniques), tuple(checks), tuple(fks), tuple(indexes))
+        # drizzle-kit switches row-level security on for a table that has policies, as PostgreSQL needs
+        rls = bool(t.get("isRLSEnabled")) or bool(t.get("policies"))
+        return Table(schema, name, columns, pk, tuple(uniques), tuple(checks), tuple(fks), tuple(indexes),
+                     row_security=rls)
 
     def column(self, table: str, c: Mapping[str, Any]) -> Column:
         from safeshift.model import Column, Generated, Identity
