@@ -112,6 +112,53 @@ def _hits(change: ch.Change) -> Iterator[Hit]:
     elif isinstance(change, ch.DropForeignKey | ch.DropCheck | ch.DropUnique | ch.DropPrimaryKey):
         yield Hit("drop-constraint", f"Dropping {change.target} removes a guarantee running code may rely on.",
                   table=(change.schema, change.table))
+    else:
+        yield from _object_hits(change)
+
+
+def _object_hits(change: ch.Change) -> Iterator[Hit]:
+    """The objects beside tables: code (functions, triggers, extensions), row-level security, storage."""
+    if isinstance(change, ch.DropTrigger):
+        t = change.trigger
+        yield Hit("drop-trigger", f"Dropping trigger {change.target} stops whatever it maintained or enforced.",
+                  table=(t.schema, t.table))
+    elif isinstance(change, ch.SetTriggerState) and change.new.state == "disabled":
+        t = change.new
+        yield Hit("disable-trigger", f"Disabling trigger {change.target} lets writes skip what it enforces.",
+                  table=(t.schema, t.table))
+    elif isinstance(change, ch.DropFunction):
+        yield Hit("drop-function", f"Dropping {change.target} breaks the code, defaults, checks and triggers that "
+                  "call it.")
+    elif isinstance(change, ch.RecreateFunction):
+        yield Hit("drop-function", f"{change.target} is dropped and created again with another result type; "
+                  "callers expecting the old one fail.")
+    elif isinstance(change, ch.ReplaceFunction):
+        yield Hit("replace-view-or-function", f"CREATE OR REPLACE changes what {change.target} does for the app "
+                  "version still running.")
+    elif isinstance(change, ch.DropExtension):
+        yield Hit("drop-extension", f"Dropping extension {change.target} fails while columns, indexes or code use "
+                  "its types and functions.")
+    elif isinstance(change, ch.MoveExtension):
+        yield Hit("alter-extension", f"Moving extension {change.target} to schema {change.new.schema} changes how "
+                  "its functions and types are named.")
+    elif isinstance(change, ch.DropPolicy):
+        p = change.policy
+        yield Hit("drop-policy", f"Dropping policy {change.target} changes which rows running code can see or "
+                  "write.", table=(p.schema, p.table))
+    elif isinstance(change, ch.CreatePolicy):
+        p = change.policy
+        yield Hit("create-policy", table=(p.schema, p.table))
+    elif isinstance(change, ch.AlterPolicy):
+        p = change.new
+        yield Hit("alter-policy", table=(p.schema, p.table))
+    elif isinstance(change, ch.SetRowSecurity):
+        verb = "Enabling" if change.new[0] and not change.old[0] else \
+            "Disabling" if change.old[0] and not change.new[0] else "Forcing or unforcing"
+        yield Hit("row-level-security", f"{verb} row-level security on {change.target} changes what every query "
+                  "on it returns.", table=(change.schema, change.table))
+    elif isinstance(change, ch.SetTableStorage) and change.old[0] != change.new[0]:
+        yield Hit("table-rewrite", f"SET {'UNLOGGED' if change.new[0] else 'LOGGED'} rewrites {change.target} "
+                  "under an ACCESS EXCLUSIVE lock.", table=(change.schema, change.table))
 
 
 def _add_column(change: ch.AddColumn) -> Iterator[Hit]:
