@@ -85,8 +85,9 @@ def introspect(url: str) -> Schema:
         conn.close()
 
 
-def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True) -> None:
-    """The oracle on the empty database behind ``url``; ``with_migra`` also asks migra after up and down."""
+def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, safe: bool = False) -> None:
+    """The oracle on the empty database behind ``url``; ``with_migra`` also asks migra after up and down;
+    ``safe`` renders the change in generate's default lock-safe form (with expand sequences)."""
     dialect = dialect_for_url(url)
     suffix = url.rsplit("/", 1)[-1]
     with direct_database(admin_url, f"{suffix}_a", pair.a) as url_a, \
@@ -116,7 +117,7 @@ def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True) -
             if pair.seed:
                 conn.execute(pair.seed)
             counts = _counts(conn, a, b)
-            sections = render(diff(a, b, view_dependencies=deps), a, b, dialect)
+            sections = render(diff(a, b, view_dependencies=deps), a, b, dialect, safe=safe, expand=safe)
             step("up", sections.up, b, url_b)
             assert diff(engine_for(dialect).introspect(conn), b, questioner=_NeverRename()) == []
             assert _counts(conn, a, b) == counts, "rows changed by up"

@@ -37,3 +37,12 @@ def test_kind_safeshift_cannot_represent_is_refused_by_name(pair: Pair, pg_url: 
         introspect(url)
     for name in pair.refused:
         assert name in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p.name for p in PAIRS])
+def test_pair_round_trips_lock_safe(pair: Pair, pg18_admin_url: str) -> None:
+    """The same pairs in generate's default lock-safe rendering, on PostgreSQL 18 (introspection only)."""
+    from tests.objects._pair_oracle import direct_database
+
+    with direct_database(pg18_admin_url, f"safe_{abs(hash(pair.name)) % 10**8}", "") as url:
+        run_pair(pair, url, pg18_admin_url, with_migra=False, safe=True)

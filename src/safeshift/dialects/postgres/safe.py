@@ -101,7 +101,9 @@ def render(d: PgSQL, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
         pk = change.primary_key
         name = pk.name or d.default_constraint_name("pk", change.table, pk.columns) or ""
         index = Index(name, tuple(IndexElement(c) for c in pk.columns), unique=True)
-        return SafeRender(_using_index(d, change.schema, change.table, index, f"PRIMARY KEY USING INDEX {d.quote(name)}"),
+        deferrable = d._deferrable(pk.deferrable, pk.initially_deferred)
+        return SafeRender(_using_index(d, change.schema, change.table, index,
+                                       f"PRIMARY KEY USING INDEX {d.quote(name)}{deferrable}"),
                           undo=_undo_using_index(d, change.schema, change.table, name))
     if isinstance(change, ch.AddColumn):
         return _add_column(d, change, ctx)
