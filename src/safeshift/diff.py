@@ -205,7 +205,8 @@ class _Differ:
         for k, uses in old_deps.items():
             for used in uses:
                 readers.setdefault(used, set()).add(k)
-        changed = {k for k in o if k in n and o[k] != n[k]}
+        # an index of a materialized view is added, dropped or renamed on its own; the query decides a re-create
+        changed = {k for k in o if k in n and replace(o[k], indexes=()) != replace(n[k], indexes=())}
         # a view that reads a column whose type changes, or a table losing a column, blocks the ALTER
         # (in either direction: the down section runs the inverse): it goes before and comes back after
         touched = self.tables_under_views()
@@ -222,6 +223,14 @@ class _Differ:
         self.out += [DropView(o[k]) for k in reversed(drops)]
         creates = _dependencies_first(recreate | (n.keys() - o.keys()), new_deps)
         self.out += [CreateView(n[k]) for k in creates]
+        for k in sorted(o.keys() & n.keys() - recreate):
+            if o[k].indexes != n[k].indexes:
+                self.view_indexes(o[k], n[k])
+
+    def view_indexes(self, o: View, n: View) -> None:
+        s, name = n.key
+        self.named(o.indexes, n.indexes, lambda i: CreateIndex(s, name, i), lambda i: DropIndex(s, name, i),
+                   lambda a, b: RenameIndex(s, name, a, b))
 
     # -- tables --------------------------------------------------------------------------
     def tables(self) -> None:

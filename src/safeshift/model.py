@@ -204,6 +204,8 @@ class View:
     definition: str
     materialized: bool = False
     comment: str | None = None
+    #: a materialized view's indexes, sorted by name (REFRESH ... CONCURRENTLY needs a unique one)
+    indexes: tuple[Index, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:

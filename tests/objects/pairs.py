@@ -174,9 +174,6 @@ REFUSED = [
          refused=("statistics object public.users_stats",)),
     Pair("refuse_index_comment", USERS, USERS + "COMMENT ON INDEX users_pkey IS 'the key';",
          refused=("comment on index public.users_pkey",)),
-    Pair("refuse_materialized_view_index", USERS,
-         USERS + "CREATE MATERIALIZED VIEW emails AS SELECT email FROM users;\nCREATE INDEX emails_idx ON emails (email);",
-         refused=("index on a materialized view public.emails_idx",)),
     Pair("refuse_collation", "", "CREATE COLLATION plain_c (provider = libc, locale = 'C');",
          refused=("collation public.plain_c",)),
 ]
@@ -201,6 +198,15 @@ VIEWS = [
          USERS + POSTS + "CREATE FUNCTION short(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT left(t, 10)';\n"
                          "CREATE VIEW feed AS SELECT p.id, short(p.title) AS title, u.email FROM posts p "
                          "JOIN users u ON u.id = p.user_id;", seed=SEED),
+    Pair("materialized_view_index_added", USERS + "CREATE MATERIALIZED VIEW emails AS SELECT id, email FROM users;",
+         USERS + "CREATE MATERIALIZED VIEW emails AS SELECT id, email FROM users;\n"
+                 "CREATE UNIQUE INDEX emails_id ON emails (id);\nCREATE INDEX emails_lower ON emails (lower(email));",
+         seed=SEED),
+    Pair("materialized_view_with_indexes_recreated",
+         USERS + "CREATE MATERIALIZED VIEW emails AS SELECT id, email FROM users;\n"
+                 "CREATE UNIQUE INDEX emails_id ON emails (id);",
+         USERS + "CREATE MATERIALIZED VIEW emails AS SELECT id, email FROM users WHERE id > 2;\n"
+                 "CREATE UNIQUE INDEX emails_id ON emails (id);", seed=SEED),
     Pair("materialized_view_over_view", USERS + VIEW_CHAIN,
          USERS + VIEW_CHAIN + "CREATE MATERIALIZED VIEW title_counts AS SELECT count(*) AS n FROM a_titles;",
          seed=SEED),

@@ -277,7 +277,27 @@ EVERY_CONSTRUCT = r"""{
       "name": "View.name",
       "definition": "View.definition",
       "materialized": true,
-      "comment": "View.comment — \"quoted\" \\ é\n\t\u0001"
+      "comment": "View.comment — \"quoted\" \\ é\n\t\u0001",
+      "indexes": [
+        {
+          "name": "Index.name",
+          "elements": [
+            {
+              "value": "IndexElement.value",
+              "is_expression": true,
+              "descending": true,
+              "nulls_first": true,
+              "opclass": "IndexElement.opclass",
+              "collation": "IndexElement.collation"
+            }
+          ],
+          "unique": true,
+          "method": "Index.method",
+          "where": "Index.where",
+          "include": ["Index.include[0]", "Index.include[1]"],
+          "nulls_not_distinct": true
+        }
+      ]
     }
   ],
   "extensions": [

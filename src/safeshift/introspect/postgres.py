@@ -152,7 +152,9 @@ class _Reader:
         tables = self.tables(self.records("columns", params), owned)
         serial_seqs = {(t.schema, t.name, c.name) for t in tables.values() for _, c in t.columns if c.serial}
         self.constraints(tables, self.rows("constraints", params))
-        self.indexes(tables, self.rows("indexes", params))
+        index_rows = self.rows("indexes", params)
+        matviews = self.matview_parts({(r["schema"], r["table"]) for r in index_rows} - tables.keys(), params)
+        self.indexes({**tables, **matviews}, index_rows)
         enums = [Enum(r["schema"], r["name"], tuple(r["labels"])) for r in self.rows("enums", params)]
         free_sequences = [
             self.sequence(r) for r in sequences
@@ -161,7 +163,9 @@ class _Reader:
         ]
         views = [
             View(r["schema"], r["name"], self.dialect.normalize_view(r["definition"]),
-                 materialized=bool(r["materialized"]), comment=r["comment"])
+                 materialized=bool(r["materialized"]), comment=r["comment"],
+                 indexes=tuple(sorted(matviews[(r["schema"], r["name"])].indexes, key=lambda i: i.name))
+                 if (r["schema"], r["name"]) in matviews else ())
             for r in self.rows("views", params)
         ]
         self.table_options(tables, self.rows("table_options", params))
@@ -189,6 +193,19 @@ class _Reader:
             triggers=triggers,
             policies=policies,
         )
+
+    def matview_parts(self, keys: set[tuple[str, str]], params: dict[str, Any]) -> dict[tuple[str, str], _TableParts]:
+        """Column names and collations of the materialized views that have indexes (queried only if any do)."""
+        if not keys:
+            return {}
+        out: dict[tuple[str, str], _TableParts] = {}
+        for r in self.rows("matview_columns", params):
+            key = (r["schema"], r["table"])
+            if key in keys:
+                parts = out.setdefault(key, _TableParts(*key))
+                parts.attnames[r["attnum"]] = r["name"]
+                parts.attcollations[r["attnum"]] = r["collation_oid"]
+        return out
 
     def table_options(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
         """Row-level security, UNLOGGED and storage parameters: the few tables that set any of them."""

@@ -330,6 +330,7 @@ class PgRender(PgClauses):
         out = [Statement(f"CREATE {kind} {target} AS {v.definition.strip().rstrip(';')};")]
         if v.comment is not None:
             out.append(self._comment(kind, target, v.comment))
+        out += [Statement(self.index_sql(v.schema, v.name, ix)) for ix in v.indexes]
         return out
 
     def render_drop_view(self, change: ch.DropView) -> list[Statement]:

@@ -1,4 +1,4 @@
--- Indexes that do not back a primary key, unique or exclusion constraint.
+-- Indexes of tables and materialized views that do not back a primary key, unique or exclusion constraint.
 -- Keys come as the catalog's arrays (attribute numbers, 0 for an expression; options;
 -- operator class and collation oids) and the reader names them: the columns query knows
 -- the attribute names and collations, and two small lookups the operator classes and
@@ -26,7 +26,7 @@ JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-WHERE c.relkind IN ('r', 'p')
+WHERE c.relkind IN ('r', 'p', 'm')
   AND n.nspname::text = ANY (%(schemas)s::text[])
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_constraint con

@@ -38,13 +38,6 @@ JOIN pg_catalog.pg_class c ON d.classoid = 'pg_catalog.pg_class'::regclass AND d
 JOIN ns ON ns.oid = c.relnamespace
 WHERE c.relkind IN ('i', 'I', 'S') OR (c.relkind IN ('v', 'm') AND d.objsubid <> 0)
 UNION ALL
-SELECT 'index on a materialized view', ns.nspname || '.' || ic.relname
-FROM pg_catalog.pg_class mv
-JOIN ns ON ns.oid = mv.relnamespace
-JOIN pg_catalog.pg_index i ON i.indrelid = mv.oid
-JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-WHERE mv.relkind = 'm'
-UNION ALL
 SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'base type' END,
        ns.nspname || '.' || t.typname
 FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
