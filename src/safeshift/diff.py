@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from safeshift.changes import (
     AddCheck,
     AddColumn,
+    AddExclusion,
     AddForeignKey,
     AddPrimaryKey,
     AddUnique,
@@ -35,6 +36,7 @@ from safeshift.changes import (
     DropCheck,
     DropColumn,
     DropEnum,
+    DropExclusion,
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
@@ -344,6 +346,8 @@ class _Differ:
                    lambda f: DropForeignKey(s, name, f), lambda a, b: RenameConstraint(s, name, a, b))
         self.named(o.indexes, n.indexes, lambda i: CreateIndex(s, name, i), lambda i: DropIndex(s, name, i),
                    lambda a, b: RenameIndex(s, name, a, b))
+        self.named(o.exclusions, n.exclusions, lambda x: AddExclusion(s, name, x),
+                   lambda x: DropExclusion(s, name, x), lambda a, b: RenameConstraint(s, name, a, b))
         if o.comment != n.comment:
             self.out.append(SetTableComment(s, name, o.comment, n.comment))
         if (o.unlogged, o.options) != (n.unlogged, n.options):

@@ -92,6 +92,15 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """``EXCLUDE USING method (element WITH operator, ...) [INCLUDE ...] [WHERE (...)] [DEFERRABLE ...]``,
+    kept as the whole clause the catalog prints (``pg_get_constraintdef``)."""
+
+    name: str
+    definition: str
+
+
+@dataclass(frozen=True)
 class ForeignKey:
     name: str | None
     columns: tuple[str, ...]
@@ -146,6 +155,7 @@ class Table:
     unlogged: bool = False
     #: storage parameters as the catalog keeps them, sorted: ("autovacuum_enabled=false", "fillfactor=70")
     options: tuple[str, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -320,10 +330,12 @@ class Schema:
 
 def canonical_table(t: Table) -> Table:
     """Sort a table's unordered collections so equality ignores discovery order."""
-    if len(t.uniques) < 2 and len(t.checks) < 2 and len(t.foreign_keys) < 2 and len(t.indexes) < 2:
+    if len(t.uniques) < 2 and len(t.checks) < 2 and len(t.foreign_keys) < 2 and len(t.indexes) < 2 \
+            and len(t.exclusions) < 2:
         return t  # nothing to sort: most tables, and ``replace`` costs 20 µs a table
     return replace(
         t,
+        exclusions=tuple(sorted(t.exclusions, key=lambda x: x.name)),
         uniques=tuple(sorted(t.uniques, key=lambda u: (u.name or "", u.columns))),
         checks=tuple(sorted(t.checks, key=lambda c: (c.name or "", c.expression))),
         foreign_keys=tuple(sorted(t.foreign_keys, key=lambda f: (f.name or "", f.columns, f.ref_table))),

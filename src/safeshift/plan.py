@@ -47,7 +47,7 @@ PHASES: dict[str, float] = {
     # checked at creation, so a function may use a table created later)
     "create_function": 1.5, "replace_function": 1.5, "recreate_function": 1.5,
     "drop_foreign_key": 3,
-    "drop_index": 4, "drop_unique": 4, "drop_check": 4, "drop_primary_key": 4,
+    "drop_index": 4, "drop_exclusion": 4, "drop_unique": 4, "drop_check": 4, "drop_primary_key": 4,
     "rename_table": 5,
     "rename_column": 6, "rename_constraint": 6, "rename_index": 6,
     "create_table": 7, "rebuild_table": 7,
@@ -55,7 +55,7 @@ PHASES: dict[str, float] = {
     "alter_column": 9, "set_table_comment": 9, "set_row_security": 9,
     "set_table_storage": 9,
     "drop_column": 10,
-    "add_primary_key": 11, "add_unique": 11, "add_check": 11, "create_index": 11,
+    "add_primary_key": 11, "add_exclusion": 11, "add_unique": 11, "add_check": 11, "create_index": 11,
     "add_foreign_key": 12,
     "drop_table": 13,
     "drop_function": 13.5,

@@ -160,6 +160,20 @@ TABLE_OPTIONS = [
          "CREATE TABLE t (id int PRIMARY KEY DEFERRABLE);"),
 ]
 
+BOOKINGS = "CREATE TABLE bookings (id int PRIMARY KEY, room int NOT NULL, during tsrange NOT NULL);\n"
+NO_OVERLAP = "ALTER TABLE bookings ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&);\n"
+
+EXCLUSIONS = [
+    Pair("exclusion_constraint_added", BOOKINGS, BOOKINGS + NO_OVERLAP),
+    Pair("exclusion_constraint_dropped", BOOKINGS + NO_OVERLAP, BOOKINGS),
+    Pair("exclusion_constraint_on_new_table_deferrable", "",
+         BOOKINGS.replace("during tsrange NOT NULL", "during tsrange NOT NULL, CONSTRAINT no_overlap EXCLUDE USING gist "
+                          "(during WITH &&) WHERE (room > 0) DEFERRABLE INITIALLY DEFERRED")),
+    Pair("exclusion_constraint_needs_btree_gist", BOOKINGS,
+         "CREATE EXTENSION btree_gist;\n" + BOOKINGS
+         + "ALTER TABLE bookings ADD CONSTRAINT room_free EXCLUDE USING gist (room WITH =, during WITH &&);\n"),
+]
+
 REFUSED = [
     Pair("refuse_domain", "", "CREATE DOMAIN posint AS int CHECK (VALUE > 0);", refused=("domain public.posint",)),
     Pair("refuse_range_type", "", "CREATE TYPE floatrange AS RANGE (subtype = float8);",
@@ -231,4 +245,4 @@ VIEWS = [
          seed=SEED),
 ]
 
-PAIRS += VIEWS + TABLE_OPTIONS
+PAIRS += VIEWS + TABLE_OPTIONS + EXCLUSIONS

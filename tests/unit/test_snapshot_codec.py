@@ -248,7 +248,13 @@ EVERY_CONSTRUCT = r"""{
       "row_security": true,
       "force_row_security": true,
       "unlogged": true,
-      "options": ["Table.options[0]", "Table.options[1]"]
+      "options": ["Table.options[0]", "Table.options[1]"],
+      "exclusions": [
+        {
+          "name": "Exclusion.name",
+          "definition": "Exclusion.definition"
+        }
+      ]
     }
   ],
   "enums": [

@@ -16,11 +16,13 @@ from safeshift.changes.base import (
 )
 from safeshift.changes.constraints import (
     AddCheck,
+    AddExclusion,
     AddForeignKey,
     AddPrimaryKey,
     AddUnique,
     CreateIndex,
     DropCheck,
+    DropExclusion,
     DropForeignKey,
     DropIndex,
     DropPrimaryKey,
@@ -77,6 +79,7 @@ from safeshift.changes.views import (
 __all__ = [
     "AddCheck",
     "AddColumn",
+    "AddExclusion",
     "AddForeignKey",
     "AddPrimaryKey",
     "AddUnique",
@@ -98,6 +101,7 @@ __all__ = [
     "DropCheck",
     "DropColumn",
     "DropEnum",
+    "DropExclusion",
     "DropExtension",
     "DropForeignKey",
     "DropFunction",

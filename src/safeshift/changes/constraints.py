@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from safeshift.changes.base import Change
 from safeshift.model import (
     Check,
+    Exclusion,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -205,3 +206,35 @@ class RenameIndex(Change):
     @property
     def target(self) -> str:
         return f"{self.schema}.{self.old} -> {self.new}"
+
+
+@dataclass(frozen=True)
+class AddExclusion(Change):
+    kind = "add_exclusion"
+    verb = "create"
+    schema: str
+    table: str
+    exclusion: Exclusion
+
+    def inverse(self) -> Change:
+        return DropExclusion(self.schema, self.table, self.exclusion)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}.{self.exclusion.name}"
+
+
+@dataclass(frozen=True)
+class DropExclusion(Change):
+    kind = "drop_exclusion"
+    verb = "drop"
+    schema: str
+    table: str
+    exclusion: Exclusion
+
+    def inverse(self) -> Change:
+        return AddExclusion(self.schema, self.table, self.exclusion)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}.{self.exclusion.name}"

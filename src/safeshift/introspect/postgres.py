@@ -22,6 +22,7 @@ from safeshift.model import (
     Check,
     Column,
     Enum,
+    Exclusion,
     Extension,
     FkAction,
     ForeignKey,
@@ -109,12 +110,14 @@ class _TableParts:
     force_row_security: bool = False
     unlogged: bool = False
     options: tuple[str, ...] = ()
+    exclusions: list[Exclusion] = field(default_factory=list)
 
     def build(self) -> Table:
         columns = tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
         return Table(self.schema, self.name, columns, self.primary_key, tuple(self.uniques),
                      tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment,
-                     self.row_security, self.force_row_security, self.unlogged, self.options)
+                     self.row_security, self.force_row_security, self.unlogged, self.options,
+                     tuple(self.exclusions))
 
 
 class _Reader:
@@ -332,8 +335,7 @@ class _Reader:
                     on_update=_FK_ACTIONS[r["on_update"]], deferrable=r["deferrable"],
                     initially_deferred=r["deferred"], match_full=r["match_type"] == "f"))
             elif kind == "x":
-                raise UnsupportedConstruct(f"table {r['schema']}.{r['table']}",
-                                           f"exclusion constraint {r['name']}")
+                parts.exclusions.append(Exclusion(r["name"], " ".join(r["expression"].split())))
 
     def indexes(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
         from safeshift.dialects.postgres import quote_ident

@@ -161,6 +161,7 @@ class PgRender(PgClauses):
             lines.append(self.pk_sql(t.name, t.primary_key))
         lines += [self.unique_sql(t.name, u) for u in t.uniques]
         lines += [self.check_sql(t.name, c) for c in t.checks]
+        lines += [f"CONSTRAINT {self.quote(x.name)} {x.definition}" for x in t.exclusions]
         body = ",\n    ".join(lines)
         unlogged = "UNLOGGED " if t.unlogged else ""
         storage = f" WITH ({', '.join(t.options)})" if t.options else ""
@@ -193,6 +194,13 @@ class PgRender(PgClauses):
         )
         return [self._alter(change.schema, change.old, f"RENAME TO {self.quote(change.new)}"),
                 Statement(f"DO $safeshift$ {body} $safeshift$;")]
+
+    def render_add_exclusion(self, change: ch.AddExclusion) -> list[Statement]:
+        x = change.exclusion
+        return [self._alter(change.schema, change.table, f"ADD CONSTRAINT {self.quote(x.name)} {x.definition}")]
+
+    def render_drop_exclusion(self, change: ch.DropExclusion) -> list[Statement]:
+        return [self._alter(change.schema, change.table, f"DROP CONSTRAINT {self.quote(change.exclusion.name)}")]
 
     def render_set_table_comment(self, change: ch.SetTableComment) -> list[Statement]:
         return [self._comment("TABLE", self._table(change.schema, change.table), change.new)]

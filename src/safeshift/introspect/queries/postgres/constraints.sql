@@ -21,7 +21,8 @@ SELECT n.nspname::text AS schema,
        con.confmatchtype::text AS match_type,
        con.condeferrable AS deferrable,
        con.condeferred AS deferred,
-       CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END AS expression,
+       CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid)
+            WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid) END AS expression,
        COALESCE(i.indnullsnotdistinct, false) AS nulls_not_distinct
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
