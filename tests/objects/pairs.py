@@ -188,6 +188,8 @@ REFUSED = [
          refused=("statistics object public.users_stats",)),
     Pair("refuse_index_comment", USERS, USERS + "COMMENT ON INDEX users_pkey IS 'the key';",
          refused=("comment on index public.users_pkey",)),
+    Pair("refuse_toast_storage_parameters", USERS, USERS + "ALTER TABLE users SET (toast.autovacuum_enabled = false);",
+         refused=("storage parameters (toast.autovacuum_enabled=false) of public.users",)),
     Pair("refuse_collation", "", "CREATE COLLATION plain_c (provider = libc, locale = 'C');",
          refused=("collation public.plain_c",)),
 ]

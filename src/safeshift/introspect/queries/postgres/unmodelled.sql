@@ -30,6 +30,13 @@ WHERE (c.relkind IN ('f', 'c') OR (c.reloptions IS NOT NULL AND c.relkind IN ('v
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend m WHERE m.classid = 'pg_catalog.pg_class'::regclass
                   AND m.objid = c.oid AND m.objsubid = 0 AND m.deptype = 'e')
 UNION ALL
+SELECT 'storage parameters (toast.' || pg_catalog.array_to_string(toast.reloptions, ', toast.') || ') of',
+       ns.nspname || '.' || c.relname
+FROM pg_catalog.pg_class c
+JOIN ns ON ns.oid = c.relnamespace
+JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
+WHERE c.relkind IN ('r', 'p', 'm') AND toast.reloptions IS NOT NULL
+UNION ALL
 SELECT CASE WHEN c.relkind = 'S' THEN 'comment on sequence' WHEN c.relkind IN ('i', 'I') THEN 'comment on index'
             ELSE 'comment on a column of view' END,
        ns.nspname || '.' || c.relname
