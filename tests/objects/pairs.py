@@ -190,6 +190,13 @@ REFUSED = [
          refused=("comment on index public.users_pkey",)),
     Pair("refuse_toast_storage_parameters", USERS, USERS + "ALTER TABLE users SET (toast.autovacuum_enabled = false);",
          refused=("storage parameters (toast.autovacuum_enabled=false) of public.users",)),
+    Pair("refuse_column_statistics_target", USERS, USERS + "ALTER TABLE users ALTER COLUMN email SET STATISTICS 500;",
+         refused=("column settings (SET STATISTICS 500) of public.users.email",)),
+    Pair("refuse_column_storage_and_options", USERS,
+         USERS + "ALTER TABLE users ALTER COLUMN email SET STORAGE EXTERNAL, ALTER COLUMN email SET (n_distinct = 100);",
+         refused=("column settings (SET STORAGE EXTERNAL, SET (n_distinct=100)) of public.users.email",)),
+    Pair("refuse_column_compression", USERS, USERS + "ALTER TABLE users ALTER COLUMN email SET COMPRESSION pglz;",
+         refused=("column settings (SET COMPRESSION pglz) of public.users.email",)),
     Pair("refuse_collation", "", "CREATE COLLATION plain_c (provider = libc, locale = 'C');",
          refused=("collation public.plain_c",)),
 ]

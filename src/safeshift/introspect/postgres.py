@@ -128,6 +128,8 @@ class _Reader:
         #: plain columns (no default, identity or generation) by their whole row: schemas repeat
         #: the same column (id, created_at, ...) across tables, and model values are immutable
         self._plain: dict[tuple[Any, ...], Column] = {}
+        #: (what, name) of options found while reading rows that the model cannot represent
+        self.unmodelled: list[tuple[str, str]] = []
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
@@ -229,12 +231,12 @@ class _Reader:
     def refuse_unmodelled(self, params: dict[str, Any]) -> None:
         """Refuse a database holding objects or options the model cannot represent, naming each: a diff or
         drift check that left them out would say "no changes" or "no drift" when that is not true."""
-        rows = self.rows("unmodelled", params)
-        if not rows:
+        found = [(r["what"], r["name"]) for r in self.rows("unmodelled", params)] + self.unmodelled
+        if not found:
             return
         by_kind: dict[str, list[str]] = {}
-        for r in rows:
-            by_kind.setdefault(r["what"], []).append(r["name"])
+        for what, name in found:
+            by_kind.setdefault(what, []).append(name)
         shown = [f"{what} {', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}"
                  for what, names in by_kind.items()]
         raise UnsupportedConstruct(
@@ -257,6 +259,9 @@ class _Reader:
                 # only a column with a default or identity can own a sequence
                 seq = owned.get((r.schema, r.table, r.name)) if r.default is not None or r.identity else None
                 parts.columns.append((attnum, self.column(r, seq)))
+                if r.column_options is not None:
+                    self.unmodelled.append((f"column settings ({r.column_options}) of",
+                                            f"{r.schema}.{r.table}.{r.name}"))
                 parts.attnames[attnum] = r.name
                 parts.attcollations[attnum] = r.collation_oid
         return tables

@@ -19,7 +19,20 @@ SELECT n.nspname::text AS schema,
             WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname::text
             ELSE cn.nspname || '.' || co.collname END AS collation,
        a.attcollation AS collation_oid,  -- for index keys, whose collation may differ
-       cd.description AS comment
+       cd.description AS comment,
+       -- per-column planner and storage settings the model does not carry: refused by name, not left out
+       NULLIF(pg_catalog.concat_ws(', ',
+           CASE WHEN COALESCE(a.attstattarget, -1) <> -1 THEN 'SET STATISTICS ' || a.attstattarget END,
+           CASE WHEN a.attstorage <> t.typstorage THEN 'SET STORAGE ' || CASE a.attstorage WHEN 'p' THEN 'PLAIN'
+                WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END END,
+           CASE WHEN a.attcompression IN ('p', 'l') THEN 'SET COMPRESSION '
+                || CASE a.attcompression WHEN 'p' THEN 'pglz' ELSE 'lz4' END END,
+           -- n_distinct and n_distinct_inherited are the options PostgreSQL defines; some builds keep their
+           -- own bookkeeping in attoptions (e.g. pg_attver=...), which no user sets
+           CASE WHEN a.attoptions::text LIKE '%%n_distinct%%' THEN 'SET (' || (
+               SELECT pg_catalog.string_agg(o, ', ') FROM pg_catalog.unnest(a.attoptions) o
+               WHERE o LIKE 'n\_distinct%%') || ')' END
+       ), '') AS column_options
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN (SELECT inhrelid AS oid FROM pg_catalog.pg_inherits
