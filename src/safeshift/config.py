@@ -15,10 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from safeshift.errors import ConfigError
 from safeshift.text import DURATION, display_path, redact_url
+
+if TYPE_CHECKING:
+    from safeshift.engines.base import IntrospectOptions
 
 CONFIG_FILE = "safeshift.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -103,6 +106,10 @@ class Config:
     drizzle_table: str = DRIZZLE_TABLE
     #: the ``shadow_url`` key as written (``${VARS}`` expanded when used): where SQL-file sources are run
     shadow_url: str | None = None
+    #: the ``objects`` key: modules whose module-level alembic_utils entities join a SQLAlchemy schema
+    objects: tuple[str, ...] = ()
+    #: the ``privileges`` key: GRANTs are read from every source and database, diffed and verified
+    privileges: bool = False
 
     def environment(self) -> Environment:
         """The active environment (development exists even when the file does not define it)."""
@@ -128,7 +135,14 @@ class Config:
     def folder_settings(self) -> FolderSettings:
         """The migrations folder's settings as loaded here, so that the folder's readers need not parse
         the configuration again (``folder_settings(folder)`` is for callers that hold only a path)."""
-        return FolderSettings(self.format, self.drizzle_schema, self.drizzle_table, self.root)
+        return FolderSettings(self.format, self.drizzle_schema, self.drizzle_table, self.root, self.privileges)
+
+    @property
+    def introspect_options(self) -> IntrospectOptions:
+        """What every reader of a database (live, shadow, rehearsal copy) reads for this project."""
+        from safeshift.engines.base import IntrospectOptions
+
+        return IntrospectOptions(privileges=self.privileges)
 
     @property
     def config_name(self) -> str:
@@ -198,7 +212,8 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
     return value
 
 
-_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "format", "drizzle", "shadow_url")
+_TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "format", "drizzle", "shadow_url",
+             "objects", "privileges")
 _DRIZZLE_KEYS = ("migrations_schema", "migrations_table")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
@@ -311,6 +326,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
     dialect = _dialect_name(_get(data, "dialect", str, where, '"postgresql" or "sqlite"') or "postgresql", where)
     raw_envs = _get(data, "environments", dict, where, "a table of [environments.NAME] tables") or {}
     shadow_url = _get(data, "shadow_url", str, where, "a database URL (a string)")
+    objects = _objects(data, where)
     backups = _get(data, "backups", str, where, "a folder path (a string)")
     if backups is not None and not backups.strip():
         raise ConfigError(f"'backups' in {where} must be a folder path, not an empty string.")
@@ -337,7 +353,21 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
         drizzle_schema=folder.drizzle_schema,
         drizzle_table=folder.drizzle_table,
         shadow_url=shadow_url.strip() if shadow_url and shadow_url.strip() else None,
+        objects=objects,
+        privileges=folder.privileges,
     )
+
+
+def _objects(data: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The ``objects`` key: module paths ("myapp.db.entities"), checked here so a typo is a configuration
+    error before anything is imported."""
+    what = 'a list of module paths, such as ["myapp.db.entities"]'
+    value = _get(data, "objects", list, where, what)
+    if value is None:
+        return ()
+    if not all(isinstance(v, str) and v.strip() and ":" not in v for v in value):
+        raise ConfigError(f"'objects' in {where} must be {what}, not {value!r}.")
+    return tuple(v.strip() for v in value)
 
 
 # -- the migrations folder's format ------------------------------------------------------------
@@ -354,6 +384,8 @@ class FolderSettings:
     drizzle_schema: str = DRIZZLE_SCHEMA
     drizzle_table: str = DRIZZLE_TABLE
     root: Path | None = None
+    #: the ``privileges`` key: the folder's snapshots record privileges, and verify compares them
+    privileges: bool = False
 
 
 def _folder_keys(data: Mapping[str, Any], path: Path) -> FolderSettings:
@@ -370,7 +402,9 @@ def _folder_keys(data: Mapping[str, Any], path: Path) -> FolderSettings:
         if value is not None and not value.strip():
             raise ConfigError(f"'{key}' in {inner} must be a name, not an empty string.")
         names[key] = value or default
-    return FolderSettings(cast("Format | None", fmt), names["migrations_schema"], names["migrations_table"])
+    privileges = _get(data, "privileges", bool, where, "true or false")
+    return FolderSettings(cast("Format | None", fmt), names["migrations_schema"], names["migrations_table"],
+                          privileges=bool(privileges))
 
 
 def folder_settings(folder: Path) -> FolderSettings:
@@ -468,9 +502,14 @@ migrations = "migrations"
 dialect = {_toml_str(dialect)}
 # backups: the folder for `safeshift backup` (each environment gets <backups>/<env>/).
 # backups = ".safeshift/backups"
-# shadow_url: a server like production's where .sql schema files are run to be read (default: the
-# development environment's server when it has a url, else the local embedded server).
+# shadow_url: a server like production's where .sql schema files (and SQLAlchemy DDL listeners) are run
+# to be read (default: the development environment's server when it has a url, else the local embedded server).
 # shadow_url = "${{SHADOW_DATABASE_URL}}"
+# privileges: compare GRANTs on tables, views, sequences, functions and schemas (PostgreSQL; .sql sources).
+# privileges = true
+# objects: with SQLAlchemy models, modules whose module-level alembic_utils entities (PGFunction,
+# PGTrigger, PGPolicy, PGView, ...) belong to the schema; read on the shadow server too.
+# objects = ["myapp.db.entities"]
 
 # Environments: pick one with --env NAME or SAFESHIFT_ENV (default: development).
 # url may reference ${{VARIABLES}}; a .env file next to this one is loaded first.

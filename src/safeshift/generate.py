@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from safeshift.config import Config
 from safeshift.dialects import Dialect
-from safeshift.engines.base import engine_for
+from safeshift.engines.base import IntrospectOptions, engine_for
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
 from safeshift.project import dialect_for, dialect_of, shadow_database
 from safeshift.text import utc_now
@@ -58,14 +58,29 @@ def load_source_schema(config: Config) -> Schema:
         raise ConfigError("safeshift.toml has no `schema`; set it to \"package.module:attr\" or a glob of .sql files.")
     dialect = dialect_of(config)
     if sqlfiles.is_sql_glob(config.schema):
+        if config.objects:
+            raise ConfigError("`objects` (alembic_utils entities) goes with SQLAlchemy models, and `schema` names "
+                              ".sql files; write those objects in the SQL files instead.")
         files = sqlfiles.sql_files(config.schema, config.root)
-        return sqlfiles.schema_from_sql_files(files, dialect, lambda: shadow_database(config))
+        schema = sqlfiles.schema_from_sql_files(files, dialect, lambda: shadow_database(config),
+                                                config.introspect_options)
+        if config.privileges and schema.grants is None:  # the database kind has no privileges to read
+            raise ConfigError(f"`privileges = true` in {config.config_name} compares GRANTs, which {dialect.name} "
+                              "does not have; remove the key.")
+        return schema
+    if config.privileges:
+        raise ConfigError(f"`privileges = true` in {config.config_name} compares GRANTs, which SQLAlchemy models "
+                          "cannot declare; set `schema` to .sql files that hold them, or remove the key.")
+    from safeshift.sources.listeners import load_entities
     from safeshift.sources.sqlalchemy import (  # SQLAlchemy: only when needed
         load_metadata,
         schema_from_metadata,
     )
 
-    return schema_from_metadata(load_metadata(config.schema, config.root), dialect)
+    metadata = load_metadata(config.schema, config.root)
+    entities = load_entities(config.objects, config.root) if config.objects else ()
+    # the shadow opens only if the models declare DDL listeners or entities
+    return schema_from_metadata(metadata, dialect, shadow=lambda: shadow_database(config), entities=entities)
 
 
 def empty_schema(dialect: Dialect) -> Schema:
@@ -82,6 +97,25 @@ def migrated_schema(config: Config) -> Schema:
     return latest if latest is not None else empty_schema(dialect_of(config))
 
 
+def privileges_baseline(current: Schema, target: Schema, default_schema: str) -> Schema:
+    """``current`` with privileges to compare when the source has them and ``current`` does not.
+
+    A snapshot written before the project opted in (``privileges = true``), or the empty schema, says
+    nothing of privileges.  The objects it already has are taken to hold what the source declares on
+    them: a migration must not REVOKE in its down section what the database held before (the public
+    schema's USAGE for PUBLIC, grants made by hand), and verify compares the next snapshot with the
+    database anyway.  Objects the migration creates get their privileges as usual.
+    """
+    if current.grants is not None or target.grants is None:
+        return current
+    from dataclasses import replace
+
+    from safeshift.diff import grant_objects
+
+    existing = grant_objects(current, default_schema)
+    return replace(current, grants=tuple(g for g in target.grants if g.object_key in existing))
+
+
 def _validate_name(name: str) -> None:
     import re
 
@@ -95,7 +129,7 @@ def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_re
     from safeshift.renames import parse_hints
 
     dialect = dialect_of(config)
-    current = migrated_schema(config)
+    current = privileges_baseline(migrated_schema(config), target, dialect.default_schema)
     hints = parse_hints(renames, no_renames, dialect.default_schema,
                         lambda s, n: current.table(s, n) is not None)
     return current, diff(current, target, hints, questioner, dialect.default_schema, dialect.view_dependencies)
@@ -171,8 +205,9 @@ def check(config: Config) -> None:
     if migrations.migration_versions(folder):
         migrations.check_sealed(folder, "safeshift generate --check")
     target = load_source_schema(config)
-    current = migrated_schema(config)
-    changes = diff(current, target, None, AssumeNew(), dialect_of(config).default_schema)
+    default_schema = dialect_of(config).default_schema
+    current = privileges_baseline(migrated_schema(config), target, default_schema)
+    changes = diff(current, target, None, AssumeNew(), default_schema)
     if changes:
         found = tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)
         lines = "\n".join(f"  {line}" for line in found)
@@ -191,16 +226,16 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
 
     dialect = dialect_for(url, config.declared_dialect)
     target = load_source_schema(config)
-    live = introspect_url(dialect, url)
+    live = introspect_url(dialect, url, config.introspect_options)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
     changes = diff(live, target, hints, questioner, dialect.default_schema, dialect.view_dependencies)
     return changes, render(changes, live, target, dialect)
 
 
-def introspect_url(dialect: Dialect, url: str) -> Schema:
+def introspect_url(dialect: Dialect, url: str, options: IntrospectOptions | None = None) -> Schema:
     conn = engine_for(dialect).connect(url)
     try:
-        return engine_for(dialect).introspect(conn)
+        return engine_for(dialect).introspect(conn, options=options)
     finally:
         conn.close()
 

@@ -8,15 +8,16 @@ cannot represent raises UnsupportedConstruct instead of being dropped.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import re
 import sys
 from collections.abc import Iterable
+from collections.abc import Sequence as Seq
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import DOMAIN as _DOMAIN
 from sqlalchemy.sql.elements import ColumnClause, UnaryExpression
 from sqlalchemy.sql.operators import desc_op, nulls_first_op, nulls_last_op
 
@@ -25,6 +26,7 @@ from safeshift.errors import SourceError, UnsupportedConstruct
 from safeshift.model import (
     Check,
     Column,
+    Domain,
     Enum,
     FkAction,
     ForeignKey,
@@ -40,6 +42,11 @@ from safeshift.model import (
     collector_paused,
     make_schema,
 )
+from safeshift.sources.listeners import Entity, ddl_listeners, with_declared_objects
+from safeshift.sources.sqlfiles import ShadowFactory
+
+#: ``postgresql_partition_by``: the method and the key inside its parentheses
+_PARTITION_KEY = re.compile(r"^\s*(range|list|hash)\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
 
 
 def load_metadata(spec: str, root: Path) -> sa.MetaData:
@@ -77,20 +84,18 @@ def load_metadata(spec: str, root: Path) -> sa.MetaData:
     )
 
 
-def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect) -> Schema:
+def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect, *, shadow: ShadowFactory | None = None,
+                         entities: Seq[Entity] = ()) -> Schema:
+    """The metadata's schema, with the objects its DDL listeners and ``entities`` (alembic_utils) create.
+
+    Those are run on a ``shadow`` database (sources/listeners.py); without any, no shadow is opened.
+    """
+    listeners = ddl_listeners(metadata, dialect.default_schema)
     with collector_paused():
-        return _Converter(metadata, dialect).convert()
-
-
-def _owned_by_sqlalchemy(fn: Any) -> bool:
-    """Whether an event listener is SQLAlchemy's own (wrapped in partials or its portable methods)."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    target = getattr(fn, "target", None)  # sqlalchemy.util.portable_instancemethod
-    module = getattr(fn, "__module__", None) or type(fn).__module__
-    if module.startswith("sqlalchemy") and target is not None:
-        module = type(target).__module__
-    return module.startswith("sqlalchemy")
+        declared = _Converter(metadata, dialect).convert()
+    if not listeners and not entities:
+        return declared
+    return with_declared_objects(declared, metadata, dialect, listeners, entities, shadow)
 
 
 _IDENT = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
@@ -110,43 +115,21 @@ class _Converter:
         self.type_compiler = self.sa_dialect.type_compiler_instance
         self.comments = dialect.capabilities.comments
         self.enums: dict[tuple[str, str], Enum] = {}
+        self.domains: dict[tuple[str, str], Domain] = {}
 
     # -- entry ---------------------------------------------------------------------------
     def convert(self) -> Schema:
-        self.refuse_ddl_listeners()
         tables = [self.table(t) for t in self.metadata.tables.values()]
         sequences = [self.sequence(s) for s in self.metadata._sequences.values()]
         default = self.dialect.default_schema
         namespaces = {t.schema for t in tables} | {e.schema for e in self.enums.values()} | {
-            s.schema for s in sequences}
+            s.schema for s in sequences} | {d.schema for d in self.domains.values()}
         namespaces.discard(default)
         if namespaces and not self.dialect.capabilities.schemas:
             raise UnsupportedConstruct(f"schema(s) {', '.join(sorted(namespaces))}", "a non-default schema",
                                        f"{self.dialect.name} has a single namespace.")
         return make_schema(self.dialect.name, namespaces=namespaces, tables=tables,
-                           enums=self.enums.values(), sequences=sequences)
-
-    def refuse_ddl_listeners(self) -> None:
-        """DDL the models run around CREATE/DROP (``event.listen(table, "after_create", DDL(...))``, a function
-        listening there): a trigger, function, extension or policy declared that way is part of the schema,
-        and this source does not read it yet, so it is an error naming it rather than left out.
-        SQLAlchemy's own listeners (an Enum creating its type) are not the user's and pass."""
-        found: list[str] = []
-        targets: list[tuple[str, Any]] = [("the metadata", self.metadata)]
-        targets += [(f"table {self.schema_of(t)}.{t.name}", t) for t in self.metadata.tables.values()]
-        for where, target in targets:
-            for event in ("before_create", "after_create", "before_drop", "after_drop"):
-                for fn in getattr(target.dispatch, event):
-                    if isinstance(fn, sa.schema.ExecutableDDLElement):
-                        text = " ".join(str(getattr(fn, "statement", fn)).split())
-                        found.append(f"{where} ({event}: {text[:60]}{'...' if len(text) > 60 else ''})")
-                    elif not _owned_by_sqlalchemy(fn):
-                        found.append(f"{where} ({event}: {getattr(fn, '__qualname__', type(fn).__name__)})")
-        if found:
-            raise UnsupportedConstruct(
-                "; ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else ""),
-                "DDL run by a SQLAlchemy event listener",
-                "Declare those objects in SQL files (schema = \"schema/*.sql\"), which safeshift reads in full.")
+                           enums=self.enums.values(), sequences=sequences, domains=self.domains.values())
 
     # -- helpers -------------------------------------------------------------------------
     def schema_of(self, obj: Any) -> str:
@@ -179,9 +162,10 @@ class _Converter:
     def table(self, t: sa.Table) -> Table:
         where = f"table {self.schema_of(t)}.{t.name}"
         opts: Any = t.dialect_options.get(self.sa_dialect.name, {})
-        for unsupported in ("partition_by", "inherits", "tablespace", "using", "on_commit"):
+        for unsupported in ("inherits", "tablespace", "using", "on_commit"):
             if opts.get(unsupported):
                 raise UnsupportedConstruct(where, f"{self.sa_dialect.name}_{unsupported}")
+        partition_by = self.partition_key(t, where, opts.get("partition_by"))
         prefixes = [p.upper() for p in getattr(t, "_prefixes", ())]
         if any(p != "UNLOGGED" for p in prefixes):
             raise UnsupportedConstruct(where, f"the table prefix(es) {', '.join(prefixes)}")
@@ -228,10 +212,28 @@ class _Converter:
                     for c in t.constraints):
                 uniques.append(Unique(self.constraint_name(sa.UniqueConstraint(), "unique", t.name, (col.name,)),
                                       (col.name,)))
-        indexes = tuple(self.index(t, i) for i in t.indexes)
+        indexes = tuple(self.index(t, i) for i in t.indexes if i._ddl_if is None or self.creates_index(i))
         return Table(self.schema_of(t), t.name, columns, pk, tuple(uniques), tuple(checks), tuple(fks),
                      indexes, t.comment if self.dialect.capabilities.comments else None,
-                     unlogged="UNLOGGED" in prefixes, options=options)
+                     unlogged="UNLOGGED" in prefixes, options=options, partition_by=partition_by)
+
+    def partition_key(self, t: sa.Table, where: str, spec: Any) -> str | None:
+        """``postgresql_partition_by="RANGE (created_at)"`` spelled as PostgreSQL prints it back
+        (``pg_get_partkeydef``).  Only a key of column names is read: an expression, operator class or collation
+        in it would need the server to print it canonically, so it is refused by name.  Partitions cannot be
+        declared in SQLAlchemy metadata; a database's partitions are tables the metadata does not hold."""
+        if not spec:
+            return None
+        m = _PARTITION_KEY.match(str(spec))
+        names = [n.strip() for n in m.group(2).split(",")] if m else []
+        keys = [n[1:-1].replace('""', '"') if len(n) > 1 and n[0] == n[-1] == '"' else n for n in names]
+        columns = {c.name for c in t.columns}
+        if m is None or not keys or any(k not in columns for k in keys):
+            raise UnsupportedConstruct(where, f"{self.sa_dialect.name}_partition_by={str(spec)!r}",
+                                       "Only RANGE, LIST or HASH over column names (no expressions) can be read.")
+        from safeshift.dialects.postgres.names import quote_ident  # the option is PostgreSQL's alone
+
+        return f"{m.group(1).upper()} ({', '.join(quote_ident(k) for k in keys)})"
 
     def autoincrement_table(self, t: sa.Table) -> bool:
         """A table option like SQLite's ``sqlite_autoincrement=True``: its integer key is serial."""
@@ -239,8 +241,14 @@ class _Converter:
         return name in t.dialect_options and bool(t.dialect_options[name].get("autoincrement"))
 
     def creates(self, con: Any) -> bool:
-        rule = getattr(con, "_create_rule", None)
-        return rule is None or bool(rule(self.ddl))
+        """Whether CREATE TABLE emits the constraint on this dialect (its ``_create_rule``, ``ddl_if(dialect=...)``)."""
+        return bool(con._should_create_for_compiler(self.ddl))
+
+    def creates_index(self, ix: sa.Index) -> bool:
+        """Whether ``create_all`` creates the index on this dialect: ``Index(...).ddl_if(dialect="sqlite")``
+        is not a PostgreSQL index."""
+        rule = ix._ddl_if
+        return rule is None or bool(rule._should_execute(sa.schema.CreateIndex(ix), ix, None, compiler=self.ddl))
 
     def referenced_columns(self, text: str, t: sa.Table) -> tuple[str, ...]:
         names = set(t.columns.keys())
@@ -262,6 +270,8 @@ class _Converter:
                                        "Use Identity() or an integer autoincrement primary key instead.")
         if isinstance(typ, (sa.Enum, sa.ARRAY)):
             self.collect_enum(t, c)
+        if isinstance(typ, (sa.ARRAY, _DOMAIN)):
+            self.collect_domain(typ.item_type if isinstance(typ, sa.ARRAY) else typ, self.column_label(t, c))
         try:
             type_sql = self.type_compiler.process(typ)
         except Exception as exc:
@@ -308,6 +318,38 @@ class _Converter:
             raise SourceError(f"Enum {schema}.{typ.name} is declared twice with different values "
                               f"({', '.join(prev.values)} vs {', '.join(enum.values)}); make them agree.")
         self.enums[enum.key] = enum
+
+    def collect_domain(self, typ: Any, where: str) -> None:
+        """A PostgreSQL ``DOMAIN`` type (and the domain or native enum it is over) into the schema's domains."""
+        if not isinstance(typ, _DOMAIN):
+            return
+        schema, name = typ.schema or self.dialect.default_schema, typ.name
+        if not name:
+            raise UnsupportedConstruct(where, "a DOMAIN without a name")
+        base_type = typ.data_type
+        if isinstance(base_type, _DOMAIN):
+            self.collect_domain(base_type, f"domain {schema}.{name}")
+        elif isinstance(base_type, sa.Enum) and base_type.native_enum and base_type.name:
+            e = Enum(base_type.schema or self.dialect.default_schema, base_type.name, tuple(base_type.enums))
+            self.enums.setdefault(e.key, e)
+        base = self.dialect.normalize_type(self.type_compiler.process(base_type))
+        checks: tuple[Check, ...] = ()
+        if typ.check is not None:
+            # SQLAlchemy writes CONSTRAINT name before NOT NULL: with not_null it names that, not the check
+            own = typ.constraint_name if not typ.not_null else None
+            checks = (Check(own or f"{name}_check",
+                            self.dialect.normalize_expression(self.compile(typ.check))),)
+        default = None if typ.default is None else self.dialect.normalize_default(self.compile(typ.default), base)
+        collation, in_schema = typ.collation, getattr(typ, "collation_schema", None)
+        if collation and in_schema and in_schema not in (self.dialect.default_schema, "pg_catalog"):
+            collation = '"{}"."{}"'.format(in_schema.replace('"', '""'), collation.replace('"', '""'))
+        domain = Domain(schema, name, base, default=default, nullable=not typ.not_null, checks=checks,
+                        collation=collation)
+        prev = self.domains.get(domain.key)
+        if prev is not None and prev != domain:
+            raise SourceError(f"Domain {schema}.{name} is declared twice with different definitions "
+                              f"(used by {where}); make them agree.")
+        self.domains[domain.key] = domain
 
     # -- constraints and indexes ---------------------------------------------------------
     def foreign_key(self, t: sa.Table, con: sa.ForeignKeyConstraint) -> ForeignKey:

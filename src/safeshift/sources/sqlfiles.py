@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from safeshift.dialects.base import Dialect
-from safeshift.engines.base import engine_for
+from safeshift.engines.base import IntrospectOptions, engine_for
 from safeshift.errors import SourceError
 from safeshift.model import Schema
 from safeshift.text import first_line
@@ -41,10 +41,13 @@ def sql_files(spec: str, root: Path) -> list[Path]:
 
 #: SQLSTATEs that say the server lacks something (a feature of its build, an extension's files), not that
 #: the SQL is wrong: feature_not_supported, undefined_file, system_error
-_SERVER_LACKS = frozenset({"0A000", "58P01", "58000"})
+SERVER_LACKS = frozenset({"0A000", "58P01", "58000"})
 
 
-def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFactory) -> Schema:
+def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFactory,
+                          options: IntrospectOptions | None = None) -> Schema:
+    """The schema ``files`` make on a fresh shadow database; ``options`` as the project's (its privileges:
+    the GRANTs and REVOKEs in the files are then read from the shadow's catalog like everything else)."""
     engine = engine_for(dialect)
     with shadow() as url:
         conn: Any = engine.connect(url)
@@ -52,9 +55,9 @@ def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFac
             for f in files:
                 text = f.read_text(encoding="utf-8")
                 try:
-                    _run_script(conn, text)
+                    run_script(conn, text)
                 except Exception as exc:
-                    if engine.error_code(exc) in _SERVER_LACKS:
+                    if engine.error_code(exc) in SERVER_LACKS:
                         raise SourceError(
                             f"{f.name} needs something the shadow database's server does not have "
                             f"({first_line(exc)}); set shadow_url in safeshift.toml to a server like "
@@ -62,12 +65,13 @@ def schema_from_sql_files(files: list[Path], dialect: Dialect, shadow: ShadowFac
                     raise SourceError(
                         f"{f.name} failed on the shadow database: {first_line(exc)}; fix the SQL and try again."
                     ) from exc
-            return engine.introspect(conn)
+            return engine.introspect(conn, options=options)
         finally:
             conn.close()
 
 
-def _run_script(conn: Any, text: str) -> None:
+def run_script(conn: Any, text: str) -> None:
+    """Run ``text`` (one or more statements) and commit it; the SQLAlchemy source's shadow runs its DDL here too."""
     if hasattr(conn, "executescript"):  # sqlite3
         conn.executescript(text)
         return
