@@ -19,15 +19,22 @@ from typing import Any, TypeVar
 from safeshift.changes import (
     AddCheck,
     AddColumn,
+    AddDomainCheck,
     AddExclusion,
     AddForeignKey,
     AddPrimaryKey,
     AddUnique,
     AlterColumn,
+    AlterCompositeType,
+    AlterDomain,
     AlterEnum,
     AlterPolicy,
     AlterSequence,
+    AttachPartition,
     Change,
+    CreateCollation,
+    CreateCompositeType,
+    CreateDomain,
     CreateEnum,
     CreateExtension,
     CreateFunction,
@@ -38,8 +45,13 @@ from safeshift.changes import (
     CreateTable,
     CreateTrigger,
     CreateView,
+    DetachPartition,
     DropCheck,
+    DropCollation,
     DropColumn,
+    DropCompositeType,
+    DropDomain,
+    DropDomainCheck,
     DropEnum,
     DropExclusion,
     DropExtension,
@@ -54,19 +66,38 @@ from safeshift.changes import (
     DropTrigger,
     DropUnique,
     DropView,
+    GrantPrivilege,
     MoveExtension,
+    RecreateCollation,
+    RecreateCompositeType,
+    RecreateDomain,
     RecreateFunction,
     RenameColumn,
     RenameConstraint,
     RenameIndex,
     RenameTable,
     ReplaceFunction,
+    ReplaceView,
+    RevokePrivilege,
     SetRowSecurity,
     SetTableComment,
     SetTableStorage,
     SetTriggerState,
 )
-from safeshift.model import Column, ForeignKey, Index, IndexElement, Schema, Table, View
+from safeshift.errors import UnsafeChange, UnsupportedConstruct
+from safeshift.model import (
+    DEFAULT_GRANTS,
+    Column,
+    CompositeType,
+    Domain,
+    ForeignKey,
+    Grant,
+    Index,
+    IndexElement,
+    Schema,
+    Table,
+    View,
+)
 from safeshift.renames import Questioner, RenameHints, Resolver
 
 T = TypeVar("T")
@@ -89,7 +120,9 @@ def diff(old: Schema, new: Schema, hints: RenameHints | None = None,
     before them, and a view that reads a changed or dropped view is dropped and created again with it.
     """
     resolver = Resolver(hints, questioner)
-    changes = _Differ(old, new, resolver, view_dependencies or _no_dependencies).run()
+    differ = _Differ(old, new, resolver, view_dependencies or _no_dependencies)
+    changes = differ.run()
+    changes += _privileges(old, new, changes, default_schema, differ.table_renames)
     resolver.finish(default_schema)
     return changes
 
@@ -114,9 +147,11 @@ class _Differ:
         out += [CreateSchema(n) for n in sorted(new_ns - old_ns)]
         self.keyed(self.old.enums, self.new.enums, CreateEnum, DropEnum, AlterEnum)
         self.keyed(self.old.sequences, self.new.sequences, CreateSequence, DropSequence, AlterSequence)
+        self.user_types()
         self.extensions()
         self.functions()
         self.tables()
+        self.split_sql_body_functions()
         self.views()
         self.triggers()
         self.policies()
@@ -145,6 +180,65 @@ class _Differ:
             out |= {t.key for t in self.new.tables if any(col.type in enums for col in t.columns)}
         return out
 
+    # -- collations, domains, composite types ----------------------------------------------
+    def user_types(self) -> None:
+        """Collations, domains and stand-alone composite types.  Created in dependency order (a domain over
+        another domain, a composite type holding another), dropped in the reverse; what PostgreSQL cannot
+        ALTER is dropped and created again, but only while nothing uses it: a column, domain, composite
+        type or function using it would block the DROP, and refusing here names them before any SQL runs."""
+        o_coll = {c.key: c for c in self.old.collations}
+        n_coll = {c.key: c for c in self.new.collations}
+        for k, coll in n_coll.items():
+            old_coll = o_coll.get(k)
+            if old_coll is None:
+                self.out.append(CreateCollation(coll))
+            elif old_coll != coll:
+                self.refuse_if_used("collation", k, "another definition (PostgreSQL has no ALTER for it)",
+                                    "create a collation under a new name, move the columns to it, then drop this one")
+                self.out.append(RecreateCollation(old_coll, coll))
+        o_dom = {d.key: d for d in self.old.domains}
+        n_dom = {d.key: d for d in self.new.domains}
+        for k in _types_first(n_dom.keys(), n_dom, {}):
+            d, was = n_dom[k], o_dom.get(k)
+            if was is None:
+                self.out.append(CreateDomain(d))
+            elif (was.type, was.collation) != (d.type, d.collation):
+                self.refuse_if_used("domain", k, f"a new base type or collation ({was.type} -> {d.type})",
+                                    "create a domain under a new name, move the columns to it, then drop this one")
+                self.out.append(RecreateDomain(was, d))
+            elif was != d:
+                if (was.default, was.nullable) != (d.default, d.nullable):
+                    self.out.append(AlterDomain(was, d))
+                self.out += [DropDomainCheck(*k, c) for c in was.checks if c not in d.checks]
+                self.out += [AddDomainCheck(*k, c) for c in d.checks if c not in was.checks]
+        o_comp = {c.key: c for c in self.old.composite_types}
+        n_comp = {c.key: c for c in self.new.composite_types}
+        for k in _types_first(n_comp.keys(), {}, n_comp):
+            c, prev = n_comp[k], o_comp.get(k)
+            if prev is None:
+                self.out.append(CreateCompositeType(c))
+            elif prev != c:
+                if _attributes_alterable(prev, c):
+                    self.out.append(AlterCompositeType(prev, c))
+                else:
+                    self.refuse_if_used("composite type", k, "attributes reordered or inserted before others",
+                                        "add new attributes at the end")
+                    self.out.append(RecreateCompositeType(prev, c))
+        gone_comp = [k for k in _types_first(o_comp.keys(), {}, o_comp) if k not in n_comp]
+        self.out += [DropCompositeType(o_comp[k]) for k in reversed(gone_comp)]
+        gone_dom = [k for k in _types_first(o_dom.keys(), o_dom, {}) if k not in n_dom]
+        self.out += [DropDomain(o_dom[k]) for k in reversed(gone_dom)]
+        self.out += [DropCollation(x) for k, x in o_coll.items() if k not in n_coll]
+
+    def refuse_if_used(self, what: str, key: tuple[str, str], change: str, recipe: str) -> None:
+        """Raise naming the objects of the old schema that use ``key``: they would block its DROP."""
+        users = _type_users(self.old, key, collation=what == "collation")
+        if users:
+            shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+            raise UnsupportedConstruct(
+                f"{what} {key[0]}.{key[1]}", f"{change} while {shown} use(s) it",
+                f"PostgreSQL cannot drop it while they do: {recipe}.")
+
     def extensions(self) -> None:
         o = {e.key: e for e in self.old.extensions}
         n = {e.key: e for e in self.new.extensions}
@@ -169,6 +263,21 @@ class _Differ:
                 else:  # CREATE OR REPLACE cannot change the result type
                     self.out.append(RecreateFunction(old, f))
         self.out += [DropFunction(f) for k, f in o.items() if k not in n]
+
+    def split_sql_body_functions(self) -> None:
+        """A changed function with a SQL-standard body depends on what it reads, so it must go before the
+        tables change and come back after; a replace runs at one place in both directions, which is right
+        only when no table changes.  With table changes it becomes a drop (first) and a create (last)."""
+        table_kinds = (CreateTable, DropTable, RenameTable, AddColumn, DropColumn, AlterColumn, RenameColumn)
+        if not any(isinstance(c, table_kinds) for c in self.out):
+            return
+        out: list[Change] = []
+        for c in self.out:
+            if isinstance(c, (ReplaceFunction, RecreateFunction)) and (c.old.reads_relations or c.new.reads_relations):
+                out += [DropFunction(c.old), CreateFunction(c.new)]
+            else:
+                out.append(c)
+        self.out[:] = out
 
     def triggers(self) -> None:
         o = {t.key: t for t in self.old.triggers}
@@ -214,21 +323,49 @@ class _Differ:
         # (in either direction: the down section runs the inverse): it goes before and comes back after
         touched = self.tables_under_views()
         blocking = {k for k, v in o.items() if k in n and self.view_dependencies(v) & touched}
-        todo = sorted(changed | blocking | (o.keys() - n.keys()))
-        recreate = changed | blocking
+        # same output columns on both sides: CREATE OR REPLACE, which keeps the view's triggers and grants
+        # and the views reading it (unless something else makes it go)
+        replaceable = {k for k in changed - blocking if self.replaceable(o[k], n[k])}
+        todo = sorted((changed - replaceable) | blocking | (o.keys() - n.keys()))
+        recreate = (changed - replaceable) | blocking
         while todo:  # PostgreSQL refuses to drop a view another view reads: those go and come back too
             for reader in sorted(readers.get(todo.pop(), ())):
                 if reader in n and reader not in recreate:
                     recreate.add(reader)
                     todo.append(reader)
-        self.recreated_views = recreate - changed
+        #: dropped and created again, so their triggers go with them and must come back (changed ones too)
+        self.recreated_views = recreate
+        replaced = replaceable - recreate
         drops = _dependencies_first(recreate | (o.keys() - n.keys()), old_deps)
         self.out += [DropView(o[k]) for k in reversed(drops)]
-        creates = _dependencies_first(recreate | (n.keys() - o.keys()), new_deps)
-        self.out += [CreateView(n[k]) for k in creates]
+        creates = _dependencies_first(recreate | replaced | (n.keys() - o.keys()), new_deps)
+        self.out += [ReplaceView(o[k], n[k]) if k in replaced else CreateView(n[k]) for k in creates]
         for k in sorted(o.keys() & n.keys() - recreate):
             if o[k].indexes != n[k].indexes:
                 self.view_indexes(o[k], n[k])
+
+    def replaceable(self, old: View, new: View) -> bool:
+        """``CREATE OR REPLACE VIEW`` can turn ``old`` into ``new`` and, in the down section, back again.
+
+        Plain views whose output columns are known on both sides and the same (names, types, collations):
+        PostgreSQL refuses anything else, and appending columns would work one way only.  A replace runs
+        once, after what it reads exists; undone, it runs at the same place, so it must read the same
+        relations on both sides, none of them changing shape or name in this migration, and no function
+        may come or go with it (what a definition calls is not parsed): otherwise it stays a drop, which
+        runs first, and a create, which runs last, in both directions.
+        """
+        if old.materialized or new.materialized or not old.columns or old.columns != new.columns:
+            return False
+        reads = self.view_dependencies(old)
+        if reads != self.view_dependencies(new):
+            return False
+        renamed = {k for (s, old_name), new_name in self.table_renames.items() for k in ((s, old_name), (s, new_name))}
+        for c in self.out:
+            if isinstance(c, (CreateFunction, DropFunction, RecreateFunction)):
+                return False
+            if isinstance(c, (AddColumn, DropColumn, AlterColumn, RenameColumn)) and (c.schema, c.table) in reads:
+                return False
+        return not reads & renamed
 
     def view_indexes(self, o: View, n: View) -> None:
         s, name = n.key
@@ -254,16 +391,16 @@ class _Differ:
             self.table_renames[(schema, answer)] = key[1]
             self.out.append(RenameTable(schema, answer, key[1]))
             pairs.append((replace(old[(schema, answer)], name=key[1]), new[key]))
+        _refuse_partitioning_changes(pairs)
         # resolve every column rename first: FKs of one table may point at renamed columns of another
         resolved = [(self.columns_of(o, n), o, n) for o, n in pairs]
         paired = {n.key for _, n in pairs}
-        self.out += [CreateTable(new[k]) for k in added if k not in paired]
+        # a partition is created after its parent and dropped before it (DROP TABLE of the parent would take it)
+        self.out += [CreateTable(new[k]) for k in _parents_first([k for k in added if k not in paired], new)]
         for (col_changes, o, n) in resolved:
             self.out += col_changes
             self.table_objects(self.translate(o), n)
-        for k in removed:
-            if k not in taken:
-                self.out.append(DropTable(old[k]))
+        self.out += [DropTable(old[k]) for k in reversed(_parents_first([k for k in removed if k not in taken], old))]
 
     def columns_of(self, o: Table, n: Table) -> list[Change]:
         """Column changes of one table; records column renames for later translation."""
@@ -325,11 +462,17 @@ class _Differ:
             checks=tuple(replace(c, expression=expr(c.expression)) for c in t.checks),
             foreign_keys=tuple(fk(f) for f in t.foreign_keys),
             indexes=tuple(index(i) for i in t.indexes),
+            partition_by=expr(t.partition_by) if t.partition_by else None,
+            partition_of=replace(t.partition_of, table=self.table_renames.get(
+                (t.partition_of.schema, t.partition_of.table), t.partition_of.table)) if t.partition_of else None,
         )
 
     # -- constraints, indexes, comment ------------------------------------------------------
     def table_objects(self, o: Table, n: Table) -> None:
         s, name = n.schema, n.name
+        if o.partition_of is not None and n.partition_of is not None and o.partition_of != n.partition_of:
+            # another bound (or parent): PostgreSQL has no ALTER for it; the rows stay in the table between the two
+            self.out += [DetachPartition(s, name, o.partition_of), AttachPartition(s, name, n.partition_of)]
         if o.primary_key != n.primary_key:
             if o.primary_key and n.primary_key and o.primary_key.name and n.primary_key.name \
                     and replace(o.primary_key, name=n.primary_key.name) == n.primary_key:
@@ -425,3 +568,196 @@ def _dependencies_first(keys: Iterable[tuple[str, str]],
     for k in sorted(wanted):
         visit(k)
     return out
+
+
+def type_names(schema: str, name: str) -> frozenset[str]:
+    """How a column, attribute or argument may spell the user type or collation ``schema.name``: bare (in
+    ``public``, the way ``format_type`` prints it) or qualified, quoted or not."""
+    return frozenset({name, f"{schema}.{name}", f'"{schema}"."{name}"', f'{schema}."{name}"', f'"{name}"'}
+                     if schema == "public" else {f"{schema}.{name}", f'"{schema}"."{name}"', f'{schema}."{name}"',
+                                                  f'"{schema}".{name}'})
+
+
+def _base(type_sql: str) -> str:
+    """A type spelling without its array brackets."""
+    while type_sql.endswith("[]"):
+        type_sql = type_sql[:-2]
+    return type_sql
+
+
+def _type_users(schema: Schema, key: tuple[str, str], *, collation: bool) -> list[str]:
+    """Columns, domains, composite types and functions of ``schema`` that use the type or collation ``key``."""
+    names = type_names(*key)
+    out: list[str] = []
+    for t in schema.tables:
+        out += [f"column {t.schema}.{t.name}.{c.name}" for c in t.columns
+                if (c.collation if collation else _base(c.type)) in names]
+        if collation:
+            out += [f"index {t.schema}.{i.name}" for i in t.indexes for e in i.elements if e.collation in names]
+    for d in schema.domains:
+        if d.key != key and (d.collation if collation else _base(d.type)) in names:
+            out.append(f"domain {d.schema}.{d.name}")
+    for c in schema.composite_types:
+        if c.key != key and any((a.collation if collation else _base(a.type)) in names for a in c.attributes):
+            out.append(f"composite type {c.schema}.{c.name}")
+    if not collation:
+        out += [f"function {f.schema}.{f.signature}" for f in schema.functions
+                if {_base(w) for w in _TYPE_WORD.findall(f"{f.arguments} {f.returns}")} & names]
+    return out
+
+
+#: a possibly qualified, possibly quoted name inside a function's argument list or result type
+_TYPE_WORD = re.compile(r'[\w$."]+(?:\[\])*')
+
+
+def _types_first(keys: Iterable[tuple[str, str]], domains: Mapping[tuple[str, str], Domain],
+                 composites: Mapping[tuple[str, str], CompositeType]) -> list[tuple[str, str]]:
+    """Domain or composite type keys ordered so that each comes after those it is built on."""
+    spelled = {n: k for k in [*domains, *composites] for n in type_names(*k)}
+    deps: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for k, d in domains.items():
+        deps[k] = {spelled[b]} if (b := _base(d.type)) in spelled else set()
+    for k, c in composites.items():
+        deps[k] = {spelled[b] for a in c.attributes if (b := _base(a.type)) in spelled}
+    return _dependencies_first(keys, deps)
+
+
+def _attributes_alterable(old: CompositeType, new: CompositeType) -> bool:
+    """Whether ADD (at the end) / DROP / ALTER ATTRIBUTE reach ``new``: the attributes both keep stay in
+    the same order, and every new one comes after them all."""
+    kept_old = [a.name for a in old.attributes if any(b.name == a.name for b in new.attributes)]
+    new_names = [a.name for a in new.attributes]
+    return new_names[:len(kept_old)] == kept_old
+
+
+# -- privileges ------------------------------------------------------------------------------
+
+#: (object type, schema, name, arguments): what a Grant is on
+_GrantObject = tuple[str, str, str, str | None]
+
+
+def _privileges(old: Schema, new: Schema, changes: Sequence[Change], default_schema: str,
+                table_renames: Mapping[tuple[str, str], str]) -> list[Change]:
+    """GRANT and REVOKE changes, when both schemas hold privileges (the project opted in; see Schema.grants).
+
+    An object that lives through the changes is compared grant by grant.  One that is created starts
+    from what a CREATE gives (``DEFAULT_GRANTS``: EXECUTE for PUBLIC on a function), so a new function
+    whose source revokes that gets a REVOKE, and a new table only its GRANTs.  One that is dropped takes
+    its privileges with it: its REVOKEs are marked ``dropped`` and render nothing, and their inverses put
+    the privileges back after the down section creates it again.  One dropped and created again (a view
+    re-created because a view it reads changed, a function whose result type changes) is both: the
+    privileges it had leave with the DROP and the ones it should have are granted after the CREATE.
+    """
+    if old.grants is None or new.grants is None:
+        return []
+    old_by = _grants_by_object(old.grants, table_renames)
+    new_by = _grants_by_object(new.grants, {})
+    old_objects = {("table", k[1], table_renames[(k[1], k[2])], None) if k[0] == "table" and (k[1], k[2])
+                   in table_renames else k for k in grant_objects(old, default_schema)}
+    new_objects = grant_objects(new, default_schema)
+    made = {k for c in changes for k in _objects_of(c, "create")}
+    gone = {k for c in changes for k in _objects_of(c, "drop")}
+    recreated = made & gone
+    functions = {k for k in old_objects | new_objects if k[0] == "function"}
+    out: list[Change] = []
+    for obj in sorted(old_by.keys() | new_by.keys() | functions, key=lambda k: (k[0], k[1], k[2], k[3] or "")):
+        before = obj in old_objects or obj in old_by
+        after = obj in new_objects or obj in new_by
+        was, will = old_by.get(obj, {}), new_by.get(obj, {})
+        default: dict[tuple[str, ...], Grant] = {g.key: g for g in _default_grants(obj)}
+        if before and after and obj not in recreated:
+            steps = [(was, will, False, False)]
+        else:
+            steps = ([(was, default, False, True)] if before else []) + ([(default, will, True, False)] if after else [])
+        for a, b, created, dropped in steps:
+            out += [RevokePrivilege(g, created, dropped) for k, g in a.items() if b.get(k) != g]
+            out += [GrantPrivilege(g, created, dropped) for k, g in b.items() if a.get(k) != g]
+    return out
+
+
+def _grants_by_object(grants: Iterable[Grant], table_renames: Mapping[tuple[str, str], str]
+                      ) -> dict[_GrantObject, dict[tuple[str, ...], Grant]]:
+    """Grants grouped by their object; a renamed table's under its new name (RENAME keeps the grants)."""
+    out: dict[_GrantObject, dict[tuple[str, ...], Grant]] = {}
+    for g in grants:
+        if g.object_type == "table" and (g.schema, g.name) in table_renames:
+            g = replace(g, name=table_renames[(g.schema, g.name)])
+        out.setdefault(g.object_key, {})[g.key] = g
+    return out
+
+
+def grant_objects(s: Schema, default_schema: str) -> set[_GrantObject]:
+    """Every object of ``s`` that can hold privileges: schemas, tables, views, sequences (also those
+    implied by serial and identity columns, named as PostgreSQL names them when the name fits), functions."""
+    out: set[_GrantObject] = {("schema", n, n, None) for n in (*s.namespaces, default_schema)}
+    out |= {("table", t.schema, t.name, None) for t in s.tables}
+    out |= {("table", v.schema, v.name, None) for v in s.views}
+    out |= {("sequence", q.schema, q.name, None) for q in s.sequences}
+    out |= {("sequence", t.schema, f"{t.name}_{c.name}_seq", None) for t in s.tables for c in t.columns
+            if c.serial or c.identity is not None}
+    out |= {("function", f.schema, f.name, f.arguments) for f in s.functions}
+    return out
+
+
+def _objects_of(change: Change, verb: str) -> list[_GrantObject]:
+    """The privilege-holding objects ``change`` creates (``verb`` "create") or drops ("drop")."""
+    if isinstance(change, RecreateFunction):
+        f = change.new if verb == "create" else change.old
+        return [("function", f.schema, f.name, f.arguments)]
+    if change.verb != verb:
+        return []
+    if isinstance(change, (CreateTable, DropTable)):
+        t = change.table
+        table: _GrantObject = ("table", t.schema, t.name, None)
+        return [table] + [("sequence", t.schema, f"{t.name}_{c.name}_seq", None)
+                          for c in t.columns if c.serial or c.identity is not None]
+    if isinstance(change, (CreateView, DropView)):
+        return [("table", change.view.schema, change.view.name, None)]
+    if isinstance(change, (CreateSequence, DropSequence)):
+        return [("sequence", change.sequence.schema, change.sequence.name, None)]
+    if isinstance(change, (CreateFunction, DropFunction)):
+        f = change.function
+        return [("function", f.schema, f.name, f.arguments)]
+    return []
+
+
+def _default_grants(obj: _GrantObject) -> list[Grant]:
+    kind, schema, name, arguments = obj
+    return [Grant(kind, schema, name, grantee, privilege, arguments=arguments)  # type: ignore[arg-type]
+            for grantee, privilege in DEFAULT_GRANTS.get(kind, ())]
+
+
+def _parents_first(keys: list[tuple[str, str]], tables: Mapping[tuple[str, str], Table]) -> list[tuple[str, str]]:
+    """``keys`` with every partition after its parent (and a sub-partition after its partition), else as given."""
+
+    def depth(k: tuple[str, str]) -> int:
+        n, seen = 0, {k}
+        of = tables[k].partition_of
+        while of is not None and (of.schema, of.table) in tables and (of.schema, of.table) not in seen:
+            n += 1
+            seen.add((of.schema, of.table))
+            of = tables[(of.schema, of.table)].partition_of
+        return n
+
+    return sorted(keys, key=depth)
+
+
+def _refuse_partitioning_changes(pairs: Sequence[tuple[Table, Table]]) -> None:
+    """What PostgreSQL cannot alter on a table: its partition key, and whether it is a partition at all.
+
+    Refused before any SQL is written, naming each table, with the way to do it by hand: a rebuild copies
+    every row, which a generated migration should not do behind the user's back."""
+    problems = []
+    for o, n in pairs:
+        if o.partition_by != n.partition_by:
+            problems.append(f"{n.qualname}: the partition key changes ({o.partition_by or 'not partitioned'} -> "
+                            f"{n.partition_by or 'not partitioned'}), which PostgreSQL cannot alter")
+        elif (o.partition_of is None) != (n.partition_of is None):
+            now = f"becomes a partition of {n.partition_of.qualname}" if n.partition_of else \
+                f"stops being a partition of {o.partition_of.qualname if o.partition_of else ''}"
+            problems.append(f"{n.qualname} {now}, which would re-create its columns")
+    if problems:
+        raise UnsafeChange(
+            "; ".join(problems) + ". Nothing was written: create the new table under another name, copy the rows "
+            "(INSERT ... SELECT) and swap the names in a custom migration (`safeshift generate --custom`), or "
+            "ATTACH/DETACH it by hand.", tuple(p.split(":")[0].split(" ")[0] for p in problems))

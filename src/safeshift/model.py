@@ -138,6 +138,21 @@ class Index:
 
 
 @dataclass(frozen=True)
+class PartitionOf:
+    """What makes a table a partition: its parent and its bound, as the catalog prints the bound
+    (``pg_get_expr(relpartbound)``: ``FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')``, ``FOR VALUES IN
+    ('eu')``, ``FOR VALUES WITH (modulus 4, remainder 0)`` or ``DEFAULT``), so every source compares equal."""
+
+    schema: str
+    table: str
+    bound: str
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
 class Table:
     schema: str
     name: str
@@ -156,6 +171,12 @@ class Table:
     #: storage parameters as the catalog keeps them, sorted: ("autovacuum_enabled=false", "fillfactor=70")
     options: tuple[str, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
+    #: a partitioned table's key as the catalog prints it (``pg_get_partkeydef``: ``RANGE (created_at)``)
+    partition_by: str | None = None
+    #: set on a partition.  Its columns, and the constraints, indexes and triggers it holds because its
+    #: parent does, are implied by the parent and not listed (``columns`` is empty): PostgreSQL creates,
+    #: alters and drops them with the parent's.  Only what the partition has of its own is listed.
+    partition_of: PartitionOf | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -216,6 +237,79 @@ class View:
     comment: str | None = None
     #: a materialized view's indexes, sorted by name (REFRESH ... CONCURRENTLY needs a unique one)
     indexes: tuple[Index, ...] = ()
+    #: the output columns as the catalog types them (``"name type"``, ``COLLATE c`` when not the type's
+    #: own), in order; () when the source does not say.  Not compared: the definition and the tables it
+    #: reads decide them.  Read only to choose ``CREATE OR REPLACE VIEW``, which PostgreSQL allows when
+    #: the columns stay exactly the same.
+    columns: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A domain: a base type with a default, NOT NULL and named CHECK constraints (``VALUE > 0``).
+
+    A column typed by the domain carries the domain's name as its type, spelled the way an enum's is
+    (``format_type``: bare in ``public``, ``schema.name`` elsewhere).  ``type`` is the base type in the
+    dialect's canonical spelling; ``checks`` are sorted by name, their expressions normalised like a
+    table's; ``collation`` only where it differs from the base type's.
+    """
+
+    schema: str
+    name: str
+    type: str
+    default: str | None = None
+    nullable: bool = True
+    checks: tuple[Check, ...] = ()
+    collation: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a stand-alone composite type; ``collation`` only where it differs from the type's."""
+
+    name: str
+    type: str
+    collation: str | None = None
+
+
+@dataclass(frozen=True)
+class CompositeType:
+    """``CREATE TYPE name AS (attribute type, ...)``: attributes in their declared order (it is the
+    order of a row value's fields, so it is compared)."""
+
+    schema: str
+    name: str
+    attributes: tuple[Attribute, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+CollationProvider = Literal["libc", "icu", "builtin"]
+
+
+@dataclass(frozen=True)
+class Collation:
+    """A collation created by the user.  ``libc`` ones carry ``lc_collate`` and ``lc_ctype``; ``icu`` and
+    ``builtin`` ones a ``locale``.  A column or key using one names it bare in ``public`` and as
+    ``"schema"."name"`` (both parts quoted) elsewhere; PostgreSQL has no ALTER for its definition."""
+
+    schema: str
+    name: str
+    provider: CollationProvider = "libc"
+    locale: str | None = None
+    lc_collate: str | None = None
+    lc_ctype: str | None = None
+    deterministic: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -255,6 +349,11 @@ class Function:
     returns: str
     definition: str
     procedure: bool = False
+    #: a SQL-standard body (``BEGIN ATOMIC ... END`` or ``RETURN expr``) that reads tables or views:
+    #: PostgreSQL parses it at creation and records what it reads, so it is created after the tables and
+    #: dropped before them, where other functions (a quoted body is checked only when called) go before
+    #: the tables whose defaults and checks call them
+    reads_relations: bool = False
 
     @property
     def signature(self) -> str:
@@ -299,6 +398,53 @@ class Policy:
         return (self.schema, self.table, self.name)
 
 
+GrantObject = Literal["table", "sequence", "function", "schema"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One privilege held by one role on one object: what ``GRANT privilege ON object TO grantee`` gives.
+
+    Read from the object's effective access list (the catalog's, or the built-in default when it has
+    none), minus the owner's own entries: objects belong to whoever runs the migrations, so ownership
+    is not compared and neither is what the owner holds by owning.  ``grantee`` is a role name, or
+    ``PUBLIC`` for everyone.  ``object_type``: "table" covers views and materialized views too (one
+    GRANT ... ON TABLE serves them all); "function" covers procedures, with ``arguments`` set (the
+    identity arguments, as in ``Function.arguments``); for a schema both ``schema`` and ``name`` hold
+    its name.  Only read when the project opts in (``privileges = true``).
+    """
+
+    object_type: GrantObject
+    schema: str
+    name: str
+    grantee: str
+    privilege: str
+    grantable: bool = False
+    arguments: str | None = None
+
+    @property
+    def object_key(self) -> tuple[str, str, str, str | None]:
+        return (self.object_type, self.schema, self.name, self.arguments)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        return (self.object_type, self.schema, self.name, self.arguments or "", self.grantee, self.privilege)
+
+    @property
+    def object_name(self) -> str:
+        """``table public.users``, ``function public.touch()``, ``schema app``."""
+        if self.object_type == "schema":
+            return f"schema {self.name}"
+        args = f"({self.arguments})" if self.arguments is not None else ""
+        return f"{self.object_type} {self.schema}.{self.name}{args}"
+
+
+#: what a newly created object of each kind grants to others than its owner (PostgreSQL's built-in
+#: ``acldefault``): a new function or procedure is executable by PUBLIC, nothing else grants anything.
+#: The diff needs it to know what a CREATE already gives and what a DROP and re-create gives back.
+DEFAULT_GRANTS: dict[str, tuple[tuple[str, str], ...]] = {"function": (("PUBLIC", "EXECUTE"),)}
+
+
 @dataclass(frozen=True)
 class Schema:
     """A whole database schema as one comparable value."""
@@ -313,6 +459,12 @@ class Schema:
     functions: tuple[Function, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     policies: tuple[Policy, ...] = ()
+    domains: tuple[Domain, ...] = ()
+    composite_types: tuple[CompositeType, ...] = ()
+    collations: tuple[Collation, ...] = ()
+    #: privileges, sorted by key; None when they were not read (the project has not opted in, or the
+    #: source cannot declare them): the diff compares them only when both sides hold them
+    grants: tuple[Grant, ...] | None = None
     _index: dict[tuple[str, str], Table] = field(default_factory=dict, init=False, compare=False,
                                                  repr=False, hash=False)
 
@@ -347,7 +499,9 @@ def make_schema(dialect: str, *, namespaces: Iterable[str] = (), tables: Iterabl
                 enums: Iterable[Enum] = (), sequences: Iterable[Sequence] = (),
                 views: Iterable[View] = (), extensions: Iterable[Extension] = (),
                 functions: Iterable[Function] = (), triggers: Iterable[Trigger] = (),
-                policies: Iterable[Policy] = ()) -> Schema:
+                policies: Iterable[Policy] = (), domains: Iterable[Domain] = (),
+                composite_types: Iterable[CompositeType] = (), collations: Iterable[Collation] = (),
+                grants: Iterable[Grant] | None = None) -> Schema:
     """Build a Schema in canonical order; every producer should construct through here."""
     return Schema(
         dialect=dialect,
@@ -360,6 +514,11 @@ def make_schema(dialect: str, *, namespaces: Iterable[str] = (), tables: Iterabl
         functions=tuple(sorted(functions, key=lambda f: f.key)),
         triggers=tuple(sorted(triggers, key=lambda t: t.key)),
         policies=tuple(sorted(policies, key=lambda p: p.key)),
+        domains=tuple(sorted((replace(d, checks=tuple(sorted(d.checks, key=lambda c: (c.name or "", c.expression))))
+                              for d in domains), key=lambda d: d.key)),
+        composite_types=tuple(sorted(composite_types, key=lambda c: c.key)),
+        collations=tuple(sorted(collations, key=lambda c: c.key)),
+        grants=None if grants is None else tuple(sorted(grants, key=lambda g: g.key)),
     )
 
 

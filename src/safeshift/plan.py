@@ -15,12 +15,16 @@ from dataclasses import dataclass, replace
 
 from safeshift.changes import (
     AddColumn,
+    AddDomainCheck,
     AddForeignKey,
     Change,
+    CreateDomain,
     CreateIndex,
     CreateTable,
     CreateTrigger,
     DropColumn,
+    DropDomain,
+    DropDomainCheck,
     DropForeignKey,
     DropTable,
     RebuildTable,
@@ -42,13 +46,25 @@ PHASES: dict[str, float] = {
     "drop_trigger": 0.2, "drop_policy": 0.2,
     "drop_view": 0.3,
     "create_extension": 0.5, "move_extension": 0.5,
+    # a collation before the domains, types, columns and indexes that use it
+    "create_collation": 0.6, "recreate_collation": 0.6,
     "create_enum": 1, "alter_enum": 1, "create_sequence": 1,
+    # a domain may be over an enum, a composite type may hold a domain, and functions may take either;
+    # the diff orders domains over domains and composite types holding composite types
+    "create_domain": 1.1, "recreate_domain": 1.1,
+    "create_composite_type": 1.2, "alter_composite_type": 1.2, "recreate_composite_type": 1.2,
     # before the tables whose defaults, checks and generated columns call them (bodies are not
     # checked at creation, so a function may use a table created later)
     "create_function": 1.5, "replace_function": 1.5, "recreate_function": 1.5,
+    # a domain's CHECK or default may call a function: the plan adds a new domain's checks here
+    "add_domain_check": 1.6, "alter_domain": 1.6,
     "drop_foreign_key": 3,
     "drop_index": 4, "drop_exclusion": 4, "drop_unique": 4, "drop_check": 4, "drop_primary_key": 4,
+    "drop_domain_check": 4,
     "rename_table": 5,
+    # after the parent's indexes and constraints are dropped (they go from the partition with them), so the
+    # detached table keeps nothing of the old parent's that the re-attach would not take back
+    "detach_partition": 5.5,
     "rename_column": 6, "rename_constraint": 6, "rename_index": 6,
     "create_table": 7, "rebuild_table": 7,
     "add_column": 8,
@@ -56,15 +72,24 @@ PHASES: dict[str, float] = {
     "set_table_storage": 9,
     "drop_column": 10,
     "add_primary_key": 11, "add_exclusion": 11, "add_unique": 11, "add_check": 11, "create_index": 11,
+    # after the parent's new indexes and keys: ATTACH builds or adopts the partition's matching ones
+    "attach_partition": 11.5,
     "add_foreign_key": 12,
     "drop_table": 13,
     "drop_function": 13.5,
+    # after the tables and functions that use them, before the enums and collations they use
+    "drop_composite_type": 13.6, "drop_domain": 13.7,
     "drop_sequence": 14, "alter_sequence": 14, "drop_enum": 14,
+    "drop_collation": 14.2,
     "drop_extension": 14.5,
     "drop_schema": 15,
-    "create_view": 16,
+    "create_view": 16, "replace_view": 16,
     # triggers may sit on views, and policies and triggers call functions and name columns
     "create_trigger": 17, "set_trigger_state": 17, "create_policy": 17, "alter_policy": 17,
+    # last: every object a privilege is on exists by now (a REVOKE on an object the changes drop renders
+    # nothing, so none has to run before its DROP); one phase, so a REVOKE of the old grant option runs
+    # before the GRANT that replaces it, in both sections
+    "revoke_privilege": 18, "grant_privilege": 18,
 }
 
 RESTORE_ONLY = "restores the structure only: the data comes back only from a backup"
@@ -99,7 +124,27 @@ def plan(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     steps = _expand(changes, dialect)
     steps = _rebuild(steps, old, new, dialect)
     phases = {**PHASES, **_RENAMES_LAST} if renames_last else PHASES
-    return sorted(steps, key=lambda s: phases[s.change.kind])
+    return sorted(steps, key=lambda s: _phase(s.change, phases))
+
+
+def _phase(change: Change, phases: dict[str, float]) -> float:
+    """The change's phase; a function whose SQL-standard body (``BEGIN ATOMIC``, ``RETURN``) reads tables or
+    views depends on them from its creation, so it comes after the tables and before the views that may
+    call it, and goes before the tables do (other functions keep their kind's place, before the tables
+    whose defaults and checks call them)."""
+    from safeshift.changes import CreateFunction, DropFunction, RecreateFunction, ReplaceFunction
+
+    if isinstance(change, (CreateFunction, DropFunction)) and change.function.reads_relations:
+        return _SQL_BODY_DROP if isinstance(change, DropFunction) else _SQL_BODY_CREATE
+    if isinstance(change, (ReplaceFunction, RecreateFunction)) and (change.new.reads_relations or change.old.reads_relations):
+        return _SQL_BODY_CREATE
+    return phases[change.kind]
+
+
+#: after the columns a body may read are added and the schemas it may live in exist; before create_view
+_SQL_BODY_CREATE = 15.5
+#: with the triggers and policies that go first, before any table or column it reads is dropped
+_SQL_BODY_DROP = 0.25
 
 
 def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *, safe: bool = False,
@@ -110,7 +155,7 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     holds rows (see ``dialects/safe.py``); a change without one is refused, naming each, unless
     ``expand`` asks for the expand sequence.
     """
-    up_ctx = SafeContext(old, _created(changes), expand=expand) if safe else None
+    up_ctx = SafeContext(old, _created(changes), expand=expand, after=new) if safe else None
     refusals: list[Refusal] = []
     placed: list[_Placed] = []
     up_steps = plan(changes, old, new, dialect)
@@ -127,7 +172,7 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
         if loss := dialect.data_loss(c):
             notes[inv] = f"{RESTORE_ONLY} ({loss})"
         inverses[c] = inv
-    down_ctx = SafeContext(new, _created(list(inverses.values())), refuse=False) if safe else None
+    down_ctx = SafeContext(new, _created(list(inverses.values())), refuse=False, after=old) if safe else None
     numbers = step_numbers(up)
     if not numbers or max(numbers) == 0 or any(isinstance(s.change, RebuildTable) for s in up_steps):
         # one transaction: the whole down section undoes it, whatever happens in between
@@ -284,6 +329,15 @@ def _expand(changes: list[Change], dialect: Dialect) -> list[Step]:
             steps += [Step(CreateIndex(t.schema, t.name, i), (c,)) for i in t.indexes]
             if not inline_fks:
                 steps += [Step(AddForeignKey(t.schema, t.name, f), (c,)) for f in t.foreign_keys]
+        elif isinstance(c, CreateDomain) and c.domain.checks:
+            # the checks after the functions they may call, which may take the domain as an argument
+            d = c.domain
+            steps.append(Step(CreateDomain(replace(d, checks=())), (c,)))
+            steps += [Step(AddDomainCheck(d.schema, d.name, k), (c,)) for k in d.checks]
+        elif isinstance(c, DropDomain) and c.domain.checks:
+            d = c.domain
+            steps += [Step(DropDomainCheck(d.schema, d.name, k), (c,)) for k in d.checks]
+            steps.append(Step(DropDomain(replace(d, checks=())), (c,)))
         elif isinstance(c, DropTable) and not inline_fks:
             t = c.table
             steps += [Step(DropForeignKey(t.schema, t.name, f), (c,)) for f in t.foreign_keys]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift import history
-from safeshift.engines.base import CopySpec, Lock, Mode, RehearsalBackend, engine_for
+from safeshift.engines.base import CopySpec, IntrospectOptions, Lock, Mode, RehearsalBackend, engine_for
 from safeshift.errors import ConfigError, MigrationFailed, NotReversible
 from safeshift.files import write_atomic
 from safeshift.formats import safeshift as migrations
@@ -236,7 +236,7 @@ def _run_checks(setup: _Setup, backend: RehearsalBackend, url: str, plan: Sequen
     recorder = _Recorder(backend)
     with Runner(d, url, folder, options) as r:
         start = max((v for v, rec in r.records().items() if rec.status == "applied"), default=None)
-        before = engine_for(d).introspect(r.conn)
+        before = engine_for(d).introspect(r.conn, options=_introspect_options(folder))
     checks: list[Check] = []
 
     def migrate() -> ApplyResult:
@@ -318,6 +318,14 @@ def _snapshot(dialect: Dialect, url: str, folder: MigrationFolder) -> Check:
                                      f"{diffs[0]}", ms_since(t), diffs)
 
 
+def _introspect_options(folder: MigrationFolder) -> IntrospectOptions:
+    """The project's introspection options, from the configuration owning ``folder``: with ``privileges = true``
+    the reversibility check also holds the down sections to the privileges the copy started with."""
+    from safeshift.config import folder_settings
+
+    return IntrospectOptions(privileges=folder_settings(folder.path).privileges)
+
+
 def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions,
                    plan: Sequence[Migration], start: str | None, before: Schema,
                    on_event: EventSink | None = None) -> Check:
@@ -331,7 +339,7 @@ def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options:
     try:
         with Runner(dialect, url, folder, options, on_event) as r:
             r.rollback(to=start or "0")
-            after = engine_for(dialect).introspect(r.conn)
+            after = engine_for(dialect).introspect(r.conn, options=_introspect_options(folder))
     except NotReversible as exc:
         return Check("reversibility", "fail", exc.message, ms_since(t))
     except MigrationFailed as exc:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history
 from safeshift.engines.base import engine_for
-from safeshift.errors import DriftDetected
+from safeshift.errors import ConfigError, DriftDetected
 from safeshift.formats import safeshift as migrations
 from safeshift.text import redact_url
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from safeshift.changes import Change
     from safeshift.config import FolderSettings
     from safeshift.dialects import Dialect
+    from safeshift.engines.base import IntrospectOptions
     from safeshift.formats.safeshift import MigrationFolder
     from safeshift.model import Schema
 
@@ -100,7 +101,9 @@ def _holds_objects(schema: Schema, history_table: tuple[str, str]) -> bool:
     name = history_table[0]
     return (any(t.schema == name and (t.schema, t.name) != history_table for t in schema.tables)
             or any(e.schema == name for e in schema.enums) or any(q.schema == name for q in schema.sequences)
-            or any(v.schema == name for v in schema.views))
+            or any(v.schema == name for v in schema.views)
+            or any(x.schema == name for x in schema.domains) or any(x.schema == name for x in schema.collations)
+            or any(x.schema == name for x in schema.composite_types))
 
 
 def drift_between(live: Schema, expected: Schema, default_schema: str = "public",
@@ -114,11 +117,12 @@ def drift_between(live: Schema, expected: Schema, default_schema: str = "public"
     return Drift(_differences(changes))
 
 
-def drift(dialect: Dialect, url: str, expected: Schema | Path) -> Drift:
-    """Introspect the database at ``url`` and compare it with ``expected`` (a schema or a snapshot file)."""
+def drift(dialect: Dialect, url: str, expected: Schema | Path, options: IntrospectOptions | None = None) -> Drift:
+    """Introspect the database at ``url`` and compare it with ``expected`` (a schema or a snapshot file);
+    ``options``: the project's (privileges are compared only when read)."""
     conn = engine_for(dialect).connect(url, create=False)
     try:
-        live = engine_for(dialect).introspect(conn)
+        live = engine_for(dialect).introspect(conn, options=options)
     finally:
         conn.close()
     return _drift_from(live, expected, dialect.default_schema)
@@ -166,16 +170,27 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     Versions count as applied when their history row says so; a failed or half-applied
     migration is not, so its partial effects show up as drift.  A drizzle-kit folder's history
     is drizzle's table and its snapshots drizzle-kit's (``meta/NNNN_snapshot.json``).
-    ``settings``: the folder's, when the caller has loaded them (else looked up from the path).
+    ``settings``: the folder's, when the caller has loaded them (else looked up from the path); with
+    ``privileges = true`` in them the live privileges are read and compared with the snapshot's (a snapshot
+    written before the project opted in holds none to compare).
     """
+    from safeshift.config import folder_settings
+    from safeshift.engines.base import IntrospectOptions
     from safeshift.model import make_schema
 
     folder = _drizzle_folder(migrations_dir, settings)
+    if settings is None:
+        settings = folder_settings(migrations_dir.path if isinstance(migrations_dir, migrations.MigrationFolder)
+                                   else Path(migrations_dir))
+    if settings.privileges and folder is not None:
+        raise ConfigError("`privileges = true` compares GRANTs, which drizzle-kit snapshots do not record; "
+                          "remove the key to verify this drizzle-kit folder.")
+    options = IntrospectOptions(privileges=settings.privileges)
     store = history.store_for(folder) if folder is not None else history.DEFAULT_STORE
     conn = engine_for(dialect).connect(url, create=False)
     try:
         records = store.read(dialect, conn)
-        live = engine_for(dialect).introspect(conn)
+        live = engine_for(dialect).introspect(conn, options=options)
     finally:
         conn.close()
     applied = [v for v, r in records.items() if r.status == "applied"]
@@ -186,7 +201,8 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
         return drift_between(live, expected, dialect.default_schema, folder.history_table)
     folder_path = migrations_dir.path if isinstance(migrations_dir, migrations.MigrationFolder) else migrations_dir
     path = expected_snapshot_path(folder_path, applied)
-    return _drift_from(live, path or make_schema(dialect.name), dialect.default_schema)
+    nothing = make_schema(dialect.name, grants=() if settings.privileges else None)
+    return _drift_from(live, path or nothing, dialect.default_schema)
 
 
 def _drizzle_folder(migrations_dir: Path | MigrationFolder,
@@ -240,7 +256,11 @@ def _summary(change: Change) -> str:
         return (f"{'unique ' if i.unique else ''}on {change.table} ({cols})"
                 + (f" WHERE {i.where}" if i.where else ""))
     if isinstance(change, (ch.CreateTable, ch.DropTable)):
-        return f"{len(change.table.columns)} column(s)"
+        of = change.table.partition_of
+        if of is not None:  # its columns are the parent's
+            return f"partition of {of.qualname} {of.bound}"
+        return f"{len(change.table.columns)} column(s)" + (
+            f", partitioned by {change.table.partition_by}" if change.table.partition_by else "")
     if isinstance(change, (ch.AddForeignKey, ch.DropForeignKey)):
         f = change.foreign_key
         return f"({', '.join(f.columns)}) -> {f.ref_schema}.{f.ref_table} ({', '.join(f.ref_columns)})"
@@ -248,8 +268,19 @@ def _summary(change: Change) -> str:
         key = change.unique.columns if isinstance(change, (ch.AddUnique, ch.DropUnique)) \
             else change.primary_key.columns
         return f"({', '.join(key)})"
-    if isinstance(change, (ch.AddCheck, ch.DropCheck)):
+    if isinstance(change, (ch.AddCheck, ch.DropCheck, ch.AddDomainCheck, ch.DropDomainCheck)):
         return change.check.expression
+    if isinstance(change, (ch.CreateDomain, ch.DropDomain)):
+        d = change.domain
+        return d.type + ("" if d.nullable else " NOT NULL") + (f" DEFAULT {d.default}" if d.default else "") \
+            + "".join(f" CHECK ({c.expression})" for c in d.checks)
+    if isinstance(change, (ch.CreateCompositeType, ch.DropCompositeType)):
+        return "(" + ", ".join(f"{a.name} {a.type}" for a in change.type.attributes) + ")"
+    if isinstance(change, (ch.CreateCollation, ch.DropCollation)):
+        coll = change.collation
+        return coll.provider + " " + (coll.locale or f"{coll.lc_collate}/{coll.lc_ctype}")
+    if isinstance(change, (ch.GrantPrivilege, ch.RevokePrivilege)) and change.grant.grantable:
+        return "with grant option"
     return ""
 
 
@@ -264,12 +295,19 @@ def _detail(change: Change) -> str:
         return f"name: live {change.old}, expected {change.new}"
     if isinstance(change, ch.SetTableComment):
         return f"live {_show(change.old)}, expected {_show(change.new)}"
+    if isinstance(change, ch.DetachPartition):
+        return f"live: partition of {change.partition_of.qualname} {change.partition_of.bound}"
+    if isinstance(change, ch.AttachPartition):
+        return f"expected: partition of {change.partition_of.qualname} {change.partition_of.bound}"
     if isinstance(change, ch.SetTableStorage):
         return f"live {_storage(change.old)}, expected {_storage(change.new)}"
     if isinstance(change, ch.SetRowSecurity):
         return f"live {_row_security(change.old)}, expected {_row_security(change.new)}"
-    if isinstance(change, (ch.SetTriggerState, ch.AlterPolicy, ch.ReplaceFunction, ch.RecreateFunction,
+    if isinstance(change, (ch.SetTriggerState, ch.AlterPolicy, ch.ReplaceFunction, ch.RecreateFunction, ch.ReplaceView,
                            ch.MoveExtension)):
+        return _field_changes(change.old, change.new)
+    if isinstance(change, (ch.AlterDomain, ch.RecreateDomain, ch.AlterCompositeType, ch.RecreateCompositeType,
+                           ch.RecreateCollation)):
         return _field_changes(change.old, change.new)
     return ""
 
@@ -290,7 +328,15 @@ def _differences(changes: Sequence[Change]) -> tuple[Difference, ...]:
 
     dropped_views = {(c.view.schema, c.view.name): c.view for c in changes if isinstance(c, ch.DropView)}
     out: list[Difference] = []
+    # privileges that leave with an object the diff drops are no difference of their own (the object is);
+    # on an object it drops and creates again (a changed view), one that the live object has too is none
+    silent = {(type(c).__name__, c.grant) for c in changes
+              if isinstance(c, (ch.GrantPrivilege, ch.RevokePrivilege)) and c.dropped}
+    opposite = {"GrantPrivilege": "RevokePrivilege", "RevokePrivilege": "GrantPrivilege"}
     for c in changes:
+        if isinstance(c, (ch.GrantPrivilege, ch.RevokePrivilege)) and (
+                c.dropped or (c.created and (opposite[type(c).__name__], c.grant) in silent)):
+            continue
         if isinstance(c, ch.DropView) and any(isinstance(o, ch.CreateView) and o.target == c.target
                                               for o in changes):
             continue

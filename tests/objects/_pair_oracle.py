@@ -22,6 +22,7 @@ import psycopg
 from safeshift.dialects import dialect_for_url
 from safeshift.diff import diff
 from safeshift.engines import engine_for
+from safeshift.engines.base import IntrospectOptions
 from safeshift.model import Schema, make_schema
 from safeshift.plan import render
 from safeshift.runner import run_statements
@@ -41,13 +42,16 @@ class Pair:
     seed: str = ""
     #: the pair is refused instead: the error must name each of these
     refused: tuple[str, ...] = ()
+    #: compared with the project's ``privileges = true``: introspected with GRANTs, migra --with-privileges
+    privileges: bool = False
 
 
-def migra(url_from: str, url_to: str) -> str:
+def migra(url_from: str, url_to: str, *, privileges: bool = False) -> str:
     """The statements migra would run to turn ``url_from`` into ``url_to`` ("" when they are the same)."""
     assert MIGRA.exists(), (f"migra is not installed at {MIGRA}: run `python3 scripts/test.py` (it installs the "
                             "test peers) or scripts/_bootstrap.ensure_python_peers()")
-    args = [str(MIGRA), "--unsafe", _psycopg2(url_from), _psycopg2(url_to)]
+    args = [str(MIGRA), "--unsafe", *(["--with-privileges"] if privileges else []), _psycopg2(url_from),
+            _psycopg2(url_to)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode in (0, 2), f"migra failed ({done.returncode}): {done.stderr[-2000:]}"
     return done.stdout.strip()
@@ -76,11 +80,11 @@ def direct_database(admin_url: str, name: str, sql: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def introspect(url: str) -> Schema:
+def introspect(url: str, options: IntrospectOptions | None = None) -> Schema:
     engine = engine_for(dialect_for_url(url))
     conn = engine.connect(url)
     try:
-        return engine.introspect(conn)
+        return engine.introspect(conn, options=options)
     finally:
         conn.close()
 
@@ -90,10 +94,11 @@ def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, s
     ``safe`` renders the change in generate's default lock-safe form (with expand sequences)."""
     dialect = dialect_for_url(url)
     suffix = url.rsplit("/", 1)[-1]
+    options = IntrospectOptions(privileges=pair.privileges)
     with direct_database(admin_url, f"{suffix}_a", pair.a) as url_a, \
             direct_database(admin_url, f"{suffix}_b", pair.b) as url_b:
-        a, b = introspect(url_a), introspect(url_b)
-        empty = make_schema(dialect.name)
+        a, b = introspect(url_a, options), introspect(url_b, options)
+        empty = make_schema(dialect.name, grants=() if pair.privileges else None)
         ran: list[str] = []
         conn = engine_for(dialect).connect(url)
         try:
@@ -103,13 +108,13 @@ def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, s
                     run_statements(dialect, conn, statements)
                 except Exception as exc:
                     raise AssertionError(f"{label} failed: {exc}\n" + "\n".join(ran)) from exc
-                got = engine_for(dialect).introspect(conn)
+                got = engine_for(dialect).introspect(conn, options=options)
                 if _unordered(got) != _unordered(want):
                     delta = diff(got, want, questioner=_NeverRename())
                     raise AssertionError(f"after {label} the database differs from the target: "
                                          f"{_describe(delta) or 'no diff, but not equal'}\n" + "\n".join(ran))
                 if direct is not None and with_migra:
-                    left = migra(url, direct)
+                    left = migra(url, direct, privileges=pair.privileges)
                     assert left == "", f"after {label} migra still sees differences:\n{left}\n" + "\n".join(ran)
 
             deps = dialect.view_dependencies
@@ -119,7 +124,7 @@ def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, s
             counts = _counts(conn, a, b)
             sections = render(diff(a, b, view_dependencies=deps), a, b, dialect, safe=safe, expand=safe)
             step("up", sections.up, b, url_b)
-            assert diff(engine_for(dialect).introspect(conn), b, questioner=_NeverRename()) == []
+            assert diff(engine_for(dialect).introspect(conn, options=options), b, questioner=_NeverRename()) == []
             assert _counts(conn, a, b) == counts, "rows changed by up"
             step("down", sections.down, a, url_a)
             assert _counts(conn, a, b) == counts, "rows changed by down"

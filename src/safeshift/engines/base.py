@@ -22,8 +22,24 @@ if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
     from safeshift.model import Schema
 
-__all__ = ["SEQUENCE_KEY", "BackupEngine", "Blocker", "CopySpec", "Dumped", "Engine", "Fingerprint", "Lock", "Manifest", "Mode",
+__all__ = ["SEQUENCE_KEY", "BackupEngine", "Blocker", "CopySpec", "Dumped", "Engine", "Fingerprint", "IntrospectOptions",
+           "Lock", "Manifest", "Mode",
            "RehearsalBackend", "backup_engine", "engine_for", "server_major"]
+
+
+# -- introspection -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IntrospectOptions:
+    """What a project asks introspection to read beyond the default, from its configuration.
+
+    One value handed to every reader of a live or shadow database (``Config.introspect_options``),
+    so an opt-in reaches them all the same way instead of as a flag at each call site.
+    ``privileges``: GRANTs on tables, views, sequences, functions and schemas (``privileges = true``);
+    off, they are not queried at all (``Schema.grants`` stays None and nothing compares them).
+    """
+
+    privileges: bool = False
 
 
 # -- backups -------------------------------------------------------------------------------------
@@ -197,8 +213,10 @@ class Engine:
         """
         raise NotImplementedError
 
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
-        """The live schema behind ``conn``, excluding safeshift's own history objects (introspect/<db>.py)."""
+    def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
+                   options: IntrospectOptions | None = None) -> Schema:
+        """The live schema behind ``conn``, excluding safeshift's own history objects (introspect/<db>.py);
+        ``options``: what the project asked to compare beyond the default (privileges)."""
         raise NotImplementedError
 
     def before_migration(self, conn: Any) -> None:

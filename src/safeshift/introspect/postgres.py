@@ -9,6 +9,7 @@ to what the schema sources produce.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,10 +18,16 @@ from importlib import resources
 from typing import Any
 
 from safeshift.dialects.postgres.types import INT_BOUNDS
+from safeshift.engines.base import IntrospectOptions
 from safeshift.errors import UnsupportedConstruct
 from safeshift.model import (
+    Attribute,
     Check,
+    Collation,
+    CollationProvider,
     Column,
+    CompositeType,
+    Domain,
     Enum,
     Exclusion,
     Extension,
@@ -28,9 +35,11 @@ from safeshift.model import (
     ForeignKey,
     Function,
     Generated,
+    Grant,
     Identity,
     Index,
     IndexElement,
+    PartitionOf,
     Policy,
     PolicyCommand,
     PrimaryKey,
@@ -65,15 +74,21 @@ def query(name: str, server_version: int = 180000) -> str:
     sql = resources.files("safeshift.introspect").joinpath(f"queries/postgres/{name}.sql").read_text("utf-8")
     if server_version < 150000:  # NULLS NOT DISTINCT came with PostgreSQL 15
         sql = sql.replace("i.indnullsnotdistinct", "false")
+    if server_version < 170000:  # pg_collation.colliculocale became colllocale in PostgreSQL 17
+        sql = sql.replace("co.colllocale", "co.colliculocale" if server_version >= 150000 else "NULL::text")
     return sql
 
 
-def introspect(conn: Any, schemas: Sequence[str] | None = None) -> Schema:
-    """Read the schema behind ``conn``; leaves the connection's transaction state as it found it."""
+def introspect(conn: Any, schemas: Sequence[str] | None = None, options: IntrospectOptions | None = None) -> Schema:
+    """Read the schema behind ``conn``; leaves the connection's transaction state as it found it.
+
+    ``options.privileges``: read privileges too (``Schema.grants``), and refuse the kinds of them the
+    model cannot hold; off, they are neither queried nor compared (``grants`` is None).
+    """
     from safeshift.dialects.postgres import PostgresDialect
 
     with _catalog_session(conn), collector_paused():  # ~100,000 rows and values, none in a cycle
-        return _Reader(conn, PostgresDialect()).read(schemas)
+        return _Reader(conn, PostgresDialect(), options or IntrospectOptions()).read(schemas)
 
 
 @contextmanager
@@ -111,17 +126,23 @@ class _TableParts:
     unlogged: bool = False
     options: tuple[str, ...] = ()
     exclusions: list[Exclusion] = field(default_factory=list)
+    partition_by: str | None = None
+    partition_of: PartitionOf | None = None
+    #: partitioned tables and partitions only: column name -> what a partition must share with its parent
+    raw_columns: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
     def build(self) -> Table:
-        columns = tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
+        # a partition's columns are its parent's (checked by ``_Reader.partitions``): implied, not listed
+        columns = () if self.partition_of else tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
         return Table(self.schema, self.name, columns, self.primary_key, tuple(self.uniques),
                      tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment,
                      self.row_security, self.force_row_security, self.unlogged, self.options,
-                     tuple(self.exclusions))
+                     tuple(self.exclusions), self.partition_by, self.partition_of)
 
 
 class _Reader:
-    def __init__(self, conn: Any, dialect: Any) -> None:
+    def __init__(self, conn: Any, dialect: Any, options: IntrospectOptions) -> None:
+        self.options = options
         self.conn = conn
         self.dialect = dialect
         self.server_version = int(conn.info.server_version)
@@ -155,6 +176,7 @@ class _Reader:
         sequences = self.rows("sequences", params)
         owned = {(r["owner_schema"], r["owner_table"], r["owner_column"]): r for r in sequences if r["deptype"]}
         tables = self.tables(self.records("columns", params), owned)
+        self.partitions(tables)
         serial_seqs = {(t.schema, t.name, c.name) for t in tables.values() for _, c in t.columns if c.serial}
         self.constraints(tables, self.rows("constraints", params))
         index_rows = self.rows("indexes", params)
@@ -168,7 +190,7 @@ class _Reader:
         ]
         views = [
             View(r["schema"], r["name"], self.dialect.normalize_view(r["definition"]),
-                 materialized=bool(r["materialized"]), comment=r["comment"],
+                 materialized=bool(r["materialized"]), comment=r["comment"], columns=tuple(r["columns"] or ()),
                  indexes=tuple(sorted(matviews[(r["schema"], r["name"])].indexes, key=lambda i: i.name))
                  if (r["schema"], r["name"]) in matviews else ())
             for r in self.rows("views", params)
@@ -178,13 +200,15 @@ class _Reader:
         extensions = [Extension(r["name"], r["schema"]) for r in self.rows("extensions", params)]
         functions = [
             Function(r["schema"], r["name"], r["arguments"], r["returns"], d.normalize_routine(r["definition"]),
-                     procedure=bool(r["procedure"]))
+                     procedure=bool(r["procedure"]), reads_relations=bool(r["reads_relations"]))
             for r in self.rows("functions", params)
         ]
         triggers = [Trigger(r["schema"], r["table"], r["name"], d.normalize_trigger(r["definition"]),
                             _TRIGGER_STATES[r["state"]])
                     for r in self.rows("triggers", params)]
         policies = [self.policy(r) for r in self.rows("policies", params)]
+        domains, composite_types, collations = self.user_types(self.rows("types", params))
+        grants = self.grants(params) if self.options.privileges else None
         self.refuse_unmodelled(params)
         return make_schema(
             self.dialect.name,
@@ -197,7 +221,40 @@ class _Reader:
             functions=functions,
             triggers=triggers,
             policies=policies,
+            grants=grants,
+            domains=domains,
+            composite_types=composite_types,
+            collations=collations,
         )
+
+    def user_types(self, rows: list[dict[str, Any]]) -> tuple[list[Domain], list[CompositeType], list[Collation]]:
+        """Domains, stand-alone composite types and collations from the rows of ``types.sql``."""
+        d = self.dialect
+        domains: list[Domain] = []
+        composites: list[CompositeType] = []
+        collations: list[Collation] = []
+        for r in rows:
+            if r["kind"] == "d":
+                base = d.normalize_type(r["base"])
+                checks = tuple(Check(n, d.normalize_expression(e)) for n, e in zip(r["names"] or (), r["defs"] or (),
+                                                                                      strict=True))
+                domains.append(Domain(r["schema"], r["name"], base,
+                                      default=None if r["default"] is None else d.normalize_default(r["default"], base),
+                                      nullable=not r["notnull"], checks=checks, collation=r["collation"]))
+            elif r["kind"] == "c":
+                attributes = tuple(Attribute(n, d.normalize_type(t), c)
+                                   for n, t, c in zip(r["names"] or (), r["defs"] or (), r["collations"] or (),
+                                                      strict=True))
+                composites.append(CompositeType(r["schema"], r["name"], attributes))
+            else:
+                provider: CollationProvider = r["provider"]
+                libc = provider == "libc"
+                collations.append(Collation(r["schema"], r["name"], provider,
+                                            locale=None if libc else r["locale"],
+                                            lc_collate=r["lc_collate"] if libc else None,
+                                            lc_ctype=r["lc_ctype"] if libc else None,
+                                            deterministic=bool(r["deterministic"])))
+        return domains, composites, collations
 
     def matview_parts(self, keys: set[tuple[str, str]], params: dict[str, Any]) -> dict[tuple[str, str], _TableParts]:
         """Column names and collations of the materialized views that have indexes (queried only if any do)."""
@@ -228,6 +285,14 @@ class _Reader:
                       using=None if r["using"] is None else norm(r["using"]),
                       with_check=None if r["with_check"] is None else norm(r["with_check"]))
 
+    def grants(self, params: dict[str, Any]) -> list[Grant]:
+        """Privileges; the kinds the model cannot hold (column privileges, default privileges) are refused with
+        the rest of what it cannot represent."""
+        self.unmodelled += [(r["what"], r["name"]) for r in self.rows("privileges_unmodelled", params)]
+        return [Grant(r["object_type"], r["schema"], r["name"], r["grantee"], r["privilege"], bool(r["grantable"]),
+                      r["arguments"])
+                for r in self.rows("grants", params)]
+
     def refuse_unmodelled(self, params: dict[str, Any]) -> None:
         """Refuse a database holding objects or options the model cannot represent, naming each: a diff or
         drift check that left them out would say "no changes" or "no drift" when that is not true."""
@@ -254,8 +319,16 @@ class _Reader:
             if parts is None:
                 self.check_table(r)
                 parts = tables[key] = _TableParts(r.schema, r.table, r.table_comment)
+                if r.partitioning is not None:
+                    key, bound, *parent = r.partitioning
+                    parts.partition_by = key
+                    if r.is_partition:
+                        parts.partition_of = PartitionOf(parent[0], parent[1], bound)
             attnum = r.attnum
             if attnum is not None:
+                if parts.partition_by is not None or parts.partition_of is not None:
+                    parts.raw_columns[r.name] = (r.type, r.notnull, r.default, r.identity, r.generated,
+                                                 r.collation, r.comment if parts.partition_of else None)
                 # only a column with a default or identity can own a sequence
                 seq = owned.get((r.schema, r.table, r.name)) if r.default is not None or r.identity else None
                 parts.columns.append((attnum, self.column(r, seq)))
@@ -268,13 +341,33 @@ class _Reader:
 
     def check_table(self, r: Any) -> None:
         where = f"table {r.schema}.{r.table}"
-        if r.relkind == "p" or r.is_partition:
-            raise UnsupportedConstruct(where, "table partitioning")
         if r.inherits:
             raise UnsupportedConstruct(where, "table inheritance")
 
+    def partitions(self, tables: dict[tuple[str, str], _TableParts]) -> None:
+        """A partition's columns are implied by its parent's, so the model leaves them out: refuse, naming the
+        column, a partition whose column differs from its parent's (its own default, NOT NULL or comment,
+        possible on a table attached with ALTER TABLE ... ATTACH PARTITION), and a partition whose parent is
+        outside the schemas read."""
+        for parts in tables.values():
+            of = parts.partition_of
+            if of is None:
+                continue
+            parent = tables.get((of.schema, of.table))
+            if parent is None:
+                raise UnsupportedConstruct(
+                    f"table {parts.schema}.{parts.name}", f"a partition of {of.qualname}, outside the schemas read",
+                    "Read the parent's schema too.")
+            for name, raw in parts.raw_columns.items():
+                if raw != parent.raw_columns.get(name):
+                    raise UnsupportedConstruct(
+                        f"column {parts.schema}.{parts.name}.{name}",
+                        f"a definition on the partition (default, NOT NULL, collation or comment) that differs "
+                        f"from its parent {of.qualname}'s",
+                        "Give the column the parent's definition: a partition's columns are the parent's.")
+
     def column(self, r: Any, seq: dict[str, Any] | None) -> Column:
-        if r.default is None and not r.identity and not r.generated and r.typtype != "d":
+        if r.default is None and not r.identity and not r.generated:
             key = (r.name, r.type, r.notnull, r.collation, r.comment)
             col = self._plain.get(key)
             if col is None:
@@ -282,9 +375,6 @@ class _Reader:
                                                 nullable=not r.notnull, collation=r.collation, comment=r.comment)
             return col
         d = self.dialect
-        if r.typtype == "d":
-            raise UnsupportedConstruct(f"column {r.schema}.{r.table}.{r.name}",
-                                       f"domain type {r.type}", "Use the domain's base type and a CHECK.")
         col_type = d.normalize_type(r.type)
         raw_default: str | None = r.default
         identity = None
@@ -312,7 +402,7 @@ class _Reader:
             self.dialect.serial_type(col_type) is not None
             and seq["schema"] == r.schema
             and seq["name"] == make_object_name(r.table, r.name, "seq")
-            and default == f"nextval('{seq['regclass']}'::regclass)"
+            and default == f"nextval('{_regclass_text(seq['schema'], seq['name'])}'::regclass)"
             and self.dialect.normalize_type(seq["data_type"]) == col_type
             and not _sequence_options(col_type, seq)
         )
@@ -390,6 +480,21 @@ class _Reader:
     def sequence(self, r: dict[str, Any]) -> SequenceModel:
         data_type = self.dialect.normalize_type(r["data_type"])
         return SequenceModel(r["schema"], r["name"], data_type, **_sequence_options(data_type, r))
+
+
+def _regclass_text(schema: str, name: str) -> str:
+    """How ``regclass`` prints a serial column's sequence under the pinned search path, as a string literal's
+    content: bare in ``public``, else schema-qualified; quoted only when not a plain lower-case name (a
+    name ending in ``_seq`` is never a keyword).  Computed here rather than by the catalog query, where
+    the cast cost a sixth of that query's time on a schema of a thousand tables."""
+    from safeshift.dialects.postgres.names import quote_ident
+
+    bare = name if _PLAIN_NAME.match(name) else quote_ident(name)
+    text = bare if schema == "public" else f"{quote_ident(schema)}.{bare}"
+    return text.replace("'", "''")
+
+
+_PLAIN_NAME = re.compile(r"^[a-z_][a-z0-9_$]*_seq$")
 
 
 def _sequence_options(data_type: str, r: dict[str, Any]) -> dict[str, Any]:

@@ -132,6 +132,9 @@ def _object_hits(change: ch.Change) -> Iterator[Hit]:
     elif isinstance(change, ch.RecreateFunction):
         yield Hit("drop-function", f"{change.target} is dropped and created again with another result type; "
                   "callers expecting the old one fail.")
+    elif isinstance(change, ch.ReplaceView) and change.old.definition != change.new.definition:
+        yield Hit("replace-view-or-function", f"CREATE OR REPLACE changes what {change.target} returns for the app "
+                  "version still running.")
     elif isinstance(change, ch.ReplaceFunction):
         yield Hit("replace-view-or-function", f"CREATE OR REPLACE changes what {change.target} does for the app "
                   "version still running.")
@@ -151,14 +154,74 @@ def _object_hits(change: ch.Change) -> Iterator[Hit]:
     elif isinstance(change, ch.AlterPolicy):
         p = change.new
         yield Hit("alter-policy", table=(p.schema, p.table))
+    elif isinstance(change, ch.RevokePrivilege) and not change.dropped:  # dropped: its object goes anyway
+        g = change.grant
+        yield Hit("revoke", f"Revoking {change.target} makes the running app's queries fail if they run as "
+                  f"{g.grantee}.", table=(g.schema, g.name) if g.object_type == "table" else None)
     elif isinstance(change, ch.SetRowSecurity):
         verb = "Enabling" if change.new[0] and not change.old[0] else \
             "Disabling" if change.old[0] and not change.new[0] else "Forcing or unforcing"
         yield Hit("row-level-security", f"{verb} row-level security on {change.target} changes what every query "
                   "on it returns.", table=(change.schema, change.table))
+    elif isinstance(change, ch.DetachPartition):
+        of = change.partition_of
+        parent = (of.schema, of.table)
+        yield Hit("require-concurrent-partition-detach", f"Detaching partition {change.target} takes an ACCESS "
+                  f"EXCLUSIVE lock on {of.qualname}, blocking every query on it.", table=parent)
+        yield Hit("detach-inheritance", f"Until {change.target} is attached again, queries on {of.qualname} do not "
+                  "see its rows (they stay in the table).", table=parent)
+    elif isinstance(change, ch.AttachPartition):
+        of = change.partition_of
+        yield Hit("constraint-missing-not-valid", f"Attaching {change.target} to {of.qualname} ({of.bound}) scans "
+                  f"every row of it, and of {of.qualname}'s DEFAULT partition if it has one, while blocking writes "
+                  "to them.", "Add a validated CHECK constraint matching the bound first (NOT VALID, then VALIDATE): "
+                  "ATTACH then skips the scan.", table=(change.schema, change.table))
     elif isinstance(change, ch.SetTableStorage) and change.old[0] != change.new[0]:
         yield Hit("table-rewrite", f"SET {'UNLOGGED' if change.new[0] else 'LOGGED'} rewrites {change.target} "
                   "under an ACCESS EXCLUSIVE lock.", table=(change.schema, change.table))
+    else:
+        yield from _type_hits(change)
+
+
+def _type_hits(change: ch.Change) -> Iterator[Hit]:
+    """Domains, stand-alone composite types and collations: a DROP fails while something uses them, and a
+    domain constraint is checked against every column of the domain."""
+    if isinstance(change, ch.DropDomain):
+        yield Hit("drop-domain", f"Dropping domain {change.target} fails while columns, composite types or "
+                  "functions use it.")
+    elif isinstance(change, ch.RecreateDomain):
+        yield Hit("drop-domain", f"Domain {change.target} is dropped and created again ({change.old.type} -> "
+                  f"{change.new.type}): PostgreSQL has no ALTER for its base type or collation.")
+    elif isinstance(change, ch.AddDomainCheck):
+        yield Hit("alter-domain-add-constraint", f"Adding check {change.target} scans every column of the domain "
+                  "and fails on any value that breaks it.")
+    elif isinstance(change, ch.DropDomainCheck):
+        yield Hit("drop-constraint", f"Dropping {change.target} removes a guarantee running code may rely on.")
+    elif isinstance(change, ch.AlterDomain):
+        if change.old.nullable and not change.new.nullable:
+            yield Hit("adding-not-nullable-field", f"SET NOT NULL on domain {change.target} scans every column of "
+                      "the domain and fails on any NULL.")
+        if not change.old.nullable and change.new.nullable:
+            yield Hit("drop-not-null", f"Domain {change.target} accepts NULL from now on.")
+        if change.old.default is not None and change.new.default is None:
+            yield Hit("drop-default", f"Domain {change.target} loses its default.")
+    elif isinstance(change, ch.DropCompositeType | ch.RecreateCompositeType):
+        yield Hit("drop-type", f"Composite type {change.target} is dropped"
+                  + (" and created again" if isinstance(change, ch.RecreateCompositeType) else "")
+                  + ": that fails while columns or functions use it.")
+    elif isinstance(change, ch.AlterCompositeType):
+        if change.data_loss:
+            yield Hit("drop-column", change.data_loss)
+        old = {a.name: a for a in change.old.attributes}
+        if any(a.name in old and old[a.name].type != a.type for a in change.new.attributes):
+            yield Hit("changing-column-type", f"Changing an attribute type of {change.target} fails while a "
+                      "column uses the type.")
+        if any(a.name not in old for a in change.new.attributes):
+            yield Hit("add-composite-attribute")
+    elif isinstance(change, ch.DropCollation | ch.RecreateCollation):
+        yield Hit("drop-type", f"Collation {change.target} is dropped"
+                  + (" and created again" if isinstance(change, ch.RecreateCollation) else "")
+                  + ": that fails while columns, domains or indexes use it.")
 
 
 def _add_column(change: ch.AddColumn) -> Iterator[Hit]:
@@ -188,6 +251,21 @@ def _add_column(change: ch.AddColumn) -> Iterator[Hit]:
 _LOCK_FREE_CATEGORIES = ("data-loss", "data", "compat")
 
 
+def _recreated_view(drop: ch.DropView, changes: Sequence[ch.Change]) -> list[Hit] | None:
+    """A view the migration drops and creates again (its query changed, or a view or column it reads did):
+    queries on it fail in between, and what hangs on it goes with it — say which triggers come back."""
+    if not any(isinstance(c, ch.CreateView) and c.target == drop.target for c in changes):
+        return None
+    v = drop.view
+    triggers = sorted(c.trigger.name for c in changes if isinstance(c, ch.CreateTrigger)
+                      and (c.trigger.schema, c.trigger.table) == (v.schema, v.name))
+    kind = "Materialized view" if v.materialized else "View"
+    message = (f"{kind} {drop.target} is dropped and created again in this migration: until it is back, queries "
+               "on it fail" + (f"; its triggers ({', '.join(triggers)}) are created again with it" if triggers else "")
+               + (", and its rows come back only when it is refreshed" if v.materialized else "") + ".")
+    return [Hit("drop-view", message)]
+
+
 def review_changes(changes: Sequence[ch.Change], *, file: str | None = None,
                    facts: Mapping[str, Facts] | None = None, locks: bool = True,
                    include: Collection[str] = ()) -> list[Finding]:
@@ -196,7 +274,8 @@ def review_changes(changes: Sequence[ch.Change], *, file: str | None = None,
     created = {c.table.name for c in changes if isinstance(c, ch.CreateTable)}
     out: list[Finding] = []
     for change in changes:
-        for hit in _hits(change):
+        hits = _recreated_view(change, changes) if isinstance(change, ch.DropView) else None
+        for hit in hits or _hits(change):
             r = RULES[hit.rule]
             if hit.rule not in enabled or (not locks and r.category not in _LOCK_FREE_CATEGORIES):
                 continue

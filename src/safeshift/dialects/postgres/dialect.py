@@ -3,7 +3,8 @@ of it — canonical spellings, data-loss verdicts, lock-safe forms, lock timeout
 
 The class is assembled from its facets, each in its own module: ``clauses`` (the DDL fragments) and
 ``render`` (one method per Change kind of tables, columns, constraints, indexes and views) and ``objects``
-(extensions, functions, triggers, row-level security and policies) by inheritance; ``normalize`` (canonical spellings), ``types``
+(extensions, functions, triggers, row-level security and policies) and ``usertypes`` (domains, composite
+types, collations) and ``privileges`` (GRANT, REVOKE) by inheritance; ``normalize`` (canonical spellings), ``types``
 (the type algebra behind the data-loss verdict) and ``safe`` (the lock-safe forms) through the methods
 below.  ``safe``, and pglast under ``normalize``, are imported only when a question needs them.
 """
@@ -18,7 +19,9 @@ from safeshift.dialects.base import Capabilities, Statement
 from safeshift.dialects.postgres import normalize
 from safeshift.dialects.postgres.normalize import SERIAL_TYPES
 from safeshift.dialects.postgres.objects import PgObjects
+from safeshift.dialects.postgres.privileges import PgPrivileges
 from safeshift.dialects.postgres.render import PgRender
+from safeshift.dialects.postgres.usertypes import PgTypes
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from safeshift.model import View
 
 
-class PostgresDialect(PgObjects, PgRender):
+class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
     name = "postgresql"
     default_schema = "public"
     capabilities = Capabilities(transactional_ddl=True, concurrent_index=True, not_valid=True,

@@ -22,7 +22,7 @@ from safeshift.errors import ConfigError, ConnectionFailed
 from safeshift.text import redact_url
 
 if TYPE_CHECKING:
-    from safeshift.engines.base import RehearsalBackend
+    from safeshift.engines.base import IntrospectOptions, RehearsalBackend
     from safeshift.model import Schema
 
 __all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "with_database"]
@@ -32,10 +32,11 @@ class PostgresEngine(Engine):
     def connect(self, url: str, *, create: bool = True) -> Any:
         return open_connection(url)
 
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
+    def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
+                   options: IntrospectOptions | None = None) -> Schema:
         from safeshift.introspect import postgres
 
-        return postgres.introspect(conn, schemas)
+        return postgres.introspect(conn, schemas, options)
 
     def database_identity(self, conn: Any) -> tuple[object, ...] | None:
         """The cluster's system identifier, the server's start time and the database's name.

@@ -20,7 +20,7 @@ from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
-    from safeshift.engines.base import RehearsalBackend
+    from safeshift.engines.base import IntrospectOptions, RehearsalBackend
     from safeshift.model import Schema
 
 __all__ = ["SQLiteEngine"]
@@ -32,7 +32,9 @@ class SQLiteEngine(Engine):
         #: id(connection) -> dangling references that existed before the migration began
         self._dangling_before: dict[int, Counter[tuple[str, str]]] = {}
 
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None) -> Schema:
+    def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
+                   options: IntrospectOptions | None = None) -> Schema:
+        """SQLite has no privileges: ``options`` asks for nothing it holds (a SQLite project cannot opt in)."""
         from safeshift.introspect import sqlite
 
         return sqlite.introspect(conn, schemas)
