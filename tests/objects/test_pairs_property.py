@@ -1,4 +1,5 @@
-"""Random schemas with views over views and functions used by a default, a CHECK and a trigger, and random
+"""Random schemas with views over views, functions used by a default, a CHECK and a trigger (quoted or
+SQL-standard bodies, one reading the table), and random
 edits of them, through the pair oracle (safeshift's introspection at every step; migra in tests/objects'
 hand-written pairs).  View names are drawn from a shuffled pool, so name order and dependency order differ."""
 
@@ -33,11 +34,13 @@ class Spec:
     trigger: bool
     fn_version: int
     views: tuple[ViewSpec, ...]
+    counter_fn: bool = False
 
     def sql(self) -> str:
         out = [f"CREATE FUNCTION f_code() RETURNS text LANGUAGE sql VOLATILE AS $$ SELECT 'c{self.fn_version}' $$;"
                if self.default_fn else "",
-               "CREATE FUNCTION f_ok(t text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t <> '' $$;"
+               ("CREATE FUNCTION f_ok(t text) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                + ("RETURN t <> '';" if self.fn_version == 2 else "AS $$ SELECT t <> '' $$;"))
                if self.check_fn else "",
                "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated := now(); "
                f"RETURN NEW; END /* v{self.fn_version} */ $$;" if self.trigger else ""]
@@ -47,6 +50,9 @@ class Spec:
         out.append(f"CREATE TABLE items ({', '.join(columns)});")
         if self.trigger:
             out.append("CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();")
+        if self.counter_fn:  # a SQL-standard body reading the table: created after it, dropped before it
+            out.append("CREATE FUNCTION f_count() RETURNS bigint LANGUAGE sql STABLE "
+                       f"BEGIN ATOMIC SELECT count(*) FROM items WHERE qty >= {self.fn_version}; END;")
         for v in self.views:
             source = "items" if v.parent < 0 else self.views[v.parent].name
             name = "upper(name) AS name" if v.upper else "name"
@@ -60,7 +66,8 @@ def specs(draw: st.DrawFn) -> Spec:
     count = draw(st.integers(0, len(NAMES)))
     views = tuple(ViewSpec(names[i], draw(st.integers(-1, i - 1)), draw(st.integers(0, 2)), draw(st.booleans()))
                   for i in range(count))
-    return Spec(draw(st.booleans()), draw(st.booleans()), draw(st.booleans()), draw(st.integers(1, 2)), views)
+    return Spec(draw(st.booleans()), draw(st.booleans()), draw(st.booleans()), draw(st.integers(1, 2)), views,
+                draw(st.booleans()))
 
 
 SEED = "INSERT INTO items (id, name, qty) SELECT g, 'item ' || g, g % 4 FROM generate_series(1, 12) g;"

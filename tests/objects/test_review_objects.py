@@ -39,3 +39,18 @@ def test_row_level_security_changes_are_findings_when_asked_for() -> None:
 def test_set_logged_is_a_table_rewrite() -> None:
     found = _rules([ch.SetTableStorage("public", "cache", (True, ()), (False, ()))])
     assert found["table-rewrite"] == "SET LOGGED rewrites public.cache under an ACCESS EXCLUSIVE lock."
+
+
+def test_a_view_dropped_and_created_again_says_so_and_names_the_triggers_that_come_back() -> None:
+    from safeshift.model import View
+
+    old = View("public", "titles", "SELECT id FROM posts")
+    new = View("public", "titles", "SELECT id, title FROM posts")
+    on_view = Trigger("public", "titles", "titles_ins", "CREATE TRIGGER titles_ins INSTEAD OF INSERT ...")
+    found = _rules([ch.DropTrigger(on_view), ch.DropView(old), ch.CreateView(new), ch.CreateTrigger(on_view)])
+    assert found["drop-view"] == ("View public.titles is dropped and created again in this migration: until it is "
+                                  "back, queries on it fail; its triggers (titles_ins) are created again with it.")
+    assert _rules([ch.DropView(old)])["drop-view"] == "Dropping a view breaks code that reads from it."
+    replaced = _rules([ch.ReplaceView(old, View("public", "titles", "SELECT id FROM posts WHERE id > 0"))],
+                      include=("replace-view-or-function",))  # opt-in, as in Squawk
+    assert replaced["replace-view-or-function"].startswith("CREATE OR REPLACE changes what public.titles returns")

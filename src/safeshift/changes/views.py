@@ -43,3 +43,23 @@ class DropView(Change):
     @property
     def target(self) -> str:
         return f"{self.view.schema}.{self.view.name}"
+
+
+@dataclass(frozen=True)
+class ReplaceView(Change):
+    """``CREATE OR REPLACE VIEW`` (and its comment): a plain view whose query or comment changes while its
+    output columns stay exactly the same.  Unlike drop + create it keeps the view's triggers and grants
+    and leaves the views that read it alone; the diff chooses it only when the columns on both sides are
+    known and equal, so the inverse is a replace too."""
+
+    kind = "replace_view"
+    verb = "alter"
+    old: View
+    new: View
+
+    def inverse(self) -> Change:
+        return ReplaceView(self.new, self.old)
+
+    @property
+    def target(self) -> str:
+        return f"{self.new.schema}.{self.new.name}"

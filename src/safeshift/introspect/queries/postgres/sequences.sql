@@ -1,7 +1,6 @@
 -- Sequences with their options and the column that owns them (serial: 'a', identity: 'i').
 SELECT n.nspname::text AS schema,
        c.relname::text AS name,
-       c.oid::regclass::text AS regclass,
        pg_catalog.format_type(s.seqtypid, NULL) AS data_type,
        s.seqstart AS start,
        s.seqincrement AS increment,
