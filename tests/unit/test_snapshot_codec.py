@@ -254,7 +254,13 @@ EVERY_CONSTRUCT = r"""{
           "name": "Exclusion.name",
           "definition": "Exclusion.definition"
         }
-      ]
+      ],
+      "partition_by": "Table.partition_by",
+      "partition_of": {
+        "schema": "PartitionOf.schema",
+        "table": "PartitionOf.table",
+        "bound": "PartitionOf.bound"
+      }
     }
   ],
   "enums": [

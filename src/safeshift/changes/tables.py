@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from safeshift.changes.base import Change
 from safeshift.model import (
     Column,
+    PartitionOf,
     Table,
 )
 
@@ -39,6 +40,9 @@ class DropTable(Change):
 
     @property
     def data_loss(self) -> str | None:
+        of = self.table.partition_of
+        if of is not None:
+            return f"partition {self.target} and all its rows are deleted (they are gone from {of.qualname} too)"
         return f"table {self.target} and all its rows are deleted"
 
     @property
@@ -224,6 +228,48 @@ class SetTableStorage(Change):
 
     def inverse(self) -> Change:
         return SetTableStorage(self.schema, self.table, self.new, self.old)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+# -- partitions --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AttachPartition(Change):
+    """``ALTER TABLE parent ATTACH PARTITION table bound``: the table's rows become the parent's.
+
+    PostgreSQL scans the table (and a DEFAULT partition of the parent) to prove every row fits the bound;
+    a row that does not makes the statement fail, nothing is moved or lost.  A table created together with
+    its parent is a CreateTable with ``partition_of`` instead; this change re-attaches an existing one
+    (with a new bound, the second half of a bound change)."""
+
+    kind = "attach_partition"
+    schema: str
+    table: str
+    partition_of: PartitionOf
+
+    def inverse(self) -> Change:
+        return DetachPartition(self.schema, self.table, self.partition_of)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
+class DetachPartition(Change):
+    """``ALTER TABLE parent DETACH PARTITION table``: the table stays, with its rows, as a table of its own;
+    queries on the parent stop seeing those rows.  The first half of a bound change."""
+
+    kind = "detach_partition"
+    schema: str
+    table: str
+    partition_of: PartitionOf
+
+    def inverse(self) -> Change:
+        return AttachPartition(self.schema, self.table, self.partition_of)
 
     @property
     def target(self) -> str:

@@ -26,6 +26,9 @@ class SafeContext:
     expand: bool = False
     #: False for down sections: fall back to the plain form with a comment instead of refusing
     refuse: bool = True
+    #: the schema this direction leaves: which partitions a partitioned table will have (an index built
+    #: partition by partition must reach those the same migration creates too)
+    after: Schema | None = None
 
     def existing(self, schema: str, table: str) -> Table | None:
         if (schema, table) in self.created:

@@ -38,7 +38,10 @@ class PgClauses(Dialect):
         return type_name
 
     def _collate(self, collation: str | None) -> str:
-        return f" COLLATE {self.quote(collation)}" if collation else ""
+        # the model spells a collation outside public and pg_catalog already quoted: "schema"."name"
+        if not collation:
+            return ""
+        return " COLLATE " + (collation if collation.startswith('"') else self.quote(collation))
 
     def _identity_options(self, ident: Identity, type_name: str) -> str:
         opts: list[str] = []
@@ -137,13 +140,14 @@ class PgClauses(Dialect):
         return sql
 
     def index_sql(self, schema: str, table: str, ix: Index, *, concurrently: bool = False,
-                  if_not_exists: bool = False) -> str:
+                  if_not_exists: bool = False, only: bool = False) -> str:
+        """``only``: ``ON ONLY`` a partitioned table, leaving its partitions' indexes to be attached one by one."""
         unique = "UNIQUE " if ix.unique else ""
         conc = "CONCURRENTLY " if concurrently else ""
         conc += "IF NOT EXISTS " if if_not_exists else ""
         using = f" USING {ix.method}" if ix.method != "btree" else ""
         elements = ", ".join(self.index_element_sql(e) for e in ix.elements)
-        sql = f"CREATE {unique}INDEX {conc}{self.quote(ix.name)} ON {self._table(schema, table)}{using} ({elements})"
+        sql = f"CREATE {unique}INDEX {conc}{self.quote(ix.name)} ON {'ONLY ' if only else ''}{self._table(schema, table)}{using} ({elements})"
         if ix.include:
             sql += f" INCLUDE ({self._cols(ix.include)})"
         if ix.nulls_not_distinct:

@@ -165,7 +165,17 @@ class PgRender(PgClauses):
         body = ",\n    ".join(lines)
         unlogged = "UNLOGGED " if t.unlogged else ""
         storage = f" WITH ({', '.join(t.options)})" if t.options else ""
-        out = [Statement(f"CREATE {unlogged}TABLE {self._table(t.schema, t.name)} (\n    {body}\n){storage};")]
+        partitioned = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+        of = t.partition_of
+        if of is not None:
+            # the parent's columns, constraints, indexes and row triggers come with PARTITION OF: only the
+            # partition's own constraints are written
+            own = f" (\n    {body}\n)" if lines else ""
+            out = [Statement(f"CREATE {unlogged}TABLE {self._table(t.schema, t.name)} PARTITION OF "
+                             f"{self._table(of.schema, of.table)}{own} {of.bound}{partitioned}{storage};")]
+        else:
+            out = [Statement(f"CREATE {unlogged}TABLE {self._table(t.schema, t.name)} (\n    {body}\n)"
+                             f"{partitioned}{storage};")]
         if t.comment is not None:
             out.append(self._comment("TABLE", self._table(t.schema, t.name), t.comment))
         for c in t.columns:
@@ -175,6 +185,15 @@ class PgRender(PgClauses):
 
     def render_drop_table(self, change: ch.DropTable) -> list[Statement]:
         return [Statement(f"DROP TABLE {self._table(change.table.schema, change.table.name)};")]
+
+    def render_attach_partition(self, change: ch.AttachPartition) -> list[Statement]:
+        of = change.partition_of
+        return [self._alter(of.schema, of.table,
+                            f"ATTACH PARTITION {self._table(change.schema, change.table)} {of.bound}")]
+
+    def render_detach_partition(self, change: ch.DetachPartition) -> list[Statement]:
+        of = change.partition_of
+        return [self._alter(of.schema, of.table, f"DETACH PARTITION {self._table(change.schema, change.table)}")]
 
     def render_rename_table(self, change: ch.RenameTable) -> list[Statement]:
         """Serial sequences follow the table, so the column stays a serial column under its new name."""
@@ -339,6 +358,16 @@ class PgRender(PgClauses):
         if v.comment is not None:
             out.append(self._comment(kind, target, v.comment))
         out += [Statement(self.index_sql(v.schema, v.name, ix)) for ix in v.indexes]
+        return out
+
+    def render_replace_view(self, change: ch.ReplaceView) -> list[Statement]:
+        old, new = change.old, change.new
+        target = self.qualify(new.schema, new.name)
+        out = []
+        if old.definition != new.definition:
+            out.append(Statement(f"CREATE OR REPLACE VIEW {target} AS {new.definition.strip().rstrip(';')};"))
+        if old.comment != new.comment:
+            out.append(self._comment("VIEW", target, new.comment))
         return out
 
     def render_drop_view(self, change: ch.DropView) -> list[Statement]:

@@ -41,12 +41,16 @@ class PgSQL(Protocol):
 
     def check_sql(self, table: str, c: Check) -> str: ...
 
+    def domain_check_sql(self, domain: str, c: Check) -> str: ...
+
     def fk_sql(self, table: str, fk: ForeignKey) -> str: ...
 
     def index_sql(self, schema: str, table: str, ix: Index, *, concurrently: bool = False,
-                  if_not_exists: bool = False) -> str: ...
+                  if_not_exists: bool = False, only: bool = False) -> str: ...
 
     def alter_column_statements(self, change: ch.AlterColumn) -> list[Statement]: ...
+
+    def render(self, change: ch.Change) -> list[Statement]: ...
 
     def _table(self, schema: str, table: str) -> str: ...
 
@@ -66,9 +70,14 @@ BATCH_ROWS = 1_000
 
 def render(d: PgSQL, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
     """The lock-safe statements for ``change``, or None when the plain form is already safe."""
+    if isinstance(change, ch.AddDomainCheck):
+        return _domain_check(d, change, ctx)
     table = _table_key(change)
     if table is None or ctx.existing(*table) is None:
         return None
+    parent = ctx.existing(*table)
+    if parent is not None and parent.partition_by is not None and isinstance(change, _ON_PARTITIONED):
+        return _on_partitioned(d, change, parent, ctx)
     if isinstance(change, ch.CreateIndex):
         return SafeRender([Statement(_concurrent(d.index_sql(change.schema, change.table, change.index,
                                                              concurrently=True)), transactional=False)])
@@ -112,6 +121,52 @@ def render(d: PgSQL, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
     return None
 
 
+# -- partitioned tables ------------------------------------------------------------------
+
+#: changes whose lock-safe form (CONCURRENTLY, USING INDEX, a NOT VALID foreign key) PostgreSQL refuses on a
+#: partitioned table
+_ON_PARTITIONED = (ch.CreateIndex, ch.DropIndex, ch.AddUnique, ch.AddPrimaryKey, ch.AddForeignKey)
+
+
+def _on_partitioned(d: PgSQL, change: ch.Change, parent: Table, ctx: SafeContext) -> SafeRender:
+    """An index on a partitioned table is built partition by partition; the rest runs plainly, saying why."""
+    if isinstance(change, ch.CreateIndex):
+        return SafeRender(list(_partitioned_index(d, parent, change.index, ctx)),
+                          undo=[Statement(f"DROP INDEX IF EXISTS {d.qualify(change.schema, change.index.name)};")])
+    plain = d.render(change)
+    note = (f"{parent.qualname} is partitioned: PostgreSQL has no lock-safe form of this there (no CONCURRENTLY, "
+            "USING INDEX or NOT VALID foreign key on a partitioned table); it holds its lock on the table and "
+            "every partition for the whole statement")
+    return SafeRender([replace(plain[0], comment=note), *plain[1:]] if plain else [])
+
+
+def _partitioned_index(d: PgSQL, table: Table, index: Index, ctx: SafeContext,
+                       root: str | None = None) -> Iterator[Statement]:
+    """``CREATE INDEX ... ON ONLY`` the partitioned table (catalog only, the index stays invalid), then each
+    partition's index built CONCURRENTLY (plainly on a partition this migration creates: it is empty) and
+    attached; the parent's index becomes valid when the last partition's is attached.  A sub-partitioned
+    partition gets the same treatment, one level down."""
+    on_only = d.index_sql(table.schema, table.name, index, if_not_exists=True, only=True)
+    yield Statement(on_only, comment=f"{table.qualname} is partitioned: the index is built one partition at a time")
+    schemas = [s for s in (ctx.before, ctx.after) if s is not None]
+    children = sorted({t.key: t for s in schemas for t in s.tables
+                       if t.partition_of is not None
+                       and (t.partition_of.schema, t.partition_of.table) == table.key}.values(), key=lambda t: t.key)
+    for child in children:
+        from safeshift.dialects.postgres.names import make_object_name
+
+        own = replace(index, name=make_object_name(child.name, root or index.name, None))
+        if child.partition_by is not None:
+            yield from _partitioned_index(d, child, own, ctx, root or index.name)
+        elif ctx.existing(*child.key) is None:
+            yield Statement(d.index_sql(child.schema, child.name, own, if_not_exists=True))
+        else:
+            yield Statement(_concurrent(d.index_sql(child.schema, child.name, own, concurrently=True)),
+                            transactional=False)
+        yield replace(Statement(f"ALTER INDEX {d.qualify(table.schema, index.name)} ATTACH PARTITION "
+                                f"{d.qualify(child.schema, own.name)};"), new_transaction=True)
+
+
 # -- the rewrites ------------------------------------------------------------------------
 
 def _not_valid(d: PgSQL, schema: str, table: str, constraint_sql: str, name: str) -> list[Statement]:
@@ -120,6 +175,20 @@ def _not_valid(d: PgSQL, schema: str, table: str, constraint_sql: str, name: str
         d._alter(schema, table, f"ADD {constraint_sql} NOT VALID"),
         replace(d._alter(schema, table, f"VALIDATE CONSTRAINT {name}"), new_transaction=True),
     ]
+
+
+def _domain_check(d: PgSQL, change: ch.AddDomainCheck, ctx: SafeContext) -> SafeRender | None:
+    """A check on a domain that existed before this migration, which columns holding rows may use: added NOT
+    VALID (a catalog update, committed at once), then validated in a transaction of its own, so a value
+    that breaks it fails the validation, not the whole migration's first step."""
+    if not any(x.key == (change.schema, change.domain) for x in ctx.before.domains):
+        return None  # created by this migration: no column uses it yet
+    target = d.qualify(change.schema, change.domain)
+    name = d.quote(change.check.name or f"{change.domain}_check")
+    return SafeRender([
+        Statement(f"ALTER DOMAIN {target} ADD {d.domain_check_sql(change.domain, change.check)} NOT VALID;"),
+        Statement(f"ALTER DOMAIN {target} VALIDATE CONSTRAINT {name};", new_transaction=True),
+    ], undo=[Statement(f"ALTER DOMAIN {target} DROP CONSTRAINT IF EXISTS {name};")])
 
 
 def _drop_constraint(d: PgSQL, schema: str, table: str, name: str) -> Statement:

@@ -31,5 +31,9 @@ LEFT JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = con.conindid AND con.contype = 'u'
 WHERE con.contype IN ('p', 'u', 'c', 'f', 'x')
+  -- what a partition holds because its parent does (a key or foreign key cloned from the parent's, a
+  -- check inherited, also one merged when the partition was attached) and the per-partition copies of a
+  -- foreign key that references a partitioned table are implied by the parent's: not listed
+  AND con.conparentid = 0 AND con.coninhcount = 0
   AND c.relkind IN ('r', 'p')
   AND n.nspname::text = ANY (%(schemas)s::text[])

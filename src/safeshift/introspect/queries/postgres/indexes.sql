@@ -31,3 +31,6 @@ WHERE c.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_constraint con
       WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
+  -- a partition's index attached to its parent's index is implied by it (PostgreSQL builds it with the parent's)
+  AND NOT (c.relispartition AND EXISTS (
+      SELECT 1 FROM pg_catalog.pg_inherits ih WHERE ih.inhrelid = i.indexrelid))
