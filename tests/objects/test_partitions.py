@@ -124,3 +124,12 @@ def test_partition_whose_parent_is_outside_the_schemas_read_is_refused(pg_url: s
         read(conn, ["archive"])
     assert "table archive.events_2023 uses a partition of public.events, outside the schemas read" \
         in str(caught.value)
+
+
+def test_review_says_a_new_partition_locks_an_existing_parent_only(pg_url: str) -> None:
+    a, b = _schemas(pg_url, EVENTS + E2024, EVENTS + E2024 + E2025)
+    added = review_changes(diff(a, b))
+    assert [(f.rule, f.severity) for f in added if f.rule == "partition-of-locks-parent"] == [
+        ("partition-of-locks-parent", "warning")]
+    created = review_changes(diff(make_schema("postgresql"), b))
+    assert {f.severity for f in created if f.rule == "partition-of-locks-parent"} == {"info"}

@@ -163,6 +163,10 @@ def _object_hits(change: ch.Change) -> Iterator[Hit]:
             "Disabling" if change.old[0] and not change.new[0] else "Forcing or unforcing"
         yield Hit("row-level-security", f"{verb} row-level security on {change.target} changes what every query "
                   "on it returns.", table=(change.schema, change.table))
+    elif isinstance(change, ch.CreateTable) and change.table.partition_of is not None:
+        of = change.table.partition_of
+        yield Hit("partition-of-locks-parent", f"Creating partition {change.target} locks {of.qualname} against "
+                  "every query while it is added.", table=(of.schema, of.table))
     elif isinstance(change, ch.DetachPartition):
         of = change.partition_of
         parent = (of.schema, of.table)

@@ -81,6 +81,11 @@ _RULES: tuple[Rule, ...] = (
     Rule("require-concurrent-partition-detach", "lock", "error", "DETACH PARTITION without CONCURRENTLY takes "
          "an ACCESS EXCLUSIVE lock on the parent table.",
          "ALTER TABLE parent DETACH PARTITION p CONCURRENTLY (PostgreSQL 14+) outside a transaction."),
+    Rule("partition-of-locks-parent", "lock", "warning", "CREATE TABLE ... PARTITION OF an existing table takes "
+         "an ACCESS EXCLUSIVE lock on it, and scans its DEFAULT partition if it has one, blocking every query "
+         "on it meanwhile.",
+         "Create the table on its own with the parent's columns, add a CHECK matching the bound, then ALTER "
+         "TABLE parent ATTACH PARTITION (a SHARE UPDATE EXCLUSIVE lock; the CHECK spares its scan)."),
     Rule("concurrently-in-transaction", "lock", "error", "A CONCURRENTLY operation cannot run inside a "
          "transaction block, so this statement fails.",
          "Put it in its own step marked -- safeshift:no-transaction (outside BEGIN ... COMMIT)."),
