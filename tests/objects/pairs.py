@@ -351,6 +351,14 @@ PARTITIONS = [
          "NEW.kind := lower(NEW.kind); RETURN NEW; END $$;\n"
          "CREATE TRIGGER events_kind BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_kind();",
          seed=SEED_2024),
+    Pair("identity_key_and_check_on_partitioned_table_created_and_bound_changed",
+         "CREATE TABLE metrics (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL, v int CHECK (v >= 0), "
+         "PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n"
+         "CREATE TABLE metrics_2024 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n",
+         "CREATE TABLE metrics (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL, v int CHECK (v >= 0), "
+         "PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\n"
+         "CREATE TABLE metrics_2024 PARTITION OF metrics FOR VALUES FROM ('2023-07-01') TO ('2025-01-01');\n",
+         seed="INSERT INTO metrics (at, v) SELECT date '2024-01-01' + g, g FROM generate_series(0, 99) g;"),
     Pair("serial_key_on_partitioned_table", USERS,
          USERS + "CREATE TABLE logs (id bigserial, at timestamptz NOT NULL, line text, PRIMARY KEY (id, at)) "
          "PARTITION BY RANGE (at);\nCREATE TABLE logs_2024 PARTITION OF logs FOR VALUES FROM ('2024-01-01') "

@@ -359,7 +359,10 @@ class _Reader:
                     f"table {parts.schema}.{parts.name}", f"a partition of {of.qualname}, outside the schemas read",
                     "Read the parent's schema too.")
             for name, raw in parts.raw_columns.items():
-                if raw != parent.raw_columns.get(name):
+                theirs = parent.raw_columns.get(name)
+                if raw[3] == "" and theirs is not None:  # before PostgreSQL 17 a partition has no identity
+                    theirs = (*theirs[:3], "", *theirs[4:])
+                if raw != theirs:
                     raise UnsupportedConstruct(
                         f"column {parts.schema}.{parts.name}.{name}",
                         f"a definition on the partition (default, NOT NULL, collation or comment) that differs "
