@@ -309,7 +309,8 @@ EVERY_CONSTRUCT = r"""{
           "include": ["Index.include[0]", "Index.include[1]"],
           "nulls_not_distinct": true
         }
-      ]
+      ],
+      "columns": ["View.columns[0]", "View.columns[1]"]
     }
   ],
   "extensions": [
@@ -325,7 +326,8 @@ EVERY_CONSTRUCT = r"""{
       "arguments": "Function.arguments",
       "returns": "Function.returns",
       "definition": "Function.definition",
-      "procedure": true
+      "procedure": true,
+      "reads_relations": true
     }
   ],
   "triggers": [
@@ -347,6 +349,57 @@ EVERY_CONSTRUCT = r"""{
       "roles": ["Policy.roles[0]", "Policy.roles[1]"],
       "using": "Policy.using",
       "with_check": "Policy.with_check"
+    }
+  ],
+  "domains": [
+    {
+      "schema": "Domain.schema",
+      "name": "Domain.name",
+      "type": "Domain.type",
+      "default": "Domain.default",
+      "nullable": false,
+      "checks": [
+        {
+          "name": "Check.name",
+          "expression": "Check.expression"
+        }
+      ],
+      "collation": "Domain.collation"
+    }
+  ],
+  "composite_types": [
+    {
+      "schema": "CompositeType.schema",
+      "name": "CompositeType.name",
+      "attributes": [
+        {
+          "name": "Attribute.name",
+          "type": "Attribute.type",
+          "collation": "Attribute.collation"
+        }
+      ]
+    }
+  ],
+  "collations": [
+    {
+      "schema": "Collation.schema",
+      "name": "Collation.name",
+      "provider": "builtin",
+      "locale": "Collation.locale",
+      "lc_collate": "Collation.lc_collate",
+      "lc_ctype": "Collation.lc_ctype",
+      "deterministic": false
+    }
+  ],
+  "grants": [
+    {
+      "object_type": "schema",
+      "schema": "Grant.schema",
+      "name": "Grant.name",
+      "grantee": "Grant.grantee",
+      "privilege": "Grant.privilege",
+      "grantable": true,
+      "arguments": "Grant.arguments"
     }
   ]
 }

@@ -21,12 +21,12 @@ WHERE p.prokind IN ('a', 'w')
       SELECT 1 FROM pg_catalog.pg_depend d
       WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')
 UNION ALL
-SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' WHEN 'c' THEN 'stand-alone composite type'
+SELECT CASE c.relkind WHEN 'f' THEN 'foreign table'
             ELSE 'storage parameters (' || pg_catalog.array_to_string(c.reloptions, ', ') || ') of' END,
        ns.nspname || '.' || c.relname
 FROM pg_catalog.pg_class c
 JOIN ns ON ns.oid = c.relnamespace
-WHERE (c.relkind IN ('f', 'c') OR (c.reloptions IS NOT NULL AND c.relkind IN ('v', 'm', 'i')))
+WHERE (c.relkind = 'f' OR (c.reloptions IS NOT NULL AND c.relkind IN ('v', 'm', 'i')))
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend m WHERE m.classid = 'pg_catalog.pg_class'::regclass
                   AND m.objid = c.oid AND m.objsubid = 0 AND m.deptype = 'e')
 UNION ALL
@@ -38,23 +38,19 @@ JOIN pg_catalog.pg_class toast ON toast.oid = c.reltoastrelid
 WHERE c.relkind IN ('r', 'p', 'm') AND toast.reloptions IS NOT NULL
 UNION ALL
 SELECT CASE WHEN c.relkind = 'S' THEN 'comment on sequence' WHEN c.relkind IN ('i', 'I') THEN 'comment on index'
+            WHEN c.relkind = 'c' THEN 'comment on an attribute of composite type'
             ELSE 'comment on a column of view' END,
        ns.nspname || '.' || c.relname
 FROM pg_catalog.pg_description d
 JOIN pg_catalog.pg_class c ON d.classoid = 'pg_catalog.pg_class'::regclass AND d.objoid = c.oid
 JOIN ns ON ns.oid = c.relnamespace
-WHERE c.relkind IN ('i', 'I', 'S') OR (c.relkind IN ('v', 'm') AND d.objsubid <> 0)
+WHERE c.relkind IN ('i', 'I', 'S') OR (c.relkind IN ('v', 'm', 'c') AND d.objsubid <> 0)
 UNION ALL
-SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'base type' END,
+SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'base type' END,
        ns.nspname || '.' || t.typname
 FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace
-WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'b' AND t.typelem = 0))
+WHERE (t.typtype = 'r' OR (t.typtype = 'b' AND t.typelem = 0))
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend m WHERE m.classid = 'pg_catalog.pg_type'::regclass AND m.objid = t.oid
-                   AND m.objsubid = 0 AND m.deptype = 'e')
-UNION ALL
-SELECT 'collation', ns.nspname || '.' || co.collname
-FROM pg_catalog.pg_collation co JOIN ns ON ns.oid = co.collnamespace
-WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend m WHERE m.classid = 'pg_catalog.pg_collation'::regclass AND m.objid = co.oid
                    AND m.objsubid = 0 AND m.deptype = 'e')
 UNION ALL
 SELECT 'rule', r.rulename::text || ' on ' || ns.nspname || '.' || c.relname
@@ -89,6 +85,16 @@ SELECT 'comment on constraint', co.conname::text || ' on ' || ns.nspname || '.' 
 FROM pg_catalog.pg_description d
 JOIN pg_catalog.pg_constraint co ON d.classoid = 'pg_catalog.pg_constraint'::regclass AND d.objoid = co.oid
 JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN ns ON ns.oid = c.relnamespace
+UNION ALL
+SELECT 'comment on constraint', co.conname::text || ' on domain ' || ns.nspname || '.' || t.typname
+FROM pg_catalog.pg_description d
+JOIN pg_catalog.pg_constraint co ON d.classoid = 'pg_catalog.pg_constraint'::regclass AND d.objoid = co.oid
+JOIN pg_catalog.pg_type t ON t.oid = co.contypid JOIN ns ON ns.oid = t.typnamespace
+UNION ALL
+SELECT 'comment on collation', ns.nspname || '.' || co.collname
+FROM pg_catalog.pg_description d
+JOIN pg_catalog.pg_collation co ON d.classoid = 'pg_catalog.pg_collation'::regclass AND d.objoid = co.oid
+JOIN ns ON ns.oid = co.collnamespace
 UNION ALL
 SELECT 'event trigger', et.evtname::text
 FROM pg_catalog.pg_event_trigger et
