@@ -151,6 +151,8 @@ class _Reader:
         self._plain: dict[tuple[Any, ...], Column] = {}
         #: (what, name) of options found while reading rows that the model cannot represent
         self.unmodelled: list[tuple[str, str]] = []
+        #: stand-alone composite types, whose attributes come with the columns query's rows
+        self.composites: list[CompositeType] = []
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
@@ -207,7 +209,7 @@ class _Reader:
                             _TRIGGER_STATES[r["state"]])
                     for r in self.rows("triggers", params)]
         policies = [self.policy(r) for r in self.rows("policies", params)]
-        domains, composite_types, collations = self.user_types(self.rows("types", params))
+        domains, collations = self.user_types(self.rows("types", params))
         grants = self.grants(params) if self.options.privileges else None
         self.refuse_unmodelled(params)
         return make_schema(
@@ -223,15 +225,14 @@ class _Reader:
             policies=policies,
             grants=grants,
             domains=domains,
-            composite_types=composite_types,
+            composite_types=self.composites,
             collations=collations,
         )
 
-    def user_types(self, rows: list[dict[str, Any]]) -> tuple[list[Domain], list[CompositeType], list[Collation]]:
-        """Domains, stand-alone composite types and collations from the rows of ``types.sql``."""
+    def user_types(self, rows: list[dict[str, Any]]) -> tuple[list[Domain], list[Collation]]:
+        """Domains and collations from the rows of ``types.sql``."""
         d = self.dialect
         domains: list[Domain] = []
-        composites: list[CompositeType] = []
         collations: list[Collation] = []
         for r in rows:
             if r["kind"] == "d":
@@ -241,11 +242,6 @@ class _Reader:
                 domains.append(Domain(r["schema"], r["name"], base,
                                       default=None if r["default"] is None else d.normalize_default(r["default"], base),
                                       nullable=not r["notnull"], checks=checks, collation=r["collation"]))
-            elif r["kind"] == "c":
-                attributes = tuple(Attribute(n, d.normalize_type(t), c)
-                                   for n, t, c in zip(r["names"] or (), r["defs"] or (), r["collations"] or (),
-                                                      strict=True))
-                composites.append(CompositeType(r["schema"], r["name"], attributes))
             else:
                 provider: CollationProvider = r["provider"]
                 libc = provider == "libc"
@@ -254,7 +250,7 @@ class _Reader:
                                             lc_collate=r["lc_collate"] if libc else None,
                                             lc_ctype=r["lc_ctype"] if libc else None,
                                             deterministic=bool(r["deterministic"])))
-        return domains, composites, collations
+        return domains, collations
 
     def matview_parts(self, keys: set[tuple[str, str]], params: dict[str, Any]) -> dict[tuple[str, str], _TableParts]:
         """Column names and collations of the materialized views that have indexes (queried only if any do)."""
@@ -313,12 +309,15 @@ class _Reader:
                owned: dict[tuple[str, str, str], dict[str, Any]]) -> dict[tuple[str, str], _TableParts]:
         """Rows of the columns query (named tuples) grouped into tables."""
         tables: dict[tuple[str, str], _TableParts] = {}
+        composite_keys: list[tuple[str, str]] = []
         for r in rows:
             key = (r.schema, r.table)
             parts = tables.get(key)
             if parts is None:
                 self.check_table(r)
                 parts = tables[key] = _TableParts(r.schema, r.table, r.table_comment)
+                if r.relkind == "c":
+                    composite_keys.append(key)
                 if r.partitioning is not None:
                     key, bound, *parent = r.partitioning
                     parts.partition_by = key
@@ -337,6 +336,10 @@ class _Reader:
                                             f"{r.schema}.{r.table}.{r.name}"))
                 parts.attnames[attnum] = r.name
                 parts.attcollations[attnum] = r.collation_oid
+        for key in composite_keys:  # read as tables (a check per type, not per row), kept apart here
+            parts = tables.pop(key)
+            self.composites.append(CompositeType(parts.schema, parts.name, tuple(
+                Attribute(c.name, c.type, c.collation) for _, c in sorted(parts.columns, key=lambda p: p[0]))))
         return tables
 
     def check_table(self, r: Any) -> None:

@@ -1,4 +1,5 @@
--- One row per column of every table (a table without columns gives one row with attnum NULL).
+-- One row per column of every table (a table without columns gives one row with attnum NULL), and per
+-- attribute of every stand-alone composite type (relkind 'c': the same catalog rows, read in the same scan).
 -- Unordered: sorting 20,000 wide rows spills to disk; the reader orders columns by attnum.
 SELECT n.nspname::text AS schema,
        c.relname::text AS table,
@@ -64,8 +65,12 @@ LEFT JOIN pg_catalog.pg_description td
        ON td.objoid = c.oid AND td.classoid = 'pg_catalog.pg_class'::regclass AND td.objsubid = 0
 LEFT JOIN pg_catalog.pg_description cd
        ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass AND cd.objsubid = a.attnum
-WHERE c.relkind IN ('r', 'p')
+WHERE c.relkind IN ('r', 'p', 'c')
   AND n.nspname::text = ANY (%(schemas)s::text[])
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_depend d
       WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+  -- an extension's composite type is its member through the type, not the relation
+  AND NOT (c.relkind = 'c' AND EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend d
+      WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = c.reltype AND d.deptype = 'e'))

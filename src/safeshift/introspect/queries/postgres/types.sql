@@ -1,8 +1,8 @@
--- Domains with their CHECK constraints, stand-alone composite types with their attributes, and collations,
--- in the chosen schemas: one round trip for the three kinds, which schemas hold few of.  One row per object;
--- kind 'd' (domain), 'c' (composite type) or 'l' (collation).  names/defs/collations are a domain's check
--- names and expressions, or a composite type's attribute names, types and collations, in order.  A
--- collation is spelled bare in pg_catalog and public, else "schema"."name" (as columns.sql spells it).
+-- Domains with their CHECK constraints, and collations, in the chosen schemas: one round trip for both
+-- kinds, which schemas hold few of (stand-alone composite types come with columns.sql, whose scan of
+-- pg_class finds them for free).  One row per object; kind 'd' (domain) or 'l' (collation).  names/defs
+-- are a domain's check names and expressions.  A collation is spelled bare in pg_catalog and public, else
+-- "schema"."name" (as columns.sql spells it).
 -- co.colllocale (PostgreSQL 17+) is replaced by co.colliculocale on 15 and 16.  An extension's own
 -- objects are never listed.
 WITH ns AS (
@@ -22,7 +22,6 @@ SELECT ns.nspname AS schema,
            AS collation,
        chk.names,
        chk.defs,
-       NULL::text[] AS collations,
        NULL::text AS provider, NULL::text AS locale, NULL::text AS lc_collate, NULL::text AS lc_ctype,
        true AS deterministic
 FROM pg_catalog.pg_type t
@@ -39,29 +38,7 @@ WHERE t.typtype = 'd'
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend m WHERE m.classid = 'pg_catalog.pg_type'::regclass
                   AND m.objid = t.oid AND m.objsubid = 0 AND m.deptype = 'e')
 UNION ALL
-SELECT ns.nspname, t.typname::text, 'c', NULL, false, NULL, NULL,
-       att.names, att.defs, att.collations,
-       NULL, NULL, NULL, NULL, true
-FROM pg_catalog.pg_type t
-JOIN ns ON ns.oid = t.typnamespace
-JOIN pg_catalog.pg_class r ON r.oid = t.typrelid AND r.relkind = 'c'
-LEFT JOIN LATERAL (
-    SELECT array_agg(a.attname::text ORDER BY a.attnum) AS names,
-           array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum) AS defs,
-           array_agg(CASE WHEN co.oid IS NULL THEN NULL
-                          WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname::text
-                          ELSE '"' || replace(cn.nspname, '"', '""') || '"."' || replace(co.collname, '"', '""')
-                               || '"' END ORDER BY a.attnum) AS collations
-    FROM pg_catalog.pg_attribute a
-    JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
-    LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> at.typcollation
-    LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
-    WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) att ON true
-WHERE t.typtype = 'c'
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend m WHERE m.classid = 'pg_catalog.pg_type'::regclass
-                  AND m.objid = t.oid AND m.objsubid = 0 AND m.deptype = 'e')
-UNION ALL
-SELECT ns.nspname, co.collname::text, 'l', NULL, false, NULL, NULL, NULL, NULL, NULL,
+SELECT ns.nspname, co.collname::text, 'l', NULL, false, NULL, NULL, NULL, NULL,
        CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin'
             ELSE co.collprovider::text END,
        co.colllocale, co.collcollate, co.collctype, co.collisdeterministic
