@@ -196,6 +196,18 @@ class _Differ:
                 self.refuse_if_used("collation", k, "another definition (PostgreSQL has no ALTER for it)",
                                     "create a collation under a new name, move the columns to it, then drop this one")
                 self.out.append(RecreateCollation(old_coll, coll))
+        for change in self.out:
+            if isinstance(change, AlterEnum) and [v for v in change.new.values if v in change.old.values] \
+                    != list(change.old.values):
+                # values removed or reordered: the enum is swapped for a new type, which a domain or
+                # composite type over it would block (only table columns are moved across)
+                users = [u for u in _type_users(self.old, change.old.key, collation=False)
+                         if not u.startswith(("column ", "function "))]
+                if users:
+                    raise UnsupportedConstruct(
+                        f"enum {change.target}", f"values removed or reordered while {', '.join(users)} use(s) it",
+                        "The change swaps the type, and PostgreSQL cannot drop the old one while they use it: "
+                        "only add values, or move them to another type first.")
         o_dom = {d.key: d for d in self.old.domains}
         n_dom = {d.key: d for d in self.new.domains}
         for k in _types_first(n_dom.keys(), n_dom, {}):

@@ -182,3 +182,14 @@ def test_verify_names_each_kind() -> None:
                      "missing domain check public.posint.posint_positive: value > 0"]
     assert drift_between(schema(), schema(collations=[PLAIN_C])).render_text() == \
         "missing collation public.plain_c: libc C/C"
+
+
+def test_enum_swap_under_a_domain_is_refused() -> None:
+    mood = Enum("public", "mood", ("happy", "sad"))
+    happy = Domain("public", "happy", "mood")
+    added = Enum("public", "mood", ("happy", "meh", "sad"))
+    assert diff(schema(enums=[mood], domains=[happy]), schema(enums=[added], domains=[happy])) == [
+        ch.AlterEnum(mood, added)]
+    with pytest.raises(UnsupportedConstruct, match=r"domain public\.happy"):
+        diff(schema(enums=[mood], domains=[happy]), schema(enums=[Enum("public", "mood", ("sad", "happy"))],
+                                                           domains=[happy]))
