@@ -10,6 +10,9 @@ Row counts of every table A and B share survive up and down.
 
 from __future__ import annotations
 
+import atexit
+import json
+import select
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,14 +50,49 @@ class Pair:
 
 
 def migra(url_from: str, url_to: str, *, privileges: bool = False) -> str:
-    """The statements migra would run to turn ``url_from`` into ``url_to`` ("" when they are the same)."""
+    """The statements migra would run to turn ``url_from`` into ``url_to`` ("" when they are the same).
+
+    migra's own command, run in one long-lived process of migra's interpreter per test process
+    (``_migra_worker.py``): starting migra costs about a second, and the pairs ask it twice each."""
     assert MIGRA.exists(), (f"migra is not installed at {MIGRA}: run `python3 scripts/test.py` (it installs the "
                             "test peers) or scripts/_bootstrap.ensure_python_peers()")
-    args = [str(MIGRA), "--unsafe", *(["--with-privileges"] if privileges else []), _psycopg2(url_from),
-            _psycopg2(url_to)]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode in (0, 2), f"migra failed ({done.returncode}): {done.stderr[-2000:]}"
-    return done.stdout.strip()
+    args = ["--unsafe", *(["--with-privileges"] if privileges else []), _psycopg2(url_from), _psycopg2(url_to)]
+    worker = _migra_worker()
+    assert worker.stdin is not None and worker.stdout is not None
+    worker.stdin.write(json.dumps(args) + "\n")
+    worker.stdin.flush()
+    ready, _, _ = select.select([worker.stdout], [], [], 120)
+    line = worker.stdout.readline() if ready else ""
+    if not line:
+        worker.kill()
+        raise AssertionError("migra did not answer within 120 s (or its process ended)")
+    answer = json.loads(line)
+    assert answer["code"] in (0, 2), f"migra failed ({answer['code']}): {answer['err'][-2000:]}"
+    return str(answer["out"]).strip()
+
+
+_WORKER: list[subprocess.Popen[str]] = []
+
+
+def _migra_worker() -> subprocess.Popen[str]:
+    """This process's migra worker, started on first use and ended when the process exits."""
+    if _WORKER and _WORKER[0].poll() is None:
+        return _WORKER[0]
+    worker = subprocess.Popen([str(MIGRA.parent / "python"), str(Path(__file__).with_name("_migra_worker.py"))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    _WORKER[:] = [worker]
+    atexit.register(_stop, worker)
+    return worker
+
+
+def _stop(worker: subprocess.Popen[str]) -> None:
+    if worker.poll() is None:
+        assert worker.stdin is not None
+        worker.stdin.close()  # the loop ends at end of input
+        try:
+            worker.wait(5)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def _psycopg2(url: str) -> str:
