@@ -140,6 +140,11 @@ class _TableParts:
                      tuple(self.exclusions), self.partition_by, self.partition_of)
 
 
+#: the queries ``send_ahead`` sends together (each needs only the list of schemas), in the order read
+_SENT_AHEAD = ("sequences", "columns", "constraints", "indexes", "enums", "views", "table_options", "extensions",
+               "functions", "triggers", "policies", "types", "unmodelled")
+
+
 class _Reader:
     def __init__(self, conn: Any, dialect: Any, options: IntrospectOptions) -> None:
         self.options = options
@@ -153,6 +158,8 @@ class _Reader:
         self.unmodelled: list[tuple[str, str]] = []
         #: stand-alone composite types, whose attributes come with the columns query's rows
         self.composites: list[CompositeType] = []
+        #: queries sent ahead in pipeline mode, by name, whose rows are not fetched yet
+        self.sent: dict[str, Any] = {}
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
@@ -166,15 +173,42 @@ class _Reader:
         return self.fetch(name, params, namedtuple_row)
 
     def fetch(self, name: str, params: dict[str, Any] | None, row_factory: Any) -> list[Any]:
+        sent = self.sent.pop(name, None)
+        if sent is not None:
+            result: list[Any] = sent.fetchall()
+            sent.close()
+            return result
         with self.conn.cursor(row_factory=row_factory) as cur:
             cur.execute(query(name, self.server_version), params)
-            result: list[Any] = cur.fetchall()
+            result = cur.fetchall()
             return result
+
+    def send_ahead(self, params: dict[str, Any]) -> None:
+        """Send every query that needs only the schema list at once (pipeline mode), so the server runs
+        each while this process turns the rows of the one before into the model: on a thousand tables
+        that overlaps about half the time spent here with the server's."""
+        from psycopg.rows import dict_row, namedtuple_row
+
+        for name in _SENT_AHEAD:
+            cur = self.conn.cursor(row_factory=namedtuple_row if name == "columns" else dict_row)
+            cur.execute(query(name, self.server_version), params)
+            self.sent[name] = cur
 
     def read(self, wanted: Sequence[str] | None) -> Schema:
         existing = [r["name"] for r in self.rows("schemas")]
         schemas = existing if wanted is None else [s for s in existing if s in set(wanted)]
         params = {"schemas": schemas}
+        if not hasattr(self.conn, "pipeline"):
+            return self.read_schemas(schemas, params)
+        with self.conn.pipeline():
+            self.send_ahead(params)
+            try:
+                return self.read_schemas(schemas, params)
+            finally:
+                for cur in self.sent.values():
+                    cur.close()
+
+    def read_schemas(self, schemas: list[str], params: dict[str, Any]) -> Schema:
         sequences = self.rows("sequences", params)
         owned = {(r["owner_schema"], r["owner_table"], r["owner_column"]): r for r in sequences if r["deptype"]}
         tables = self.tables(self.records("columns", params), owned)
