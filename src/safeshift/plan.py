@@ -209,6 +209,8 @@ def _undo_blocks(changes: list[Change], inverses: dict[Change, Change], placed: 
     first_step: dict[Change, int] = {}
     spans: dict[Change, bool] = {}
     tolerant: dict[Change, list[Statement]] = {}
+    #: the pieces a change was planned as (a dropped domain's checks, then the domain), with their steps
+    parts: dict[Change, list[tuple[int, Change]]] = defaultdict(list)
     for p in placed:
         for origin in p.step.origins:
             start = numbers[p.first] if p.first < len(numbers) else numbers[-1]
@@ -217,11 +219,26 @@ def _undo_blocks(changes: list[Change], inverses: dict[Change, Change], placed: 
                 spans[origin] = True
                 if p.undo is not None and len(p.step.origins) == 1:
                     tolerant[origin] = p.undo
+            if p.step.change is not origin and len(p.step.origins) == 1:
+                parts[origin].append((start, p.step.change))
+    # a change whose pieces landed in different steps is undone piece by piece, each in its step's block: its
+    # whole inverse in the first step's block would run last in a full rollback, after the blocks of later
+    # steps that need what it restores (a domain a column's type change goes back to)
+    by_piece: dict[int, list[Change]] = defaultdict(list)
+    for origin, pieces in parts.items():
+        if origin in tolerant or len({n for n, _ in pieces}) < 2:
+            continue
+        del first_step[origin]
+        for n, piece in pieces:
+            inv = piece.inverse()
+            if piece.kind == origin.kind and inverses[origin] in notes:
+                notes[inv] = notes[inverses[origin]]
+            by_piece[n].append(inv)
     out: list[Statement] = []
-    for n in sorted(set(first_step.values()), reverse=True):
+    for n in sorted(set(first_step.values()) | by_piece.keys(), reverse=True):
         mine = [c for c in reversed(changes) if first_step.get(c) == n]
         block: list[Statement] = []
-        plain = [inverses[c] for c in mine if not (spans.get(c) and c in tolerant)]
+        plain = [inverses[c] for c in mine if not (spans.get(c) and c in tolerant)] + by_piece[n][::-1]
         for c in mine:
             if spans.get(c) and c in tolerant:
                 undo = tolerant[c]

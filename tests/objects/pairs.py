@@ -506,3 +506,21 @@ PRIVILEGES_REFUSED = [
          USERS + "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ss_app_reader;",
          refused=("default privileges", "on tables in schema public"), privileges=True),
 ]
+
+#: objects renamed where PostgreSQL has a RENAME: code, triggers and policies carry no rows, so a drop and a
+#: create is exact; a domain or an enum that columns use must move the columns without losing a row
+RENAMES = [
+    Pair("rename_trigger", USERS + TOUCH + TOUCH_TRIGGER,
+         USERS + TOUCH + TOUCH_TRIGGER.replace("users_touch", "users_touch_updated"), seed=SEED),
+    Pair("rename_policy", USERS + RLS + OWN_ROWS, USERS + RLS + OWN_ROWS.replace("own_rows", "rows_of_owner"),
+         seed=SEED),
+    Pair("rename_function_used_by_trigger", USERS + TOUCH + TOUCH_TRIGGER,
+         USERS + TOUCH.replace("touch()", "set_updated_at()")
+         + TOUCH_TRIGGER.replace("touch()", "set_updated_at()"), seed=SEED),
+    Pair("rename_view_read_by_another", USERS + VIEW_CHAIN,
+         USERS + VIEW_CHAIN.replace("z_base", "y_base"), seed=SEED),
+    Pair("rename_domain_used_by_a_column", POSINT + WITH_SCORE,
+         POSINT.replace("posint", "positive_int") + WITH_SCORE.replace("score posint", "score positive_int"),
+         seed=SEED),
+]
+PAIRS += RENAMES
