@@ -182,7 +182,10 @@ class TablesDiff(DiffState):
 
 
 def _tables_alike(a: Table, b: Table) -> bool:
-    """Look-alike tables: at least half of the new table's columns exist in the old one, same types."""
+    """Look-alike tables: at least half of the new table's columns exist in the old one, same types; or two
+    partitions of the same parent with the same bound (their columns are the parent's, so not listed)."""
+    if a.partition_of is not None and a.partition_of == b.partition_of:
+        return True
     old = {(c.name, c.type) for c in a.columns}
     shared = sum(1 for c in b.columns if (c.name, c.type) in old)
     return shared * 2 >= len(b.columns) > 0
