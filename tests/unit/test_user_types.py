@@ -193,3 +193,14 @@ def test_enum_swap_under_a_domain_is_refused() -> None:
     with pytest.raises(UnsupportedConstruct, match=r"domain public\.happy"):
         diff(schema(enums=[mood], domains=[happy]), schema(enums=[Enum("public", "mood", ("sad", "happy"))],
                                                            domains=[happy]))
+
+
+def test_enum_swap_under_a_function_argument_is_refused() -> None:
+    """The swap drops the old type at the end; a function taking it would block that DROP mid-migration."""
+    from safeshift.model import Function
+
+    mood = Enum("public", "mood", ("happy", "sad"))
+    cheer = Function("public", "cheer", "m mood", "text", "CREATE OR REPLACE FUNCTION public.cheer(m mood) ...")
+    with pytest.raises(UnsupportedConstruct, match=r"function public\.cheer\(m mood\)"):
+        diff(schema(enums=[mood], functions=[cheer]),
+             schema(enums=[Enum("public", "mood", ("sad", "happy"))], functions=[cheer]))

@@ -52,10 +52,10 @@ class TypesDiff(DiffState):
         for change in self.out:
             if isinstance(change, AlterEnum) and [v for v in change.new.values if v in change.old.values] \
                     != list(change.old.values):
-                # values removed or reordered: the enum is swapped for a new type, which a domain or
-                # composite type over it would block (only table columns are moved across)
+                # values removed or reordered: the enum is swapped for a new type, which a domain,
+                # composite type or function argument over it would block (only table columns are moved across)
                 users = [u for u in type_users(self.old, change.old.key, collation=False)
-                         if not u.startswith(("column ", "function "))]
+                         if not u.startswith("column ")]
                 if users:
                     raise UnsupportedConstruct(
                         f"enum {change.target}", f"values removed or reordered while {', '.join(users)} use(s) it",
