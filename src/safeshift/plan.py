@@ -68,7 +68,7 @@ PHASES: dict[str, float] = {
     "rename_column": 6, "rename_constraint": 6, "rename_index": 6,
     "create_table": 7, "rebuild_table": 7,
     "add_column": 8,
-    "alter_column": 9, "set_table_comment": 9, "set_row_security": 9,
+    "alter_column": 9, "release_sequence": 9, "adopt_sequence": 9, "set_table_comment": 9, "set_row_security": 9,
     "set_table_storage": 9,
     "drop_column": 10,
     "add_primary_key": 11, "add_exclusion": 11, "add_unique": 11, "add_check": 11, "create_index": 11,

@@ -524,3 +524,19 @@ RENAMES = [
          seed=SEED),
 ]
 PAIRS += RENAMES
+
+#: a serial column's sequence made explicit, and back: the sequence keeps its name and its current value
+#: (a new sequence would start again at 1 and hand out keys the table already holds)
+TICKETS_SERIAL = "CREATE TABLE tickets (id serial PRIMARY KEY, title text);\n"
+TICKETS_SEQUENCE = ("CREATE SEQUENCE tickets_id_seq AS integer;\n"
+                    "CREATE TABLE tickets (id integer NOT NULL DEFAULT nextval('tickets_id_seq') PRIMARY KEY, title text);\n")
+TICKETS_SEED = "INSERT INTO tickets (title) SELECT 't' || g FROM generate_series(1, 30) g;"
+SEQUENCES = [
+    Pair("serial_becomes_explicit_sequence", TICKETS_SERIAL, TICKETS_SEQUENCE, seed=TICKETS_SEED),
+    Pair("explicit_sequence_becomes_serial", TICKETS_SEQUENCE, TICKETS_SERIAL, seed=TICKETS_SEED),
+    Pair("serial_becomes_renamed_sequence_with_options", TICKETS_SERIAL,
+         "CREATE SEQUENCE ticket_numbers AS bigint START 1000 CACHE 10;\n"
+         "CREATE TABLE tickets (id integer NOT NULL DEFAULT nextval('ticket_numbers') PRIMARY KEY, title text);\n",
+         seed=TICKETS_SEED),
+]
+PAIRS += SEQUENCES

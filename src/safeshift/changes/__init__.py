@@ -52,6 +52,7 @@ from safeshift.changes.security import (
 )
 from safeshift.changes.tables import (
     AddColumn,
+    AdoptSequence,
     AlterColumn,
     AttachPartition,
     CreateTable,
@@ -59,6 +60,7 @@ from safeshift.changes.tables import (
     DropColumn,
     DropTable,
     RebuildTable,
+    ReleaseSequence,
     RenameColumn,
     RenameTable,
     SetTableComment,
@@ -102,6 +104,7 @@ __all__ = [
     "AddForeignKey",
     "AddPrimaryKey",
     "AddUnique",
+    "AdoptSequence",
     "AlterColumn",
     "AlterCompositeType",
     "AlterDomain",
@@ -151,6 +154,7 @@ __all__ = [
     "RecreateCompositeType",
     "RecreateDomain",
     "RecreateFunction",
+    "ReleaseSequence",
     "RenameColumn",
     "RenameConstraint",
     "RenameIndex",

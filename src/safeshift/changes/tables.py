@@ -8,6 +8,7 @@ from safeshift.changes.base import Change
 from safeshift.model import (
     Column,
     PartitionOf,
+    Sequence,
     Table,
 )
 
@@ -205,6 +206,47 @@ class AlterColumn(Change):
     def target(self) -> str:
         return f"{self.schema}.{self.table}.{self.new.name}"
 
+
+@dataclass(frozen=True)
+class ReleaseSequence(Change):
+    """A serial column's own sequence becomes the free-standing ``sequence`` its new default names: released
+    from the column (``OWNED BY NONE``), renamed and given ``sequence``'s options where they differ.  The
+    same sequence, so it keeps its current value: dropping it and creating the new one would start again
+    at 1 and hand out keys the table already holds (and collide on the name when it is the same)."""
+
+    kind = "release_sequence"
+    schema: str
+    table: str
+    old: Column
+    new: Column
+    sequence: Sequence
+
+    def inverse(self) -> AdoptSequence:
+        return AdoptSequence(self.schema, self.table, self.new, self.old, self.sequence)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}.{self.new.name}"
+
+
+@dataclass(frozen=True)
+class AdoptSequence(Change):
+    """The free-standing ``sequence`` a column's default reads becomes the column's own as it turns serial:
+    given the serial's name and options, owned by the column, which then reads it; its value is kept."""
+
+    kind = "adopt_sequence"
+    schema: str
+    table: str
+    old: Column
+    new: Column
+    sequence: Sequence
+
+    def inverse(self) -> ReleaseSequence:
+        return ReleaseSequence(self.schema, self.table, self.new, self.old, self.sequence)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.table}.{self.new.name}"
 
 
 def strip_table(table: Table) -> Table:

@@ -28,6 +28,7 @@ from safeshift.changes import (
 from safeshift.diff.base import DiffState, ViewDependencies, no_dependencies
 from safeshift.diff.code import CodeDiff
 from safeshift.diff.privileges import grant_objects, privileges
+from safeshift.diff.sequences import SequencesDiff
 from safeshift.diff.tables import TablesDiff
 from safeshift.diff.types import TypesDiff, type_names
 from safeshift.diff.views import ViewsDiff
@@ -53,7 +54,7 @@ def diff(old: Schema, new: Schema, hints: RenameHints | None = None,
     return changes
 
 
-class _Differ(TypesDiff, CodeDiff, TablesDiff, ViewsDiff):
+class _Differ(TypesDiff, CodeDiff, TablesDiff, SequencesDiff, ViewsDiff):
     """The parts together, run in the order later parts rely on (views look at the table changes,
     triggers at the views dropped and created again)."""
 
@@ -67,6 +68,7 @@ class _Differ(TypesDiff, CodeDiff, TablesDiff, ViewsDiff):
         self.extensions()
         self.functions()
         self.tables()
+        self.hand_over_sequences()
         self.split_sql_body_functions()
         self.views()
         self.triggers()

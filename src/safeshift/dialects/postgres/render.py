@@ -153,6 +153,27 @@ class PgRender(PgClauses):
             return []
         return [Statement(f"ALTER SEQUENCE {self.qualify(new.schema, new.name)} {' '.join(opts)};")]
 
+    def render_release_sequence(self, change: ch.ReleaseSequence) -> list[Statement]:
+        own, seq = make_object_name(change.table, change.old.name, "seq"), change.sequence
+        out = [Statement(f"ALTER SEQUENCE {self.qualify(change.schema, own)} OWNED BY NONE;")]
+        if own != seq.name:
+            out.append(Statement(f"ALTER SEQUENCE {self.qualify(change.schema, own)} RENAME TO {self.quote(seq.name)};"))
+        out += self.render_alter_sequence(ch.AlterSequence(_serial_sequence_of(seq, change.old.type), seq))
+        out.append(self._alter(change.schema, change.table,
+                               f"ALTER COLUMN {self.quote(change.new.name)} SET DEFAULT {change.new.default}"))
+        return out
+
+    def render_adopt_sequence(self, change: ch.AdoptSequence) -> list[Statement]:
+        own, seq = make_object_name(change.table, change.new.name, "seq"), change.sequence
+        out = self.render_alter_sequence(ch.AlterSequence(seq, _serial_sequence_of(seq, change.new.type)))
+        if own != seq.name:
+            out.append(Statement(f"ALTER SEQUENCE {self.qualify(seq.schema, seq.name)} RENAME TO {self.quote(own)};"))
+        qualified = self.qualify(change.schema, own)
+        out.append(Statement(f"ALTER SEQUENCE {qualified} OWNED BY {self._column_target(change.schema, change.table, change.new.name)};"))
+        out.append(self._alter(change.schema, change.table, f"ALTER COLUMN {self.quote(change.new.name)} "
+                                                             f"SET DEFAULT nextval({self.literal(qualified)}::regclass)"))
+        return out
+
     # -- tables --------------------------------------------------------------------------
     def render_create_table(self, change: ch.CreateTable) -> list[Statement]:
         t = change.table
@@ -377,6 +398,12 @@ class PgRender(PgClauses):
 
 
 # -- small helpers --------------------------------------------------------------------------
+
+def _serial_sequence_of(seq: SequenceModel, column_type: str) -> SequenceModel:
+    """The sequence a serial column of ``column_type`` owns, under ``seq``'s name: its type and no options."""
+    return replace(seq, data_type=column_type, start=None, increment=None, minvalue=None, maxvalue=None,
+                   cycle=False, cache=None)
+
 
 def _is_insertion(old: Sequence[str], new: Sequence[str]) -> bool:
     """True when ``new`` is ``old`` with values inserted (none removed, none reordered)."""
