@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.model import View
+    from safeshift.model import IndexElement, View
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
@@ -90,6 +90,12 @@ class Dialect:
 
     def normalize_view(self, sql: str) -> str:
         return " ".join(sql.split()).rstrip(";")
+
+    def index_keys(self, create_index_sql: str) -> tuple[IndexElement, ...]:
+        """The keys of a ``CREATE INDEX`` statement as this database records them (what introspection gives):
+        how a source that writes keys as text (``col DESC``, ``lower(email)``, ``col text_pattern_ops``) says
+        which index it means.  ValueError names what the model or the database cannot hold."""
+        raise NotImplementedError
 
     def view_dependencies(self, view: View) -> frozenset[tuple[str, str]]:
         """The relations (schema, name) ``view`` reads, for ordering views among themselves; none by

@@ -13,13 +13,12 @@ import re
 import sys
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import DOMAIN as _DOMAIN
-from sqlalchemy.sql.elements import ColumnClause, UnaryExpression
-from sqlalchemy.sql.operators import desc_op, nulls_first_op, nulls_last_op
 
 from safeshift.dialects.base import Dialect
 from safeshift.errors import SourceError, UnsupportedConstruct
@@ -98,6 +97,12 @@ def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect, *, shadow: Sha
     return with_declared_objects(declared, metadata, dialect, listeners, entities, shadow)
 
 
+#: the index keyword arguments read, per SQLAlchemy dialect (any other of that dialect's is refused by name);
+#: ``postgresql_concurrently`` is how create_all runs the statement, not the index it builds
+_INDEX_KWARGS: dict[str, frozenset[str]] = {
+    "postgresql": frozenset({"using", "ops", "where", "include", "nulls_not_distinct", "concurrently"}),
+    "sqlite": frozenset({"where"}),
+}
 _IDENT = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
 _FK_ACTIONS: dict[str, FkAction] = {
     "NO ACTION": "NO ACTION", "RESTRICT": "RESTRICT", "CASCADE": "CASCADE",
@@ -154,9 +159,13 @@ class _Converter:
             return str(name)
 
     def constraint_name(self, constraint: Any, kind: Any, table: str, columns: Iterable[str]) -> str | None:
+        """The name the models give the constraint (directly or by the metadata's naming convention), or None:
+        a name the models leave to the database is no part of the schema they declare, so a live constraint
+        another tool named differently is the same constraint (the diff matches it by content) and is never
+        renamed; when safeshift creates it, the database names it as it always does."""
         if not self.dialect.capabilities.named_constraints:
             return None
-        return self.name_of(constraint) or self.dialect.default_constraint_name(kind, table, tuple(columns))
+        return self.name_of(constraint)
 
     # -- tables --------------------------------------------------------------------------
     def table(self, t: sa.Table) -> Table:
@@ -384,17 +393,21 @@ class _Converter:
         if not name:
             raise UnsupportedConstruct(f"an index on {t.name}", "an index without a name",
                                        "Give it a name or set a naming convention on the MetaData.")
-        opts: dict[str, Any] = dict(ix.dialect_options[self.sa_dialect.name]) \
-            if self.sa_dialect.name in ix.dialect_options else {}
+        label = f"index {name} on {self.schema_of(t)}.{t.name}"
+        dialect = self.sa_dialect.name
+        read = _INDEX_KWARGS.get(dialect, frozenset())
+        for key, value in ix.dialect_kwargs.items():
+            own, _, arg = key.partition("_")
+            if own == dialect and arg not in read and value:
+                raise UnsupportedConstruct(label, f"{key}={value!r}",
+                                           "Leave it out of the model, or create the index in SQL (a DDL listener).")
+        opts: dict[str, Any] = dict(ix.dialect_options[dialect]) if dialect in ix.dialect_options else {}
         ops: dict[str, str] = opts.get("ops") or {}
-        elements = []
-        for expr in ix.expressions:
-            elements.append(self.index_element(expr, ops))
         where = opts.get("where")
         include = tuple(c if isinstance(c, str) else c.name for c in (opts.get("include") or ()))
         return Index(
             name=name,
-            elements=tuple(elements),
+            elements=self.index_keys(t, ix, ops, label),
             unique=bool(ix.unique),
             method=(opts.get("using") or "btree").lower(),
             where=self.dialect.normalize_expression(self.compile(where)) if where is not None else None,
@@ -402,25 +415,39 @@ class _Converter:
             nulls_not_distinct=bool(opts.get("nulls_not_distinct")),
         )
 
-    def index_element(self, expr: Any, ops: dict[str, str]) -> IndexElement:
-        descending = False
-        nulls_first: bool | None = None
-        while isinstance(expr, UnaryExpression) and expr.modifier in (desc_op, nulls_first_op, nulls_last_op):
-            if expr.modifier is desc_op:
-                descending = True
-            elif expr.modifier is nulls_first_op:
-                nulls_first = True
-            else:
-                nulls_first = False
-            expr = expr.element
-        if nulls_first is not None and nulls_first == descending:
-            nulls_first = None  # the default for the direction: DESC sorts nulls first, ASC last
-        if isinstance(expr, ColumnClause) and not getattr(expr, "is_literal", False):
-            return IndexElement(expr.name, descending=descending, nulls_first=nulls_first,
-                                opclass=ops.get(expr.name))
-        text = self.compile(expr)
-        return IndexElement(self.dialect.normalize_expression(text), is_expression=True,
-                            descending=descending, nulls_first=nulls_first)
+    def index_keys(self, t: sa.Table, ix: sa.Index, ops: dict[str, str], label: str) -> tuple[IndexElement, ...]:
+        """The index's keys as the database will record them.  Plain columns are read directly; any other key
+        (``col.desc()``, ``col.asc()``, ``col.collate("C")``, ``text("col DESC")``, ``func.lower(...)``, a key
+        named in ``postgresql_ops``) is read from the CREATE INDEX text SQLAlchemy compiles for the dialect,
+        parsed by the safeshift dialect as the database parses it: ``text("col DESC")`` is that column
+        descending (normalising it as an expression once dropped the DESC), an operator class that is the
+        default is no operator class, and a key collation that is the column's own is none."""
+        expressions = list(ix.expressions)
+        plain = [e for e in expressions if isinstance(e, sa.Column) and e.key not in ops]
+        if len(plain) == len(expressions):
+            return tuple(IndexElement(e.name) for e in plain)
+        try:
+            sql = str(sa.schema.CreateIndex(ix).compile(dialect=self.sa_dialect))
+        except Exception as exc:
+            raise UnsupportedConstruct(label, f"index keys SQLAlchemy cannot compile for {self.dialect.name} "
+                                       f"({type(exc).__name__}: {exc})") from exc
+        try:
+            keys = self.dialect.index_keys(sql)
+        except ValueError as exc:
+            raise UnsupportedConstruct(label, str(exc)) from exc
+        if len(keys) != len(expressions):
+            raise UnsupportedConstruct(label, f"{len(expressions)} keys that read back as {len(keys)} ({sql})")
+        columns = {c.name: c for c in t.columns}
+        folded = {name.lower() for name in columns}
+        out = []
+        for key in keys:
+            if not key.is_expression and key.value not in columns and key.value.lower() not in folded:
+                raise UnsupportedConstruct(label, f"a key on column {key.value}, which the table does not have")
+            column = None if key.is_expression else columns.get(key.value)
+            if column is not None and key.collation in (getattr(column.type, "collation", None) or "default",):
+                key = replace(key, collation=None)  # the column's own collation: the catalog shows none
+            out.append(key)
+        return tuple(out)
 
     # -- sequences -----------------------------------------------------------------------
     def sequence(self, s: sa.Sequence) -> Sequence:

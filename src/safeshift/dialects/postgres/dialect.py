@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.model import View
+    from safeshift.model import IndexElement, View
 
 
 class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
@@ -52,6 +52,11 @@ class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
 
     def normalize_expression(self, sql: str) -> str:
         return normalize.normalize_expression(sql)
+
+    def index_keys(self, create_index_sql: str) -> tuple[IndexElement, ...]:
+        from safeshift.dialects.postgres.index_keys import index_keys  # pglast: only when keys are text
+
+        return index_keys(create_index_sql)
 
     def normalize_view(self, sql: str) -> str:
         return normalize.normalize_view(sql)

@@ -21,6 +21,8 @@ from safeshift.dialects.sqlite.url import url_path
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.model import IndexElement
+
 
 _ALWAYS = (ch.CreateTable, ch.DropTable, ch.RenameTable, ch.RenameColumn, ch.CreateIndex, ch.DropIndex,
            ch.CreateView, ch.DropView)
@@ -48,6 +50,11 @@ class SQLiteDialect(SQLiteRender):
 
     def normalize_expression(self, sql: str) -> str:
         return normalize_sql_expression(sql)
+
+    def index_keys(self, create_index_sql: str) -> tuple[IndexElement, ...]:
+        from safeshift.dialects.sqlite.index_keys import index_keys
+
+        return index_keys(create_index_sql)
 
     def default_constraint_name(self, kind: ConstraintKind, table: str, columns: Sequence[str]) -> str | None:
         return None
