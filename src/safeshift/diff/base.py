@@ -61,7 +61,14 @@ class DiffState:
         came = [x for x in news if x not in old_set]
         for x in list(came):
             match = next((g for g in gone if same_but_name(g, x)), None)
-            if match is not None and getattr(match, "name", None) and getattr(x, "name", None):
+            if match is None:
+                continue
+            if getattr(x, "name", None) is None:
+                # the source leaves the name to the database: any name is its name, so the same content is
+                # the same constraint (a live one another tool named is not renamed)
+                gone.remove(match)
+                came.remove(x)
+            elif getattr(match, "name", None):
                 gone.remove(match)
                 came.remove(x)
                 self.out.append(rename(match.name, x.name))  # type: ignore[attr-defined]

@@ -154,7 +154,10 @@ class TablesDiff(DiffState):
             # another bound (or parent): PostgreSQL has no ALTER for it; the rows stay in the table between the two
             self.out += [DetachPartition(s, name, o.partition_of), AttachPartition(s, name, n.partition_of)]
         if o.primary_key != n.primary_key:
-            if o.primary_key and n.primary_key and o.primary_key.name and n.primary_key.name \
+            if o.primary_key and n.primary_key and n.primary_key.name is None \
+                    and replace(o.primary_key, name=None) == n.primary_key:
+                pass  # the source leaves the key's name to the database: whatever it is called, it is this key
+            elif o.primary_key and n.primary_key and o.primary_key.name and n.primary_key.name \
                     and replace(o.primary_key, name=n.primary_key.name) == n.primary_key:
                 self.out.append(RenameConstraint(s, name, o.primary_key.name, n.primary_key.name))
             else:
