@@ -110,6 +110,8 @@ class Config:
     objects: tuple[str, ...] = ()
     #: the ``privileges`` key: GRANTs are read from every source and database, diffed and verified
     privileges: bool = False
+    #: the ``ignore`` key: patterns of objects left out of every comparison (``safeshift.ignore``)
+    ignore: tuple[str, ...] = ()
 
     def environment(self) -> Environment:
         """The active environment (development exists even when the file does not define it)."""
@@ -135,14 +137,15 @@ class Config:
     def folder_settings(self) -> FolderSettings:
         """The migrations folder's settings as loaded here, so that the folder's readers need not parse
         the configuration again (``folder_settings(folder)`` is for callers that hold only a path)."""
-        return FolderSettings(self.format, self.drizzle_schema, self.drizzle_table, self.root, self.privileges)
+        return FolderSettings(self.format, self.drizzle_schema, self.drizzle_table, self.root, self.privileges,
+                              self.ignore)
 
     @property
     def introspect_options(self) -> IntrospectOptions:
         """What every reader of a database (live, shadow, rehearsal copy) reads for this project."""
         from safeshift.engines.base import IntrospectOptions
 
-        return IntrospectOptions(privileges=self.privileges)
+        return IntrospectOptions(privileges=self.privileges, ignore=self.ignore)
 
     @property
     def config_name(self) -> str:
@@ -213,7 +216,7 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where
 
 
 _TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "format", "drizzle", "shadow_url",
-             "objects", "privileges")
+             "objects", "privileges", "ignore")
 _DRIZZLE_KEYS = ("migrations_schema", "migrations_table")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
@@ -355,6 +358,7 @@ def load_config(start: Path | None = None, *, env: str | None = None, url_overri
         shadow_url=shadow_url.strip() if shadow_url and shadow_url.strip() else None,
         objects=objects,
         privileges=folder.privileges,
+        ignore=folder.ignore,
     )
 
 
@@ -386,6 +390,15 @@ class FolderSettings:
     root: Path | None = None
     #: the ``privileges`` key: the folder's snapshots record privileges, and verify compares them
     privileges: bool = False
+    #: the ``ignore`` key: patterns of objects verify and rehearse leave out, like every comparison
+    ignore: tuple[str, ...] = ()
+
+    @property
+    def introspect_options(self) -> IntrospectOptions:
+        """What verify and rehearse read from a database of this folder (``Config.introspect_options``)."""
+        from safeshift.engines.base import IntrospectOptions
+
+        return IntrospectOptions(privileges=self.privileges, ignore=self.ignore)
 
 
 def _folder_keys(data: Mapping[str, Any], path: Path) -> FolderSettings:
@@ -404,7 +417,24 @@ def _folder_keys(data: Mapping[str, Any], path: Path) -> FolderSettings:
         names[key] = value or default
     privileges = _get(data, "privileges", bool, where, "true or false")
     return FolderSettings(cast("Format | None", fmt), names["migrations_schema"], names["migrations_table"],
-                          privileges=bool(privileges))
+                          privileges=bool(privileges), ignore=_ignore(data, where))
+
+
+def _ignore(data: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The ``ignore`` key: patterns checked here, so a typo is a configuration error, not an object compared."""
+    from safeshift.ignore import pattern_problem
+
+    what = 'a list of patterns, such as ["tmp_*", "audit.*_2023", "auth.*"]'
+    value = _get(data, "ignore", list, where, what)
+    if value is None:
+        return ()
+    for v in value:
+        if not isinstance(v, str):
+            raise ConfigError(f"'ignore' in {where} must be {what}, not {value!r}.")
+        problem = pattern_problem(v)
+        if problem is not None:
+            raise ConfigError(f"'ignore' in {where}: {v!r} is not a pattern; {problem}.")
+    return tuple(value)
 
 
 def folder_settings(folder: Path) -> FolderSettings:

@@ -51,7 +51,14 @@ class GenerateResult:
 
 
 def load_source_schema(config: Config) -> Schema:
-    """The desired schema named by ``schema`` in the config, in canonical form."""
+    """The desired schema named by ``schema`` in the config, in canonical form, without what the
+    comparison leaves out (``safeshift.ignore``: an ignored table declared in the models is not created)."""
+    from safeshift.ignore import leave_out
+
+    return leave_out(_source_schema(config), config.ignore, dialect_of(config).default_schema).schema
+
+
+def _source_schema(config: Config) -> Schema:
     from safeshift.sources import sqlfiles
 
     if not config.schema:
@@ -90,11 +97,15 @@ def empty_schema(dialect: Dialect) -> Schema:
 
 
 def migrated_schema(config: Config) -> Schema:
-    """The schema the migrations folder produces: the newest snapshot, or empty."""
+    """The schema the migrations folder produces: the newest snapshot, or empty; without what the comparison
+    leaves out (a snapshot written before an object was ignored still holds it: no DROP for it)."""
     from safeshift.formats import safeshift as migrations
+    from safeshift.ignore import leave_out
 
     latest = migrations.latest_snapshot(config.migrations_dir)
-    return latest if latest is not None else empty_schema(dialect_of(config))
+    if latest is None:
+        return empty_schema(dialect_of(config))
+    return leave_out(latest, config.ignore, dialect_of(config).default_schema).schema
 
 
 def privileges_baseline(current: Schema, target: Schema, default_schema: str) -> Schema:

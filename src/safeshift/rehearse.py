@@ -323,7 +323,7 @@ def _introspect_options(folder: MigrationFolder) -> IntrospectOptions:
     the reversibility check also holds the down sections to the privileges the copy started with."""
     from safeshift.config import folder_settings
 
-    return IntrospectOptions(privileges=folder_settings(folder.path).privileges)
+    return folder_settings(folder.path).introspect_options
 
 
 def _reversibility(dialect: Dialect, url: str, folder: MigrationFolder, options: RunOptions,

@@ -66,14 +66,17 @@ class Drift:
     """Every difference between the live database and the expected snapshot; empty when clean."""
 
     differences: tuple[Difference, ...] = ()
+    #: one line saying what the comparison left out (bookkeeping tables, the ``ignore`` list), so an
+    #: ignore list never hides anything silently; None when nothing was
+    ignored: str | None = None
 
     @property
     def clean(self) -> bool:
         return not self.differences
 
     def to_json(self) -> str:
-        return json.dumps({"clean": self.clean,
-                           "differences": [dataclasses.asdict(d) for d in self.differences]}, indent=2)
+        return json.dumps({"clean": self.clean, "differences": [dataclasses.asdict(d) for d in self.differences],
+                           "ignored": self.ignored}, indent=2)
 
     def render_text(self) -> str:
         """One line per difference (no trailing newline); empty text when clean."""
@@ -107,11 +110,17 @@ def _holds_objects(schema: Schema, history_table: tuple[str, str]) -> bool:
 
 
 def drift_between(live: Schema, expected: Schema, default_schema: str = "public",
-                  history_table: tuple[str, str] | None = None) -> Drift:
-    """The drift of ``live`` from ``expected``; no database needed (rehearse can reuse it)."""
+                  history_table: tuple[str, str] | None = None, ignore: Sequence[str] = ()) -> Drift:
+    """The drift of ``live`` from ``expected``; no database needed (rehearse can reuse it).
+
+    ``ignore``: the project's patterns, left out of ``expected`` too (a snapshot written before an object
+    was ignored still holds it; ``live`` comes from ``Engine.introspect``, which left them out already).
+    """
     from safeshift.diff import diff
+    from safeshift.ignore import leave_out
     from safeshift.renames import AssumeNew
 
+    expected = leave_out(expected, ignore, default_schema).schema
     changes = diff(without_history(live, history_table), without_history(expected, history_table), None,
                    AssumeNew(), default_schema)
     return Drift(_differences(changes))
@@ -122,13 +131,14 @@ def drift(dialect: Dialect, url: str, expected: Schema | Path, options: Introspe
     ``options``: the project's (privileges are compared only when read)."""
     conn = engine_for(dialect).connect(url, create=False)
     try:
-        live = engine_for(dialect).introspect(conn, options=options)
+        kept = engine_for(dialect).introspect_kept(conn, options=options)
     finally:
         conn.close()
-    return _drift_from(live, expected, dialect.default_schema)
+    found = _drift_from(kept.schema, expected, dialect.default_schema, options.ignore if options else ())
+    return dataclasses.replace(found, ignored=kept.describe())
 
 
-def _drift_from(live: Schema, expected: Schema | Path, default_schema: str) -> Drift:
+def _drift_from(live: Schema, expected: Schema | Path, default_schema: str, ignore: Sequence[str] = ()) -> Drift:
     """Fast path for the usual answer, no drift: a snapshot file whose text is the live schema's.
 
     Equal snapshot texts mean equal schemas, so parsing the file and diffing (most of the
@@ -141,7 +151,7 @@ def _drift_from(live: Schema, expected: Schema | Path, default_schema: str) -> D
         if text is not None and snapshot.to_json(without_history(live)) == text:
             return Drift()
         expected = migrations.read_snapshot(expected)  # a missing file: its clear error
-    return drift_between(live, expected, default_schema)
+    return drift_between(live, expected, default_schema, ignore=ignore)
 
 
 def expected_schema(migrations_dir: Path, applied_versions: Sequence[str]) -> Schema | None:
@@ -175,7 +185,6 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     written before the project opted in holds none to compare).
     """
     from safeshift.config import folder_settings
-    from safeshift.engines.base import IntrospectOptions
     from safeshift.model import make_schema
 
     folder = _drizzle_folder(migrations_dir, settings)
@@ -185,24 +194,28 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     if settings.privileges and folder is not None:
         raise ConfigError("`privileges = true` compares GRANTs, which drizzle-kit snapshots do not record; "
                           "remove the key to verify this drizzle-kit folder.")
-    options = IntrospectOptions(privileges=settings.privileges)
+    options = settings.introspect_options
     store = history.store_for(folder) if folder is not None else history.DEFAULT_STORE
     conn = engine_for(dialect).connect(url, create=False)
     try:
         records = store.read(dialect, conn)
-        live = engine_for(dialect).introspect(conn, options=options)
+        kept = engine_for(dialect).introspect_kept(conn, options=options)
     finally:
         conn.close()
+    live = kept.schema
     applied = [v for v, r in records.items() if r.status == "applied"]
     if folder is not None:
         from safeshift.formats import drizzle
 
         expected = drizzle.expected_schema(folder, applied, dialect) or make_schema(dialect.name)
-        return drift_between(live, expected, dialect.default_schema, folder.history_table)
-    folder_path = migrations_dir.path if isinstance(migrations_dir, migrations.MigrationFolder) else migrations_dir
-    path = expected_snapshot_path(folder_path, applied)
-    nothing = make_schema(dialect.name, grants=() if settings.privileges else None)
-    return _drift_from(live, path or nothing, dialect.default_schema)
+        found = drift_between(live, expected, dialect.default_schema, folder.history_table, settings.ignore)
+    else:
+        folder_path = migrations_dir.path if isinstance(migrations_dir, migrations.MigrationFolder) \
+            else migrations_dir
+        path = expected_snapshot_path(folder_path, applied)
+        nothing = make_schema(dialect.name, grants=() if settings.privileges else None)
+        found = _drift_from(live, path or nothing, dialect.default_schema, settings.ignore)
+    return dataclasses.replace(found, ignored=kept.describe())
 
 
 def _drizzle_folder(migrations_dir: Path | MigrationFolder,

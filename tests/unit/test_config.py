@@ -125,7 +125,7 @@ def test_no_file_gives_defaults(tmp_path: Path) -> None:
     [
         ('schema = "a:b"\nmigratons = "m"\n', "Unknown key 'migratons' in safeshift.toml; did you mean 'migrations'?"),
         ('colour = "blue"\n', "Unknown key 'colour' in safeshift.toml; expected one of: backups, dialect, "
-                              "drizzle, environments, format, migrations, objects, privileges, schema, shadow_url."),
+                              "drizzle, environments, format, ignore, migrations, objects, privileges, schema, shadow_url."),
         ('[environments.production]\nlock_timout = "5s"\n',
          "Unknown key 'lock_timout' in [environments.production] in safeshift.toml; did you mean 'lock_timeout'?"),
         ('[environments.production]\nconfirm = "yes"\n',

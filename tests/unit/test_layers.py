@@ -24,7 +24,7 @@ LAYERS: dict[str, int] = {
     "safeshift.model": 2,
     # 3 pure transforms
     "safeshift.changes": 3, "safeshift.diff": 3, "safeshift.renames": 3, "safeshift.snapshot": 3,
-    "safeshift.txsplit": 3, "safeshift.sections": 3,
+    "safeshift.txsplit": 3, "safeshift.sections": 3, "safeshift.ignore": 3,
     # 4 dialects: pure SQL knowledge
     "safeshift.dialects": 4,
     # 5 plan and lint

@@ -68,6 +68,8 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bo
         out.print(f"no drift: {where} matches the migrations' snapshot")
     else:
         sys.stdout.write(found.render_text() + "\n")
+    if found.ignored and not as_json:  # what was not compared is said, never silent
+        out.print(escape(found.ignored))
     api.verify_verdict(target, health, found, checked)
     if checked is not None and not as_json:
         out.print(f'health check "{escape(health or "")}" passed')

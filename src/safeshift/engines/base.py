@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
+    from safeshift.ignore import Kept
     from safeshift.model import Schema
 
 __all__ = ["SEQUENCE_KEY", "BackupEngine", "Blocker", "CopySpec", "Dumped", "Engine", "Fingerprint", "IntrospectOptions",
@@ -37,9 +38,11 @@ class IntrospectOptions:
     so an opt-in reaches them all the same way instead of as a flag at each call site.
     ``privileges``: GRANTs on tables, views, sequences, functions and schemas (``privileges = true``);
     off, they are not queried at all (``Schema.grants`` stays None and nothing compares them).
+    ``ignore``: the project's ``ignore`` patterns (``safeshift.ignore``), left out of what is read.
     """
 
     privileges: bool = False
+    ignore: tuple[str, ...] = ()
 
 
 # -- backups -------------------------------------------------------------------------------------
@@ -215,8 +218,25 @@ class Engine:
 
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
                    options: IntrospectOptions | None = None) -> Schema:
-        """The live schema behind ``conn``, excluding safeshift's own history objects (introspect/<db>.py);
-        ``options``: what the project asked to compare beyond the default (privileges)."""
+        """The live schema behind ``conn`` as every comparison sees it: without safeshift's own history
+        objects (left out by the catalog queries), other tools' bookkeeping tables and what the project's
+        ``ignore`` list names (``options.ignore``); ``options``: what the project asked to compare beyond
+        the default (privileges)."""
+        return self.introspect_kept(conn, schemas, options).schema
+
+    def introspect_kept(self, conn: Any, schemas: Sequence[str] | None = None,
+                        options: IntrospectOptions | None = None) -> Kept:
+        """``introspect`` with what it left out counted (``verify`` says so).  The one place a live
+        database's bookkeeping tables and ignored objects leave the model, so no command keeps a copy
+        of the rule."""
+        from safeshift.ignore import leave_out
+
+        raw = self.read_catalog(conn, schemas, options)
+        return leave_out(raw, options.ignore if options else (), self.dialect.default_schema)
+
+    def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
+                     options: IntrospectOptions | None = None) -> Schema:
+        """Everything the catalog holds but safeshift's own history objects (introspect/<db>.py)."""
         raise NotImplementedError
 
     def before_migration(self, conn: Any) -> None:

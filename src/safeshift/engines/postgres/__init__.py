@@ -32,8 +32,8 @@ class PostgresEngine(Engine):
     def connect(self, url: str, *, create: bool = True) -> Any:
         return open_connection(url)
 
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
-                   options: IntrospectOptions | None = None) -> Schema:
+    def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
+                     options: IntrospectOptions | None = None) -> Schema:
         from safeshift.introspect import postgres
 
         return postgres.introspect(conn, schemas, options)

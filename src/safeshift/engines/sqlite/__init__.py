@@ -32,8 +32,8 @@ class SQLiteEngine(Engine):
         #: id(connection) -> dangling references that existed before the migration began
         self._dangling_before: dict[int, Counter[tuple[str, str]]] = {}
 
-    def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
-                   options: IntrospectOptions | None = None) -> Schema:
+    def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
+                     options: IntrospectOptions | None = None) -> Schema:
         """SQLite has no privileges: ``options`` asks for nothing it holds (a SQLite project cannot opt in)."""
         from safeshift.introspect import sqlite
 
