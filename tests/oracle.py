@@ -23,9 +23,10 @@ from safeshift.changes import Change
 from safeshift.dialects import dialect_for_url
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.diff import diff
+from safeshift.diff.names import named_like
 from safeshift.engines import engine_for
 from safeshift.errors import UnsafeChange
-from safeshift.model import Column, Schema, Table, View, canonical_table, make_schema
+from safeshift.model import Column, Schema, Table, View, make_schema
 from safeshift.plan import render
 from safeshift.renames import RenameHints
 from safeshift.runner import run_statements
@@ -191,7 +192,7 @@ def _describe(changes: Sequence[Change]) -> str:
 
 def _expect(log: _Log, dialect: Dialect, conn: Any, want: Schema, when: str) -> None:
     got = engine_for(dialect).introspect(conn)
-    want = _named_like(want, got)
+    want = named_like(want, got)
     if _unordered(got) == _unordered(want):
         return
     delta = diff(got, want, questioner=_NeverRename())
@@ -201,35 +202,6 @@ def _expect(log: _Log, dialect: Dialect, conn: Any, want: Schema, when: str) -> 
     else:
         detail += "; " + _field_delta(got, want)
     raise AssertionError(log.fail(f"introspected schema {when} differs from the expected one: {detail}"))
-
-
-def _named_like(want: Schema, got: Schema) -> Schema:
-    """``want`` with each constraint the source leaves unnamed (name None) given the name the database gave the
-    constraint of the same content: the source says nothing about that name, so any name matches."""
-    live = {t.key: t for t in got.tables}
-
-    def fill(wanted: tuple[Any, ...], present: tuple[Any, ...]) -> tuple[Any, ...]:
-        left = list(present)
-        out = []
-        for w in wanted:
-            match = next((g for g in left if w.name is None and replace(g, name=None) == w), None)
-            if match is not None:
-                left.remove(match)
-            out.append(match if match is not None else w)
-        return tuple(out)
-
-    tables = []
-    for t in want.tables:
-        g = live.get(t.key)
-        if g is not None:
-            pk = t.primary_key
-            if pk is not None and pk.name is None and g.primary_key is not None \
-                    and replace(g.primary_key, name=None) == pk:
-                pk = g.primary_key
-            t = canonical_table(replace(t, primary_key=pk, uniques=fill(t.uniques, g.uniques),
-                                        checks=fill(t.checks, g.checks), foreign_keys=fill(t.foreign_keys, g.foreign_keys)))
-        tables.append(t)
-    return replace(want, tables=tuple(tables))
 
 
 def _unordered(s: Schema) -> Schema:

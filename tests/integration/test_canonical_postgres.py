@@ -6,10 +6,10 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
-from tests.oracle import _named_like
 
 from safeshift.dialects.postgres import PostgresDialect
 from safeshift.diff import diff
+from safeshift.diff.names import named_like
 from safeshift.engines import engine_for
 from safeshift.model import Schema
 from safeshift.sources.sqlalchemy import schema_from_metadata
@@ -133,7 +133,7 @@ def test_sqlalchemy_source_equals_introspection(pg_url: str) -> None:
     declared = schema_from_metadata(md, D)
     # constraints the models leave unnamed are None: any name the database gives them matches
     assert diff(live, declared) == []
-    source = _named_like(declared, live)
+    source = named_like(declared, live)
     assert _diff_tables(source, live) == []
     assert source == live
 

@@ -311,10 +311,12 @@ def _merge(declared: Schema, built: Schema, dialect: Dialect) -> Schema:
                        sequences=built.sequences)
     if live != expected:
         from safeshift.diff import diff
+        from safeshift.diff.names import named_like
         from safeshift.renames import AssumeNew
 
         # what the DDL did to the declared objects, as changes from the metadata's schema to the shadow's
-        changes = diff(expected, live, None, AssumeNew(), dialect.default_schema)
+        # (constraints the models leave unnamed take the names the shadow gave them: not a change)
+        changes = diff(named_like(expected, live), live, None, AssumeNew(), dialect.default_schema)
         if changes:
             shown = "; ".join(f"{c.kind.replace('_', ' ')} {c.target}" for c in changes[:5])
             more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
