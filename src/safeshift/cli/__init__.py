@@ -12,10 +12,29 @@ import the heavy parts of safeshift inside the commands that need them.
 
 from __future__ import annotations
 
-import click
+import os
+import signal
+import sys
+from types import FrameType
 
-from safeshift.cli import authoring, backups, checks, project, release, running
-from safeshift.version import __version__
+
+def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C while the command is still being loaded: nothing has run, so say so and leave (no traceback
+    from the middle of an import; a loaded machine can spend seconds here)."""
+    sys.stderr.write("interrupted while starting; nothing was done.\n")
+    os._exit(130)
+
+
+if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import click  # noqa: E402  (after the handler: loading the commands is the slow part)
+
+from safeshift.cli import authoring, backups, checks, project, release, running  # noqa: E402
+from safeshift.version import __version__  # noqa: E402
+
+if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the commands handle Ctrl-C from here on
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
