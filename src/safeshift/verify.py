@@ -335,11 +335,23 @@ def _row_security(flags: tuple[bool, bool]) -> str:
     return ("enabled" if enabled else "disabled") + (", forced" if forced else "")
 
 
+#: the field of a create/add/drop change that holds the object itself
+_PAYLOADS = ("view", "index", "check", "unique", "foreign_key", "primary_key", "exclusion", "trigger", "policy",
+             "function", "domain", "composite_type", "collation", "extension", "sequence", "enum")
+
+
+def _payload(change: Change) -> Any:
+    return next((getattr(change, f) for f in _PAYLOADS if hasattr(change, f)), None)
+
+
 def _differences(changes: Sequence[Change]) -> tuple[Difference, ...]:
-    """One Difference per change; a view dropped and re-created (its definition differs) is one "changed"."""
+    """One Difference per change; an object the diff drops and creates again under the same name (a view whose
+    query differs, an index or constraint whose definition does) is one "changed" line naming what differs
+    inside it, not an "extra" and a "missing" line that may read alike."""
     from safeshift import changes as ch
 
-    dropped_views = {(c.view.schema, c.view.name): c.view for c in changes if isinstance(c, ch.DropView)}
+    dropped = {(_object_kind(c), c.target): c for c in changes if c.verb == "drop" and _payload(c) is not None}
+    recreated = {k for c in changes if c.verb == "create" and (k := (_object_kind(c), c.target)) in dropped}
     out: list[Difference] = []
     # privileges that leave with an object the diff drops are no difference of their own (the object is);
     # on an object it drops and creates again (a changed view), one that the live object has too is none
@@ -350,12 +362,11 @@ def _differences(changes: Sequence[Change]) -> tuple[Difference, ...]:
         if isinstance(c, (ch.GrantPrivilege, ch.RevokePrivilege)) and (
                 c.dropped or (c.created and (opposite[type(c).__name__], c.grant) in silent)):
             continue
-        if isinstance(c, ch.DropView) and any(isinstance(o, ch.CreateView) and o.target == c.target
-                                              for o in changes):
-            continue
-        if isinstance(c, ch.CreateView) and (c.view.schema, c.view.name) in dropped_views:
-            live_view = dropped_views[(c.view.schema, c.view.name)]
-            out.append(Difference("changed", "view", c.target, _field_changes(live_view, c.view)))
+        key = (_object_kind(c), c.target)
+        if key in recreated:
+            inside = _field_changes(_payload(dropped[key]), _payload(c)) if c.verb == "create" else ""
+            if inside:  # identical: only re-created around another change, which has its own line
+                out.append(Difference("changed", key[0], c.target, inside))
             continue
         out.append(Difference(_KIND_OF_VERB[c.verb], _object_kind(c), c.target, _detail(c)))
     return tuple(sorted(out, key=lambda d: (_ORDER[d.kind], d.name, d.object)))
