@@ -216,16 +216,8 @@ def leave_out(schema: Schema, patterns: Sequence[str] | IgnoreList = (), default
     gone |= {v.key for v in schema.views} - {v.key for v in views}  # a view's triggers go with it
 
     def on_kept(items: Iterable[_T]) -> list[_T]:
-        nonlocal ignored
-        kept = []
-        for x in items:
-            if (x.schema, x.table) in gone:
-                continue  # goes with its table or view, not counted apart
-            if out(x.schema, x.name):
-                ignored += 1
-            else:
-                kept.append(x)
-        return kept
+        # one on a left-out table or view goes with it, not counted apart
+        return keep_all(x for x in items if (x.schema, x.table) not in gone)
 
     triggers = on_kept(schema.triggers)
     policies = on_kept(schema.policies)

@@ -19,6 +19,7 @@ from safeshift.changes import (
     AddForeignKey,
     Change,
     CreateDomain,
+    CreateFunction,
     CreateIndex,
     CreateTable,
     CreateTrigger,
@@ -26,10 +27,13 @@ from safeshift.changes import (
     DropDomain,
     DropDomainCheck,
     DropForeignKey,
+    DropFunction,
     DropTable,
     RebuildTable,
+    RecreateFunction,
     RenameColumn,
     RenameTable,
+    ReplaceFunction,
     strip_table,
 )
 from safeshift.dialects.base import Dialect, Statement
@@ -132,8 +136,6 @@ def _phase(change: Change, phases: dict[str, float]) -> float:
     views depends on them from its creation, so it comes after the tables and before the views that may
     call it, and goes before the tables do (other functions keep their kind's place, before the tables
     whose defaults and checks call them)."""
-    from safeshift.changes import CreateFunction, DropFunction, RecreateFunction, ReplaceFunction
-
     if isinstance(change, (CreateFunction, DropFunction)) and change.function.reads_relations:
         return _SQL_BODY_DROP if isinstance(change, DropFunction) else _SQL_BODY_CREATE
     if isinstance(change, (ReplaceFunction, RecreateFunction)) and (change.new.reads_relations or change.old.reads_relations):
