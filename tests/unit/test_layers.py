@@ -38,7 +38,7 @@ LAYERS: dict[str, int] = {
     # 9 orchestration
     "safeshift.project": 9, "safeshift.generate": 9, "safeshift.review": 9, "safeshift.backup": 9,
     "safeshift.rehearse": 9, "safeshift.rehearse_report": 9, "safeshift.verify": 9, "safeshift.release": 9, "safeshift.deploy": 9,
-    "safeshift.guard": 9,
+    "safeshift.guard": 9, "safeshift.baseline": 9, "safeshift.pull": 9,
     # 10 façade
     "safeshift.api": 10, "safeshift.cli": 10, "safeshift.terminal": 10, "safeshift.__main__": 10,
     "safeshift": 10,

@@ -30,7 +30,7 @@ if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
 
 import click  # noqa: E402  (after the handler: loading the commands is the slow part)
 
-from safeshift.cli import authoring, backups, checks, project, release, running  # noqa: E402
+from safeshift.cli import adopt, authoring, backups, checks, project, release, running  # noqa: E402
 from safeshift.version import __version__  # noqa: E402
 
 if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
@@ -46,7 +46,7 @@ def main() -> None:
 for _command in (
     project.init, authoring.generate, checks.review, checks.verify_cmd, checks.rehearse_cmd, backups.backup_cmd,
     backups.restore_cmd, authoring.diff_cmd, authoring.rehash, authoring.drop, running.migrate, running.rollback,
-    running.status, release.deploy, release.report, project.dev,
+    running.status, release.deploy, release.report, project.dev, adopt.baseline_cmd, adopt.pull_cmd,
 ):
     main.add_command(_command)
 
