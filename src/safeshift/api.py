@@ -405,8 +405,10 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, 
     return found, checked
 
 
-def verify_verdict(url: str, health: str | None, found: Drift, checked: tuple[int, str] | None) -> None:
-    """Raise DriftDetected for drift or a failed health command (one sentence, URL redacted)."""
+def verify_verdict(url: str, health: str | None, found: Drift, checked: tuple[int, str] | None,
+                   at_applied: bool = False) -> None:
+    """Raise DriftDetected for drift, a failed health command, or (unless ``at_applied``: drift from what is
+    applied is all that is asked) a database not at the folder's last migration; one sentence, URL redacted."""
     from safeshift.errors import DriftDetected
 
     if not found.clean:
@@ -417,6 +419,8 @@ def verify_verdict(url: str, health: str | None, found: Drift, checked: tuple[in
         from safeshift.verify import health_failed
 
         raise health_failed(health or "", *checked)
+    if not at_applied and found.history is not None and not found.history.at_last:
+        raise found.history.not_released(url)
 
 
 def rehearse(config: Config, *, scratch: bool, mode: str = "schema", sample_rows: int | None = None,

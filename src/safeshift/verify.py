@@ -5,6 +5,12 @@ type changed outside the migrations all make the next generated migration wrong,
 ``safeshift verify`` lists them.  The comparison is the ordinary diff (live → expected)
 with rename guessing off: a look-alike is reported as one thing missing and one extra,
 which is what an operator needs to see, and no question is ever asked.
+
+Drift from what is applied is half the answer: a database whose last migration failed, or
+that never got the newest ones, can match its applied snapshot exactly and still not be
+released.  So the check also reads the history against the folder (``History``): the command
+prints that state first and fails when the database is not at the folder's last migration,
+unless ``--at-applied`` asks about drift alone.
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ if TYPE_CHECKING:
     from safeshift.dialects import Dialect
     from safeshift.engines.base import IntrospectOptions
     from safeshift.formats.safeshift import MigrationFolder
+    from safeshift.history import Record
     from safeshift.model import Schema
 
-__all__ = ["Difference", "Drift", "drift", "drift_between", "expected_schema", "expected_snapshot_path", "run_health",
-           "verify", "without_history"]
+__all__ = ["Difference", "Drift", "History", "Unfinished", "drift", "drift_between", "expected_schema",
+           "expected_snapshot_path", "history_of", "run_health", "verify", "without_history"]
 
 DriftKind = Literal["missing", "extra", "changed"]
 
@@ -45,6 +52,8 @@ _KIND_OF_VERB: dict[str, DriftKind] = {"create": "missing", "drop": "extra", "al
 _ORDER = {"missing": 0, "extra": 1, "changed": 2}
 #: health-check output kept for the report (the tail: that is where a failure says why)
 _HEALTH_OUTPUT_LIMIT = 64 * 1024
+#: pending migrations named in the state line; the rest are counted (``--json`` lists them all)
+_NAMED = 5
 
 
 @dataclass(frozen=True)
@@ -69,18 +78,165 @@ class Drift:
     #: one line saying what the comparison left out (bookkeeping tables, the ``ignore`` list), so an
     #: ignore list never hides anything silently; None when nothing was
     ignored: str | None = None
+    #: where the database stands against the folder (None: compared with a schema, not a folder's history)
+    history: History | None = None
 
     @property
     def clean(self) -> bool:
+        """No drift from the applied snapshot; says nothing about pending or failed migrations (``history``)."""
         return not self.differences
 
     def to_json(self) -> str:
-        return json.dumps({"clean": self.clean, "differences": [dataclasses.asdict(d) for d in self.differences],
-                           "ignored": self.ignored}, indent=2)
+        doc: dict[str, Any] = {"clean": self.clean,
+                               "differences": [dataclasses.asdict(d) for d in self.differences],
+                               "ignored": self.ignored}
+        if self.history is not None:
+            doc["history"] = self.history.to_dict()
+        return json.dumps(doc, indent=2)
 
     def render_text(self) -> str:
         """One line per difference (no trailing newline); empty text when clean."""
         return "\n".join(d.render() for d in self.differences)
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A migration the history records as started but not applied: it failed, a runner died part-way
+    through it, or a rollback of it stopped part-way."""
+
+    migration: str
+    #: the history row's status: "failed", "running" or "rolling_back"
+    status: str
+    #: steps committed (of the up section; of the down section while rolling back)
+    progress: int
+    steps: int
+    error: str | None = None
+
+    def render(self) -> str:
+        if self.status == "rolling_back":
+            return (f"{self.migration} is part-way through a rollback ({self.progress} step(s) of its down section "
+                    "done)")
+        where = f" at step {self.progress + 1} of {self.steps}" if self.steps > 1 else ""
+        if self.status == "running":
+            return f"{self.migration} was left part-way{where} ({self.progress} of {self.steps} step(s) committed)"
+        committed = f" ({self.progress} of {self.steps} step(s) committed)" if self.progress else ""
+        reason = (self.error or "").strip().splitlines()
+        return f"{self.migration} failed{where}{committed}" + (f": {redact_url(reason[0])}" if reason else "")
+
+
+@dataclass(frozen=True)
+class History:
+    """The history of one database read against one migrations folder: what verify's state line says.
+
+    Labels are ``<version>_<name>``, the folder's file stems.  Built by ``history_of`` from the
+    folder and the store's rows through ``schedule.statuses``, as ``safeshift status`` sees them,
+    so it reads a drizzle folder as it reads safeshift's.
+    """
+
+    #: the folder's migrations, in order
+    migrations: tuple[str, ...]
+    #: labels of the folder's migrations the history records as applied (edited files included)
+    applied: tuple[str, ...] = ()
+    #: in the folder, no history row
+    pending: tuple[str, ...] = ()
+    failed: tuple[Unfinished, ...] = ()
+    #: applied (even in part) here, but the folder has no such file
+    missing_files: tuple[str, ...] = ()
+    #: applied, but the file's checksum is no longer the recorded one
+    edited: tuple[str, ...] = ()
+    #: whether the database has the history table at all (False: never migrated by safeshift or drizzle)
+    recorded: bool = True
+    #: the history table, as "schema.table", for the sentence saying it is not there
+    table: str = ""
+
+    @property
+    def at_last(self) -> bool:
+        """Every migration of the folder applied and nothing else started: the release is done."""
+        return not (self.pending or self.failed or self.missing_files) and len(self.applied) == len(self.migrations)
+
+    @property
+    def last_applied(self) -> str | None:
+        return self.applied[-1] if self.applied else None
+
+    def render(self) -> str:
+        """The one state line, "history: ..."."""
+        parts: list[str] = []
+        total = len(self.migrations)
+        if not self.recorded:
+            parts.append(f"no history table ({self.table}): this database was never migrated, nothing is applied")
+        elif not self.applied:
+            parts.append("nothing applied" + ("" if total else " and the folder holds no migration"))
+        elif self.at_last:
+            parts.append(f"all {total} migration(s) applied, the last is {self.migrations[-1]}")
+        else:
+            parts.append(f"{len(self.applied)} of {total} migration(s) applied")
+        parts += [u.render() for u in self.failed]
+        if self.pending:
+            named = ", ".join(self.pending[:_NAMED]) + (f" and {len(self.pending) - _NAMED} more"
+                                                         if len(self.pending) > _NAMED else "")
+            parts.append(f"{len(self.pending)} pending ({named})")
+        if self.missing_files:
+            parts.append(f"{len(self.missing_files)} applied but missing from the folder "
+                         f"({', '.join(self.missing_files)})")
+        if self.edited:
+            parts.append(f"{len(self.edited)} edited since applied ({', '.join(self.edited)})")
+        return "history: " + "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"recorded": self.recorded, "migrations": len(self.migrations), "applied": len(self.applied),
+                "last_applied": self.last_applied, "last": self.migrations[-1] if self.migrations else None,
+                "pending": list(self.pending),
+                "failed": [{**dataclasses.asdict(u), "error": redact_url(u.error) if u.error else None}
+                           for u in self.failed],
+                "missing_files": list(self.missing_files), "edited": list(self.edited), "at_last": self.at_last}
+
+    def not_released(self, url: str) -> DriftDetected:
+        """The one sentence for a database that is not at the folder's last migration (exit 1, as drift)."""
+        why: list[str] = []
+        if not self.recorded:
+            why.append("it has no history table, so nothing is applied")
+        why += [u.render().split(":", 1)[0] if u.status == "failed" else u.render() for u in self.failed]
+        if self.pending:
+            why.append(f"{len(self.pending)} migration(s) pending")
+        if self.missing_files:
+            why.append(f"it applied {', '.join(self.missing_files)}, which the folder does not hold")
+        if self.missing_files and not (self.pending or self.failed):
+            fix = "deploy from a checkout that holds those files"
+        elif self.failed:
+            fix = "see `safeshift status` for what stopped it, fix that and run `safeshift migrate` again"
+        else:
+            fix = "apply them with `safeshift migrate`"
+        last = self.migrations[-1] if self.migrations else "none"
+        return DriftDetected(f"{redact_url(url)} is not at the folder's last migration ({last}): {'; '.join(why)}; "
+                             f"{fix}, or pass --at-applied to check only drift from what is applied.")
+
+
+def history_of(folder: MigrationFolder, records: Mapping[str, Record], recorded: bool = True,
+               table: str = "") -> History:
+    """The folder's migrations against the history rows (``records``, as the folder's store reads them)."""
+    from safeshift.schedule import statuses
+
+    applied: list[str] = []
+    pending: list[str] = []
+    failed: list[Unfinished] = []
+    missing: list[str] = []
+    edited: list[str] = []
+    for s in statuses(folder, records):
+        label = f"{s.version}_{s.name}"
+        if s.state == "pending":
+            pending.append(label)
+        elif s.state in ("applied", "edited"):
+            applied.append(label)
+            if s.state == "edited":
+                edited.append(label)
+        elif s.state == "missing":
+            r = records[s.version]
+            if r.status != "failed" or r.progress > 0:  # a failed run that committed nothing left nothing behind
+                missing.append(label)
+        else:
+            failed.append(Unfinished(label, s.state, s.progress, s.steps, s.error))
+    return History(tuple(m.label for m in folder.migrations), tuple(applied), tuple(pending), tuple(failed),
+                   tuple(missing), tuple(edited), recorded, table)
 
 
 def without_history(schema: Schema, history_table: tuple[str, str] | None = None) -> Schema:
@@ -110,8 +266,11 @@ def _holds_objects(schema: Schema, history_table: tuple[str, str]) -> bool:
 
 
 def drift_between(live: Schema, expected: Schema, default_schema: str = "public",
-                  history_table: tuple[str, str] | None = None, ignore: Sequence[str] = ()) -> Drift:
+                  history_table: tuple[str, str] | None = None, ignore: Sequence[str] = (),
+                  dialect: Dialect | None = None) -> Drift:
     """The drift of ``live`` from ``expected``; no database needed (rehearse can reuse it).
+
+    ``dialect``: columns it cannot tell apart are no drift (SQLite: ``VARCHAR(40)`` and ``VARCHAR(80)``).
 
     ``ignore``: the project's patterns, left out of ``expected`` too (a snapshot written before an object
     was ignored still holds it; ``live`` comes from ``Engine.introspect``, which left them out already).
@@ -122,7 +281,7 @@ def drift_between(live: Schema, expected: Schema, default_schema: str = "public"
 
     expected = leave_out(expected, ignore, default_schema).schema
     changes = diff(without_history(live, history_table), without_history(expected, history_table), None,
-                   AssumeNew(), default_schema)
+                   AssumeNew(), default_schema, same_column=dialect.same_column if dialect else None)
     return Drift(_differences(changes))
 
 
@@ -134,11 +293,12 @@ def drift(dialect: Dialect, url: str, expected: Schema | Path, options: Introspe
         kept = engine_for(dialect).introspect_kept(conn, options=options)
     finally:
         conn.close()
-    found = _drift_from(kept.schema, expected, dialect.default_schema, options.ignore if options else ())
+    found = _drift_from(kept.schema, expected, dialect.default_schema, options.ignore if options else (), dialect)
     return dataclasses.replace(found, ignored=kept.describe())
 
 
-def _drift_from(live: Schema, expected: Schema | Path, default_schema: str, ignore: Sequence[str] = ()) -> Drift:
+def _drift_from(live: Schema, expected: Schema | Path, default_schema: str, ignore: Sequence[str] = (),
+                dialect: Dialect | None = None) -> Drift:
     """Fast path for the usual answer, no drift: a snapshot file whose text is the live schema's.
 
     Equal snapshot texts mean equal schemas, so parsing the file and diffing (most of the
@@ -151,7 +311,7 @@ def _drift_from(live: Schema, expected: Schema | Path, default_schema: str, igno
         if text is not None and snapshot.to_json(without_history(live)) == text:
             return Drift()
         expected = migrations.read_snapshot(expected)  # a missing file: its clear error
-    return drift_between(live, expected, default_schema, ignore=ignore)
+    return drift_between(live, expected, default_schema, ignore=ignore, dialect=dialect)
 
 
 def expected_schema(migrations_dir: Path, applied_versions: Sequence[str]) -> Schema | None:
@@ -182,7 +342,9 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     is drizzle's table and its snapshots drizzle-kit's (``meta/NNNN_snapshot.json``).
     ``settings``: the folder's, when the caller has loaded them (else looked up from the path); with
     ``privileges = true`` in them the live privileges are read and compared with the snapshot's (a snapshot
-    written before the project opted in holds none to compare).
+    written before the project opted in holds none to compare).  The result's ``history`` says where the
+    database stands against the folder; ``clean`` is about drift alone, so deploy, which verifies right
+    after migrating, and rehearse read it as before.
     """
     from safeshift.config import folder_settings
     from safeshift.model import make_schema
@@ -195,27 +357,43 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
         raise ConfigError("`privileges = true` compares GRANTs, which drizzle-kit snapshots do not record; "
                           "remove the key to verify this drizzle-kit folder.")
     options = settings.introspect_options
-    store = history.store_for(folder) if folder is not None else history.DEFAULT_STORE
-    conn = engine_for(dialect).connect(url, create=False)
+    whole = folder or _safeshift_folder(migrations_dir)
+    store = history.store_for(whole)
+    table = whole.history_table or (history.SCHEMA, history.TABLE)
+    engine = engine_for(dialect)
+    conn = engine.connect(url, create=False)
     try:
         records = store.read(dialect, conn)
-        kept = engine_for(dialect).introspect_kept(conn, options=options)
+        # a drizzle folder's record is drizzle's table; safeshift's is its own (no schema on SQLite)
+        recorded = bool(records) or (history.exists(dialect, conn) if whole.history_table is None
+                                     else engine.table_exists(conn, *table))
+        kept = engine.introspect_kept(conn, options=options)
     finally:
         conn.close()
     live = kept.schema
     applied = [v for v, r in records.items() if r.status == "applied"]
+    shown = ".".join(table) if dialect.capabilities.schemas or whole.history_table else table[1]
+    state = history_of(whole, records, recorded, shown)
     if folder is not None:
         from safeshift.formats import drizzle
 
         expected = drizzle.expected_schema(folder, applied, dialect) or make_schema(dialect.name)
-        found = drift_between(live, expected, dialect.default_schema, folder.history_table, settings.ignore)
+        found = drift_between(live, expected, dialect.default_schema, folder.history_table, settings.ignore,
+                              dialect)
     else:
-        folder_path = migrations_dir.path if isinstance(migrations_dir, migrations.MigrationFolder) \
-            else migrations_dir
-        path = expected_snapshot_path(folder_path, applied)
+        path = expected_snapshot_path(whole.path, applied)
         nothing = make_schema(dialect.name, grants=() if settings.privileges else None)
-        found = _drift_from(live, path or nothing, dialect.default_schema, settings.ignore)
-    return dataclasses.replace(found, ignored=kept.describe())
+        found = _drift_from(live, path or nothing, dialect.default_schema, settings.ignore, dialect)
+    return dataclasses.replace(found, ignored=kept.describe(), history=state)
+
+
+def _safeshift_folder(migrations_dir: Path | MigrationFolder) -> MigrationFolder:
+    """The safeshift folder's migrations, for the history state (none when there is no folder yet: a
+    database checked before the first `safeshift generate` is then compared with an empty schema)."""
+    if isinstance(migrations_dir, migrations.MigrationFolder):
+        return migrations_dir
+    path = Path(migrations_dir)
+    return migrations.read_folder(path) if path.is_dir() else migrations.MigrationFolder(path, ())
 
 
 def _drizzle_folder(migrations_dir: Path | MigrationFolder,

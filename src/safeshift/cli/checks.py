@@ -49,30 +49,46 @@ def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: b
 @env_options
 @click.option("--health", "health", metavar="CMD",
               help="The app's own check, run with DATABASE_URL set after the schema check; non-zero fails.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document: the differences and the health result.")
+@click.option("--at-applied", "at_applied", is_flag=True,
+              help="Check only drift from the applied migrations: pending or failed ones do not fail the check.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON document: the differences, the history state and the health result.")
 @handle_errors
-def verify_cmd(env: str | None, url: str | None, health: str | None, as_json: bool) -> None:
-    """Compare the live database with the snapshot of its last applied migration; exit 1 on drift."""
+def verify_cmd(env: str | None, url: str | None, health: str | None, at_applied: bool, as_json: bool) -> None:
+    """Compare the live database with the snapshot of its last applied migration; exit 1 on drift, or when
+    the database is not at the folder's last migration (unless --at-applied).
+
+    The history state (applied, pending, failed) comes first, so that a database matching an older
+    snapshot is never reported as if the release were done.
+    """
     import json
 
     config = project_config(env, url)
     target = api.database_url(config)
     found, checked = api.verify(config, target, health)
     where = database_label(config, target)
+    released = found.history is None or found.history.at_last
     if as_json:
         doc: dict[str, object] = json.loads(found.to_json())
         if checked is not None:
             doc["health"] = {"cmd": health, "exit_code": checked[0], "output": redact_url(checked[1])}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-    elif found.clean:
-        out.print(f"no drift: {where} matches the migrations' snapshot")
     else:
-        sys.stdout.write(found.render_text() + "\n")
+        if found.history is not None:
+            out.print(escape(found.history.render()))
+        if not found.clean:
+            sys.stdout.write(found.render_text() + "\n")
+        elif released:
+            out.print(f"no drift: {where} matches the migrations' snapshot")
+        else:  # matching an older snapshot is not a release: say which one it matches
+            last = found.history.last_applied if found.history else None
+            out.print(f"no drift from what is applied: {where} matches "
+                      + (f"the snapshot of {escape(last)}" if last else "an empty schema, as nothing is applied"))
     if found.ignored and not as_json:  # what was not compared is said, never silent
         out.print(escape(found.ignored))
-    api.verify_verdict(target, health, found, checked)
-    if checked is not None and not as_json:
+    if checked is not None and checked[0] == 0 and not as_json:  # said even when the history fails the check
         out.print(f'health check "{escape(health or "")}" passed')
+    api.verify_verdict(target, health, found, checked, at_applied)
 
 
 @click.command("rehearse")
