@@ -40,6 +40,19 @@ class UnsupportedConstruct(SourceError):
         self.construct = construct
 
 
+class InvalidSchema(SourceError):
+    """The schema source declares something its database would refuse to build; nothing was written.
+
+    ``problems`` holds one sentence per problem (all of them, not the first), each naming the object and,
+    where the source knows it, the line that declares it."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"The schema source declares {len(problems)} thing(s) the database would refuse to build, "
+                         f"so nothing was written; fix them and run the command again:\n{lines}")
+        self.problems = problems
+
+
 class IntrospectionError(SafeshiftError):
     """The live database returned something the introspector cannot map."""
 

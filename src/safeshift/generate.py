@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.renames import Questioner
+    from safeshift.validate import Locator
 
 
 _NAME_OK = "lowercase letters, digits and underscores, starting with a letter or digit"
@@ -54,11 +55,17 @@ def load_source_schema(config: Config) -> Schema:
     """The desired schema named by ``schema`` in the config, in canonical form, without what the
     comparison leaves out (``safeshift.ignore``: an ignored table declared in the models is not created)."""
     from safeshift.ignore import leave_out
+    from safeshift.validate import refuse_invalid
 
-    return leave_out(_source_schema(config), config.ignore, dialect_of(config).default_schema).schema
+    dialect = dialect_of(config)
+    source, locate = _source_schema(config)
+    schema = leave_out(source, config.ignore, dialect.default_schema).schema
+    refuse_invalid(schema, dialect, locate)  # before anything is written for a schema the database cannot build
+    return schema
 
 
-def _source_schema(config: Config) -> Schema:
+def _source_schema(config: Config) -> tuple[Schema, Locator]:
+    """The source's schema and where its objects are declared (for the refusals of ``safeshift.validate``)."""
     from safeshift.sources import sqlfiles
 
     if not config.schema:
@@ -74,7 +81,7 @@ def _source_schema(config: Config) -> Schema:
         if config.privileges and schema.grants is None:  # the database kind has no privileges to read
             raise ConfigError(f"`privileges = true` in {config.config_name} compares GRANTs, which {dialect.name} "
                               "does not have; remove the key.")
-        return schema
+        return schema, sqlfiles.sql_locator(files)
     if config.privileges:
         raise ConfigError(f"`privileges = true` in {config.config_name} compares GRANTs, which SQLAlchemy models "
                           "cannot declare; set `schema` to .sql files that hold them, or remove the key.")
@@ -82,12 +89,18 @@ def _source_schema(config: Config) -> Schema:
     from safeshift.sources.sqlalchemy import (  # SQLAlchemy: only when needed
         load_metadata,
         schema_from_metadata,
+        source_locator,
     )
+    from safeshift.validate import refuse_invalid
 
     metadata = load_metadata(config.schema, config.root)
     entities = load_entities(config.objects, config.root) if config.objects else ()
-    # the shadow opens only if the models declare DDL listeners or entities
-    return schema_from_metadata(metadata, dialect, shadow=lambda: shadow_database(config), entities=entities)
+    locate = source_locator(metadata, dialect.default_schema)
+    # the shadow opens only if the models declare DDL listeners or entities; the rules every database shares
+    # see the models' tables first, so the shadow's server is not the one to refuse what they can name
+    schema = schema_from_metadata(metadata, dialect, shadow=lambda: shadow_database(config), entities=entities,
+                                  check=lambda declared: refuse_invalid(declared, None, locate))
+    return schema, locate
 
 
 def empty_schema(dialect: Dialect) -> Schema:

@@ -28,7 +28,7 @@ LAYERS: dict[str, int] = {
     # 4 dialects: pure SQL knowledge
     "safeshift.dialects": 4,
     # 5 plan and lint
-    "safeshift.plan": 5, "safeshift.lint": 5,
+    "safeshift.plan": 5, "safeshift.lint": 5, "safeshift.validate": 5,
     # 6 engines, configuration, introspection, sources
     "safeshift.engines": 6, "safeshift.config": 6, "safeshift.introspect": 6, "safeshift.sources": 6,
     # 7 the migrations folder

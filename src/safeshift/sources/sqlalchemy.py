@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +43,7 @@ from safeshift.model import (
 )
 from safeshift.sources.listeners import Entity, ddl_listeners, with_declared_objects
 from safeshift.sources.sqlfiles import ShadowFactory
+from safeshift.text import display_path
 
 #: ``postgresql_partition_by``: the method and the key inside its parentheses
 _PARTITION_KEY = re.compile(r"^\s*(range|list|hash)\s*\((.*)\)\s*$", re.IGNORECASE | re.DOTALL)
@@ -84,16 +85,20 @@ def load_metadata(spec: str, root: Path) -> sa.MetaData:
 
 
 def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect, *, shadow: ShadowFactory | None = None,
-                         entities: Seq[Entity] = ()) -> Schema:
+                         entities: Seq[Entity] = (), check: Callable[[Schema], None] | None = None) -> Schema:
     """The metadata's schema, with the objects its DDL listeners and ``entities`` (alembic_utils) create.
 
     Those are run on a ``shadow`` database (sources/listeners.py); without any, no shadow is opened.
+    ``check`` sees the metadata's own schema before the shadow runs it, so a problem it can name (a
+    foreign key onto columns nothing keeps unique) is refused as itself, not as the server's error.
     """
     listeners = ddl_listeners(metadata, dialect.default_schema)
     with collector_paused():
         declared = _Converter(metadata, dialect).convert()
     if not listeners and not entities:
         return declared
+    if check is not None:
+        check(declared)
     return with_declared_objects(declared, metadata, dialect, listeners, entities, shadow)
 
 
@@ -460,3 +465,101 @@ class _Converter:
 def _opt(value: int | None, default: int) -> int | None:
     """Drop an option equal to the database default so both sides spell it the same."""
     return None if value is None or value == default else int(value)
+
+
+# -- where each table is declared (for refusals; built only when there is something to say) -------------
+
+def source_locator(metadata: sa.MetaData, default_schema: str) -> Callable[[tuple[str, str] | None, str | None],
+                                                                           str | None]:
+    """A function from (table key, object name) to ``models.py:12``, the line declaring the object.
+
+    SQLAlchemy keeps no source lines, so they are found when first asked for (a refusal, never a
+    successful run): a declarative class through its registry and ``inspect``, a module-level ``Table``
+    through the globals of the modules holding it; then, within the table's declaration, the first line
+    that quotes the object's name (an ``Index("ix_...")``, a constraint's name, a column's) or assigns it
+    (a mapped attribute).  An object found nowhere gets its table's line; a table found nowhere, None.
+    """
+    sites: dict[tuple[str, str], tuple[Path, int]] | None = None
+
+    def locate(table: tuple[str, str] | None, name: str | None) -> str | None:
+        nonlocal sites
+        if table is None:
+            return None
+        if sites is None:
+            sites = _table_sites(metadata, default_schema)
+        site = sites.get(table)
+        if site is None:
+            return None
+        path, line = site
+        found = (_line_of(path, line, name) or _line_of(path, 1, name, anywhere=True)) if name else None
+        return f"{display_path(path)}:{found or line}"
+
+    return locate
+
+
+def _table_sites(metadata: sa.MetaData, default_schema: str) -> dict[tuple[str, str], tuple[Path, int]]:
+    import inspect
+
+    from sqlalchemy.orm import mapperlib
+
+    tables = {id(t): (t.schema or default_schema, t.name) for t in metadata.tables.values()}
+    sites: dict[tuple[str, str], tuple[Path, int]] = {}
+    for registry in list(mapperlib._mapper_registries):
+        for mapper in list(registry.mappers):
+            key = tables.get(id(mapper.local_table))
+            if key is None or key in sites:
+                continue
+            try:
+                path = inspect.getsourcefile(mapper.class_)
+                line = inspect.getsourcelines(mapper.class_)[1]
+            except (OSError, TypeError):
+                continue
+            if path:
+                sites[key] = (Path(path), line)
+    prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or file.startswith(prefixes) or "site-packages" in file:
+            continue
+        for var, value in list(vars(module).items()):
+            key = tables.get(id(value)) if isinstance(value, sa.Table) else None
+            if key is None or key in sites:
+                continue
+            found = _assignment_line(Path(file), var) or _line_of(Path(file), 1, value.name, anywhere=True)
+            if found:
+                sites[key] = (Path(file), found)
+    return sites
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _assignment_line(path: Path, var: str) -> int | None:
+    pattern = re.compile(rf"^\s*{re.escape(var)}\s*(?::[^=]*)?=(?!=)")
+    for number, text in enumerate(_lines(path), 1):
+        if pattern.match(text):
+            return number
+    return None
+
+
+def _line_of(path: Path, start: int, name: str, *, anywhere: bool = False) -> int | None:
+    """The first line from ``start`` within the declaration that begins there (until the next line that
+    starts at the left margin) quoting ``name`` or assigning to it; ``anywhere``: the one line of the file
+    quoting it (None if several do: a column name shared by tables must not point at the wrong one)."""
+    own = rf"""["']{re.escape(name)}["']"""
+    quoted = re.compile(own if anywhere else rf"{own}|^\s*{re.escape(name)}\s*(?::[^=]*)?=(?!=)")
+    lines = _lines(path)
+    found: list[int] = []
+    for number in range(start, len(lines) + 1):
+        text = lines[number - 1]
+        if not anywhere and number > start and text[:1] not in ("", " ", "\t", ")", "]", "#"):
+            break
+        if quoted.search(text):
+            if not anywhere:
+                return number
+            found.append(number)
+    return found[0] if len(found) == 1 else None

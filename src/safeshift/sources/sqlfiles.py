@@ -9,6 +9,7 @@ server; SQLite an in-memory database.
 from __future__ import annotations
 
 import glob
+import re
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -19,7 +20,7 @@ from safeshift.dialects.base import Dialect
 from safeshift.engines.base import IntrospectOptions, engine_for
 from safeshift.errors import SourceError
 from safeshift.model import Schema
-from safeshift.text import first_line
+from safeshift.text import display_path, first_line
 
 #: opens a shadow database and yields its URL; dropped when the context exits
 ShadowFactory = Callable[[], AbstractContextManager[str]]
@@ -82,3 +83,36 @@ def run_script(conn: Any, text: str) -> None:
 
 def shadow_name() -> str:
     return f"safeshift_shadow_{uuid.uuid4().hex[:10]}"
+
+
+def sql_locator(files: list[Path]) -> Callable[[tuple[str, str] | None, str | None], str | None]:
+    """A function from (table key, object name) to ``schema/app.sql:12``: the ``CREATE INDEX`` naming an
+    index, else the line inside the table's ``CREATE TABLE`` that names the constraint or column, else the
+    ``CREATE TABLE`` line itself.  Read only when a refusal asks (the files are small and already read once)."""
+
+    def locate(table: tuple[str, str] | None, name: str | None) -> str | None:
+        if table is None:
+            return None
+        texts = [(f, f.read_text(encoding="utf-8").splitlines()) for f in files]
+        if name:
+            index = re.compile(rf'\bINDEX\b.*(?:^|[\s."]){re.escape(name)}(?:$|[\s"(])', re.IGNORECASE)
+            for f, lines in texts:
+                for number, text in enumerate(lines, 1):
+                    if index.search(text):
+                        return f"{display_path(f)}:{number}"
+        create = re.compile(r'CREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"?' + re.escape(table[0])
+                            + r'"?\s*\.\s*)?"?' + re.escape(table[1]) + r'(?:"|\b)', re.IGNORECASE)
+        word = re.compile(rf'(?:^|[^\w$"]){re.escape(name)}(?:$|[^\w$"])|"{re.escape(name)}"') if name else None
+        for f, lines in texts:
+            for number, text in enumerate(lines, 1):
+                if not create.search(text):
+                    continue
+                for inner in range(number, len(lines) + 1):
+                    if word is not None and word.search(lines[inner - 1]) and inner > number:
+                        return f"{display_path(f)}:{inner}"
+                    if ";" in lines[inner - 1]:
+                        break
+                return f"{display_path(f)}:{number}"
+        return None
+
+    return locate

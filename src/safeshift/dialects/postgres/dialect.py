@@ -26,8 +26,9 @@ from safeshift.dialects.postgres.usertypes import PgTypes
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.dialects.problems import Problem
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.model import IndexElement, View
+    from safeshift.model import IndexElement, Schema, View
 
 
 class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
@@ -71,6 +72,14 @@ class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
         from sqlalchemy.dialects import postgresql
 
         return postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+
+    # -- validation ------------------------------------------------------------------------
+    def schema_problems(self, schema: Schema) -> list[Problem]:
+        """What a stock server would refuse: an index key without a default operator class, an extension's
+        type, operator class or access method while the schema does not create the extension."""
+        from safeshift.dialects.postgres import opclasses
+
+        return opclasses.problems(schema)
 
     # -- running migrations ----------------------------------------------------------------
     def database_name(self, url: str) -> str:
