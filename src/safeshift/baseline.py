@@ -15,6 +15,10 @@ Nothing is written unless three things hold, each checked before the first file 
   are shown and ``from_database`` is needed: the next ``generate`` then holds them);
 * the rendered baseline, applied to a throwaway database beside the live one, introspects equal to
   the live database: a baseline that would rebuild something else is worse than none.
+
+The other environments that already hold the schema (staging, built by the same old tool) adopt the
+same baseline: with the baseline as the folder's first migration, ``baseline`` writes nothing and only
+records it there, once that database is found to hold exactly the baseline's snapshot.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from safeshift import history
 from safeshift.engines.base import IntrospectOptions, engine_for
 from safeshift.errors import ConfigError, ConfirmationRequired, MigrationFailed, MigrationsError, RunnerBusy
 from safeshift.formats import safeshift as migrations
-from safeshift.generate import empty_schema, load_source_schema, not_for_drizzle, privileges_baseline
+from safeshift.generate import diff_database, empty_schema, not_for_drizzle, privileges_baseline
 from safeshift.project import dialect_for, state_dir
 from safeshift.text import duration_ms, first_line, redact_url, utc_now
 from safeshift.version import __version__
@@ -83,6 +87,8 @@ class BaselineResult:
     source_differences: tuple[str, ...] = ()
     #: what introspection left out (bookkeeping tables, the ``ignore`` list), as verify says it; None: nothing
     ignored: str | None = None
+    #: False: the folder's baseline already existed and was only recorded on this database
+    written: bool = True
 
 
 def initial_sections(dialect: Dialect, live: Schema) -> tuple[list[Change], Sections]:
@@ -129,10 +135,14 @@ def baseline(config: Config, url: str, *, from_database: bool = False, confirm: 
     (``SourceDiffers``, unless ``from_database``), and a baseline that would not rebuild the database
     exactly.  ``confirm``: asked once before anything is written (a protected environment's typed
     confirmation); False refuses.
+
+    One exception to the first refusal: when the folder's first migration is a baseline (written on another
+    environment's database), nothing is written and that baseline is recorded here, if this database holds
+    exactly its snapshot; ``migrate`` then applies the migrations after it as usual.
     """
     not_for_drizzle(config, "safeshift baseline")
     folder = config.migrations_dir
-    _refuse_folder(folder)
+    existing = _existing_baseline(folder)
     dialect = dialect_for(url, config.declared_dialect)
     from safeshift import guard
 
@@ -150,6 +160,8 @@ def baseline(config: Config, url: str, *, from_database: bool = False, confirm: 
             raise RunnerBusy(f"Another migration runner holds the lock on {redact_url(url)} ({holder}); wait for "
                              "it to finish, then run `safeshift baseline` again.")
         try:
+            if existing is not None:
+                return _record_existing(config, dialect, url, conn, existing, confirm)
             return _locked(config, dialect, url, conn, from_database=from_database, confirm=confirm, now=now)
         finally:
             with suppress(Exception):
@@ -159,18 +171,60 @@ def baseline(config: Config, url: str, *, from_database: bool = False, confirm: 
             conn.close()
 
 
-def _refuse_folder(folder: Path) -> None:
+def _existing_baseline(folder: Path) -> Migration | None:
+    """The folder's baseline to record on another database (its first migration, named so), None for an empty
+    folder; any other folder is refused (a baseline is only ever the first migration)."""
     versions = migrations.migration_versions(folder)
-    if versions:
+    if not versions:
+        stray = migrations.snapshot_files(folder)
+        if stray:
+            raise MigrationsError(
+                f"{folder.name}/{migrations.META_DIR}/{stray[0][1].name} is a snapshot without a migration; remove "
+                "it before `safeshift baseline` writes the first migration.")
+        return None
+    migrations.check_sealed(folder, "safeshift baseline")
+    first = migrations.read_folder(folder).migrations[0]
+    if first.name != NAME:
         raise MigrationsError(
-            f"{folder.name}/ already holds {len(versions)} migration(s) (the newest {versions[-1]}); a baseline can "
-            "only be the first migration: run it on a project with an empty migrations folder, or use "
+            f"{folder.name}/ already holds {len(versions)} migration(s) (the first {first.path.name}); a baseline "
+            "can only be the first migration: run it on a project with an empty migrations folder, or use "
             "`safeshift generate` to add to this one.")
-    stray = migrations.snapshot_files(folder)
-    if stray:
+    return first
+
+
+def _refuse_history(dialect: Dialect, conn: Any, store: history.SafeshiftStore, where: str) -> None:
+    recorded = store.read(dialect, conn)
+    if recorded:
+        raise ConfigError(
+            f"{where} already has safeshift history ({len(recorded)} migration(s) recorded, the newest "
+            f"{max(recorded)}); a baseline is only for a database safeshift has never migrated: use "
+            "`safeshift status` and `safeshift migrate` instead.")
+
+
+def _record_existing(config: Config, dialect: Dialect, url: str, conn: Any, migration: Migration,
+                     confirm: Confirm | None) -> BaselineResult:
+    """Record the folder's baseline on another database that holds its schema (staging, once production was
+    baselined): compared with the baseline's snapshot as ``verify`` compares, nothing written."""
+    store = history.DEFAULT_STORE
+    where = redact_url(url)
+    _refuse_history(dialect, conn, store, where)
+    folder = config.migrations_dir
+    snapshot = migrations.snapshot_path(folder, migration.version)
+    expected = migrations.read_snapshot(snapshot)
+    options = config.introspect_options
+    kept = engine_for(dialect).introspect_kept(conn, options=options)
+    lines = rebuild_differences(kept.schema, expected, dialect, options.ignore)
+    if lines:
         raise MigrationsError(
-            f"{folder.name}/{migrations.META_DIR}/{stray[0][1].name} is a snapshot without a migration; remove it "
-            "before `safeshift baseline` writes the first migration.")
+            f"{where} does not hold the schema of {folder.name}/{migration.path.name} ({_shown(lines)}), so it "
+            "cannot be recorded as applied there; make the database match it, or build an empty database with "
+            "`safeshift migrate` instead.")
+    if confirm is not None and not confirm(dialect.database_name(url), [migration]):
+        raise ConfirmationRequired(f"Nothing was recorded for {where}: the operator did not confirm.")
+    _record(dialect, conn, store, migration)
+    objects = len(initial_sections(dialect, expected)[0])
+    return BaselineResult(migration.version, migration.path, snapshot, where, objects, (), kept.describe(),
+                          written=False)
 
 
 def _locked(config: Config, dialect: Dialect, url: str, conn: Any, *, from_database: bool,
@@ -180,12 +234,7 @@ def _locked(config: Config, dialect: Dialect, url: str, conn: Any, *, from_datab
     engine = engine_for(dialect)
     store = history.DEFAULT_STORE
     where = redact_url(url)
-    recorded = store.read(dialect, conn)
-    if recorded:
-        raise ConfigError(
-            f"{where} already has safeshift history ({len(recorded)} migration(s) recorded, the newest "
-            f"{max(recorded)}); a baseline is only for a database safeshift has never migrated: use "
-            "`safeshift status` and `safeshift generate` instead.")
+    _refuse_history(dialect, conn, store, where)
     options = config.introspect_options
     kept = engine.introspect_kept(conn, options=options)
     live = kept.schema
@@ -193,7 +242,7 @@ def _locked(config: Config, dialect: Dialect, url: str, conn: Any, *, from_datab
     if not changes:
         raise ConfigError(f"{where} holds no tables or other objects to baseline; write the schema and run "
                           "`safeshift generate --name initial` instead.")
-    differences = _source_differences(config, dialect, live, from_database, where)
+    differences = _source_differences(config, url, from_database, where)
     version = migrations.new_version(now or utc_now(), [])
     header = [
         f"{version}_{NAME}: the schema of database {dialect.database_name(url)} as safeshift {__version__} found it "
@@ -218,26 +267,22 @@ def _locked(config: Config, dialect: Dialect, url: str, conn: Any, *, from_datab
     return BaselineResult(version, path, snapshot, where, len(changes), differences, kept.describe())
 
 
-def _source_differences(config: Config, dialect: Dialect, live: Schema, from_database: bool,
-                        where: str) -> tuple[str, ...]:
-    """The schema source's differences from ``live`` ("<kind>: <target>"); refused unless ``from_database``."""
+def _source_differences(config: Config, url: str, from_database: bool, where: str) -> tuple[str, ...]:
+    """The schema source's differences from the database ("<kind>: <target>"), found as ``safeshift diff --url``
+    finds them (so the two never disagree); refused unless ``from_database``."""
     if not config.schema:
         return ()
-    from safeshift.diff import diff
-    from safeshift.plan import render
     from safeshift.renames import AssumeNew
 
-    target = load_source_schema(config)
-    changes = diff(live, target, None, AssumeNew(), dialect.default_schema, dialect.view_dependencies)
+    changes, sections = diff_database(config, url, questioner=AssumeNew())
     if not changes:
         return ()
     if not from_database:
-        statements = statement_lines(render(changes, live, target, dialect).up)
         raise SourceDiffers(
             f"The schema source ({config.schema}) and {where} differ ({len(changes)} change(s), the SQL above would "
             "bring the database to the source); make the source match the database, or pass --from-database to "
             "write the baseline from the database anyway (the next `safeshift generate` then holds these changes).",
-            statements)
+            statement_lines(sections.up))
     return tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.cli.test_generate_cli import make_project, run
+from tests.cli.test_generate_cli import make_project, run, write_models
 from tests.conftest import _fresh_pg_database, _url_for
 
 #: models that match R on both databases
@@ -157,17 +157,48 @@ def test_refused_where_it_would_not_be_the_first_migration(tmp_path: Path, sqlit
     empty = run(project, "baseline", "--url", sqlite_url, expect=2).stderr
     assert "holds no tables" in empty and "safeshift generate" in empty
     execute(sqlite_url, *r_sql(sqlite_url))
-    run(project, "baseline", "--url", sqlite_url)
+    run(project, "generate", "--name", "initial")
 
-    again = run(project, "baseline", "--url", sqlite_url, expect=2).stderr
-    assert "already holds 1 migration(s)" in again and "first migration" in again
+    after = run(project, "baseline", "--url", sqlite_url, expect=2).stderr
+    assert "already holds 1 migration(s)" in after and "first migration" in after
+    assert history_rows(sqlite_url) == []
 
     for p in [*migration_files(project), *(project / "migrations").rglob("*.json"),
               project / "migrations" / "safeshift.sum"]:
         p.unlink()
-    recorded = run(project, "baseline", "--url", sqlite_url, expect=2).stderr
-    assert "already has safeshift history" in recorded
-    assert migration_files(project) == []
+    run(project, "baseline", "--url", sqlite_url)
+    again = run(project, "baseline", "--url", sqlite_url, expect=2).stderr
+    assert "already has safeshift history" in again
+    assert len(migration_files(project)) == 1
+
+
+def test_the_folders_baseline_is_recorded_on_another_database_holding_its_schema(tmp_path: Path,
+                                                                                  sqlite_url: str) -> None:
+    """Production baselined first; staging, built by the same old tool, adopts that baseline (nothing written),
+    then migrate applies what came after it; a database that does not hold the schema is refused."""
+    execute(sqlite_url, *r_sql(sqlite_url))
+    project = make_project(tmp_path, "sqlite", MODELS)
+    run(project, "baseline", "--url", sqlite_url)
+    [path] = migration_files(project)
+    write_models(project, MODELS.replace('sa.Column("age", sa.Integer),', 'sa.Column("age", sa.Integer),\n'
+                                         '        sa.Column("nickname", sa.Text),'))
+    run(project, "generate", "--name", "nickname")
+    sealed = (project / "migrations" / "safeshift.sum").read_text(encoding="utf-8")
+
+    staging = f"sqlite:///{tmp_path / 'staging.db'}"
+    execute(staging, *r_sql(staging), *ALEMBIC)
+    shown = run(project, "baseline", "--url", staging).stdout
+    assert f"recorded {path.name[:14]} as applied" in shown and "safeshift migrate" in shown
+    assert (project / "migrations" / "safeshift.sum").read_text(encoding="utf-8") == sealed  # nothing written
+    assert history_rows(staging) == [(path.name[:14], "baseline", "applied")]
+    assert "1 applied" in run(project, "migrate", "--url", staging).stdout
+    assert "no drift" in run(project, "verify", "--url", staging).stdout
+
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    execute(other, "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL)")
+    refused = run(project, "baseline", "--url", other, expect=2).stderr
+    assert "does not hold the schema" in refused and "users" in refused
+    assert history_rows(other) == []
 
 
 def test_a_baseline_that_would_not_rebuild_the_database_is_refused(tmp_path: Path, pg_url: str) -> None:

@@ -25,7 +25,10 @@ from safeshift.text import display_path
               help="Do not ask for the typed confirmation a protected environment needs.")
 @handle_errors
 def baseline_cmd(env: str | None, url: str | None, from_database: bool, yes: bool) -> None:
-    """Write a live database's schema as the first migration and record it as applied there, without running it."""
+    """Write a live database's schema as the first migration and record it as applied there, without running it.
+
+    When the folder's first migration is already a baseline, record that one on this database instead (it must
+    hold exactly the baseline's schema)."""
     from safeshift import baseline
 
     config = project_config(env, url)
@@ -42,8 +45,12 @@ def baseline_cmd(env: str | None, url: str | None, from_database: bool, yes: boo
         out.print(escape(result.ignored))
     for difference in result.source_differences:
         err.print(f"note: the schema source differs: {escape(difference)}")
-    out.print(f"wrote {escape(display_path(result.path))} ({result.objects} object(s)) and its snapshot")
-    out.print(f"{where}: recorded {result.version} as applied, without running it")
+    if result.written:
+        out.print(f"wrote {escape(display_path(result.path))} ({result.objects} object(s)) and its snapshot")
+        out.print(f"{where}: recorded {result.version} as applied, without running it")
+    else:
+        out.print(f"{where} holds the schema of {escape(display_path(result.path))}: recorded {result.version} as "
+                  "applied, without running it; `safeshift migrate` applies the migrations after it")
     if result.source_differences:
         out.print(f"next: `safeshift generate --name ...` writes the {len(result.source_differences)} change(s) "
                   "the schema source holds")
