@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from safeshift import history
 from safeshift.engines.base import engine_for
-from safeshift.errors import ConfigError, DriftDetected
+from safeshift.errors import ConfigError, DriftDetected, MissingMigration, SafeshiftError
 from safeshift.formats import safeshift as migrations
 from safeshift.text import redact_url
 
@@ -190,23 +190,24 @@ class History:
                            for u in self.failed],
                 "missing_files": list(self.missing_files), "edited": list(self.edited), "at_last": self.at_last}
 
-    def not_released(self, url: str) -> DriftDetected:
-        """The one sentence for a database that is not at the folder's last migration (exit 1, as drift)."""
+    def not_released(self, url: str) -> SafeshiftError:
+        """The one sentence for a database that is not at the folder's last migration: exit 1, as drift, or 3
+        (``MissingMigration``, as every command that has the database says it) when it applied a file the
+        folder does not hold: then it is the folder that does not fit, not the database that is behind."""
+        last = self.migrations[-1] if self.migrations else "none"
+        if self.missing_files:
+            return MissingMigration(
+                f"{redact_url(url)} has applied {', '.join(self.missing_files)}, which the folder does not hold, so "
+                f"it is not at the folder's last migration ({last}); put the file(s) back or verify from a checkout "
+                "that holds them, or pass --at-applied to check only drift from what is applied.")
         why: list[str] = []
         if not self.recorded:
             why.append("it has no history table, so nothing is applied")
         why += [u.render().split(":", 1)[0] if u.status == "failed" else u.render() for u in self.failed]
         if self.pending:
             why.append(f"{len(self.pending)} migration(s) pending")
-        if self.missing_files:
-            why.append(f"it applied {', '.join(self.missing_files)}, which the folder does not hold")
-        if self.missing_files and not (self.pending or self.failed):
-            fix = "deploy from a checkout that holds those files"
-        elif self.failed:
-            fix = "see `safeshift status` for what stopped it, fix that and run `safeshift migrate` again"
-        else:
-            fix = "apply them with `safeshift migrate`"
-        last = self.migrations[-1] if self.migrations else "none"
+        fix = ("see `safeshift status` for what stopped it, fix that and run `safeshift migrate` again" if self.failed
+               else "apply them with `safeshift migrate`")
         return DriftDetected(f"{redact_url(url)} is not at the folder's last migration ({last}): {'; '.join(why)}; "
                              f"{fix}, or pass --at-applied to check only drift from what is applied.")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from safeshift.errors import DriftDetected, MissingMigration
 from safeshift.formats import safeshift as migrations
 from safeshift.formats.safeshift import MigrationFolder
 from safeshift.history import Record, Status
@@ -102,6 +103,21 @@ def test_failed_migration_is_reported(tmp_path: Path, url: str) -> None:
     assert "no drift from what is applied" in p.run("verify", "--at-applied").stdout
 
 
+def test_applied_file_missing_from_the_folder(tmp_path: Path, url: str) -> None:
+    """A database ahead of the checkout: exit 3, as every command that has the database says it."""
+    p = _released(tmp_path, url)
+    seed = p.add("20260101000009", "seed", "INSERT INTO users (id, email) VALUES (1, 'a@example.com');",
+                 "DELETE FROM users WHERE id = 1;")  # data only: no snapshot, no drift
+    p.run("migrate")
+    seed.unlink()
+    p.seal()
+    proc = p.run("verify", expect=3)
+    assert proc.stdout.splitlines()[0] == ("history: 3 of 3 migration(s) applied; 1 applied but missing from the "
+                                           "folder (20260101000009_seed)")
+    assert "has applied 20260101000009_seed, which the folder does not hold" in error_line(proc)
+    assert _history(p, "--at-applied", expect=0)["missing_files"] == ["20260101000009_seed"]
+
+
 def test_nothing_applied_and_no_history_table(tmp_path: Path, url: str) -> None:
     p = _released(tmp_path, url)
     p.run("rollback", "--to", "0")
@@ -176,16 +192,21 @@ def test_history_of_missing_edited_and_partway() -> None:
                               "(1 of 3 step(s) committed): ERROR: boom; 1 applied but missing from the folder "
                               "(20260101000003_gone); 1 edited since applied (20260101000001_a)")
     assert not state.at_last
-    said = state.not_released("postgresql://u:secret@h/db").message
-    assert "secret" not in said and "20260101000002_b failed at step 2 of 3 (1 of 3 step(s) committed); it " \
-        "applied 20260101000003_gone, which the folder does not hold" in said
+    said = state.not_released("postgresql://u:secret@h/db")
+    assert isinstance(said, MissingMigration) and said.exit_code == 3  # the folder does not fit, as migrate says
+    assert "secret" not in said.message and "has applied 20260101000003_gone, which the folder does not hold" \
+        in said.message
+    without = history_of(folder, {v: r for v, r in records.items() if v != "20260101000003"})
+    assert isinstance(without.not_released("sqlite:///x"), DriftDetected)
+    assert "20260101000002_b failed at step 2 of 3 (1 of 3 step(s) committed); see `safeshift status`" in \
+        without.not_released("sqlite:///x").message
     running = history_of(folder, {**records, "20260101000002": _record("20260101000002", "b", two.sha256,
                                                                        "running", 2)})
     assert "20260101000002_b was left part-way at step 3 of 3 (2 of 3 step(s) committed)" in running.render()
     only_missing = history_of(MigrationFolder(Path("migrations"), (one,)),
                               {"20260101000001": _record("20260101000001", "a", one.sha256),
                                "20260101000003": _record("20260101000003", "gone", "x")})
-    assert "deploy from a checkout that holds those files" in only_missing.not_released("sqlite:///x").message
+    assert only_missing.pending == () and not only_missing.at_last
     assert history_of(MigrationFolder(Path("migrations"), ()), {}).render() == (
         "history: nothing applied and the folder holds no migration")
     assert history_of(MigrationFolder(Path("migrations"), ()), {}).at_last
