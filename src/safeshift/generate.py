@@ -156,7 +156,8 @@ def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_re
     current = privileges_baseline(migrated_schema(config), target, dialect.default_schema)
     hints = parse_hints(renames, no_renames, dialect.default_schema,
                         lambda s, n: current.table(s, n) is not None)
-    return current, diff(current, target, hints, questioner, dialect.default_schema, dialect.view_dependencies)
+    return current, diff(current, target, hints, questioner, dialect.default_schema, dialect.view_dependencies,
+                         dialect.same_column)
 
 
 def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
@@ -229,9 +230,10 @@ def check(config: Config) -> None:
     if migrations.migration_versions(folder):
         migrations.check_sealed(folder, "safeshift generate --check")
     target = load_source_schema(config)
-    default_schema = dialect_of(config).default_schema
+    dialect = dialect_of(config)
+    default_schema = dialect.default_schema
     current = privileges_baseline(migrated_schema(config), target, default_schema)
-    changes = diff(current, target, None, AssumeNew(), default_schema)
+    changes = diff(current, target, None, AssumeNew(), default_schema, same_column=dialect.same_column)
     if changes:
         found = tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)
         lines = "\n".join(f"  {line}" for line in found)
@@ -252,7 +254,8 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
     target = load_source_schema(config)
     live = introspect_url(dialect, url, config.introspect_options)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
-    changes = diff(live, target, hints, questioner, dialect.default_schema, dialect.view_dependencies)
+    changes = diff(live, target, hints, questioner, dialect.default_schema, dialect.view_dependencies,
+                   dialect.same_column)
     return changes, render(changes, live, target, dialect)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.oracle import Scenario, run_scenario
-from tests.scenarios import columns, constraints, indexes, pg_objects, rebuilds, tables
+from tests.scenarios import columns, constraints, indexes, pg_objects, rebuilds, sqlite, tables
 
 CATALOGUE: list[Scenario] = [
     *tables.SCENARIOS, *columns.SCENARIOS, *constraints.SCENARIOS, *indexes.SCENARIOS,
-    *pg_objects.SCENARIOS, *rebuilds.SCENARIOS,
+    *pg_objects.SCENARIOS, *rebuilds.SCENARIOS, *sqlite.SCENARIOS,
 ]
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from safeshift.changes import Change
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.model import IndexElement, View
+    from safeshift.model import Column, IndexElement, Table, View
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
@@ -96,6 +96,12 @@ class Dialect:
         how a source that writes keys as text (``col DESC``, ``lower(email)``, ``col text_pattern_ops``) says
         which index it means.  ValueError names what the model or the database cannot hold."""
         raise NotImplementedError
+
+    def same_column(self, old_table: Table, old: Column, new_table: Table, new: Column) -> bool:
+        """Whether ``old`` (a column of ``old_table``) and ``new`` (of ``new_table``) are the same column to this
+        database, so the diff proposes no change: equal by default.  A database that enforces less than the
+        declared text says (SQLite's type affinity) answers from what it enforces; the model keeps the text."""
+        return old == new
 
     def view_dependencies(self, view: View) -> frozenset[tuple[str, str]]:
         """The relations (schema, name) ``view`` reads, for ordering views among themselves; none by

@@ -25,7 +25,7 @@ from safeshift.changes import (
     DropSchema,
     DropSequence,
 )
-from safeshift.diff.base import DiffState, ViewDependencies, no_dependencies
+from safeshift.diff.base import DiffState, SameColumn, ViewDependencies, equal_columns, no_dependencies
 from safeshift.diff.code import CodeDiff
 from safeshift.diff.privileges import grant_objects, privileges
 from safeshift.diff.sequences import SequencesDiff
@@ -35,19 +35,22 @@ from safeshift.diff.views import ViewsDiff
 from safeshift.model import Schema
 from safeshift.renames import Questioner, RenameHints, Resolver
 
-__all__ = ["DiffState", "ViewDependencies", "diff", "grant_objects", "type_names"]
+__all__ = ["DiffState", "SameColumn", "ViewDependencies", "diff", "grant_objects", "type_names"]
 
 
 def diff(old: Schema, new: Schema, hints: RenameHints | None = None,
          questioner: Questioner | None = None, default_schema: str = "public",
-         view_dependencies: ViewDependencies | None = None) -> list[Change]:
+         view_dependencies: ViewDependencies | None = None,
+         same_column: SameColumn | None = None) -> list[Change]:
     """Changes that turn ``old`` into ``new``; raises AmbiguousRename for unanswered look-alikes.
 
     ``view_dependencies`` (the dialect's) orders views: created after the views they read, dropped
     before them, and a view that reads a changed or dropped view is dropped and created again with it.
+    ``same_column`` (the dialect's) says which differing columns the database would not tell apart
+    (SQLite: ``VARCHAR(40)`` and ``VARCHAR(80)``): no change for them; exact equality without it.
     """
     resolver = Resolver(hints, questioner)
-    differ = _Differ(old, new, resolver, view_dependencies or no_dependencies)
+    differ = _Differ(old, new, resolver, view_dependencies or no_dependencies, same_column or equal_columns)
     changes = differ.run()
     changes += privileges(old, new, changes, default_schema, differ.table_renames)
     resolver.finish(default_schema)

@@ -11,7 +11,9 @@ from safeshift.changes import (
     Change,
 )
 from safeshift.model import (
+    Column,
     Schema,
+    Table,
     View,
 )
 from safeshift.renames import Resolver
@@ -22,19 +24,29 @@ T = TypeVar("T")
 ViewDependencies = Callable[[View], frozenset[tuple[str, str]]]
 
 
+#: whether two columns (each with its table) are the same to the database: the dialect's ``same_column``
+SameColumn = Callable[[Table, Column, Table, Column], bool]
+
+
 def no_dependencies(view: View) -> frozenset[tuple[str, str]]:
     return frozenset()
+
+
+def equal_columns(old_table: Table, old: Column, new_table: Table, new: Column) -> bool:
+    return old == new
 
 
 class DiffState:
     """What every part of the diff shares: the two schemas, the changes so far, and what the renames
     resolved (later parts translate the old side through them)."""
 
-    def __init__(self, old: Schema, new: Schema, resolver: Resolver, view_dependencies: ViewDependencies) -> None:
+    def __init__(self, old: Schema, new: Schema, resolver: Resolver, view_dependencies: ViewDependencies,
+                 same_column: SameColumn = equal_columns) -> None:
         self.old = old
         self.new = new
         self.resolver = resolver
         self.view_dependencies = view_dependencies
+        self.same_column = same_column
         #: views dropped and created again (changed, or over something that changes): their triggers come back
         self.recreated_views: set[tuple[str, str]] = set()
         self.out: list[Change] = []

@@ -101,14 +101,19 @@ class TablesDiff(DiffState):
                 continue
             renames[answer] = name
             out.append(RenameColumn(n.schema, n.name, answer, name, old_cols[answer].serial or col.serial))
-            if replace(old_cols[answer], name=name) != col:
-                out.append(AlterColumn(n.schema, n.name, replace(old_cols[answer], name=name), col))
-        for name, col in new_cols.items():
-            if name in old_cols and old_cols[name] != col:
-                out.append(AlterColumn(n.schema, n.name, old_cols[name], col))
-        out += [DropColumn(n.schema, n.name, old_cols[r]) for r in removed if r not in renames]
         if renames:
             self.column_renames[(n.schema, n.name)] = renames
+        # compared in the old table as the renames leave it (the dialect may ask which column is the key)
+        moved = self.translate(o) if renames else o
+        for i in reversed(range(len(out))):
+            r = out[i]
+            if isinstance(r, RenameColumn) and not self.same_column(
+                    moved, was := replace(old_cols[r.old], name=r.new), n, new_cols[r.new]):
+                out.insert(i + 1, AlterColumn(n.schema, n.name, was, new_cols[r.new]))
+        for name, col in new_cols.items():
+            if name in old_cols and old_cols[name] != col and not self.same_column(moved, old_cols[name], n, col):
+                out.append(AlterColumn(n.schema, n.name, old_cols[name], col))
+        out += [DropColumn(n.schema, n.name, old_cols[r]) for r in removed if r not in renames]
         return out
 
     # -- translation of the old side through renames --------------------------------------

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safeshift.dialects.sqlite import (
+    STRICT,
+    WITHOUT_ROWID,
     SQLiteDialect,
     SqlTokenError,
     Token,
@@ -503,8 +505,10 @@ def _table(dialect: SQLiteDialect, name: str, parsed: ParsedTable, columns: list
         default = None
         if dflt is not None and generated is None:
             default = dialect.normalize_default(str(dflt), col_type)
+        # SQLite enforces NOT NULL on the rowid and on every key column of a WITHOUT ROWID table
+        not_null = notnull or rowid_alias or (parsed.without_rowid and cname in pk_cols)
         cols.append(Column(
-            name=cname, type=col_type, nullable=not (notnull or rowid_alias), default=default,
+            name=cname, type=col_type, nullable=not not_null, default=default,
             serial=rowid_alias and parsed.autoincrement, generated=generated,
             collation=pc.collation if pc is not None else None,
         ))
@@ -523,8 +527,9 @@ def _table(dialect: SQLiteDialect, name: str, parsed: ParsedTable, columns: list
 
     checks = [Check(None, dialect.normalize_expression(expr)) for _, expr in parsed.checks]
     foreign_keys = [_foreign_key(schema, name, rows, parsed, catalog) for _, rows in sorted(fks.items())]
+    options = tuple(sorted(o for o, on in ((STRICT, parsed.strict), (WITHOUT_ROWID, parsed.without_rowid)) if on))
     return Table(schema, name, tuple(cols), primary_key, tuple(uniques), tuple(checks), tuple(foreign_keys),
-                 tuple(table_indexes))
+                 tuple(table_indexes), options=options)
 
 
 def _index(dialect: SQLiteDialect, name: str, rows: list[tuple[Any, ...]], sql: str | None) -> Index:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import DOMAIN as _DOMAIN
 
 from safeshift.dialects.base import Dialect
+from safeshift.dialects.sqlite.affinity import STRICT, WITHOUT_ROWID
 from safeshift.errors import SourceError, UnsupportedConstruct
 from safeshift.model import (
     Check,
@@ -130,7 +131,9 @@ class _Converter:
     # -- entry ---------------------------------------------------------------------------
     def convert(self) -> Schema:
         tables = [self.table(t) for t in self.metadata.tables.values()]
-        sequences = [self.sequence(s) for s in self.metadata._sequences.values()]
+        # as create_all: a database without sequences (SQLite) creates none, so they are no part of its schema
+        sequences = [self.sequence(s) for s in self.metadata._sequences.values()
+                     if self.dialect.capabilities.sequences]
         default = self.dialect.default_schema
         namespaces = {t.schema for t in tables} | {e.schema for e in self.enums.values()} | {
             s.schema for s in sequences} | {d.schema for d in self.domains.values()}
@@ -184,8 +187,10 @@ class _Converter:
         if any(p != "UNLOGGED" for p in prefixes):
             raise UnsupportedConstruct(where, f"the table prefix(es) {', '.join(prefixes)}")
         storage = opts.get("with") or {}
-        options = tuple(sorted(f"{k.lower()}={str(v).lower() if isinstance(v, bool) else v}"
-                               for k, v in dict(storage).items()))
+        flags = [f"{k.lower()}={str(v).lower() if isinstance(v, bool) else v}" for k, v in dict(storage).items()]
+        # SQLite's table options, as its CREATE TABLE spells them (sqlite_strict=True, sqlite_with_rowid=False)
+        flags += [STRICT] * bool(opts.get("strict")) + [WITHOUT_ROWID] * (opts.get("with_rowid") is False)
+        options = tuple(sorted(flags))
         autoincrement = t._autoincrement_column
         columns = tuple([self.column(t, c, c is autoincrement) for c in t.columns])
         pk = None
@@ -279,7 +284,10 @@ class _Converter:
         """One column; ``autoincrement``: it is the table's autoincrement column (looked up once per table)."""
         # this runs once per column (20,000 times for the generate benchmark): attributes are read once
         typ, server_default, identity_opts, computed = c.type, c.server_default, c.identity, c.computed
-        if isinstance(c.default, sa.Sequence) or isinstance(server_default, sa.Sequence):
+        if not self.dialect.capabilities.identity:
+            identity_opts = None  # create_all leaves Identity() out where there is none (SQLite): a plain column
+        if (isinstance(c.default, sa.Sequence) or isinstance(server_default, sa.Sequence)) \
+                and self.dialect.capabilities.sequences:  # create_all ignores them where there are none
             raise UnsupportedConstruct(self.column_label(t, c), "a Sequence as column default",
                                        "Use Identity() or an integer autoincrement primary key instead.")
         if isinstance(typ, (sa.Enum, sa.ARRAY)):

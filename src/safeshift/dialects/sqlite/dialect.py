@@ -9,11 +9,13 @@ table rebuild.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind
+from safeshift.dialects.sqlite.affinity import affinity, same_type
 from safeshift.dialects.sqlite.normalize import is_constant, normalize_sql_expression, normalize_type_text
 from safeshift.dialects.sqlite.render import SQLiteRender
 from safeshift.dialects.sqlite.url import url_path
@@ -21,7 +23,7 @@ from safeshift.dialects.sqlite.url import url_path
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
-    from safeshift.model import IndexElement
+    from safeshift.model import Column, IndexElement, Table
 
 
 _ALWAYS = (ch.CreateTable, ch.DropTable, ch.RenameTable, ch.RenameColumn, ch.CreateIndex, ch.DropIndex,
@@ -51,6 +53,11 @@ class SQLiteDialect(SQLiteRender):
     def normalize_expression(self, sql: str) -> str:
         return normalize_sql_expression(sql)
 
+    def same_column(self, old_table: Table, old: Column, new_table: Table, new: Column) -> bool:
+        """Equal but for declared types SQLite treats alike (see ``affinity``): ``VARCHAR(40)`` and ``TEXT``
+        are one column to SQLite, so no rebuild; the model keeps each side's text."""
+        return old == new or (same_type(old_table, old, new_table, new) and replace(old, type=new.type) == new)
+
     def index_keys(self, create_index_sql: str) -> tuple[IndexElement, ...]:
         from safeshift.dialects.sqlite.index_keys import index_keys
 
@@ -71,6 +78,15 @@ class SQLiteDialect(SQLiteRender):
     def database_name(self, url: str) -> str:
         path = url_path(url)
         return Path(path).name if path != ":memory:" else path
+
+    def data_loss(self, change: ch.Change) -> str | None:
+        """A column whose type keeps its affinity loses nothing to the type (SQLite stores every value as
+        before); an ``INTEGER`` on either side may be the rowid, so that one keeps its warning."""
+        if isinstance(change, ch.AlterColumn) and change.old.type != change.new.type \
+                and "INTEGER" not in (change.old.type, change.new.type) \
+                and affinity(change.old.type) == affinity(change.new.type):
+            return replace(change, new=replace(change.new, type=change.old.type)).data_loss
+        return change.data_loss
 
     # -- what ALTER TABLE can do ---------------------------------------------------------
     def can_apply(self, change: ch.Change) -> bool:

@@ -4,13 +4,15 @@ Canonical model decisions for SQLite, chosen so that ``create_all`` of SQLAlchem
 metadata, read back by ``safeshift.introspect.sqlite``, equals the same metadata
 converted by ``safeshift.sources.sqlalchemy``:
 
-- one namespace, ``main``; no enums, sequences, comments or identity columns;
+- one namespace, ``main``; no enums, sequences, comments or identity columns; the table
+  options ``STRICT`` and ``WITHOUT ROWID`` in ``Table.options``;
 - types are the declared type text (SQLite keeps it verbatim and applies affinity rules
   at run time), upper-cased with single spaces and no blanks around ``(``, ``)`` and
   ``,``: ``numeric(10, 2)`` is ``NUMERIC(10,2)``; aliases are *not* merged
   (``VARCHAR(100)`` stays ``VARCHAR(100)``, ``INT`` stays ``INT``) because the declared
-  text is what the database reports and what a rebuild must reproduce.  A trailing
-  ``COLLATE x`` is not part of the type: it is the column's ``collation``;
+  text is what the database reports and what a rebuild must reproduce.  The diff compares
+  them as SQLite enforces them, by affinity (``affinity.py``, the dialect's ``same_column``).
+  A trailing ``COLLATE x`` is not part of the type: it is the column's ``collation``;
 - constraint names are not significant: SQLite keeps a name only when the DDL says
   ``CONSTRAINT name`` and SQLAlchemy's ``create_all`` emits most constraints unnamed, so
   PK, unique, check and foreign-key names are always ``None`` (``named_constraints`` is

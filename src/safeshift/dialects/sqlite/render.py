@@ -87,7 +87,9 @@ class SQLiteRender(Dialect):
             lines.append(f"{named}CHECK ({c.expression})")
         lines += [self.foreign_key_sql(fk) for fk in t.foreign_keys]
         body = ",\n    ".join(lines)
-        return f"CREATE TABLE {self.quote(name or t.name)} (\n    {body}\n);"
+        # STRICT, WITHOUT ROWID: a rebuild keeps them (dropping STRICT would stop SQLite enforcing the types)
+        options = f" {', '.join(t.options)}" if t.options else ""
+        return f"CREATE TABLE {self.quote(name or t.name)} (\n    {body}\n){options};"
 
     def element_sql(self, e: IndexElement) -> str:
         text = e.value if e.is_expression else self.quote(e.value)
