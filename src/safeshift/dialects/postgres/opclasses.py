@@ -13,6 +13,7 @@ type, an extension whose classes we did not read): a refusal must never be a gue
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -74,6 +75,9 @@ EXTENSION_TYPE_DEFAULTS: dict[str, frozenset[str]] = {
     "sparsevec": frozenset({"btree"}),
 }
 
+#: what btree orders by default (a key of any of these needs no further look)
+_BTREE = BUILTIN_DEFAULTS["btree"] | {"integer[]"} | {t for t, m in EXTENSION_TYPE_DEFAULTS.items() if "btree" in m}
+
 #: access methods an extension brings -> the extension
 EXTENSION_METHODS: dict[str, str] = {"hnsw": "vector", "ivfflat": "vector", "bloom": "bloom", "rum": "rum"}
 
@@ -114,42 +118,74 @@ _HINTS: dict[tuple[str, str], str] = {
 
 
 def problems(schema: Schema) -> list[Problem]:
-    """Everything in ``schema`` a stock PostgreSQL would refuse for want of an operator class or extension."""
+    """Everything in ``schema`` a stock PostgreSQL would refuse for want of an operator class or extension.
+
+    It runs on every ``generate``, so the common case (nothing to say) costs one cached look-up per column
+    type and per index key: labels and index values are made only for a problem."""
     extensions = frozenset(e.name for e in schema.extensions)
     types = _UserTypes(schema)
     out: list[Problem] = []
     for t in schema.tables:
         columns = _columns(schema, t)
-        out += _extension_types(t, extensions, types)
+        missing = types.missing
+        for c in t.columns:
+            ext = missing.get(c.type, "?")
+            if ext == "?":
+                ext = missing[c.type] = _extension_of(c.type, extensions, types)
+            if ext is not None:
+                out += _typed(f"column {t.qualname}.{c.name}", c.type, extensions, types, t.key, c.name)
         for ix in t.indexes:
-            out += _index(f"index {ix.name} on {t.qualname}", t.key, ix, columns, extensions, types)
+            if ix.method != "btree" or any(k.opclass is not None for k in ix.elements) \
+                    or not _all_btree(ix.elements, columns, types):
+                out += _index(f"index {ix.name} on {t.qualname}", t.key, ix, columns, extensions, types)
         keys = [(f"primary key of {t.qualname}", t.primary_key.name, t.primary_key.columns)] if t.primary_key else []
         keys += [(f"unique constraint {u.name or '(' + ', '.join(u.columns) + ')'} on {t.qualname}", u.name, u.columns)
                  for u in t.uniques]
         for what, name, cols in keys:
             elements = tuple(IndexElement(c) for c in cols)
-            out += _index(what, t.key, Index(name or cols[0], elements), columns, extensions, types, name=name)
+            if not _all_btree(elements, columns, types):
+                out += _index(what, t.key, Index(name or cols[0], elements), columns, extensions, types, name=name)
     for v in schema.views:
         for ix in v.indexes:  # a materialized view's: its columns' types are not modelled, only its extensions
             out += _index(f"index {ix.name} on {v.schema}.{v.name}", v.key, ix, {}, extensions, types)
     for d in schema.domains:
         out += _typed(f"domain {d.schema}.{d.name}", d.type, extensions, types, None, None)
-    for c in schema.composite_types:
-        for a in c.attributes:
-            out += _typed(f"attribute {a.name} of type {c.schema}.{c.name}", a.type, extensions, types, None, None)
+    for ct in schema.composite_types:
+        for a in ct.attributes:
+            out += _typed(f"attribute {a.name} of type {ct.schema}.{ct.name}", a.type, extensions, types, None, None)
     return out
 
 
+def _all_btree(elements: tuple[IndexElement, ...], columns: dict[str, str], types: _UserTypes) -> bool:
+    """Whether every key is a column whose type btree orders by default (the common case, decided fast)."""
+    for k in elements:
+        if k.is_expression:
+            continue
+        family = types.family(columns.get(k.value, ""))
+        if family is not None and family not in _BTREE:
+            return False
+    return True
+
+
 class _UserTypes:
-    """The schema's own types by unqualified name: they shadow an extension type of the same name."""
+    """The schema's own types by unqualified name (they shadow an extension type of the same name), and the
+    family of each column type met, remembered: a schema repeats a few types over thousands of columns."""
 
     def __init__(self, schema: Schema) -> None:
         self.enums = {e.name for e in schema.enums}
         self.domains: dict[str, Domain] = {d.name: d for d in schema.domains}
         self.others = {c.name for c in schema.composite_types}
+        self.families: dict[str, str | None] = {}
+        #: column type -> the extension it needs and the schema does not create (None: nothing missing)
+        self.missing: dict[str, str | None] = {}
 
     def owns(self, name: str) -> bool:
         return name in self.enums or name in self.domains or name in self.others
+
+    def family(self, type_: str) -> str | None:
+        if type_ not in self.families:
+            self.families[type_] = _family(type_, self)
+        return self.families[type_]
 
 
 def _columns(schema: Schema, t: Table) -> dict[str, str]:
@@ -161,6 +197,7 @@ def _columns(schema: Schema, t: Table) -> dict[str, str]:
     return {c.name: c.type for c in source.columns}
 
 
+@functools.lru_cache(maxsize=4096)
 def _base_name(type_: str) -> tuple[str, bool]:
     """``character varying(10)[]`` -> (``character varying``, array); a schema qualifier and quotes go."""
     t = type_.strip()
@@ -237,7 +274,7 @@ def _index(what: str, table: tuple[str, str], ix: Index, columns: dict[str, str]
             continue
         if key.is_expression or key.value not in columns:
             continue  # an expression's type is the server's to infer
-        family = _family(columns[key.value], types)
+        family = types.family(columns[key.value])
         if family is None or _has_default(ix.method, family, extensions) is not False:
             continue
         hint = _HINTS.get((ix.method, family)) or _generic_hint(ix.method, family)
@@ -253,16 +290,19 @@ def _generic_hint(method: str, family: str) -> str:
     return "name an operator class for the key, or use another access method"
 
 
-def _extension_types(t: Table, extensions: frozenset[str], types: _UserTypes) -> Iterator[Problem]:
-    for c in t.columns:
-        yield from _typed(f"column {t.qualname}.{c.name}", c.type, extensions, types, t.key, c.name)
+def _extension_of(type_: str, extensions: frozenset[str], types: _UserTypes) -> str | None:
+    """The extension ``type_`` belongs to when the schema does not create it (and owns no type of that name)."""
+    base, _ = _base_name(type_)
+    needed = EXTENSION_TYPES.get(base)
+    if needed is None or needed in extensions or types.owns(base):
+        return None
+    return needed
 
 
 def _typed(what: str, type_: str, extensions: frozenset[str], types: _UserTypes, table: tuple[str, str] | None,
            name: str | None) -> Iterator[Problem]:
-    base, _ = _base_name(type_)
-    needed = EXTENSION_TYPES.get(base)
-    if needed is None or needed in extensions or types.owns(base):
+    needed = _extension_of(type_, extensions, types)
+    if needed is None:
         return
     yield Problem(what, f"has the type {type_} of the {needed} extension, which the schema does not create; create it "
                         f"in the schema (CREATE EXTENSION {needed}) so it is created before its first use.",
