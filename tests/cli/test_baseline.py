@@ -213,3 +213,18 @@ def test_a_baseline_that_would_not_rebuild_the_database_is_refused(tmp_path: Pat
     refused = run(project, "baseline", "--url", pg_url, "--from-database", expect=2).stderr
     assert "does not run on an empty database" in refused and "legacy_customers" in refused
     assert migration_files(project) == [] and history_rows(pg_url) == []
+
+
+def test_a_protected_environment_asks_first(tmp_path: Path) -> None:
+    """`confirm = true`: without a terminal to ask on, nothing is written or recorded until --yes."""
+    project = make_project(tmp_path, "sqlite", MODELS)
+    production = f"sqlite:///{tmp_path / 'production.db'}"
+    execute(production, *r_sql(production))
+    config = project / "safeshift.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('url = "${DATABASE_URL}"', f'url = "{production}"'), encoding="utf-8")
+
+    refused = run(project, "baseline", "--env", "production", expect=2).stderr
+    assert "--yes" in refused and migration_files(project) == [] and history_rows(production) == []
+    run(project, "baseline", "--env", "production", "--yes")
+    assert [name for _, name, _ in history_rows(production)] == ["baseline"]
