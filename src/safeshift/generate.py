@@ -97,9 +97,13 @@ def _source_schema(config: Config) -> tuple[Schema, Locator]:
     entities = load_entities(config.objects, config.root) if config.objects else ()
     locate = source_locator(metadata, dialect.default_schema)
     # the shadow opens only if the models declare DDL listeners or entities; the rules every database shares
-    # see the models' tables first, so the shadow's server is not the one to refuse what they can name
+    # see the models' tables first, and the dialect's too if the shadow refuses them, so the server's bare
+    # error is not how a problem these rules can name is told
+    def check(declared: Schema, complete: bool) -> None:
+        refuse_invalid(declared, dialect if complete else None, locate)
+
     schema = schema_from_metadata(metadata, dialect, shadow=lambda: shadow_database(config), entities=entities,
-                                  check=lambda declared: refuse_invalid(declared, None, locate))
+                                  check=check)
     return schema, locate
 
 

@@ -204,3 +204,21 @@ def test_a_foreign_key_problem_is_named_before_ddl_listeners_run_on_a_shadow(tmp
     assert problem.startswith("foreign key (title) on public.notes (models.py:17) references public.docs(title), "
                               "which has no primary key or unique constraint")
     assert not (project / ".safeshift").exists()
+
+
+def test_a_missing_operator_class_the_shadow_refuses_is_told_with_what_would_do(tmp_path: Path,
+                                                                               pg18_admin_url: str) -> None:
+    models = textwrap.dedent(PG_MODELS).replace('sa.Column("email", postgresql.CITEXT),', "").replace(
+        'sa.Index("ix_docs_addr", "addr", postgresql_using="gist"),', "")
+    models += '\nsa.event.listen(metadata, "before_create", sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm"))\n'
+    project = project_with(tmp_path, "postgresql", models)
+    config = project / "safeshift.toml"
+    config.write_text(config.read_text().replace(
+        "\n[environments.development]", f'\nshadow_url = "{pg18_admin_url}"\n\n[environments.development]', 1))
+    proc = run(project, "generate", "--name", "initial", expect=2)
+    assert refusal(proc) == [
+        "index ix_docs_title on public.docs (models.py:12) has a gin key on column title of type text, which has no "
+        "default gin operator class; name the operator class gin_trgm_ops (pg_trgm extension) for LIKE and "
+        "similarity search, or create the btree_gin extension for equality."]
+    assert "failed on the shadow database" not in proc.stderr
+    assert not list((project / "migrations").glob("*.sql"))

@@ -28,6 +28,7 @@ from safeshift.model import (
     Column,
     Domain,
     Enum,
+    Extension,
     FkAction,
     ForeignKey,
     Generated,
@@ -42,7 +43,7 @@ from safeshift.model import (
     collector_paused,
     make_schema,
 )
-from safeshift.sources.listeners import Entity, ddl_listeners, with_declared_objects
+from safeshift.sources.listeners import Entity, Listener, ddl_listeners, with_declared_objects
 from safeshift.sources.sqlfiles import ShadowFactory
 from safeshift.text import display_path
 
@@ -86,12 +87,15 @@ def load_metadata(spec: str, root: Path) -> sa.MetaData:
 
 
 def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect, *, shadow: ShadowFactory | None = None,
-                         entities: Seq[Entity] = (), check: Callable[[Schema], None] | None = None) -> Schema:
+                         entities: Seq[Entity] = (), check: Callable[[Schema, bool], None] | None = None) -> Schema:
     """The metadata's schema, with the objects its DDL listeners and ``entities`` (alembic_utils) create.
 
     Those are run on a ``shadow`` database (sources/listeners.py); without any, no shadow is opened.
-    ``check`` sees the metadata's own schema before the shadow runs it, so a problem it can name (a
-    foreign key onto columns nothing keeps unique) is refused as itself, not as the server's error.
+    ``check`` sees the metadata's own schema before the shadow runs it (``False``: the extensions are not
+    known yet), so a problem it can name (a foreign key onto columns nothing keeps unique) is refused as
+    itself, not as the server's error; and again if the shadow refuses the DDL (``True``), with the
+    extensions the listeners and entities create by name, so that a missing operator class is told with
+    what would do rather than as the server's bare error.
     """
     listeners = ddl_listeners(metadata, dialect.default_schema)
     with collector_paused():
@@ -99,8 +103,25 @@ def schema_from_metadata(metadata: sa.MetaData, dialect: Dialect, *, shadow: Sha
     if not listeners and not entities:
         return declared
     if check is not None:
-        check(declared)
-    return with_declared_objects(declared, metadata, dialect, listeners, entities, shadow)
+        check(declared, False)
+    try:
+        return with_declared_objects(declared, metadata, dialect, listeners, entities, shadow)
+    except SourceError:
+        if check is not None:
+            check(replace(declared, extensions=_named_extensions(listeners, entities, dialect.default_schema)), True)
+        raise
+
+
+#: ``CREATE EXTENSION [IF NOT EXISTS] name`` in a DDL listener's text
+_CREATE_EXTENSION = re.compile(r'\bCREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([\w-]+)"?', re.IGNORECASE)
+
+
+def _named_extensions(listeners: Seq[Listener], entities: Seq[Entity], default_schema: str) -> tuple[Extension, ...]:
+    """The extensions the listeners' text and the PGExtension entities name (only read once the shadow has
+    refused something, to explain it: a guess here can make a refusal less precise, never make one)."""
+    names = {m.group(1) for lst in listeners for m in _CREATE_EXTENSION.finditer(str(getattr(lst.ddl, "statement", "")))}
+    names |= {str(getattr(e.obj, "signature", "")) for e in entities if e.kind == "PGExtension"}
+    return tuple(Extension(n, default_schema) for n in sorted(names - {""}))
 
 
 #: the index keyword arguments read, per SQLAlchemy dialect (any other of that dialect's is refused by name);
