@@ -221,7 +221,7 @@ def _record_existing(config: Config, dialect: Dialect, url: str, conn: Any, migr
             "`safeshift migrate` instead.")
     if confirm is not None and not confirm(dialect.database_name(url), [migration]):
         raise ConfirmationRequired(f"Nothing was recorded for {where}: the operator did not confirm.")
-    _record(dialect, conn, store, migration)
+    _record(dialect, url, conn, store, migration)
     objects = len(initial_sections(dialect, expected)[0])
     return BaselineResult(migration.version, migration.path, snapshot, where, objects, (), kept.describe(),
                           written=False)
@@ -260,7 +260,7 @@ def _locked(config: Config, dialect: Dialect, url: str, conn: Any, *, from_datab
     snapshot = migrations.snapshot_path(folder, version)
     undo = _write_files(folder, path, text, snapshot, live)
     try:
-        _record(dialect, conn, store, migration)
+        _record(dialect, url, conn, store, migration)
     except BaseException:
         undo()
         raise
@@ -349,13 +349,15 @@ def _write_files(folder: Path, path: Path, text: str, snapshot: Path, live: Sche
     return undo
 
 
-def _record(dialect: Dialect, conn: Any, store: history.SafeshiftStore, migration: Migration) -> None:
+def _record(dialect: Dialect, url: str, conn: Any, store: history.SafeshiftStore, migration: Migration) -> None:
     """The history row migrate writes when the baseline's last step commits, with the history table, in one
     transaction: after it the database has applied the baseline, before it nothing changed."""
     from safeshift.schedule import steps
 
     conn.execute(dialect.begin_sql)
     try:
+        # again inside the transaction: a database without session locks (SQLite) serialises runners only here
+        _refuse_history(dialect, conn, store, redact_url(url))
         store.ensure(dialect, conn)
         store.write(dialect, conn, version=migration.version, name=migration.name,
                     checksum=migrations.checksum(migration), status="applied", duration_ms=0,
