@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from safeshift.errors import ConfigError
+from safeshift.pull import target_file
 from tests.cli.test_baseline import ALEMBIC, MODELS, execute, r_sql
 from tests.cli.test_generate_cli import make_project, run
 from tests.conftest import _url_for
@@ -79,3 +81,19 @@ def test_pull_refuses_a_sqlalchemy_project(tmp_path: Path, sqlite_url: str) -> N
     refused = run(project, "pull", "--url", sqlite_url, expect=2).stderr
     assert "SQLAlchemy models" in refused and "out of scope" in refused and "safeshift baseline" in refused
     assert refused.count("\n") == 1
+
+
+@pytest.mark.parametrize("spec, written", [
+    ("schema.sql", "schema.sql"),
+    ("db/tables.sql", "db/tables.sql"),
+    ("db/", "db/schema.sql"),
+    ("db/*.sql", "db/schema.sql"),
+    ("db/**/*.sql", "db/schema.sql"),
+])
+def test_the_file_pull_writes_is_one_schema_reads(tmp_path: Path, spec: str, written: str) -> None:
+    assert target_file(spec, tmp_path) == tmp_path / written
+
+
+def test_a_glob_that_would_not_read_the_file_back_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"one \.sql file"):
+        target_file("db/v*.sql", tmp_path)
