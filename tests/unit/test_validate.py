@@ -246,3 +246,11 @@ def test_the_plan_creates_an_extension_before_the_columns_and_indexes_that_use_i
         users = [i for i, k in enumerate(kinds) if k in ("create_table", "add_column", "create_index")]
         extensions = [i for i, k in enumerate(kinds) if k == "create_extension"]
         assert len(extensions) == 2 and users and max(extensions) < min(users), kinds
+
+
+def test_an_extension_the_tables_do_not_know_leaves_defaults_and_type_origins_unjudged() -> None:
+    """pgvecto.rs (``vectors``) names its type ``vector`` too; another extension may add a default class."""
+    t = table("t", Column("v", "vector(3)"), Column("title", "text"),
+              indexes=[ix("ix_title", "title", method="gin"), ix("ix_v", "v", method="gin", opclass="gin_trgm_ops")])
+    assert [p.split(" names ")[0] for p in said(pg(t, extensions=["vectors"]))] == ["index ix_v on public.t"]
+    assert len(said(pg(t, extensions=["uuid-ossp"]))) == 3  # a known one, bringing nothing: all judged

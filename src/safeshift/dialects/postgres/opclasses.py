@@ -61,7 +61,7 @@ EXTENSION_TYPES: dict[str, str] = {
     "ean13": "isn", "upc": "isn",
     "vector": "vector", "halfvec": "vector", "sparsevec": "vector",
     "geometry": "postgis", "geography": "postgis", "box2d": "postgis", "box3d": "postgis",
-    "raster": "postgis_raster",
+    "raster": "postgis_raster", "lo": "lo",
 }
 #: an extension type's own default operator classes (its extension installed), by access method
 EXTENSION_TYPE_DEFAULTS: dict[str, frozenset[str]] = {
@@ -92,6 +92,16 @@ EXTENSION_OPCLASSES: dict[str, str] = {
     "gist_ltree_ops": "ltree", "gist__ltree_ops": "ltree",
     **{f"gist_{t}_ops": "btree_gist" for t in _BTREE_GIST},
 }
+#: extensions whose types, operator classes and access methods the tables above hold entirely (or that bring
+#: none): with any other in the schema, a key's default class or a type's origin is not judged — that
+#: extension may supply either (pgvecto.rs names its type ``vector`` too)
+KNOWN_EXTENSIONS = frozenset({*EXTENSION_TYPES.values(), *EXTENSION_OPCLASSES.values(), *EXTENSION_METHODS.values(),
+                              "btree_gin", "plpgsql", "uuid-ossp", "pgcrypto", "unaccent", "fuzzystrmatch",
+                              "pg_stat_statements", "tablefunc", "dblink", "postgres_fdw", "pgstattuple",
+                              "pg_buffercache", "pgrowlocks", "pg_prewarm", "amcheck", "tsm_system_rows",
+                              "tsm_system_time", "dict_int", "dict_xsyn", "moddatetime", "autoinc",
+                              "insert_username", "refint", "tcn", "intagg", "pg_cron", "pg_partman"})
+
 _VECTOR_OPCLASS = re.compile(r"^(vector|halfvec|sparsevec|bit)_(l1|l2|ip|cosine|hamming|jaccard)_ops$")
 _POSTGIS_OPCLASS = re.compile(r"geometry|geography")
 
@@ -176,6 +186,8 @@ class _UserTypes:
         self.domains: dict[str, Domain] = {d.name: d for d in schema.domains}
         self.others = {c.name for c in schema.composite_types}
         self.families: dict[str, str | None] = {}
+        #: an extension the tables do not know is in the schema: defaults and type origins are not judged
+        self.guessing = any(e.name not in KNOWN_EXTENSIONS for e in schema.extensions)
         #: column type -> the extension it needs and the schema does not create (None: nothing missing)
         self.missing: dict[str, str | None] = {}
 
@@ -275,7 +287,7 @@ def _index(what: str, table: tuple[str, str], ix: Index, columns: dict[str, str]
         if key.is_expression or key.value not in columns:
             continue  # an expression's type is the server's to infer
         family = types.family(columns[key.value])
-        if family is None or _has_default(ix.method, family, extensions) is not False:
+        if family is None or types.guessing or _has_default(ix.method, family, extensions) is not False:
             continue
         hint = _HINTS.get((ix.method, family)) or _generic_hint(ix.method, family)
         yield Problem(what, f"has a {ix.method} key on column {key.value} of type {columns[key.value]}, which has no "
@@ -294,7 +306,7 @@ def _extension_of(type_: str, extensions: frozenset[str], types: _UserTypes) -> 
     """The extension ``type_`` belongs to when the schema does not create it (and owns no type of that name)."""
     base, _ = _base_name(type_)
     needed = EXTENSION_TYPES.get(base)
-    if needed is None or needed in extensions or types.owns(base):
+    if needed is None or needed in extensions or types.owns(base) or types.guessing:
         return None
     return needed
 
