@@ -26,7 +26,10 @@ from safeshift.errors import MigrationsError
 from safeshift.model import Schema, collector_paused
 
 FORMAT = "safeshift.snapshot"
-VERSION = 1
+#: 2: column and domain defaults are held as the server stores them (``literals``: intervals, json, dates,
+#: ``now()`` for every spelling of the transaction's start time); a version 1 snapshot's defaults are
+#: normalised again when it is read, so a snapshot written before is not a difference by spelling alone
+VERSION = 2
 
 Decode = Callable[[Any], Any]
 #: (value, indent of the line the value starts on) -> the value's text
@@ -341,4 +344,22 @@ def _from_json(text: str, source: str) -> Schema:
         schema: Schema = _codec(Schema).check(body)
     except _Invalid as exc:
         raise MigrationsError(f"{source} is damaged: {exc}; restore it from version control.") from exc
-    return schema
+    return _defaults_normalised(schema) if version < 2 else schema
+
+
+def _defaults_normalised(schema: Schema) -> Schema:
+    """A version 1 snapshot's defaults in today's canonical spelling (its dialect's ``normalize_default``)."""
+    from dataclasses import replace
+
+    from safeshift.dialects import get_dialect
+
+    dialect = get_dialect(schema.dialect)
+
+    def column(c: Any) -> Any:
+        return c if c.default is None else replace(c, default=dialect.normalize_default(c.default, c.type))
+
+    return replace(
+        schema,
+        tables=tuple(replace(t, columns=tuple(column(c) for c in t.columns)) for t in schema.tables),
+        domains=tuple(d if d.default is None else replace(d, default=dialect.normalize_default(d.default, d.type))
+                      for d in schema.domains))

@@ -95,7 +95,7 @@ EXPECTED_USERS = Table(
         Column("score", "integer", default="-1"),
         Column("balance", "numeric(10,2)", default="0"),
         Column("created_at", "timestamp with time zone", nullable=False, default="now()"),
-        Column("updated_at", "timestamp without time zone", default="CURRENT_TIMESTAMP"),
+        Column("updated_at", "timestamp without time zone", default="now()"),
         Column("active", "boolean", default="TRUE"),
         Column("data", "jsonb", default="'{}'"),
         Column("feeling", "mood", default="'ok'"),

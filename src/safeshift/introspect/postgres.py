@@ -91,21 +91,29 @@ def introspect(conn: Any, schemas: Sequence[str] | None = None, options: Introsp
         return _Reader(conn, PostgresDialect(), options or IntrospectOptions()).read(schemas)
 
 
+#: the settings that decide how the catalog prints names and constants: search_path for format_type and
+#: regclass, the date, time and interval styles for literal defaults (``literals`` assumes these)
+_PINNED = {"search_path": SEARCH_PATH, "DateStyle": "ISO, MDY", "IntervalStyle": "postgres", "TimeZone": "UTC",
+           "extra_float_digits": "1"}
+
+
 @contextmanager
 def _catalog_session(conn: Any) -> Iterator[None]:
-    """Pin search_path so format_type and regclass print names the way the model spells them."""
+    """Pin the settings the model's spellings assume, and put the session's own back afterwards."""
     from psycopg.pq import TransactionStatus
 
+    names = list(_PINNED)
     was_idle = conn.info.transaction_status == TransactionStatus.IDLE and not conn.autocommit
-    old = conn.execute("SELECT pg_catalog.current_setting('search_path')").fetchone()[0]
-    conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (SEARCH_PATH,))
+    old = conn.execute("SELECT " + ", ".join(["pg_catalog.current_setting(%s)"] * len(names)), names).fetchone()
+    pin = ", ".join(["pg_catalog.set_config(%s, %s, false)"] * len(names))
+    conn.execute("SELECT " + pin, [v for n in names for v in (n, _PINNED[n])])
     try:
         yield
     finally:
         if was_idle:
-            conn.rollback()  # also undoes the set_config
+            conn.rollback()  # also undoes the set_config calls
         elif conn.info.transaction_status != TransactionStatus.INERROR:
-            conn.execute("SELECT pg_catalog.set_config('search_path', %s, false)", (old,))
+            conn.execute("SELECT " + pin, [v for n, o in zip(names, old, strict=True) for v in (n, o)])
 
 
 @dataclass

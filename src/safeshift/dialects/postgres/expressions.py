@@ -13,12 +13,25 @@ import re
 from typing import Any
 
 from pglast import ast, parse_sql
-from pglast.enums import A_Expr_Kind, BoolExprType
+from pglast.enums import A_Expr_Kind, BoolExprType, CoercionForm, SQLValueFunctionOp
 from pglast.stream import RawStream
 
+from safeshift.dialects.postgres.literals import canonical_literal
 from safeshift.dialects.postgres.types import INT_BOUNDS, NUMERIC_TYPES
 
 _TEXT_TYPES = frozenset({"text", "varchar", "bpchar"})
+#: functions the grammar also spells as SQL syntax (``x AT TIME ZONE z`` is ``pg_catalog.timezone(z, x)``);
+#: the catalog keeps which spelling was used, so both are brought to the qualified SQL-syntax form
+_SQL_SYNTAX_FUNCTIONS = frozenset({"timezone", "extract", "btrim", "ltrim", "rtrim", "substring", "overlay",
+                                   "position", "normalize", "is_normalized", "pg_collation_for", "overlaps",
+                                   "xmlexists"})
+#: defaults that all read the transaction's start time, by the column type family that stores them:
+#: ``now()``, ``CURRENT_TIMESTAMP``, ``transaction_timestamp()`` and ``LOCALTIMESTAMP`` store the same value
+#: in a timestamp column, so they are one default there
+_NOW_FUNCTIONS = frozenset({"now", "transaction_timestamp"})
+_NOW_VALUES = frozenset({SQLValueFunctionOp.SVFOP_CURRENT_TIMESTAMP, SQLValueFunctionOp.SVFOP_LOCALTIMESTAMP})
+_DATE_VALUES = _NOW_VALUES | {SQLValueFunctionOp.SVFOP_CURRENT_DATE}
+_TIME_VALUES = _NOW_VALUES | {SQLValueFunctionOp.SVFOP_CURRENT_TIME, SQLValueFunctionOp.SVFOP_LOCALTIME}
 
 
 # -- expressions ----------------------------------------------------------------------------
@@ -82,6 +95,8 @@ def _rewrite(node: Any) -> Any:
     """One bottom-up step: undo the rewrites PostgreSQL applies when it stores an expression."""
     if isinstance(node, ast.TypeCast):
         return _strip_cast(node)
+    if isinstance(node, ast.FuncCall):
+        return _sql_syntax_call(node)
     if isinstance(node, ast.ColumnRef):
         fields = node.fields or ()
         if len(fields) > 1 and isinstance(fields[-1], ast.String):
@@ -109,6 +124,40 @@ def _rewrite(node: Any) -> Any:
     if isinstance(node, ast.BoolExpr):
         return _flatten(node)
     return node
+
+
+def _sql_syntax_call(node: ast.FuncCall) -> ast.FuncCall:
+    names = [str(n.sval) for n in (node.funcname or ()) if isinstance(n, ast.String)]
+    if not names or names[-1] not in _SQL_SYNTAX_FUNCTIONS or len(names) > 2 \
+            or (len(names) == 2 and names[0] != "pg_catalog"):
+        return node
+    if node.agg_order or node.agg_filter or node.over or node.agg_star or node.agg_distinct or node.func_variadic:
+        return node
+    node.funcname = (ast.String(sval="pg_catalog"), ast.String(sval=names[-1]))
+    node.funcformat = CoercionForm.COERCE_SQL_SYNTAX
+    return node
+
+
+def _now_default(node: Any, column_type: str) -> Any:
+    """The transaction's start time, however spelled, as the one spelling for the column's type family:
+    ``now()`` for timestamps, ``CURRENT_DATE`` for dates, ``CURRENT_TIME`` for times."""
+    base = re.sub(r"\(\d+\)", "", column_type)
+    canonical: SQLValueFunctionOp | None
+    if base.startswith("timestamp"):
+        values, canonical = _NOW_VALUES, None
+    elif base == "date":
+        values, canonical = _DATE_VALUES, SQLValueFunctionOp.SVFOP_CURRENT_DATE
+    elif base.startswith("time "):
+        values, canonical = _TIME_VALUES, SQLValueFunctionOp.SVFOP_CURRENT_TIME
+    else:
+        return node
+    names: tuple[Any, ...] = (node.funcname or ()) if isinstance(node, ast.FuncCall) else ()
+    is_now = isinstance(node, ast.FuncCall) and not node.args and len(names) == 1 and names[0].sval in _NOW_FUNCTIONS
+    if not is_now and not (isinstance(node, ast.SQLValueFunction) and node.op in values):
+        return node
+    if canonical is None:
+        return ast.FuncCall(funcname=(ast.String(sval="now"),), funcformat=CoercionForm.COERCE_EXPLICIT_CALL)
+    return ast.SQLValueFunction(op=canonical, typmod=-1)
 
 
 def _op(name: str, left: Any, right: Any) -> ast.A_Expr:
@@ -172,6 +221,11 @@ def normalize_default(default_sql: str, column_type: str) -> str:
             node = _number_const(val.sval) or node
         elif column_type == "boolean":
             node = _bool_const(val.sval) or node
+        else:
+            stored = canonical_literal(str(val.sval), column_type)
+            if stored is not None:
+                node = ast.A_Const(isnull=False, val=ast.String(sval=stored))
+    node = _now_default(node, column_type)
     return _deparse(node)
 
 
