@@ -44,6 +44,7 @@ from safeshift.model import (
     make_schema,
 )
 from safeshift.sources.listeners import Entity, Listener, ddl_listeners, with_declared_objects
+from safeshift.sources.names import stored_names
 from safeshift.sources.sqlfiles import ShadowFactory
 from safeshift.text import display_path
 
@@ -162,8 +163,9 @@ class _Converter:
         if namespaces and not self.dialect.capabilities.schemas:
             raise UnsupportedConstruct(f"schema(s) {', '.join(sorted(namespaces))}", "a non-default schema",
                                        f"{self.dialect.name} has a single namespace.")
-        return make_schema(self.dialect.name, namespaces=namespaces, tables=tables,
-                           enums=self.enums.values(), sequences=sequences, domains=self.domains.values())
+        return stored_names(make_schema(self.dialect.name, namespaces=namespaces, tables=tables,
+                                        enums=self.enums.values(), sequences=sequences, domains=self.domains.values()),
+                            self.dialect)
 
     # -- helpers -------------------------------------------------------------------------
     def schema_of(self, obj: Any) -> str:

@@ -18,6 +18,7 @@ from safeshift.dialects.base import Dialect
 from safeshift.errors import MigrationsError, SafeshiftError
 from safeshift.formats.drizzle.journal import PG_DIALECTS
 from safeshift.formats.safeshift import META_DIR, MigrationFolder
+from safeshift.sources.names import stored_names
 
 if TYPE_CHECKING:
     from safeshift.model import Column, ForeignKey, Index, Policy, Schema, Table
@@ -135,8 +136,9 @@ class _Snapshot:
         namespaces = set((self.data.get("schemas") or {}).values())
         namespaces |= {t.schema for t in tables} | {e.schema for e in enums} | {s.schema for s in sequences}
         namespaces.discard(self.default_schema)
-        return make_schema(self.d.name, namespaces=namespaces, tables=tables, enums=enums, sequences=sequences,
-                           views=views, policies=policies)
+        # drizzle-kit names foreign keys <table>_<column>_<target>_<column>_fk, often past PostgreSQL's limit
+        return stored_names(make_schema(self.d.name, namespaces=namespaces, tables=tables, enums=enums,
+                                        sequences=sequences, views=views, policies=policies), self.d)
 
     def policies(self, t: Mapping[str, Any]) -> list[Policy]:
         from safeshift.model import Policy
