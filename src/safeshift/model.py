@@ -49,6 +49,18 @@ class Generated:
 
 
 @dataclass(frozen=True)
+class AsWritten:
+    """A source's own spelling of a default or CHECK expression beside the canonical form it was compared
+    as.  Rendered instead of the canonical form, so the database safeshift builds stores what the models'
+    own tool (create_all, the app's migrations) stores, byte for byte in the catalog: ``DEFAULT '0'`` on a
+    smallint is kept as ``'0'::smallint``, not ``0``.  Only used while ``canonical`` is still the object's
+    compared value: a default changed since (``replace``) renders its canonical form, never a stale text."""
+
+    canonical: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     type: str
@@ -59,6 +71,14 @@ class Column:
     generated: Generated | None = None
     collation: str | None = None
     comment: str | None = None
+    #: the source's spelling of ``default``; not compared
+    default_as_written: AsWritten | None = field(default=None, compare=False)
+
+    @property
+    def default_sql(self) -> str | None:
+        """The default as DDL writes it: the source's own spelling while it still says ``default``."""
+        w = self.default_as_written
+        return w.text if w is not None and w.canonical == self.default else self.default
 
     @property
     def needs_backfill(self) -> bool:
@@ -89,6 +109,14 @@ class Unique:
 class Check:
     name: str | None
     expression: str
+    #: the source's spelling of ``expression``; not compared
+    as_written: AsWritten | None = field(default=None, compare=False)
+
+    @property
+    def sql(self) -> str:
+        """The expression as DDL writes it: the source's own spelling while it still says ``expression``."""
+        w = self.as_written
+        return w.text if w is not None and w.canonical == self.expression else self.expression
 
 
 @dataclass(frozen=True)

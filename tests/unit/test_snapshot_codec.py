@@ -187,7 +187,11 @@ EVERY_CONSTRUCT = r"""{
             "stored": false
           },
           "collation": "Column.collation",
-          "comment": "Column.comment — \"quoted\" \\ é\n\t\u0001"
+          "comment": "Column.comment — \"quoted\" \\ é\n\t\u0001",
+          "default_as_written": {
+            "canonical": "AsWritten.canonical",
+            "text": "AsWritten.text"
+          }
         }
       ],
       "primary_key": {
@@ -208,7 +212,11 @@ EVERY_CONSTRUCT = r"""{
       "checks": [
         {
           "name": "Check.name",
-          "expression": "Check.expression"
+          "expression": "Check.expression",
+          "as_written": {
+            "canonical": "AsWritten.canonical",
+            "text": "AsWritten.text"
+          }
         }
       ],
       "foreign_keys": [
@@ -362,7 +370,11 @@ EVERY_CONSTRUCT = r"""{
       "checks": [
         {
           "name": "Check.name",
-          "expression": "Check.expression"
+          "expression": "Check.expression",
+          "as_written": {
+            "canonical": "AsWritten.canonical",
+            "text": "AsWritten.text"
+          }
         }
       ],
       "collation": "Domain.collation"

@@ -24,6 +24,7 @@ from safeshift.dialects.base import Dialect
 from safeshift.dialects.sqlite.affinity import STRICT, WITHOUT_ROWID
 from safeshift.errors import SourceError, UnsupportedConstruct
 from safeshift.model import (
+    AsWritten,
     Check,
     Column,
     Domain,
@@ -243,7 +244,7 @@ class _Converter:
                 text = self.compile(con.sqltext)
                 refs = self.referenced_columns(text, t)
                 checks.append(Check(self.constraint_name(con, "check", t.name, refs),
-                                    self.dialect.normalize_expression(text)))
+                                    *_as_written(self.dialect.normalize_expression(text), text)))
             elif isinstance(con, sa.ForeignKeyConstraint):
                 fks.append(self.foreign_key(t, con))
             else:
@@ -336,13 +337,13 @@ class _Converter:
                                   else bool(computed.persisted))
         serial = (autoincrement and identity_opts is None and server_default is None
                   and (self.dialect.serial_type(col_type) is not None or self.autoincrement_table(t)))
-        default = None
+        default = written = None
         if server_default is not None and computed is None and identity_opts is None:
             raw = self.ddl.get_column_default_string(c)
             if raw is not None:
-                default = self.dialect.normalize_default(raw, col_type)
+                default, written = _as_written(self.dialect.normalize_default(raw, col_type), raw)
         return Column(c.name, col_type, bool(c.nullable) and not c.primary_key, default, identity, serial,
-                      generated, getattr(typ, "collation", None), c.comment if self.comments else None)
+                      generated, getattr(typ, "collation", None), c.comment if self.comments else None, written)
 
     def column_label(self, t: sa.Table, c: sa.Column[Any]) -> str:
         return f"column {self.schema_of(t)}.{t.name}.{c.name}"
@@ -594,3 +595,9 @@ def _line_of(path: Path, start: int, name: str, *, anywhere: bool = False) -> in
                 return number
             found.append(number)
     return found[0] if len(found) == 1 else None
+
+
+def _as_written(canonical: str, text: str) -> tuple[str, AsWritten | None]:
+    """The compared form and, where the models spell it otherwise, their spelling to render."""
+    text = text.strip()
+    return canonical, (None if text == canonical else AsWritten(canonical, text))

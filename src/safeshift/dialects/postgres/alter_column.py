@@ -50,7 +50,7 @@ class AlterColumn:
             yield self.alter(self.type_action())
         if (old.default != new.default or default_blocks_type) and not new.serial:
             if new.default is not None:
-                yield self.alter(f"SET DEFAULT {new.default}")
+                yield self.alter(f"SET DEFAULT {new.default_sql}")
             elif not default_blocks_type and not (old.serial and not new.serial):
                 yield self.alter("DROP DEFAULT")
         if old.nullable != new.nullable and not (new.nullable and (new.serial or new.identity)):

@@ -75,7 +75,7 @@ class PgClauses(Dialect):
             kind = "STORED" if column.generated.stored else "VIRTUAL"
             parts.append(f"GENERATED ALWAYS AS ({column.generated.expression}) {kind}")
         if column.default is not None and column.identity is None and column.generated is None:
-            parts.append(f"DEFAULT {column.default}")
+            parts.append(f"DEFAULT {column.default_sql}")
         if not column.nullable:
             parts.append("NOT NULL")
         return " ".join(parts)
@@ -102,7 +102,7 @@ class PgClauses(Dialect):
                 f"({self._cols(u.columns)}){self._deferrable(u.deferrable, u.initially_deferred)}")
 
     def check_sql(self, table: str, c: Check) -> str:
-        return f"CONSTRAINT {self._cname(c.name, 'check', table, ())} CHECK ({c.expression})"
+        return f"CONSTRAINT {self._cname(c.name, 'check', table, ())} CHECK ({c.sql})"
 
     def fk_sql(self, table: str, fk: ForeignKey) -> str:
         sql = (f"CONSTRAINT {self._cname(fk.name, 'fk', table, fk.columns)} FOREIGN KEY ({self._cols(fk.columns)}) "

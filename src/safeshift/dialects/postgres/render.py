@@ -160,7 +160,7 @@ class PgRender(PgClauses):
             out.append(Statement(f"ALTER SEQUENCE {self.qualify(change.schema, own)} RENAME TO {self.quote(seq.name)};"))
         out += self.render_alter_sequence(ch.AlterSequence(_serial_sequence_of(seq, change.old.type), seq))
         out.append(self._alter(change.schema, change.table,
-                               f"ALTER COLUMN {self.quote(change.new.name)} SET DEFAULT {change.new.default}"))
+                               f"ALTER COLUMN {self.quote(change.new.name)} SET DEFAULT {change.new.default_sql}"))
         return out
 
     def render_adopt_sequence(self, change: ch.AdoptSequence) -> list[Statement]:

@@ -341,7 +341,7 @@ def _expand_type(d: PgSQL, change: ch.AlterColumn, table: Table) -> Iterator[Sta
                 comment=f"safeshift:allow renaming-column {old.name} keeps its name, only its type changes"),
     ]
     if new.default is not None:
-        swap.append(d._alter(schema, name, f"ALTER COLUMN {col} SET DEFAULT {new.default}"))
+        swap.append(d._alter(schema, name, f"ALTER COLUMN {col} SET DEFAULT {new.default_sql}"))
     if new.comment is not None:
         swap.append(d._comment("COLUMN", d._column_target(schema, name, old.name), new.comment))
     swap[0] = replace(swap[0], new_transaction=True,

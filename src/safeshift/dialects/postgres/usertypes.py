@@ -70,7 +70,7 @@ class PgTypes(PgClauses):
     def domain_check_sql(self, domain: str, c: Check) -> str:
         """``CONSTRAINT name CHECK (expr)``; an unnamed check gets the name PostgreSQL would give it."""
         name = c.name or f"{domain}_check"
-        return f"CONSTRAINT {self.quote(name)} CHECK ({c.expression})"
+        return f"CONSTRAINT {self.quote(name)} CHECK ({c.sql})"
 
     def render_alter_domain(self, change: ty.AlterDomain) -> list[Statement]:
         old, new = change.old, change.new

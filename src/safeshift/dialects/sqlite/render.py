@@ -39,8 +39,9 @@ class SQLiteRender(Dialect):
             parts.append("NOT NULL")
         if inline_pk:
             parts.append("PRIMARY KEY AUTOINCREMENT")
-        if c.default is not None and c.generated is None:
-            parts.append(f"DEFAULT {self._default_sql(c.default)}")
+        default = c.default_sql
+        if default is not None and c.generated is None:
+            parts.append(f"DEFAULT {self._default_sql(default)}")
         if c.collation:
             parts.append(f"COLLATE {self.quote(c.collation)}")
         if c.generated is not None:
@@ -84,7 +85,7 @@ class SQLiteRender(Dialect):
             lines.append(f"{named}UNIQUE ({self._columns(u.columns)})")
         for c in t.checks:
             named = f"CONSTRAINT {self.quote(c.name)} " if c.name else ""
-            lines.append(f"{named}CHECK ({c.expression})")
+            lines.append(f"{named}CHECK ({c.sql})")
         lines += [self.foreign_key_sql(fk) for fk in t.foreign_keys]
         body = ",\n    ".join(lines)
         # STRICT, WITHOUT ROWID: a rebuild keeps them (dropping STRICT would stop SQLite enforcing the types)
