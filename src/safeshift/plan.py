@@ -28,10 +28,12 @@ from safeshift.changes import (
     DropDomainCheck,
     DropForeignKey,
     DropFunction,
+    DropIndex,
     DropTable,
     RebuildTable,
     RecreateFunction,
     RenameColumn,
+    RenameIndex,
     RenameTable,
     ReplaceFunction,
     strip_table,
@@ -39,7 +41,7 @@ from safeshift.changes import (
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.dialects.safe import Refusal, SafeContext
 from safeshift.errors import UnsafeChange
-from safeshift.model import Schema, Table
+from safeshift.model import Index, Schema, Table
 from safeshift.txsplit import step_numbers
 
 #: execution phase of each change kind; a stable sort keeps the diff's order within a phase
@@ -125,7 +127,7 @@ def plan(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     first; a down section consists of inverses that still use those names, so there the
     renames back run last (``renames_last``).
     """
-    steps = _expand(changes, dialect)
+    steps = _expand(changes, dialect, old, new)
     steps = _rebuild(steps, old, new, dialect)
     phases = {**PHASES, **_RENAMES_LAST} if renames_last else PHASES
     return sorted(steps, key=lambda s: _phase(s.change, phases))
@@ -336,12 +338,16 @@ def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], c
     return out
 
 
-def _expand(changes: list[Change], dialect: Dialect) -> list[Step]:
+def _expand(changes: list[Change], dialect: Dialect, old: Schema, new: Schema) -> list[Step]:
     """Split table creation/removal into the pieces the dialect runs separately."""
     inline_fks = not dialect.capabilities.alter_constraints
     steps: list[Step] = []
     for c in changes:
-        if isinstance(c, CreateTable):
+        index = _renamed_index(c, old, new) if not dialect.capabilities.rename_index else None
+        if isinstance(c, RenameIndex) and index is not None:
+            steps += [Step(DropIndex(c.schema, c.table, replace(index, name=c.old)), (c,)),
+                      Step(CreateIndex(c.schema, c.table, replace(index, name=c.new)), (c,))]
+        elif isinstance(c, CreateTable):
             t = c.table
             base = replace(t, indexes=()) if inline_fks else strip_table(t)
             steps.append(Step(CreateTable(base), (c,)))
@@ -364,6 +370,19 @@ def _expand(changes: list[Change], dialect: Dialect) -> list[Step]:
         else:
             steps.append(Step(c, (c,)))
     return steps
+
+
+def _renamed_index(change: Change, old: Schema, new: Schema) -> Index | None:
+    """The definition of the index a RenameIndex renames (the same under either name), from whichever side
+    holds it under its new name; None for any other change."""
+    if not isinstance(change, RenameIndex):
+        return None
+    for schema in (new, old):
+        table = schema.table(change.schema, change.table)
+        found = next((i for i in table.indexes if i.name == change.new), None) if table is not None else None
+        if found is not None:
+            return found
+    return None
 
 
 def _table_of(change: Change) -> tuple[str, str] | None:

@@ -46,6 +46,9 @@ class Capabilities:
     #: the driver runs several statements in one call and ``check_before_commit`` has nothing
     #: to check, so the runner sends a whole transactional step in one round trip
     one_round_trip: bool = False
+    #: ``ALTER INDEX ... RENAME TO``; without it a renamed index is dropped and created again under its new
+    #: name (SQLite: which is still far cheaper than rebuilding its table)
+    rename_index: bool = True
     #: drizzle-kit folders run on this database (drizzle-kit writes them for PostgreSQL; safeshift reads
     #: their SQL and snapshots as PostgreSQL's)
     drizzle_folders: bool = False
