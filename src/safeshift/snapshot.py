@@ -318,13 +318,19 @@ def to_json(schema: Schema) -> str:
     return _HEADER + body[2:] + "\n"
 
 
-def from_json(text: str, source: str = "The snapshot") -> Schema:
-    """Parse snapshot text; ``source`` names the file in error messages."""
+#: (dialect name, default, column type) -> the default as that dialect's normaliser spells it today; the
+#: reader of a snapshot folder passes its dialects' (this module sits below them)
+Renormalise = Callable[[str, str, str], str]
+
+
+def from_json(text: str, source: str = "The snapshot", renormalise: Renormalise | None = None) -> Schema:
+    """Parse snapshot text; ``source`` names the file in error messages; ``renormalise`` spells the defaults
+    of a version 1 snapshot as today's normalisers do."""
     with collector_paused():  # a thousand tables are ~100,000 containers, none in a cycle
-        return _from_json(text, source)
+        return _from_json(text, source, renormalise)
 
 
-def _from_json(text: str, source: str) -> Schema:
+def _from_json(text: str, source: str, renormalise: Renormalise | None) -> Schema:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -344,22 +350,18 @@ def _from_json(text: str, source: str) -> Schema:
         schema: Schema = _codec(Schema).check(body)
     except _Invalid as exc:
         raise MigrationsError(f"{source} is damaged: {exc}; restore it from version control.") from exc
-    return _defaults_normalised(schema) if version < 2 else schema
+    return _defaults_normalised(schema, renormalise) if version < 2 and renormalise is not None else schema
 
 
-def _defaults_normalised(schema: Schema) -> Schema:
-    """A version 1 snapshot's defaults in today's canonical spelling (its dialect's ``normalize_default``)."""
+def _defaults_normalised(schema: Schema, renormalise: Renormalise) -> Schema:
+    """A version 1 snapshot's defaults in today's canonical spelling."""
     from dataclasses import replace
 
-    from safeshift.dialects import get_dialect
-
-    dialect = get_dialect(schema.dialect)
-
-    def column(c: Any) -> Any:
-        return c if c.default is None else replace(c, default=dialect.normalize_default(c.default, c.type))
+    def spelled(default: str | None, type_: str) -> str | None:
+        return None if default is None else renormalise(schema.dialect, default, type_)
 
     return replace(
         schema,
-        tables=tuple(replace(t, columns=tuple(column(c) for c in t.columns)) for t in schema.tables),
-        domains=tuple(d if d.default is None else replace(d, default=dialect.normalize_default(d.default, d.type))
-                      for d in schema.domains))
+        tables=tuple(replace(t, columns=tuple(replace(c, default=spelled(c.default, c.type)) for c in t.columns))
+                     for t in schema.tables),
+        domains=tuple(replace(d, default=spelled(d.default, d.type)) for d in schema.domains))

@@ -200,7 +200,14 @@ def read_snapshot(path: Path) -> Schema:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise MigrationsError(f"{label} does not exist; restore it from version control.") from exc
-    return snapshot.from_json(text, label)
+    return snapshot.from_json(text, label, _renormalise)
+
+
+def _renormalise(dialect: str, default: str, column_type: str) -> str:
+    """A default of an older snapshot as the dialect's normaliser spells it today (``snapshot.VERSION``)."""
+    from safeshift.dialects import get_dialect
+
+    return get_dialect(dialect).normalize_default(default, column_type)
 
 
 def latest_snapshot(migrations_dir: Path) -> Schema | None:
