@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.renames import Questioner
-    from safeshift.validate import Locator
+    from safeshift.validate import Apart, Locator
 
 
 _NAME_OK = "lowercase letters, digits and underscores, starting with a letter or digit"
@@ -58,14 +58,15 @@ def load_source_schema(config: Config) -> Schema:
     from safeshift.validate import refuse_invalid
 
     dialect = dialect_of(config)
-    source, locate = _source_schema(config)
+    source, locate, apart = _source_schema(config)
     schema = leave_out(source, config.ignore, dialect.default_schema).schema
-    refuse_invalid(schema, dialect, locate)  # before anything is written for a schema the database cannot build
+    refuse_invalid(schema, dialect, locate, apart)  # before anything is written for a schema the database cannot build
     return schema
 
 
-def _source_schema(config: Config) -> tuple[Schema, Locator]:
-    """The source's schema and where its objects are declared (for the refusals of ``safeshift.validate``)."""
+def _source_schema(config: Config) -> tuple[Schema, Locator, Apart | None]:
+    """The source's schema, where its objects are declared and which indexes it declares apart for other
+    databases (for the refusals of ``safeshift.validate``)."""
     from safeshift.sources import sqlfiles
 
     if not config.schema:
@@ -81,13 +82,14 @@ def _source_schema(config: Config) -> tuple[Schema, Locator]:
         if config.privileges and schema.grants is None:  # the database kind has no privileges to read
             raise ConfigError(f"`privileges = true` in {config.config_name} compares GRANTs, which {dialect.name} "
                               "does not have; remove the key.")
-        return schema, sqlfiles.sql_locator(files)
+        return schema, sqlfiles.sql_locator(files), None
     if config.privileges:
         raise ConfigError(f"`privileges = true` in {config.config_name} compares GRANTs, which SQLAlchemy models "
                           "cannot declare; set `schema` to .sql files that hold them, or remove the key.")
     from safeshift.sources.listeners import load_entities
     from safeshift.sources.sqlalchemy import (  # SQLAlchemy: only when needed
         load_metadata,
+        options_elsewhere,
         schema_from_metadata,
         source_locator,
     )
@@ -99,12 +101,14 @@ def _source_schema(config: Config) -> tuple[Schema, Locator]:
     # the shadow opens only if the models declare DDL listeners or entities; the rules every database shares
     # see the models' tables first, and the dialect's too if the shadow refuses them, so the server's bare
     # error is not how a problem these rules can name is told
+    apart = options_elsewhere(metadata, dialect)
+
     def check(declared: Schema, complete: bool) -> None:
-        refuse_invalid(declared, dialect if complete else None, locate)
+        refuse_invalid(declared, dialect if complete else None, locate, apart)
 
     schema = schema_from_metadata(metadata, dialect, shadow=lambda: shadow_database(config), entities=entities,
                                   check=check)
-    return schema, locate
+    return schema, locate, apart
 
 
 def empty_schema(dialect: Dialect) -> Schema:

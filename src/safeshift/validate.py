@@ -23,6 +23,8 @@ from safeshift.model import ForeignKey, Index, Schema, Table
 
 #: (table key or None, object name or None) -> "models.py:12", or None when the source cannot say
 Locator = Callable[[tuple[str, str] | None, str | None], str | None]
+#: (table key, index name) -> the source gives that index options for another database (``refuse_invalid``)
+Apart = Callable[[tuple[str, str], str], bool]
 
 
 @runtime_checkable
@@ -48,9 +50,16 @@ def validate(schema: Schema, dialect: object | None = None) -> list[Problem]:
     return found
 
 
-def refuse_invalid(schema: Schema, dialect: object | None = None, locate: Locator | None = None) -> None:
-    """Raise InvalidSchema listing every problem in ``schema``, each naming where it is declared if known."""
-    found = validate(schema, dialect)
+def refuse_invalid(schema: Schema, dialect: object | None = None, locate: Locator | None = None,
+                   apart: Apart | None = None) -> None:
+    """Raise InvalidSchema listing every problem in ``schema``, each naming where it is declared if known.
+
+    ``apart(table, index)``: the source declares that index with options for another database, which
+    this one does not have; two indexes that are one here only because of that (mlflow's covering index
+    beside its plain twin, on SQLite) are two declarations, not one declared twice."""
+    found = [p for p in validate(schema, dialect)
+             if not (apart is not None and p.related is not None and p.table is not None and p.name is not None
+                     and (apart(p.table, p.name) or apart(p.table, p.related)))]
     if found:
         raise InvalidSchema(tuple(p.sentence(_where(locate, p)) for p in found))
 
@@ -79,14 +88,21 @@ def _duplicate_indexes(table: tuple[str, str], qualname: str, indexes: tuple[Ind
     """Two names for one index (``index=True`` on a column and an explicit ``Index`` on it): the database
     builds and maintains it twice, and the diff cannot tell which of the two a live index is."""
     first: dict[tuple[object, ...], str] = {}
+    names: set[str] = set()
     for ix in indexes:
+        if ix.name in names:
+            yield Problem(f"index {ix.name} on {qualname}", "is declared twice under this name, and the database "
+                          "refuses the second CREATE INDEX; declare it once (index=True on a column and an explicit "
+                          "Index on it declare it twice).", table, ix.name)
+            continue
+        names.add(ix.name)
         if not ix.elements:
             continue
         seen = first.setdefault(_signature(ix), ix.name)
         if seen != ix.name:
             yield Problem(f"index {ix.name} on {qualname}", f"is the same index as {seen} (same keys, method, "
                           "predicate and uniqueness under another name); declare it once (index=True on a column "
-                          "and an explicit Index on it declare it twice).", table, ix.name)
+                          "and an explicit Index on it declare it twice).", table, ix.name, related=seen)
 
 
 def _foreign_key(schema: Schema, t: Table, fk: ForeignKey) -> Iterator[Problem]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
+import sqlalchemy as sa
 
 from safeshift.dialects import get_dialect
 from safeshift.diff import diff
@@ -254,3 +255,40 @@ def test_an_extension_the_tables_do_not_know_leaves_defaults_and_type_origins_un
               indexes=[ix("ix_title", "title", method="gin"), ix("ix_v", "v", method="gin", opclass="gin_trgm_ops")])
     assert [p.split(" names ")[0] for p in said(pg(t, extensions=["vectors"]))] == ["index ix_v on public.t"]
     assert len(said(pg(t, extensions=["uuid-ossp"]))) == 3  # a known one, bringing nothing: all judged
+
+
+def test_one_index_name_declared_twice_is_refused() -> None:
+    """index=True under a naming convention and an explicit Index of the same name: the second CREATE INDEX
+    would fail, whatever the database."""
+    from safeshift.dialects.sqlite import SQLiteDialect
+    from safeshift.sources.sqlalchemy import schema_from_metadata
+
+    md = sa.MetaData(naming_convention={"ix": "ix_%(table_name)s_%(column_0_name)s"})
+    t = sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("c", sa.Integer, index=True))
+    sa.Index("ix_t_c", t.c.c)
+    found = validate(schema_from_metadata(md, SQLiteDialect()))
+    assert [p.sentence() for p in found] == [
+        "index ix_t_c on main.t is declared twice under this name, and the database refuses the second CREATE INDEX; "
+        "declare it once (index=True on a column and an explicit Index on it declare it twice)."]
+
+
+def test_twins_only_on_the_database_that_drops_the_other_ones_options_are_two_indexes() -> None:
+    """mlflow declares a covering index (postgresql_include) beside its plain twin: on SQLite, which has no
+    INCLUDE, the two are the same index, and mlflow runs on SQLite with both; no refusal there."""
+    from safeshift.dialects.sqlite import SQLiteDialect
+    from safeshift.sources.sqlalchemy import options_elsewhere, schema_from_metadata
+
+    def models(include: bool) -> sa.MetaData:
+        md = sa.MetaData()
+        t = sa.Table("spans", md, sa.Column("id", sa.Integer, primary_key=True), sa.Column("exp", sa.Integer),
+                     sa.Column("at", sa.Integer), sa.Column("cost", sa.Integer))
+        sa.Index("ix_spans_exp_at", t.c.exp, t.c.at)
+        sa.Index("ix_spans_exp_at_cover", t.c.exp, t.c.at, **({"postgresql_include": ["cost"]} if include else {}))
+        return md
+
+    d = SQLiteDialect()
+    with_include = models(True)
+    refuse_invalid(schema_from_metadata(with_include, d), d, None, options_elsewhere(with_include, d))
+    plain = models(False)
+    with pytest.raises(InvalidSchema, match=r"ix_spans_exp_at_cover on main\.spans is the same index as ix_spans_exp_at"):
+        refuse_invalid(schema_from_metadata(plain, d), d, None, options_elsewhere(plain, d))

@@ -26,6 +26,8 @@ class Problem:
     why: str
     table: tuple[str, str] | None = None
     name: str | None = None
+    #: the other object of a problem about two (the first of two identical indexes)
+    related: str | None = None
 
     def sentence(self, where: str | None = None) -> str:
         """The whole sentence, with ``where`` (``models.py:12``) after the object when a source knows it."""

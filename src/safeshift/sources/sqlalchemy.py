@@ -601,3 +601,16 @@ def _as_written(canonical: str, text: str) -> tuple[str, AsWritten | None]:
     """The compared form and, where the models spell it otherwise, their spelling to render."""
     text = text.strip()
     return canonical, (None if text == canonical else AsWritten(canonical, text))
+
+
+def options_elsewhere(metadata: sa.MetaData, dialect: Dialect) -> Callable[[tuple[str, str], str], bool]:
+    """Whether the models give an index options for another database than ``dialect``'s (``postgresql_include``
+    read on SQLite): there it is another index than its twin without them, here the same one."""
+    converter = _Converter(metadata, dialect)
+    own = converter.sa_dialect.name + "_"
+    marked: set[tuple[tuple[str, str], str | None]] = set()
+    for t in metadata.tables.values():
+        for ix in t.indexes:
+            if any(value and not name.startswith(own) for name, value in ix.dialect_kwargs.items()):
+                marked.add(((converter.schema_of(t), t.name), converter.name_of(ix)))
+    return lambda table, index: (table, index) in marked
