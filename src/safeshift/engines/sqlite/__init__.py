@@ -30,7 +30,7 @@ class SQLiteEngine(Engine):
     def __init__(self, dialect: Dialect) -> None:
         super().__init__(dialect)
         #: id(connection) -> dangling references that existed before the migration began
-        self._dangling_before: dict[int, Counter[tuple[str, str]]] = {}
+        self._dangling_before: dict[int, Counter[tuple[str, str]] | str] = {}
 
     def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
                      options: IntrospectOptions | None = None) -> Schema:
@@ -99,7 +99,15 @@ class SQLiteEngine(Engine):
 
     def check_before_commit(self, conn: Any) -> None:
         before = self._dangling_before.get(id(conn), Counter())
-        added = _dangling(conn) - before
+        after = _dangling(conn)
+        if isinstance(after, str):
+            if after == before:  # the database could not be checked before the migration either: not its doing
+                return
+            raise MigrationFailed(
+                f"The migration leaves a foreign key SQLite cannot check ({after}): the columns it references are "
+                "not the referenced table's primary key or a unique key; it was rolled back: reference a primary "
+                "key or unique column, or make the referenced columns unique.")
+        added = after - before if isinstance(before, Counter) else after
         if added:
             (table, parent), count = next(iter(sorted(added.items())))
             raise MigrationFailed(
@@ -128,9 +136,16 @@ class SQLiteEngine(Engine):
         return SQLiteRehearsal()
 
 
-def _dangling(conn: Any) -> Counter[tuple[str, str]]:
-    """(child table, parent table) -> rows whose reference has no parent row."""
-    return Counter((str(r[0]), str(r[2])) for r in conn.execute("PRAGMA foreign_key_check").fetchall())
+def _dangling(conn: Any) -> Counter[tuple[str, str]] | str:
+    """(child table, parent table) -> rows whose reference has no parent row; or SQLite's error when a foreign
+    key references columns no primary or unique key covers ("foreign key mismatch"), which stops the check."""
+    try:
+        rows = conn.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.OperationalError as exc:
+        if "foreign key mismatch" not in str(exc):
+            raise
+        return str(exc)
+    return Counter((str(r[0]), str(r[2])) for r in rows)
 
 
 @contextmanager
