@@ -148,6 +148,7 @@ def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str |
                 "run `safeshift rollback` again to finish it before migrating."
             )
     newest = max(applied, default=None)
+    last_row = _newest_drizzle_row(folder, applied)
     out: list[Pending] = []
     for m in folder.migrations:
         if to is not None and m.version > to:
@@ -155,7 +156,11 @@ def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str |
         rec = records.get(m.version)
         if rec is not None and rec.status == "applied":
             continue
-        if newest is not None and m.version < newest and not allow_out_of_order:
+        if m.created_at is not None:
+            # a drizzle migration: skipped exactly where drizzle's migrator would skip it, whatever the order
+            if last_row is not None and m.created_at <= (last_row.created_at or 0) and not allow_out_of_order:
+                raise _drizzle_would_skip(m, last_row)
+        elif newest is not None and m.version < newest and not allow_out_of_order:
             raise OutOfOrder(
                 f"{m.path.name} is pending but older than {newest}, the newest migration this database has "
                 "applied (a merged branch?); give it a newer version, or pass --allow-out-of-order if it does "
@@ -165,6 +170,28 @@ def pending(folder: MigrationFolder, records: Mapping[str, Record], *, to: str |
         out.append(Pending(m, steps(m.up_statements), resume, rec is not None,
                            rec is not None and rec.status == "running"))
     return out
+
+
+def _newest_drizzle_row(folder: MigrationFolder, applied: Sequence[str]) -> Migration | None:
+    """The applied drizzle migration whose row drizzle's migrator takes for the last one: the greatest
+    ``created_at`` (its ``ORDER BY created_at DESC LIMIT 1``), which after a merge need not be the last
+    in the journal.  None for a safeshift folder, or when nothing is applied (then drizzle applies all)."""
+    files = {m.version: m for m in folder.migrations}
+    done = [files[v] for v in applied if v in files and files[v].created_at is not None]
+    return max(done, key=lambda m: m.created_at or 0, default=None)
+
+
+def _drizzle_would_skip(m: Migration, last: Migration) -> OutOfOrder:
+    """drizzle's migrator applies a journal entry only if its ``when`` is later than the ``created_at`` of the
+    newest row in its table (``pg-core/dialect.js`` ``migrate``): where it would skip one, safeshift refuses
+    rather than build a database drizzle's migrator would not."""
+    return OutOfOrder(
+        f"drizzle's migrator would skip {m.path.name} on this database because its journal \"when\" "
+        f"({m.created_at}) is not later than {last.created_at}, the created_at of the newest row in drizzle's "
+        f"table ({last.path.name}'s), and drizzle applies only entries newer than that row; pass "
+        "--allow-out-of-order to apply it here anyway (drizzle's migrator then finds it applied), or, if no "
+        f"database has applied it yet, give it a \"when\" later than {last.created_at} in meta/_journal.json."
+    )
 
 
 def rollback_start(m: Migration, r: Record) -> int:
@@ -231,10 +258,11 @@ def rollback_targets(folder: MigrationFolder, records: Mapping[str, Record], *, 
                 f"{r.checksum[:12]}, file {migrations.checksum(m)[:12]}); put the file back as it was."
             )
         if m.irreversible and m.created_at is not None:  # a drizzle migration: its down SQL is a file of its own
+            why = m.irreversible_reason or "drizzle's snapshots cannot give its down SQL (a custom or hand-written " \
+                                            "migration)"
             raise NotReversible(
-                f"Cannot roll back {m.path.name}: drizzle's snapshots cannot give its down SQL (a custom or "
-                f"hand-written migration); write it in .safeshift/drizzle-down/{m.version}.sql (and delete its "
-                "`-- safeshift:irreversible` line), or restore a backup."
+                f"Cannot roll back {m.path.name}: {why}; write it in .safeshift/drizzle-down/{m.version}.sql (and "
+                "delete its `-- safeshift:irreversible` line), or restore a backup."
             )
         if m.irreversible:
             raise NotReversible(

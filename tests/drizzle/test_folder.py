@@ -63,8 +63,6 @@ def test_allow_directives_are_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("files", "whens", "dialect", "message"), [
-    ({"0000_a": "SELECT 1;", "0001_b": "SELECT 2;"}, [2000, 2000], "postgresql",
-     "0001_b has \"when\" 2000, not later than 0000_a's 2000, so drizzle's migrator would skip it"),
     ({"0000_a": "SELECT 1;"}, None, "sqlite",
      "is for dialect 'sqlite'; safeshift runs drizzle-kit folders for PostgreSQL only"),
     ({"0000_a": "-- safeshift:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (c);"}, None, "postgresql",

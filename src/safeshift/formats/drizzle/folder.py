@@ -10,7 +10,6 @@ applied; the down sections come from ``down.py``.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 from safeshift import config as cfg
@@ -20,8 +19,6 @@ from safeshift.formats.drizzle.journal import BREAKPOINT, JOURNAL, read_journal
 from safeshift.formats.drizzle.snapshot import snapshot_file
 from safeshift.formats.safeshift import META_DIR, MigrationFolder
 from safeshift.sections import Allow, Migration, SqlStatement, parse_sql_allows
-
-_TAG_PREFIX = re.compile(r"^\d+_")
 
 
 def drizzle_hash(text: str) -> str:
@@ -82,7 +79,9 @@ def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> Mig
         text = raw.decode("utf-8", errors="replace")
         statements, allows = split_statements(text, label)
         version = f"{i:0{width}d}"
-        name = _TAG_PREFIX.sub("", entry.tag) or entry.tag
+        # drizzle-kit's index prefix is the position, which the version already says; any other (a timestamp, a
+        # merged branch's number) stays in the name, so that status and every message name the file as it is
+        name = (entry.tag[len(version) + 1:] if entry.tag.startswith(f"{version}_") else "") or entry.tag
         found.append(Migration(
             version=version, name=name, path=path, up_sql=text.strip(), down_sql="",
             up_statements=statements, down_statements=(),

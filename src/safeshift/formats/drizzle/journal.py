@@ -1,8 +1,11 @@
 """drizzle-kit's ``meta/_journal.json``: the list of migrations drizzle's migrator applies, in order.
 
 The journal names each migration's file (``tag``) and the moment drizzle-kit generated it
-(``when``, in ms), which is what drizzle's migrator compares with its history table; so
-``when`` must grow.  Its presence is also how a folder whose configuration names no
+(``when``, in ms), which is what drizzle's migrator compares with its history table.  ``when``
+need not grow: after a merge of two branches it often does not, and drizzle's migrator still
+applies every entry on a fresh database (it compares each ``when`` only with the newest row
+already applied), so whether an entry would be skipped is a question about one database,
+answered by ``schedule.pending``, never by the journal alone.  Its presence is also how a folder whose configuration names no
 ``format`` is recognised as drizzle-kit's.  safeshift reads the journal and never writes it:
 drizzle-kit owns it.
 """
@@ -52,7 +55,8 @@ def resolve_format(folder: Path, settings: cfg.FolderSettings | None = None) -> 
 
 
 def read_journal(folder: Path) -> tuple[Entry, ...]:
-    """The journal's entries in order; ``when`` must grow, since drizzle's migrator compares it."""
+    """The journal's entries in order, as drizzle's migrator reads them (a ``when`` lower than its
+    predecessor's is no mistake here: only a database can say whether drizzle would skip it)."""
     path = journal_path(folder)
     shown = f"{Path(folder).name}/{META_DIR}/{JOURNAL}"
     try:
@@ -75,10 +79,5 @@ def read_journal(folder: Path) -> tuple[Entry, ...]:
         if not isinstance(tag, str) or not tag or not isinstance(when, int) or isinstance(when, bool):
             raise MigrationsError(f"{shown} entry {i} lacks a \"tag\" string or a \"when\" number; "
                                   "restore the journal from version control.")
-        if out and when <= out[-1].when:
-            raise MigrationsError(
-                f"{shown}: {tag} has \"when\" {when}, not later than {out[-1].tag}'s {out[-1].when}, so drizzle's "
-                "migrator would skip it; give it a later \"when\" (or regenerate it with drizzle-kit)."
-            )
         out.append(Entry(tag, when, bool(raw.get("breakpoints", True))))
     return tuple(out)

@@ -50,6 +50,20 @@ class DrizzleStore:
 
     @classmethod
     def for_folder(cls, folder: MigrationFolder, facts: Store) -> DrizzleStore:
+        """The store of ``folder``; refuses two journal entries with one ``when``: a row of drizzle's table
+        (``hash, created_at``) is matched to its migration by ``created_at``, which would then mean both."""
+        seen: dict[int, str] = {}
+        for m in folder.migrations:
+            if m.created_at is None:
+                continue
+            if m.created_at in seen:
+                raise MigrationsError(
+                    f"{folder.path.name}/meta/_journal.json gives {seen[m.created_at]} and {m.path.name} the same "
+                    f"\"when\" ({m.created_at}), and safeshift matches a row of drizzle's table to its migration by that "
+                    "\"when\" (the row's created_at), so it could not tell which one a row means; give the one no database has applied yet a later "
+                    "\"when\" in the journal."
+                )
+            seen[m.created_at] = m.path.name
         schema, table = names(folder)
         return cls(schema, table, tuple((m.version, m.name, m.created_at) for m in folder.migrations
                                         if m.created_at is not None), facts)
