@@ -91,6 +91,8 @@ class Migration:
     created_at: int | None = None
     #: 1-based line of the ``-- migrate:down`` marker (None: the file has none); directives below it are the down section's
     down_line: int | None = None
+    #: why the down section is irreversible, when its maker said (a drizzle down file safeshift could not derive)
+    irreversible_reason: str = ""
 
     @property
     def label(self) -> str:

@@ -11,14 +11,22 @@ never overwritten; ``rollback`` runs it and deletes drizzle's row in the same tr
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from safeshift import config as cfg
 from safeshift.errors import SafeshiftError
+from safeshift.formats.drizzle.chain import Before, Chain
+from safeshift.formats.drizzle.effects import Effects, Key, read_effects
 from safeshift.formats.drizzle.snapshot import Snapshots, rename_hints, snapshot_file
 from safeshift.formats.safeshift import MigrationFolder
 from safeshift.sections import Migration, parse_sql
+
+if TYPE_CHECKING:
+    from safeshift.changes import Change
+    from safeshift.renames import RenameHints
 
 DOWN_DIR = "drizzle-down"
 _DOWN_FOR = re.compile(r"^-- down SQL for (?P<file>\S+) \(sha256 (?P<sha>[0-9a-f]{64})\), written by safeshift$",
@@ -36,12 +44,20 @@ def down_dir(folder: Path, settings: cfg.FolderSettings | None = None) -> Path:
     return root / ".safeshift" / DOWN_DIR
 
 
-def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None = None) -> str:
-    """The down file of the migration at ``index``: derived from the snapshots before and after it.
+def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None = None,
+              chain: Chain | None = None) -> str:
+    """The down file of the migration at ``index``: derived from the snapshot it follows and its own.
 
-    A migration that leaves the snapshot unchanged (drizzle-kit's ``--custom``, hand-written
-    SQL) or whose snapshots safeshift cannot read gets a file saying so, marked irreversible,
-    for a person to fill in.  ``snapshots``: those already converted in this pass.
+    The "before" is the snapshot its snapshot's ``prevId`` names (``chain.py``), not the
+    journal's previous entry, which after a branch merge is another branch's.  Renames in the
+    migration's SQL (and drizzle-kit's rename answers in ``_meta``) are undone by renaming back.
+    Whatever would make the down SQL a guess gets a file saying why, marked irreversible, for a
+    person to fill in: a snapshot missing or out of the chain's order, SQL the parser rejects, a
+    rename safeshift cannot undo, a migration that leaves the snapshot unchanged (drizzle-kit's
+    ``--custom``, hand-written SQL), and above all a down SQL that would drop something the
+    migration's SQL did not create or create something it did not drop: the snapshots disagree
+    with what the migration did, and a down file must never destroy what it did not make.
+    ``snapshots`` and ``chain``: those of this pass, read once.
     """
     from safeshift.dialects import get_dialect
     from safeshift.diff import diff
@@ -52,28 +68,39 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
     m = folder.migrations[index]
     head = [f"-- down SQL for {folder.path.name}/{m.path.name} (sha256 {m.sha256}), written by safeshift"]
     snapshots = snapshots or Snapshots(get_dialect("postgresql"))
+    chain = chain or Chain(folder)
     d = snapshots.d
     after_path = snapshot_file(folder.path, m.path.stem)
-    before_path = snapshot_file(folder.path, folder.migrations[index - 1].path.stem) if index else None
+    before = chain.before(index)
+    if before.problem is not None:
+        return _refused(head, before.problem)
+    before_path = before.path
     try:
         data, after = snapshots.load(after_path)
-        before = snapshots.load(before_path)[1] if before_path is not None else make_schema(d.name)
-        changes = diff(before, after, rename_hints(data, d.default_schema), AssumeNew(), d.default_schema,
-                       d.view_dependencies)
-        statements = render(changes, before, after, d).down if changes else []
+        old = snapshots.load(before_path)[1] if before_path is not None else make_schema(d.name)
+        effects = read_effects(m.up_statements, d.default_schema)
+        problem = _unreadable(effects) or _unsupported_rename(effects)
+        if problem is not None:
+            return _refused(head, problem)
+        hints = _hints(rename_hints(data, d.default_schema), effects)
+        changes = diff(old, after, hints, AssumeNew(), d.default_schema, d.view_dependencies)
+        problem = _disagreement(changes, effects, before, after_path, chain) if changes else None
+        if problem is not None:
+            return _refused(head, problem)
+        statements = render(changes, old, after, d).down if changes else []
     except SafeshiftError as exc:
-        return "\n".join([*head, f"-- The snapshots cannot give its down SQL: {exc.message}",
-                          "-- Write the down SQL below and delete the next line.", "-- safeshift:irreversible", ""])
+        return _refused(head, exc.message.rstrip("."))
     if not changes:
-        return "\n".join([
-            *head,
-            f"-- {before_path.name if before_path else 'An empty schema'} and {after_path.name} are the same (a "
-            "custom or hand-written migration),",
-            "-- so the snapshots cannot give its down SQL. Write it below and delete the next line.",
-            "-- safeshift:irreversible", ""])
+        return _refused(head, f"{chain.shown(before_path) if before_path else 'an empty schema'} and "
+                              f"{chain.shown(after_path)} are the same (a custom or hand-written migration)",
+                        custom=True)
     source = f"meta/{before_path.name} and meta/{after_path.name}" if before_path else f"meta/{after_path.name}"
     out = [*head, f"-- Derived from {source}; review it. Hand edits are kept while the sha256 above",
            "-- matches the migration (a regenerated migration gets a new file).", ""]
+    if before.others:
+        out[-1:-1] = [f"-- Its snapshot follows {chain.shown(before_path or after_path)} (prevId), not the journal's "
+                      "previous entry: this undoes only this migration,",
+                      f"-- leaving {', '.join(chain.shown(p) for p in before.others)} of the other branch applied."]
     edits = [st for st in m.up_statements if _DATA_STATEMENT.match(st.sql)]
     if edits:  # drizzle-kit writes DDL only: these were added by hand, and the snapshots know nothing of them
         out[-1:-1] = ["-- NOTE: the migration was edited by hand: it also changes data, which the snapshots do not",
@@ -89,6 +116,140 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+#: the first words of every refusal's reason (``schedule`` shows it when rollback refuses)
+_CANNOT = "drizzle's snapshots cannot give its down SQL"
+_REASON = re.compile(r"^-- No down SQL: (?P<why>.+)$", re.MULTILINE)
+
+
+def _refused(head: list[str], problem: str, *, custom: bool = False) -> str:
+    """A down file that says why there is none (one line, read back as the refusal's reason), to fill in."""
+    reason = f"{_CANNOT} ({problem})" if custom else f"{_CANNOT}: {problem}"
+    return "\n".join([*head, f"-- No down SQL: {reason}", "-- Write the down SQL below and delete the next line.",
+                      "-- safeshift:irreversible", ""])
+
+
+def _unreadable(effects: Effects) -> str | None:
+    if not effects.unreadable:
+        return None
+    line, words = effects.unreadable[0]
+    return (f"PostgreSQL's parser rejects its statement at line {line} ({words} ...), so what the migration "
+            "creates cannot be checked")
+
+
+def _unsupported_rename(effects: Effects) -> str | None:
+    """The first rename the snapshots' diff cannot express (it would become a drop and a create)."""
+    for r in effects.renames:
+        moved = r.kind in ("table", "sequence", "view", "type") and r.old[1] != r.new[1]
+        if r.kind in ("type", "schema", "value", "sequence", "view", "policy") or moved:
+            what = "moves" if moved else "renames"
+            return (f"line {r.line} {what} {r.kind} {_dotted(r.old)} to {_dotted(r.new)}, which safeshift cannot "
+                    f"yet undo from the snapshots (undo it with the inverse statement)")
+    return None
+
+
+def _dotted(key: Key) -> str:
+    return ".".join(str(p) for p in key[1:] if p is not None)
+
+
+def _hints(meta: RenameHints, effects: Effects) -> RenameHints:
+    """drizzle-kit's rename answers and the renames of the migration's SQL, together."""
+    from safeshift.renames import RenameHints
+
+    tables = dict(meta.tables)
+    columns = dict(meta.columns)
+    for r in effects.renames:
+        if r.kind == "table":
+            tables[(str(r.old[1]), str(r.old[2]))] = str(r.new[2])
+        elif r.kind == "column":
+            columns[(str(r.old[1]), str(r.old[2]), str(r.old[3]))] = str(r.new[3])
+    return RenameHints(tables, columns, meta.dropped)
+
+
+def _disagreement(changes: Sequence[Change], effects: Effects, before: Before, after_path: Path,
+                  chain: Chain) -> str | None:
+    """Why the snapshots' changes are not what the migration's SQL did, or None when they agree.
+
+    Every object the down SQL would drop (what the changes create) must be created by the SQL,
+    and every table or column it would create again (what the changes drop) must be dropped by
+    it: otherwise the "before" snapshot is not the schema the migration started from.
+    """
+    made: list[str] = []
+    gone: list[str] = []
+    for c in changes:
+        for key, columns in _creates(c):
+            if not effects.creates(key) and not any(effects.creates(("column", key[1], key[2], col))
+                                                    for col in columns):
+                made.append(f"{key[0]} {_dotted(key)}")
+        for key in _drops(c):
+            if not effects.drops(key):
+                gone.append(f"{key[0]} {_dotted(key)}")
+    if not made and not gone:
+        return None
+    pair = f"{chain.shown(after_path)} against {chain.shown(before.path) if before.path else 'an empty schema'}"
+    parts = []
+    if made:
+        parts.append(f"drop {_some(made)}, which its SQL does not create")
+    if gone:
+        parts.append(f"create {_some(gone)} again, which its SQL does not drop")
+    why = f"diffing {pair} would {' and '.join(parts)}"
+    if before.others:
+        why += f" (the journal applies {', '.join(chain.shown(p) for p in before.others)} of another branch between them)"
+    return why
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _creates(c: Change) -> list[tuple[Key, tuple[str, ...]]]:
+    """What ``c`` creates (what its inverse in a down section drops), with the columns that carry it along."""
+    from safeshift import changes as ch
+
+    if isinstance(c, ch.CreateSchema):
+        return [(("schema", c.name), ())]
+    if isinstance(c, ch.CreateTable):
+        return [(("table", c.table.schema, c.table.name), ())]
+    if isinstance(c, ch.AddColumn):
+        return [(("column", c.schema, c.table, c.column.name), ())]
+    if isinstance(c, ch.CreateIndex):
+        return [(("index", c.schema, c.index.name), ())]
+    if isinstance(c, (ch.AddPrimaryKey, ch.AddUnique, ch.AddCheck, ch.AddForeignKey, ch.AddExclusion)):
+        con: Any = getattr(c, ("primary_key", "unique", "check", "foreign_key", "exclusion")[
+            (ch.AddPrimaryKey, ch.AddUnique, ch.AddCheck, ch.AddForeignKey, ch.AddExclusion).index(type(c))])
+        columns = tuple(getattr(con, "columns", ()) or ())
+        return [(("constraint", c.schema, c.table, con.name), columns)]
+    if isinstance(c, ch.CreateEnum):
+        return [(("type", c.enum.schema, c.enum.name), ())]
+    if isinstance(c, ch.AlterEnum):
+        return [(("value", c.new.schema, c.new.name, v), ()) for v in c.new.values if v not in c.old.values]
+    if isinstance(c, ch.CreateSequence):
+        return [(("sequence", c.sequence.schema, c.sequence.name), ())]
+    if isinstance(c, ch.CreateView):
+        return [(("view", c.view.schema, c.view.name), ())]
+    if isinstance(c, ch.CreatePolicy):
+        return [(("policy", c.policy.schema, c.policy.table, c.policy.name), ())]
+    if isinstance(c, ch.CreateDomain):
+        return [(("type", c.domain.schema, c.domain.name), ())]
+    if isinstance(c, ch.CreateCompositeType):
+        return [(("type", c.type.schema, c.type.name), ())]
+    return []
+
+
+def _drops(c: Change) -> list[Key]:
+    """The tables, columns, types and schemas ``c`` drops (its inverse in a down section creates them again)."""
+    from safeshift import changes as ch
+
+    if isinstance(c, ch.DropTable):
+        return [("table", c.table.schema, c.table.name)]
+    if isinstance(c, ch.DropColumn):
+        return [("column", c.schema, c.table, c.column.name)]
+    if isinstance(c, ch.DropEnum):
+        return [("type", c.enum.schema, c.enum.name)]
+    if isinstance(c, ch.DropSchema):
+        return [("schema", c.name)]
+    return []
+
+
 def _with_down_file(m: Migration, path: Path, text: str | None) -> Migration:
     """``m`` with the down section of its down file's ``text`` (None: there is none), when that file was
     made for this exact migration."""
@@ -98,8 +259,10 @@ def _with_down_file(m: Migration, path: Path, text: str | None) -> Migration:
     if header is None or header["sha"] != m.sha256:
         return m
     statements = parse_sql(text, f"{path.parent.name}/{path.name}")
+    irreversible = _IRREVERSIBLE.search(text) is not None
+    reason = _REASON.search(text) if irreversible else None
     return replace(m, down_sql=text.strip(), down_statements=statements, has_down=bool(statements),
-                   irreversible=_IRREVERSIBLE.search(text) is not None)
+                   irreversible=irreversible, irreversible_reason=reason["why"].strip() if reason else "")
 
 
 def attach_down(folder: MigrationFolder, settings: cfg.FolderSettings | None = None, *,
@@ -113,12 +276,14 @@ def attach_down(folder: MigrationFolder, settings: cfg.FolderSettings | None = N
 
     where = down_dir(folder.path, settings)
     snapshots = Snapshots(get_dialect("postgresql"))  # converted only when a down file is written
+    chain: Chain | None = None  # read only when a down file is written
     out: list[Migration] = []
     for i, m in enumerate(folder.migrations):
         path = where / f"{m.version}.sql"
         current = _with_down_file(m, path, path.read_text(encoding="utf-8") if path.is_file() else None)
         if write and current.down_sql == "":
-            text = down_text(folder, i, snapshots)
+            chain = chain or Chain(folder)
+            text = down_text(folder, i, snapshots, chain)
             where.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             # what reading the file back would give (universal newlines), without reading it
