@@ -603,6 +603,14 @@ def _as_written(canonical: str, text: str) -> tuple[str, AsWritten | None]:
     return canonical, (None if text == canonical else AsWritten(canonical, text))
 
 
+def _given(value: object) -> bool:
+    """Whether a dialect keyword argument is set: a SQL expression (``postgresql_where=table.c.x > 0``, as
+    mlflow's models give) counts as set without being asked its truth value, which SQLAlchemy refuses."""
+    if isinstance(value, sa.sql.ClauseElement):
+        return True
+    return value is not None and value is not False and value != [] and value != () and value != {} and value != ""
+
+
 def options_elsewhere(metadata: sa.MetaData, dialect: Dialect) -> Callable[[tuple[str, str], str], bool]:
     """Whether the models give an index options for another database than ``dialect``'s (``postgresql_include``
     read on SQLite): there it is another index than its twin without them, here the same one."""
@@ -611,6 +619,6 @@ def options_elsewhere(metadata: sa.MetaData, dialect: Dialect) -> Callable[[tupl
     marked: set[tuple[tuple[str, str], str | None]] = set()
     for t in metadata.tables.values():
         for ix in t.indexes:
-            if any(value and not name.startswith(own) for name, value in ix.dialect_kwargs.items()):
+            if any(_given(value) and not name.startswith(own) for name, value in ix.dialect_kwargs.items()):
                 marked.add(((converter.schema_of(t), t.name), converter.name_of(ix)))
     return lambda table, index: (table, index) in marked
