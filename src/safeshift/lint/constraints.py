@@ -29,10 +29,11 @@ def add_constraint(table: TableRef, con: Any, ctx: Ctx) -> Iterator[Hit]:
     if kind == ConstrType.CONSTR_FOREIGN:
         if not con.skip_validation:
             referenced = show(ref(con.pktable)) if con.pktable is not None else "the referenced table"
-            yield Hit("adding-foreign-key-constraint", f"Adding foreign key {name or ''} on {t} validates every "
-                      f"row while blocking writes on {t} and {referenced}.".replace("key  on", "key on"), table=table)
-            yield Hit("constraint-missing-not-valid", f"The foreign key is added without NOT VALID, so the "
-                      f"validation scan of {t} runs under the lock.", table=table)
+            # one hazard, one finding: the rule whose fix says what to write (NOT VALID, then VALIDATE);
+            # an allow written for constraint-missing-not-valid still covers it (``rules.ALSO_COVERS``)
+            yield Hit("adding-foreign-key-constraint", f"Adding foreign key {name or ''} on {t} without NOT VALID "
+                      f"validates every row while blocking writes on {t} and {referenced}."
+                      .replace("key  on", "key on"), table=table)
     elif kind == ConstrType.CONSTR_CHECK:
         if not con.skip_validation:
             yield Hit("constraint-missing-not-valid", f"Adding CHECK {name or ''} without NOT VALID scans every "
@@ -52,9 +53,8 @@ def add_constraint(table: TableRef, con: Any, ctx: Ctx) -> Iterator[Hit]:
             "adding-serial-primary-key-field"
         key_names = ", ".join(_names(con.keys))
         yield Hit(rule, f"Adding {label} ({key_names}) builds its index on {t} under an ACCESS EXCLUSIVE lock, "
-                  "blocking reads and writes for the whole build.", table=table)
-        yield Hit("constraint-missing-not-valid", f"A {label} constraint cannot be NOT VALID: every existing row "
-                  f"of {t} is checked under the lock.", fix=_concurrent_unique_fix(kind), table=table)
+                  f"blocking reads and writes for the whole build (it cannot be NOT VALID).",
+                  fix=_concurrent_unique_fix(kind), table=table)
         yield Hit("unique-on-existing-data", f"Existing rows of {t} may hold duplicate ({key_names}) values, which "
                   "make the migration fail.", table=table)
     elif kind == ConstrType.CONSTR_EXCLUSION:
@@ -84,11 +84,9 @@ def validate_constraint(table: TableRef, col: str | None, ctx: Ctx) -> Iterator[
     """VALIDATE CONSTRAINT: safe in a transaction of its own; a validated NOT NULL check proves its column."""
     t = show(table)
     if table[1] in ctx.state.txn_locked:
-        yield Hit("constraint-missing-not-valid", f"Validating {col} in the transaction that added it NOT "
-                  "VALID is the same as adding it without NOT VALID.", table=table)
         yield Hit("validate-in-same-transaction", f"VALIDATE CONSTRAINT {col} runs in the transaction "
-                  f"that already holds a write-blocking lock on {t}, so the scan blocks writes.",
-                  table=table)
+                  f"that already holds a write-blocking lock on {t}, so the scan blocks writes (as if it were "
+                  "added without NOT VALID).", table=table)
     proven = ctx.state.not_null_checks.get(col or "")
     if proven is not None:
         ctx.state.proven_not_null.add(proven)

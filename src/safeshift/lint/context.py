@@ -42,6 +42,8 @@ class State:
     created: set[str] = field(default_factory=set)
     #: indexes created in this file
     created_indexes: set[str] = field(default_factory=set)
+    #: functions and procedures created in this file (bare names): dropping one loses nothing of before
+    created_functions: set[str] = field(default_factory=set)
     #: known column types: (table, column) -> type, from CREATE TABLE / ADD COLUMN earlier in the file
     columns: dict[tuple[str, str], PgType] = field(default_factory=dict)
     lock_timeout: bool = False

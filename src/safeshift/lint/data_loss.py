@@ -27,6 +27,8 @@ _DROP_RULES: dict[ObjectType, str] = {
     ObjectType.OBJECT_POLICY: "drop-policy",
 }
 
+_FUNCTIONS = (ObjectType.OBJECT_FUNCTION, ObjectType.OBJECT_PROCEDURE, ObjectType.OBJECT_ROUTINE)
+
 
 def drop(node: Any, ctx: Ctx) -> Iterator[Hit]:
     kind = node.removeType
@@ -60,6 +62,8 @@ def drop(node: Any, ctx: Ctx) -> Iterator[Hit]:
                 yield Hit("require-table-schema")
             more = " and, with CASCADE, the foreign keys and views that depend on it" if cascade else ""
             yield Hit(rule, f"Dropping table {name} deletes it and every row in it{more}.", table=table)
+        elif kind in _FUNCTIONS and parts[-1] in ctx.state.created_functions:
+            continue  # created (or replaced, which is flagged there) earlier in this file: a helper, nothing lost
         elif kind in (ObjectType.OBJECT_TRIGGER, ObjectType.OBJECT_POLICY) and len(parts) >= 2:
             table = (parts[-3] if len(parts) > 2 else None, parts[-2])
             ctx.lock(table)

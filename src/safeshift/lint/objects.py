@@ -115,8 +115,13 @@ def alter_enum(node: Any, ctx: Ctx) -> Iterator[Hit]:
 
 
 def create_function(node: Any, ctx: Ctx) -> Iterator[Hit]:
+    """CREATE [OR REPLACE] FUNCTION: a replaced body is flagged here, so dropping the function later in the
+    file (a helper for a backfill) loses nothing more and is no ``drop-function`` hazard."""
     if node.replace:
         yield Hit("replace-view-or-function")
+    names = _names(node.funcname)
+    if names:
+        ctx.state.created_functions.add(names[-1])
 
 
 def create_view(node: Any, ctx: Ctx) -> Iterator[Hit]:

@@ -290,6 +290,14 @@ RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 DEFAULT_RULES: frozenset[str] = frozenset(r.id for r in _RULES if r.default)
 
 #: every Squawk 2.70 rule → the safeshift rule that flags the same statement
+#: an allow naming the key also covers these rules: each is a hazard once reported under both names (a foreign
+#: key, a UNIQUE or PRIMARY KEY constraint, a VALIDATE in the adding transaction), so an allow written then for
+#: ``constraint-missing-not-valid`` still holds, and is not reported unused, now that the hazard has one finding
+ALSO_COVERS: dict[str, frozenset[str]] = {
+    "constraint-missing-not-valid": frozenset({"adding-foreign-key-constraint", "disallowed-unique-constraint",
+                                               "adding-serial-primary-key-field", "validate-in-same-transaction"}),
+}
+
 SQUAWK_EQUIVALENT: dict[str, str] = {
     "adding-field-with-default": "adding-field-with-default",
     "adding-foreign-key-constraint": "adding-foreign-key-constraint",

@@ -26,7 +26,7 @@ from pglast import parse_sql as pg_parse
 from safeshift.lint.checks import check, long_identifiers
 from safeshift.lint.context import Ctx, Hit, State, TableRef
 from safeshift.lint.finding import Facts, Finding, Severity, lookup_facts
-from safeshift.lint.rules import DEFAULT_RULES, RULES, SQUAWK_EQUIVALENT
+from safeshift.lint.rules import ALSO_COVERS, DEFAULT_RULES, RULES, SQUAWK_EQUIVALENT
 from safeshift.sections import Allow, SqlStatement, parse_sql_allows
 
 #: statements that do not lock existing objects for long (or that other rules judge)
@@ -83,6 +83,12 @@ def regrade(finding: Finding, facts: Mapping[str, Facts]) -> Finding:
 def canonical_rule(rule: str) -> str:
     """A rule id as written in an allow directive; Squawk's names are accepted too."""
     return SQUAWK_EQUIVALENT.get(rule, rule)
+
+
+def covers(allowed: str, rule: str) -> bool:
+    """Whether an allow naming ``allowed`` acknowledges a finding of ``rule`` (``rules.ALSO_COVERS``)."""
+    canonical = canonical_rule(allowed)
+    return canonical == rule or rule in ALSO_COVERS.get(canonical, ())
 
 
 def enabled_rules(include: Collection[str] = ()) -> frozenset[str]:
@@ -223,10 +229,11 @@ def acknowledge(findings: Sequence[Finding], per_statement: Mapping[int, Sequenc
     out: list[Finding] = []
     for f in findings:
         scope = [*per_statement.get(f.line or -1, ()), *file_wide]
-        match = next((a for a in scope if canonical_rule(a.rule) == f.rule), None)
-        if match is not None:
-            used.add(match.line)
-            f = f.acknowledge(match.reason)
+        matches = [a for a in scope if covers(a.rule, f.rule)]
+        if matches:
+            used.update(a.line for a in matches)  # an allow under the rule's old name is no stale one
+            exact = [a for a in matches if canonical_rule(a.rule) == f.rule]
+            f = f.acknowledge((exact or matches)[0].reason)
         out.append(f)
     if "unused-allow" in enabled:
         r = RULES["unused-allow"]

@@ -15,8 +15,15 @@ if TYPE_CHECKING:
     from safeshift.lint import Finding
 
 #: fixes that move a statement out of the transaction (CONCURRENTLY), or commit between two steps
-_OUTSIDE = re.compile(r"no-transaction|outside a transaction", re.IGNORECASE)
+_OUTSIDE = re.compile(r"no-transaction|outside a transaction|INDEX CONCURRENTLY", re.IGNORECASE)
 _SEPARATE = re.compile(r"separate transaction", re.IGNORECASE)
+
+
+def accept_command(f: Finding) -> str:
+    """The command that accepts ``f`` in a drizzle folder, whose files cannot carry ``-- safeshift:allow``
+    (the comment would change the sha256 drizzle records for the file): ``formats.drizzle.accept``."""
+    where = f"{f.file}:{f.line}" if f.file and f.line else "FILE:LINE"
+    return f'`safeshift review --accept {f.rule} {where} --reason "..."`'
 
 
 def drizzle_fix(f: Finding) -> Finding:
@@ -28,11 +35,12 @@ def drizzle_fix(f: Finding) -> Finding:
     and drizzle-kit writes its files, so the fix says what works there.
     """
     if _OUTSIDE.search(f.fix):
-        fix = ("A drizzle folder runs its pending migrations in one transaction, where CONCURRENTLY cannot run "
-               "(`-- safeshift:no-transaction` is refused there): run the CONCURRENTLY statement by hand (psql) "
+        fix = ("drizzle's migrator runs every pending migration in one transaction, where CONCURRENTLY cannot run "
+               "(a `--> statement-breakpoint` or a custom migration does not change that, and "
+               "`-- safeshift:no-transaction` is refused there): run the CONCURRENTLY statement by hand (psql) "
                "before deploying and write the migration so that it finds the work done (CREATE INDEX IF NOT "
                "EXISTS, DROP INDEX IF EXISTS, ADD CONSTRAINT ... USING INDEX), or, for a small table, accept the "
-               f"lock with `-- safeshift:allow {f.rule} <reason>`.")
+               f"lock with {accept_command(f)}.")
     elif _SEPARATE.search(f.fix):
         fix = (f"{f.fix.rstrip('.')}. A drizzle folder runs its pending migrations in one transaction, so put "
                "the later step in a migration of its own (`npx drizzle-kit generate --custom`) and apply the "
