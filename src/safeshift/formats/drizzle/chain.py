@@ -113,8 +113,9 @@ class Chain:
                                     f"migration is not in the journal")
             if previous is not None and not previous.is_file():
                 return Before(None, f"the snapshot before it, {self.shown(previous)}, is missing")
+            gone = [self.shown(p) for p in self.files[:index] if not p.is_file()]
             return Before(None, f"its snapshot {self.shown(after)} follows a snapshot (id {link.prev}) that is not "
-                                f"in {META_DIR}/")
+                                f"in {META_DIR}/" + (f" ({', '.join(gone)} of the journal is missing)" if gone else ""))
         j = found[0]
         if j >= index:
             return Before(None, f"its snapshot {self.shown(after)} follows {self.shown(self.files[j])}, but the "

@@ -83,7 +83,8 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
         if problem is not None:
             return _refused(head, problem)
         hints = _hints(rename_hints(data, d.default_schema), effects)
-        changes = diff(old, after, hints, AssumeNew(), d.default_schema, d.view_dependencies)
+        changes = _as_the_sql_did(diff(old, after, hints, AssumeNew(), d.default_schema, d.view_dependencies),
+                                  effects)
         problem = _disagreement(changes, effects, before, after_path, chain) if changes else None
         if problem is not None:
             return _refused(head, problem)
@@ -163,6 +164,21 @@ def _hints(meta: RenameHints, effects: Effects) -> RenameHints:
         elif r.kind == "column":
             columns[(str(r.old[1]), str(r.old[2]), str(r.old[3]))] = str(r.new[3])
     return RenameHints(tables, columns, meta.dropped)
+
+
+def _as_the_sql_did(changes: list[Change], effects: Effects) -> list[Change]:
+    """``changes`` without the renames of a renamed table's keys and indexes that its SQL did not rename.
+
+    A snapshot names an unnamed primary key after its table, but ``ALTER TABLE a RENAME TO b``
+    leaves the database's ``a_pkey`` as it is: renaming it back would name a key that is not there.
+    """
+    from safeshift import changes as ch
+
+    moved = {(str(r.new[1]), str(r.new[2])) for r in effects.renames if r.kind == "table"}
+    named = {(str(r.old[-1]), str(r.new[-1])) for r in effects.renames if r.kind in ("constraint", "index")}
+    return [c for c in changes
+            if not (isinstance(c, (ch.RenameConstraint, ch.RenameIndex)) and (c.schema, c.table) in moved
+                    and (c.old, c.new) not in named)]
 
 
 def _disagreement(changes: Sequence[Change], effects: Effects, before: Before, after_path: Path,
