@@ -26,6 +26,7 @@ from safeshift.sections import Migration, parse_sql
 
 if TYPE_CHECKING:
     from safeshift.changes import Change
+    from safeshift.dialects.base import Dialect
     from safeshift.renames import RenameHints
 
 DOWN_DIR = "drizzle-down"
@@ -62,7 +63,7 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
     from safeshift.dialects import get_dialect
     from safeshift.diff import diff
     from safeshift.model import make_schema
-    from safeshift.plan import render
+    from safeshift.plan import RESTORE_ONLY, render
     from safeshift.renames import AssumeNew
 
     m = folder.migrations[index]
@@ -108,13 +109,31 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
                       "-- record, so this down SQL undoes only the schema change. Undo the data below by hand, or",
                       "-- restore a backup:",
                       *(f"--   line {st.line}: {' '.join(st.sql.split())[:100]}" for st in edits)]
+    losses = _losses(changes, d)
     for st in statements:
-        out += [f"-- {line}".rstrip() for line in (st.comment or "").splitlines()]
+        comment = st.comment or ""
+        loss = losses.get(st.sql.strip())
+        if loss is not None and "data loss" not in comment and RESTORE_ONLY not in comment:
+            comment = "\n".join(x for x in (comment, f"data loss: {loss}") if x)
+        out += [f"-- {line}".rstrip() for line in comment.splitlines()]
         if not st.transactional:
             out.append("-- safeshift:no-transaction")
         sql = st.sql.strip().rstrip(";").rstrip()
         out += [sql + ("\n;" if "--" in sql.rsplit("\n", 1)[-1] else ";"), ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _losses(changes: Sequence[Change], d: Dialect) -> dict[str, str]:
+    """What each down statement that deletes data deletes (by its SQL): dropping the table or column the
+    migration created deletes the rows written since, which a down file must say as an up section does."""
+    out: dict[str, str] = {}
+    for c in changes:
+        inverse = c.inverse()
+        loss = d.data_loss(inverse)
+        if loss:
+            for st in d.render(inverse):
+                out.setdefault(st.sql.strip(), loss)
+    return out
 
 
 #: the first words of every refusal's reason (``schedule`` shows it when rollback refuses)
