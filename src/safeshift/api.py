@@ -325,7 +325,7 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
             todo = [p.migration for p in planned if not p.resume_from]
             blocking = review.gate(todo, r.dialect, url, history_table=r.folder.history_table)
             if blocking and not allow_hazards:
-                raise review.refuse(blocking)
+                raise review.refuse(blocking, r.folder)
             allowed = review.allowed_by_version(todo, blocking) if blocking else {}
             for version, what in allowed.items():
                 r.emit(Event("note", version, message=f"hazards allowed by --allow-hazards: {what}"))
@@ -389,6 +389,17 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     if config.migrations_dir.exists():
         rv.mark_reviewed(config.migrations_dir, result)
     return result
+
+
+def accept_hazard(config: Config, rule: str, where: str, reason: str) -> tuple[Path, str]:
+    """``safeshift review --accept RULE FILE:LINE --reason``: record a reviewed hazard of a drizzle-kit folder
+    beside its files (``review.accept``); returns the file written and the accepted text's sha256."""
+    from safeshift import review as rv
+    from safeshift.formats import folder as formats
+
+    found = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
+    folder = found if found is not None else formats.read(config.migrations_dir, settings=config.folder_settings)
+    return rv.accept(folder, rule, where, reason)
 
 
 def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, tuple[int, str] | None]:

@@ -177,7 +177,7 @@ class Deploy:
                         "unacknowledged errors": [f"{Path(f.file or '').name}:{f.line} {f.rule}" for f in blocking]}
             if blocking and not self.allow_hazards:
                 self.release = self.release.with_item("reviewed", "failed", evidence)
-                raise review.refuse(blocking)
+                raise review.refuse(blocking, runner.folder)
             self.release = self.release.with_item("reviewed", "passed", evidence,
                                                   "hazards let through by --allow-hazards" if blocking else "")
             if blocking:

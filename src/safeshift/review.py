@@ -214,14 +214,68 @@ def allowed_by_version(pending: Sequence[Migration], blocking: Sequence[Finding]
     return out
 
 
-def refuse(blocking: Sequence[Finding]) -> HazardBlocked:
+def refuse(blocking: Sequence[Finding], folder: MigrationFolder | None = None) -> HazardBlocked:
+    """The gate's refusal, naming the first blocking finding and how to acknowledge it in ``folder``'s format:
+    a comment above the statement, or (a drizzle folder, whose files' hashes drizzle records) ``review --accept``,
+    saying so when an acceptance recorded for an earlier text of the file no longer holds."""
     first = blocking[0]
     where = f"{Path(first.file).name}:{first.line}" if first.file else "?"
     more = f" (and {len(blocking) - 1} more)" if len(blocking) > 1 else ""
+    how = f"add `-- safeshift:allow {first.rule} <reason>` above the statement"
+    from safeshift.formats import folder as formats
+
+    if folder is not None and not formats.of(folder).allow_comments:
+        from safeshift.formats.drizzle.accept import ACCEPT_FILE, stale
+
+        shown = display_path(Path(first.file)) if first.file else "FILE"
+        how = f'accept it with `safeshift review --accept {first.rule} {shown}:{first.line} --reason "..."`'
+        m = next((m for m in folder.migrations if first.file and m.path.resolve() == Path(first.file).resolve()), None)
+        old = stale(folder.path, m, first.rule) if m is not None else None
+        if old is not None:
+            how = (f"{how} (its acceptance in {folder.path.name}/{ACCEPT_FILE} was for an earlier text of the file, "
+                   f"sha256 {old.sha256[:12]}, and no longer holds)")
     return HazardBlocked(
         f"{where} has an unacknowledged hazard [{first.rule}]: {first.message.rstrip('.')}{more}; run `safeshift review`, "
-        f"then fix it or add `-- safeshift:allow {first.rule} <reason>` above the statement, or pass "
-        "--allow-hazards.")
+        f"then fix it or {how}, or pass --allow-hazards.")
+
+
+def accept(folder: MigrationFolder, rule: str, where: str, reason: str) -> tuple[Path, str]:
+    """Record that ``rule`` at ``where`` (``FILE:LINE``) in a drizzle folder was reviewed and accepted.
+
+    Only a finding review really reports there can be accepted (a typo must not pass silently),
+    and only in a folder whose files cannot carry ``-- safeshift:allow``.  Returns the file written
+    and the accepted text's sha256.
+    """
+    from safeshift.formats import folder as formats
+    from safeshift.formats.drizzle.accept import accept_path, record
+    from safeshift.lint import review_migration
+    from safeshift.lint.sql import canonical_rule, covers
+
+    file, _, number = where.rpartition(":")
+    if not file or not number.isdigit():
+        raise ConfigError(f"--accept {rule} {where}: give the place as FILE:LINE, as `safeshift review` prints it "
+                          "(e.g. drizzle/0004_drop_title.sql:1).")
+    line = int(number)
+    path = Path(file)
+    m = next((m for m in folder.migrations if m.path.resolve() == path.resolve()
+              or (path.parent == Path(".") and m.path.name == path.name)), None)
+    if m is None:
+        raise ConfigError(f"--accept: {file} is not a migration of {folder.path.name}/; name one of its .sql files "
+                          "as `safeshift review` prints it.")
+    if formats.of(folder).allow_comments:
+        raise ConfigError(f"{m.path.name} can carry its acknowledgement: add `-- safeshift:allow {rule} <reason>` "
+                          f"directly above line {line} instead of --accept.")
+    if not reason.strip():
+        raise ConfigError('--accept needs --reason "...": say why the hazard is acceptable, for whoever reads it next.')
+    rule = canonical_rule(rule)
+    found = [f for f in review_migration(m) if f.line == line and f.section == "up" and covers(rule, f.rule)]
+    if not found:
+        at_line = sorted({f.rule for f in review_migration(m) if f.line == line and f.section == "up"})
+        have = f" (it has: {', '.join(at_line)})" if at_line else ""
+        raise ConfigError(f"{display_path(m.path)}:{line} has no [{rule}] finding to accept{have}; run `safeshift "
+                          f"review {display_path(m.path)}` for the rules and lines it reports.")
+    record(folder, m, line, rule, reason.strip())
+    return accept_path(folder.path), m.sha256
 
 
 def _connect(dialect: Dialect, url: str) -> Any:

@@ -25,8 +25,13 @@ from safeshift.text import display_path, redact_url
 @click.option("--pending", is_flag=True, help="Review the migrations the database has not applied yet.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
               show_default=True, help="github: workflow annotations for pull requests.")
+@click.option("--accept", "accept", nargs=2, metavar="RULE FILE:LINE",
+              help="drizzle-kit folders: record that this finding was reviewed and is accepted (in the folder's "
+                   "safeshift.accept.toml, for the file's present text; editing the file voids it).")
+@click.option("--reason", "reason", metavar="TEXT", help="With --accept: why the hazard is acceptable.")
 @handle_errors
-def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: bool, fmt: str) -> None:
+def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: bool, fmt: str,
+           accept: tuple[str, str] | None, reason: str | None) -> None:
     """Flag changes that can lose data, take long locks, fail on existing rows or break the running app.
 
     With no FILE: the migrations not yet reviewed.  With --url/--env/--pending, table sizes from
@@ -34,6 +39,14 @@ def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: b
     """
     from safeshift.lint import render
 
+    if accept is not None or reason is not None:
+        if accept is None or reason is None or files or pending:
+            raise click.UsageError('Give --accept RULE FILE:LINE and --reason "..." together, without FILE or '
+                                   "--pending.")
+        found, digest = api.accept_hazard(project_config(env, url), accept[0], accept[1], reason)
+        out.print(f"accepted [{accept[0]}] at {accept[1]} in {display_path(found)}, for the file's sha256 "
+                  f"{digest[:12]} (editing the file voids it)", markup=False)
+        return
     config = project_config(env, url)
     result = api.review(config, files, pending=pending, live=pending or env is not None or url is not None)
     sys.stdout.write(render(list(result.findings), fmt))

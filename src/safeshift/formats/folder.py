@@ -41,6 +41,8 @@ class SafeshiftFolder:
 
     #: `safeshift generate`, `rehash` and `drop` write it
     written_by_safeshift = True
+    #: a hazard is acknowledged in the file, by a `-- safeshift:allow RULE reason` comment above the statement
+    allow_comments = True
 
     def store(self, folder: migrations.MigrationFolder, facts: Callable[..., Store]) -> Store:
         return facts()
@@ -68,6 +70,8 @@ class DrizzleFolder:
     drizzle's table, run as drizzle's migrator runs it (one transaction) with down SQL from its snapshots."""
 
     written_by_safeshift = False
+    #: drizzle records each file's sha256, so hazards are accepted beside the files (`safeshift review --accept`)
+    allow_comments = False
 
     def store(self, folder: migrations.MigrationFolder, facts: Callable[..., Store]) -> Store:
         schema, table = drizzle.names(folder)  # safeshift's facts table is named after drizzle's

@@ -16,7 +16,8 @@ is gone) safeshift refuses, as it does for its own folders.  One module per job:
 - ``store``: the history in ``drizzle.__drizzle_migrations`` plus safeshift's facts table;
 - ``snapshot``: ``meta/NNNN_snapshot.json`` → ``model.Schema`` (expected schema, down SQL);
 - ``down``: down SQL derived from the snapshots, kept in ``.safeshift/drizzle-down/``;
-- ``fixes``: review fixes that work where a run is one transaction.
+- ``fixes``: review fixes that work where a run is one transaction;
+- ``accept``: hazards accepted in ``safeshift.accept.toml`` beside the files, which drizzle hashes.
 
 The names below are the package's surface (``drizzle.read_folder``, ``drizzle.DrizzleStore``, …).
 """

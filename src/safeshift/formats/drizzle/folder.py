@@ -14,6 +14,7 @@ from pathlib import Path
 
 from safeshift import config as cfg
 from safeshift.errors import MigrationsError
+from safeshift.formats.drizzle.accept import attach_accepted
 from safeshift.formats.drizzle.down import attach_down
 from safeshift.formats.drizzle.journal import BREAKPOINT, JOURNAL, read_journal
 from safeshift.formats.drizzle.snapshot import snapshot_file
@@ -92,4 +93,4 @@ def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> Mig
                              snapshot_versions=tuple(m.version for m in found
                                                      if snapshot_file(folder, m.path.stem).is_file()),
                              history_table=(settings.drizzle_schema, settings.drizzle_table))
-    return attach_down(result, settings)
+    return attach_accepted(attach_down(result, settings))  # hazards accepted beside the files (accept.py)
