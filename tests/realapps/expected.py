@@ -27,13 +27,18 @@ class Expect:
 
 OPTUNA_PG = Expect(
     diff=(
-        # real: models.py's TrialState has WAITING; v1.2.0.a widens the Enum through batch_alter_table, which on PostgreSQL never ALTERs the type (enum_range(NULL::trialstate) in R lacks WAITING; Alembic does not compare enum values)
+        # real: models.py's TrialState has WAITING; v1.2.0.a widens the Enum through batch_alter_table, which
+        #   on PostgreSQL never ALTERs the type (enum_range(NULL::trialstate) in R lacks WAITING; Alembic does
+        #   not compare enum values)
         'ALTER TYPE "public"."trialstate" ADD VALUE \'WAITING\' AFTER \'FAIL\';',
-        # real: v3.2.0.a creates the index as trials_study_id_key; the models declare study_id index=True, named ix_trials_study_id (Alembic: remove_index + add_index)
+        # real: v3.2.0.a creates the index as trials_study_id_key; the models declare study_id index=True,
+        #   named ix_trials_study_id (Alembic: remove_index + add_index)
         'ALTER INDEX "public"."trials_study_id_key" RENAME TO "ix_trials_study_id";',
-        # real: TrialHeartbeatModel (models.py) has no migration in optuna's history; optuna creates it with create_all only (Alembic: add_table)
+        # real: TrialHeartbeatModel (models.py) has no migration in optuna's history; optuna creates it with
+        #   create_all only (Alembic: add_table)
         'CREATE TABLE "public"."trial_heartbeats" (\n    "trial_heartbeat_id" serial NOT NULL,\n    "trial_id" integer NOT NULL,\n    "heartbeat" timestamp without time zone NOT NULL,\n    CONSTRAINT "trial_heartbeats_pkey" PRIMARY KEY ("trial_heartbeat_id"),\n    CONSTRAINT "trial_heartbeats_trial_id_key" UNIQUE ("trial_id")\n);',
-        # real: the models declare trial_values.trial_id nullable=False; v3.0.0.a creates it nullable (Alembic: modify_nullable)
+        # real: the models declare trial_values.trial_id nullable=False; v0.9.0.a creates it nullable
+        #   (Alembic: modify_nullable)
         'ALTER TABLE "public"."trial_values" ALTER COLUMN "trial_id" SET NOT NULL;',
         # real: part of trial_heartbeats
         'ALTER TABLE "public"."trial_heartbeats" ADD CONSTRAINT "trial_heartbeats_trial_id_fkey" FOREIGN KEY ("trial_id") REFERENCES "public"."trials" ("trial_id");',
@@ -69,16 +74,18 @@ OPTUNA_PG = Expect(
         'drop index if exists "public"."trials_study_id_key";',
         # real: the enum gains WAITING (migra re-creates the type to add a value)
         'drop type "public"."trialstate__old_version_to_be_dropped";',
-        # not a difference: the models leave the unique constraint unnamed; optuna's v3.0.0.a named it
+        # not a difference: the models leave the unique constraint unnamed; optuna's v2.4.0.a named it uq_trial_values_trial_id_objective
         'name only: trial_values.uq_trial_values_trial_id_objective -> trial_values_trial_id_objective_key',
-        # not a difference: CheckConstraint('version_info_id=1') unnamed in the models; R's name is PostgreSQL's for the migration's column-level check, S's for a table-level one
+        # not a difference: CheckConstraint('version_info_id=1') unnamed in the models; R's name is
+        #   PostgreSQL's for the migration's column-level check, S's for a table-level one
         'name only: version_info.version_info_version_info_id_check -> version_info_check',
     ),
 )
 
 OPTUNA_SQLITE = Expect(
     diff=(
-        # real: the index rename (trials_study_id_key -> ix_trials_study_id), SQLite's DROP INDEX + CREATE INDEX
+        # real: the index rename (trials_study_id_key -> ix_trials_study_id), SQLite's DROP INDEX + CREATE
+        #   INDEX
         'DROP INDEX "trials_study_id_key";',
         # real: trial_heartbeats, as on PostgreSQL
         'CREATE TABLE "trial_heartbeats" (\n    "trial_heartbeat_id" INTEGER NOT NULL,\n    "trial_id" INTEGER NOT NULL,\n    "heartbeat" DATETIME NOT NULL,\n    PRIMARY KEY ("trial_heartbeat_id"),\n    UNIQUE ("trial_id"),\n    FOREIGN KEY ("trial_id") REFERENCES "trials" ("trial_id")\n);',
@@ -120,25 +127,31 @@ OPTUNA_SQLITE = Expect(
 
 MLFLOW_PG = Expect(
     diff=(
-        # real: migration 1bd49d398cd23 (secrets tables) creates this trigger and its function in raw SQL on PostgreSQL; the models do not declare them
+        # real: migration 1bd49d398cd23 (secrets tables) creates this trigger and its function in raw SQL on
+        #   PostgreSQL; the models do not declare them
         'DROP TRIGGER "prevent_secrets_aad_mutation" ON "public"."secrets";',
-        # real: migration 1b5f0d9ad7c1 (workspaces) creates the idx_*workspace* indexes; the models do not declare them (Alembic: remove_index, all five)
+        # real: migration 1b5f0d9ad7c1 (workspaces) creates the idx_*workspace* indexes; the models do not
+        #   declare them (Alembic: remove_index, all five)
         'DROP INDEX "public"."idx_experiments_workspace";',
         'DROP INDEX "public"."idx_experiments_workspace_creation_time";',
         'DROP INDEX "public"."idx_model_version_tags_workspace_name_version";',
         'DROP INDEX "public"."idx_registered_model_tags_workspace_name";',
         'DROP INDEX "public"."idx_registered_models_workspace";',
-        # real: R's key is (key, request_id), the models' PrimaryKeyConstraint('request_id', 'key') (Alembic does not compare key column order); dropped here, added below
+        # real: R's key is (key, request_id), the models' PrimaryKeyConstraint('request_id', 'key') (Alembic
+        #   does not compare key column order); dropped here, added below
         'ALTER TABLE "public"."trace_request_metadata" DROP CONSTRAINT "trace_request_metadata_pk";',
         # real: the same for trace_tags
         'ALTER TABLE "public"."trace_tags" DROP CONSTRAINT "trace_tag_pk";',
-        # real: the models name it PrimaryKeyConstraint('assessment_id', name='assessments_pkey'); migration 770bee3ae1dd named it assessments_pk
+        # real: the models name it PrimaryKeyConstraint('assessment_id', name='assessments_pkey'); migration
+        #   770bee3ae1dd named it assessments_pk
         'ALTER TABLE "public"."assessments" RENAME CONSTRAINT "assessments_pk" TO "assessments_pkey";',
-        # real: the models name it registered_model_alias_registered_model_fkey; migration 1b5f0d9ad7c1 fk_registered_model_aliases_registered_models
+        # real: the models name it registered_model_alias_registered_model_fkey; migration 1b5f0d9ad7c1
+        #   fk_registered_model_aliases_registered_models
         'ALTER TABLE "public"."registered_model_aliases" RENAME CONSTRAINT "fk_registered_model_aliases_registered_models" TO "registered_model_alias_registered_model_fkey";',
         # real: String(50) in the models, VARCHAR(20) from the migration (Alembic: modify_type)
         'ALTER TABLE "public"."assessments" ALTER COLUMN "assessment_type" SET DATA TYPE character varying(50);',
-        # real: the migrations give these five a server default, the models only a Python-side default (Alembic: modify_default, all five)
+        # real: the migrations give these five a server default, the models only a Python-side default
+        #   (Alembic: modify_default, all five)
         'ALTER TABLE "public"."endpoint_model_mappings" ALTER COLUMN "linkage_type" DROP DEFAULT;',
         'ALTER TABLE "public"."endpoints" ALTER COLUMN "usage_tracking" DROP DEFAULT;',
         'ALTER TABLE "public"."metrics" ALTER COLUMN "step" DROP DEFAULT;',
@@ -151,7 +164,9 @@ MLFLOW_PG = Expect(
         # real: the key in the models' column order
         'ALTER TABLE "public"."trace_request_metadata" ADD CONSTRAINT "trace_request_metadata_pk" PRIMARY KEY ("request_id", "key");',
         'ALTER TABLE "public"."trace_tags" ADD CONSTRAINT "trace_tag_pk" PRIMARY KEY ("request_id", "key");',
-        # real: the models declare this foreign key twice, ForeignKey(..., ondelete='CASCADE') on the column and a named ForeignKeyConstraint (create_all builds both); R holds the named one (Alembic compares foreign keys as a set and cannot see a second copy)
+        # real: the models declare this foreign key twice, ForeignKey(..., ondelete='CASCADE') on the column
+        #   and a named ForeignKeyConstraint (create_all builds both); R holds the named one (Alembic compares
+        #   foreign keys as a set and cannot see a second copy)
         'ALTER TABLE "public"."evaluation_dataset_records" ADD CONSTRAINT "evaluation_dataset_records_dataset_id_fkey" FOREIGN KEY ("dataset_id") REFERENCES "public"."evaluation_datasets" ("dataset_id") ON DELETE CASCADE;',
         # real: the same declared-twice foreign key on evaluation_dataset_tags
         'ALTER TABLE "public"."evaluation_dataset_tags" ADD CONSTRAINT "evaluation_dataset_tags_dataset_id_fkey" FOREIGN KEY ("dataset_id") REFERENCES "public"."evaluation_datasets" ("dataset_id") ON DELETE CASCADE;',
@@ -212,7 +227,8 @@ MLFLOW_PG = Expect(
         'drop trigger if exists "prevent_secrets_aad_mutation" on "public"."secrets";',
         # real: the name the models give (see diff)
         'name only: assessments.assessments_pk -> assessments_pkey',
-        # not a difference: a constraint the models leave unnamed, which mlflow's migrations named (fk_*, runs_status_check)
+        # not a difference: a constraint the models leave unnamed, which mlflow's migrations named (fk_*,
+        #   runs_status_check)
         'name only: assessments.fk_assessments_trace_id -> assessments_trace_id_fkey',
         'name only: datasets.fk_datasets_experiment_id_experiments -> datasets_experiment_id_fkey',
         'name only: endpoint_bindings.fk_endpoint_bindings_endpoint_id -> endpoint_bindings_endpoint_id_fkey',
@@ -231,7 +247,8 @@ MLFLOW_PG = Expect(
         'name only: online_scoring_configs.fk_online_scoring_configs_scorer_id -> online_scoring_configs_scorer_id_fkey',
         # real: the name the models give (see diff)
         'name only: registered_model_aliases.fk_registered_model_aliases_registered_models -> registered_model_alias_registered_model_fkey',
-        # not a difference: a constraint the models leave unnamed, which mlflow's migrations named (fk_*, runs_status_check)
+        # not a difference: a constraint the models leave unnamed, which mlflow's migrations named (fk_*,
+        #   runs_status_check)
         'name only: registered_model_tags.fk_registered_model_tags_registered_models -> registered_model_tags_workspace_name_fkey',
         'name only: review_queue_items.fk_review_queue_items_queue_id -> review_queue_items_queue_id_fkey',
         'name only: review_queue_label_schemas.fk_review_queue_label_schemas_queue_id -> review_queue_label_schemas_queue_id_fkey',
@@ -252,7 +269,8 @@ BUILDBOT_PG = Expect()
 
 BUILDBOT_SQLITE = Expect(
     alembic=(
-        # not a difference (Alembic's own false positive): server_default='' on these six; SQLite holds '' exactly as create_all wrote it, and safeshift's diff rightly prints nothing
+        # not a difference (Alembic's own false positive): server_default='' on these six; SQLite holds ''
+        #   exactly as create_all wrote it, and safeshift's diff rightly prints nothing
         'modify_default changes.codebase',
         'modify_default changes.project',
         'modify_default changes.repository',
@@ -264,7 +282,8 @@ BUILDBOT_SQLITE = Expect(
 
 MAILMAN_PG = Expect(
     diff=(
-        # real: mailman/model/language.py declares Language, but nothing in mailman imports that module, so mailman's create_all never builds the table (Alembic: add_table)
+        # real: mailman/model/language.py declares Language, but nothing in mailman imports that module, so
+        #   mailman's create_all never builds the table (Alembic: add_table)
         'CREATE TABLE "public"."language" (\n    "id" serial NOT NULL,\n    "code" character varying,\n    CONSTRAINT "language_pkey" PRIMARY KEY ("id")\n);',
     ),
     alembic=(
@@ -282,7 +301,8 @@ MAILMAN_PG = Expect(
 
 MAILMAN_SQLITE = Expect(
     diff=(
-        # real: mailman/model/language.py declares Language, but nothing in mailman imports that module, so mailman's create_all never builds the table (Alembic: add_table)
+        # real: mailman/model/language.py declares Language, but nothing in mailman imports that module, so
+        #   mailman's create_all never builds the table (Alembic: add_table)
         'CREATE TABLE "language" (\n    "id" INTEGER NOT NULL,\n    "code" VARCHAR,\n    PRIMARY KEY ("id")\n);',
     ),
     alembic=(
@@ -306,7 +326,8 @@ MLFLOW_SQLITE = Expect(
         'DROP INDEX "idx_model_version_tags_workspace_name_version";',
         'DROP INDEX "idx_registered_model_tags_workspace_name";',
         'DROP INDEX "idx_registered_models_workspace";',
-        # real: linkage_type loses the migration's server default (as on PostgreSQL): SQLite rebuilds the table
+        # real: linkage_type loses the migration's server default (as on PostgreSQL): SQLite rebuilds the
+        #   table
         'CREATE TABLE "_safeshift_new_endpoint_model_mappings" (\n    "mapping_id" VARCHAR(36) NOT NULL,\n    "endpoint_id" VARCHAR(36) NOT NULL,\n    "model_definition_id" VARCHAR(36) NOT NULL,\n    "weight" FLOAT NOT NULL,\n    "linkage_type" VARCHAR(64) NOT NULL,\n    "fallback_order" INTEGER,\n    "created_by" VARCHAR(255),\n    "created_at" BIGINT NOT NULL,\n    PRIMARY KEY ("mapping_id"),\n    FOREIGN KEY ("endpoint_id") REFERENCES "endpoints" ("endpoint_id") ON DELETE CASCADE,\n    FOREIGN KEY ("model_definition_id") REFERENCES "model_definitions" ("model_definition_id")\n);',
         'INSERT INTO "_safeshift_new_endpoint_model_mappings" ("mapping_id", "endpoint_id", "model_definition_id", "weight", "linkage_type", "fallback_order", "created_by", "created_at") SELECT "mapping_id", "endpoint_id", "model_definition_id", "weight", "linkage_type", "fallback_order", "created_by", "created_at" FROM "endpoint_model_mappings";',
         'DROP TABLE "endpoint_model_mappings";',
@@ -371,26 +392,30 @@ MLFLOW_SQLITE = Expect(
     alembic=(
         # the same real differences as on PostgreSQL, and:
         'add_index issues.index_issues_created_by',
-        # not a difference (Alembic's own false positive): Alembic cannot compare the text("version_major DESC") keys
+        # not a difference (Alembic's own false positive): Alembic cannot compare the text("version_major
+        #   DESC") keys
         'add_index mcp_server_versions.idx_mcp_server_versions_latest',
         # real: the server defaults of the migrations
         'modify_default endpoint_model_mappings.linkage_type',
         'modify_default endpoints.usage_tracking',
         'modify_default metrics.is_nan',
         'modify_default metrics.step',
-        # not a difference (Alembic's own false positive): Identity() on SQLite, where it is a plain INTEGER PRIMARY KEY
+        # not a difference (Alembic's own false positive): Identity() on SQLite, where it is a plain INTEGER
+        #   PRIMARY KEY
         'modify_default sql_assessment_daily_rollups.id',
         'modify_default sql_span_cost_daily_rollups.id',
         'modify_default sql_trace_metric_daily_rollups.id',
         # real: the server defaults of the migrations
         'modify_default webhooks.status',
-        # real: VARCHAR lengths (which SQLite does not enforce, so safeshift's diff rightly rebuilds nothing for them)
+        # real: VARCHAR lengths (which SQLite does not enforce, so safeshift's diff rightly rebuilds nothing
+        #   for them)
         'modify_type assessments.assessment_type',
         'modify_type runs.status',
         # real: the idx_*workspace* indexes
         'remove_index experiments.idx_experiments_workspace',
         'remove_index experiments.idx_experiments_workspace_creation_time',
-        # not a difference (Alembic's own false positive): Alembic cannot compare the text("version_major DESC") keys
+        # not a difference (Alembic's own false positive): Alembic cannot compare the text("version_major
+        #   DESC") keys
         'remove_index mcp_server_versions.idx_mcp_server_versions_latest',
         # real: the idx_*workspace* indexes
         'remove_index model_version_tags.idx_model_version_tags_workspace_name_version',
@@ -406,7 +431,8 @@ MLFLOW_SQLITE = Expect(
         # real: the idx_*workspace* indexes
         'R only: experiments index idx_experiments_workspace (workspace)',
         'R only: experiments index idx_experiments_workspace_creation_time (workspace, creation_time)',
-        # not a difference: DEFAULT 0 (R, sa.false()) and '0' (S, the models' server_default) on a BOOLEAN column store the same integer 0 (NUMERIC affinity)
+        # not a difference: DEFAULT 0 (R, sa.false()) and '0' (S, the models' server_default) on a BOOLEAN
+        #   column store the same integer 0 (NUMERIC affinity)
         'R only: label_schemas column is_default BOOLEAN not null default=0',
         # real: the migrations' server defaults, not in the models
         "R only: metrics column is_nan BOOLEAN not null default='0'",
@@ -429,7 +455,8 @@ MLFLOW_SQLITE = Expect(
         'S only: endpoints column usage_tracking BOOLEAN not null default=None',
         # real: declared in the models, never created by a migration
         'S only: issues index index_issues_created_by (created_by)',
-        # not a difference: DEFAULT 0 (R, sa.false()) and '0' (S, the models' server_default) on a BOOLEAN column store the same integer 0 (NUMERIC affinity)
+        # not a difference: DEFAULT 0 (R, sa.false()) and '0' (S, the models' server_default) on a BOOLEAN
+        #   column store the same integer 0 (NUMERIC affinity)
         "S only: label_schemas column is_default BOOLEAN not null default='0'",
         # real: the migrations' server defaults, not in the models
         'S only: metrics column is_nan BOOLEAN not null default=None',
