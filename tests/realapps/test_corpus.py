@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import re
+import select
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,7 +131,12 @@ def migra_public(r_url: str, s_url: str) -> list[str]:
     urls = ("postgresql+psycopg2://" + u.split("://", 1)[1] for u in (r_url, s_url))
     worker.stdin.write(json.dumps(["--unsafe", "--schema", "public", *urls]) + "\n")
     worker.stdin.flush()
-    answer = json.loads(worker.stdout.readline())
+    ready, _, _ = select.select([worker.stdout], [], [], 120)
+    line = worker.stdout.readline() if ready else ""
+    if not line:
+        worker.kill()
+        raise AssertionError("migra did not answer within 120 s (or its process ended)")
+    answer = json.loads(line)
     assert answer["code"] in (0, 2), f"migra failed: {answer['err'][-2000:]}"
     found = [s for s in statements(answer["out"]) if "alembic_version" not in s]
     return sorted(names_only(found, constraints(r_url), constraints(s_url)))
