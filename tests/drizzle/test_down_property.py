@@ -151,7 +151,7 @@ def _drops(sql: str) -> set[tuple[str, ...]]:
     return out
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_a_down_file_never_drops_what_its_migration_did_not_create(data: st.DataObject) -> None:
     journal, how = _history(data)
