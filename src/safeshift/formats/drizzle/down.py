@@ -20,7 +20,7 @@ from safeshift import config as cfg
 from safeshift.errors import SafeshiftError
 from safeshift.formats.drizzle.chain import Before, Chain
 from safeshift.formats.drizzle.effects import Effects, Key, read_effects
-from safeshift.formats.drizzle.snapshot import Snapshots, rename_hints, snapshot_file
+from safeshift.formats.drizzle.snapshot import Snapshots, rename_hints, role_downs, snapshot_file
 from safeshift.formats.safeshift import MigrationFolder
 from safeshift.sections import Migration, parse_sql
 
@@ -79,6 +79,9 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
     try:
         data, after = snapshots.load(after_path)
         old = snapshots.load(before_path)[1] if before_path is not None else make_schema(d.name)
+        # roles are the server's, not the schema's: undone beside the schema's down SQL (snapshot.role_downs)
+        roles_first, roles_last = role_downs(snapshots.load(before_path)[0] if before_path is not None else {}, data,
+                                             d, after_path.name)
         effects = read_effects(m.up_statements, d.default_schema)
         problem = _unreadable(effects) or _unsupported_rename(effects)
         if problem is not None:
@@ -92,7 +95,7 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
         statements = render(changes, old, after, d).down if changes else []
     except SafeshiftError as exc:
         return _refused(head, exc.message.rstrip("."))
-    if not changes:
+    if not changes and not roles_first and not roles_last:
         return _refused(head, f"{chain.shown(before_path) if before_path else 'an empty schema'} and "
                               f"{chain.shown(after_path)} are the same (a custom or hand-written migration)",
                         custom=True)
@@ -110,6 +113,7 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
                       "-- restore a backup:",
                       *(f"--   line {st.line}: {' '.join(st.sql.split())[:100]}" for st in edits)]
     losses = _losses(changes, d)
+    out += [f"{sql};\n" for sql in roles_first]
     for st in statements:
         comment = st.comment or ""
         loss = losses.get(st.sql.strip())
@@ -120,6 +124,7 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
             out.append("-- safeshift:no-transaction")
         sql = st.sql.strip().rstrip(";").rstrip()
         out += [sql + ("\n;" if "--" in sql.rsplit("\n", 1)[-1] else ";"), ""]
+    out += [f"{sql};\n" for sql in roles_last]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -186,18 +191,26 @@ def _hints(meta: RenameHints, effects: Effects) -> RenameHints:
 
 
 def _as_the_sql_did(changes: list[Change], effects: Effects) -> list[Change]:
-    """``changes`` without the renames of a renamed table's keys and indexes that its SQL did not rename.
+    """``changes`` without the renames of a renamed table's keys and indexes that its SQL left alone.
 
     A snapshot names an unnamed primary key after its table, but ``ALTER TABLE a RENAME TO b``
-    leaves the database's ``a_pkey`` as it is: renaming it back would name a key that is not there.
+    leaves the database's ``a_pkey`` as it is: renaming it back would name a key that is not
+    there.  A key or index the SQL renamed, or dropped and created under the new name (as
+    drizzle-kit does for a renamed table's foreign keys and indexes), is renamed back.
     """
     from safeshift import changes as ch
 
     moved = {(str(r.new[1]), str(r.new[2])) for r in effects.renames if r.kind == "table"}
-    named = {(str(r.old[-1]), str(r.new[-1])) for r in effects.renames if r.kind in ("constraint", "index")}
-    return [c for c in changes
-            if not (isinstance(c, (ch.RenameConstraint, ch.RenameIndex)) and (c.schema, c.table) in moved
-                    and (c.old, c.new) not in named)]
+    out: list[Change] = []
+    for c in changes:
+        if isinstance(c, (ch.RenameConstraint, ch.RenameIndex)) and (c.schema, c.table) in moved:
+            key: Key = (("constraint", c.schema, c.table, c.new) if isinstance(c, ch.RenameConstraint)
+                        else ("index", c.schema, c.new))
+            renamed = any(r.new == key for r in effects.renames)
+            if not renamed and key not in effects.created:
+                continue
+        out.append(c)
+    return out
 
 
 def _disagreement(changes: Sequence[Change], effects: Effects, before: Before, after_path: Path,

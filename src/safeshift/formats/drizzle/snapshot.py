@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,8 @@ def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
     equals what introspecting a database built by the migrations gives.  What the model
     cannot hold (views without a definition, policies on tables outside the snapshot) raises
     SnapshotError.  Row-level security and the policies of each table are read; roles are the
-    server's, not the schema's, and are left out (a policy names its roles).
+    server's, not the schema's, and are left out (a policy names its roles; ``snapshot_roles``
+    reads those the migrations create, which down files undo).
     """
     from safeshift.dialects import get_dialect
 
@@ -283,3 +285,55 @@ def rename_hints(data: Mapping[str, Any], default_schema: str) -> RenameHints:
         if len(o) == 3 and len(n) == 3:
             columns[(o[0] or default_schema, n[1], o[2])] = n[2]
     return RenameHints(tables, columns)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role a drizzle-kit snapshot lists (``pgRole`` without ``.existing()``): the migrations create it.
+
+    Roles belong to the server, shared by all its databases, so they are no part of
+    ``model.Schema`` (nor of what ``verify`` compares, which is one database); but a down file
+    must undo what the migration did to them, or migrating up again fails on CREATE ROLE.
+    """
+
+    name: str
+    create_db: bool = False
+    create_role: bool = False
+    inherit: bool = True
+
+    def options(self) -> str:
+        """The ``WITH`` options as drizzle-kit's CREATE ROLE writes them (ALTER ROLE spells out all three)."""
+        return (f"{'CREATEDB' if self.create_db else 'NOCREATEDB'} {'CREATEROLE' if self.create_role else 'NOCREATEROLE'} "
+                f"{'INHERIT' if self.inherit else 'NOINHERIT'}")
+
+
+def snapshot_roles(data: Mapping[str, Any], label: str = "snapshot") -> dict[str, Role]:
+    """The roles a snapshot's migrations create, by name (drizzle-kit leaves ``.existing()`` roles out)."""
+    out: dict[str, Role] = {}
+    for raw in (data.get("roles") or {}).values():
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str) or not raw["name"]:
+            raise SnapshotError(f"{label}: a role entry has no name; regenerate the snapshot with drizzle-kit.")
+        out[raw["name"]] = Role(raw["name"], bool(raw.get("createDb")), bool(raw.get("createRole")),
+                                raw.get("inherit") is not False)
+    return out
+
+
+def role_downs(before: Mapping[str, Any], after: Mapping[str, Any], dialect: Dialect,
+               label: str = "snapshot") -> tuple[list[str], list[str]]:
+    """Down statements for what a migration did to roles: (to run first, to run last).
+
+    A role the migration dropped is created again first (the policies the down SQL brings back
+    name it) and one it changed gets its options back; one it created is dropped last, after
+    the policies that name it.  DROP ROLE fails while another database still uses the role,
+    which stops the rollback with the server's reason rather than leaving the role behind silently.
+    """
+    old, new = snapshot_roles(before, label), snapshot_roles(after, label)
+    first: list[str] = []
+    last: list[str] = []
+    for name, role in old.items():
+        if name not in new:
+            first.append(f"CREATE ROLE {dialect.quote(name)} WITH {role.options()}")
+        elif new[name] != role:
+            first.append(f"ALTER ROLE {dialect.quote(name)} WITH {role.options()}")
+    last += [f"DROP ROLE {dialect.quote(name)}" for name in new if name not in old]
+    return first, last
