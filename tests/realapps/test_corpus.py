@@ -11,8 +11,11 @@ SQLite.  For each app and backend:
    database S, and ``verify --url S`` reports no drift;
 4. an independent comparison of R and S (migra on PostgreSQL; SQLAlchemy's inspector on SQLite) shows
    only the listed real differences;
-5. ``baseline`` on R: where the models match R it is recorded and ``generate --check`` agrees; where they
-   differ it refuses, ``--from-database`` writes it anyway and ``generate --check`` then disagrees.
+5. ``baseline`` on R: where the models match R it is recorded and ``generate --check`` then agrees; where
+   they differ it refuses (exit 2, pointing at ``--from-database``).
+
+A case listed in ``KNOWN`` is one whose correct output safeshift does not give yet: it is expected to fail
+(strict), naming its finding, and turns into a failure the day it passes, so the mark is then removed.
 
 safeshift runs in the corpus venv with ``PYTHONPATH`` at this clone's ``src``.
 """
@@ -48,6 +51,7 @@ CASES = [pytest.param(name, backend, id=f"{name}-{backend}",
 
 
 def run_safeshift(bin_: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m safeshift ARGS`` in the corpus venv, from this clone's src, in the project folder."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("SAFESHIFT_ENV", None)
     return subprocess.run([str(bin_ / "python"), "-m", "safeshift", *args], cwd=project, env=env,
@@ -55,6 +59,7 @@ def run_safeshift(bin_: Path, project: Path, *args: str) -> subprocess.Completed
 
 
 def in_app_venv(bin_: Path, cwd: Path, *args: str) -> list[str]:
+    """``_in_app_venv.py ARGS`` with the apps' own SQLAlchemy and Alembic; its JSON answer."""
     done = subprocess.run([str(bin_ / "python"), str(HERE / "_in_app_venv.py"), *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, f"_in_app_venv.py {args[0]} failed:\n{done.stderr[-3000:]}"
