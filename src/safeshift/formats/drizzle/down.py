@@ -206,8 +206,7 @@ def _as_the_sql_did(changes: list[Change], effects: Effects) -> list[Change]:
         if isinstance(c, (ch.RenameConstraint, ch.RenameIndex)) and (c.schema, c.table) in moved:
             key: Key = (("constraint", c.schema, c.table, c.new) if isinstance(c, ch.RenameConstraint)
                         else ("index", c.schema, c.new))
-            renamed = any(r.new == key for r in effects.renames)
-            if not renamed and key not in effects.created:
+            if not effects.renamed_to(key) and not effects.creates(key):
                 continue
         out.append(c)
     return out

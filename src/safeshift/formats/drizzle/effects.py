@@ -48,10 +48,26 @@ class Effects:
 
     def creates(self, key: Key) -> bool:
         """Whether the SQL created ``key``, itself or with what holds it (a column of a table it created)."""
-        return any(k in self.created for k in _holders(key))
+        created = {stored(k) for k in self.created}
+        return any(k in created for k in _holders(stored(key)))
 
     def drops(self, key: Key) -> bool:
-        return any(k in self.dropped for k in _holders(key))
+        dropped = {stored(k) for k in self.dropped}
+        return any(k in dropped for k in _holders(stored(key)))
+
+    def renamed_to(self, key: Key) -> bool:
+        return any(stored(r.new) == stored(key) for r in self.renames)
+
+
+#: PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1)
+_NAME_BYTES = 63
+
+
+def stored(key: Key) -> Key:
+    """``key`` with each name as PostgreSQL stores it: its first 63 bytes, cut at a character boundary (the
+    SQL may spell a longer name, which the server cuts; the snapshots' converter cuts some names, not all)."""
+    return tuple(p if p is None or len(p.encode("utf-8")) <= _NAME_BYTES
+                 else p.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore") for p in key)
 
 
 def _holders(key: Key) -> list[Key]:
