@@ -22,6 +22,8 @@ import pytest
 
 from safeshift.formats import drizzle
 from safeshift.formats.drizzle import BREAKPOINT
+from safeshift.formats.drizzle.chain import ROOT_ID as ROOT
+from safeshift.formats.safeshift import MigrationFolder
 from tests.drizzle._kit import app_schema, drizzle_kit, drizzle_rows, node_migrate, require_node, scalar
 from tests.runner._project import error_line, invoke
 
@@ -235,3 +237,44 @@ def test_a_missing_snapshot_is_named(merged: Merged, tmp_path: Path) -> None:
     folder = drizzle.attach_down(drizzle.read_folder(root / "drizzle"), write=True)
     assert folder.migrations[1].irreversible_reason == (
         f"drizzle's snapshots cannot give its down SQL: its snapshot meta/{_snap(root, a_tag).name} is missing")
+
+
+def _chain_folder(tmp_path: Path, links: list[tuple[str, str]]) -> MigrationFolder:
+    """A hand-made folder of one-table migrations whose snapshots have the (id, prevId) ``links``."""
+    from tests.drizzle._kit import write_folder
+
+    folder = write_folder(tmp_path, {f"000{i}_m{i}": f'CREATE TABLE "t{i}" ("id" integer);' for i in range(len(links))})
+    for i, (ident, prev) in enumerate(links):
+        tables = {f"public.t{j}": {"name": f"t{j}", "schema": "", "columns": {
+            "id": {"name": "id", "type": "integer", "primaryKey": False, "notNull": False}}} for j in range(i + 1)}
+        (folder / "meta" / f"000{i}_snapshot.json").write_text(json.dumps({
+            "id": ident, "prevId": prev, "version": "7", "dialect": "postgresql", "tables": tables, "enums": {},
+            "schemas": {}, "sequences": {}, "_meta": {}}), encoding="utf-8")
+    return drizzle.read_folder(folder)
+
+
+@pytest.mark.parametrize(("links", "index", "words"), [
+    ([("a", ROOT), ("b", "c"), ("c", "a")], 1, "follows meta/0002_snapshot.json, but the journal applies 0002_m2.sql "
+                                               "after 0001_m1.sql"),
+    ([("a", ROOT), ("b", "a"), ("b", "a")], 2, "has the same id as meta/0001_snapshot.json"),
+    ([("a", ROOT), ("b", ROOT)], 1, "starts a new chain of snapshots"),
+    ([("a", ROOT), ("b", "zzz")], 1, "follows a snapshot (id zzz) that is not in meta/"),
+])
+def test_a_chain_that_disagrees_with_the_journal_is_refused_naming_both(tmp_path: Path, links: list[tuple[str, str]],
+                                                                        index: int, words: str) -> None:
+    folder = _chain_folder(tmp_path, links)
+    text = drizzle.down_text(folder, index)
+    assert "-- safeshift:irreversible" in text
+    assert words in text, text
+
+
+def test_the_chain_skips_the_other_branch(tmp_path: Path) -> None:
+    """[base, a, b] with b following base: b's down drops only b's table (its SQL creates only t2)."""
+    folder = _chain_folder(tmp_path, [("base", ROOT), ("a", "base"), ("b", "base")])
+    snap = tmp_path / "drizzle" / "meta" / "0002_snapshot.json"
+    data = json.loads(snap.read_text(encoding="utf-8"))
+    del data["tables"]["public.t1"]  # branch b never saw a's table
+    snap.write_text(json.dumps(data), encoding="utf-8")
+    text = drizzle.down_text(folder, 2)
+    assert 'DROP TABLE "public"."t2";' in text and "t1" not in text.split("review it.")[1], text
+    assert "leaving meta/0001_snapshot.json of the other branch applied" in text
