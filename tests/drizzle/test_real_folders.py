@@ -51,10 +51,6 @@ XFAIL = {
     "renames": "verify on drizzle's database after ALTER TABLE posts RENAME TO articles: false drift on the "
                "primary key (posts_pkey kept by the server, articles_pkey assumed from the snapshot) and the "
                "serial's sequence",
-    "merged": "verify's expected schema after a branch merge is the last journal entry's snapshot, whose "
-              "prevId chain lacks the other branch: its tables and columns are reported as extra",
-    "rls": "rolling back 0001_more_policies is refused: the down check compares the policy name of 70 bytes "
-           "written in the SQL with the 63 bytes PostgreSQL keeps (the snapshot's, cut)",
 }
 _TABLE_RENAME = re.compile(r'ALTER TABLE "(?P<old>[^"]+)" RENAME TO "(?P<new>[^"]+)"')
 _COLUMN_RENAME = re.compile(r'ALTER TABLE "(?P<table>[^"]+)" RENAME COLUMN "(?P<old>[^"]+)" TO "(?P<new>[^"]+)"')
@@ -259,3 +255,21 @@ def _differences(expected: Any, live: Any) -> str:
     from safeshift.renames import AssumeNew
 
     return "; ".join(repr(c)[:300] for c in diff(live, expected, None, AssumeNew(), "public"))
+
+
+def test_verify_after_a_merge_of_branches_that_change_one_table_refuses_naming_both(
+        corpus: Path, tmp_path: Path, pg_url: str) -> None:
+    """The merged folder with the other branch also changing ``users``: which ``users`` the folder makes is a
+    guess, so verify refuses, naming both snapshots, rather than reporting either branch as drift."""
+    p = make_project(corpus / "merged", tmp_path, pg_url)
+    tags = next(p.folder.glob("meta/*101000_snapshot.json"))
+    data = json.loads(tags.read_text(encoding="utf-8"))
+    data["tables"]["public.users"]["columns"]["nick"] = {"name": "nick", "type": "text", "primaryKey": False,
+                                                        "notNull": False}
+    tags.write_text(json.dumps(data), encoding="utf-8")
+    p.run("migrate")
+    refused = p.run("verify", expect=None)
+    assert refused.returncode != 0 and "no drift" not in refused.stdout
+    err = error_line(refused)
+    assert "20260105102000_snapshot.json and 20260105101000_snapshot.json (two merged branches) both change " \
+           "table public.users" in err, err

@@ -57,21 +57,115 @@ def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
 
 
 def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Dialect | None = None) -> Schema | None:
-    """The drizzle snapshot of the last applied migration (None: nothing applied, expect an empty database).
+    """The schema the applied migrations make, from their snapshots (None: nothing applied, expect an empty database).
 
     drizzle-kit writes a snapshot for every migration (a custom one gets a copy of the one
-    before); where one is missing, the newest snapshot before it stands in.
+    before); where one is missing, the newest snapshot before it stands in.  After two branches
+    are merged, the last applied snapshot's chain (``prevId``) lacks the other branch: each
+    applied snapshot that no other applied one follows is a branch head, and the heads are
+    merged against the snapshot they share (``_merge_heads``), object by object.
     """
+    from safeshift.dialects import get_dialect
+
     done = set(applied)
     last = max((i for i, m in enumerate(folder.migrations) if m.version in done), default=None)
     if last is None:
         return None
+    dialect = dialect or get_dialect("postgresql")
+    paths = [snapshot_file(folder.path, m.path.stem) for m in folder.migrations[: last + 1] if m.version in done]
+    heads = _heads([p for p in paths if p.is_file()])
+    if len(heads) > 1:
+        return _merge_heads(folder, heads, dialect)
     for m in reversed(folder.migrations[: last + 1]):
         path = snapshot_file(folder.path, m.path.stem)
         if path.is_file():
             return snapshot_schema(path, dialect)
     raise SnapshotError(f"{folder.path.name}/{META_DIR}/ holds no snapshot up to {folder.migrations[last].path.name}, "
                         "so there is no expected schema; regenerate the folder with drizzle-kit.")
+
+
+def _links(meta: Path) -> dict[str, tuple[Path, str | None]]:
+    """Every snapshot of ``meta/`` by its ``id``: (file, ``prevId``); unreadable ones are left out."""
+    out: dict[str, tuple[Path, str | None]] = {}
+    for path in sorted(meta.glob("*_snapshot.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            prev = data.get("prevId")
+            out[data["id"]] = (path, prev if isinstance(prev, str) else None)
+    return out
+
+
+def _heads(paths: Sequence[Path]) -> list[Path]:
+    """The snapshots among ``paths`` that no other of them follows (by ``prevId``), in journal order; a
+    folder whose snapshots carry no ids gives [] (the last one then stands for all)."""
+    if not paths:
+        return []
+    links = _links(paths[0].parent)
+    ids = {path: ident for ident, (path, _) in links.items()}
+    if any(p not in ids for p in paths):
+        return []
+    followed: set[str] = set()
+    for p in paths:
+        ident: str | None = ids[p]
+        seen: set[str] = set()
+        while ident is not None and ident in links and ident not in seen:
+            seen.add(ident)
+            prev = links[ident][1]
+            if prev is not None:
+                followed.add(prev)
+            ident = prev
+    return [p for p in paths if ids[p] not in followed]
+
+
+def _merge_heads(folder: MigrationFolder, heads: Sequence[Path], dialect: Dialect) -> Schema:
+    """The branch heads' schemas merged: each object as the one branch that changed it since the snapshot
+    all heads follow (their common ancestor; none: an empty schema) leaves it.  Two branches that change
+    one object differently make the expected schema a guess: refused, naming both snapshots."""
+    from safeshift.model import make_schema
+
+    links = _links(heads[0].parent)
+    ids = {path: ident for ident, (path, _) in links.items()}
+
+    def ancestry(path: Path) -> list[str]:
+        out: list[str] = []
+        ident: str | None = links[ids[path]][1]
+        while ident is not None and ident in links and ident not in out:
+            out.append(ident)
+            ident = links[ident][1]
+        return out
+
+    chains = [ancestry(h) for h in heads]
+    common = next((i for i in chains[0] if all(i in c for c in chains[1:])), None)
+    base = snapshot_schema(links[common][0], dialect) if common is not None else make_schema(dialect.name)
+    kinds = ("tables", "enums", "sequences", "views", "policies")
+    merged: dict[str, dict[Any, Any]] = {k: {o.key: o for o in getattr(base, k)} for k in kinds}
+    namespaces = set(base.namespaces)
+    changed: dict[tuple[str, Any], Path] = {}
+    for head in heads:
+        schema = snapshot_schema(head, dialect)
+        for kind in kinds:
+            old = {o.key: o for o in getattr(base, kind)}
+            new = {o.key: o for o in getattr(schema, kind)}
+            for key in old.keys() | new.keys():
+                if old.get(key) == new.get(key):
+                    continue
+                other = changed.get((kind, key))
+                if other is not None and merged[kind].get(key) != new.get(key):
+                    raise SnapshotError(
+                        f"{folder.path.name}/{META_DIR}/{other.name} and {head.name} (two merged branches) both "
+                        f"change {kind[:-1]} {'.'.join(str(p) for p in key)}, so the schema the folder makes is not "
+                        "known from its snapshots; generate a migration on the merged schema with drizzle-kit.")
+                changed[(kind, key)] = head
+                if key in new:
+                    merged[kind][key] = new[key]
+                else:
+                    merged[kind].pop(key, None)
+        namespaces |= set(schema.namespaces) - set(base.namespaces)
+        namespaces -= set(base.namespaces) - set(schema.namespaces)
+    return make_schema(dialect.name, namespaces=namespaces, **{k: merged[k].values() for k in kinds})
 
 
 def _load_snapshot(path: Path, dialect: Dialect) -> tuple[Mapping[str, Any], Schema]:
