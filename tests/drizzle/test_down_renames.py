@@ -187,3 +187,25 @@ def test_a_rename_the_snapshots_cannot_undo_is_refused_by_name(tmp_path: Path, p
     assert err.startswith("Cannot roll back 0001_feeling.sql: drizzle's snapshots cannot give its down SQL: line 1 "
                           "renames type public.mood to public.feeling, which safeshift cannot yet undo"), err
     assert scalar(pg_url, "SELECT count(*) FROM pg_type WHERE typname = 'feeling'") == 1
+
+
+def test_a_renamed_policy_comes_back_under_its_old_name(tmp_path: Path) -> None:
+    """A policy holds no rows: the snapshots' drop and create of it undo ``ALTER POLICY .. RENAME``."""
+    folder = write_drizzle_folder(tmp_path, {
+        "0000_docs": 'CREATE TABLE "docs" ("id" integer);\n--> statement-breakpoint\n'
+                     'ALTER TABLE "docs" ENABLE ROW LEVEL SECURITY;\n--> statement-breakpoint\n'
+                     'CREATE POLICY "readable" ON "docs" AS PERMISSIVE FOR SELECT TO public USING (true);',
+        "0001_rename_policy": 'ALTER POLICY "readable" ON "docs" RENAME TO "visible";',
+    })
+    for i, name in enumerate(("readable", "visible")):
+        (folder / "meta" / f"000{i}_snapshot.json").write_text(json.dumps({
+            "id": f"id-{i}", "prevId": "00000000-0000-0000-0000-000000000000" if i == 0 else "id-0", "version": "7",
+            "dialect": "postgresql", "enums": {}, "schemas": {}, "sequences": {}, "views": {}, "policies": {},
+            "roles": {}, "_meta": {}, "tables": {"public.docs": {
+                "name": "docs", "schema": "", "isRLSEnabled": True,
+                "columns": {"id": {"name": "id", "type": "integer", "primaryKey": False, "notNull": False}},
+                "policies": {name: {"name": name, "as": "PERMISSIVE", "for": "SELECT", "to": ["public"],
+                                    "using": "true"}}}}}), encoding="utf-8")
+    text = drizzle.down_text(drizzle.read_folder(folder), 1)
+    assert "-- safeshift:irreversible" not in text, text
+    assert 'DROP POLICY "visible"' in text and 'CREATE POLICY "readable"' in text, text

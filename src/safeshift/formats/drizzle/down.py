@@ -165,7 +165,7 @@ def _unsupported_rename(effects: Effects) -> str | None:
     """The first rename the snapshots' diff cannot express (it would become a drop and a create)."""
     for r in effects.renames:
         moved = r.kind in ("table", "sequence", "view", "type") and r.old[1] != r.new[1]
-        if r.kind in ("type", "schema", "value", "sequence", "view", "policy") or moved:
+        if r.kind in ("type", "schema", "value", "sequence") or moved:
             what = "moves" if moved else "renames"
             return (f"line {r.line} {what} {r.kind} {_dotted(r.old)} to {_dotted(r.new)}, which safeshift cannot "
                     f"yet undo from the snapshots (undo it with the inverse statement)")
@@ -224,8 +224,10 @@ def _disagreement(changes: Sequence[Change], effects: Effects, before: Before, a
     gone: list[str] = []
     for c in changes:
         for key, columns in _creates(c):
-            if not effects.creates(key) and not any(effects.creates(("column", key[1], key[2], col))
-                                                    for col in columns):
+            # a renamed policy, view, key or index holds no rows: dropping it and creating the old one is renaming back
+            renamed = key[0] in _ROWLESS and effects.renamed_to(key)
+            if not renamed and not effects.creates(key) and not any(effects.creates(("column", key[1], key[2], col))
+                                                                    for col in columns):
                 made.append(f"{key[0]} {_dotted(key)}")
         for key in _drops(c):
             if not effects.drops(key):
@@ -242,6 +244,10 @@ def _disagreement(changes: Sequence[Change], effects: Effects, before: Before, a
     if before.others:
         why += f" (the journal applies {', '.join(chain.shown(p) for p in before.others)} of another branch between them)"
     return why
+
+
+#: objects without rows of their own: the snapshots' diff may drop and create them where the SQL renamed them
+_ROWLESS = ("policy", "view", "constraint", "index")
 
 
 def _some(names: list[str]) -> str:
