@@ -30,7 +30,7 @@ from tests.drizzle._kit import (
     scalar,
 )
 from tests.drizzle._kit import write_folder as write_drizzle_folder
-from tests.runner._project import error_line, invoke
+from tests.runner._project import invoke
 
 CONFIG_TS = """import { defineConfig } from "drizzle-kit";
 export default defineConfig({ dialect: "postgresql", schema: "./schema.ts", out: "./drizzle" });
@@ -169,24 +169,58 @@ def test_constraint_and_index_renames_in_the_sql_are_renamed_back(tmp_path: Path
     assert "DROP INDEX" not in text and "DROP CONSTRAINT" not in text and "DROP TABLE" not in text
 
 
-@pytest.mark.parametrize("pg_url", ["pg15"], indirect=True)  # a refusal: one server shows it
-def test_a_rename_the_snapshots_cannot_undo_is_refused_by_name(tmp_path: Path, pg_url: str) -> None:
-    folder = write_drizzle_folder(tmp_path, {
-        "0000_mood": 'CREATE TYPE "public"."mood" AS ENUM(\'ok\', \'sad\');',
-        "0001_feeling": 'ALTER TYPE "public"."mood" RENAME TO "feeling";',
-    })
-    for i, (name, values) in enumerate((("mood", ["ok", "sad"]), ("feeling", ["ok", "sad"]))):
+def _enum_folder(tmp_path: Path, files: dict[str, str], states: list[dict[str, object]]) -> Path:
+    """A hand-made folder: a table ``t`` with a column ``m`` of the one enum of each state (name, values, schema)."""
+    folder = write_drizzle_folder(tmp_path, files)
+    for i, e in enumerate(states):
+        schema = str(e.get("schema", "public"))
+        column = {"name": "m", "type": e["name"], "typeSchema": schema, "primaryKey": False, "notNull": False,
+                  "default": "'ok'"}
         (folder / "meta" / f"000{i}_snapshot.json").write_text(json.dumps({
-            "id": f"id-{i}", "prevId": "00000000-0000-0000-0000-000000000000" if i == 0 else "id-0", "version": "7",
-            "dialect": "postgresql", "tables": {}, "schemas": {}, "sequences": {}, "views": {}, "policies": {},
-            "roles": {}, "enums": {f"public.{name}": {"name": name, "schema": "public", "values": values}},
-            "_meta": {"schemas": {}, "tables": {}, "columns": {}}}), encoding="utf-8")
+            "id": f"id-{i}", "prevId": "00000000-0000-0000-0000-000000000000" if i == 0 else f"id-{i - 1}",
+            "version": "7", "dialect": "postgresql", "sequences": {}, "views": {}, "policies": {}, "roles": {},
+            "schemas": {} if schema == "public" else {schema: schema}, "_meta": {},
+            "enums": {f"{schema}.{e['name']}": {"name": e["name"], "schema": schema, "values": e["values"]}},
+            "tables": {"public.t": {"name": "t", "schema": "", "columns": {
+                "id": {"name": "id", "type": "integer", "primaryKey": False, "notNull": False}, "m": column}}}}),
+            encoding="utf-8")
     (tmp_path / "safeshift.toml").write_text('migrations = "drizzle"\n', encoding="utf-8")
-    invoke(tmp_path, "migrate", "--url", pg_url)
-    err = error_line(invoke(tmp_path, "rollback", "--url", pg_url, expect=3))
-    assert err.startswith("Cannot roll back 0001_feeling.sql: drizzle's snapshots cannot give its down SQL: line 1 "
-                          "renames type public.mood to public.feeling, which safeshift cannot yet undo"), err
-    assert scalar(pg_url, "SELECT count(*) FROM pg_type WHERE typname = 'feeling'") == 1
+    return folder
+
+
+def test_a_renamed_enum_and_label_roll_back_by_renaming_with_their_rows(tmp_path: Path, pg_url: str) -> None:
+    folder = _enum_folder(tmp_path, {
+        "0000_mood": 'CREATE TYPE "public"."mood" AS ENUM(\'ok\', \'sad\');\n--> statement-breakpoint\n'
+                     'CREATE TABLE "t" ("id" integer, "m" "mood" DEFAULT \'ok\');',
+        "0001_feeling": 'ALTER TYPE "public"."mood" RENAME TO "feeling";\n--> statement-breakpoint\n'
+                        'ALTER TYPE "public"."feeling" RENAME VALUE \'sad\' TO \'blue\';',
+    }, [{"name": "mood", "values": ["ok", "sad"]}, {"name": "feeling", "values": ["ok", "blue"]}])
+    invoke(tmp_path, "migrate", "--url", pg_url, "--allow-hazards")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO t (id, m) VALUES (1, 'blue'), (2, 'ok')")
+    down = (tmp_path / ".safeshift" / "drizzle-down" / "0001.sql").read_text(encoding="utf-8")
+    assert down.index("RENAME VALUE 'blue' TO 'sad'") < down.index('ALTER TYPE "public"."feeling" RENAME TO "mood"')
+    assert "DROP TYPE" not in down and "CREATE TYPE" not in down, down
+
+    invoke(tmp_path, "rollback", "--url", pg_url)
+    assert app_schema(pg_url) == drizzle.snapshot_schema(folder / "meta" / "0000_snapshot.json")
+    assert scalar(pg_url, "SELECT string_agg(m::text, ',' ORDER BY id) FROM t") == "sad,ok", "the rows follow"
+    invoke(tmp_path, "migrate", "--url", pg_url, "--allow-hazards")
+    assert app_schema(pg_url) == drizzle.snapshot_schema(folder / "meta" / "0001_snapshot.json")
+
+
+def test_a_rename_the_snapshots_cannot_undo_is_refused_by_name(tmp_path: Path) -> None:
+    folder = _enum_folder(tmp_path, {
+        "0000_mood": 'CREATE SCHEMA "app";\n--> statement-breakpoint\n'
+                     'CREATE TYPE "app"."mood" AS ENUM(\'ok\');\n--> statement-breakpoint\n'
+                     'CREATE TABLE "t" ("id" integer, "m" "app"."mood" DEFAULT \'ok\');',
+        "0001_schema": 'ALTER SCHEMA "app" RENAME TO "core";',
+    }, [{"name": "mood", "values": ["ok"], "schema": "app"}, {"name": "mood", "values": ["ok"], "schema": "core"}])
+    m = drizzle.attach_down(drizzle.read_folder(folder), write=True).migrations[1]
+    assert m.irreversible
+    assert m.irreversible_reason == ("drizzle's snapshots cannot give its down SQL: line 1 renames schema app to core, "
+                                     "which safeshift cannot yet undo from the snapshots (undo it with the inverse "
+                                     "statement)")
 
 
 def test_a_renamed_policy_comes_back_under_its_old_name(tmp_path: Path) -> None:

@@ -89,6 +89,8 @@ from safeshift.changes.types import (
     RecreateCollation,
     RecreateCompositeType,
     RecreateDomain,
+    RenameEnum,
+    RenameEnumValue,
 )
 from safeshift.changes.views import (
     CreateView,
@@ -157,6 +159,8 @@ __all__ = [
     "ReleaseSequence",
     "RenameColumn",
     "RenameConstraint",
+    "RenameEnum",
+    "RenameEnumValue",
     "RenameIndex",
     "RenameTable",
     "ReplaceFunction",

@@ -103,6 +103,42 @@ class AlterEnum(Change):
 
 
 @dataclass(frozen=True)
+class RenameEnum(Change):
+    """An enum renamed in place (its columns follow it); made from a migration's SQL, never by the diff,
+    which cannot tell a renamed enum from a new one."""
+
+    kind = "rename_enum"
+    schema: str
+    old: str
+    new: str
+
+    def inverse(self) -> Change:
+        return RenameEnum(self.schema, self.new, self.old)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.old} -> {self.new}"
+
+
+@dataclass(frozen=True)
+class RenameEnumValue(Change):
+    """One enum label renamed in place (rows holding it follow); made from a migration's SQL, as RenameEnum."""
+
+    kind = "rename_enum_value"
+    schema: str
+    enum: str
+    old: str
+    new: str
+
+    def inverse(self) -> Change:
+        return RenameEnumValue(self.schema, self.enum, self.new, self.old)
+
+    @property
+    def target(self) -> str:
+        return f"{self.schema}.{self.enum}: {self.old} -> {self.new}"
+
+
+@dataclass(frozen=True)
 class CreateSequence(Change):
     kind = "create_sequence"
     verb = "create"

@@ -50,6 +50,13 @@ class PgRender(PgClauses):
     def render_drop_enum(self, change: ch.DropEnum) -> list[Statement]:
         return [Statement(f"DROP TYPE {self.qualify(change.enum.schema, change.enum.name)};")]
 
+    def render_rename_enum(self, change: ch.RenameEnum) -> list[Statement]:
+        return [Statement(f"ALTER TYPE {self.qualify(change.schema, change.old)} RENAME TO {self.quote(change.new)};")]
+
+    def render_rename_enum_value(self, change: ch.RenameEnumValue) -> list[Statement]:
+        return [Statement(f"ALTER TYPE {self.qualify(change.schema, change.enum)} RENAME VALUE "
+                          f"{self.literal(change.old)} TO {self.literal(change.new)};")]
+
     def render_alter_enum(self, change: ch.AlterEnum) -> list[Statement]:
         old, new = change.old, change.new
         if _is_insertion(old.values, new.values):

@@ -27,6 +27,7 @@ from safeshift.sections import Migration, parse_sql
 if TYPE_CHECKING:
     from safeshift.changes import Change
     from safeshift.dialects.base import Dialect
+    from safeshift.model import Column, Schema
     from safeshift.renames import RenameHints
 
 DOWN_DIR = "drizzle-down"
@@ -86,6 +87,10 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
         problem = _unreadable(effects) or _unsupported_rename(effects)
         if problem is not None:
             return _refused(head, problem)
+        renamed = _enum_renames(effects, old, d)
+        if isinstance(renamed, str):
+            return _refused(head, renamed)
+        old, enum_renames = renamed
         hints = _hints(rename_hints(data, d.default_schema), effects)
         changes = _as_the_sql_did(diff(old, after, hints, AssumeNew(), d.default_schema, d.view_dependencies),
                                   effects)
@@ -93,9 +98,11 @@ def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None =
         if problem is not None:
             return _refused(head, problem)
         statements = render(changes, old, after, d).down if changes else []
+        # the enums' renames back come last: the statements above name them as the migration left them
+        statements += [st for r in reversed(enum_renames) for st in d.render(r.inverse())]
     except SafeshiftError as exc:
         return _refused(head, exc.message.rstrip("."))
-    if not changes and not roles_first and not roles_last:
+    if not changes and not enum_renames and not roles_first and not roles_last:
         return _refused(head, f"{chain.shown(before_path) if before_path else 'an empty schema'} and "
                               f"{chain.shown(after_path)} are the same (a custom or hand-written migration)",
                         custom=True)
@@ -165,11 +172,70 @@ def _unsupported_rename(effects: Effects) -> str | None:
     """The first rename the snapshots' diff cannot express (it would become a drop and a create)."""
     for r in effects.renames:
         moved = r.kind in ("table", "sequence", "view", "type") and r.old[1] != r.new[1]
-        if r.kind in ("type", "schema", "value", "sequence") or moved:
+        if r.kind in ("schema", "sequence") or moved:
             what = "moves" if moved else "renames"
             return (f"line {r.line} {what} {r.kind} {_dotted(r.old)} to {_dotted(r.new)}, which safeshift cannot "
                     f"yet undo from the snapshots (undo it with the inverse statement)")
     return None
+
+
+def _enum_renames(effects: Effects, old: Schema, d: Dialect) -> tuple[Schema, list[Change]] | str:
+    """``old`` with the enum and label renames of the migration's SQL done, and those renames (in order);
+    or why they cannot be undone.
+
+    The snapshots' diff cannot tell a renamed enum from a dropped one and a new one (nor a renamed label
+    from a removed one and an added one): done on the "before" schema, the renames leave the diff
+    the migration's other changes, and the down file ends with their inverses.
+    """
+    from safeshift import changes as ch
+
+    renames: list[Change] = []
+    for r in effects.renames:
+        if r.kind not in ("type", "value"):
+            continue
+        s, name = str(r.old[1]), str(r.old[2])
+        enum = next((e for e in old.enums if (e.schema, e.name) == (s, name)), None)
+        if enum is None or (r.kind == "value" and r.old[3] not in enum.values):
+            return (f"line {r.line} renames {r.kind} {_dotted(r.old)}, which the snapshot before it does not hold as "
+                    "an enum")
+        if r.kind == "type":
+            old = _rename_enum(old, s, name, str(r.new[2]), d)
+            renames.append(ch.RenameEnum(s, name, str(r.new[2])))
+        else:
+            old = _rename_label(old, s, name, str(r.old[3]), str(r.new[3]), d)
+            renames.append(ch.RenameEnumValue(s, name, str(r.old[3]), str(r.new[3])))
+    return old, renames
+
+
+def _rename_enum(schema: Schema, s: str, old: str, new: str, d: Dialect) -> Schema:
+    """``schema`` with enum ``s.old`` named ``new``, and its columns' types and casts with it."""
+    was, now = d.normalize_type(d.qualify(s, old)), d.normalize_type(d.qualify(s, new))
+    cast = re.compile(rf"::{re.escape(was)}(?![\w$\"])")
+
+    def column(c: Column) -> Column:
+        kind = now + c.type[len(was):] if c.type == was or c.type.startswith(was + "[") else c.type
+        return replace(c, type=kind, default=cast.sub(f"::{now}", c.default) if c.default else c.default)
+
+    return replace(schema, enums=tuple(replace(e, name=new) if (e.schema, e.name) == (s, old) else e
+                                       for e in schema.enums),
+                   tables=tuple(replace(t, columns=tuple(column(c) for c in t.columns)) for t in schema.tables))
+
+
+def _rename_label(schema: Schema, s: str, enum: str, old: str, new: str, d: Dialect) -> Schema:
+    """``schema`` with label ``old`` of enum ``s.enum`` spelled ``new``, in the enum and in its columns' defaults."""
+    spelled = d.normalize_type(d.qualify(s, enum))
+    was, now = d.literal(old), d.literal(new)
+
+    def column(c: Column) -> Column:
+        if c.default is None or c.type != spelled:
+            return c
+        default = now if c.default == was else c.default.replace(f"{was}::{spelled}", f"{now}::{spelled}")
+        return replace(c, default=default)
+
+    return replace(schema, enums=tuple(
+        replace(e, values=tuple(new if v == old else v for v in e.values)) if (e.schema, e.name) == (s, enum) else e
+        for e in schema.enums), tables=tuple(replace(t, columns=tuple(column(c) for c in t.columns))
+                                             for t in schema.tables))
 
 
 def _dotted(key: Key) -> str:
