@@ -48,9 +48,6 @@ HAND_DOWN: dict[tuple[str, str], tuple[bool, str]] = {
 }
 #: what fails because of another part of safeshift (see /work/briefs/drizzle_findings.md)
 XFAIL = {
-    "renames": "verify on drizzle's database after ALTER TABLE posts RENAME TO articles: false drift on the "
-               "primary key (posts_pkey kept by the server, articles_pkey assumed from the snapshot) and the "
-               "serial's sequence",
 }
 _TABLE_RENAME = re.compile(r'ALTER TABLE "(?P<old>[^"]+)" RENAME TO "(?P<new>[^"]+)"')
 _COLUMN_RENAME = re.compile(r'ALTER TABLE "(?P<table>[^"]+)" RENAME COLUMN "(?P<old>[^"]+)" TO "(?P<new>[^"]+)"')

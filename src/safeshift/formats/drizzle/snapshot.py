@@ -79,7 +79,7 @@ def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Di
     for m in reversed(folder.migrations[: last + 1]):
         path = snapshot_file(folder.path, m.path.stem)
         if path.is_file():
-            return snapshot_schema(path, dialect)
+            return _as_created(snapshot_schema(path, dialect), path, dialect, folder)
     raise SnapshotError(f"{folder.path.name}/{META_DIR}/ holds no snapshot up to {folder.migrations[last].path.name}, "
                         "so there is no expected schema; regenerate the folder with drizzle-kit.")
 
@@ -139,13 +139,14 @@ def _merge_heads(folder: MigrationFolder, heads: Sequence[Path], dialect: Dialec
 
     chains = [ancestry(h) for h in heads]
     common = next((i for i in chains[0] if all(i in c for c in chains[1:])), None)
-    base = snapshot_schema(links[common][0], dialect) if common is not None else make_schema(dialect.name)
+    base = (_as_created(snapshot_schema(links[common][0], dialect), links[common][0], dialect, folder) if common is not None
+            else make_schema(dialect.name))
     kinds = ("tables", "enums", "sequences", "views", "policies")
     merged: dict[str, dict[Any, Any]] = {k: {o.key: o for o in getattr(base, k)} for k in kinds}
     namespaces = set(base.namespaces)
     changed: dict[tuple[str, Any], Path] = {}
     for head in heads:
-        schema = snapshot_schema(head, dialect)
+        schema = _as_created(snapshot_schema(head, dialect), head, dialect, folder)
         for kind in kinds:
             old = {o.key: o for o in getattr(base, kind)}
             new = {o.key: o for o in getattr(schema, kind)}
@@ -166,6 +167,96 @@ def _merge_heads(folder: MigrationFolder, heads: Sequence[Path], dialect: Dialec
         namespaces |= set(schema.namespaces) - set(base.namespaces)
         namespaces -= set(base.namespaces) - set(schema.namespaces)
     return make_schema(dialect.name, namespaces=namespaces, **{k: merged[k].values() for k in kinds})
+
+
+def _as_created(schema: Schema, path: Path, dialect: Dialect, folder: MigrationFolder) -> Schema:
+    """``schema`` (the snapshot at ``path``) with the names the server kept through renames.
+
+    ``ALTER TABLE a RENAME TO b`` (and ``RENAME COLUMN``) keeps the primary key ``a_pkey`` and a
+    serial's sequence ``a_id_seq``, names drizzle-kit's snapshots never record: it assumes them
+    from the current names.  The renames of the migrations along the ``prevId`` chain (their
+    SQL, and drizzle-kit's ``_meta`` answers, which it often leaves empty) give each table's and
+    column's first name; a key named
+    after the current table gets the first name's, and a serial column whose sequence name no
+    longer matches becomes what the catalog shows: a ``nextval`` default and its sequence.
+    """
+    from dataclasses import replace
+
+    from safeshift.dialects.postgres.names import make_object_name
+    from safeshift.introspect.postgres import _regclass_text
+    from safeshift.model import Sequence as SequenceModel
+    from safeshift.model import make_schema
+
+    tables, columns = _first_names(path, dialect.default_schema, folder)
+    if not tables and not columns:
+        return schema
+    out = []
+    sequences = list(schema.sequences)
+    for t in schema.tables:
+        first = tables.get((t.schema, t.name), t.name)
+        pk = t.primary_key
+        if pk is not None and first != t.name and pk.name == make_object_name(t.name, None, "pkey"):
+            pk = replace(pk, name=make_object_name(first, None, "pkey"))
+        cols = []
+        for c in t.columns:
+            seq = make_object_name(first, columns.get((t.schema, t.name, c.name), c.name), "seq")
+            if c.serial and seq != make_object_name(t.name, c.name, "seq"):
+                default = dialect.normalize_default(f"nextval('{_regclass_text(t.schema, seq)}'::regclass)", c.type)
+                c = replace(c, serial=False, default=default)
+                sequences.append(SequenceModel(t.schema, seq, c.type, **_sequence_options(c.type, {})))
+            cols.append(c)
+        out.append(replace(t, columns=tuple(cols), primary_key=pk))
+    return make_schema(schema.dialect, namespaces=schema.namespaces, tables=out, enums=schema.enums,
+                       sequences=sequences, views=schema.views, policies=schema.policies)
+
+
+def _first_names(path: Path, default_schema: str, folder: MigrationFolder) -> tuple[
+        dict[tuple[str, str], str], dict[tuple[str, str, str], str]]:
+    """(schema, table) -> the table's first name and (schema, table, column) -> the column's, for the tables
+    and columns of the snapshot at ``path`` renamed since they were created: the renames of each migration
+    along the ``prevId`` chain, oldest first, read from its SQL and from drizzle-kit's ``_meta``."""
+    from safeshift.formats.drizzle.effects import read_effects
+
+    links = _links(path.parent)
+    ids = {p: ident for ident, (p, _) in links.items()}
+    chain: list[Path] = []
+    ident = ids.get(path)
+    while ident is not None and ident in links and links[ident][0] not in chain:
+        chain.append(links[ident][0])
+        ident = links[ident][1]
+    if path not in chain:
+        chain = [path]
+    migrations = {snapshot_file(folder.path, m.path.stem): m for m in folder.migrations}
+    tables: dict[tuple[str, str], str] = {}
+    columns: dict[tuple[str, str, str], str] = {}
+
+    def table_renamed(schema: str, old: str, new: str) -> None:
+        tables[(schema, new)] = tables.pop((schema, old), old)
+        for key in [k for k in columns if k[:2] == (schema, old)]:
+            columns[(schema, new, key[2])] = columns.pop(key)
+
+    def column_renamed(schema: str, table: str, old: str, new: str) -> None:
+        columns[(schema, table, new)] = columns.pop((schema, table, old), old)
+
+    for snap in reversed(chain):
+        m = migrations.get(snap)
+        if m is not None:
+            for r in read_effects(m.up_statements, default_schema).renames:
+                if r.kind == "table" and r.old[1] == r.new[1]:
+                    table_renamed(str(r.old[1]), str(r.old[2]), str(r.new[2]))
+                elif r.kind == "column":
+                    column_renamed(str(r.new[1]), str(r.new[2]), str(r.old[3]), str(r.new[3]))
+            continue
+        try:  # no migration of the folder wrote it: drizzle-kit's answers are all there is
+            data = json.loads(snap.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        hints = rename_hints(data, default_schema)
+        for (schema, old), new in hints.tables.items():
+            table_renamed(schema, old, new)
+        for (schema, table, old), new in hints.columns.items():
+            column_renamed(schema, table, old, new)
+    return ({k: v for k, v in tables.items() if v != k[1]}, {k: v for k, v in columns.items() if v != k[2]})
 
 
 def _load_snapshot(path: Path, dialect: Dialect) -> tuple[Mapping[str, Any], Schema]:
