@@ -2,7 +2,7 @@
 
 Each folder is a sequence of ``drizzle-kit generate`` runs over a TypeScript schema that
 changes, as a team's history would: rename prompts answered on a terminal (drizzle-kit asks
-them only on a TTY, so it runs under a pseudo-terminal here and the arrow keys are sent), a
+them only on a TTY, so it runs on a pseudo-terminal here and the arrow keys are sent), a
 ``--custom`` migration, timestamp prefixes, two branches merged, row-level security with
 policies, enums changed and recreated, names past 63 bytes, jsonb defaults.
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import select
 import shutil
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,13 +91,11 @@ def kit(project: Path, args: Sequence[str], *, now: int, renames: Sequence[tuple
     clock.write_text(FAKE_CLOCK, encoding="utf-8")
     env = {**os.environ, "NODE_PATH": str(NODE_MODULES), "SAFESHIFT_FAKE_NOW": str(now), "TERM": "xterm",
            "COLUMNS": "200", "LINES": "50", "FORCE_COLOR": "0"}
-    pid, fd = pty.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.chdir(project)
-            os.execvpe("node", ["node", "--require", str(clock), str(DRIZZLE_KIT), *args], env)
-        finally:
-            os._exit(127)
+    # a terminal of its own (not pty.fork: folders are made in threads, where fork is unsafe)
+    fd, child_fd = os.openpty()
+    proc = subprocess.Popen(["node", "--require", str(clock), str(DRIZZLE_KIT), *args], cwd=project, env=env,
+                            stdin=child_fd, stdout=child_fd, stderr=child_fd, start_new_session=True)
+    os.close(child_fd)
     raw = b""
     answered = 0
     pending = list(renames)
@@ -114,10 +112,11 @@ def kit(project: Path, args: Sequence[str], *, now: int, renames: Sequence[tuple
                     break
                 raw += chunk
                 continue
+            if proc.poll() is not None:
+                break
             # quiet: a prompt drawn and not yet answered gets its answer
             text = _ANSI.sub("", raw.decode("utf-8", "replace"))
-            asked = _PROMPT.findall(text)
-            subjects = list(dict.fromkeys(asked))
+            subjects = list(dict.fromkeys(_PROMPT.findall(text)))
             if len(subjects) > answered:
                 subject = subjects[answered]
                 assert pending, f"drizzle-kit asked an unexpected question: {subject!r}\n{text}"
@@ -128,16 +127,14 @@ def kit(project: Path, args: Sequence[str], *, now: int, renames: Sequence[tuple
                 os.write(fd, b"\r")
                 answered += 1
         else:
-            os.kill(pid, 9)
             raise AssertionError(f"drizzle-kit {' '.join(args)} did not finish:\n{raw.decode('utf-8', 'replace')}")
     finally:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done == 0:  # an assertion above left it asking: stop it
-            os.kill(pid, 9)
-            _, status = os.waitpid(pid, 0)
+        if proc.poll() is None:  # an assertion above left it asking: stop it
+            proc.kill()
+        status = proc.wait()
         os.close(fd)
     text = _ANSI.sub("", raw.decode("utf-8", "replace"))
-    assert os.waitstatus_to_exitcode(status) == 0, f"drizzle-kit {' '.join(args)} failed:\n{text}"
+    assert status == 0, f"drizzle-kit {' '.join(args)} failed:\n{text}"
     assert not pending, f"drizzle-kit never asked about {pending}:\n{text}"
     return text
 

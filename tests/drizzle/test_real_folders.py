@@ -24,6 +24,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,15 @@ import pytest
 from safeshift.engines.postgres import embedded
 from tests.conftest import _fresh_pg_database
 from tests.drizzle import _corpus
-from tests.drizzle._kit import DRIZZLE_KIT, app_schema, drizzle_rows, make_project, node_migrate, require_node
+from tests.drizzle._kit import (
+    DRIZZLE_KIT,
+    NODE_MODULES,
+    app_schema,
+    drizzle_rows,
+    make_project,
+    node_migrate,
+    require_node,
+)
 from tests.runner._project import connect, error_line, invoke
 
 SPECS = {s.name: s for s in _corpus.SPECS}
@@ -58,8 +67,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folders, made once for all workers of a run (and kept for the next run while drizzle-kit, the
     specs and this generator are unchanged): drizzle-kit takes ~2 s a step on a terminal."""
     require_node()
-    key = hashlib.sha256(Path(_corpus.__file__).read_bytes()
-                         + (DRIZZLE_KIT.parent / "package.json").read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256(Path(_corpus.__file__).read_bytes() + (DRIZZLE_KIT.parent / "package.json").read_bytes()
+                         + (NODE_MODULES / "drizzle-orm" / "package.json").read_bytes()).hexdigest()[:16]
     root = tmp_path_factory.getbasetemp().parent
     if root.name.startswith("popen-") or re.fullmatch(r"pytest-\d+", root.name):
         root = root.parent  # pytest-of-<user>: shared by the workers and by later runs
@@ -71,8 +80,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
             building = root / f"safeshift-drizzle-corpus-{key}.tmp"
             shutil.rmtree(building, ignore_errors=True)
             building.mkdir()
-            for spec in _corpus.SPECS:
-                _corpus.build(spec, building)
+            with ThreadPoolExecutor(max_workers=2) as pool:  # drizzle-kit waits on Node's start-up, mostly
+                list(pool.map(lambda spec: _corpus.build(spec, building), _corpus.SPECS))
             (building / "done").write_text("ok\n", encoding="utf-8")
             building.rename(cache)
     return cache
