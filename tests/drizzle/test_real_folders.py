@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,15 +33,17 @@ import psycopg
 import pytest
 
 from safeshift.engines.postgres import embedded
+from safeshift.model import make_schema
 from tests.conftest import _fresh_pg_database
 from tests.drizzle import _corpus
 from tests.drizzle._kit import (
     DRIZZLE_KIT,
     NODE_MODULES,
+    _connection,
+    _node_env,
     app_schema,
     drizzle_rows,
     make_project,
-    node_migrate,
     require_node,
 )
 from tests.runner._project import connect, error_line, invoke
@@ -127,17 +130,40 @@ def _journal(folder: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def drizzle_at(folder: Path, keep: int, url: str, scratch: Path) -> None:
-    """drizzle's migrator on ``url`` with the journal cut after ``keep`` entries (the folder back then)."""
-    if keep == 0:
-        return
-    copy = scratch / f"at-{keep}" / "drizzle"
-    shutil.copytree(folder, copy)
-    path = copy / "meta" / "_journal.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["entries"] = data["entries"][:keep]
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    node_migrate(url, copy)
+#: drizzle-orm's migrator over several (connection, folder) pairs in one Node process (its start-up dominates)
+MIGRATE_MANY = """const jobs = JSON.parse(process.argv[2]);
+const nm = process.env.SAFESHIFT_NODE_MODULES;
+const { default: postgres } = await import(`${nm}/postgres/src/index.js`);
+const { drizzle } = await import(`${nm}/drizzle-orm/postgres-js/index.js`);
+const { migrate } = await import(`${nm}/drizzle-orm/postgres-js/migrator.js`);
+for (const [connection, folder] of jobs) {
+  const client = postgres({ ...connection, max: 1, onnotice: () => {} });
+  try {
+    await migrate(drizzle(client), { migrationsFolder: folder });
+  } finally {
+    await client.end();
+  }
+}
+"""
+
+
+def drizzle_steps(folder: Path, urls: list[str], scratch: Path) -> None:
+    """drizzle's migrator on ``urls[k]`` with the journal cut after ``k + 1`` entries (the folder back then),
+    each database fresh, all in one Node process."""
+    jobs = []
+    for keep, url in enumerate(urls, start=1):
+        copy = scratch / f"at-{keep}" / "drizzle"
+        shutil.copytree(folder, copy)
+        path = copy / "meta" / "_journal.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["entries"] = data["entries"][:keep]
+        path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        jobs.append([json.loads(_connection(url)), str(copy)])
+    script = scratch / "drizzle-migrate-many.mjs"
+    script.write_text(MIGRATE_MANY, encoding="utf-8")
+    proc = subprocess.run(["node", str(script), json.dumps(jobs)], env=_node_env(), capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def rows(url: str) -> dict[str, list[dict[str, Any]]]:
@@ -194,9 +220,10 @@ def test_drizzle_kit_folder(name: str, corpus: Path, tmp_path: Path, pg_url: str
         if not ok:
             problems.append(problem)
 
-    # drizzle's migrator and safeshift's migrate, each on a fresh database
-    theirs = databases.new()
-    node_migrate(theirs, p.folder)
+    # drizzle's migrator at every step (the last one: the whole folder) and safeshift's migrate, on fresh databases
+    at = [databases.new() for _ in entries]
+    drizzle_steps(p.folder, at, tmp_path)
+    theirs = at[-1]
     out = p.run("migrate")
     assert f"{len(entries)} applied" in out.stdout, out
     head = app_schema(theirs)
@@ -235,9 +262,7 @@ def test_drizzle_kit_folder(name: str, corpus: Path, tmp_path: Path, pg_url: str
             problems.append(f"rollback of {entry['tag']}: exit {done.returncode}\n{done.stdout}{done.stderr}")
             break
         assert entry["tag"] in done.stdout, done.stdout
-        reference = databases.new()
-        drizzle_at(p.folder, keep, reference, tmp_path)
-        live, expected = app_schema(pg_url), app_schema(reference)
+        live, expected = app_schema(pg_url), app_schema(at[keep - 1]) if keep else make_schema("postgresql")
         check(live == expected, f"after rolling back {entry['tag']}: schema differs from drizzle's at that step: "
               f"{_differences(expected, live)}")
         check(len(drizzle_rows(pg_url)) == keep, f"after rolling back {entry['tag']}: drizzle's rows")
