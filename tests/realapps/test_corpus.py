@@ -41,10 +41,7 @@ from tests.realapps._apps import APPS, HERE, MLFLOW_MODELS, App
 
 ROOT = HERE.parents[1]
 #: cases whose correct output safeshift does not give yet, each with its finding (/work/briefs/corpus_findings.md)
-KNOWN = {
-    ("mlflow", "sqlite"): "F6: DEFAULT 0 and DEFAULT '0' on mlflow's BOOLEAN label_schemas.is_default are one default "
-                          "to SQLite (NUMERIC affinity), but diff rebuilds label_schemas for it",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 CASES = [pytest.param(name, backend, id=f"{name}-{backend}",
                       marks=[pytest.mark.xfail(strict=True, reason=KNOWN[name, backend])] if (name, backend) in KNOWN else [])
          for name, app in APPS.items() for backend in app.backends]

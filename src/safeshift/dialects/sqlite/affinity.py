@@ -17,6 +17,7 @@ Table options (``STRICT``, ``WITHOUT ROWID``) are held in ``Table.options`` as S
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from safeshift.model import Column, Table
@@ -65,3 +66,36 @@ def same_type(old_table: Table, old: Column, new_table: Table, new: Column) -> b
     if is_rowid_alias(old_table, old) or is_rowid_alias(new_table, new):
         return False
     return affinity(old.type) == affinity(new.type)
+
+
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_INTEGER = re.compile(r"[+-]?\d+")
+_REAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_INT64 = 2**63
+
+
+def stored_default(default: str, column_type: str) -> str:
+    """A constant default as the value a column of ``column_type`` stores (its affinity converts it on the
+    way in): ``'0'`` and ``0`` are one default of a BOOLEAN (NUMERIC) column, ``0`` and ``'0'`` one of a
+    TEXT column, ``0`` and ``0.0`` one of a REAL column, ``TRUE`` and ``1`` one of a numeric one.  Anything
+    else (an expression, a string that is no number, any BLOB column's default) is returned as it is."""
+    kind = affinity(column_type)
+    quoted = _QUOTED.fullmatch(default)
+    if quoted is None and default.upper() in ("TRUE", "FALSE"):
+        default = "1" if default.upper() == "TRUE" else "0"  # SQLite's TRUE and FALSE are the integers
+    if kind == "BLOB":
+        return default
+    if kind == "TEXT":  # a number is stored as its text
+        if quoted is None and _INTEGER.fullmatch(default) and -_INT64 <= int(default) < _INT64:
+            return f"'{int(default)}'"
+        return f"'{float(default)!r}'" if quoted is None and _REAL.fullmatch(default) else default
+    number = (quoted.group(1) if quoted else default).strip()
+    if not _REAL.fullmatch(number):
+        return default
+    if kind == "REAL":
+        return repr(float(number))
+    if _INTEGER.fullmatch(number):
+        value = int(number)
+        return str(value) if -_INT64 <= value < _INT64 else default
+    real = float(number)  # INTEGER and NUMERIC keep a real that is exactly an integer as that integer
+    return str(int(real)) if real.is_integer() and -_INT64 <= real < _INT64 else repr(real)

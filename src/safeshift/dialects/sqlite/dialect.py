@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, ConstraintKind
-from safeshift.dialects.sqlite.affinity import affinity, same_type
+from safeshift.dialects.sqlite.affinity import affinity, same_type, stored_default
 from safeshift.dialects.sqlite.normalize import is_constant, normalize_sql_expression, normalize_type_text
 from safeshift.dialects.sqlite.render import SQLiteRender
 from safeshift.dialects.sqlite.url import url_path
@@ -48,7 +48,7 @@ class SQLiteDialect(SQLiteRender):
         return normalize_type_text(type_sql)
 
     def normalize_default(self, default_sql: str, column_type: str) -> str:
-        return normalize_sql_expression(default_sql)
+        return stored_default(normalize_sql_expression(default_sql), column_type)
 
     def normalize_expression(self, sql: str) -> str:
         return normalize_sql_expression(sql)
