@@ -241,6 +241,8 @@ def _first_names(path: Path, default_schema: str, folder: MigrationFolder) -> tu
     for snap in reversed(chain):
         m = migrations.get(snap)
         if m is not None:
+            if "rename" not in m.up_sql.lower():
+                continue  # nothing to parse (verify reads every migration of a long folder)
             for r in read_effects(m.up_statements, default_schema).renames:
                 if r.kind == "table" and r.old[1] == r.new[1]:
                     table_renamed(str(r.old[1]), str(r.old[2]), str(r.new[2]))
