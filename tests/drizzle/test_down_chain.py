@@ -50,8 +50,9 @@ def _schema(*, a: bool = False, b: bool = False, c: bool = False) -> str:
 
 def _generate(project: Path, schema: str, name: str, *, later_than: str = "") -> str:
     """One ``drizzle-kit generate`` in ``project``; the new tag.  drizzle-kit's timestamp prefix has whole
-    seconds: a prefix not later than ``later_than``'s (or the folder's last) is moved one second on, as if
-    generated a second later, instead of waiting."""
+    seconds: a prefix not later than ``later_than``'s (or the folder's last) is moved on, as if generated
+    later, instead of waiting; by 100 s (a YYYYMMDDHHMMSS number), so that drizzle-kit's next file, generated
+    in the same second, cannot take the moved file's name (its snapshot would overwrite the moved one)."""
     folder = project / "drizzle"
     tags = [e["tag"] for e in _journal(folder)["entries"]] if (folder / "meta" / "_journal.json").is_file() else []
     floor = max([t.split("_")[0] for t in [*tags, later_than] if t], default="")
@@ -63,7 +64,7 @@ def _generate(project: Path, schema: str, name: str, *, later_than: str = "") ->
     tag = str(data["entries"][-1]["tag"])
     prefix, rest = tag.split("_", 1)
     if floor and prefix <= floor:
-        moved = f"{int(floor) + 1}_{rest}"
+        moved = f"{int(floor) + 100}_{rest}"
         (folder / f"{tag}.sql").rename(folder / f"{moved}.sql")
         _snapshot_path(folder, tag).rename(_snapshot_path(folder, moved))
         data["entries"][-1]["tag"] = moved
@@ -278,3 +279,27 @@ def test_the_chain_skips_the_other_branch(tmp_path: Path) -> None:
     text = drizzle.down_text(folder, 2)
     assert 'DROP TABLE "public"."t2";' in text and "t1" not in text.split("review it.")[1], text
     assert "leaving meta/0001_snapshot.json of the other branch applied" in text
+
+
+def test_a_down_file_written_before_the_check_is_checked_when_read(merged: Merged, tmp_path: Path) -> None:
+    """A down file that an earlier safeshift derived from the journal's previous snapshot (or a hand edit) and
+    that drops what the migration did not create is refused when read, naming it; one as written is trusted."""
+    root = _project(merged.linear, tmp_path, "")
+    c_tag = merged.tags[3]
+    folder = drizzle.attach_down(drizzle.read_folder(root / "drizzle"), write=True)
+    m = folder.migrations[3]
+    assert m.irreversible  # derived now: refused (see above)
+    stale = root / ".safeshift" / "drizzle-down" / "0003.sql"
+    stale.write_text(f"-- down SQL for drizzle/{c_tag}.sql (sha256 {m.sha256}), written by safeshift\n\n"
+                     'DROP TABLE "public"."comments";\n\nDROP TABLE "public"."projects";\n\n'
+                     'ALTER TABLE "public"."users" DROP COLUMN "email";\n', encoding="utf-8")
+    m = drizzle.read_folder(root / "drizzle").migrations[3]
+    assert m.irreversible
+    assert m.irreversible_reason.startswith("its down file .safeshift/drizzle-down/0003.sql drops column "
+                                            f"public.users.email, table public.projects, which {c_tag}.sql does not "
+                                            "create"), m.irreversible_reason
+    stale.write_text(stale.read_text(encoding="utf-8").split("\n\nDROP TABLE \"public\".\"projects\"")[0] + "\n")
+    assert drizzle.read_folder(root / "drizzle").migrations[3].reversible, "dropping its own table is fine"
+    first = (root / ".safeshift" / "drizzle-down" / "0000.sql").read_text(encoding="utf-8")
+    assert "DROP TABLE" in first and first.splitlines()[-1].startswith("-- checked against the migration's SQL")
+    assert drizzle.read_folder(root / "drizzle").migrations[0].reversible

@@ -10,6 +10,7 @@ never overwritten; ``rollback`` runs it and deletes drizzle's row in the same tr
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ from safeshift.formats.drizzle.chain import Before, Chain
 from safeshift.formats.drizzle.effects import Effects, Key, read_effects
 from safeshift.formats.drizzle.snapshot import Snapshots, rename_hints, role_downs, snapshot_file
 from safeshift.formats.safeshift import MigrationFolder
-from safeshift.sections import Migration, parse_sql
+from safeshift.sections import Migration, SqlStatement, parse_sql
 
 if TYPE_CHECKING:
     from safeshift.changes import Change
@@ -48,6 +49,32 @@ def down_dir(folder: Path, settings: cfg.FolderSettings | None = None) -> Path:
 
 def down_text(folder: MigrationFolder, index: int, snapshots: Snapshots | None = None,
               chain: Chain | None = None) -> str:
+    """The down file of the migration at ``index`` (see ``_derive``), sealed: its last line is a digest of
+    the rest, so reading it back can tell it is as safeshift checked it (no need to parse the migration's
+    SQL again) from one edited by hand or written before that check existed."""
+    return _seal(_derive(folder, index, snapshots, chain))
+
+
+def _seal(text: str) -> str:
+    return f"{text}{_SEAL_LINE}{_digest(text)}\n"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _sealed(text: str) -> bool:
+    """Whether ``text`` ends with the seal of everything above it (a file as safeshift wrote it)."""
+    body, sep, digest = text.rstrip("\n").rpartition("\n" + _SEAL_LINE)
+    return bool(sep) and digest == _digest(body + "\n")
+
+
+#: the seal's line, last in a down file safeshift wrote
+_SEAL_LINE = "-- checked against the migration's SQL by safeshift: "
+
+
+def _derive(folder: MigrationFolder, index: int, snapshots: Snapshots | None = None,
+            chain: Chain | None = None) -> str:
     """The down file of the migration at ``index``: derived from the snapshot it follows and its own.
 
     The "before" is the snapshot its snapshot's ``prevId`` names (``chain.py``), not the
@@ -380,8 +407,39 @@ def _with_down_file(m: Migration, path: Path, text: str | None) -> Migration:
     statements = parse_sql(text, f"{path.parent.name}/{path.name}")
     irreversible = _IRREVERSIBLE.search(text) is not None
     reason = _REASON.search(text) if irreversible else None
+    if not irreversible and not _sealed(text):  # edited by hand, or written before the check: check it now
+        problem = _drops_uncreated(m, statements, f".safeshift/{DOWN_DIR}/{path.name}")
+        if problem is not None:
+            return replace(m, down_sql=text.strip(), down_statements=statements, has_down=bool(statements),
+                           irreversible=True, irreversible_reason=problem)
     return replace(m, down_sql=text.strip(), down_statements=statements, has_down=bool(statements),
                    irreversible=irreversible, irreversible_reason=reason["why"].strip() if reason else "")
+
+
+#: what a down file may drop only if its migration's SQL created it: objects that hold rows or values
+_HOLDERS = ("table", "column", "schema", "type", "sequence")
+
+
+def _drops_uncreated(m: Migration, statements: Sequence[SqlStatement], shown: str) -> str | None:
+    """Why the down ``statements`` may not run: they drop a table, column, schema, type or sequence the
+    migration's SQL did not create (None: they do not, or the SQL cannot be read to tell)."""
+    from safeshift.dialects import get_dialect
+
+    ds = get_dialect("postgresql").default_schema
+    if not any(_MAY_DROP.search(st.sql) for st in statements):
+        return None
+    up = read_effects(m.up_statements, ds)
+    if up.unreadable:
+        return None
+    down = read_effects(statements, ds)
+    wrong = sorted(f"{k[0]} {_dotted(k)}" for k in down.dropped if k[0] in _HOLDERS and not up.creates(k))
+    if not wrong:
+        return None
+    return (f"its down file {shown} drops {_some(wrong)}, which {m.path.name} does not create (a file written "
+            "before safeshift followed the snapshot chain may be wrong: delete it to have it derived again)")
+
+
+_MAY_DROP = re.compile(r"\bDROP\b", re.IGNORECASE)
 
 
 def attach_down(folder: MigrationFolder, settings: cfg.FolderSettings | None = None, *,
