@@ -24,7 +24,8 @@ from safeshift.formats import drizzle
 from safeshift.formats.drizzle import BREAKPOINT
 from safeshift.formats.drizzle.chain import ROOT_ID as ROOT
 from safeshift.formats.safeshift import MigrationFolder
-from tests.drizzle._kit import app_schema, drizzle_kit, drizzle_rows, node_migrate, require_node, scalar
+from tests.drizzle import _corpus
+from tests.drizzle._kit import app_schema, drizzle_rows, node_migrate, require_node, scalar
 from tests.runner._project import error_line, invoke
 
 CONFIG_TS = """import { defineConfig } from "drizzle-kit";
@@ -48,29 +49,14 @@ def _schema(*, a: bool = False, b: bool = False, c: bool = False) -> str:
     return out
 
 
-def _generate(project: Path, schema: str, name: str, *, later_than: str = "") -> str:
-    """One ``drizzle-kit generate`` in ``project``; the new tag.  drizzle-kit's timestamp prefix has whole
-    seconds: a prefix not later than ``later_than``'s (or the folder's last) is moved on, as if generated
-    later, instead of waiting; by 100 s (a YYYYMMDDHHMMSS number), so that drizzle-kit's next file, generated
-    in the same second, cannot take the moved file's name (its snapshot would overwrite the moved one)."""
-    folder = project / "drizzle"
-    tags = [e["tag"] for e in _journal(folder)["entries"]] if (folder / "meta" / "_journal.json").is_file() else []
-    floor = max([t.split("_")[0] for t in [*tags, later_than] if t], default="")
+def _generate(project: Path, schema: str, name: str, minute: int) -> str:
+    """One ``drizzle-kit generate`` in ``project`` with its clock at ``minute`` after ``_corpus.T0`` (the
+    timestamp prefix has whole seconds: two real runs in one second would give one snapshot name); the new tag."""
     project.mkdir(parents=True, exist_ok=True)
     (project / "drizzle.config.ts").write_text(CONFIG_TS, encoding="utf-8")
     (project / "schema.ts").write_text(schema, encoding="utf-8")
-    drizzle_kit(project, "generate", "--name", name)
-    data = _journal(folder)
-    tag = str(data["entries"][-1]["tag"])
-    prefix, rest = tag.split("_", 1)
-    if floor and prefix <= floor:
-        moved = f"{int(floor) + 100}_{rest}"
-        (folder / f"{tag}.sql").rename(folder / f"{moved}.sql")
-        _snapshot_path(folder, tag).rename(_snapshot_path(folder, moved))
-        data["entries"][-1]["tag"] = moved
-        (folder / "meta" / "_journal.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-        tag = moved
-    return tag
+    _corpus.kit(project, ["generate", "--name", name], now=_corpus.T0 + minute * 60_000)
+    return str(_journal(project / "drizzle")["entries"][-1]["tag"])
 
 
 def _journal(folder: Path) -> dict[str, Any]:
@@ -110,12 +96,12 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> Merged:
     require_node()
     root = tmp_path_factory.mktemp("drizzle-merge")
     base = root / "base"
-    base_tag = _generate(base, _schema(), "create_users")
+    base_tag = _generate(base, _schema(), "create_users", 0)
     a, b = root / "a", root / "b"
     shutil.copytree(base, a)
     shutil.copytree(base, b)
-    a_tag = _generate(a, _schema(a=True), "branch_a")
-    b_tag = _generate(b, _schema(b=True), "branch_b", later_than=a_tag)
+    a_tag = _generate(a, _schema(a=True), "branch_a", 1)
+    b_tag = _generate(b, _schema(b=True), "branch_b", 2)
     merged = root / "merged"
     shutil.copytree(a, merged)
     _git_merge(merged, b, b_tag)
@@ -128,7 +114,7 @@ def merged(tmp_path_factory: pytest.TempPathFactory) -> Merged:
     data = json.loads(b_snap.read_text(encoding="utf-8"))
     data["prevId"] = json.loads(_snapshot_path(folder, a_tag).read_text(encoding="utf-8"))["id"]
     b_snap.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    c_tag = _generate(linear, _schema(a=True, b=True, c=True), "after_merge", later_than=b_tag)
+    c_tag = _generate(linear, _schema(a=True, b=True, c=True), "after_merge", 3)
     c_sql = folder / f"{c_tag}.sql"
     pieces = c_sql.read_text(encoding="utf-8").split(BREAKPOINT)
     # drizzle-kit diffed against b's snapshot, so it creates a's objects again: the user deletes those statements
