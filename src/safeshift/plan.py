@@ -342,9 +342,12 @@ def _expand(changes: list[Change], dialect: Dialect, old: Schema, new: Schema) -
     """Split table creation/removal into the pieces the dialect runs separately."""
     inline_fks = not dialect.capabilities.alter_constraints
     steps: list[Step] = []
+    renamed_columns = {(c.schema, c.table) for c in changes if isinstance(c, RenameColumn)}
     for c in changes:
         index = _renamed_index(c, old, new) if not dialect.capabilities.rename_index else None
-        if isinstance(c, RenameIndex) and index is not None:
+        # a column renamed in the same migration: the index is made where the table is rebuilt, as before (its
+        # definition names the columns under one side's names only, and down renames the columns back last)
+        if isinstance(c, RenameIndex) and index is not None and (c.schema, c.table) not in renamed_columns:
             steps += [Step(DropIndex(c.schema, c.table, replace(index, name=c.old)), (c,)),
                       Step(CreateIndex(c.schema, c.table, replace(index, name=c.new)), (c,))]
         elif isinstance(c, CreateTable):
