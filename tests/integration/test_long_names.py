@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from safeshift.dialects.postgres import PostgresDialect
 from safeshift.diff import diff
-from safeshift.engines import engine_for
 from safeshift.errors import SourceError, UnsupportedConstruct
+from safeshift.generate import introspect_url
 from safeshift.sources.names import stored_name
 from safeshift.sources.sqlalchemy import schema_from_metadata
 
@@ -45,12 +45,7 @@ def test_long_declared_names_match_what_the_server_kept(pg_url: str) -> None:
                 sensor_id integer CONSTRAINT "{LONG_FK}" REFERENCES sensors (id),
                 recorded_at timestamp, value integer CONSTRAINT "{LONG_CHECK}" CHECK (value > 0));
             CREATE INDEX "{LONG_INDEX}" ON readings (recorded_at);""")
-    engine = engine_for(D)
-    conn = engine.connect(pg_url)
-    try:
-        live = engine.introspect(conn)
-    finally:
-        conn.close()
+    live = introspect_url(D, pg_url)
     declared = schema_from_metadata(_models(), D)
     assert diff(live, declared) == []
     assert {i.name for i in declared.table("public", "readings").indexes} == {stored_name(LONG_INDEX, 63)}

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 
 from safeshift.dialects import dialect_for_url
 from safeshift.diff import diff
-from safeshift.engines import engine_for
+from safeshift.generate import introspect_url
 from safeshift.sources.sqlalchemy import schema_from_metadata
 from safeshift.validate import validate
 from tests.oracle import ALL, PG
@@ -136,12 +136,7 @@ def test_the_models_and_the_other_tools_database_are_one_schema(case: Same, db_u
     else:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(case.sql["pg"])
-    engine = engine_for(dialect)
-    conn = engine.connect(db_url)
-    try:
-        live = engine.introspect(conn)
-    finally:
-        conn.close()
+    live = introspect_url(dialect, db_url)
     md = sa.MetaData()
     case.models(md)
     declared = schema_from_metadata(md, dialect)

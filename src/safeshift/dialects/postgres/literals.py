@@ -293,14 +293,21 @@ def _split_timestamp(s: str) -> tuple[date, time, str] | None:
     return day, t, rest[clock.end():].strip()
 
 
-def _timestamp(text: str) -> str | None:
+def _timestamp_parts(text: str, zone: str) -> str | tuple[date, time, str] | None:
+    """The words both timestamp types print as themselves (``epoch`` with ``zone`` appended), or the parts."""
     s = text.strip().lower()
     if s in _SPECIAL:
         return s
     if s == "epoch":
-        return "1970-01-01 00:00:00"
-    parts = _split_timestamp(s)
-    if parts is None or parts[2]:
+        return "1970-01-01 00:00:00" + zone
+    return _split_timestamp(s)
+
+
+def _timestamp(text: str) -> str | None:
+    parts = _timestamp_parts(text, "")
+    if parts is None or isinstance(parts, str):
+        return parts
+    if parts[2]:
         return None  # an offset on a timestamp without time zone is ignored by PostgreSQL: leave it visible
     day, t, _ = parts
     return f"{day.isoformat()} {_time_text(t)}"
@@ -309,13 +316,10 @@ def _timestamp(text: str) -> str | None:
 def _timestamptz(text: str) -> str | None:
     """Only a literal that names its offset: one without is read in the session's zone of whoever ran
     the DDL, which the model cannot know."""
-    s = text.strip().lower()
-    if s in _SPECIAL:
-        return s
-    if s == "epoch":
-        return "1970-01-01 00:00:00+00"
-    parts = _split_timestamp(s)
-    if parts is None or not parts[2]:
+    parts = _timestamp_parts(text, "+00")
+    if parts is None or isinstance(parts, str):
+        return parts
+    if not parts[2]:
         return None
     day, t, offset_text = parts
     m = _OFFSET.fullmatch(offset_text)
