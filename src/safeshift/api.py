@@ -365,8 +365,9 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
 
     dialect = dialect_of(config)
     paths = list(files)
-    if not dialect.capabilities.hazard_review and not paths:
-        raise ConfigError(f"safeshift review reads PostgreSQL SQL; this project's dialect is {dialect.name}.")
+    if not dialect.capabilities.hazard_review:
+        raise ConfigError(f"safeshift review cannot read {dialect.name} SQL yet; review the migrations by hand and "
+                          "pass --allow-hazards to migrate and deploy.")
     url = database_url(config) if live or pending else None
     facts = rv.live_facts(dialect, url) if url and dialect.capabilities.hazard_review else None
     from safeshift.formats import folder as formats
@@ -385,7 +386,7 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
                                          settings=config.folder_settings)
         rv.mark_drizzle_reviewed(drizzle_folder, result, config.root / ".safeshift")
         return result
-    result = rv.review_files([Path(display_path(p)) for p in paths], facts=facts)
+    result = rv.review_files([Path(display_path(p)) for p in paths], facts=facts, dialect=dialect.name)
     if config.migrations_dir.exists():
         rv.mark_reviewed(config.migrations_dir, result)
     return result

@@ -143,7 +143,7 @@ class Deploy:
 
     def _preflight(self, runner: Any, todo: Sequence[sections.Migration]) -> None:
         from safeshift import review
-        from safeshift.lint import review_migration, unacknowledged_errors
+        from safeshift.lint import unacknowledged_errors
 
         self.say(f"preflight: {len(todo)} pending migration(s)")
         from safeshift.formats import folder as formats
@@ -154,11 +154,12 @@ class Deploy:
         if not todo:
             self.release = self.release.with_item("reviewed", "skipped", note="nothing to review")
         elif not runner.dialect.capabilities.hazard_review:
-            # review's rules read PostgreSQL SQL: counting their findings here would claim a review nobody did
+            # no reviewer reads this dialect's SQL: counting findings here would claim a review nobody did
             self.release = self.release.with_item("reviewed", "skipped",
                                                   note=f"safeshift review does not read {runner.dialect.name} SQL")
         else:
-            written = {m: review_migration(m) for m in todo}  # once: the counts, the gate and the history
+            # once: the counts, the gate and the history
+            written = {m: review.review_migration_of(m, runner.dialect) for m in todo}
             findings = [f for m in todo for f in written[m]]
             blocking = review.gate(todo, runner.dialect, self.url, history_table=runner.folder.history_table,
                                    written=written)

@@ -385,12 +385,10 @@ def _findings(dialect: Dialect, url: str, plan: Sequence[Migration], root: Path,
         return ()
     from safeshift import review
     from safeshift.formats import folder as formats
-    from safeshift.lint import review_migration
-
     facts = review.live_facts(dialect, url)
     out: list[Finding] = []
     for m in plan:
-        found = review_migration(m, file=display_path(m.path, root), facts=facts)
+        found = review.review_migration_of(m, dialect, file=display_path(m.path, root), facts=facts)
         out += formats.of(folder).fix_findings(found)
     return tuple(out)
 

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING, Any
 from safeshift import history
 from safeshift.config import FolderSettings
 from safeshift.engines.base import engine_for
-from safeshift.errors import ConfigError, HazardBlocked
+from safeshift.errors import ConfigError, HazardBlocked, SafeshiftError
 from safeshift.formats import safeshift as migrations
 from safeshift.formats.safeshift import MigrationFolder
-from safeshift.sections import Migration
+from safeshift.sections import MIGRATION_RE, Migration
 from safeshift.text import display_path
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
     from safeshift.lint import Facts, Finding
+    from safeshift.model import Schema
 
 #: migrations that passed review, by label, with the sha256 they had then
 REVIEWED_FILE = "reviewed.json"
@@ -72,15 +73,43 @@ def _facts(dialect: Dialect, conn: Any, raw: dict[str, tuple[int | None, int | N
     return out
 
 
-def review_files(paths: Sequence[Path], *, facts: dict[str, Facts] | None = None) -> ReviewResult:
+def review_files(paths: Sequence[Path], *, facts: dict[str, Facts] | None = None,
+                 dialect: str = "postgresql") -> ReviewResult:
+    """Review files as ``dialect``'s SQL; a file of a safeshift migrations folder is judged against the
+    schema before it (``schema_before``) where the dialect's rules want it."""
     from safeshift.lint import review_file
 
     findings: list[Finding] = []
     for p in paths:
         if not p.is_file():
             raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
-        findings += review_file(p, facts=facts)
+        findings += review_file(p, facts=facts, dialect=dialect, schema=schema_before(p, dialect))
     return ReviewResult(tuple(paths), tuple(findings))
+
+
+def schema_before(path: Path, dialect: str) -> Schema | None:
+    """The schema a migration file of a safeshift folder starts from: the snapshot of the newest migration
+    before it (None for the first migration, a file outside a migrations folder, or a dialect whose rules
+    judge statements alone).  A SQLite rebuild copies the columns it keeps; this says which ones it drops."""
+    from safeshift.lint.reviewers import WANTS_SCHEMA
+
+    found = MIGRATION_RE.fullmatch(path.name)
+    if dialect not in WANTS_SCHEMA or found is None:
+        return None
+    version = found["version"]
+    try:
+        earlier = [(v, p) for v, p in migrations.snapshot_files(path.parent) if v < version]
+        return migrations.read_snapshot(earlier[-1][1]) if earlier else None
+    except (OSError, ValueError, SafeshiftError):  # no folder or an unreadable snapshot: review without it
+        return None
+
+
+def review_migration_of(m: Migration, dialect: Dialect, *, facts: Mapping[str, Facts] | None = None,
+                        file: str | None = None) -> list[Finding]:
+    """``lint.review_migration`` of a folder's migration as ``dialect``'s SQL, from the schema before it."""
+    from safeshift.lint import review_migration
+
+    return review_migration(m, file=file, facts=facts, dialect=dialect.name, schema=schema_before(m.path, dialect.name))
 
 
 def unreviewed(folder: Path) -> list[Migration]:
@@ -184,23 +213,28 @@ def gate(pending: Sequence[Migration], dialect: Dialect, url: str, *,
     """
     if not dialect.capabilities.hazard_review or not pending:
         return ()
-    from safeshift.lint import regrade, review_migration, unacknowledged_errors
+    from safeshift.lint import regrade, unacknowledged_errors
+    from safeshift.lint.rules import ROWS_GRADED
 
     bookkeeping = {".".join(history_table)} if history_table else set()
+    if not dialect.capabilities.schemas:  # the history table sits among the app's tables
+        bookkeeping.add(f"{dialect.default_schema}.{history.TABLE}")
     conn = _connect(dialect, url)
     try:
         tables = engine_for(dialect).table_facts(conn)
         if all(key.startswith(f"{history.SCHEMA}.") or key in bookkeeping for key in tables):
             return ()  # a database without tables has no rows to lose and no app to break
-        found = written if written is not None else {m: review_migration(m) for m in pending}
-        first = {m: unacknowledged_errors(found[m]) for m in pending}
+        found = written if written is not None else {m: review_migration_of(m, dialect) for m in pending}
+        # errors, and findings graded by row count (a SQLite rebuild), which facts may raise to an error
+        first = {m: [f for f in found[m] if f in unacknowledged_errors(found[m])
+                     or (f.rule in ROWS_GRADED and not f.acknowledged and f.section == "up")] for m in pending}
         suspects = [m for m, errors in first.items() if errors]
         if not suspects:
             return ()
         facts = _facts(dialect, conn, tables, sorted({f.table for m in suspects for f in first[m] if f.table}))
     finally:
         conn.close()
-    # facts only ever lower a finding (a new or empty table), so only the suspects' errors are graded again
+    # facts lower a finding (a new or empty table) or grade it by rows, so only the suspects are graded again
     return tuple(f for m in suspects for f in unacknowledged_errors(regrade(e, facts) for e in first[m]))
 
 

@@ -41,7 +41,8 @@ class Capabilities:
     sequences: bool = True
     comments: bool = True
     identity: bool = True
-    #: ``safeshift review`` understands this dialect's SQL (its hazard rules parse with pglast)
+    #: ``safeshift review`` reads this dialect's SQL (``lint.reviewers`` has its parser and rules), so ``migrate``
+    #: and ``deploy`` gate its migrations on unacknowledged error findings
     hazard_review: bool = False
     #: the driver runs several statements in one call and ``check_before_commit`` has nothing
     #: to check, so the runner sends a whole transactional step in one round trip

@@ -235,6 +235,22 @@ _RULES: tuple[Rule, ...] = (
     Rule("syntax-error", "compat", "error", "PostgreSQL's parser rejects this statement, so the migration "
          "fails here.",
          "Fix the SQL."),
+    Rule("unparsed-statement", "compat", "info", "The dialect's parser cannot read this statement, so no rule "
+         "checked it.",
+         "Check the statement by hand (or write it in a form the parser reads); review still runs every other one."),
+    # -- SQLite ---------------------------------------------------------------------------
+    Rule("sqlite-table-rebuild", "lock", "warning", "A table rebuild (CREATE new, INSERT ... SELECT, DROP, RENAME) "
+         "copies every row while holding SQLite's write lock, so every other writer waits until it commits.",
+         "Run it while writes are quiet, or keep the change to what ALTER TABLE does in place (ADD COLUMN, RENAME, "
+         "DROP COLUMN of a plain column)."),
+    Rule("sqlite-alter-fails", "compat", "error", "SQLite refuses this ALTER TABLE (a constrained, indexed or "
+         "key column, or a column it cannot add without rewriting the rows), so the migration fails here.",
+         "Rebuild the table instead (safeshift generate writes the rebuild), or drop the index or constraint first."),
+    Rule("sqlite-foreign-keys-off", "data", "warning", "PRAGMA foreign_keys=OFF lets the statements after it break "
+         "references unchecked, and nothing reports them unless PRAGMA foreign_key_check runs before foreign keys "
+         "are turned back on.",
+         "Run PRAGMA foreign_key_check before PRAGMA foreign_keys=ON (outside the transaction); safeshift's runner "
+         "turns foreign keys off around every SQLite migration and checks them before it commits."),
     Rule("unused-allow", "compat", "info", "A -- safeshift:allow directive matches no finding (stale, or a "
          "misspelt rule id).",
          "Remove the directive or correct the rule id."),
@@ -287,6 +303,9 @@ _RULES: tuple[Rule, ...] = (
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+#: rules graded by the live row count of their table (``Facts.row_estimate``) instead of their fixed severity:
+#: rule -> (rows from which it is a warning, rows from which it is an error); below the first, info
+ROWS_GRADED: dict[str, tuple[int, int]] = {"sqlite-table-rebuild": (100_000, 1_000_000)}
 DEFAULT_RULES: frozenset[str] = frozenset(r.id for r in _RULES if r.default)
 
 #: every Squawk 2.70 rule → the safeshift rule that flags the same statement

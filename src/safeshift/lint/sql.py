@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pglast import ast
 from pglast import parse_sql as pg_parse
@@ -26,8 +26,11 @@ from pglast import parse_sql as pg_parse
 from safeshift.lint.checks import check, long_identifiers
 from safeshift.lint.context import Ctx, Hit, State, TableRef
 from safeshift.lint.finding import Facts, Finding, Severity, lookup_facts
-from safeshift.lint.rules import ALSO_COVERS, DEFAULT_RULES, RULES, SQUAWK_EQUIVALENT
+from safeshift.lint.rules import ALSO_COVERS, DEFAULT_RULES, ROWS_GRADED, RULES, SQUAWK_EQUIVALENT
 from safeshift.sections import Allow, SqlStatement, parse_sql_allows
+
+if TYPE_CHECKING:
+    from safeshift.model import Schema
 
 #: statements that do not lock existing objects for long (or that other rules judge)
 _NOT_DDL = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.VariableSetStmt,
@@ -62,6 +65,10 @@ def grade(rule: str, severity: Severity | None, table: TableRef | None, created:
     described = found.describe()
     if found.created_in_this_migration or not found.exists:
         return "info", described
+    if rule in ROWS_GRADED and found.row_estimate is not None:
+        warning, error = ROWS_GRADED[rule]
+        rows = found.row_estimate
+        return ("error" if rows >= error else "warning" if rows >= warning else "info"), described
     if found.harmless_locks and r.category in ("lock", "data"):
         return "info", described
     return chosen, described
@@ -98,11 +105,31 @@ def enabled_rules(include: Collection[str] = ()) -> frozenset[str]:
     return DEFAULT_RULES | {canonical_rule(r) for r in include}
 
 
+class StepReviewer(Protocol):
+    """One pass over one file's statements of one dialect: ``review`` each step in order, then ``finish``;
+    ``findings`` then holds every finding (not yet acknowledged), ``enabled`` the rules that were on."""
+
+    findings: list[Finding]
+    enabled: frozenset[str]
+
+    def review(self, step: Step) -> list[Finding]: ...
+
+    def finish(self) -> None: ...
+
+
+class ReviewerFactory(Protocol):
+    """How a dialect's reviewer is made (``lint.reviewers``): the file's facts, and the schema before it."""
+
+    def __call__(self, *, file: str | None, facts: Mapping[str, Facts] | None, runner_timeouts: bool,
+                 include: Collection[str] = (), schema: Schema | None = None) -> StepReviewer: ...
+
+
 class Reviewer:
-    """One pass over one file's statements, in order."""
+    """One pass over one file's PostgreSQL statements, in order."""
 
     def __init__(self, *, file: str | None, facts: Mapping[str, Facts] | None, runner_timeouts: bool,
-                 include: Collection[str] = ()) -> None:
+                 include: Collection[str] = (), schema: Schema | None = None) -> None:
+        """``schema`` (the schema before the file) is unused: PostgreSQL's rules judge each statement alone."""
         self.file = file
         self.facts = facts
         self.runner_timeouts = runner_timeouts
@@ -252,27 +279,30 @@ def acknowledge(findings: Sequence[Finding], per_statement: Mapping[int, Sequenc
 
 def review_steps(steps: Sequence[Step], text: str, *, file: str | None = None,
                  facts: Mapping[str, Facts] | None = None, runner_timeouts: bool = False,
-                 include: Collection[str] = (), file_allows: Iterable[Allow] = ()) -> list[Finding]:
+                 include: Collection[str] = (), file_allows: Iterable[Allow] = (),
+                 reviewer: ReviewerFactory = Reviewer, schema: Schema | None = None) -> list[Finding]:
     """Review statements in order and acknowledge what the file's allow directives cover.
 
     ``file_allows``: the parser's allows that no step carries; ``text`` only tells whether a
-    blank line separates a carried allow from its statement.
+    blank line separates a carried allow from its statement.  ``reviewer``: the dialect's
+    (``lint.reviewers.reviewer_for``), PostgreSQL's by default; ``schema``: the schema before the file.
     """
-    reviewer = Reviewer(file=file, facts=facts, runner_timeouts=runner_timeouts, include=include)
+    one = reviewer(file=file, facts=facts, runner_timeouts=runner_timeouts, include=include, schema=schema)
     for step in steps:
-        reviewer.review(step)
-    reviewer.finish()
+        one.review(step)
+    one.finish()
     per_statement, file_wide = _split_allows([s.statement for s in steps], text, file_allows)
-    findings = acknowledge(reviewer.findings, per_statement, file_wide, file=file, enabled=reviewer.enabled)
+    findings = acknowledge(one.findings, per_statement, file_wide, file=file, enabled=one.enabled)
     rank = {"error": 0, "warning": 1, "info": 2}
     return sorted(findings, key=lambda f: (f.line or 0, rank[f.severity]))
 
 
 def review_text(text: str, *, file: str | None = None, facts: Mapping[str, Facts] | None = None,
                 in_transaction: bool = False, runner_timeouts: bool = False,
-                include: Collection[str] = ()) -> list[Finding]:
+                include: Collection[str] = (), reviewer: ReviewerFactory = Reviewer,
+                schema: Schema | None = None) -> list[Finding]:
     """Review plain SQL (no migrate:up/down sections): hand-written, drizzle-kit, anything."""
     statements, allows = parse_sql_allows(text, file or "<sql>")
     steps = [Step(st, in_transaction and st.transactional) for st in statements]
     return review_steps(steps, text, file=file, facts=facts, runner_timeouts=runner_timeouts, include=include,
-                        file_allows=loose_allows(allows, statements))
+                        file_allows=loose_allows(allows, statements), reviewer=reviewer, schema=schema)

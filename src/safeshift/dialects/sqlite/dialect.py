@@ -36,7 +36,7 @@ class SQLiteDialect(SQLiteRender):
     capabilities = Capabilities(
         transactional_ddl=True, concurrent_index=False, not_valid=False, advisory_lock=False,
         alter_column=False, alter_constraints=False, named_constraints=False, schemas=False,
-        enums=False, sequences=False, comments=False, identity=False, rename_index=False,
+        enums=False, sequences=False, comments=False, identity=False, rename_index=False, hazard_review=True,
     )
     max_identifier_length = 1_000_000
     serial_types: dict[str, str] = {}

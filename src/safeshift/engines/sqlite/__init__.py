@@ -77,6 +77,12 @@ class SQLiteEngine(Engine):
         conn.isolation_level = None
         conn.execute(f"PRAGMA busy_timeout = {max(0, int(lock_wait_ms))}")
 
+    def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
+        """Rows per table (``sqlite_stat1``, else counted within a budget: ``facts``); sizes are not known."""
+        from safeshift.engines.sqlite.facts import table_facts
+
+        return table_facts(conn, self.dialect.default_schema)
+
     def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
         row = conn.execute(
             f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = {self.dialect.literal(name)}").fetchone()
