@@ -243,8 +243,9 @@ _RULES: tuple[Rule, ...] = (
          "copies every row while holding SQLite's write lock, so every other writer waits until it commits.",
          "Run it while writes are quiet, or keep the change to what ALTER TABLE does in place (ADD COLUMN, RENAME, "
          "DROP COLUMN of a plain column)."),
-    Rule("sqlite-alter-fails", "compat", "error", "SQLite refuses this ALTER TABLE (a constrained, indexed or "
-         "key column, or a column it cannot add without rewriting the rows), so the migration fails here.",
+    Rule("sqlite-alter-fails", "data", "error", "SQLite refuses this ALTER TABLE (dropping a key, indexed or "
+         "constrained column; adding a UNIQUE column, or one it cannot fill on existing rows), so the migration "
+         "fails here.",
          "Rebuild the table instead (safeshift generate writes the rebuild), or drop the index or constraint first."),
     Rule("sqlite-foreign-keys-off", "data", "warning", "PRAGMA foreign_keys=OFF lets the statements after it break "
          "references unchecked, and nothing reports them unless PRAGMA foreign_key_check runs before foreign keys "

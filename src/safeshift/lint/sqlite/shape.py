@@ -62,7 +62,7 @@ def from_model(table: Table) -> TableShape:
     for u in table.uniques:
         _pin(pinned, u.columns, "in a UNIQUE constraint")
         uniques.add(frozenset(c.lower() for c in u.columns))
-    for fk in table.foreign_keys:
+    for fk in table.foreign_keys:  # the model cannot tell an inline REFERENCES (which SQLite drops) from these
         _pin(pinned, fk.columns, f"in a foreign key to {fk.ref_table}")
     for ix in table.indexes:
         cols = [e.value for e in ix.elements if not e.is_expression]
@@ -148,8 +148,8 @@ def from_create(create: exp.Create, sql: str) -> TableShape | None:
             kinds = [c.args.get("kind") for c in item.constraints]
             kind = item.args.get("kind")
             col = ColumnShape(item.name, types.get(item.name.lower(), kind.sql() if kind is not None else ""),
-                              nullable=not any(isinstance(k, exp.NotNullColumnConstraint | exp.PrimaryKeyColumnConstraint)
-                                               for k in kinds),
+                              # a PRIMARY KEY alone does not forbid NULL in SQLite (but for the rowid)
+                              nullable=not any(isinstance(k, exp.NotNullColumnConstraint) for k in kinds),
                               has_default=any(isinstance(k, exp.DefaultColumnConstraint | exp.ComputedColumnConstraint
                                                          | exp.GeneratedAsIdentityColumnConstraint) for k in kinds))
             columns.append(col)
@@ -162,8 +162,7 @@ def from_create(create: exp.Create, sql: str) -> TableShape | None:
                 elif isinstance(k, exp.UniqueColumnConstraint):
                     pinned.setdefault(low, "in a UNIQUE constraint")
                     uniques.add(frozenset({low}))
-            if any(isinstance(c, exp.Reference) for c in item.find_all(exp.Reference)):
-                pinned.setdefault(low, "in a foreign key")
+            # an inline REFERENCES goes with its column: SQLite drops the column and it (a table FOREIGN KEY pins)
         else:
             key += _table_constraint(item, pinned, uniques)
     props = create.args.get("properties")
