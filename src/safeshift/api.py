@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load 
     from safeshift.rehearse import Rehearsal
     from safeshift.release import Release
     from safeshift.review import ReviewResult
+    from safeshift.review_picture import Picture
     from safeshift.runner import ApplyResult, Confirm, EventSink, RollbackResult, RunOptions
     from safeshift.schedule import Pending
     from safeshift.verify import Drift
@@ -390,6 +391,25 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     if config.migrations_dir.exists():
         rv.mark_reviewed(config.migrations_dir, result)
     return result
+
+
+def review_picture(config: Config, result: ReviewResult) -> Picture:
+    """The diagram of what the reviewed files change (``review_picture.Picture``): the tables they touch and
+    their neighbours by foreign key, from the folder's snapshots around them."""
+    from safeshift import review_picture as rp
+
+    dialect = dialect_of(config)
+    return rp.picture_of(result.files, config.migrations_dir, default_schema=dialect.default_schema,
+                         dialect=dialect.name, settings=config.folder_settings)
+
+
+def write_review_page(config: Config, result: ReviewResult, target: Path) -> Path:
+    """``safeshift review --format html FILE``: the review as one self-contained HTML page at ``target``."""
+    from safeshift import review_picture as rp
+
+    return rp.write_page(target, root=config.root, paths=result.files, findings=result.findings,
+                         picture=review_picture(config, result), folder_path=config.migrations_dir,
+                         settings=config.folder_settings)
 
 
 def accept_hazard(config: Config, rule: str, where: str, reason: str) -> tuple[Path, str]:

@@ -118,6 +118,8 @@ class Deploy:
         todo = [p.migration for p in runner.plan()]
         self.release = dataclasses.replace(self.release, from_version=start, to_version=start, migrations=tuple(
             {"version": m.version, "file": m.path.name, "checksum": migrations.checksum(m)} for m in todo))
+        if todo:
+            self.release = dataclasses.replace(self.release, picture=self._picture(runner, todo))
         self._preflight(runner, todo)
         backup = None
         if todo:
@@ -140,6 +142,17 @@ class Deploy:
         self._released = True
         self._rollback_ready(env, todo, backup)
         return self._finish("released" if todo else "nothing to deploy")
+
+    def _picture(self, runner: Any, todo: Sequence[sections.Migration]) -> str:
+        """The record's diagram of what ``todo`` changes; a snapshot it cannot read is said, never a failed deploy."""
+        from safeshift import review_picture
+
+        try:
+            return review_picture.picture_of([m.path for m in todo], runner.folder.path,
+                                             default_schema=runner.dialect.default_schema, dialect=runner.dialect.name,
+                                             settings=self.config.folder_settings).markdown()
+        except SafeshiftError as exc:
+            return f"\n### The change, as a diagram\n\nNo diagram: {exc}\n"
 
     def _preflight(self, runner: Any, todo: Sequence[sections.Migration]) -> None:
         from safeshift import review

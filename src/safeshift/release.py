@@ -67,6 +67,8 @@ class Release:
     items: tuple[Item, ...] = ()
     error: str | None = None
     safeshift_version: str = __version__
+    #: the Markdown section picturing what the migrations change (a Mermaid diagram), "" when none
+    picture: str = ""
 
     def with_item(self, key: str, status: ItemStatus, evidence: Mapping[str, Any] | None = None,
                   note: str = "") -> Release:
@@ -99,6 +101,8 @@ class Release:
             lines += ["", "| migration | checksum | ms | lock retries |", "| --- | --- | --- | --- |"]
             lines += [f"| {m['file']} | {str(m['checksum'])[:12]} | {m.get('duration_ms', '')} | "
                       f"{m.get('lock_retries', '')} |" for m in self.migrations]
+        if self.picture:
+            lines += [self.picture.rstrip("\n")]
         lines += ["", "## Checklist", ""]
         for n, i in enumerate(self.items, 1):
             lines.append(f"{n}. [{mark[i.status]}] **{i.title}**: {i.status}" + (f": {i.note}" if i.note else ""))

@@ -28,7 +28,7 @@ LAYERS: dict[str, int] = {
     # 4 dialects: pure SQL knowledge
     "safeshift.dialects": 4,
     # 5 plan and lint
-    "safeshift.plan": 5, "safeshift.lint": 5, "safeshift.validate": 5,
+    "safeshift.plan": 5, "safeshift.lint": 5, "safeshift.validate": 5, "safeshift.picture": 5,
     # 6 engines, configuration, introspection, sources
     "safeshift.engines": 6, "safeshift.config": 6, "safeshift.introspect": 6, "safeshift.sources": 6,
     # 7 the migrations folder
@@ -38,7 +38,7 @@ LAYERS: dict[str, int] = {
     # 9 orchestration
     "safeshift.project": 9, "safeshift.generate": 9, "safeshift.review": 9, "safeshift.backup": 9,
     "safeshift.rehearse": 9, "safeshift.rehearse_report": 9, "safeshift.verify": 9, "safeshift.release": 9, "safeshift.deploy": 9,
-    "safeshift.guard": 9, "safeshift.baseline": 9, "safeshift.pull": 9,
+    "safeshift.guard": 9, "safeshift.baseline": 9, "safeshift.pull": 9, "safeshift.review_picture": 9,
     # 10 façade
     "safeshift.api": 10, "safeshift.cli": 10, "safeshift.terminal": 10, "safeshift.__main__": 10,
     "safeshift": 10,

@@ -23,8 +23,9 @@ from safeshift.text import display_path, redact_url
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @env_options
 @click.option("--pending", is_flag=True, help="Review the migrations the database has not applied yet.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
-              show_default=True, help="github: workflow annotations for pull requests.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "github", "html"]), default="text",
+              show_default=True, help="github: workflow annotations for pull requests; markdown: with a Mermaid "
+              "diagram of the tables changed; html: a self-contained page written to the FILE that ends in .html.")
 @click.option("--accept", "accept", nargs=2, metavar="RULE FILE:LINE",
               help="drizzle-kit folders: record that this finding was reviewed and is accepted (in the folder's "
                    "safeshift.accept.toml, for the file's present text; editing the file voids it).")
@@ -47,15 +48,37 @@ def review(files: tuple[Path, ...], env: str | None, url: str | None, pending: b
         out.print(f"accepted [{accept[0]}] at {accept[1]} in {display_path(found)}, for the file's sha256 "
                   f"{digest[:12]} (editing the file voids it)", markup=False)
         return
+    page, files = _page_target(fmt, files)
     config = project_config(env, url)
     result = api.review(config, files, pending=pending, live=pending or env is not None or url is not None)
-    sys.stdout.write(render(list(result.findings), fmt))
+    if page is not None:
+        written = api.write_review_page(config, result, page)
+        out.print(f"wrote {display_path(written)}: {len(result.files)} file(s), {len(result.findings)} finding(s)",
+                  markup=False)
+    elif fmt == "markdown":
+        sys.stdout.write(render(list(result.findings), fmt) + api.review_picture(config, result).markdown())
+    else:
+        sys.stdout.write(render(list(result.findings), fmt))
     if fmt == "text":
         blocking = len(result.blocking)
         out.print(f"{len(result.files)} file(s) reviewed, {len(result.findings)} finding(s), {blocking} "
                   "unacknowledged error(s)" + ("" if blocking else "; marked reviewed"))
     if result.blocking:
         sys.exit(1)
+
+
+def _page_target(fmt: str, files: tuple[Path, ...]) -> tuple[Path | None, tuple[Path, ...]]:
+    """With ``--format html``, the FILE ending in .html is where the page goes; the others are reviewed."""
+    pages = [f for f in files if f.suffix.lower() in (".html", ".htm")]
+    if fmt != "html":
+        if pages:
+            raise click.UsageError(f"{pages[0]} is an HTML file, not SQL; to write the review there, add "
+                                   "--format html.")
+        return None, files
+    if len(pages) != 1:
+        raise click.UsageError("--format html writes one page: name exactly one FILE ending in .html "
+                               "(e.g. `safeshift review --format html review.html`).")
+    return pages[0], tuple(f for f in files if f not in pages)
 
 
 @click.command("verify")
