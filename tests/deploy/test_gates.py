@@ -59,7 +59,7 @@ def test_required_rehearsal_of_these_exact_files(tmp_path: Path, sqlite_url: str
                "run `safeshift rehearse --scratch --from production` (or `--env staging`) first.")
     assert error_line(deploy(p, expect=1)) == refusal
     doc = record(p)
-    assert statuses(doc) == {**NOT_RUN, "reviewed": "skipped", "generated": "passed", "rehearsed": "failed"}
+    assert statuses(doc) == {**NOT_RUN, "reviewed": "passed", "generated": "passed", "rehearsed": "failed"}
     assert item(doc, "rehearsed")["evidence"] == {"wanted": [V2[0], NEW]}
     assert backups(p) == [] and history_rows(sqlite_url) == {START: "applied"}
 
