@@ -12,17 +12,15 @@ Set SAFESHIFT_TEST_BACKENDS (comma list) to narrow the backends.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from safeshift import config
 from safeshift.engines.postgres import embedded
-from tests import _servers
+from tests import _databases, _servers
 
 PG15_ADMIN = os.environ.get("SAFESHIFT_TEST_PG15", "postgresql://postgres@127.0.0.1:5432/postgres")
 ALL_BACKENDS = ("pg15", "pg18", "sqlite")
@@ -43,8 +41,11 @@ def _servers_stop_with_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iter
     server under its tmp_path: every server under this run's base temp folder stops with the run."""
     base = tmp_path_factory.getbasetemp()
     _servers.watch(base, delete=False)
-    yield
-    _servers.stop_all(base)
+    try:
+        yield
+    finally:
+        _databases.close()
+        _servers.stop_all(base)
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +53,13 @@ def pg18_admin_url() -> Iterator[str]:
     """An embedded PostgreSQL 18 of this run and worker: started in a new folder, stopped and deleted at the end."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     folder = _servers.server_folder(f"pg18-{worker}")
+    url = ""
     try:
-        yield embedded.ensure_server(folder / "pg")
+        url = embedded.ensure_server(folder / "pg")
+        yield url
     finally:
+        if url:
+            _databases.close(url)
         _servers.release(folder)
 
 
@@ -66,20 +71,15 @@ def _admin_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 def _fresh_pg_database(admin_url: str) -> Iterator[str]:
-    name = f"ss_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield embedded.database_url(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A new, empty database on ``admin_url``'s server, dropped after the test (``tests/_databases.py``)."""
+    yield from _databases.fresh(admin_url)
 
 
 def _url_for(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if backend not in _enabled():
         pytest.skip(f"backend {backend} disabled by SAFESHIFT_TEST_BACKENDS")
     if backend == "sqlite":
+        (tmp_path / "test.db").touch()  # an empty file is an empty database (migrate --url creates none)
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     yield from _fresh_pg_database(_admin_url(backend, request))

@@ -24,7 +24,15 @@ from safeshift.config import (
     missing_url_error,
     resolve_url,
 )
-from safeshift.dialects import Dialect, canonical_name, get_dialect, name_for_url
+from safeshift.dialects import (
+    URL_FORMS,
+    Dialect,
+    canonical_name,
+    get_dialect,
+    is_conninfo,
+    name_for_url,
+    url_scheme,
+)
 from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, MigrationsError
 from safeshift.text import duration_ms, redact_url
@@ -49,17 +57,17 @@ def dialect_name_for(url: str, dialect: str | None) -> str:
     """``dialect_for``'s name alone, without importing the dialect (backup and restore need only its engine).
 
     Without this check a PostgreSQL URL given to a SQLite project would be opened as a file path.
-    A URL without a scheme (libpq's ``host=... dbname=...``) takes the project's dialect.
+    A libpq string without a scheme (``host=... dbname=...``) is taken for a PostgreSQL project only;
+    anything else without a scheme is a typo, refused naming the forms a URL takes.
     """
     if not dialect:
         return name_for_url(url)
     named = canonical_name(dialect)
-    try:
-        by_url = name_for_url(url)
-    except ConfigError:
-        if "://" in url:
-            raise
-        return named
+    if url_scheme(url) is None:
+        if named == "postgresql" and is_conninfo(url):
+            return named
+        raise ConfigError(f"{redact_url(url)!r} is not a {named} database URL (it has no scheme); use {URL_FORMS[named]}.")
+    by_url = name_for_url(url)
     if by_url != named:
         raise ConfigError(
             f"{redact_url(url)} is a {by_url} URL, but the migrations are for {named} (`dialect` in the "
@@ -78,13 +86,22 @@ def state_dir(config: Config) -> Path | None:
     return config.root / ".safeshift" if config.config_file is not None else None
 
 
-def database_url(config: Config) -> str:
+def database_url(config: Config, *, create: bool = True) -> str:
     """The active environment's URL; development falls back to the embedded default database.
 
     Commands that change the database check it with ``check_target`` (or ``guarded``) too.
+    ``create=False`` (migrate, rollback, status): a URL given with --url must name a database that
+    exists, so that a typo in a file name does not migrate (or report on) a new empty database; the
+    URL is checked against the project's dialect here, before anything is read or opened.
     """
     url = resolve_url(config)
     if url:
+        if config.url_override and not create:
+            d = get_dialect(dialect_name_for(url, config.declared_dialect))
+            missing = engine_for(d).missing_database(url)
+            if missing is not None:
+                raise ConfigError(f"There is no such database file: {missing}; check the path in --url, or "
+                                  "create the empty file first (`touch` it) to start a new database there.")
         return url
     if config.env_name == "development":
         return development_url(config)

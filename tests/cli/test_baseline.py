@@ -91,6 +91,7 @@ def history_rows(url: str) -> list[tuple[str, str, str]]:
 def empty_beside(url: str, tmp_path: Path) -> Iterator[str]:
     """Another, empty database of the same kind (a new developer's, CI's)."""
     if url.startswith("sqlite"):
+        (tmp_path / "fresh.db").touch()  # an empty file is an empty database (migrate --url creates none)
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
     yield from _fresh_pg_database(re.sub(r"/[^/?]+(\?|$)", r"/postgres\1", url, count=1))

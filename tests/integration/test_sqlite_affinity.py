@@ -279,6 +279,7 @@ WIDER = (MODELS.replace("sa.String(40)", "sa.String(80)").replace("sa.Float", "s
 def test_cli_generate_diff_and_verify_see_no_change(tmp_path: Path) -> None:
     project = make_project(tmp_path, "sqlite", MODELS)
     url = f"sqlite:///{tmp_path / 'app.db'}"
+    (tmp_path / "app.db").touch()  # an empty database: migrate --url creates none
     run(project, "generate", "--name", "initial")
     run(project, "migrate", "--url", url, "--yes")
     assert run(project, "verify", "--url", url).returncode == 0

@@ -104,6 +104,7 @@ def database(backend: str, request: pytest.FixtureRequest, folder: Path, name: s
     if backend not in _enabled():
         pytest.skip(f"backend {backend} disabled by SAFESHIFT_TEST_BACKENDS")
     if backend == "sqlite":
+        (folder / f"{name}.db").touch()  # an empty file is an empty database (migrate --url creates none)
         yield f"sqlite:///{folder / f'{name}.db'}"
         return
     fresh = _fresh_pg_database(_admin_url(backend, request))

@@ -545,6 +545,7 @@ def reset(url: str) -> None:
     path = Path(url.split("sqlite:///", 1)[1])
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.touch()  # an empty file is an empty database (migrate --url creates none)
 
 
 def introspect(url: str) -> Schema:

@@ -169,6 +169,12 @@ def make_project(tmp_path: Path, url: str, environments: str = "") -> Project:
     (root / "migrations").mkdir(parents=True)
     (root / "safeshift.toml").write_text(
         f'migrations = "migrations"\ndialect = "{dialect_name(url)}"\n\n{environments}', encoding="utf-8")
+    if dialect_name(url) == "sqlite":  # an empty file is an empty database: migrate --url creates none
+        from safeshift.dialects.sqlite.url import url_path
+
+        path = Path(url_path(url))
+        if path.parent.is_dir():
+            path.touch()
     return Project(root, url)
 
 

@@ -70,10 +70,32 @@ def test_sqlite_url_for_a_postgresql_project(tmp_path: Path) -> None:
     assert not db.exists()
 
 
-def test_sqlite_folder_missing_is_exit_4(project: Project, tmp_path: Path) -> None:
-    proc = project.run("migrate", "--url", f"sqlite:///{tmp_path}/no/such/app.db", url=False, expect=4)
-    assert error_line(proc) == (f"Cannot open SQLite database {tmp_path}/no/such/app.db: the folder "
-                                f"{tmp_path}/no/such does not exist; create it or fix the URL.")
+def test_sqlite_file_missing_is_refused(project: Project, tmp_path: Path) -> None:
+    """migrate, rollback and status never create the file an explicit --url names (a typo would migrate a
+    new empty database): "no such database file", exit 2, and nothing is made."""
+    for args in (("migrate", "--yes"), ("rollback", "--yes"), ("status",), ("migrate", "--dry-run")):
+        for db in (tmp_path / "typo.db", tmp_path / "no" / "such" / "app.db"):
+            proc = project.run(*args, "--url", f"sqlite:///{db}", url=False, expect=2)
+            assert error_line(proc) == (f"There is no such database file: {db}; check the path in --url, or "
+                                        "create the empty file first (`touch` it) to start a new database there.")
+            assert not db.exists()
+    (tmp_path / "empty.db").touch()  # an empty file is an empty database: that one is migrated
+    project.run("migrate", "--yes", "--url", f"sqlite:///{tmp_path / 'empty.db'}", url=False)
+    assert history_rows(f"sqlite:///{tmp_path / 'empty.db'}")
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_url_without_a_scheme_is_a_usage_error(tmp_path: Path, dialect: str) -> None:
+    """`--url 'not a url'` once migrated a new SQLite file of that name (and libpq parsed it in a PostgreSQL
+    project, exit 4): it is a usage mistake naming the forms the project's URLs take."""
+    p = make_project(tmp_path, "sqlite:///x.db" if dialect == "sqlite" else "postgresql://127.0.0.1:1/x")
+    p.add(*MIGRATIONS[0])
+    forms = {"sqlite": "sqlite:///relative/path.db or sqlite:////absolute/path.db",
+             "postgresql": "postgresql://user@host:5432/dbname (or a libpq string: host=... dbname=...)"}[dialect]
+    for args in (("migrate", "--yes"), ("rollback", "--yes"), ("status",)):
+        proc = invoke(p.root, *args, "--url", "not a url", expect=2)
+        assert error_line(proc) == f"'not a url' is not a {dialect} database URL (it has no scheme); use {forms}."
+    assert not (p.root / "not a url").exists()
 
 
 def test_broken_folders(project: Project) -> None:
@@ -147,7 +169,3 @@ def test_python_dash_m_safeshift(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "safeshift" in proc.stdout
 
 
-def test_dry_run_does_not_create_a_sqlite_file(project: Project, tmp_path: Path) -> None:
-    db = tmp_path / "typo.db"
-    project.run("migrate", "--dry-run", "--url", f"sqlite:///{db}", url=False)
-    assert not db.exists()

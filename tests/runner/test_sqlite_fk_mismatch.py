@@ -35,6 +35,7 @@ def test_a_foreign_key_sqlite_cannot_check_fails_the_migration(tmp_path: Path) -
     project = _project(tmp_path)
     _add_to_first_migration(project, MISMATCH)
     db = project / "app.db"
+    db.touch()
     out = invoke(project, "migrate", "--url", f"sqlite:///{db}", "--yes", expect=1)
     said = out.stdout + out.stderr
     assert "foreign key SQLite cannot check (foreign key mismatch" in said
@@ -46,6 +47,7 @@ def test_a_foreign_key_sqlite_cannot_check_fails_the_migration(tmp_path: Path) -
 def test_a_mismatch_the_database_already_had_does_not_stop_a_migration(tmp_path: Path) -> None:
     project = _project(tmp_path)
     db = project / "app.db"
+    db.touch()
     with sqlite3.connect(db) as conn:
         conn.executescript('CREATE TABLE q (id INTEGER PRIMARY KEY, code TEXT);'
                            'CREATE TABLE r (id INTEGER PRIMARY KEY, code TEXT REFERENCES q (code));')

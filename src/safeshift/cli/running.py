@@ -43,7 +43,7 @@ def migrate(env: str | None, url: str | None, yes: bool, log_json: bool, lock_wa
             skip_gates: str | None) -> None:
     """Apply pending migrations, each in its own transaction, recording them in the history table."""
     config = project_config(env, url)
-    target = api.database_url(config)
+    target = api.database_url(config, create=False)
     options = api.run_options(config.environment(), lock_wait_s=lock_wait, atomic=atomic or None,
                               allow_out_of_order=allow_out_of_order or None)
     where = database_label(config, target)
@@ -97,7 +97,7 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
     if steps is not None and to is not None:
         raise click.UsageError("Give --steps or --to, not both.")
     config = project_config(env, url)
-    target = api.database_url(config)
+    target = api.database_url(config, create=False)
     options = api.run_options(config.environment(), lock_wait_s=lock_wait)
 
     report = Reporter(log_json, "rolling back")
@@ -120,7 +120,7 @@ def rollback(env: str | None, url: str | None, yes: bool, log_json: bool, lock_w
 def status(env: str | None, url: str | None, as_json: bool) -> None:
     """Each migration as applied, pending, failed, edited since applied, or missing from the folder."""
     config = project_config(env, url)
-    target = api.database_url(config)
+    target = api.database_url(config, create=False)
     rows = api.status(target, config.migrations_dir, dialect=config.declared_dialect, settings=config.folder_settings)
     if as_json:
         import json

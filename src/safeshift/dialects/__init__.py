@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import re
 
 from safeshift.dialects.base import Capabilities, Dialect, Statement
 from safeshift.errors import ConfigError
+from safeshift.text import redact_url
 
-__all__ = ["Capabilities", "Dialect", "Statement", "canonical_name", "dialect_for_url", "get_dialect",
-           "name_for_url"]
+__all__ = ["URL_FORMS", "Capabilities", "Dialect", "Statement", "canonical_name", "dialect_for_url", "get_dialect",
+           "is_conninfo", "name_for_url", "url_scheme"]
 
 _ALIASES = {
     "postgresql": "postgresql",
@@ -43,9 +45,37 @@ def get_dialect(name: str) -> Dialect:
     return _cache[key]
 
 
+#: the forms a URL of each dialect takes, named by every refusal of a URL
+URL_FORMS = {
+    "postgresql": "postgresql://user@host:5432/dbname (or a libpq string: host=... dbname=...)",
+    "sqlite": "sqlite:///relative/path.db or sqlite:////absolute/path.db",
+}
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+#: a libpq connection string starts with ``keyword=`` (``host=db dbname=app``)
+_CONNINFO = re.compile(r"^\s*[A-Za-z_]+\s*=")
+
+
+def url_scheme(url: str) -> str | None:
+    """The URL's scheme without a driver (``postgresql+psycopg://`` → ``postgresql``); None when it has none."""
+    found = _SCHEME.match(url.strip())
+    return found.group(1).split("+", 1)[0].lower() if found else None
+
+
+def is_conninfo(url: str) -> bool:
+    """Whether ``url`` is a libpq ``keyword=value`` string rather than a URL (or a typo)."""
+    return url_scheme(url) is None and _CONNINFO.match(url) is not None
+
+
 def name_for_url(url: str) -> str:
-    """The dialect's canonical name from the URL's scheme (``postgresql+psycopg://`` → ``postgresql``)."""
-    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    """The dialect's canonical name from the URL's scheme (``postgresql+psycopg://`` → ``postgresql``).
+
+    A string without a scheme is not guessed at: a typo (``--url 'not a url'``) would otherwise be
+    opened as a new SQLite file or handed to libpq."""
+    scheme = url_scheme(url)
+    if scheme is None:
+        raise ConfigError(f"{redact_url(url)!r} is not a database URL (it has no scheme such as postgresql:// "
+                          f"or sqlite:///); use {' or '.join(URL_FORMS.values())}.")
     if scheme not in _ALIASES:
         raise ConfigError(
             f"Cannot tell the database kind from URL scheme '{scheme}:'; "

@@ -216,6 +216,12 @@ class Engine:
         """
         raise NotImplementedError
 
+    def missing_database(self, url: str) -> str | None:
+        """The database ``url`` names, when the engine can tell without connecting that it does not exist
+        (a SQLite file that is not there); None otherwise.  Commands that must not create a database ask
+        this, since connecting would make one (or read nothing as an empty one)."""
+        return None
+
     def introspect(self, conn: Any, schemas: Sequence[str] | None = None,
                    options: IntrospectOptions | None = None) -> Schema:
         """The live schema behind ``conn`` as every comparison sees it: without safeshift's own history

@@ -57,6 +57,12 @@ class SQLiteEngine(Engine):
                                    "check that the path is a writable SQLite file.") from exc
         return conn
 
+    def missing_database(self, url: str) -> str | None:
+        path = url_path(url)
+        if path == ":memory:" or path.startswith("file:") or Path(path).expanduser().exists():
+            return None
+        return path
+
     def database_identity(self, conn: Any) -> tuple[object, ...] | None:
         """The file's device and inode (the same through a symlink, a hard link or a relative path);
         None for an in-memory database, which no other connection can reach."""
