@@ -12,15 +12,17 @@ Set SAFESHIFT_TEST_BACKENDS (comma list) to narrow the backends.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from safeshift import config
 from safeshift.engines.postgres import embedded
-from tests import _databases, _servers
+from tests import _servers
 
 PG15_ADMIN = os.environ.get("SAFESHIFT_TEST_PG15", "postgresql://postgres@127.0.0.1:5432/postgres")
 ALL_BACKENDS = ("pg15", "pg18", "sqlite")
@@ -41,11 +43,8 @@ def _servers_stop_with_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iter
     server under its tmp_path: every server under this run's base temp folder stops with the run."""
     base = tmp_path_factory.getbasetemp()
     _servers.watch(base, delete=False)
-    try:
-        yield
-    finally:
-        _databases.close()
-        _servers.stop_all(base)
+    yield
+    _servers.stop_all(base)
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +52,9 @@ def pg18_admin_url() -> Iterator[str]:
     """An embedded PostgreSQL 18 of this run and worker: started in a new folder, stopped and deleted at the end."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     folder = _servers.server_folder(f"pg18-{worker}")
-    url = ""
     try:
-        url = embedded.ensure_server(folder / "pg")
-        yield url
+        yield embedded.ensure_server(folder / "pg")
     finally:
-        if url:
-            _databases.close(url)
         _servers.release(folder)
 
 
@@ -71,8 +66,14 @@ def _admin_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 def _fresh_pg_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database on ``admin_url``'s server, dropped after the test (``tests/_databases.py``)."""
-    yield from _databases.fresh(admin_url)
+    name = f"ss_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield embedded.database_url(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _url_for(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
