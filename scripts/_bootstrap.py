@@ -59,6 +59,27 @@ def ensure_node_peers() -> None:
         print("npm ci failed: the drizzle interoperability tests will be skipped", flush=True)
 
 
+def ensure_chromium() -> None:
+    """Debian's chromium for the HTML review page's browser test, installed with apt-get when absent and
+    this user may (root, or sudo without a password); otherwise that test says why it skips."""
+    if any(shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) or shutil.which("apt-get") is None:
+        return
+    root = os.name != "nt" and os.geteuid() == 0
+    sudo = [] if root else ["sudo", "-n"]
+    if not root and shutil.which("sudo") is None:
+        return
+    print("installing chromium (apt-get) for the HTML review page test ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [*sudo, "apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    done = subprocess.run(install, env=env, check=False, capture_output=True, text=True)
+    if done.returncode != 0:  # a fresh machine's package lists may be empty
+        subprocess.run([*sudo, "apt-get", "update"], env=env, check=False, capture_output=True)
+        done = subprocess.run(install, env=env, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        print("installing chromium failed: the HTML review page test will be skipped "
+              f"({done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'apt-get failed'})", flush=True)
+
+
 def ensure_python_peers() -> None:
     """.peers/migra: migra, the independent schema-diff oracle of the PostgreSQL object tests, in a venv
     of its own; if it cannot be installed those tests fail saying so (they never pass without it)."""

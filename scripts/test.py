@@ -8,13 +8,14 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _bootstrap import ROOT, ensure_node_peers, ensure_python_peers, ensure_venv
+from _bootstrap import ROOT, ensure_chromium, ensure_node_peers, ensure_python_peers, ensure_venv
 
 
 def main() -> int:
     python = ensure_venv()
     ensure_node_peers()
     ensure_python_peers()
+    ensure_chromium()
     args = sys.argv[1:] or ["-n", "2", "-q", "tests"]
     return subprocess.run([str(python), "-m", "pytest", *args], cwd=ROOT).returncode
 

@@ -56,17 +56,17 @@ class Attr:
         return face.keys if face is not None else ()
 
     def notes(self) -> tuple[str, ...]:
-        """What changed, one short phrase each: ``type integer -> bigint``, ``NOT NULL``, ``+FK``."""
+        """What changed, one short phrase each: ``type integer → bigint``, ``NOT NULL``, ``+FK``."""
         b, a = self.before, self.after
         if b is None or a is None or b == a:
             return ()
         out: list[str] = []
         if b.type != a.type:
-            out.append(f"type {b.type} -> {a.type}")
+            out.append(f"type {b.type} → {a.type}")
         if b.nullable != a.nullable:
             out.append("nullable" if a.nullable else "NOT NULL")
         if b.default != a.default:
-            out.append(f"default {b.default or 'none'} -> {a.default or 'none'}")
+            out.append(f"default {b.default or 'none'} → {a.default or 'none'}")
         out += [f"+{k}" for k in a.keys if k not in b.keys] + [f"-{k}" for k in b.keys if k not in a.keys]
         return tuple(out)
 

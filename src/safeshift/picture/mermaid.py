@@ -4,8 +4,9 @@ GitHub, GitLab and most Markdown viewers draw a ```mermaid block with no server.
 different Mermaid versions, so only the oldest grammar is used: quoted entity names, attribute
 words of ``[A-Za-z0-9_-]`` (types also keep ``()[]``; a column or type spelled otherwise is written as
 such a word, and its real spelling goes in the attribute's comment), the key markers PK/FK/UK, and quoted comments.
-Characters a quoted string cannot hold are written as Mermaid entity codes (``#quot;``), which
-Mermaid turns back into the character when it draws, so every identifier survives.
+Characters a quoted string cannot hold (and ``<``/``>``, which a viewer could take for HTML) are
+written as Mermaid entity codes (``#quot;``), which Mermaid turns back into the character when it
+draws, so every identifier survives.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ LEGEND = ("Tables the change alters are marked (new), (changed) or (dropped); th
 
 def quoted(text: str) -> str:
     """``text`` as a Mermaid quoted string: entity codes for what the quotes cannot hold."""
-    codes = {'"': "#quot;", "%": "#37;", "\\": "#92;", "#": "#35;"}
+    codes = {'"': "#quot;", "%": "#37;", "\\": "#92;", "#": "#35;", "<": "#lt;", ">": "#gt;"}
     body = "".join(codes.get(ch, ch) for ch in " ".join(text.split()))
     return f'"{body}"'
 

@@ -128,7 +128,9 @@ def render_page(*, title: str, diagram: Diagram, files: Sequence[SqlFile], findi
         n = index.get(f.file or "")
         where = f"{f.file or '<sql>'}:{f.line}" if f.line else (f.file or "<sql>")
         link = f'<a href="#f{n}-L{f.line or 1}">{escape(where)}</a>' if n else escape(where)
-        listing.append(f"<li>{link}: {escape(f.severity)} [{escape(f.rule)}] {escape(f.message)}</li>")
+        down = " (down section: runs on rollback)" if f.section == "down" else ""
+        ack = " (acknowledged)" if f.acknowledged else ""
+        listing.append(f"<li>{link}{down}: {escape(f.severity)}{ack} [{escape(f.rule)}] {escape(f.message)}</li>")
     listing.append("</ul>")
     if not diagram.changed:
         pictures = '<p class="note">The reviewed migrations change no table.</p>'

@@ -51,9 +51,11 @@ def _face(a: Attr, side: Side) -> Face | None:
     return a.before if side == "before" else a.after
 
 
-def _row_text(a: Attr, face: Face) -> str:
+def _row_text(a: Attr, face: Face, side: Side) -> str:
+    """``~ name  type KEYS``; after the change, a changed column also says how (``(NOT NULL; +FK)``)."""
     keys = f" {','.join(face.keys)}" if face.keys else ""
-    return f"{SIGNS[a.mark]} {a.name}  {face.type}{keys}"
+    how = f"  ({'; '.join(a.notes())})" if side == "after" and a.mark == "changed" else ""
+    return f"{SIGNS[a.mark]} {a.name}  {face.type}{keys}{how}"
 
 
 def _title(d: Diagram, b: Box) -> str:
@@ -71,7 +73,7 @@ def layout(d: Diagram, side: Side) -> tuple[list[_Placed], float, float]:
     sized: list[tuple[Box, tuple[Attr, ...], float, float]] = []
     for b in boxes:
         rows = tuple(a for a in b.attrs if _face(a, side) is not None)
-        texts = [_title(d, b)] + [_row_text(a, f) for a in rows if (f := _face(a, side)) is not None]
+        texts = [_title(d, b)] + [_row_text(a, f, side) for a in rows if (f := _face(a, side)) is not None]
         w = max(MIN_WIDTH, max(len(t) for t in texts) * CHAR_PX + 2 * PAD_PX)
         sized.append((b, rows, w, TITLE_PX + ROW_PX * max(len(rows), 1) + PAD_PX / 2))
     cols = max(1, math.ceil(math.sqrt(len(sized))))
@@ -132,7 +134,7 @@ def _box(d: Diagram, p: _Placed, side: Side) -> str:
         y = p.y + TITLE_PX + ROW_PX * (i + 1) - 5
         strike = ' text-decoration="line-through"' if a.mark == "dropped" else ""
         out.append(f'<text x="{p.x + PAD_PX:.1f}" y="{y:.1f}" fill="{TEXT_COLOURS[a.mark]}"{strike}>'
-                   f"{escape(_row_text(a, face))}</text>")
+                   f"{escape(_row_text(a, face, side))}</text>")
     if not p.rows:
         out.append(f'<text x="{p.x + PAD_PX:.1f}" y="{p.y + TITLE_PX + ROW_PX - 5:.1f}" fill="#6e7781">'
                    "(no columns)</text>")
