@@ -36,6 +36,8 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except SafeshiftError as exc:
+            if os.environ.get("SAFESHIFT_DEBUG") and exc.__cause__ is not None:
+                _print_cause(exc.__cause__)
             # escaped: "[environments.production]" in a message is text, not rich markup
             err.print(f"[red]error:[/] {escape(redact_url(exc.message))}", markup=True)
             sys.exit(exc.exit_code)
@@ -54,6 +56,14 @@ def handle_errors(fn: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _print_cause(cause: BaseException) -> None:
+    """With SAFESHIFT_DEBUG set, the traceback of what caused an error (the user's module raising on
+    import, a driver's exception), redacted, above the one-sentence message."""
+    import traceback
+
+    sys.stderr.write(redact_url("".join(traceback.format_exception(cause))))
 
 
 def env_options(fn: F) -> F:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,8 @@ from sqlalchemy.engine.mock import MockConnection
 from safeshift.dialects.base import Dialect
 from safeshift.engines.base import engine_for
 from safeshift.errors import SourceError, UnsupportedConstruct
-from safeshift.model import Schema, collector_paused, make_schema
+from safeshift.model import Schema, make_schema
+from safeshift.sources.imports import import_user_module
 from safeshift.sources.sqlfiles import SERVER_LACKS, ShadowFactory, run_script
 from safeshift.text import first_line
 
@@ -144,20 +143,10 @@ def load_entities(modules: Sequence[str], root: Path) -> tuple[Entity, ...]:
     """The alembic_utils entities the ``objects`` modules hold at module level, alone or in lists/tuples,
     in the order the modules define them (an entity found twice, e.g. imported into a second module,
     counts once).  A kind the model cannot represent (``PGGrantTable``) is an error naming it."""
-    root_str = str(root.resolve())
-    if root_str not in sys.path:
-        sys.path.insert(0, root_str)
     seen: set[int] = set()
     found: list[Entity] = []
     for name in modules:
-        try:
-            with collector_paused():
-                module = importlib.import_module(name)
-        except Exception as exc:  # any import-time failure is the user's module, not us
-            raise SourceError(
-                f"Cannot import '{name}' named by `objects` in safeshift.toml: {type(exc).__name__}: {exc}; "
-                "check the module path (relative to the folder of safeshift.toml) and that it imports cleanly."
-            ) from exc
+        module = import_user_module(name, root, "`objects` in safeshift.toml", freeze=False)
         holds = False
         for attr, value in list(vars(module).items()):
             items = value if isinstance(value, (list, tuple)) else (value,)

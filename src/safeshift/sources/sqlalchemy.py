@@ -8,7 +8,6 @@ cannot represent raises UnsupportedConstruct instead of being dropped.
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -44,6 +43,7 @@ from safeshift.model import (
     collector_paused,
     make_schema,
 )
+from safeshift.sources.imports import import_user_module
 from safeshift.sources.listeners import Entity, Listener, ddl_listeners, with_declared_objects
 from safeshift.sources.names import stored_names
 from safeshift.sources.sqlfiles import ShadowFactory
@@ -61,17 +61,7 @@ def load_metadata(spec: str, root: Path) -> sa.MetaData:
             f"schema = \"{spec}\" is not of the form \"package.module:attr\" or a glob of .sql files; "
             "fix `schema` in safeshift.toml."
         )
-    root_str = str(root.resolve())
-    if root_str not in sys.path:
-        sys.path.insert(0, root_str)
-    try:
-        with collector_paused(freeze=module_name not in sys.modules):
-            module = importlib.import_module(module_name)
-    except Exception as exc:  # any import-time failure is the user's module, not us
-        raise SourceError(
-            f"Cannot import '{module_name}' named by schema = \"{spec}\": {type(exc).__name__}: {exc}; "
-            "check the module path (relative to the folder of safeshift.toml) and that it imports cleanly."
-        ) from exc
+    module = import_user_module(module_name, root, f'schema = "{spec}"', freeze=module_name not in sys.modules)
     obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
