@@ -3,6 +3,7 @@ errors when the page's FILE is missing, doubled, or given without --format html.
 
 from __future__ import annotations
 
+from tests.picture._scenarios import ROOT
 from tests.picture.conftest import Blog
 from tests.runner._project import invoke
 
@@ -27,3 +28,10 @@ def test_html_needs_exactly_one_page_file(blog: Blog) -> None:
     out = invoke(blog.root, "review", "page.html", expect=2)
     assert "page.html is an HTML file, not SQL" in out.stderr and "--format html" in out.stderr
     assert not (blog.root / "a.html").exists() and "Traceback" not in out.stderr
+
+
+def test_the_documented_example_is_the_real_output(blog: Blog) -> None:
+    doc = (ROOT / "docs" / "review-picture.md").read_text(encoding="utf-8")
+    shown = doc.split("~~~markdown\n", 1)[1].split("~~~\n", 1)[0]
+    assert shown == blog.markdown, ("docs/review-picture.md shows an older review: run its command in a copy of "
+                                    "examples/blog and paste the output (and its diagram) again")
