@@ -59,6 +59,19 @@ def _own_snapshot(folder: MigrationFolder, m: Migration) -> bool:
     return drizzle.snapshot_file(folder.path, m.path.stem).is_file()
 
 
+def _records_no_change(folder: MigrationFolder, ms: Sequence[Migration], i: int, dialect: str) -> bool:
+    """Whether migration ``i``'s own snapshot is the schema before it (a hand-written migration's copy).
+    safeshift's snapshots are compared as text (equal schemas are written alike), so only the two
+    schemas the diagram is drawn from are ever parsed; drizzle-kit's carry ids, so theirs are compared parsed."""
+    if not formats.of(folder).written_by_safeshift:
+        return _schema_after(folder, ms[: i + 1], dialect) == _schema_after(folder, ms[:i], dialect)
+    mine = migrations.snapshot_path(folder.path, ms[i].version)
+    earlier = [p for v, p in migrations.snapshot_files(folder.path) if v < ms[i].version]
+    if not earlier:
+        return not migrations.read_snapshot(mine).tables
+    return earlier[-1].read_bytes() == mine.read_bytes()
+
+
 def picture_of(paths: Sequence[Path], folder_path: Path, *, default_schema: str, dialect: str,
                settings: FolderSettings | None = None) -> Picture:
     """The picture of reviewing ``paths``: migrations of the folder at ``folder_path`` and loose SQL files."""
@@ -74,18 +87,15 @@ def picture_of(paths: Sequence[Path], folder_path: Path, *, default_schema: str,
         ms = folder.migrations
         before = _schema_after(folder, ms[: picked[0]], dialect)
         after = _schema_after(folder, ms[: picked[-1] + 1], dialect)
-        previous = before
-        for i in range(picked[0], picked[-1] + 1):
+        for i in picked:
             m = ms[i]
             own = _own_snapshot(folder, m)
-            now = _schema_after(folder, ms[: i + 1], dialect) if own else previous
-            if i in picked and (not own or now == previous):
+            if not own or _records_no_change(folder, ms, i, dialect):
                 found = tables_named(m.up_sql, default_schema)
                 named |= found
                 why = "has no snapshot of its own" if not own else "changes no table's definition"
                 shown = ", ".join(sorted(_label(k, default_schema) for k in found)) or "none"
                 notes.append(f"{m.path.name} {why}: the tables its SQL names are drawn as touched ({shown}).")
-            previous = now
     elif folder is not None and folder.migrations:
         before = after = _schema_after(folder, folder.migrations, dialect)
     for p in loose:
