@@ -17,8 +17,16 @@ from safeshift.config import Config
 from safeshift.dialects import Dialect
 from safeshift.engines.base import IntrospectOptions, engine_for
 from safeshift.errors import ConfigError, DiffCheckFailed, MigrationsError
-from safeshift.project import dialect_for, dialect_of, shadow_database
-from safeshift.text import utc_now
+from safeshift.project import (
+    active_database,
+    applied_count,
+    dialect_for,
+    dialect_of,
+    history_of,
+    no_folder_error,
+    shadow_database,
+)
+from safeshift.text import redact_url, utc_now
 from safeshift.version import __version__
 
 if TYPE_CHECKING:
@@ -168,6 +176,26 @@ def _changes_to(config: Config, target: Schema, *, renames: Iterable[str], no_re
                          dialect.same_column)
 
 
+def _refuse_folder_elsewhere(config: Config) -> None:
+    """No migrations folder: if the active environment's database has applied migrations, the folder is
+    elsewhere, and a new initial migration recreating everything would fail there (or worse, be applied
+    to a new database beside the real one); refuse naming how many it applied.  Only the active
+    environment's database is asked, and only if it is configured or exists: nothing is started, and one
+    that cannot be reached does not stop a first `generate`."""
+    from safeshift.errors import ConnectionFailed
+
+    try:
+        url = active_database(config)
+        if url is None:
+            return
+        applied = applied_count(config.migrations_dir, config.folder_settings, history_of(url, config.declared_dialect))
+    except (ConnectionFailed, ConfigError):
+        return
+    if applied:
+        raise no_folder_error(config.migrations_dir, applied,
+                              f"the database of environment {config.env_name} ({redact_url(url)})")
+
+
 def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
              questioner: Questioner | None = None, custom: bool = False,
              now: datetime | None = None, safe: bool = True, expand: bool = False) -> GenerateResult:
@@ -182,6 +210,8 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     not_for_drizzle(config, "safeshift generate")
     _validate_name(name)
     folder = config.migrations_dir
+    if not folder.is_dir():
+        _refuse_folder_elsewhere(config)
     versions = migrations.migration_versions(folder)
     if versions:
         migrations.check_sealed(folder, "safeshift generate")

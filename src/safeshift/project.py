@@ -149,6 +149,7 @@ def run_options(env: Environment, **overrides: Any) -> RunOptions:
         "statement_timeout_ms": duration_ms(env.statement_timeout) if env.statement_timeout else None,
         "lock_tries": env.lock_tries,
         "retry_backoff_s": duration_ms(env.retry_backoff) / 1000,
+        "backfill_batch_ms": env.backfill_batch_ms,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return RunOptions(**values)
@@ -196,7 +197,7 @@ def checked_folder(folder: str | Path, command: str, settings: FolderSettings,
 
     path = Path(folder)
     if not path.is_dir():
-        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+        raise no_folder(path, settings, history)
     result = read_folder(path, settings)
     if result.migrations:
         from safeshift.formats import folder as formats
@@ -208,6 +209,53 @@ def checked_folder(folder: str | Path, command: str, settings: FolderSettings,
                 schedule.check_applied(result, history(result))
             raise
     return result
+
+
+def no_folder(path: Path, settings: FolderSettings,
+              history: Callable[[migrations.MigrationFolder], Mapping[str, Record]] | None,
+              database: str = "the database") -> MigrationsError:
+    """The refusal for a migrations folder that is not there (``history``: the database's rows, if known)."""
+    return no_folder_error(path, applied_count(path, settings, history) if history is not None else 0, database)
+
+
+def no_folder_error(path: Path, applied: int, database: str = "the database") -> MigrationsError:
+    """When the database has applied migrations the folder is not missing but elsewhere (a wrong
+    `migrations` key, a command run from another folder), and "run generate first" would have the user
+    write a new initial migration recreating everything it holds; so the refusal says how many it applied."""
+    if applied:
+        return MigrationsError(
+            f"There is no migrations folder at {path}, but {database} has {applied} applied migration(s): the "
+            "folder is not where the configuration points; point `migrations` in the configuration at the folder "
+            "that holds them (or run the command from the project's folder).")
+    return MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+
+
+def applied_count(path: Path, settings: FolderSettings,
+                  history: Callable[[migrations.MigrationFolder], Mapping[str, Record]]) -> int:
+    """How many migrations the database's history records as applied, read for an empty folder at ``path``
+    in the configured format (whose history table it names)."""
+    from safeshift.formats import safeshift as migrations
+
+    if settings.format == "drizzle":
+        empty = migrations.MigrationFolder(path, (), format="drizzle",
+                                           history_table=(settings.drizzle_schema, settings.drizzle_table))
+    else:
+        empty = migrations.MigrationFolder(path, ())
+    return sum(1 for r in history(empty).values() if r.status == "applied")
+
+
+def active_database(config: Config) -> str | None:
+    """The active environment's database URL if one is configured or already exists, starting and creating
+    nothing (the development database only when it is there); None otherwise, or when its URL names an
+    unset variable."""
+    try:
+        url = resolve_url(config)
+    except ConfigError:
+        return None
+    if url is None and config.env_name == DEFAULT_ENV:
+        state = state_dir(config)
+        return engine_for(dialect_of(config)).existing_development_url(state) if state is not None else None
+    return url
 
 
 def runner(url: str, folder: str | Path, command: str, dialect: str | None, options: RunOptions | None,
@@ -247,7 +295,7 @@ def status(url: str, folder: str | Path = "migrations", *, dialect: str | None =
     d = dialect_for(url, dialect)
     path = Path(folder)
     if not path.is_dir():
-        raise MigrationsError(f"There is no migrations folder at {path}; run `safeshift generate` first.")
+        raise no_folder(path, settings_for(path, settings), history_of(url, dialect))
     found = read_folder(path, settings_for(path, settings))
     from safeshift.formats import folder as formats
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner._project import SAFESHIFT, clean_env, error_line, run
+from tests.runner._project import MIGRATIONS, SAFESHIFT, clean_env, error_line, make_project, run
 
 BOOM = '''import sqlalchemy as sa
 
@@ -51,3 +51,29 @@ def test_models_raising_on_import_show_the_traceback_with_safeshift_debug(broken
 def test_a_syntax_error_names_its_line(broken_models: Path) -> None:
     (broken_models / "models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData(\n", encoding="utf-8")
     assert "(raised at models.py:2)" in error_line(run(broken_models, "generate", "--name", "x", expect=2))
+
+
+def test_a_missing_folder_beside_applied_migrations_says_it_is_elsewhere(tmp_path: Path) -> None:
+    """The folder moved (or `migrations` names the wrong one) while the database has applied migrations:
+    "run generate first" would write a new initial migration recreating everything; it says where things
+    stand instead, and generate refuses for the active environment's database."""
+    p = make_project(tmp_path, f"sqlite:///{tmp_path / 'app.db'}",
+                     f'[environments.development]\nurl = "sqlite:///{tmp_path / "app.db"}"\n')
+    (p.root / "models.py").write_text("import sqlalchemy as sa\n\nmetadata = sa.MetaData()\n"
+                                      'sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True))\n')
+    (p.root / "safeshift.toml").write_text('schema = "models:metadata"\n' + (p.root / "safeshift.toml").read_text())
+    p.add_all(MIGRATIONS[:3])
+    p.run("migrate", "--yes")
+    p.folder.rename(p.root / "db_migrations")
+    said = (f"There is no migrations folder at {p.folder}, but the database has 3 applied migration(s): the folder "
+            "is not where the configuration points; point `migrations` in the configuration at the folder that "
+            "holds them (or run the command from the project's folder).")
+    assert error_line(p.run("migrate", "--yes", expect=2)) == said
+    assert error_line(p.run("status", expect=2)) == said
+    assert error_line(run(p.root, "generate", "--name", "initial", expect=2)) == said.replace(
+        "the database", f"the database of environment development (sqlite:///{tmp_path / 'app.db'})")
+    assert not p.folder.exists()
+    # a database that has applied nothing: the folder is simply not made yet
+    (tmp_path / "empty.db").touch()
+    assert error_line(p.run("status", "--url", f"sqlite:///{tmp_path / 'empty.db'}", url=False, expect=2)) == (
+        f"There is no migrations folder at {p.folder}; run `safeshift generate` first.")
