@@ -109,10 +109,12 @@ def _edge(e: Edge, at: dict[tuple[str, str], _Placed], side: Side) -> str:
     else:  # one above the other (or a table referencing itself): out of the right sides and back
         x1, x2, d1, d2 = c.x + c.w, p.x + p.w, 1, 1
     bend = max(40.0, abs(x2 - x1) / 2)
+    c1, c2 = x1 + d1 * bend, x2 + d2 * bend
+    if d1 == d2:  # both out of the right sides: bend past the wider box, not through it
+        c1 = c2 = max(x1, x2) + 50.0
     stroke = TEXT_COLOURS[e.mark] if e.mark != "same" else "#6e7781"
     dash = ' stroke-dasharray="6 4"' if e.mark == "dropped" else ""
-    path = (f"M{x1:.1f},{y1:.1f} C{x1 + d1 * bend:.1f},{y1:.1f} {x2 + d2 * bend:.1f},{y2:.1f} "
-            f"{x2:.1f},{y2:.1f}")
+    path = f"M{x1:.1f},{y1:.1f} C{c1:.1f},{y1:.1f} {c2:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
     title = escape(f"{'.'.join(e.child)} ({', '.join(e.columns)}) -> {'.'.join(e.parent)} ({', '.join(e.ref_columns)})")
     return (f'<path class="fk fk-{e.mark}" d="{path}" fill="none" stroke="{stroke}" stroke-width="1.6"{dash} '
             f'marker-end="url(#{side}-arrow-{e.mark})"><title>{title}</title></path>')
