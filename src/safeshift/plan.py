@@ -166,7 +166,7 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     up = _statements(up_steps, dialect, {
         c: f"data loss: {loss}" for c in changes if (loss := dialect.data_loss(c))}, up_ctx, refusals, placed)
     if refusals:
-        raise UnsafeChange(_refusal_message(refusals), tuple(r.target for r in refusals))
+        raise UnsafeChange(_refusal_message(refusals, expand), tuple(r.target for r in refusals))
     inverses: dict[Change, Change] = {}
     notes: dict[Change, str] = {}
     for c in reversed(changes):
@@ -288,10 +288,16 @@ def _created(changes: list[Change]) -> frozenset[tuple[str, str]]:
     return frozenset((c.table.schema, c.table.name) for c in changes if isinstance(c, CreateTable))
 
 
-def _refusal_message(refusals: list[Refusal]) -> str:
+def _refusal_message(refusals: list[Refusal], expand: bool) -> str:
+    """Each refusal with its recipe; the last line offers what was not tried yet (never --expand to a run
+    that gave it: what --expand could not write says why and what to do on its own line)."""
     lines = [f"{len(refusals)} change(s) have no lock-safe form on a table that holds rows; nothing was written:"]
     lines += [f"  {r.target}: {r.reason}; {r.recipe}." for r in refusals]
-    lines.append("Use --expand for the expand sequence, or --no-safe for the plain form (empty tables only).")
+    if expand:
+        lines.append("--expand cannot write these: do what each line says, or use --no-safe for the plain form "
+                     "(empty tables only).")
+    else:
+        lines.append("Use --expand for the expand sequence, or --no-safe for the plain form (empty tables only).")
     return "\n".join(lines)
 
 

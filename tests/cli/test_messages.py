@@ -77,3 +77,33 @@ def test_a_missing_folder_beside_applied_migrations_says_it_is_elsewhere(tmp_pat
     (tmp_path / "empty.db").touch()
     assert error_line(p.run("status", "--url", f"sqlite:///{tmp_path / 'empty.db'}", url=False, expect=2)) == (
         f"There is no migrations folder at {p.folder}; run `safeshift generate` first.")
+
+
+SCORES = '''import sqlalchemy as sa
+
+metadata = sa.MetaData()
+sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True),
+         sa.Column("score", sa.{type}, nullable=False), sa.CheckConstraint("score >= 0", name="score_positive"))
+'''
+
+
+def test_expand_blocked_by_a_check_says_what_blocks_and_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "safeshift.toml").write_text('schema = "models:metadata"\nmigrations = "migrations"\n'
+                                              'dialect = "postgresql"\n', encoding="utf-8")
+    (tmp_path / "models.py").write_text(SCORES.format(type="Integer"), encoding="utf-8")
+    run(tmp_path, "generate", "--name", "initial")
+    (tmp_path / "models.py").write_text(SCORES.format(type="BigInteger"), encoding="utf-8")
+    lines = run(tmp_path, "generate", "--name", "widen", "--expand", expect=1).stderr.splitlines()
+    assert lines == [
+        "error: 1 change(s) have no lock-safe form on a table that holds rows; nothing was written:",
+        "  public.users.score: integer -> bigint rewrites the whole table; the expand plan is blocked by CHECK "
+        "score_positive (score >= 0) on score, which its swap would drop with the old column; drop the check in a "
+        "migration before this one, run `safeshift generate --expand` again, and add the check back after (NOT "
+        "VALID, then VALIDATE CONSTRAINT), or move the column by hand in a custom migration "
+        "(docs/expand-contract.md).",
+        "--expand cannot write these: do what each line says, or use --no-safe for the plain form (empty tables "
+        "only).",
+    ]
+    plain = run(tmp_path, "generate", "--name", "widen", expect=1).stderr.splitlines()
+    assert plain[-1] == "Use --expand for the expand sequence, or --no-safe for the plain form (empty tables only)."
+    assert not list((tmp_path / "migrations").glob("*_widen.sql"))

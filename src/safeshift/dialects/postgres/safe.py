@@ -64,8 +64,8 @@ class PgSQL(Protocol):
 
     def _column_target(self, schema: str, table: str, column: str) -> str: ...
 
-#: rows per committed batch of an expand backfill: a writer to a row of the batch waits for its commit
-BATCH_ROWS = 1_000
+#: what an expand backfill's batches aim at, said in the file; the environment's ``backfill_batch_ms`` rules
+BATCH_TARGET = "the environment's backfill_batch_ms (default 20 ms)"
 
 
 def render(d: PgSQL, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
@@ -298,12 +298,21 @@ def _expand_blocker(table: Table, old: Column, new: Column) -> str | None:
         return f"{name} is part of the primary key; move it by hand"
     if not table.primary_key or len(table.primary_key.columns) != 1:
         return f"{table.name} has no single-column primary key to batch the backfill by; backfill it by hand"
+    checks = [c for c in table.checks if re.search(rf"\b{re.escape(name)}\b", c.expression)]
     used = [u.name or "a unique constraint" for u in table.uniques if name in u.columns]
     used += [f.name or "a foreign key" for f in table.foreign_keys if name in f.columns]
     used += [i.name for i in table.indexes if any(e.value == name for e in i.elements) or i.where]
-    used += [c.name or "a check" for c in table.checks if re.search(rf"\b{re.escape(name)}\b", c.expression)]
+    if checks and not used:
+        # the swap drops the old column, and with it a check that names it: the expand plan would lose it
+        named = ", ".join(f"CHECK {c.name} ({c.expression})" if c.name else f"CHECK ({c.expression})" for c in checks)
+        return (f"the expand plan is blocked by {named} on {name}, which its swap would drop with the old column; "
+                "drop the check in a migration before this one, run `safeshift generate --expand` again, and add the "
+                "check back after (NOT VALID, then VALIDATE CONSTRAINT), or move the column by hand in a custom "
+                "migration (docs/expand-contract.md)")
+    used += [c.name or "a check" for c in checks]
     if used:
-        return f"{name} is used by {', '.join(str(u) for u in used)}; move those with it by hand"
+        return (f"the expand plan is blocked by {', '.join(str(u) for u in used)} on {name}, which the swap cannot "
+                "carry to the new column; move those with it by hand in a custom migration (docs/expand-contract.md)")
     return None
 
 
@@ -319,17 +328,20 @@ def _expand_type(d: PgSQL, change: ch.AlterColumn, table: Table) -> Iterator[Sta
     rel = d._table(schema, name)
     assert table.primary_key is not None
     pk = d.quote(table.primary_key.columns[0])
-    yield replace(d._alter(schema, name, f"ADD COLUMN {d.column_sql(replace(new, name=tmp, nullable=True))}"),
+    # the function first (it locks no table), then the one ACCESS EXCLUSIVE lock (ADD COLUMN, catalog only),
+    # under which the trigger's weaker lock is no second wait: writers queue once, for catalog work only
+    yield replace(Statement(f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $safeshift$ "
+                            f"BEGIN NEW.{tmp_q} := NEW.{col}::{new.type}; RETURN NEW; END $safeshift$;"),
                   comment=f"expand {old.type} -> {new.type}: new column, kept in sync, backfilled, then swapped")
-    yield Statement(f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $safeshift$ "
-                    f"BEGIN NEW.{tmp_q} := NEW.{col}::{new.type}; RETURN NEW; END $safeshift$;")
+    yield d._alter(schema, name, f"ADD COLUMN {d.column_sql(replace(new, name=tmp, nullable=True))}")
     yield Statement(f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE ON {rel} FOR EACH ROW EXECUTE FUNCTION {fn}();")
+    from safeshift.dialects.postgres.backfill import batch_sql
+
     yield Statement(
-        "DO $safeshift$ DECLARE lo bigint; hi bigint; "
-        f"BEGIN SELECT min({pk}), max({pk}) INTO lo, hi FROM {rel}; "
-        f"WHILE lo <= hi LOOP UPDATE {rel} SET {tmp_q} = {cast} WHERE {pk} >= lo AND {pk} < lo + {BATCH_ROWS} "
-        f"AND {tmp_q} IS DISTINCT FROM {cast}; COMMIT; lo := lo + {BATCH_ROWS}; END LOOP; END $safeshift$;",
-        transactional=False, comment=f"backfill in batches of {BATCH_ROWS} rows, each its own transaction")
+        batch_sql(rel, tmp_q, cast, pk), transactional=False,
+        comment=(f"backfill: the runner repeats this batch over {rel} by {pk} ($1..$2: the batch's first and last "
+                 f"key), each batch its own transaction sized to take {BATCH_TARGET}; it records how far it got, "
+                 "so a run killed part-way resumes after the last committed batch"))
     if not new.nullable:
         yield from _set_not_null(d, schema, name, tmp, first_new_txn=True)
     swap = [
