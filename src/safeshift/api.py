@@ -341,10 +341,11 @@ def migrate(url: str, folder: str | Path = "migrations", *, to: str | None = Non
 
 
 def plan(url: str, folder: str | Path = "migrations", *, to: str | None = None, dialect: str | None = None,
-         options: RunOptions | None = None, settings: FolderSettings | None = None) -> list[Pending]:
-    """What ``migrate`` would run, step by step; reads the history and changes nothing."""
-    with project.runner(url, folder, "safeshift migrate --dry-run", dialect, options, None, read_only=True,
-                 settings=settings) as r:
+         options: RunOptions | None = None, settings: FolderSettings | None = None,
+         command: str = "safeshift migrate --dry-run") -> list[Pending]:
+    """What ``migrate`` would run, step by step; reads the history and changes nothing (``command``: the
+    command being run, which a refusal tells the user to run again)."""
+    with project.runner(url, folder, command, dialect, options, None, read_only=True, settings=settings) as r:
         return r.plan(to)
 
 
@@ -376,7 +377,7 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     drizzle_folder = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
     if not paths and pending and url:
         paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.declared_dialect,
-                                                settings=config.folder_settings)]
+                                                settings=config.folder_settings, command="safeshift review --pending")]
     elif not paths and drizzle_folder is not None:
         paths = [m.path for m in rv.drizzle_unreviewed(drizzle_folder, config.root / ".safeshift")]
     elif not paths and config.migrations_dir.exists():

@@ -107,3 +107,13 @@ def test_expand_blocked_by_a_check_says_what_blocks_and_what_to_do(tmp_path: Pat
     plain = run(tmp_path, "generate", "--name", "widen", expect=1).stderr.splitlines()
     assert plain[-1] == "Use --expand for the expand sequence, or --no-safe for the plain form (empty tables only)."
     assert not list((tmp_path / "migrations").glob("*_widen.sql"))
+
+
+def test_review_pending_names_itself_in_the_rehash_advice(tmp_path: Path) -> None:
+    p = make_project(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    p.add_all(MIGRATIONS[:2])
+    first = p.file(MIGRATIONS[0][0])
+    first.write_text(first.read_text() + "\n-- edited\n")
+    line = error_line(p.run("review", "--pending", expect=2))
+    assert "before `safeshift review --pending`" in line, line
+    assert "migrate --dry-run" not in line
