@@ -65,6 +65,8 @@ class Environment:
     require_rehearsal: bool = False
     #: how many complete backups ``safeshift backup`` keeps in the environment's folder; None keeps all
     keep: int | None = None
+    #: what each batch of an expand backfill aims to take, in ms (a writer waits about this long at most)
+    backfill_batch_ms: int = 20
 
     @classmethod
     def default(cls, name: str) -> Environment:
@@ -220,7 +222,7 @@ _TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "form
 _DRIZZLE_KEYS = ("migrations_schema", "migrations_table")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
-             "require_rehearsal", "keep")
+             "require_rehearsal", "keep", "backfill_batch_ms")
 
 
 def _duration(data: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -250,6 +252,10 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
     keep = _get(data, "keep", int, where, "a whole number (at least 1)")
     if keep is not None and keep < 1:
         raise ConfigError(f"'keep' in {where} must be a whole number (at least 1), not {keep!r}.")
+    batch_ms = _get(data, "backfill_batch_ms", int, where, "a whole number of milliseconds (1 to 10000)")
+    if batch_ms is not None and (isinstance(batch_ms, bool) or not 1 <= batch_ms <= 10_000):
+        raise ConfigError(f"'backfill_batch_ms' in {where} must be a whole number of milliseconds from 1 to 10000, "
+                          f"not {batch_ms!r}.")
     return Environment(
         name=name,
         url=url,
@@ -264,6 +270,7 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
         health=_get(data, "health", str, where, "a shell command (a string)"),
         require_rehearsal=bool(rehearse),
         keep=keep,
+        backfill_batch_ms=batch_ms or env.backfill_batch_ms,
     )
 
 
@@ -545,7 +552,8 @@ dialect = {_toml_str(dialect)}
 # url may reference ${{VARIABLES}}; a .env file next to this one is loaded first.
 # Other keys: confirm, backup, lock_timeout, statement_timeout, lock_tries, retry_backoff, lock_wait, on_failure
 # ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal, keep (how many
-# complete backups `safeshift backup` keeps for the environment; default: all).
+# complete backups `safeshift backup` keeps for the environment; default: all), backfill_batch_ms (how
+# long each batch of an expand backfill aims to take, in milliseconds; default: 20).
 
 # Each environment reads its own variable: two environments must never share a source.
 # Before migrate, rollback, deploy, restore --env or rehearse --env changes a database, safeshift asks

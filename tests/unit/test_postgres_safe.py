@@ -68,7 +68,10 @@ def test_six_hazards_get_lock_safe_forms_with_expand() -> None:
     assert 'CHECK (age >= 0) NOT VALID' in sql and 'VALIDATE CONSTRAINT "users_age_check"' in sql
     assert 'CHECK ("name" IS NOT NULL) NOT VALID' in sql and 'ALTER COLUMN "name" SET NOT NULL' in sql
     assert "SET DATA TYPE" not in sql  # the rewrite became expand: new column, trigger, batches, swap
-    assert 'ADD COLUMN "users_age_new" bigint' in sql and "CREATE TRIGGER" in sql and "COMMIT;" in sql
+    assert 'ADD COLUMN "users_age_new" bigint' in sql and "CREATE TRIGGER" in sql
+    # one batch of the backfill, its keyset bounds as parameters the runner fills in (time-sized batches)
+    assert ('UPDATE "public"."users" SET "users_age_new" = "age"::bigint WHERE "id" BETWEEN $1 AND $2 '
+            'AND "users_age_new" IS DISTINCT FROM "age"::bigint;') in sql
     assert sql.startswith("SET LOCAL lock_timeout = '5s';")
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
     from safeshift.changes import Change
+    from safeshift.dialects.backfill import Backfill
     from safeshift.dialects.safe import SafeContext, SafeRender
     from safeshift.model import Column, IndexElement, Table, View
 
@@ -168,6 +169,11 @@ class Dialect:
         of whatever environment generated it).
         """
         return sql
+
+    def backfill(self, sql: str) -> Backfill | None:
+        """The keyset backfill a no-transaction statement runs batch by batch (``dialects/backfill.py``), or None
+        when it is an ordinary statement the runner runs once."""
+        return None
 
     def data_loss(self, change: Change) -> str | None:
         """Why ``change`` can destroy data on this database, or None; the change's own judgement by default."""

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
+    from safeshift.dialects.backfill import Backfill
     from safeshift.dialects.base import Dialect
     from safeshift.ignore import Kept
     from safeshift.model import Schema
 
-__all__ = ["SEQUENCE_KEY", "BackupEngine", "Blocker", "CopySpec", "Dumped", "Engine", "Fingerprint", "IntrospectOptions",
+__all__ = ["SEQUENCE_KEY", "BackfillBounds", "BackfillSession", "BackfillStart", "BackupEngine", "Blocker", "CopySpec", "Dumped", "Engine", "Fingerprint", "IntrospectOptions",
            "Lock", "Manifest", "Mode",
            "RehearsalBackend", "backup_engine", "engine_for", "server_major"]
 
@@ -194,6 +195,42 @@ class Blocker:
 
 
 
+# -- backfills -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BackfillStart:
+    """Where a backfill stands when it (re)starts: the last key an earlier run committed (None: nothing yet),
+    the rows it wrote and batches it committed, and the server's estimate of the table's rows (None: unknown)."""
+
+    after: str | None
+    rows_done: int
+    batches: int
+    estimate: int | None
+
+
+@dataclass(frozen=True)
+class BackfillBounds:
+    """The next batch: its first and last key (None when no row is left), how many rows it spans, and how
+    many other sessions of the database were waiting for a lock when it was looked up."""
+
+    lo: str | None
+    hi: str | None
+    rows: int
+    lock_waiters: int
+
+
+class BackfillSession(Protocol):
+    """One keyset backfill on a runner's session (``Engine.backfill``); the runner decides batch sizes."""
+
+    def start(self) -> BackfillStart: ...
+    def bounds(self, after: str | None, rows: int) -> BackfillBounds: ...
+    def batch(self, lo: str, hi: str) -> int:
+        """Copy the rows with keys in ``[lo, hi]`` and record ``hi`` as done, in one transaction; rows written."""
+        ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
+
+
 class Engine:
     """A database's live side: connections and session settings, the runner lock, error classification,
     blocking sessions, table facts, development/shadow/scratch databases, backup and rehearsal engines.
@@ -314,6 +351,10 @@ class Engine:
     def clean_failed_step(self, conn: Any, sql: str) -> None:
         """Remove what a failed statement run outside a transaction left behind (PostgreSQL: the INVALID
         index of a failed CREATE INDEX CONCURRENTLY), so a failed migration leaves nothing of itself."""
+
+    def backfill(self, conn: Any, spec: Backfill) -> BackfillSession:
+        """A keyset backfill on ``conn`` (an autocommit session); only a dialect that writes one has it."""
+        raise NotImplementedError(f"{self.dialect.name} has no batched backfill")
 
     # -- tables ----------------------------------------------------------------------------------
     def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:

@@ -32,6 +32,9 @@ class RunOptions:
     atomic: bool = False
     #: version -> review findings the operator let through (--allow-hazards), kept in the history row
     allowed_hazards: tuple[tuple[str, str], ...] = ()
+    #: what each batch of a backfill aims to take (runner/backfill.py): a writer waits at most about this long
+    #: for a row the backfill is copying
+    backfill_batch_ms: int = 20
     #: called after each statement on the runner's connection (inside its transaction, if any) with
     #: the statement and its duration in ms; set, every step runs statement by statement (rehearse)
     observe: Callable[[Any, SqlStatement, float], None] | None = None

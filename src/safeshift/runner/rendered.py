@@ -11,6 +11,7 @@ from typing import Any
 
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.engines.base import engine_for
+from safeshift.runner import backfill
 
 
 def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement]) -> None:
@@ -50,5 +51,9 @@ def run_statements(dialect: Dialect, conn: Any, statements: Sequence[Statement])
             batch.append(st)
         else:
             flush()
-            conn.execute(st.sql)
+            spec = dialect.backfill(st.sql)
+            if spec is None:
+                conn.execute(st.sql)
+            else:  # a backfill's one-batch statement: every batch, as the runner runs it
+                backfill.run(engine.backfill(conn, spec), backfill.TARGET_MS, spec.label)
     flush()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from safeshift import history
+from safeshift.dialects.backfill import Backfill
 from safeshift.engines.base import Blocker
 from safeshift.errors import MigrationFailed, SafeshiftError
 from safeshift.formats import safeshift as migrations
@@ -172,8 +173,28 @@ class StepRunner(Session):
         except Exception as exc:
             raise StatementError(exc, st, []) from exc
         if run:
-            self._statement(m, st)
+            spec = self.dialect.backfill(st.sql)
+            if spec is None:
+                self._statement(m, st)
+            else:
+                self._backfill(m, st, spec)
         record(conn)
+
+    def _backfill(self, m: Migration, st: SqlStatement, spec: Backfill) -> None:
+        """The file's one-batch statement run batch after batch, each sized by time (runner/backfill.py);
+        progress lines go out as notes.  Not watched for blockers: no batch waits long enough to matter."""
+        from safeshift.runner import backfill
+
+        def say(text: str) -> None:
+            self.emit(Event("note", m.version, m.name, message=text))
+
+        start = time.perf_counter()
+        try:
+            backfill.run(self.engine.backfill(self.conn, spec), self.options.backfill_batch_ms, spec.label, say)
+        except Exception as exc:
+            raise StatementError(exc, st, []) from exc
+        if self.options.observe is not None:
+            self.options.observe(self.conn, st, (time.perf_counter() - start) * 1000)
 
     def _down_recorder(self, m: Migration, index: int, total: int) -> Callable[[Any], None]:
         """What down step ``index`` writes in its own transaction: its progress, or, the last one, no row at all."""

@@ -26,6 +26,7 @@ from safeshift.dialects.postgres.usertypes import PgTypes
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.dialects.backfill import Backfill
     from safeshift.dialects.problems import Problem
     from safeshift.dialects.safe import SafeContext, SafeRender
     from safeshift.model import IndexElement, Schema, View
@@ -112,6 +113,13 @@ class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
 
     def lock_timeout_sql(self, value: str) -> Statement | None:
         return Statement(f"SET LOCAL lock_timeout = {self.literal(value)};")
+
+    def backfill(self, sql: str) -> Backfill | None:
+        if sql.lstrip()[:6].upper() != "UPDATE":  # the cheap test first: most statements are not
+            return None
+        from safeshift.dialects.postgres import backfill
+
+        return backfill.parse(sql)
 
     def cap_lock_timeout(self, sql: str, max_ms: int) -> str:
         m = _SET_LOCK_TIMEOUT.fullmatch(sql.strip())

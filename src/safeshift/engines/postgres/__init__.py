@@ -22,7 +22,8 @@ from safeshift.errors import ConfigError, ConnectionFailed
 from safeshift.text import redact_url
 
 if TYPE_CHECKING:
-    from safeshift.engines.base import IntrospectOptions, RehearsalBackend
+    from safeshift.dialects.backfill import Backfill
+    from safeshift.engines.base import BackfillSession, IntrospectOptions, RehearsalBackend
     from safeshift.model import Schema
 
 __all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "with_database"]
@@ -132,6 +133,11 @@ class PostgresEngine(Engine):
             conn.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {self.dialect.qualify(schema, name)}")
             return True
         return not resuming
+
+    def backfill(self, conn: Any, spec: Backfill) -> BackfillSession:
+        from safeshift.engines.postgres.backfill import PgBackfill
+
+        return PgBackfill(conn, spec, self.dialect)
 
     def clean_failed_step(self, conn: Any, sql: str) -> None:
         self.before_nontransactional(conn, sql, False)  # drops an INVALID leftover of a concurrent build
