@@ -9,7 +9,7 @@ configuration and the folder, never a runner.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -282,8 +282,12 @@ def check(config: Config) -> None:
 
 
 def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_renames: Iterable[str] = (),
-                  questioner: Questioner | None = None) -> tuple[list[Change], Sections]:
-    """What it takes to bring the live database at ``url`` to the schema source."""
+                  questioner: Questioner | None = None, say_form: bool = False) -> tuple[list[Change], Sections]:
+    """What it takes to bring the live database at ``url`` to the schema source, in the plain form.
+
+    ``say_form``: when `generate` would write something else for these changes (the lock-safe form:
+    ``DROP INDEX CONCURRENTLY``, ``NOT VALID`` and ``VALIDATE``; or a refusal), the first statement's
+    comment says so, so that nobody takes the plain SQL for what the migration will run."""
     from safeshift.diff import diff
     from safeshift.plan import render
     from safeshift.renames import parse_hints
@@ -294,7 +298,30 @@ def diff_database(config: Config, url: str, *, renames: Iterable[str] = (), no_r
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: live.table(s, n) is not None)
     changes = diff(live, target, hints, questioner, dialect.default_schema, dialect.view_dependencies,
                    dialect.same_column)
-    return changes, render(changes, live, target, dialect)
+    sections = render(changes, live, target, dialect)
+    if say_form and sections.up:
+        note = _safe_form_note(changes, live, target, dialect, sections)
+        if note:
+            first = sections.up[0]
+            comment = f"{note}\n{first.comment}" if first.comment else note
+            sections = replace(sections, up=[replace(first, comment=comment), *sections.up[1:]])
+    return changes, sections
+
+
+def _safe_form_note(changes: list[Change], live: Schema, target: Schema, dialect: Dialect, plain: Sections) -> str:
+    """What `generate` would write instead of ``plain`` for tables that hold rows; empty when the same."""
+    from safeshift.errors import UnsafeChange
+    from safeshift.plan import render
+
+    try:
+        safe = render(changes, live, target, dialect, safe=True)
+    except UnsafeChange as exc:
+        return (f"The plain form, as for empty tables: `safeshift generate` refuses {', '.join(exc.targets)} on "
+                "tables that hold rows (no lock-safe form; its message says what to do).")
+    if [st.sql for st in safe.up] == [st.sql for st in plain.up]:
+        return ""
+    return ("The plain form, as for empty tables: `safeshift generate` writes the lock-safe form for tables that "
+            "hold rows (CONCURRENTLY, NOT VALID then VALIDATE, steps in their own transactions).")
 
 
 def introspect_url(dialect: Dialect, url: str, options: IntrospectOptions | None = None) -> Schema:

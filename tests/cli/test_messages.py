@@ -4,10 +4,12 @@ user's file and line, the environment and what to do, on real databases and thro
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import PG15_ADMIN, _fresh_pg_database
 from tests.runner._project import MIGRATIONS, SAFESHIFT, clean_env, error_line, make_project, run
 
 BOOM = '''import sqlalchemy as sa
@@ -117,3 +119,33 @@ def test_review_pending_names_itself_in_the_rehash_advice(tmp_path: Path) -> Non
     line = error_line(p.run("review", "--pending", expect=2))
     assert "before `safeshift review --pending`" in line, line
     assert "migrate --dry-run" not in line
+
+
+INDEXED = '''import sqlalchemy as sa
+
+metadata = sa.MetaData()
+sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("email", sa.Text{index}))
+'''
+
+
+@pytest.fixture
+def pg15_database() -> Iterator[str]:
+    yield from _fresh_pg_database(PG15_ADMIN)
+
+
+def test_diff_says_generate_writes_the_concurrent_drop_index(tmp_path: Path, pg15_database: str) -> None:
+    (tmp_path / "safeshift.toml").write_text('schema = "models:metadata"\nmigrations = "migrations"\n'
+                                              'dialect = "postgresql"\n', encoding="utf-8")
+    (tmp_path / "models.py").write_text(INDEXED.format(index=", index=True"), encoding="utf-8")
+    run(tmp_path, "generate", "--name", "initial")
+    run(tmp_path, "migrate", "--url", pg15_database, "--yes")
+    (tmp_path / "models.py").write_text(INDEXED.format(index=""), encoding="utf-8")
+    shown = run(tmp_path, "diff", "--url", pg15_database).stdout.splitlines()
+    assert shown == [
+        "-- The plain form, as for empty tables: `safeshift generate` writes the lock-safe form for tables that hold "
+        "rows (CONCURRENTLY, NOT VALID then VALIDATE, steps in their own transactions).",
+        'DROP INDEX "public"."ix_users_email";',
+    ]
+    run(tmp_path, "generate", "--name", "drop_index")
+    written = next((tmp_path / "migrations").glob("*_drop_index.sql")).read_text()
+    assert 'DROP INDEX CONCURRENTLY IF EXISTS "public"."ix_users_email";' in written

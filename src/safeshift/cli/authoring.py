@@ -66,7 +66,7 @@ def diff_cmd(env: str | None, url: str | None, renames: tuple[str, ...], no_rena
     target_url = api.database_url(config)
     questioner = TerminalQuestioner() if interactive() else None
     changes, sections = api.diff_database(config, target_url, renames=renames, no_renames=no_renames,
-                                          questioner=questioner)
+                                          questioner=questioner, say_form=True)
     if not changes:
         out.print("-- no changes")
         return
