@@ -35,7 +35,7 @@ def test_migrate_and_rollback_off_a_terminal(tmp_path: Path, db_url: str) -> Non
     p = make_project(tmp_path, db_url)
     p.add(V1, "two_steps", TWO_STEPS, "DROP TABLE b;\nDROP TABLE a;")
     p.add(V2, "one_step", "CREATE TABLE c (id integer PRIMARY KEY);", "DROP TABLE c;")
-    where = re.escape(redact_url(db_url))
+    where = re.escape(f"development ({redact_url(db_url)})")  # the environment first, then the URL
     done = run(p.root, "migrate", "--url", db_url).stdout
     _matches(done, [
         rf"applying {V1}_two_steps \.\.\.",

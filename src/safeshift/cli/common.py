@@ -92,10 +92,11 @@ def runner_options(fn: F) -> F:
 
 
 def database_label(config: Config, url: str) -> str:
-    """How messages name the database: the redacted URL, or the embedded default database by name."""
+    """How messages name the database: the environment first (whose settings and gates apply, and which
+    a person recognises before a URL), then the redacted URL or the embedded default database by name."""
     if resolve_url(config) is None:
         return escape(f"{config.env_name} (embedded default database {api.dialect_of(config).database_name(url)})")
-    return escape(redact_url(url))
+    return escape(f"{config.env_name} ({redact_url(url)})")
 
 
 def project_config(env: str | None = None, url: str | None = None) -> Config:
