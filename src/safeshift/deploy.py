@@ -32,7 +32,7 @@ from safeshift.errors import (
 from safeshift.formats import safeshift as migrations
 from safeshift.interrupts import shielded
 from safeshift.progress import Progress
-from safeshift.release import CHECKLIST, Item, Outcome, Release, reserve_id, write_record
+from safeshift.release import Outcome, Release, checklist, reserve_id, write_record
 from safeshift.text import display_path, ms_since, redact_url, utc_iso
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Deploy:
         with shielded():  # a record file, once claimed, always holds a record
             self.release = Release(
                 id=reserve_id(self.config.root, env.name), environment=env.name, database=redact_url(self.url),
-                started_at=utc_iso(timespec="seconds"), items=tuple(Item(k, t) for k, t in CHECKLIST))
+                started_at=utc_iso(timespec="seconds"), items=checklist(env.name))
             self._save()
         if self.on_record is not None and self._record is not None:
             self.on_record(self._record)

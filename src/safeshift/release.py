@@ -32,11 +32,17 @@ CHECKLIST: tuple[tuple[str, str], ...] = (
     ("reviewed", "Schema changes reviewed"),
     ("generated", "Migration files generated and reviewed"),
     ("rehearsed", "Rehearsed on staging or a scratch copy"),
-    ("backup", "Production backup taken"),
+    ("backup", "Backup of {environment} taken"),
     ("applied", "Applied"),
     ("verified", "App verified after apply"),
     ("rollback", "Rollback ready or performed"),
 )
+
+
+def checklist(environment: str) -> tuple[Item, ...]:
+    """The checklist's items, not run yet, with titles naming the environment (a staging deploy's backup is
+    the backup of staging, not of production)."""
+    return tuple(Item(key, title.format(environment=environment)) for key, title in CHECKLIST)
 
 
 @dataclass(frozen=True)
@@ -106,10 +112,46 @@ class Release:
         lines += ["", "## Checklist", ""]
         for n, i in enumerate(self.items, 1):
             lines.append(f"{n}. [{mark[i.status]}] **{i.title}**: {i.status}" + (f": {i.note}" if i.note else ""))
-            for k, v in i.evidence.items():
-                shown = json.dumps(v, default=str) if isinstance(v, list | dict) else str(v)
-                lines.append(f"   - {k}: {shown}")
+            lines += _evidence_lines(i.evidence)
         return "\n".join(lines) + "\n"
+
+
+#: review's evidence: the findings of the up sections and of the down sections, shown as one table
+_FINDINGS = ("findings", "down section findings")
+
+
+def _evidence_lines(evidence: Mapping[str, Any]) -> list[str]:
+    """An item's evidence as Markdown a person reads: counts as a short table, lists as bullets, never JSON
+    unless a value is nested deeper than that."""
+    lines: list[str] = []
+    tabled = [k for k in _FINDINGS if isinstance(evidence.get(k), Mapping)]
+    counts = {"up" if k == "findings" else "down": evidence[k] for k in tabled}
+    if counts:
+        severities = list(dict.fromkeys(s for row in counts.values() for s in row))
+        lines += ["   - findings:", "",
+                  "     | section | " + " | ".join(map(_cell, severities)) + " |",
+                  "     | --- | " + " | ".join("---" for _ in severities) + " |"]
+        lines += [f"     | {label} | " + " | ".join(_cell(row.get(s, 0)) for s in severities) + " |"
+                  for label, row in counts.items()]
+        lines.append("")
+    for k, v in evidence.items():
+        if k in tabled:
+            continue
+        if isinstance(v, list | tuple) and all(not isinstance(x, list | tuple | dict) for x in v):
+            lines += [f"   - {k}: none"] if not v else [f"   - {k}:", *(f"     - {x}" for x in v)]
+        elif isinstance(v, Mapping) and v and all(not isinstance(x, list | tuple | dict) for x in v.values()):
+            lines += [f"   - {k}:", "", "     | " + " | ".join(map(_cell, v)) + " |",
+                      "     | " + " | ".join("---" for _ in v) + " |",
+                      "     | " + " | ".join(map(_cell, v.values())) + " |", ""]
+        else:
+            shown = json.dumps(v, default=str) if isinstance(v, list | tuple | dict) else str(v)
+            lines.append(f"   - {k}: {shown}")
+    return lines
+
+
+def _cell(value: object) -> str:
+    """A table cell: a ``|`` in the value (a shell pipe in a health command) would end the cell."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def write_record(root: Path, release: Release) -> Path:

@@ -68,7 +68,7 @@ def test_release_on_every_backend(tmp_path: Path, db_url: str) -> None:
     md = records(p)[-1].with_suffix(".md").read_text()
     assert md.startswith(f"# Release {doc['id']}: released\n")
     assert "1. [x] **Schema changes reviewed**" in md or "1. [-] **Schema changes reviewed**" in md
-    assert "4. [x] **Production backup taken**: passed" in md and f"   - sha256: {evidence['sha256']}" in md
+    assert "4. [x] **Backup of production taken**: passed" in md and f"   - sha256: {evidence['sha256']}" in md
     for args in ((), ("--latest",), (str(records(p)[-1]),), (record_name(p),)):
         shown = invoke(p.root, "report", *args)
         assert shown.stdout.startswith(md), args

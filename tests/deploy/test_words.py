@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from safeshift.text import redact_url
-from tests.deploy._kit import deploy, make
+from tests.deploy._kit import deploy, item, make, record, records
 from tests.runner._project import invoke
 
 
@@ -20,3 +20,25 @@ def test_headers_name_the_environment_then_the_redacted_url(tmp_path: Path, sqli
         f"{where}: nothing to apply (3 already applied)")
     assert invoke(p.root, "rollback", "--env", "production", "--yes").stdout.splitlines()[-1] == (
         f"{where}: 1 rolled back")
+
+
+def test_the_record_markdown_shows_findings_as_a_table_and_names_the_backup_by_environment(
+        tmp_path: Path, pg_url: str) -> None:
+    p = make(tmp_path, pg_url, env='health = "echo ok | cat"\n', health="")
+    deploy(p)
+    md = records(p)[-1].with_suffix(".md").read_text()
+    assert "{" not in md.split("## Checklist", 1)[1], md  # no raw JSON left in the checklist
+    assert "4. [x] **Backup of production taken**: passed" in md and "Production backup" not in md
+    review = md.split("1. [x] **Schema changes reviewed**: passed\n", 1)[1].split("\n2. ", 1)[0]
+    assert review.splitlines()[:6] == [
+        "   - findings:",
+        "",
+        "     | section | error | warning | info |",
+        "     | --- | --- | --- | --- |",
+        f"     | up | {item(record(p), 'reviewed')['evidence']['findings']['error']} | "
+        f"{item(record(p), 'reviewed')['evidence']['findings']['warning']} | "
+        f"{item(record(p), 'reviewed')['evidence']['findings']['info']} |",
+        "     | down | " + " | ".join(str(item(record(p), "reviewed")["evidence"]["down section findings"][s])
+                                     for s in ("error", "warning", "info")) + " |",
+    ]
+    assert "     | echo ok \\| cat | 0 | ok |" in md  # a pipe in a cell is escaped, not a new column
