@@ -33,7 +33,7 @@ from safeshift.formats import safeshift as migrations
 from safeshift.interrupts import shielded
 from safeshift.progress import Progress
 from safeshift.release import Outcome, Release, checklist, reserve_id, write_record
-from safeshift.text import display_path, ms_since, redact_url, utc_iso
+from safeshift.text import display_path, elapsed, ms_since, redact_url, utc_iso, utc_now
 
 if TYPE_CHECKING:
     from safeshift.runner import Confirm
@@ -465,6 +465,13 @@ class Deploy:
                      "the database was left as it is", None))
         where = display_path(backup.path, self.config.root)
         name = runner.database
+        taken_at = backup.manifest.created_at
+        age = _age(taken_at)
+        # said before the question (and with --yes, which asks none): what the restore throws away
+        lost = {"backup taken at": taken_at, "backup age at restore": age,
+                "writes lost": f"every write to {env.name} since {taken_at} (kept in the safety backup)"}
+        self.say(f"restore: the backup {where} was taken {age} ago ({taken_at}); restoring it loses every write to "
+                 f"{env.name} made since then (a safety backup of the current state keeps them)")
         try:
             confirmed = self.confirm_restore is None or self.confirm_restore(name, where)
             refusal = "the operator did not confirm the restore"
@@ -473,8 +480,8 @@ class Deploy:
             refusal = "the restore needs a typed confirmation and there was no terminal to ask on (--yes restores " \
                       "without asking)"
         if not confirmed:
-            self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
-                                                  f"not restored: {refusal}")
+            self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where,
+                                                                          **lost}, f"not restored: {refusal}")
             self._finish("failed", exc.message)
             raise DeployFailed(self._sentence(exc, f"{refusal}, so the database was left as it is", backup))
         self.say(f"restore: replacing the database with {where} (a safety backup of its current state first)")
@@ -487,17 +494,18 @@ class Deploy:
         try:
             bk.restore_over(self.config, backup.path, self.url, on_safety_backup=taken, progress=self.progress)
         except SafeshiftError as rs_exc:
-            self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where},
-                                                  f"restore failed: {rs_exc.message}")
+            self.release = self.release.with_item("rollback", "failed", {"policy": "restore", "backup": where,
+                                                                          **lost}, f"restore failed: {rs_exc.message}")
             self._finish("failed", exc.message)
             raise DeployFailed(self._sentence(exc, f"restoring {where} failed too ({rs_exc.message.rstrip('.')})",
                                               backup)) from rs_exc
         found = vf.verify(runner.dialect, self.url, runner.folder)
         self.release = dataclasses.replace(self.release, to_version=self.release.from_version)
         self.release = self.release.with_item("rollback", "passed", {
-            "policy": "restore", "backup": where, "safety backup": safety[0] if safety else None,
+            "policy": "restore", "backup": where, **lost, "safety backup": safety[0] if safety else None,
             "drift after restore": "none" if found.clean else found.render_text().splitlines()},
-            "the pre-deploy backup was restored")
+            f"the pre-deploy backup, taken {age} before, was restored; writes since {taken_at} are in the safety "
+            "backup only")
         self._finish("failed, restored", exc.message)
         raise DeployFailed(self._sentence(exc, f"the pre-deploy backup {where} was restored", None))
 
@@ -536,3 +544,14 @@ def _cause(exc: SafeshiftError) -> str:
         elif ch == "." and not quoted and text[i + 1:i + 2] == " " and text[i + 2:i + 3].isupper():
             return text[:i]
     return text.rstrip(".")
+
+
+def _age(created_at: str) -> str:
+    """How long ago a backup's manifest says it was taken (``2 min 05 s``), for "taken ... ago"."""
+    from datetime import datetime
+
+    try:
+        taken = datetime.fromisoformat(created_at)
+    except ValueError:
+        return "an unknown time"
+    return elapsed(max(0.0, (utc_now() - taken).total_seconds()))

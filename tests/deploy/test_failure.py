@@ -100,9 +100,13 @@ def test_health_failure_restores_the_backup(tmp_path: Path, db_url: str) -> None
     assert snapshot(url) == before, "schema, rows and history are the backup's"
     doc = record(p)
     assert doc["outcome"] == "failed, restored" and doc["to_version"] == START
-    assert item(doc, "rollback")["evidence"] == {
-        "policy": "restore", "backup": str(pre.relative_to(p.root)), "safety backup": str(safety.relative_to(p.root)),
-        "drift after restore": "none"}
+    evidence = item(doc, "rollback")["evidence"]
+    taken_at = evidence["backup taken at"]
+    assert evidence == {
+        "policy": "restore", "backup": str(pre.relative_to(p.root)), "backup taken at": taken_at,
+        "backup age at restore": evidence["backup age at restore"],
+        "writes lost": f"every write to production since {taken_at} (kept in the safety backup)",
+        "safety backup": str(safety.relative_to(p.root)), "drift after restore": "none"}
 
 
 def test_restore_without_yes_is_refused_and_recorded(tmp_path: Path, sqlite_url: str) -> None:

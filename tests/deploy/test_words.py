@@ -3,10 +3,11 @@ the release record's Markdown is a readable page, a restore says how old its bac
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from safeshift.text import redact_url
-from tests.deploy._kit import deploy, item, make, record, records
+from tests.deploy._kit import HEALTH_FAIL, backups, deploy, item, make, record, records
 from tests.runner._project import invoke
 
 
@@ -42,3 +43,24 @@ def test_the_record_markdown_shows_findings_as_a_table_and_names_the_backup_by_e
                                      for s in ("error", "warning", "info")) + " |",
     ]
     assert "     | echo ok \\| cat | 0 | ok |" in md  # a pipe in a cell is escaped, not a new column
+
+
+def test_a_restore_says_how_old_the_backup_is_and_what_is_lost(tmp_path: Path, sqlite_url: str) -> None:
+    """Before asking (and with --yes, which asks nothing), in the output and in the record."""
+    p = make(tmp_path, sqlite_url, health=HEALTH_FAIL, env='on_failure = "restore"\n')
+    out = deploy(p, expect=1).stdout.splitlines()
+    pre = backups(p)[0].relative_to(p.root)
+    doc = record(p)
+    evidence = item(doc, "rollback")["evidence"]
+    taken_at, age = evidence["backup taken at"], evidence["backup age at restore"]
+    assert re.fullmatch(r"\d+ ms|\d+\.\d s|\d+ s", age), age
+    said = (f"  restore: the backup {pre} was taken {age} ago ({taken_at}); restoring it loses every write to "
+            "production made since then (a safety backup of the current state keeps them)")
+    asked = next(line for line in out if line.startswith(f"  on_failure = restore: {pre} replaces everything in "))
+    assert said in out, "\n".join(out)
+    assert out.index(said) < out.index(asked)
+    assert evidence["writes lost"] == f"every write to production since {taken_at} (kept in the safety backup)"
+    md = records(p)[-1].with_suffix(".md").read_text()
+    assert f"   - backup taken at: {taken_at}" in md and f"   - backup age at restore: {age}" in md
+    assert (f"**Rollback ready or performed**: passed: the pre-deploy backup, taken {age} before, was restored; "
+            f"writes since {taken_at} are in the safety backup only") in md
