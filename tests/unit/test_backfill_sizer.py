@@ -24,13 +24,13 @@ def test_batch_size_converges_on_the_target_time_and_stays() -> None:
     sizes = _settle(sizer, lambda n: 1.5 + n * 0.01)  # a commit's fixed cost plus 10 us a row
     assert 1500 <= sizes[-1] <= 2200  # ~1,850 rows take 20 ms; the dead band keeps it near, not on it
     assert len(set(sizes[-20:])) == 1  # settled: no see-saw around the target
-    assert all(b <= 2 * a and b >= a / 2 for a, b in itertools.pairwise(sizes))  # at most x2 or /2 a batch
+    assert all(a / 2 <= b <= 1.5 * a for a, b in itertools.pairwise(sizes))  # grows by half a batch at most
 
 
 def test_a_slow_batch_shrinks_the_next_one_at_once_and_bounds_hold() -> None:
     sizer = Sizer(20, rows=4000)
     sizer.measured(4000, 200)  # the server got busy: ten times the target
-    assert sizer.rows == 2000
+    assert sizer.rows == 400
     tiny = Sizer(20, rows=20, min_rows=10)
     _settle(tiny, lambda n: 500.0)
     assert tiny.rows == 10

@@ -2,8 +2,9 @@
 
 A writer that touches a row of the batch being copied waits for that batch's commit, so how long a
 batch takes, not how many rows it has, is what a writer can stall for.  Rows per batch follow the
-measured time: a smoothed cost per row from the last batches, a step at most x2 up or /2 down per
-batch, a dead band so a steady server keeps one size (no see-saw), bounds ``min_rows``..``max_rows``.
+measured time: a smoothed cost per row from the last batches (a slower batch is believed at once),
+growth by half at most per batch, a dead band so a steady server keeps one size (no see-saw), bounds
+``min_rows``..``max_rows``.
 Between batches the runner pauses when the server is busy: another session was waiting for a lock,
 or the last batch took more than twice its target.  (There is no replica setting in safeshift.toml,
 so replication lag is not watched.)  The engine records each batch's last key in the batch's own
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from safeshift.engines.base import BackfillSession
@@ -39,15 +41,19 @@ class Sizer:
     dead_band: float = 0.2
 
     def measured(self, rows: int, ms: float) -> None:
-        """A batch of ``rows`` rows took ``ms``: set the size of the next one."""
+        """A batch of ``rows`` rows took ``ms``: set the size of the next one.
+
+        Cautious both ways: slower than the average, the batch's own cost decides (a server getting busy
+        is believed at once); faster, the average does, and the size grows by half at most per batch.
+        """
         if rows <= 0:
             return
         per = ms / rows
         self.ms_per_row = per if self.ms_per_row is None else self.weight * per + (1 - self.weight) * self.ms_per_row
-        want = self.target_ms / max(self.ms_per_row, 1e-6)
-        if ms > 1.5 * self.target_ms:  # too slow now: shrink from this batch alone, not the average
-            want = min(want, rows * self.target_ms / ms)
-        want = min(max(want, self.rows / 2), self.rows * 2)
+        want = self.target_ms / max(self.ms_per_row, per, 1e-6)
+        # far too slow: from this batch alone, however much smaller that is; else halving at most
+        want = rows * self.target_ms / ms if ms > 1.5 * self.target_ms else max(want, self.rows / 2)
+        want = min(want, self.rows * 1.5)
         if abs(want - self.rows) <= self.dead_band * self.rows:
             return
         self.rows = int(min(max(want, self.min_rows), self.max_rows))
@@ -108,7 +114,8 @@ def run(session: BackfillSession, target_ms: float, label: str, say: Callable[[s
                     f"{sizer.rows:,} rows per batch")
         session.finish()
     finally:
-        session.close()
+        with suppress(Exception):  # a lost session forgets its statements anyway; the first error is the one to tell
+            session.close()
     outcome = Outcome(written, batches, time.perf_counter() - start, paused, smallest if batches else 0, largest,
                       began.rows_done)
     if say is not None and batches:

@@ -57,6 +57,10 @@ class PgBackfill:
         done = conn.execute(f"SELECT last_key, rows_done, batches FROM {self._table} WHERE relid = %s AND attnum = %s",
                             (self._relid, self._attnum)).fetchone()
         self.close()  # a statement of an earlier backfill on this session (a retried step)
+        # a batch's row locks go at its commit: without the wait for the WAL flush they go sooner.  A batch a
+        # crash loses takes its progress row with it (one transaction), so the resumed run copies it again;
+        # the step's history row, committed durably after the last batch, flushes every batch before it
+        conn.execute("SET synchronous_commit = off")
         conn.execute(f"PREPARE {_FIRST} AS SELECT b.*, {_WAITERS} FROM ({spec.first_bounds_sql}) b")
         conn.execute(f"PREPARE {_NEXT} AS SELECT b.*, {_WAITERS} FROM ({spec.next_bounds_sql}) b")
         conn.execute(
@@ -90,6 +94,7 @@ class PgBackfill:
         self.conn.execute(f"DELETE FROM {self._table} WHERE relid = %s AND attnum = %s", (self._relid, self._attnum))
 
     def close(self) -> None:
+        self.conn.execute("RESET synchronous_commit")
         names = [r[0] for r in self.conn.execute(
             "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", ([_BATCH, _FIRST, _NEXT],)).fetchall()]
         for name in names:
