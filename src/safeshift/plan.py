@@ -325,9 +325,16 @@ def _bound_locks(statements: list[Statement], dialect: Dialect, value: str) -> l
 def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], ctx: SafeContext | None = None,
                 refusals: list[Refusal] | None = None, placed: list[_Placed] | None = None) -> list[Statement]:
     out: list[Statement] = []
+    # a change's note (data loss) goes once, above the step that is the change itself (the DROP TABLE, not the
+    # DROP CONSTRAINTs split off before it), or above its first step when no step is of its kind
+    own = {o for step in steps for o in step.origins if type(step.change) is type(o)}
+    noted: set[Change] = set()
     for step in steps:
         begin = len(out)
-        comment = "; ".join(dict.fromkeys(notes[o] for o in step.origins if o in notes)) or None
+        mine = [o for o in step.origins if o in notes and o not in noted
+                and (type(step.change) is type(o) or o not in own)]
+        noted.update(mine)
+        comment = "; ".join(dict.fromkeys(notes[o] for o in mine)) or None
         safe = dialect.render_safe(step.change, ctx) if ctx is not None else None
         if safe is not None and safe.refusal is not None and refusals is not None:
             refusals.append(safe.refusal)

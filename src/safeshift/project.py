@@ -29,8 +29,8 @@ from safeshift.dialects import (
     Dialect,
     canonical_name,
     get_dialect,
-    is_conninfo,
     name_for_url,
+    takes_conninfo,
     url_scheme,
 )
 from safeshift.engines.base import engine_for
@@ -64,7 +64,7 @@ def dialect_name_for(url: str, dialect: str | None) -> str:
         return name_for_url(url)
     named = canonical_name(dialect)
     if url_scheme(url) is None:
-        if named == "postgresql" and is_conninfo(url):
+        if takes_conninfo(named, url):
             return named
         raise ConfigError(f"{redact_url(url)!r} is not a {named} database URL (it has no scheme); use {URL_FORMS[named]}.")
     by_url = name_for_url(url)
@@ -234,14 +234,9 @@ def applied_count(path: Path, settings: FolderSettings,
                   history: Callable[[migrations.MigrationFolder], Mapping[str, Record]]) -> int:
     """How many migrations the database's history records as applied, read for an empty folder at ``path``
     in the configured format (whose history table it names)."""
-    from safeshift.formats import safeshift as migrations
+    from safeshift.formats import folder as formats
 
-    if settings.format == "drizzle":
-        empty = migrations.MigrationFolder(path, (), format="drizzle",
-                                           history_table=(settings.drizzle_schema, settings.drizzle_table))
-    else:
-        empty = migrations.MigrationFolder(path, ())
-    return sum(1 for r in history(empty).values() if r.status == "applied")
+    return sum(1 for r in history(formats.empty(path, settings)).values() if r.status == "applied")
 
 
 def active_database(config: Config) -> str | None:

@@ -149,3 +149,33 @@ def test_diff_says_generate_writes_the_concurrent_drop_index(tmp_path: Path, pg1
     run(tmp_path, "generate", "--name", "drop_index")
     written = next((tmp_path / "migrations").glob("*_drop_index.sql")).read_text()
     assert 'DROP INDEX CONCURRENTLY IF EXISTS "public"."ix_users_email";' in written
+
+
+TEAMS = '''import sqlalchemy as sa
+
+metadata = sa.MetaData()
+sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True))
+sa.Table("teams", metadata, sa.Column("id", sa.Integer, primary_key=True))
+'''
+POSTS = '''sa.Table("posts", metadata, sa.Column("id", sa.Integer, primary_key=True),
+         sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id")),
+         sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id")))
+'''
+
+
+def test_a_dropped_table_says_its_data_loss_once_above_the_drop_table(tmp_path: Path) -> None:
+    (tmp_path / "safeshift.toml").write_text('schema = "models:metadata"\nmigrations = "migrations"\n'
+                                              'dialect = "postgresql"\n', encoding="utf-8")
+    (tmp_path / "models.py").write_text(TEAMS + POSTS, encoding="utf-8")
+    run(tmp_path, "generate", "--name", "initial")
+    (tmp_path / "models.py").write_text(TEAMS, encoding="utf-8")
+    run(tmp_path, "generate", "--name", "drop_posts")
+    text = next((tmp_path / "migrations").glob("*_drop_posts.sql")).read_text()
+    up = [line for line in text.split("-- migrate:up", 1)[1].split("-- migrate:down", 1)[0].splitlines() if line]
+    assert up == [
+        "SET LOCAL lock_timeout = '5s';",
+        'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_author_id_fkey";',
+        'ALTER TABLE "public"."posts" DROP CONSTRAINT "posts_team_id_fkey";',
+        "-- data loss: table public.posts and all its rows are deleted",
+        'DROP TABLE "public"."posts";',
+    ]

@@ -10,7 +10,8 @@ from safeshift.errors import ConfigError
 from safeshift.text import redact_url
 
 __all__ = ["URL_FORMS", "Capabilities", "Dialect", "Statement", "canonical_name", "dialect_for_url", "get_dialect",
-           "is_conninfo", "name_for_url", "url_scheme"]
+           "is_conninfo", "name_for_url", "takes_conninfo",
+           "url_scheme"]
 
 _ALIASES = {
     "postgresql": "postgresql",
@@ -65,6 +66,12 @@ def url_scheme(url: str) -> str | None:
 def is_conninfo(url: str) -> bool:
     """Whether ``url`` is a libpq ``keyword=value`` string rather than a URL (or a typo)."""
     return url_scheme(url) is None and _CONNINFO.match(url) is not None
+
+
+def takes_conninfo(name: str, url: str) -> bool:
+    """Whether a project of dialect ``name`` takes ``url``, which has no scheme, as a libpq connection string
+    (PostgreSQL's ``host=db dbname=app``); no other dialect has such strings."""
+    return name == "postgresql" and is_conninfo(url)
 
 
 def name_for_url(url: str) -> str:

@@ -33,6 +33,15 @@ def read(path: Path, format: Format | None = None, settings: FolderSettings | No
     return migrations.read_folder(path)
 
 
+def empty(path: Path, settings: FolderSettings) -> migrations.MigrationFolder:
+    """A folder with no migrations in the configured format (which names its history table), for reading a
+    database's history when the folder itself is not there."""
+    if settings.format == "drizzle":
+        return migrations.MigrationFolder(path, (), format="drizzle",
+                                          history_table=(settings.drizzle_schema, settings.drizzle_table))
+    return migrations.MigrationFolder(path, ())
+
+
 # -- what differs between the formats, asked of the folder's format object -----------------------------
 
 class SafeshiftFolder:
