@@ -235,6 +235,18 @@ def _verify_restore(engine: BackupEngine, dialect: Dialect, url: str, dump: Path
             "ms": ms_since(started, time.monotonic), "check": manifest.verification}
 
 
+def verified_by(made: Backup, dialect: Dialect) -> str:
+    """Which verification a backup passed, in words (the release record says it, so a reader knows whether the
+    backup was ever restored before they rely on it)."""
+    tool = engine_for(dialect).backup_engine().check_tool
+    v = made.manifest.verification or {}
+    if v.get("kind") == "restore":
+        return (f"{tool}, then restored into a scratch database and compared with the source as dumped: "
+                f"{v.get('tables')} table(s), {v.get('rows', 0):,} rows equal (backup_verify = \"restore\")")
+    return (f"{tool} only (backup_verify = \"check\"; \"restore\" also restores it into a scratch database and "
+            "compares)")
+
+
 def prune(dest_dir: Path, keep: int, *, protect: Path | None = None) -> list[Path]:
     """Delete the oldest complete backups in ``dest_dir`` beyond the newest ``keep`` (manifest first,
     so a dump whose deletion is interrupted is no longer taken as complete)."""
@@ -373,12 +385,13 @@ def table_fingerprint(url: str, dialect: Dialect) -> Fingerprint:
 
 # -- an environment's database: what the CLI, guard and deploy ask for ---------------------------------
 
-def take(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool = False,
+def take(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, verify_restore: bool | None = None,
            prune: bool = True, progress: Progress | None = None) -> Backup:
     """A verified backup of ``url`` under ``<backups>/<env>/`` (or ``dest``) with its manifest (``backup.Backup``).
 
     ``jobs`` > 1: a PostgreSQL directory dump with that many workers.  ``verify_restore``: restore
-    it into a scratch database and compare every table with the source as dumped.  The
+    it into a scratch database and compare every table with the source as dumped (None: as the
+    environment's ``backup_verify`` says, so a deploy's backup is checked the way its environment asks).  The
     environment's ``keep`` then prunes its own folder (never a ``dest`` given explicitly).  ``progress``
     hears when the dump and its checks start and end.
     """
@@ -390,6 +403,8 @@ def take(config: Config, url: str, dest: Path | None = None, *, jobs: int = 1, v
         states = project.status(url, config.migrations_dir, dialect=config.declared_dialect, settings=config.folder_settings)
         applied = max((s.version for s in states if s.state in ("applied", "edited")), default=None)
     keep = config.environment().keep if prune and dest is None else None
+    if verify_restore is None:
+        verify_restore = config.environment().backup_verify == "restore"
     return backup(url, dest or config.backups_dir, env_name=config.env_name, migrations_version=applied,
                      dialect=d, jobs=jobs, verify_restore=verify_restore, keep=keep, progress=progress,
                      state_dir=project.state_dir(config))
@@ -430,7 +445,8 @@ def restore_over(config: Config, path: Path, url: str | None = None, *, confirm:
     name = d.database_name(url)
     if confirm is not None and not confirm(name):
         raise ConfirmationRequired(f"Nothing was restored over {name}: the operator did not confirm.")
-    safety = take(config, url, prune=False, progress=progress) if safety_backup else None
+    # the failed state's copy, taken while the database is down for the restore: the dump's own check only
+    safety = take(config, url, prune=False, progress=progress, verify_restore=False) if safety_backup else None
     if safety is not None and on_safety_backup is not None:
         on_safety_backup(safety)
     started = time.monotonic()

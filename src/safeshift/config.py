@@ -30,6 +30,7 @@ ENV_VAR = "SAFESHIFT_ENV"
 URL_VAR = "DATABASE_URL"
 
 OnFailure = Literal["rollback", "restore", "stop"]
+BackupVerify = Literal["check", "restore"]
 _ON_FAILURE: tuple[OnFailure, ...] = ("rollback", "restore", "stop")
 #: how the migrations folder is laid out: safeshift's own, or a drizzle-kit ``out`` folder
 Format = Literal["safeshift", "drizzle"]
@@ -67,6 +68,9 @@ class Environment:
     keep: int | None = None
     #: what each batch of an expand backfill aims to take, in ms (a writer waits about this long at most)
     backfill_batch_ms: int = 20
+    #: how this environment's backups are verified: "check" (pg_restore --list / PRAGMA integrity_check) or
+    #: "restore" (restored into a scratch database and compared table by table, as `backup --verify-restore`)
+    backup_verify: BackupVerify = "check"
 
     @classmethod
     def default(cls, name: str) -> Environment:
@@ -222,7 +226,7 @@ _TOP_KEYS = ("schema", "migrations", "dialect", "environments", "backups", "form
 _DRIZZLE_KEYS = ("migrations_schema", "migrations_table")
 _ENV_KEYS = ("url", "confirm", "backup", "lock_timeout", "statement_timeout", "lock_tries", "retry_backoff",
              "lock_wait", "on_failure", "health",
-             "require_rehearsal", "keep", "backfill_batch_ms")
+             "require_rehearsal", "keep", "backfill_batch_ms", "backup_verify")
 
 
 def _duration(data: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -256,6 +260,10 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
     if batch_ms is not None and (isinstance(batch_ms, bool) or not 1 <= batch_ms <= 10_000):
         raise ConfigError(f"'backfill_batch_ms' in {where} must be a whole number of milliseconds from 1 to 10000, "
                           f"not {batch_ms!r}.")
+    verify = _get(data, "backup_verify", str, where, '"check" or "restore"')
+    if verify is not None and verify not in ("check", "restore"):
+        raise ConfigError(f"'backup_verify' in {where} must be \"check\" (the dump tool's check) or \"restore\" "
+                          f"(restore into a scratch database and compare), not {verify!r}.")
     return Environment(
         name=name,
         url=url,
@@ -271,6 +279,7 @@ def _environment(name: str, data: Any, path: Path) -> Environment:
         require_rehearsal=bool(rehearse),
         keep=keep,
         backfill_batch_ms=batch_ms or env.backfill_batch_ms,
+        backup_verify=cast(BackupVerify, verify or env.backup_verify),
     )
 
 
@@ -553,7 +562,8 @@ dialect = {_toml_str(dialect)}
 # Other keys: confirm, backup, lock_timeout, statement_timeout, lock_tries, retry_backoff, lock_wait, on_failure
 # ("rollback", "restore" or "stop"), health (a smoke-test command), require_rehearsal, keep (how many
 # complete backups `safeshift backup` keeps for the environment; default: all), backfill_batch_ms (how
-# long each batch of an expand backfill aims to take, in milliseconds; default: 20).
+# long each batch of an expand backfill aims to take, in milliseconds; default: 20), backup_verify
+# ("restore": each backup is restored into a scratch database and compared; default: "check").
 
 # Each environment reads its own variable: two environments must never share a source.
 # Before migrate, rollback, deploy, restore --env or rehearse --env changes a database, safeshift asks

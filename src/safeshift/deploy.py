@@ -268,8 +268,11 @@ class Deploy:
             self.release = self.release.with_item("backup", "failed", note=exc.message)
             raise
         m = made.manifest
+        from safeshift import project
+
         self.release = self.release.with_item("backup", "passed", {
             "path": display_path(made.path, self.config.root), "size": m.size, "sha256": m.sha256,
+            "verified by": bk.verified_by(made, project.dialect_for(self.url, self.config.declared_dialect)),
             "verification": getattr(m, "verification", None) or "pg_restore --list / integrity check",
             "duration_ms": m.duration_ms, "at migration": m.migrations_version or start or "empty"})
         self.say(f"backup: {display_path(made.path, self.config.root)} ({m.size:,} bytes, sha256 {m.sha256[:12]})")

@@ -139,7 +139,8 @@ def _evidence_lines(evidence: Mapping[str, Any]) -> list[str]:
             continue
         if isinstance(v, list | tuple) and all(not isinstance(x, list | tuple | dict) for x in v):
             lines += [f"   - {k}: none"] if not v else [f"   - {k}:", *(f"     - {x}" for x in v)]
-        elif isinstance(v, Mapping) and v and all(not isinstance(x, list | tuple | dict) for x in v.values()):
+        elif isinstance(v, Mapping) and v and all(not isinstance(x, list | tuple | dict) for x in _flat(v).values()):
+            v = _flat(v)
             lines += [f"   - {k}:", "", "     | " + " | ".join(map(_cell, v)) + " |",
                       "     | " + " | ".join("---" for _ in v) + " |",
                       "     | " + " | ".join(map(_cell, v.values())) + " |", ""]
@@ -147,6 +148,17 @@ def _evidence_lines(evidence: Mapping[str, Any]) -> list[str]:
             shown = json.dumps(v, default=str) if isinstance(v, list | tuple | dict) else str(v)
             lines.append(f"   - {k}: {shown}")
     return lines
+
+
+def _flat(value: Mapping[str, Any]) -> dict[str, Any]:
+    """One level of nesting as "outer inner" keys (a restore check's ``check: {kind, ms}``), for one table row."""
+    flat: dict[str, Any] = {}
+    for k, v in value.items():
+        if isinstance(v, Mapping):
+            flat.update({f"{k} {inner}": x for inner, x in v.items()})
+        else:
+            flat[k] = v
+    return flat
 
 
 def _cell(value: object) -> str:

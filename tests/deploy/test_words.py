@@ -8,7 +8,7 @@ from pathlib import Path
 
 from safeshift.text import redact_url
 from tests.deploy._kit import HEALTH_FAIL, backups, deploy, item, make, record, records
-from tests.runner._project import invoke
+from tests.runner._project import error_line, invoke
 
 
 def test_headers_name_the_environment_then_the_redacted_url(tmp_path: Path, sqlite_url: str) -> None:
@@ -64,3 +64,33 @@ def test_a_restore_says_how_old_the_backup_is_and_what_is_lost(tmp_path: Path, s
     assert f"   - backup taken at: {taken_at}" in md and f"   - backup age at restore: {age}" in md
     assert (f"**Rollback ready or performed**: passed: the pre-deploy backup, taken {age} before, was restored; "
             f"writes since {taken_at} are in the safety backup only") in md
+
+
+def test_backup_verify_restore_restores_the_deploys_backup_and_the_record_says_so(tmp_path: Path,
+                                                                                  sqlite_url: str) -> None:
+    p = make(tmp_path, sqlite_url, env='backup_verify = "restore"\n')
+    deploy(p)
+    evidence = item(record(p), "backup")["evidence"]
+    assert evidence["verification"]["kind"] == "restore"
+    rows = evidence["verification"]["rows"]
+    assert evidence["verified by"] == (
+        "PRAGMA integrity_check, then restored into a scratch database and compared with the source as dumped: "
+        f"{evidence['verification']['tables']} table(s), {rows:,} rows equal (backup_verify = \"restore\")")
+    md = records(p)[-1].with_suffix(".md").read_text()
+    assert f"   - verified by: {evidence['verified by']}" in md
+    assert "     | kind | tables | rows | ms | check kind | check ms |" in md  # a table, not JSON
+
+
+def test_the_default_backup_check_is_named_in_the_record(tmp_path: Path, sqlite_url: str) -> None:
+    p = make(tmp_path, sqlite_url)
+    deploy(p)
+    assert item(record(p), "backup")["evidence"]["verified by"] == (
+        'PRAGMA integrity_check only (backup_verify = "check"; "restore" also restores it into a scratch database '
+        "and compares)")
+
+
+def test_backup_verify_takes_check_or_restore(tmp_path: Path, sqlite_url: str) -> None:
+    p = make(tmp_path, sqlite_url, env='backup_verify = "full"\n')
+    assert error_line(deploy(p, expect=2)) == (
+        "'backup_verify' in [environments.production] in safeshift.toml must be \"check\" (the dump tool's check) or "
+        "\"restore\" (restore into a scratch database and compare), not 'full'.")

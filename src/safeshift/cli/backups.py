@@ -26,13 +26,15 @@ from safeshift.text import display_path, redact_url
 @click.option("--jobs", "jobs", type=click.IntRange(min=1), default=1, metavar="N",
               help="PostgreSQL: pg_dump -Fd -j N, a directory dump written by N workers (large databases).")
 @click.option("--verify-restore", "verify_restore", is_flag=True,
-              help="Also restore it into a scratch database and compare every table with the source as dumped.")
+              help="Also restore it into a scratch database and compare every table with the source as dumped "
+                   "(the default where the environment says backup_verify = \"restore\").")
 @handle_errors
 def backup_cmd(env: str | None, url: str | None, dest: Path | None, jobs: int, verify_restore: bool) -> None:
     """Dump the database (pg_dump of the server's version / SQLite backup API), verify it, write its manifest."""
     config = project_config(env, url)
     target = api.database_url(config)
-    made = api.backup(config, target, dest, jobs=jobs, verify_restore=verify_restore, progress=ProgressDisplay())
+    made = api.backup(config, target, dest, jobs=jobs, verify_restore=verify_restore or None,
+                      progress=ProgressDisplay())
     for path in made.removed:
         out.print(f"removed {escape(display_path(path))}: an unfinished backup whose run was interrupted")
     for note in made.notes:
