@@ -173,7 +173,7 @@ def make_project(tmp_path: Path, url: str, environments: str = "") -> Project:
         from safeshift.dialects.sqlite.url import url_path
 
         path = Path(url_path(url))
-        if path.parent.is_dir():
+        if path.is_absolute() and path.parent.is_dir():
             path.touch()
     return Project(root, url)
 

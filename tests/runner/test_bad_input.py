@@ -88,7 +88,7 @@ def test_sqlite_file_missing_is_refused(project: Project, tmp_path: Path) -> Non
 def test_url_without_a_scheme_is_a_usage_error(tmp_path: Path, dialect: str) -> None:
     """`--url 'not a url'` once migrated a new SQLite file of that name (and libpq parsed it in a PostgreSQL
     project, exit 4): it is a usage mistake naming the forms the project's URLs take."""
-    p = make_project(tmp_path, "sqlite:///x.db" if dialect == "sqlite" else "postgresql://127.0.0.1:1/x")
+    p = make_project(tmp_path, f"sqlite:///{tmp_path / 'x.db'}" if dialect == "sqlite" else "postgresql://127.0.0.1:1/x")
     p.add(*MIGRATIONS[0])
     forms = {"sqlite": "sqlite:///relative/path.db or sqlite:////absolute/path.db",
              "postgresql": "postgresql://user@host:5432/dbname (or a libpq string: host=... dbname=...)"}[dialect]
