@@ -66,7 +66,9 @@ def dialect_name_for(url: str, dialect: str | None) -> str:
     if url_scheme(url) is None:
         if takes_conninfo(named, url):
             return named
-        raise ConfigError(f"{redact_url(url)!r} is not a {named} database URL (it has no scheme); use {URL_FORMS[named]}.")
+        # the URL mid-sentence, unquoted: redaction takes a password up to the next space, a quote included
+        raise ConfigError(f"The URL {redact_url(url)} has no scheme, so it is not a {named} database URL; use "
+                          f"{URL_FORMS[named]}.")
     by_url = name_for_url(url)
     if by_url != named:
         raise ConfigError(

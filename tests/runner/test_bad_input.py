@@ -94,8 +94,11 @@ def test_url_without_a_scheme_is_a_usage_error(tmp_path: Path, dialect: str) -> 
              "postgresql": "postgresql://user@host:5432/dbname (or a libpq string: host=... dbname=...)"}[dialect]
     for args in (("migrate", "--yes"), ("rollback", "--yes"), ("status",)):
         proc = invoke(p.root, *args, "--url", "not a url", expect=2)
-        assert error_line(proc) == f"'not a url' is not a {dialect} database URL (it has no scheme); use {forms}."
+        assert error_line(proc) == f"The URL not a url has no scheme, so it is not a {dialect} database URL; use {forms}."
     assert not (p.root / "not a url").exists()
+    leaked = invoke(p.root, "status", "--url", "db.example.com/app?password=s3cret", expect=2)
+    assert error_line(leaked) == (f"The URL db.example.com/app?password=*** has no scheme, so it is not a {dialect} "
+                                  f"database URL; use {forms}.")
 
 
 def test_broken_folders(project: Project) -> None:

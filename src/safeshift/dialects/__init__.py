@@ -81,8 +81,8 @@ def name_for_url(url: str) -> str:
     opened as a new SQLite file or handed to libpq."""
     scheme = url_scheme(url)
     if scheme is None:
-        raise ConfigError(f"{redact_url(url)!r} is not a database URL (it has no scheme such as postgresql:// "
-                          f"or sqlite:///); use {' or '.join(URL_FORMS.values())}.")
+        raise ConfigError(f"The URL {redact_url(url)} has no scheme (such as postgresql:// or sqlite:///), so it is not "
+                          f"a database URL; use {' or '.join(URL_FORMS.values())}.")
     if scheme not in _ALIASES:
         raise ConfigError(
             f"Cannot tell the database kind from URL scheme '{scheme}:'; "
