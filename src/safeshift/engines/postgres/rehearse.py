@@ -63,6 +63,8 @@ _PG_DOCUMENTED = (
      "ShareUpdateExclusiveLock"),
     (re.compile(rf"^\s*(?:VACUUM|ANALYZE)\b(?:\s*\([^)]*\))?\s*{_NAME}?", re.IGNORECASE),
      "ShareUpdateExclusiveLock"),
+    # a backfill's batches (one UPDATE each, run alone by the runner): writers go on, rows of a batch wait for it
+    (re.compile(rf"^\s*UPDATE\s+(?:ONLY\s+)?{_NAME}", re.IGNORECASE), "RowExclusiveLock"),
 )
 
 
