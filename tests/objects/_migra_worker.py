@@ -10,6 +10,16 @@ import json
 import sys
 
 from migra.command import parse_args, run
+from sqlbag import sqla
+
+
+def _close_connections() -> None:
+    """sqlbag keeps an engine (and its pooled connection) per URL for the life of the process; the test
+    databases are new every time and dropped behind the tests, so each comparison's connections end with it."""
+    for maker in sqla.SCOPED_SESSION_MAKERS.values():
+        maker.remove()
+        maker.session_factory.kw["bind"].dispose()
+    sqla.SCOPED_SESSION_MAKERS.clear()
 
 
 def main() -> None:
@@ -19,6 +29,8 @@ def main() -> None:
             code = run(parse_args(json.loads(line)), out=out, err=err)
         except Exception as exc:  # reported to the test, which fails with it
             code, err = 1, io.StringIO(f"{type(exc).__name__}: {exc}")
+        finally:
+            _close_connections()
         sys.stdout.write(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue()}) + "\n")
         sys.stdout.flush()
 

@@ -29,6 +29,7 @@ from safeshift.engines.base import IntrospectOptions
 from safeshift.model import Schema, make_schema
 from safeshift.plan import render
 from safeshift.runner import run_statements
+from tests import _databases
 from tests.oracle import _describe, _NeverRename, _unordered
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,22 +101,19 @@ def _psycopg2(url: str) -> str:
 
 
 @contextmanager
-def direct_database(admin_url: str, name: str, sql: str) -> Iterator[str]:
-    """A database made by running ``sql`` as it is, dropped on exit."""
-    from safeshift.engines.postgres.embedded import database_url
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(admin_url, name)
+def direct_database(admin_url: str, sql: str) -> Iterator[str]:
+    """A new database of the server behind ``admin_url`` made by running ``sql`` as it is, dropped after
+    (``tests/_databases.py``: made ahead, dropped behind, so the oracle's three databases per pair cost the
+    test no CREATE or DROP DATABASE of its own)."""
+    fresh = _databases.fresh(admin_url)
+    url = next(fresh)
     try:
         if sql.strip():
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql)  # type: ignore[arg-type]
         yield url
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        fresh.close()
 
 
 def introspect(url: str, options: IntrospectOptions | None = None) -> Schema:
@@ -127,47 +125,69 @@ def introspect(url: str, options: IntrospectOptions | None = None) -> Schema:
         conn.close()
 
 
-def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, safe: bool = False) -> None:
+def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, safe: bool = False,
+             and_lock_safe: bool = False) -> None:
     """The oracle on the empty database behind ``url``; ``with_migra`` also asks migra after up and down;
-    ``safe`` renders the change in generate's default lock-safe form (with expand sequences)."""
-    dialect = dialect_for_url(url)
-    suffix = url.rsplit("/", 1)[-1]
+    ``safe`` renders the change in generate's default lock-safe form (with expand sequences);
+    ``and_lock_safe`` then runs that form too, on another new database of the same server, against the same
+    direct databases (made and read once for both renderings)."""
     options = IntrospectOptions(privileges=pair.privileges)
-    with direct_database(admin_url, f"{suffix}_a", pair.a) as url_a, \
-            direct_database(admin_url, f"{suffix}_b", pair.b) as url_b:
-        a, b = introspect(url_a, options), introspect(url_b, options)
-        empty = make_schema(dialect.name, grants=() if pair.privileges else None)
-        ran: list[str] = []
-        conn = engine_for(dialect).connect(url)
-        try:
-            def step(label: str, statements: Any, want: Schema, direct: str | None) -> None:
-                ran.append(f"-- {label}:\n" + "\n".join(f"   {s.sql}" for s in statements))
-                try:
-                    run_statements(dialect, conn, statements)
-                except Exception as exc:
-                    raise AssertionError(f"{label} failed: {exc}\n" + "\n".join(ran)) from exc
-                got = engine_for(dialect).introspect(conn, options=options)
-                if _unordered(got) != _unordered(want):
-                    delta = diff(got, want, questioner=_NeverRename())
-                    raise AssertionError(f"after {label} the database differs from the target: "
-                                         f"{_describe(delta) or 'no diff, but not equal'}\n" + "\n".join(ran))
-                if direct is not None and with_migra:
-                    left = migra(url, direct, privileges=pair.privileges)
-                    assert left == "", f"after {label} migra still sees differences:\n{left}\n" + "\n".join(ran)
+    with direct_database(admin_url, pair.a) as url_a, \
+            direct_database(admin_url, pair.b) as url_b:
+        direct = _Direct(url_a, url_b, introspect(url_a, options), introspect(url_b, options))
+        _oracle(pair, url, direct, options, with_migra=with_migra, safe=safe)
+        if and_lock_safe:
+            with direct_database(admin_url, "") as other:
+                _oracle(pair, other, direct, options, with_migra=False, safe=True)
 
-            deps = dialect.view_dependencies
-            step("create A", render(diff(empty, a, view_dependencies=deps), empty, a, dialect).up, a, None)
-            if pair.seed:
-                conn.execute(pair.seed)
-            counts = _counts(conn, a, b)
-            sections = render(diff(a, b, view_dependencies=deps), a, b, dialect, safe=safe, expand=safe)
-            step("up", sections.up, b, url_b)
-            assert diff(engine_for(dialect).introspect(conn, options=options), b, questioner=_NeverRename()) == []
-            assert _counts(conn, a, b) == counts, "rows changed by up"
-            step("down", sections.down, a, url_a)
-            assert _counts(conn, a, b) == counts, "rows changed by down"
-        finally:
-            conn.close()
+
+@dataclass(frozen=True)
+class _Direct:
+    """The direct databases of a pair and what safeshift reads in them."""
+
+    url_a: str
+    url_b: str
+    a: Schema
+    b: Schema
+
+
+def _oracle(pair: Pair, url: str, direct: _Direct, options: IntrospectOptions, *, with_migra: bool,
+            safe: bool) -> None:
+    dialect = dialect_for_url(url)
+    a, b = direct.a, direct.b
+    empty = make_schema(dialect.name, grants=() if pair.privileges else None)
+    ran: list[str] = []
+    conn = engine_for(dialect).connect(url)
+    try:
+        def step(label: str, statements: Any, want: Schema, direct_url: str | None) -> Schema:
+            ran.append(f"-- {label}:\n" + "\n".join(f"   {s.sql}" for s in statements))
+            try:
+                run_statements(dialect, conn, statements)
+            except Exception as exc:
+                raise AssertionError(f"{label} failed: {exc}\n" + "\n".join(ran)) from exc
+            got = engine_for(dialect).introspect(conn, options=options)
+            if _unordered(got) != _unordered(want):
+                delta = diff(got, want, questioner=_NeverRename())
+                raise AssertionError(f"after {label} the database differs from the target: "
+                                     f"{_describe(delta) or 'no diff, but not equal'}\n" + "\n".join(ran))
+            if direct_url is not None and with_migra:
+                left = migra(url, direct_url, privileges=pair.privileges)
+                assert left == "", f"after {label} migra still sees differences:\n{left}\n" + "\n".join(ran)
+            return got
+
+        deps = dialect.view_dependencies
+        step("create A", render(diff(empty, a, view_dependencies=deps), empty, a, dialect).up, a, None)
+        if pair.seed:
+            conn.execute(pair.seed)
+        counts = _counts(conn, a, b)
+        sections = render(diff(a, b, view_dependencies=deps), a, b, dialect, safe=safe, expand=safe)
+        got = step("up", sections.up, b, direct.url_b)
+        assert diff(got, b, questioner=_NeverRename()) == []
+        assert _counts(conn, a, b) == counts, "rows changed by up"
+        step("down", sections.down, a, direct.url_a)
+        assert _counts(conn, a, b) == counts, "rows changed by down"
+    finally:
+        conn.close()
 
 
 def _counts(conn: Any, a: Schema, b: Schema) -> dict[str, int]:

@@ -27,9 +27,8 @@ def _admin(url: str) -> str:
 
 
 def _schemas(pg_url: str, a: str, b: str) -> tuple[Schema, Schema]:
-    suffix = pg_url.rsplit("/", 1)[-1]
-    with direct_database(_admin(pg_url), f"{suffix}_pa", a) as url_a, \
-            direct_database(_admin(pg_url), f"{suffix}_pb", b) as url_b:
+    with direct_database(_admin(pg_url), a) as url_a, \
+            direct_database(_admin(pg_url), b) as url_b:
         return introspect(url_a), introspect(url_b)
 
 
@@ -93,8 +92,7 @@ def test_sqlalchemy_partition_by_reads_as_the_database_prints_it(pg_url: str) ->
              primary_key=True), postgresql_partition_by="range(at)")
     declared = schema_from_metadata(md, get_dialect("postgresql"))
     assert declared.tables[0].partition_by == "RANGE (at)"
-    suffix = pg_url.rsplit("/", 1)[-1]
-    with direct_database(_admin(pg_url), f"{suffix}_psa", "") as url:
+    with direct_database(_admin(pg_url), "") as url:
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
         try:
             md.create_all(engine)
@@ -116,10 +114,9 @@ def test_sqlalchemy_partition_by_expression_is_refused() -> None:
 def test_partition_whose_parent_is_outside_the_schemas_read_is_refused(pg_url: str) -> None:
     sql = "CREATE SCHEMA archive;\n" + EVENTS + "CREATE TABLE archive.events_2023 PARTITION OF events " \
           "FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');"
-    suffix = pg_url.rsplit("/", 1)[-1]
     from safeshift.introspect.postgres import introspect as read
 
-    with direct_database(_admin(pg_url), f"{suffix}_pout", sql) as url, psycopg.connect(url) as conn, \
+    with direct_database(_admin(pg_url), sql) as url, psycopg.connect(url) as conn, \
             pytest.raises(UnsupportedConstruct) as caught:
         read(conn, ["archive"])
     assert "table archive.events_2023 uses a partition of public.events, outside the schemas read" \

@@ -50,23 +50,15 @@ def test_names_are_unique() -> None:
 
 @pytest.mark.parametrize("pair", PRIVILEGES, ids=[p.name for p in PRIVILEGES])
 def test_privilege_pair_round_trips(pair: Pair, roles: str) -> None:
+    """migra --with-privileges on 15; on 18 also generate's default lock-safe rendering (introspection only)."""
     with psycopg.connect(roles) as conn:
         major = conn.info.server_version // 10000
-    run_pair(pair, roles, _admin(roles), with_migra=major == 15)
-
-
-@pytest.mark.parametrize("pair", PRIVILEGES, ids=[p.name for p in PRIVILEGES])
-def test_privilege_pair_round_trips_lock_safe(pair: Pair, pg18_admin_url: str) -> None:
-    """The same pairs in generate's default lock-safe rendering, on PostgreSQL 18 (introspection only)."""
-    _make_roles(pg18_admin_url)
-    with direct_database(pg18_admin_url, f"safe_{abs(hash(pair.name)) % 10**8}", "") as url:
-        run_pair(pair, url, pg18_admin_url, with_migra=False, safe=True)
+    run_pair(pair, roles, _admin(roles), with_migra=major == 15, and_lock_safe=major != 15)
 
 
 @pytest.mark.parametrize("pair", PRIVILEGES_REFUSED, ids=[p.name for p in PRIVILEGES_REFUSED])
 def test_privileges_the_model_cannot_hold_are_refused_by_name(pair: Pair, roles: str) -> None:
-    name = roles.rsplit("/", 1)[-1] + "_b"
-    with direct_database(_admin(roles), name, pair.b) as url:
+    with direct_database(_admin(roles), pair.b) as url:
         introspect(url)  # off: not read, so nothing to refuse
         with pytest.raises(UnsupportedConstruct) as caught:
             introspect(url, ON)
@@ -75,9 +67,9 @@ def test_privileges_the_model_cannot_hold_are_refused_by_name(pair: Pair, roles:
 
 
 def test_without_the_opt_in_a_grant_difference_is_no_change(roles: str) -> None:
-    admin, suffix = _admin(roles), roles.rsplit("/", 1)[-1]
-    with direct_database(admin, f"{suffix}_a", USERS) as url_a, \
-            direct_database(admin, f"{suffix}_b", USERS + "GRANT SELECT ON users TO ss_app_reader;\n"
+    admin = _admin(roles)
+    with direct_database(admin, USERS) as url_a, \
+            direct_database(admin, USERS + "GRANT SELECT ON users TO ss_app_reader;\n"
                                                           "REVOKE CREATE ON SCHEMA public FROM PUBLIC;") as url_b:
         a, b = introspect(url_a), introspect(url_b)
         assert a.grants is None and b.grants is None
