@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from safeshift.changes import Change
+    from safeshift.lint import Finding
     from safeshift.model import Schema
     from safeshift.plan import Sections
     from safeshift.renames import Questioner
@@ -53,6 +54,8 @@ class GenerateResult:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     #: what the operator must do next (an expand step left a column nullable)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the hazards of the migration written (``lint.review_generated``), told before anyone applies it
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
 
     @property
     def empty(self) -> bool:
@@ -253,8 +256,11 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     counts = {"create": 0, "alter": 0, "drop": 0}
     for c in changes:
         counts[c.verb] += 1
+    from safeshift.lint import review_generated  # pglast and sqlglot: only once a file is written
+
+    findings = () if custom else tuple(review_generated(dialect.name, changes, path, before=current, locks=not safe))
     return GenerateResult(version, path, tuple(changes), counts["create"], counts["alter"], counts["drop"],
-                          warnings, tuple(notes))
+                          warnings, tuple(notes), findings)
 
 
 def check(config: Config) -> None:

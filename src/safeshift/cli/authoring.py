@@ -6,6 +6,9 @@ what to do next).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import click
 
 from safeshift import api
@@ -13,6 +16,9 @@ from safeshift.cli.common import env_options, handle_errors, project_config
 from safeshift.cli.prompts import TerminalQuestioner, interactive
 from safeshift.terminal import err, escape, out
 from safeshift.text import display_path
+
+if TYPE_CHECKING:
+    from safeshift.lint import Finding
 
 
 @click.command()
@@ -53,6 +59,22 @@ def generate(name: str | None, renames: tuple[str, ...], no_renames: tuple[str, 
         out.print(f"[yellow]warning: data loss:[/] {w}")
     for note in result.notes:
         out.print(f"next: {note}")
+    _hazards(result.findings, rel)
+
+
+def _hazards(findings: Sequence[Finding], rel: str) -> None:
+    """The written migration's errors and warnings, one line each, before anyone applies it; ``review`` says more."""
+    shown = [f for f in findings if f.severity in ("error", "warning")]
+    if not shown:
+        return
+    for f in shown:
+        colour = "red" if f.severity == "error" else "yellow"
+        out.print(f"[{colour}]{f.severity}:[/] {escape(f'[{f.rule}] {f.message}')}")
+    errors = sum(f.severity == "error" for f in shown)
+    gate = ("; `safeshift migrate` refuses it until each error is fixed or acknowledged"
+            if errors else "")
+    out.print(escape(f"review: {errors} error(s), {len(shown) - errors} warning(s){gate}: run `safeshift review "
+                     f"{rel}` for the fixes and how to acknowledge them"))
 
 
 @click.command("diff")

@@ -10,6 +10,8 @@ leaves out is judged against it) as a ``Schema``.  Every reviewing function take
     review_migration(m)       a parsed safeshift Migration (the down section's findings: section="down")
     review_down(statements, text)   a down section kept in a file of its own (drizzle folders)
     review_changes(changes)   Change objects from generate
+    review_generated(...)     what generate reports of the migration it wrote: its Changes where the
+                              dialect's rules read Changes, else the written SQL against the schema before
     render(findings, "text" | "json" | "markdown" | "github")
     unacknowledged_errors(findings)   what makes ``review`` exit 1 and ``migrate`` refuse
     regrade(finding, facts)   a finding graded again with live facts, without reviewing again
@@ -22,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from safeshift.changes import Change
 from safeshift.lint.changes import review_changes
 from safeshift.lint.finding import Facts, Finding, unacknowledged_errors
 from safeshift.lint.format import FORMATS, render, summary
@@ -44,6 +47,7 @@ __all__ = [
     "review_changes",
     "review_down",
     "review_file",
+    "review_generated",
     "review_migration",
     "review_sql",
     "reviews",
@@ -130,3 +134,20 @@ def review_file(path: Path | str, *, facts: Mapping[str, Facts] | None = None, i
     return review_text(text, file=str(path), facts=facts, in_transaction=in_transaction, include=include,
                        reviewer=reviewer_for(dialect), schema=schema)
 
+
+
+def review_generated(dialect: str, changes: Sequence[Change], path: Path, *, before: Schema,
+                     locks: bool = True) -> list[Finding]:
+    """The hazards of a migration ``generate`` just wrote at ``path``, told as it writes it.
+
+    Where the dialect's rules read Change objects (``reviewers.READS_CHANGES``), the Changes are reviewed:
+    they know the old type, the values an enum loses, the tables the same migration creates, which SQL
+    must guess.  Elsewhere the written file is reviewed as the gate of ``migrate`` will review it, against
+    ``before``, the schema the migration starts from.  ``locks=False``: the file is in the lock-safe form,
+    so the plain form's lock findings do not apply.
+    """
+    from safeshift.lint.reviewers import READS_CHANGES
+
+    if dialect in READS_CHANGES:
+        return review_changes(changes, file=str(path), locks=locks)
+    return [f for f in review_file(path, dialect=dialect, schema=before) if f.section == "up"]

@@ -17,6 +17,11 @@ REVIEWERS: dict[str, ReviewerFactory] = {
 }
 
 
+#: dialects whose rules also read safeshift's Change objects (``lint.changes``: PostgreSQL's type algebra);
+#: ``generate`` reviews the others' migrations as SQL, against the schema before
+READS_CHANGES: frozenset[str] = frozenset({"postgresql"})
+
+
 #: dialects whose rules judge a statement against the schema before the migration (a SQLite rebuild's copy
 #: says which columns it keeps, not which it leaves out), so callers read that schema only for them
 WANTS_SCHEMA: frozenset[str] = frozenset({"sqlite"})
