@@ -29,7 +29,7 @@ ALL_BACKENDS = ("pg15", "pg18", "sqlite")
 
 def _enabled() -> tuple[str, ...]:
     raw = os.environ.get("SAFESHIFT_TEST_BACKENDS")
-    return tuple(b.strip() for b in raw.split(",")) if raw else ALL_BACKENDS
+    return tuple(b.strip() for b in raw.split(",")) if raw else (*ALL_BACKENDS, "mysql")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -94,6 +94,11 @@ def _url_for(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         (tmp_path / "test.db").touch()  # an empty file is an empty database (migrate --url creates none)
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    if backend == "mysql":  # scenarios that name it (the catalogue's mysql backend)
+        from tests import _mysql
+
+        yield from _mysql.fresh(MYSQL_ADMIN)
+        return
     yield from _fresh_pg_database(_admin_url(backend, request))
 
 
@@ -118,6 +123,18 @@ def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database on every backend in turn."""
     yield from _url_for(request.param, request, tmp_path)
+
+
+MYSQL_ADMIN = os.environ.get("SAFESHIFT_TEST_MYSQL", "mysql://root@127.0.0.1:3306/")
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """A fresh database ``ss_test_<hex>`` on the machine's MariaDB, dropped after the test; skipped when the
+    server cannot be reached (``tests/_mysql.py``)."""
+    from tests import _mysql
+
+    yield from _mysql.fresh(MYSQL_ADMIN)
 
 
 @pytest.fixture
