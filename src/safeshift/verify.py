@@ -401,8 +401,8 @@ def _drizzle_folder(migrations_dir: Path | MigrationFolder,
                     settings: FolderSettings | None = None) -> MigrationFolder | None:
     """The drizzle-kit folder ``migrations_dir`` is (read, when given as a path), or None for safeshift's
     (whose snapshots are read by path, without parsing its migrations)."""
-    if settings is not None and settings.format != "drizzle" and not isinstance(migrations_dir, migrations.MigrationFolder) \
-            and migrations.folder_format(Path(migrations_dir)) != "drizzle":
+    if not isinstance(migrations_dir, migrations.MigrationFolder) and migrations.plainly_safeshift(Path(migrations_dir),
+                                                                                                  settings):
         return None  # safeshift's by configuration and by its files: the drizzle reader is not even imported
     from safeshift.formats import folder as formats
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from safeshift.config import Format
+from safeshift.config import FolderSettings, Format
 from safeshift.dialects.base import Statement
 from safeshift.errors import ChecksumMismatch, MigrationsError, OrphanedSnapshot
 from safeshift.sections import (
@@ -247,6 +247,12 @@ def refuse_orphans(folder: Path, snapshot_list: Sequence[tuple[str, Path]], vers
 def folder_format(path: Path) -> Format:
     """A folder with drizzle-kit's ``meta/_journal.json`` is a drizzle folder; any other is safeshift's."""
     return "drizzle" if (Path(path) / META_DIR / "_journal.json").is_file() else "safeshift"
+
+
+def plainly_safeshift(path: Path, settings: FolderSettings | None) -> bool:
+    """Whether ``path`` is safeshift's folder by configuration (``settings``) and by its files alike: then a
+    reader needs nothing of the drizzle-kit format, not even its import."""
+    return settings is not None and settings.format != "drizzle" and folder_format(path) != "drizzle"
 
 
 def read_folder(path: Path) -> MigrationFolder:
