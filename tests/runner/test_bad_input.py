@@ -38,8 +38,8 @@ def project(tmp_path: Path) -> Project:
     (["status", "--env", "nope"], "Unknown environment 'nope' (safeshift.toml defines: development)."),
     (["migrate", "--url", ""], "--url is empty (an unset variable?); give the database URL, or leave --url out "
                                "to use the environment's."),
-    (["migrate", "--url", "mysql://app:s3cret@db/app"], "Cannot tell the database kind from URL scheme 'mysql:'; "
-                                                        "use postgresql://... or sqlite:///path/to/file.db."),
+    (["migrate", "--url", "oracle://app:s3cret@db/app"], "Cannot tell the database kind from URL scheme 'oracle:'; "
+                                                         "use postgresql://..., mysql://... or sqlite:///path/to/file.db."),
     (["migrate", "--url", "postgresql://app:s3cret@db/app"],
      "postgresql://app:***@db/app is a postgresql URL, but the migrations are for sqlite (`dialect` in the "
      "project's configuration); give a sqlite URL, or change the dialect."),

@@ -142,7 +142,7 @@ def test_no_file_gives_defaults(tmp_path: Path) -> None:
         ("schema = 3\n", "'schema' in safeshift.toml must be a string"),
         ('environments = "prod"\n', "'environments' in safeshift.toml must be a table"),
         ('[environments]\nproduction = 1\n', "'production' in [environments] in safeshift.toml must be a table"),
-        ('dialect = "oracle"\n', "safeshift.toml: Unknown dialect 'oracle'; use \"postgresql\" or \"sqlite\"."),
+        ('dialect = "oracle"\n', "safeshift.toml: Unknown dialect 'oracle'; use \"postgresql\", \"sqlite\" or \"mysql\"."),
     ],
 )
 def test_mistakes_name_the_key_and_file(tmp_path: Path, text: str, message: str) -> None:

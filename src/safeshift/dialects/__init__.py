@@ -19,12 +19,15 @@ _ALIASES = {
     "pg": "postgresql",
     "sqlite": "sqlite",
     "sqlite3": "sqlite",
+    "mysql": "mysql",
+    "mariadb": "mysql",
 }
 
 #: (module, class) per dialect, imported on first use
 _DIALECTS = {
     "postgresql": ("safeshift.dialects.postgres", "PostgresDialect"),
     "sqlite": ("safeshift.dialects.sqlite", "SQLiteDialect"),
+    "mysql": ("safeshift.dialects.mysql", "MySQLDialect"),
 }
 
 _cache: dict[str, Dialect] = {}
@@ -34,7 +37,7 @@ def canonical_name(name: str) -> str:
     """``postgres``/``pg`` → ``postgresql``, ``sqlite3`` → ``sqlite``; an unknown name is a ConfigError."""
     key = _ALIASES.get(name.lower().strip())
     if key is None:
-        raise ConfigError(f"Unknown dialect '{name}'; use \"postgresql\" or \"sqlite\".")
+        raise ConfigError(f"Unknown dialect '{name}'; use \"postgresql\", \"sqlite\" or \"mysql\".")
     return key
 
 
@@ -50,6 +53,7 @@ def get_dialect(name: str) -> Dialect:
 URL_FORMS = {
     "postgresql": "postgresql://user@host:5432/dbname (or a libpq string: host=... dbname=...)",
     "sqlite": "sqlite:///relative/path.db or sqlite:////absolute/path.db",
+    "mysql": "mysql://user:password@host:3306/dbname (also mysql+pymysql:// and mariadb://)",
 }
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
@@ -86,7 +90,7 @@ def name_for_url(url: str) -> str:
     if scheme not in _ALIASES:
         raise ConfigError(
             f"Cannot tell the database kind from URL scheme '{scheme}:'; "
-            "use postgresql://... or sqlite:///path/to/file.db."
+            "use postgresql://..., mysql://... or sqlite:///path/to/file.db."
         )
     return _ALIASES[scheme]
 

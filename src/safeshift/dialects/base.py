@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from safeshift.changes import Change
     from safeshift.dialects.backfill import Backfill
     from safeshift.dialects.safe import SafeContext, SafeRender
-    from safeshift.model import Column, IndexElement, Table, View
+    from safeshift.model import Column, IndexElement, Schema, Table, View
 
 ConstraintKind = Literal["pk", "unique", "fk", "check", "index"]
 
@@ -174,6 +174,11 @@ class Dialect:
         """The keyset backfill a no-transaction statement runs batch by batch (``dialects/backfill.py``), or None
         when it is an ordinary statement the runner runs once."""
         return None
+
+    def fold(self, schema: Schema) -> Schema:
+        """``schema`` as this database would hold it, for what its catalog cannot tell apart (MySQL: a UNIQUE
+        constraint from a unique index); every source's schema passes through it.  Unchanged by default."""
+        return schema
 
     def data_loss(self, change: Change) -> str | None:
         """Why ``change`` can destroy data on this database, or None; the change's own judgement by default."""

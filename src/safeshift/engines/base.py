@@ -471,6 +471,7 @@ def backup_engine(name: str) -> BackupEngine:
 _ENGINES = {
     "postgresql": ("safeshift.engines.postgres", "PostgresEngine"),
     "sqlite": ("safeshift.engines.sqlite", "SQLiteEngine"),
+    "mysql": ("safeshift.engines.mysql", "MySQLEngine"),
 }
 _engines: dict[int, Engine] = {}
 

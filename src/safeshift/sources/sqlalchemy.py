@@ -121,6 +121,8 @@ def _named_extensions(listeners: Seq[Listener], entities: Seq[Entity], default_s
 _INDEX_KWARGS: dict[str, frozenset[str]] = {
     "postgresql": frozenset({"using", "ops", "where", "include", "nulls_not_distinct", "concurrently"}),
     "sqlite": frozenset({"where"}),
+    # MySQL: mysql_prefix="FULLTEXT"/"SPATIAL" is the index's method (mysql_length is not read: refused)
+    "mysql": frozenset({"prefix", "using"}),
 }
 _IDENT = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
 _FK_ACTIONS: dict[str, FkAction] = {
@@ -154,9 +156,9 @@ class _Converter:
         if namespaces and not self.dialect.capabilities.schemas:
             raise UnsupportedConstruct(f"schema(s) {', '.join(sorted(namespaces))}", "a non-default schema",
                                        f"{self.dialect.name} has a single namespace.")
-        return stored_names(make_schema(self.dialect.name, namespaces=namespaces, tables=tables,
-                                        enums=self.enums.values(), sequences=sequences, domains=self.domains.values()),
-                            self.dialect)
+        return self.dialect.fold(stored_names(make_schema(
+            self.dialect.name, namespaces=namespaces, tables=tables, enums=self.enums.values(), sequences=sequences,
+            domains=self.domains.values()), self.dialect))
 
     # -- helpers -------------------------------------------------------------------------
     def schema_of(self, obj: Any) -> str:
@@ -436,7 +438,7 @@ class _Converter:
             name=name,
             elements=self.index_keys(t, ix, ops, label),
             unique=bool(ix.unique),
-            method=(opts.get("using") or "btree").lower(),
+            method=(opts.get("using") or opts.get("prefix") or "btree").lower(),
             where=self.dialect.normalize_expression(self.compile(where)) if where is not None else None,
             include=include,
             nulls_not_distinct=bool(opts.get("nulls_not_distinct")),

@@ -1,0 +1,214 @@
+"""How MySQL and MariaDB run each kind of Change: the ``render_<kind>`` methods (``MySQLRender``).
+
+Every statement is plain DDL both servers accept (MariaDB 10.5+, MySQL 8.0.19+).  Up and down sections come
+from the same methods, given a Change and its inverse.  What the servers cannot do, or the model cannot
+say for them (schemas other than the connected database, partial indexes, INCLUDE columns, deferrable
+constraints, MATCH FULL, renaming a constraint), is refused by name (``UnsupportedConstruct``).
+
+Things particular to these servers that the rendering accounts for:
+- a column's whole definition is restated by ``MODIFY COLUMN`` (no ALTER of one attribute);
+- an index key with a prefix length is kept as the expression ``\\`col\\`(n)`` and written as is;
+- a foreign key's index: InnoDB creates one named after the constraint when no index covers its columns, and
+  leaves it behind when the constraint is dropped, so the drop removes it too where it exists (MariaDB's
+  ``DROP INDEX IF EXISTS``; MySQL 8 has no IF EXISTS there: see docs/mysql.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from safeshift import changes as ch
+from safeshift.dialects.base import Dialect, Statement
+from safeshift.errors import UnsupportedConstruct
+from safeshift.model import Check, Column, ForeignKey, Index, IndexElement, Table, Unique
+
+_LITERAL_DEFAULT = ("'", "-", "+", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".")
+
+
+class MySQLRender(Dialect):
+    """Every Change MySQL/MariaDB renders, one ``render_<kind>`` method each (``Dialect.render`` dispatches)."""
+
+    default_schema = ""
+    #: the table of the foreign key being written (its default name is made from it)
+    _fk_table = ""
+
+    # -- identifiers ---------------------------------------------------------------------
+    def quote(self, ident: str) -> str:
+        return "`" + ident.replace("`", "``") + "`"
+
+    def qualify(self, schema: str, name: str) -> str:
+        """Tables are named bare: a migration runs in the database its URL names (one namespace)."""
+        return self.quote(name)
+
+    def literal(self, value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def _columns(self, cols: Sequence[str]) -> str:
+        return ", ".join(self.quote(c) for c in cols)
+
+    def _alter(self, table: str, action: str) -> Statement:
+        return Statement(f"ALTER TABLE {self.quote(table)} {action};")
+
+    # -- pieces --------------------------------------------------------------------------
+    def default_clause(self, default: str) -> str:
+        head = default.split(" ON UPDATE ", 1)
+        value = head[0]
+        if not (value.startswith(_LITERAL_DEFAULT) or value == "NULL" or value.startswith("current_timestamp(")):
+            value = f"({value})"  # an expression default (MariaDB 10.2+, MySQL 8.0.13+)
+        return f"DEFAULT {value}" + (f" ON UPDATE {head[1]}" if len(head) == 2 else "")
+
+    def column_sql(self, c: Column) -> str:
+        if c.identity is not None:
+            raise UnsupportedConstruct(f"column {c.name}", "an identity column",
+                                       "Use an AUTO_INCREMENT (autoincrement) integer column.")
+        parts = [self.quote(c.name), c.type]
+        if c.collation:
+            parts.append(f"COLLATE {c.collation}")
+        if c.generated is not None:
+            parts.append(f"AS ({c.generated.expression}) {'STORED' if c.generated.stored else 'VIRTUAL'}")
+        else:
+            parts.append("NULL" if c.nullable else "NOT NULL")
+            default = c.default_sql
+            if default is not None:
+                parts.append(self.default_clause(default))
+            if c.serial:
+                parts.append("AUTO_INCREMENT")
+        if c.comment:
+            parts.append(f"COMMENT {self.literal(c.comment)}")
+        return " ".join(parts)
+
+    def foreign_key_sql(self, fk: ForeignKey) -> str:
+        if fk.deferrable or fk.match_full:
+            raise UnsupportedConstruct(f"foreign key {fk.name or fk.columns}", "DEFERRABLE or MATCH FULL",
+                                       "MySQL and MariaDB check foreign keys at once and only MATCH SIMPLE.")
+        name = fk.name or self.default_constraint_name("fk", self._fk_table, fk.columns)
+        named = f"CONSTRAINT {self.quote(name)} " if name else ""
+        out = (f"{named}FOREIGN KEY ({self._columns(fk.columns)}) REFERENCES {self.quote(fk.ref_table)} "
+               f"({self._columns(fk.ref_columns)})")
+        if fk.on_delete not in ("NO ACTION", "RESTRICT"):
+            out += f" ON DELETE {fk.on_delete}"
+        if fk.on_update not in ("NO ACTION", "RESTRICT"):
+            out += f" ON UPDATE {fk.on_update}"
+        return out
+
+    def unique_sql(self, u: Unique) -> str:
+        if u.deferrable or u.nulls_not_distinct:
+            raise UnsupportedConstruct(f"unique constraint {u.name or u.columns}", "DEFERRABLE or NULLS NOT DISTINCT")
+        named = f"{self.quote(u.name)} " if u.name else ""
+        return f"UNIQUE KEY {named}({self._columns(u.columns)})"
+
+    def check_sql(self, c: Check) -> str:
+        named = f"CONSTRAINT {self.quote(c.name)} " if c.name else ""
+        return f"{named}CHECK ({c.sql})"
+
+    def element_sql(self, e: IndexElement) -> str:
+        if e.opclass or e.collation or e.nulls_first is not None:
+            raise UnsupportedConstruct(f"index key {e.value}", "an operator class, collation or NULLS FIRST/LAST")
+        text = e.value if e.is_expression else self.quote(e.value)
+        return text + (" DESC" if e.descending else "")
+
+    def index_sql(self, table: str, ix: Index) -> str:
+        if ix.where or ix.include or ix.nulls_not_distinct:
+            raise UnsupportedConstruct(f"index {ix.name}", "a partial index, INCLUDE or NULLS NOT DISTINCT",
+                                       "MySQL and MariaDB indexes cover whole tables and key columns only.")
+        kind = {"btree": "", "fulltext": "FULLTEXT ", "spatial": "SPATIAL "}.get(ix.method)
+        using = " USING HASH" if ix.method == "hash" else ""
+        if kind is None and not using:
+            raise UnsupportedConstruct(f"index {ix.name}", f"index method {ix.method}",
+                                       "Use a b-tree, FULLTEXT or SPATIAL index.")
+        unique = "UNIQUE " if ix.unique else ""
+        keys = ", ".join(self.element_sql(e) for e in ix.elements)
+        return f"CREATE {unique}{kind or ''}INDEX {self.quote(ix.name)} ON {self.quote(table)} ({keys}){using};"
+
+    def table_sql(self, t: Table) -> str:
+        """CREATE TABLE with its columns, keys, checks and foreign keys; indexes come as CreateIndex."""
+        if t.partition_by or t.partition_of or t.exclusions or t.unlogged or t.row_security:
+            raise UnsupportedConstruct(f"table {t.name}", "partitioning, exclusion constraints, UNLOGGED or RLS")
+        lines = [self.column_sql(c) for c in t.columns]
+        if t.primary_key is not None:
+            lines.append(f"PRIMARY KEY ({self._columns(t.primary_key.columns)})")
+        lines += [self.unique_sql(u) for u in t.uniques]
+        lines += [self.check_sql(c) for c in t.checks]
+        self._fk_table = t.name
+        lines += [self.foreign_key_sql(fk) for fk in t.foreign_keys]
+        options = "".join(f" {o.replace('=', ' = ', 1).upper()}" if "=" in o else f" {o}" for o in t.options)
+        comment = f" COMMENT = {self.literal(t.comment)}" if t.comment else ""
+        body = ",\n    ".join(lines)
+        return f"CREATE TABLE {self.quote(t.name)} (\n    {body}\n){options}{comment};"
+
+    # -- renderers -----------------------------------------------------------------------
+    def render_create_table(self, change: ch.CreateTable) -> list[Statement]:
+        return [Statement(self.table_sql(change.table))]
+
+    def render_drop_table(self, change: ch.DropTable) -> list[Statement]:
+        return [Statement(f"DROP TABLE {self.quote(change.table.name)};")]
+
+    def render_rename_table(self, change: ch.RenameTable) -> list[Statement]:
+        return [Statement(f"RENAME TABLE {self.quote(change.old)} TO {self.quote(change.new)};")]
+
+    def render_set_table_comment(self, change: ch.SetTableComment) -> list[Statement]:
+        return [self._alter(change.table, f"COMMENT = {self.literal(change.new or '')}")]
+
+    def render_add_column(self, change: ch.AddColumn) -> list[Statement]:
+        return [self._alter(change.table, f"ADD COLUMN {self.column_sql(change.column)}")]
+
+    def render_drop_column(self, change: ch.DropColumn) -> list[Statement]:
+        return [self._alter(change.table, f"DROP COLUMN {self.quote(change.column.name)}")]
+
+    def render_rename_column(self, change: ch.RenameColumn) -> list[Statement]:
+        return [self._alter(change.table, f"RENAME COLUMN {self.quote(change.old)} TO {self.quote(change.new)}")]
+
+    def render_alter_column(self, change: ch.AlterColumn) -> list[Statement]:
+        """The whole new definition (``MODIFY COLUMN``): MySQL has no ALTER of one attribute but the default."""
+        old, new = change.old, change.new
+        if old.generated != new.generated and (old.generated is None) != (new.generated is None):
+            raise UnsupportedConstruct(f"column {change.table}.{new.name}",
+                                       "turning a column into a generated one or back",
+                                       "Add a new column and drop the old one.")
+        return [self._alter(change.table, f"MODIFY COLUMN {self.column_sql(new)}")]
+
+    def render_create_index(self, change: ch.CreateIndex) -> list[Statement]:
+        return [Statement(self.index_sql(change.table, change.index))]
+
+    def render_drop_index(self, change: ch.DropIndex) -> list[Statement]:
+        return [Statement(f"DROP INDEX {self.quote(change.index.name)} ON {self.quote(change.table)};")]
+
+    def render_rename_index(self, change: ch.RenameIndex) -> list[Statement]:
+        return [self._alter(change.table, f"RENAME INDEX {self.quote(change.old)} TO {self.quote(change.new)}")]
+
+    def render_add_primary_key(self, change: ch.AddPrimaryKey) -> list[Statement]:
+        return [self._alter(change.table, f"ADD PRIMARY KEY ({self._columns(change.primary_key.columns)})")]
+
+    def render_drop_primary_key(self, change: ch.DropPrimaryKey) -> list[Statement]:
+        return [self._alter(change.table, "DROP PRIMARY KEY")]
+
+    def render_add_unique(self, change: ch.AddUnique) -> list[Statement]:
+        return [self._alter(change.table, f"ADD {self.unique_sql(change.unique)}")]
+
+    def render_drop_unique(self, change: ch.DropUnique) -> list[Statement]:
+        u = change.unique
+        name = u.name or self.default_constraint_name("unique", change.table, u.columns) or ""
+        return [self._alter(change.table, f"DROP INDEX {self.quote(name)}")]
+
+    def render_add_check(self, change: ch.AddCheck) -> list[Statement]:
+        return [self._alter(change.table, f"ADD {self.check_sql(change.check)}")]
+
+    def render_drop_check(self, change: ch.DropCheck) -> list[Statement]:
+        if change.check.name is None:
+            raise UnsupportedConstruct(f"check ({change.check.expression}) on {change.table}", "dropping an unnamed CHECK",
+                                       "The server named it (CONSTRAINT_n); name the constraint in the models.")
+        return [self._alter(change.table, f"DROP CONSTRAINT {self.quote(change.check.name)}")]
+
+    def render_add_foreign_key(self, change: ch.AddForeignKey) -> list[Statement]:
+        self._fk_table = change.table
+        return [self._alter(change.table, f"ADD {self.foreign_key_sql(change.foreign_key)}")]
+
+    def render_drop_foreign_key(self, change: ch.DropForeignKey) -> list[Statement]:
+        fk = change.foreign_key
+        name = fk.name or self.default_constraint_name("fk", change.table, fk.columns) or ""
+        return [self._alter(change.table, f"DROP FOREIGN KEY {self.quote(name)}"),
+                self._alter(change.table, f"DROP INDEX IF EXISTS {self.quote(name)}")]
+
+    def render_rename_constraint(self, change: ch.RenameConstraint) -> list[Statement]:
+        raise UnsupportedConstruct(f"constraint {change.target}", "renaming a constraint",
+                                   "MySQL and MariaDB cannot rename a CHECK or foreign key; drop and add it.")

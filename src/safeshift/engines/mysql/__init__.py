@@ -1,0 +1,142 @@
+"""MySQL's and MariaDB's live side: ``MySQLEngine`` (connections from a URL with the password never shown,
+session settings, introspection, table facts).  The runner lock (``GET_LOCK``), blocking sessions,
+backups and rehearsals are not built yet: each raises an error naming itself rather than doing nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from safeshift.dialects.mysql.url import parse_url
+from safeshift.engines.base import Engine
+from safeshift.engines.mysql.connection import MySQLConnection
+from safeshift.errors import ConfigError, ConnectionFailed
+from safeshift.text import redact_url
+
+if TYPE_CHECKING:
+    from safeshift.dialects.mysql import MySQLDialect
+    from safeshift.engines.base import BackupEngine, IntrospectOptions, RehearsalBackend
+    from safeshift.model import Schema
+
+__all__ = ["MySQLEngine"]
+
+#: session settings every connection gets: ANSI-free SQL as the renderer writes it, UTC, strict modes
+_SESSION = ("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'", "SET SESSION time_zone = '+00:00'")
+
+#: MySQL error numbers: lock wait timeout, deadlock, server gone, lost connection
+_LOCK_TIMEOUT = 1205
+_GONE = (2006, 2013)
+
+
+def _not_yet(what: str) -> ConfigError:
+    return ConfigError(f"{what} is not supported on MySQL/MariaDB yet (issue 19); use a PostgreSQL or SQLite "
+                       "project for it until then.")
+
+
+class MySQLEngine(Engine):
+    dialect: MySQLDialect
+
+    def connect(self, url: str, *, create: bool = True) -> Any:
+        try:
+            import pymysql
+        except ImportError as exc:
+            raise ConfigError("MySQL needs the PyMySQL driver; install it with pip install 'safeshift[mysql]'.") \
+                from exc
+        target = parse_url(url)
+        if not target.database:
+            raise ConfigError(f"The URL {redact_url(url)} names no database; add one (mysql://user@host:3306/app).")
+        try:
+            raw = pymysql.connect(host=target.host, port=target.port, user=target.user, password=target.password,
+                                  database=target.database, unix_socket=target.unix_socket, autocommit=False,
+                                  charset="utf8mb4", connect_timeout=10)
+        except pymysql.Error as exc:
+            message = str(exc).replace(target.password, "***") if target.password else str(exc)
+            raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {message}; check the host, the "
+                                   "credentials and that the database exists.") from None
+        conn = MySQLConnection(raw)
+        for sql in _SESSION:
+            conn.execute(sql)
+        return conn
+
+    def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
+                     options: IntrospectOptions | None = None) -> Schema:
+        """Privileges are not read on MySQL yet: a project that opts in is refused, not answered without them."""
+        if options is not None and options.privileges:
+            raise _not_yet("Comparing privileges (privileges = true)")
+        from safeshift.introspect import mysql
+
+        return mysql.introspect(conn, self.dialect)
+
+    def database_identity(self, conn: Any) -> tuple[object, ...] | None:
+        row = conn.execute("SELECT @@server_uuid, @@hostname, @@port, DATABASE()").fetchone() \
+            if self._has_server_uuid(conn) else conn.execute("SELECT @@hostname, @@port, DATABASE()").fetchone()
+        return ("mysql", *row)
+
+    def _has_server_uuid(self, conn: Any) -> bool:
+        return conn.execute("SHOW VARIABLES LIKE 'server_uuid'").fetchone() is not None
+
+    def server_version(self, conn: Any) -> str:
+        """``10.11.19-MariaDB-...`` or ``8.0.36``: what the capabilities by version are read from."""
+        return str(conn.execute("SELECT VERSION()").fetchone()[0])
+
+    def prepare_session(self, conn: Any, *, lock_timeout_ms: int, statement_timeout_ms: int | None,
+                        lock_wait_ms: int) -> None:
+        """``lock_wait_timeout`` (whole seconds, at least 1) plays PostgreSQL's ``lock_timeout`` role for the
+        metadata locks DDL waits for; InnoDB's row lock wait too."""
+        conn.autocommit = True
+        seconds = max(1, -(-int(lock_timeout_ms) // 1000))
+        conn.execute(f"SET SESSION lock_wait_timeout = {seconds}")
+        conn.execute(f"SET SESSION innodb_lock_wait_timeout = {seconds}")
+        if statement_timeout_ms:
+            conn.execute(f"SET SESSION max_statement_time = {statement_timeout_ms / 1000:.3f}")
+
+    def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
+        raise _not_yet("Running migrations (the runner's GET_LOCK lock and statement-by-statement progress)")
+
+    def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
+        row = conn.execute("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                           "AND TABLE_NAME = %s", (name,)).fetchone()
+        return row is not None
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return self.error_code(exc) == str(_LOCK_TIMEOUT)
+
+    def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        return self.error_code(exc) in {str(n) for n in _GONE}
+
+    def error_code(self, exc: BaseException) -> str | None:
+        args = getattr(exc, "args", ())
+        return str(args[0]) if args and isinstance(args[0], int) else None
+
+    def table_facts(self, conn: Any) -> dict[str, tuple[int | None, int | None]]:
+        """InnoDB's row estimate and data + index bytes per table, from one query."""
+        rows = conn.execute("SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH + INDEX_LENGTH FROM information_schema.TABLES "
+                            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'").fetchall()
+        return {f"{self.dialect.default_schema}.{r[0]}": (None if r[1] is None else int(r[1]),
+                                                          None if r[2] is None else int(r[2])) for r in rows}
+
+    def development_url(self, state_dir: Path) -> str:
+        raise ConfigError("MySQL projects have no embedded development database; give the environment a url "
+                          "(mysql://user@127.0.0.1:3306/app_dev).")
+
+    def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
+        raise _not_yet("A shadow database (SQL-file schemas)")
+
+    def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
+        return _not_available("A scratch database (rehearse, restore checks)")
+
+    def rehearsal_backend(self) -> RehearsalBackend:
+        raise _not_yet("safeshift rehearse")
+
+    def backup_engine(self) -> BackupEngine:
+        raise _not_yet("Backups (mariadb-dump/mysqldump)")
+
+
+@contextmanager
+def _not_available(what: str) -> Iterator[str]:
+    raise _not_yet(what)
+    yield ""  # pragma: no cover - a generator for contextmanager

@@ -1,0 +1,132 @@
+"""A live MySQL/MariaDB database → Schema, from five bulk ``information_schema`` queries for the whole
+database (``queries/mysql/*.sql``), never one per table.
+
+Rows are mapped to the dialect's canonical forms (``dialects/mysql``): display widths dropped, a ``longtext``
+with MariaDB's ``json_valid`` CHECK named after the column read as ``json`` (and the CHECK left out), the
+default's ``NULL`` read as no default, ``on update`` from EXTRA folded into the default's text, collations
+kept only where they differ from the table's (a table's only where it differs from the database's), and
+the index InnoDB makes for a foreign key (named after it, on exactly its columns) left out: the constraint
+implies it.  Tables named ``safeshift_*`` are safeshift's own and are not read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from importlib import resources
+from typing import Any
+
+from safeshift.dialects.mysql.dialect import DEFAULT_SCHEMA, MySQLDialect, fold_table
+from safeshift.model import (
+    Check,
+    Column,
+    FkAction,
+    ForeignKey,
+    Generated,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Schema,
+    Table,
+    Unique,
+    make_schema,
+)
+
+__all__ = ["introspect"]
+
+_ACTIONS: dict[str, FkAction] = {"NO ACTION": "NO ACTION", "RESTRICT": "RESTRICT", "CASCADE": "CASCADE",
+                                 "SET NULL": "SET NULL", "SET DEFAULT": "SET DEFAULT"}
+
+
+def _query(name: str) -> str:
+    return resources.files("safeshift.introspect").joinpath(f"queries/mysql/{name}.sql").read_text("utf-8")
+
+
+def _rows(conn: Any, name: str) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in conn.execute(_query(name)).fetchall()]
+
+
+def _own(table: str) -> bool:
+    return table.startswith("safeshift_")
+
+
+def introspect(conn: Any, dialect: MySQLDialect) -> Schema:
+    tables = [r for r in _rows(conn, "tables") if not _own(r[0])]
+    columns: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for r in _rows(conn, "columns"):
+        columns[r[0]].append(r)
+    indexes: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
+    for r in _rows(conn, "indexes"):
+        indexes[r[0]][r[1]].append(r)
+    fks: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
+    for r in _rows(conn, "foreign_keys"):
+        fks[r[0]][r[1]].append(r)
+    checks: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in _rows(conn, "checks"):
+        checks[r[0]].append((r[1], r[2]))
+    out = [_table(dialect, t, columns[t[0]], indexes[t[0]], fks[t[0]], checks[t[0]]) for t in tables]
+    return make_schema(dialect.name, tables=out)
+
+
+def _table(d: MySQLDialect, row: tuple[Any, ...], cols: list[tuple[Any, ...]], ixs: dict[str, list[tuple[Any, ...]]],
+           fks: dict[str, list[tuple[Any, ...]]], checks: list[tuple[str, str]]) -> Table:
+    name, engine, collation, comment, db_collation = row
+    json_checks = {c for c, clause in checks if clause.replace(" ", "") == f"json_valid(`{c}`)"}
+    columns = tuple(_column(d, r, collation, r[1] in json_checks) for r in cols)
+    keep_checks = tuple(Check(n, d.normalize_expression(clause)) for n, clause in checks if n not in json_checks)
+    foreign_keys = tuple(_foreign_key(n, rows) for n, rows in fks.items())
+    pk = None
+    uniques: list[Unique] = []
+    indexes: list[Index] = []
+    for ix_name, rows in ixs.items():
+        if ix_name == "PRIMARY":
+            pk = PrimaryKey(None, tuple(r[4] for r in rows))
+            continue
+        index = _index(ix_name, rows)
+        if ix_name in fks and tuple(e.value for e in index.elements) == tuple(r[2] for r in fks[ix_name]) \
+                and not index.unique:
+            continue  # InnoDB's own index for the foreign key of the same name
+        indexes.append(index)
+    options = []
+    if engine and engine.lower() != "innodb":
+        options.append(f"engine={engine}")
+    if collation and db_collation and collation != db_collation:
+        options.append(f"collate={collation}")
+    table = Table(DEFAULT_SCHEMA, name, columns, pk, tuple(uniques), keep_checks, foreign_keys, tuple(indexes),
+                  comment or None, options=tuple(sorted(options)))
+    return fold_table(table)
+
+
+def _column(d: MySQLDialect, r: tuple[Any, ...], table_collation: str | None, json: bool) -> Column:
+    _, name, column_type, nullable, default, extra, generation, collation, comment = r
+    typ = "json" if json and column_type == "longtext" else d.normalize_type(column_type)
+    extra = (extra or "").lower()
+    generated = None
+    if generation and "generated" in extra:
+        generated = Generated(d.normalize_expression(generation), stored="stored" in extra or "persistent" in extra)
+    value = None if default is None or default == "NULL" or generated is not None else d.normalize_default(default, typ)
+    if "on update" in extra:
+        clause = extra.split("on update", 1)[1].strip()
+        value = f"{value or 'NULL'} ON UPDATE {d.normalize_default(clause, typ)}"
+    keep_collation = collation if collation and collation != table_collation and typ != "json" else None
+    return Column(name, typ, nullable == "YES", value, serial="auto_increment" in extra, generated=generated,
+                  collation=keep_collation, comment=comment or None)
+
+
+def _index(name: str, rows: list[tuple[Any, ...]]) -> Index:
+    kind = (rows[0][7] or "BTREE").lower()
+    method = kind if kind in ("fulltext", "spatial", "hash") else "btree"
+    elements = []
+    for r in rows:
+        column, sub_part, order = r[4], r[5], r[6]
+        if sub_part is not None:
+            elements.append(IndexElement(f"`{column.replace('`', '``')}`({sub_part})", is_expression=True,
+                                         descending=order == "D"))
+        else:
+            elements.append(IndexElement(column, descending=order == "D"))
+    return Index(name, tuple(elements), unique=not int(rows[0][2]), method=method)
+
+
+def _foreign_key(name: str, rows: list[tuple[Any, ...]]) -> ForeignKey:
+    first = rows[0]
+    return ForeignKey(name, tuple(r[2] for r in rows), DEFAULT_SCHEMA, first[4], tuple(r[5] for r in rows),
+                      on_delete=_ACTIONS.get(first[7], "NO ACTION"), on_update=_ACTIONS.get(first[6], "NO ACTION"))
