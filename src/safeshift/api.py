@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from safeshift import generate as generate_
 from safeshift import project
-from safeshift.backup import RestoreResult
-from safeshift.backup import take as backup
 from safeshift.config import (
     Config,
     FolderSettings,
@@ -28,14 +25,6 @@ from safeshift.config import (
 from safeshift.dialects import get_dialect
 from safeshift.engines.base import engine_for
 from safeshift.errors import ConfigError, MigrationsError
-from safeshift.generate import (  # the public names of the façade
-    GenerateResult,
-    check,
-    diff_database,
-    generate,
-    introspect_url,
-    load_source_schema,
-)
 from safeshift.project import (  # the public names of the façade
     NO_PROJECT,
     database_url,
@@ -52,8 +41,17 @@ from safeshift.text import display_path, redact_url
 
 if TYPE_CHECKING:  # the schema side (SQLAlchemy, the diff) and the runner load only for commands that use them
     from safeshift import sections
-    from safeshift.backup import Backup
+    from safeshift.backup import Backup, RestoreResult
+    from safeshift.backup import take as backup
     from safeshift.engines.base import Manifest
+    from safeshift.generate import (
+        GenerateResult,
+        check,
+        diff_database,
+        generate,
+        introspect_url,
+        load_source_schema,
+    )
     from safeshift.progress import Progress
     from safeshift.rehearse import Rehearsal
     from safeshift.release import Release
@@ -89,6 +87,28 @@ __all__ = [
     "state_dir",
     "status",
 ]
+
+#: the façade's names from generate (the schema side) and backup (the dump tools), which most commands never
+#: use: imported on first access, so `safeshift verify` does not load either (issue 20's start-up budget)
+_LAZY = {
+    "GenerateResult": ("safeshift.generate", "GenerateResult"), "check": ("safeshift.generate", "check"),
+    "diff_database": ("safeshift.generate", "diff_database"), "generate": ("safeshift.generate", "generate"),
+    "introspect_url": ("safeshift.generate", "introspect_url"),
+    "load_source_schema": ("safeshift.generate", "load_source_schema"),
+    "RestoreResult": ("safeshift.backup", "RestoreResult"), "backup": ("safeshift.backup", "take"),
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home[0]), home[1])
+    globals()[name] = value  # found directly from now on
+    return value
+
 
 
 # -- schema sources ---------------------------------------------------------------------
@@ -135,6 +155,8 @@ def guarded(config: Config, url: str, command: str, confirm: Confirm | None, *, 
             return False
         if "backup" in gates:
             say(f"backup = true for {config.env_name}: dumping and verifying before the {command}")
+            from safeshift.backup import take as backup
+
             made = backup(config, url)
             say(f"backup: {made.path} ({made.manifest.size:,} bytes, sha256 {made.manifest.sha256[:12]})")
         return True
@@ -187,7 +209,9 @@ def rehash(config: Config) -> Path:
     folder = config.migrations_dir
     if not folder.exists():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
-    generate_.not_for_drizzle(config, "safeshift rehash")
+    from safeshift.generate import not_for_drizzle
+
+    not_for_drizzle(config, "safeshift rehash")
     migrations.read_folder(folder)  # refuse to seal a malformed folder
     migrations.write_sum(folder)  # refuses an orphaned snapshot: `safeshift drop` removes it
     return folder / "safeshift.sum"
@@ -236,7 +260,9 @@ def drop(config: Config, version: str) -> DropResult:
     folder = config.migrations_dir
     if not folder.is_dir():
         raise MigrationsError(f"There is no migrations folder at {folder}; run `safeshift init` first.")
-    generate_.not_for_drizzle(config, "safeshift drop")
+    from safeshift.generate import not_for_drizzle
+
+    not_for_drizzle(config, "safeshift drop")
     plan = migrations.plan_drop(folder, version)
     checked: list[str] = []
     notes: list[str] = []

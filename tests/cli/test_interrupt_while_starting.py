@@ -12,7 +12,7 @@ import importlib.abc, os, runpy, signal, sys
 
 class _Interrupt(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name == "safeshift.cli.authoring":
+        if name == "safeshift.cli.running":  # the module of `status`, loaded when the command is asked for
             os.kill(os.getpid(), signal.SIGINT)
         return None
 

@@ -13,7 +13,15 @@ from typing import Any
 import click
 
 from safeshift import api
-from safeshift.cli.common import database_label, env_options, handle_errors, project_config, skip_gates_option
+from safeshift.cli.common import (
+    database_name,
+    env_options,
+    handle_errors,
+    plain_output,
+    project_config,
+    say,
+    skip_gates_option,
+)
 from safeshift.cli.prompts import confirmer
 from safeshift.terminal import ProgressDisplay, escape, out
 from safeshift.text import display_path, redact_url
@@ -90,6 +98,7 @@ def _page_target(fmt: str, files: tuple[Path, ...]) -> tuple[Path | None, tuple[
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON document: the differences, the history state and the health result.")
 @handle_errors
+@plain_output
 def verify_cmd(env: str | None, url: str | None, health: str | None, at_applied: bool, as_json: bool) -> None:
     """Compare the live database with the snapshot of its last applied migration; exit 1 on drift, or when
     the database is not at the folder's last migration (unless --at-applied).
@@ -102,7 +111,7 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, at_applied:
     config = project_config(env, url)
     target = api.database_url(config)
     found, checked = api.verify(config, target, health)
-    where = database_label(config, target)
+    where = database_name(config, target)
     released = found.history is None or found.history.at_last
     if as_json:
         doc: dict[str, object] = json.loads(found.to_json())
@@ -111,19 +120,19 @@ def verify_cmd(env: str | None, url: str | None, health: str | None, at_applied:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
         if found.history is not None:
-            out.print(escape(found.history.render()))
+            say(found.history.render())
         if not found.clean:
             sys.stdout.write(found.render_text() + "\n")
         elif released:
-            out.print(f"no drift: {where} matches the migrations' snapshot")
+            say(f"no drift: {where} matches the migrations' snapshot")
         else:  # matching an older snapshot is not a release: say which one it matches
             last = found.history.last_applied if found.history else None
-            out.print(f"no drift from what is applied: {where} matches "
-                      + (f"the snapshot of {escape(last)}" if last else "an empty schema, as nothing is applied"))
+            say(f"no drift from what is applied: {where} matches "
+                + (f"the snapshot of {last}" if last else "an empty schema, as nothing is applied"))
     if found.ignored and not as_json:  # what was not compared is said, never silent
-        out.print(escape(found.ignored))
+        say(found.ignored)
     if checked is not None and checked[0] == 0 and not as_json:  # said even when the history fails the check
-        out.print(f'health check "{escape(health or "")}" passed')
+        say(f'health check "{health or ""}" passed')
     api.verify_verdict(target, health, found, checked, at_applied)
 
 

@@ -26,10 +26,26 @@ from safeshift.text import redact_url
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def plain_output(fn: F) -> F:
+    """Mark a command that prints only plain text (``say``), so ``handle_errors`` does not import rich for it
+    in the background: the drift check's time budget (issue 20) has no room for a library it never uses.
+    An error still goes through rich's console, which imports it then."""
+    fn._plain_output = True  # type: ignore[attr-defined]
+    return fn
+
+
+def say(text: str) -> None:
+    """One line of plain text on stdout, as written (no markup, no wrapping, nothing to escape)."""
+    sys.stdout.write(text + "\n")
+
+
 def handle_errors(fn: F) -> F:
+    plain = getattr(fn, "_plain_output", False)
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        warm()
+        if not plain:
+            warm()
         from safeshift import interrupts
 
         interrupts.install()  # SIGTERM (CI cancelling a job, `kill`) takes Ctrl-C's careful path
@@ -92,11 +108,16 @@ def runner_options(fn: F) -> F:
 
 
 def database_label(config: Config, url: str) -> str:
+    """How messages name the database (``database_name``), escaped for rich's markup."""
+    return escape(database_name(config, url))
+
+
+def database_name(config: Config, url: str) -> str:
     """How messages name the database: the environment first (whose settings and gates apply, and which
     a person recognises before a URL), then the redacted URL or the embedded default database by name."""
     if resolve_url(config) is None:
-        return escape(f"{config.env_name} (embedded default database {api.dialect_of(config).database_name(url)})")
-    return escape(f"{config.env_name} ({redact_url(url)})")
+        return f"{config.env_name} (embedded default database {api.dialect_of(config).database_name(url)})"
+    return f"{config.env_name} ({redact_url(url)})"
 
 
 def project_config(env: str | None = None, url: str | None = None) -> Config:

@@ -3,7 +3,9 @@
 The one place that asks which format a folder is: the configuration's ``format`` when it says,
 else drizzle-kit's ``meta/_journal.json`` means drizzle.  Both formats sit below this module and
 never import each other for it.  What differs between them (history store, seal, how a run goes,
-review fixes) is asked of the folder's format object (``of(folder)``), never by comparing names.
+review fixes) is asked of the folder's format object (``of(folder)``), never by comparing names.  The
+drizzle reader is imported only where a drizzle folder is at hand: a command on safeshift's own folder
+(``safeshift verify`` above all) never loads it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from safeshift.config import FolderSettings, Format
 from safeshift.errors import ConfigError
-from safeshift.formats import drizzle
 from safeshift.formats import safeshift as migrations
 from safeshift.formats.base import Store
 from safeshift.text import redact_url
@@ -29,6 +30,8 @@ def read(path: Path, format: Format | None = None, settings: FolderSettings | No
     ``settings``: a drizzle folder's, when the caller has them (else looked up from the path)."""
     path = Path(path)
     if (format or migrations.folder_format(path)) == "drizzle":
+        from safeshift.formats import drizzle
+
         return drizzle.read_folder(path, settings)
     return migrations.read_folder(path)
 
@@ -83,6 +86,8 @@ class DrizzleFolder:
     allow_comments = False
 
     def store(self, folder: migrations.MigrationFolder, facts: Callable[..., Store]) -> Store:
+        from safeshift.formats import drizzle
+
         schema, table = drizzle.names(folder)  # safeshift's facts table is named after drizzle's
         return drizzle.DrizzleStore.for_folder(folder, facts(f"{schema}.{table}"))
 
@@ -100,10 +105,14 @@ class DrizzleFolder:
     def with_down_sql(self, folder: migrations.MigrationFolder, settings: FolderSettings
                       ) -> migrations.MigrationFolder:
         """Down SQL from drizzle's snapshots, kept in .safeshift/drizzle-down/ for review."""
+        from safeshift.formats import drizzle
+
         return drizzle.attach_down(folder, settings, write=True)
 
     def fix_findings(self, findings: list[Finding]) -> list[Finding]:
         """Fixes that work where the pending migrations run in one transaction (``drizzle.drizzle_fix``)."""
+        from safeshift.formats import drizzle
+
         return [drizzle.drizzle_fix(f) for f in findings]
 
 
@@ -121,6 +130,8 @@ def drizzle_folder(path: Path, settings: FolderSettings | None) -> migrations.Mi
     from safeshift.config import folder_settings
 
     settings = settings if settings is not None else folder_settings(path)
+    from safeshift.formats import drizzle
+
     if not path.is_dir() or drizzle.resolve_format(path, settings) != "drizzle":
         return None
     return drizzle.read_folder(path, settings)
@@ -130,6 +141,8 @@ def refuse_safeshift_writes(path: Path, settings: FolderSettings, command: str) 
     """drizzle-kit writes a drizzle folder and drizzle's hashes seal it: generate, rehash and drop have no part
     there.  The format is decided as migrate and review decide it: a configured ``format`` wins over a stray
     ``meta/_journal.json``."""
+    from safeshift.formats import drizzle
+
     if settings.format != "drizzle" and not (path.is_dir() and drizzle.resolve_format(path, settings) == "drizzle"):
         return
     if command == "safeshift drop":

@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from safeshift.dialects.postgres.names import make_object_name, quote_ident
 from safeshift.dialects.postgres.types import INT_BOUNDS
 from safeshift.engines.base import IntrospectOptions
 from safeshift.errors import UnsupportedConstruct
@@ -444,8 +445,6 @@ class _Reader:
                       comment=r.comment)
 
     def is_serial(self, r: Any, seq: dict[str, Any], col_type: str, default: str) -> bool:
-        from safeshift.dialects.postgres import make_object_name
-
         return (
             self.dialect.serial_type(col_type) is not None
             and seq["schema"] == r.schema
@@ -481,8 +480,6 @@ class _Reader:
                 parts.exclusions.append(Exclusion(r["name"], " ".join(r["expression"].split())))
 
     def indexes(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
-        from safeshift.dialects.postgres import quote_ident
-
         d = self.dialect
         rows = [r for r in rows if (r["schema"], r["table"]) in tables]
         opclasses = self.names("opclasses", {o for r in rows for o in r["opclasses"]})
@@ -535,8 +532,6 @@ def _regclass_text(schema: str, name: str) -> str:
     content: bare in ``public``, else schema-qualified; quoted only when not a plain lower-case name (a
     name ending in ``_seq`` is never a keyword).  Computed here rather than by the catalog query, where
     the cast cost a sixth of that query's time on a schema of a thousand tables."""
-    from safeshift.dialects.postgres.names import quote_ident
-
     bare = name if _PLAIN_NAME.match(name) else quote_ident(name)
     text = bare if schema == "public" else f"{quote_ident(schema)}.{bare}"
     return text.replace("'", "''")

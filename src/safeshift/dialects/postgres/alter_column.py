@@ -9,12 +9,15 @@ Both the plain rendering (``render``) and the lock-safe forms (``safe``, through
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from safeshift import changes as ch
 from safeshift.dialects.base import Statement
 from safeshift.dialects.postgres.clauses import PgClauses, default_start
 from safeshift.dialects.postgres.normalize import BUILTIN_NAMES
 from safeshift.model import Identity
+
+if TYPE_CHECKING:  # the change classes load only where a change is rendered
+    from safeshift import changes as ch
 
 
 class AlterColumn:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from safeshift import changes as ch
 from safeshift.dialects.base import Capabilities, Statement
 from safeshift.dialects.postgres import normalize
 from safeshift.dialects.postgres.normalize import SERIAL_TYPES
@@ -26,6 +25,7 @@ from safeshift.dialects.postgres.usertypes import PgTypes
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift import changes as ch
     from safeshift.dialects.backfill import Backfill
     from safeshift.dialects.problems import Problem
     from safeshift.dialects.safe import SafeContext, SafeRender
@@ -97,6 +97,8 @@ class PostgresDialect(PgObjects, PgTypes, PgPrivileges, PgRender):
 
     def data_loss(self, change: ch.Change) -> str | None:
         """A type change every old value survives (int -> bigint, varchar(n) -> text) loses nothing."""
+        from safeshift import changes as ch
+
         if isinstance(change, ch.AlterColumn) and change.old.type != change.new.type \
                 and change.old.generated == change.new.generated:
             from safeshift.dialects.postgres.types import binary_compatible, parse_type, widens

@@ -9,12 +9,16 @@ it right when it is dropped or switched.
 
 from __future__ import annotations
 
-from safeshift.changes import routines as rt
-from safeshift.changes import security as sec
-from safeshift.changes import tables as tb
+from typing import TYPE_CHECKING
+
 from safeshift.dialects.postgres.clauses import PgClauses
 from safeshift.dialects.statement import Statement
 from safeshift.model import Policy, Trigger
+
+if TYPE_CHECKING:  # the change classes load only where a change is rendered
+    from safeshift.changes import routines as rt
+    from safeshift.changes import security as sec
+    from safeshift.changes import tables as tb
 
 #: ALTER TABLE ... <this> TRIGGER, per trigger state
 _TRIGGER_SWITCH = {"enabled": "ENABLE", "disabled": "DISABLE", "replica": "ENABLE REPLICA",
@@ -44,7 +48,9 @@ class PgObjects(PgClauses):
         return self._function(change.new.definition)
 
     def render_recreate_function(self, change: rt.RecreateFunction) -> list[Statement]:
-        return self.render_drop_function(rt.DropFunction(change.old)) + self._function(change.new.definition)
+        from safeshift.changes.routines import DropFunction
+
+        return self.render_drop_function(DropFunction(change.old)) + self._function(change.new.definition)
 
     def _function(self, definition: str) -> list[Statement]:
         # the body may use tables and columns created later in the same migration (functions come

@@ -7,10 +7,14 @@ project opts in; the rest of the dialect never needs them.
 
 from __future__ import annotations
 
-from safeshift.changes import security as sec
+from typing import TYPE_CHECKING
+
 from safeshift.dialects.postgres.clauses import PgClauses
 from safeshift.dialects.statement import Statement
 from safeshift.model import Grant
+
+if TYPE_CHECKING:  # the change classes load only where a change is rendered
+    from safeshift.changes import security as sec
 
 
 class PgPrivileges(PgClauses):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from safeshift import changes as ch
 from safeshift.dialects.base import Statement
 from safeshift.dialects.postgres.alter_column import AlterColumn
 from safeshift.dialects.postgres.clauses import PgClauses, default_start
@@ -20,6 +20,9 @@ from safeshift.dialects.postgres.normalize import BUILTIN_NAMES
 from safeshift.dialects.postgres.types import NUMERIC_TYPES
 from safeshift.model import Enum
 from safeshift.model import Sequence as SequenceModel
+
+if TYPE_CHECKING:  # the change classes load only where a change is rendered
+    from safeshift import changes as ch
 
 #: SQL condition (over pg_depend row ``d``) that the owned sequence feeds the column's default
 _USED_BY_DEFAULT = (
@@ -165,14 +168,18 @@ class PgRender(PgClauses):
         out = [Statement(f"ALTER SEQUENCE {self.qualify(change.schema, own)} OWNED BY NONE;")]
         if own != seq.name:
             out.append(Statement(f"ALTER SEQUENCE {self.qualify(change.schema, own)} RENAME TO {self.quote(seq.name)};"))
-        out += self.render_alter_sequence(ch.AlterSequence(_serial_sequence_of(seq, change.old.type), seq))
+        from safeshift.changes import AlterSequence
+
+        out += self.render_alter_sequence(AlterSequence(_serial_sequence_of(seq, change.old.type), seq))
         out.append(self._alter(change.schema, change.table,
                                f"ALTER COLUMN {self.quote(change.new.name)} SET DEFAULT {change.new.default_sql}"))
         return out
 
     def render_adopt_sequence(self, change: ch.AdoptSequence) -> list[Statement]:
         own, seq = make_object_name(change.table, change.new.name, "seq"), change.sequence
-        out = self.render_alter_sequence(ch.AlterSequence(seq, _serial_sequence_of(seq, change.new.type)))
+        from safeshift.changes import AlterSequence
+
+        out = self.render_alter_sequence(AlterSequence(seq, _serial_sequence_of(seq, change.new.type)))
         if own != seq.name:
             out.append(Statement(f"ALTER SEQUENCE {self.qualify(seq.schema, seq.name)} RENAME TO {self.quote(own)};"))
         qualified = self.qualify(change.schema, own)

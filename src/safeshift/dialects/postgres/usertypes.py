@@ -10,10 +10,14 @@ while nothing uses them.
 
 from __future__ import annotations
 
-from safeshift.changes import types as ty
+from typing import TYPE_CHECKING
+
 from safeshift.dialects.postgres.clauses import PgClauses
 from safeshift.dialects.statement import Statement
 from safeshift.model import Attribute, Check, Collation, CompositeType, Domain
+
+if TYPE_CHECKING:  # the change classes load only where a change is rendered
+    from safeshift.changes import types as ty
 
 
 class PgTypes(PgClauses):
@@ -33,7 +37,9 @@ class PgTypes(PgClauses):
         return [Statement(f"DROP COLLATION {self.qualify(c.schema, c.name)};")]
 
     def render_recreate_collation(self, change: ty.RecreateCollation) -> list[Statement]:
-        return [*self.render_drop_collation(ty.DropCollation(change.old)), self._create_collation(change.new)]
+        from safeshift.changes.types import DropCollation
+
+        return [*self.render_drop_collation(DropCollation(change.old)), self._create_collation(change.new)]
 
     def _create_collation(self, c: Collation) -> Statement:
         opts = [f"provider = {c.provider}"]
@@ -54,7 +60,9 @@ class PgTypes(PgClauses):
         return [Statement(f"DROP DOMAIN {self.qualify(d.schema, d.name)};")]
 
     def render_recreate_domain(self, change: ty.RecreateDomain) -> list[Statement]:
-        return [*self.render_drop_domain(ty.DropDomain(change.old)), self._create_domain(change.new)]
+        from safeshift.changes.types import DropDomain
+
+        return [*self.render_drop_domain(DropDomain(change.old)), self._create_domain(change.new)]
 
     def _create_domain(self, d: Domain) -> Statement:
         sql = f"CREATE DOMAIN {self.qualify(d.schema, d.name)} AS {self._type_sql(d.type)}"
@@ -101,7 +109,9 @@ class PgTypes(PgClauses):
         return [Statement(f"DROP TYPE {self.qualify(t.schema, t.name)};")]
 
     def render_recreate_composite_type(self, change: ty.RecreateCompositeType) -> list[Statement]:
-        return [*self.render_drop_composite_type(ty.DropCompositeType(change.old)), self._create_composite(change.new)]
+        from safeshift.changes.types import DropCompositeType
+
+        return [*self.render_drop_composite_type(DropCompositeType(change.old)), self._create_composite(change.new)]
 
     def _attribute_sql(self, a: Attribute) -> str:
         collate = f" COLLATE {self.collation_sql(a.collation)}" if a.collation else ""
