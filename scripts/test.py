@@ -16,7 +16,8 @@ def main() -> int:
     ensure_node_peers()
     ensure_python_peers()
     ensure_chromium()
-    args = sys.argv[1:] or ["-n", "2", "-q", "tests"]
+    # worksteal: a worker that runs out of tests takes some of the other's, so the run ends with both busy
+    args = sys.argv[1:] or ["-n", "2", "--dist", "worksteal", "-q", "tests"]
     return subprocess.run([str(python), "-m", "pytest", *args], cwd=ROOT).returncode
 
 

@@ -22,6 +22,7 @@ safeshift runs in the corpus venv with ``PYTHONPATH`` at this clone's ``src``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -47,12 +48,49 @@ CASES = [pytest.param(name, backend, id=f"{name}-{backend}",
          for name, app in APPS.items() for backend in app.backends]
 
 
-def run_safeshift(bin_: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m safeshift ARGS`` in the corpus venv, from this clone's src, in the project folder."""
+def run_safeshift(bin_: Path, project: Path, *args: str, app: str) -> subprocess.CompletedProcess[str]:
+    """``safeshift ARGS`` in the corpus venv, from this clone's src, in the project folder: run by the app's
+    warm worker (``_safeshift_worker.py``), which keeps the app's packages imported between commands."""
+    worker = _worker(bin_, app)
+    assert worker.stdin is not None and worker.stdout is not None
+    worker.stdin.write(json.dumps({"cwd": str(project), "args": list(args)}) + "\n")
+    worker.stdin.flush()
+    ready, _, _ = select.select([worker.stdout], [], [], 300)
+    line = worker.stdout.readline() if ready else ""
+    if not line:
+        worker.kill()
+        raise AssertionError(f"the safeshift worker for {app} did not answer `safeshift {' '.join(args)}` "
+                             "within 300 s (or its process ended)")
+    answer = json.loads(line)
+    return subprocess.CompletedProcess(["safeshift", *args], answer["code"], answer["out"], answer["err"])
+
+
+_WORKERS: dict[tuple[Path, str], subprocess.Popen[str]] = {}
+
+
+def _worker(bin_: Path, app: str) -> subprocess.Popen[str]:
+    """This test process's worker for ``app`` (one per app: their packages never share an interpreter, and what
+    one app's project module changes in its packages stays within that app's cases)."""
+    found = _WORKERS.get((bin_, app))
+    if found is not None and found.poll() is None:
+        return found
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("SAFESHIFT_ENV", None)
-    return subprocess.run([str(bin_ / "python"), "-m", "safeshift", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    worker = subprocess.Popen([str(bin_ / "python"), str(HERE / "_safeshift_worker.py")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd="/")
+    _WORKERS[bin_, app] = worker
+    atexit.register(_stop, worker)
+    return worker
+
+
+def _stop(worker: subprocess.Popen[str]) -> None:
+    if worker.poll() is None:
+        assert worker.stdin is not None
+        worker.stdin.close()  # the loop ends at end of input
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def in_app_venv(bin_: Path, cwd: Path, *args: str) -> list[str]:
@@ -219,7 +257,7 @@ def test_app(name: str, backend: str, app_bin: Path, tmp_path: Path, request: py
 
         # 2. diff --url R: only the real differences; Alembic's comparison names the same ones
         proj = project(tmp_path / "project", app, dialect)
-        done = run_safeshift(app_bin, proj, "diff", "--url", r_url)
+        done = run_safeshift(app_bin, proj, "diff", "--url", r_url, app=name)
         assert done.returncode == 0, done.stderr
         check(case, "diff", statements(done.stdout), want.diff)
         if backend != "pg18":  # the same dialect as pg15 to Alembic: once is enough
@@ -227,11 +265,11 @@ def test_app(name: str, backend: str, app_bin: Path, tmp_path: Path, request: py
             check(case, "alembic", alembic, tuple(sorted(want.alembic)))
 
         # 3. generate, migrate a new S unedited, verify S
-        done = run_safeshift(app_bin, proj, "generate", "--name", "initial")
+        done = run_safeshift(app_bin, proj, "generate", "--name", "initial", app=name)
         assert done.returncode == 0, done.stdout + done.stderr
-        done = run_safeshift(app_bin, proj, "migrate", "--url", s_url, "--yes")
+        done = run_safeshift(app_bin, proj, "migrate", "--url", s_url, "--yes", app=name)
         assert done.returncode == 0, done.stdout + done.stderr
-        done = run_safeshift(app_bin, proj, "verify", "--url", s_url)
+        done = run_safeshift(app_bin, proj, "verify", "--url", s_url, app=name)
         assert done.returncode == 0 and "no drift" in done.stdout, done.stdout + done.stderr
 
         # 4. R against S, by a tool that shares no code with safeshift
@@ -244,12 +282,12 @@ def test_app(name: str, backend: str, app_bin: Path, tmp_path: Path, request: py
         # 5. baseline on R: recorded where the models match R, after which generate --check agrees; refused
         # (naming the differences, exit 2) where they do not
         adopt = project(tmp_path / "adopt", app, dialect)
-        done = run_safeshift(app_bin, adopt, "baseline", "--url", r_url, "--yes")
+        done = run_safeshift(app_bin, adopt, "baseline", "--url", r_url, "--yes", app=name)
         if want.diff:
             assert done.returncode == 2 and "--from-database" in done.stderr, done.stdout + done.stderr
         else:
             assert done.returncode == 0, done.stdout + done.stderr
-            done = run_safeshift(app_bin, adopt, "generate", "--check")
+            done = run_safeshift(app_bin, adopt, "generate", "--check", app=name)
             assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -263,7 +301,9 @@ def test_mlflow_models_refused(app_bin: Path, tmp_path: Path) -> None:
     not refused: SQLite builds both, as mlflow's own migrations do; test_app[mlflow-sqlite] generates them.)"""
     proj = project(tmp_path / "project", APPS["mlflow"], "postgresql", schema="mlflow_models:Base")
     assert (proj / "mlflow_models.py").read_text() == MLFLOW_MODELS
-    done = run_safeshift(app_bin, proj, "generate", "--name", "initial")
+    # a worker of its own: test_app's mlflow_buildable changes mlflow's Base.metadata in place, which stays
+    # changed in the interpreter that imported it
+    done = run_safeshift(app_bin, proj, "generate", "--name", "initial", app="mlflow, models as shipped")
     assert done.returncode == 2, done.stdout + done.stderr
     for named in ("index index_trace_request_metadata_request_id", "index index_trace_tags_request_id",
                   "foreign key (input_uuid)"):
