@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -194,7 +195,16 @@ def _list_codec(tp: Any) -> _Codec:
         if all(v is None for v in value):  # also the empty list: nothing that needs lines of its own
             return write_plain(value, indent)
         inner = indent + "  "
-        return "[\n" + ",\n".join([inner + item_write(v, inner) for v in value]) + "\n" + indent + "]"
+        seen = _WRITTEN.get(indent)
+        if seen is None:
+            seen = _WRITTEN[indent] = {}
+        out = []
+        for v in value:  # the same object (introspection shares a plain column across tables) is written once
+            text = seen.get(id(v))
+            if text is None:
+                text = seen[id(v)] = item_write(v, inner)
+            out.append(text)
+        return "[\n" + inner + (",\n" + inner).join(out) + "\n" + indent + "]"
 
     if item.plain is not None:
         return _Codec(f"a list of {item.what}", decode=decode, write=write_plain)
@@ -312,9 +322,19 @@ _KINDS: tuple[_Kind, ...] = (
 _HEADER = f'{{\n  "format": {encode_basestring(FORMAT)},\n  "version": {VERSION},\n'
 
 
+#: list items' text by indent and ``id`` while one ``to_json`` runs (every object is alive, held by the schema);
+#: emptied when it ends, so an id is never reused for another object
+_WRITTEN: dict[str, dict[int, str]] = {}
+_WRITING = threading.Lock()
+
+
 def to_json(schema: Schema) -> str:
     """The snapshot text: versioned, stable key order, 2-space indent, trailing newline."""
-    body = _codec(Schema).write(schema, "")  # '{\n  "dialect": ...': never empty, the dialect is required
+    with _WRITING:
+        try:
+            body = _codec(Schema).write(schema, "")  # '{\n  "dialect": ...': never empty, the dialect is required
+        finally:
+            _WRITTEN.clear()
     return _HEADER + body[2:] + "\n"
 
 
