@@ -195,9 +195,9 @@ def _list_codec(tp: Any) -> _Codec:
         if all(v is None for v in value):  # also the empty list: nothing that needs lines of its own
             return write_plain(value, indent)
         inner = indent + "  "
-        seen = _WRITTEN.get(indent)
-        if seen is None:
-            seen = _WRITTEN[indent] = {}
+        if _written is None:  # not inside to_json: nothing tells when an id could be another object's
+            return "[\n" + ",\n".join([inner + item_write(v, inner) for v in value]) + "\n" + indent + "]"
+        seen = _written.setdefault(indent, {})
         out = []
         for v in value:  # the same object (introspection shares a plain column across tables) is written once
             text = seen.get(id(v))
@@ -323,18 +323,20 @@ _HEADER = f'{{\n  "format": {encode_basestring(FORMAT)},\n  "version": {VERSION}
 
 
 #: list items' text by indent and ``id`` while one ``to_json`` runs (every object is alive, held by the schema);
-#: emptied when it ends, so an id is never reused for another object
-_WRITTEN: dict[str, dict[int, str]] = {}
+#: None outside it, so an id is never taken for another object's
+_written: dict[str, dict[int, str]] | None = None
 _WRITING = threading.Lock()
 
 
 def to_json(schema: Schema) -> str:
     """The snapshot text: versioned, stable key order, 2-space indent, trailing newline."""
+    global _written
     with _WRITING:
+        _written = {}
         try:
             body = _codec(Schema).write(schema, "")  # '{\n  "dialect": ...': never empty, the dialect is required
         finally:
-            _WRITTEN.clear()
+            _written = None
     return _HEADER + body[2:] + "\n"
 
 
