@@ -9,19 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_generate_cli import make_project, run, write_models
+from tests.cli.test_generate_cli import MODELS_V1, make_project, run, write_models
 
 pytestmark = pytest.mark.sqlite
 
-MODELS = """
-    import sqlalchemy as sa
-    metadata = sa.MetaData()
-    users = sa.Table(
-        "users", metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("fullname", sa.String(100), nullable=False),
-        sa.Column("age", sa.Integer),
-    )
+#: the generate tests' users table, and two more to drop
+MODELS = MODELS_V1 + """\
     notes = sa.Table("notes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.Text))
     tags = sa.Table("tags", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("label", sa.Text))
 """

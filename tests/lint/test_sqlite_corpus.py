@@ -13,9 +13,9 @@ from safeshift.engines import engine_for
 from safeshift.lint import review_sql
 from safeshift.lint.reviewers import REVIEWERS
 from safeshift.model import Schema
-from tests.lint.corpus import NOT_PINNED, Case
+from tests.lint.corpus import Case
 from tests.lint.sqlite_corpus import CASES, SETUP, statement_count
-from tests.lint.test_corpus import by_statement
+from tests.lint.test_corpus import assert_case
 
 pytestmark = pytest.mark.sqlite
 
@@ -57,20 +57,7 @@ def test_every_reviewing_dialect_has_a_reviewer() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_case(case: Case, before: Schema) -> None:
-    findings = review_sql(case.sql, file=f"{case.id}.sql", dialect="sqlite", schema=before)
-    for i, (expected, got) in enumerate(zip(case.expect, by_statement(case, findings), strict=True)):
-        have = {(f.rule, f.severity) for f in got}
-        for want in expected:
-            rule, _, severity = want.partition(":")
-            if severity:
-                assert (rule, severity) in have, f"statement {i + 1}: expected {want}, got {sorted(have)}"
-            else:
-                assert any(r == rule and s != "info" for r, s in have), \
-                    f"statement {i + 1}: expected {rule} (error/warning), got {sorted(have)}"
-        pinned = {w.partition(":")[0] for w in expected}
-        surprises = sorted(f"{f.rule}:{f.severity}" for f in got
-                           if f.severity != "info" and f.rule not in pinned and f.rule not in NOT_PINNED)
-        assert not surprises, f"statement {i + 1}: unexpected {surprises}"
+    assert_case(case, review_sql(case.sql, file=f"{case.id}.sql", dialect="sqlite", schema=before))
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if any("sqlite-alter-fails" in e for e in c.expect)],

@@ -10,9 +10,6 @@ Row counts of every table A and B share survive up and down.
 
 from __future__ import annotations
 
-import atexit
-import json
-import select
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +26,7 @@ from safeshift.engines.base import IntrospectOptions
 from safeshift.model import Schema, make_schema
 from safeshift.plan import render
 from safeshift.runner import run_statements
-from tests import _databases
+from tests import _databases, _workers
 from tests.oracle import _describe, _NeverRename, _unordered
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,16 +55,7 @@ def migra(url_from: str, url_to: str, *, privileges: bool = False) -> str:
     assert MIGRA.exists(), (f"migra is not installed at {MIGRA}: run `python3 scripts/test.py` (it installs the "
                             "test peers) or scripts/_bootstrap.ensure_python_peers()")
     args = ["--unsafe", *(["--with-privileges"] if privileges else []), _psycopg2(url_from), _psycopg2(url_to)]
-    worker = _migra_worker()
-    assert worker.stdin is not None and worker.stdout is not None
-    worker.stdin.write(json.dumps(args) + "\n")
-    worker.stdin.flush()
-    ready, _, _ = select.select([worker.stdout], [], [], 120)
-    line = worker.stdout.readline() if ready else ""
-    if not line:
-        worker.kill()
-        raise AssertionError("migra did not answer within 120 s (or its process ended)")
-    answer = json.loads(line)
+    answer = _workers.ask(_migra_worker(), args, timeout=120, what="migra")
     assert answer["code"] in (0, 2), f"migra failed ({answer['code']}): {answer['err'][-2000:]}"
     return str(answer["out"]).strip()
 
@@ -79,21 +67,9 @@ def _migra_worker() -> subprocess.Popen[str]:
     """This process's migra worker, started on first use and ended when the process exits."""
     if _WORKER and _WORKER[0].poll() is None:
         return _WORKER[0]
-    worker = subprocess.Popen([str(MIGRA.parent / "python"), str(Path(__file__).with_name("_migra_worker.py"))],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = _workers.start([str(MIGRA.parent / "python"), str(Path(__file__).with_name("_migra_worker.py"))])
     _WORKER[:] = [worker]
-    atexit.register(_stop, worker)
     return worker
-
-
-def _stop(worker: subprocess.Popen[str]) -> None:
-    if worker.poll() is None:
-        assert worker.stdin is not None
-        worker.stdin.close()  # the loop ends at end of input
-        try:
-            worker.wait(5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def _psycopg2(url: str) -> str:

@@ -22,12 +22,10 @@ safeshift runs in the corpus venv with ``PYTHONPATH`` at this clone's ``src``.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
 import re
-import select
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +33,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests import _workers
 from tests.conftest import _admin_url, _enabled, _fresh_pg_database
 from tests.objects._pair_oracle import MIGRA, _migra_worker
 from tests.realapps import expected
@@ -51,17 +50,8 @@ CASES = [pytest.param(name, backend, id=f"{name}-{backend}",
 def run_safeshift(bin_: Path, project: Path, *args: str, app: str) -> subprocess.CompletedProcess[str]:
     """``safeshift ARGS`` in the corpus venv, from this clone's src, in the project folder: run by the app's
     warm worker (``_safeshift_worker.py``), which keeps the app's packages imported between commands."""
-    worker = _worker(bin_, app)
-    assert worker.stdin is not None and worker.stdout is not None
-    worker.stdin.write(json.dumps({"cwd": str(project), "args": list(args)}) + "\n")
-    worker.stdin.flush()
-    ready, _, _ = select.select([worker.stdout], [], [], 300)
-    line = worker.stdout.readline() if ready else ""
-    if not line:
-        worker.kill()
-        raise AssertionError(f"the safeshift worker for {app} did not answer `safeshift {' '.join(args)}` "
-                             "within 300 s (or its process ended)")
-    answer = json.loads(line)
+    answer = _workers.ask(_worker(bin_, app), {"cwd": str(project), "args": list(args)}, timeout=300,
+                          what=f"the safeshift worker for {app}, asked `safeshift {' '.join(args)}`,")
     return subprocess.CompletedProcess(["safeshift", *args], answer["code"], answer["out"], answer["err"])
 
 
@@ -76,21 +66,9 @@ def _worker(bin_: Path, app: str) -> subprocess.Popen[str]:
         return found
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1", "COLUMNS": "200"}
     env.pop("SAFESHIFT_ENV", None)
-    worker = subprocess.Popen([str(bin_ / "python"), str(HERE / "_safeshift_worker.py")], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd="/")
+    worker = _workers.start([str(bin_ / "python"), str(HERE / "_safeshift_worker.py")], env=env, cwd="/", quiet=True)
     _WORKERS[bin_, app] = worker
-    atexit.register(_stop, worker)
     return worker
-
-
-def _stop(worker: subprocess.Popen[str]) -> None:
-    if worker.poll() is None:
-        assert worker.stdin is not None
-        worker.stdin.close()  # the loop ends at end of input
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
 
 
 def in_app_venv(bin_: Path, cwd: Path, *args: str) -> list[str]:
@@ -167,17 +145,8 @@ def migra_public(r_url: str, s_url: str) -> list[str]:
     table), Alembic's bookkeeping table left out (safeshift never compares it), with constraint renames
     told as one line (``names_only``)."""
     assert MIGRA.exists(), f"migra is not installed at {MIGRA}: run `python3 scripts/test.py`"
-    worker = _migra_worker()
-    assert worker.stdin is not None and worker.stdout is not None
     urls = ("postgresql+psycopg2://" + u.split("://", 1)[1] for u in (r_url, s_url))
-    worker.stdin.write(json.dumps(["--unsafe", "--schema", "public", *urls]) + "\n")
-    worker.stdin.flush()
-    ready, _, _ = select.select([worker.stdout], [], [], 120)
-    line = worker.stdout.readline() if ready else ""
-    if not line:
-        worker.kill()
-        raise AssertionError("migra did not answer within 120 s (or its process ended)")
-    answer = json.loads(line)
+    answer = _workers.ask(_migra_worker(), ["--unsafe", "--schema", "public", *urls], timeout=120, what="migra")
     assert answer["code"] in (0, 2), f"migra failed: {answer['err'][-2000:]}"
     found = [s for s in statements(answer["out"]) if "alembic_version" not in s]
     return sorted(names_only(found, constraints(r_url), constraints(s_url)))

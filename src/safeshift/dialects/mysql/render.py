@@ -161,7 +161,7 @@ class MySQLRender(Dialect):
     def render_alter_column(self, change: ch.AlterColumn) -> list[Statement]:
         """The whole new definition (``MODIFY COLUMN``): MySQL has no ALTER of one attribute but the default."""
         old, new = change.old, change.new
-        if old.generated != new.generated and (old.generated is None) != (new.generated is None):
+        if (old.generated is None) != (new.generated is None):
             raise UnsupportedConstruct(f"column {change.table}.{new.name}",
                                        "turning a column into a generated one or back",
                                        "Add a new column and drop the old one.")
