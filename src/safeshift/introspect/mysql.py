@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from safeshift.dialects.mysql.dialect import DEFAULT_SCHEMA, MySQLDialect, fold_table
+from safeshift.errors import UnsupportedConstruct
 from safeshift.model import (
     Check,
     Column,
@@ -50,6 +51,12 @@ def _own(table: str) -> bool:
 
 
 def introspect(conn: Any, dialect: MySQLDialect) -> Schema:
+    unmodelled = [f"{kind} {name}" for kind, name in _rows(conn, "unmodelled") if not _own(name)]
+    if unmodelled:
+        raise UnsupportedConstruct(", ".join(unmodelled), "objects safeshift does not read on MySQL/MariaDB yet "
+                                   "(views, triggers, routines, events, sequences, partitioning, system versioning)",
+                                   "Comparing the database without them could hide real differences, so safeshift "
+                                   "stops here (issue 19).")
     tables = [r for r in _rows(conn, "tables") if not _own(r[0])]
     columns: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for r in _rows(conn, "columns"):
