@@ -25,14 +25,16 @@ from safeshift.engines.base import engine_for
 from safeshift.formats.base import Record as Record
 from safeshift.formats.base import Status as Status
 from safeshift.formats.base import Store as Store
+from safeshift.introspect import own
 from safeshift.text import utc_iso
 from safeshift.version import __version__
 
 if TYPE_CHECKING:
     from safeshift.formats.safeshift import MigrationFolder
 
-TABLE = "safeshift_migrations"
-SCHEMA = "safeshift"
+#: the names live below this layer, where introspection leaves out exactly these tables
+TABLE = own.HISTORY_TABLE
+SCHEMA = own.OWN_SCHEMA
 
 
 #: column -> type; the order is the table's column order

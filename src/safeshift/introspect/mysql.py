@@ -6,7 +6,8 @@ with MariaDB's ``json_valid`` CHECK named after the column read as ``json`` (and
 default's ``NULL`` read as no default, ``on update`` from EXTRA folded into the default's text, collations
 kept only where they differ from the table's (a table's only where it differs from the database's), and
 the index InnoDB makes for a foreign key (named after it, on exactly its columns) left out: the constraint
-implies it.  Tables named ``safeshift_*`` are safeshift's own and are not read.
+implies it.  safeshift's own tables (``own``: the history table by its exact name, not every ``safeshift_*``
+table, so a user's ``safeshift_notes`` is compared) are not read.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from safeshift.dialects.mysql.dialect import DEFAULT_SCHEMA, MySQLDialect, fold_table
 from safeshift.errors import UnsupportedConstruct
+from safeshift.introspect import own
 from safeshift.model import (
     Check,
     Column,
@@ -46,18 +48,14 @@ def _rows(conn: Any, name: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in conn.execute(_query(name)).fetchall()]
 
 
-def _own(table: str) -> bool:
-    return table.startswith("safeshift_")
-
-
 def introspect(conn: Any, dialect: MySQLDialect) -> Schema:
-    unmodelled = [f"{kind} {name}" for kind, name in _rows(conn, "unmodelled") if not _own(name)]
+    unmodelled = [f"{kind} {name}" for kind, name in _rows(conn, "unmodelled") if not own.is_own_table(name)]
     if unmodelled:
         raise UnsupportedConstruct(", ".join(unmodelled), "objects safeshift does not read on MySQL/MariaDB yet "
                                    "(views, triggers, routines, events, sequences, partitioning, system versioning)",
                                    "Comparing the database without them could hide real differences, so safeshift "
                                    "stops here (issue 19).")
-    tables = [r for r in _rows(conn, "tables") if not _own(r[0])]
+    tables = [r for r in _rows(conn, "tables") if not own.is_own_table(r[0])]
     columns: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for r in _rows(conn, "columns"):
         columns[r[0]].append(r)

@@ -30,6 +30,7 @@ from safeshift.dialects.sqlite import (
     unquote,
 )
 from safeshift.errors import IntrospectionError, UnsupportedConstruct
+from safeshift.introspect import own
 from safeshift.model import (
     Check,
     Column,
@@ -395,7 +396,7 @@ def parse_view_definition(sql: str) -> str:
 
 _TABLES = """
 SELECT type, name, tbl_name, sql FROM sqlite_master
-WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND tbl_name NOT LIKE 'safeshift\\_%' ESCAPE '\\'
+WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
 ORDER BY type, name
 """
 _COLUMNS = """
@@ -428,7 +429,8 @@ def introspect(conn: Any, schemas: Sequence[str] | None = None) -> Schema:
     dialect = SQLiteDialect()
     if schemas is not None and dialect.default_schema not in schemas:
         return make_schema(dialect.name)
-    master = conn.execute(_TABLES).fetchall()
+    # safeshift's own tables (and their indexes and triggers) by exact name: a user's safeshift_notes is compared
+    master = [r for r in conn.execute(_TABLES).fetchall() if not own.is_own_table(r[2])]
     skip = _virtual_tables(conn, master)
     columns: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in conn.execute(_COLUMNS).fetchall():

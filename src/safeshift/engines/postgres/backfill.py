@@ -15,9 +15,10 @@ from typing import Any
 from safeshift.dialects.backfill import Backfill
 from safeshift.dialects.base import Dialect
 from safeshift.engines.base import BackfillBounds, BackfillStart
+from safeshift.introspect import own
 
-#: safeshift's own schema (``history.SCHEMA``, a layer above: named here again), which drift checks leave out
-_SCHEMA = "safeshift"
+#: safeshift's own schema, which drift checks leave out (``introspect.own``, where ``history`` takes it too)
+_SCHEMA = own.OWN_SCHEMA
 
 #: prepared statement names (session-scoped; one backfill runs at a time on a runner's session)
 _BATCH, _FIRST, _NEXT = "safeshift_backfill_batch", "safeshift_backfill_first", "safeshift_backfill_next"
@@ -34,7 +35,7 @@ class PgBackfill:
         self.conn, self.spec = conn, spec
         self._literal = dialect.literal
         self._schema = dialect.quote(_SCHEMA)
-        self._table = dialect.qualify(_SCHEMA, "safeshift_backfill")
+        self._table = dialect.qualify(_SCHEMA, own.BACKFILL_TABLE)
         self._rel = dialect.qualify(spec.schema, spec.table)
         self._relid = 0
         self._attnum = 0
