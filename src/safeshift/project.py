@@ -275,8 +275,8 @@ def prepare_run(found: migrations.MigrationFolder, d: Dialect, url: str, options
     from safeshift.formats import folder as formats
 
     fmt = formats.of(found)
-    fmt.check_dialect(d, url)
-    if fmt.one_transaction:
+    fmt.check_dialect(d, url, found)
+    if fmt.one_transaction and d.capabilities.transactional_ddl:  # MySQL commits each DDL statement anyway
         options = dataclasses.replace(options, atomic=True)
     if not read_only:
         found = fmt.with_down_sql(found, settings)
@@ -296,6 +296,6 @@ def status(url: str, folder: str | Path = "migrations", *, dialect: str | None =
     found = read_folder(path, settings_for(path, settings))
     from safeshift.formats import folder as formats
 
-    formats.of(found).check_dialect(d, url)
+    formats.of(found).check_dialect(d, url, found)
     with Runner(d, url, found, read_only=True) as r:
         return r.status()

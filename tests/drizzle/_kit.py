@@ -103,10 +103,10 @@ def drizzle_kit(project: Path, *args: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def generate(project: Path, steps: Sequence[Step] = STEPS) -> Path:
+def generate(project: Path, steps: Sequence[Step] = STEPS, config: str = CONFIG_TS) -> Path:
     """Run drizzle-kit generate once per step; returns the ``drizzle/`` folder."""
     project.mkdir(parents=True, exist_ok=True)
-    (project / "drizzle.config.ts").write_text(CONFIG_TS, encoding="utf-8")
+    (project / "drizzle.config.ts").write_text(config, encoding="utf-8")
     for step in steps:
         if step.schema is None:
             drizzle_kit(project, "generate", "--custom", "--name", step.name)

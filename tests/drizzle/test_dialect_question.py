@@ -27,13 +27,14 @@ def test_a_drizzle_folder_is_refused_on_a_sqlite_database(tmp_path: Path, sqlite
             "PostgreSQL URL.")
 
 
-def test_the_refusal_follows_the_dialects_answer() -> None:
+def test_the_refusal_follows_the_dialects_answer(tmp_path: Path) -> None:
     """A dialect with schemas that does not run drizzle-kit folders (as MySQL will be) is refused too."""
     postgres = get_dialect("postgresql")
     assert postgres.capabilities.drizzle_folders and not get_dialect("sqlite").capabilities.drizzle_folders
     no_drizzle = type("NoDrizzle", (type(postgres),), {
         "capabilities": dataclasses.replace(postgres.capabilities, drizzle_folders=False)})()
     assert no_drizzle.capabilities.schemas
+    folder = formats.read(write_folder(tmp_path, {"0000_a": "CREATE TABLE a (id int);"}))
     with pytest.raises(ConfigError, match="but the migrations are a drizzle-kit folder for PostgreSQL"):
-        formats.DrizzleFolder().check_dialect(no_drizzle, URL)
-    formats.DrizzleFolder().check_dialect(postgres, URL)
+        formats.DrizzleFolder().check_dialect(no_drizzle, URL, folder)
+    formats.DrizzleFolder().check_dialect(postgres, URL, folder)

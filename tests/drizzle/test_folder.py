@@ -64,7 +64,8 @@ def test_allow_directives_are_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("files", "whens", "dialect", "message"), [
     ({"0000_a": "SELECT 1;"}, None, "sqlite",
-     "is for dialect 'sqlite'; safeshift runs drizzle-kit folders for PostgreSQL only"),
+     "is for dialect 'sqlite'; safeshift runs drizzle-kit folders for PostgreSQL (dialect \"postgresql\") and "
+     "MySQL/MariaDB (dialect \"mysql\") only"),
     ({"0000_a": "-- safeshift:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (c);"}, None, "postgresql",
      "drizzle/0000_a.sql line 2: `-- safeshift:no-transaction` cannot apply in a drizzle folder"),
 ])

@@ -66,7 +66,7 @@ class SafeshiftFolder:
     #: drizzle's migrator applies a whole run in one transaction; safeshift's runner one per migration
     one_transaction = False
 
-    def check_dialect(self, dialect: Dialect, url: str) -> None:
+    def check_dialect(self, dialect: Dialect, url: str, folder: migrations.MigrationFolder) -> None:
         """Any dialect runs safeshift's folders (generate wrote them for the project's)."""
 
     def with_down_sql(self, folder: migrations.MigrationFolder, settings: FolderSettings
@@ -96,11 +96,16 @@ class DrizzleFolder:
 
     one_transaction = True
 
-    def check_dialect(self, dialect: Dialect, url: str) -> None:
-        """A drizzle-kit folder runs only on a database whose dialect says it can (its SQL is PostgreSQL's)."""
-        if not dialect.capabilities.drizzle_folders:
+    def check_dialect(self, dialect: Dialect, url: str, folder: migrations.MigrationFolder) -> None:
+        """A drizzle-kit folder runs only on a database whose dialect says it can, and is the one its journal
+        names (its SQL is that dialect's)."""
+        from safeshift.formats import drizzle
+
+        kind = drizzle.journal_dialect(folder.path)
+        if not dialect.capabilities.drizzle_folders or dialect.name != kind:
+            shown = drizzle.DIALECT_NAMES[kind]
             raise ConfigError(f"{redact_url(url)} is a {dialect.name} database, but the migrations are a drizzle-kit "
-                              "folder for PostgreSQL; give a PostgreSQL URL.")
+                              f"folder for {shown}; give a {shown} URL.")
 
     def with_down_sql(self, folder: migrations.MigrationFolder, settings: FolderSettings
                       ) -> migrations.MigrationFolder:

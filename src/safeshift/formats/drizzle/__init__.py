@@ -11,10 +11,11 @@ table, so either tool can take over from the other.  Where drizzle would silentl
 migration (an entry older than the newest applied one but never applied, or a row whose file
 is gone) safeshift refuses, as it does for its own folders.  One module per job:
 
-- ``journal``: ``meta/_journal.json`` and whether a folder is drizzle-kit's;
+- ``journal``: ``meta/_journal.json``, whether a folder is drizzle-kit's and for which dialect;
 - ``folder``: the folder read as migrations (drizzle's hashes, its statement breakpoints);
 - ``store``: the history in ``drizzle.__drizzle_migrations`` plus safeshift's facts table;
-- ``snapshot``: ``meta/NNNN_snapshot.json`` → ``model.Schema`` (expected schema, down SQL);
+- ``snapshot``: ``meta/NNNN_snapshot.json`` → ``model.Schema`` (expected schema, down SQL); a MySQL
+  snapshot through ``mysql_snapshot``;
 - ``down``: down SQL derived from the snapshots, kept in ``.safeshift/drizzle-down/``;
 - ``fixes``: review fixes that work where a run is one transaction;
 - ``accept``: hazards accepted in ``safeshift.accept.toml`` beside the files, which drizzle hashes.
@@ -29,8 +30,10 @@ from safeshift.formats.drizzle.fixes import drizzle_fix
 from safeshift.formats.drizzle.folder import drizzle_hash, read_folder, split_statements, version_width
 from safeshift.formats.drizzle.journal import (
     BREAKPOINT,
+    DIALECT_NAMES,
     JOURNAL,
     Entry,
+    journal_dialect,
     journal_path,
     read_journal,
     resolve_format,
@@ -46,6 +49,7 @@ from safeshift.formats.drizzle.store import DRIZZLE_ONLY, DrizzleStore, names
 
 __all__ = [
     "BREAKPOINT",
+    "DIALECT_NAMES",
     "DOWN_DIR",
     "DRIZZLE_ONLY",
     "JOURNAL",
@@ -59,6 +63,7 @@ __all__ = [
     "drizzle_fix",
     "drizzle_hash",
     "expected_schema",
+    "journal_dialect",
     "journal_path",
     "names",
     "read_folder",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,8 @@ from safeshift import config as cfg
 from safeshift.errors import SafeshiftError
 from safeshift.formats.drizzle.chain import Before, Chain
 from safeshift.formats.drizzle.effects import Effects, Key, read_effects
+from safeshift.formats.drizzle.journal import journal_dialect
+from safeshift.formats.drizzle.mysql_effects import read_mysql_effects
 from safeshift.formats.drizzle.snapshot import Snapshots, rename_hints, role_downs, snapshot_file
 from safeshift.formats.safeshift import MigrationFolder
 from safeshift.sections import Migration, SqlStatement, parse_sql
@@ -96,7 +98,8 @@ def _derive(folder: MigrationFolder, index: int, snapshots: Snapshots | None = N
 
     m = folder.migrations[index]
     head = [f"-- down SQL for {folder.path.name}/{m.path.name} (sha256 {m.sha256}), written by safeshift"]
-    snapshots = snapshots or Snapshots(get_dialect("postgresql"))
+    kind = journal_dialect(folder.path)
+    snapshots = snapshots or Snapshots(get_dialect(kind))
     chain = chain or Chain(folder)
     d = snapshots.d
     after_path = snapshot_file(folder.path, m.path.stem)
@@ -110,8 +113,8 @@ def _derive(folder: MigrationFolder, index: int, snapshots: Snapshots | None = N
         # roles are the server's, not the schema's: undone beside the schema's down SQL (snapshot.role_downs)
         roles_first, roles_last = role_downs(snapshots.load(before_path)[0] if before_path is not None else {}, data,
                                              d, after_path.name)
-        effects = read_effects(m.up_statements, d.default_schema)
-        problem = _unreadable(effects) or _unsupported_rename(effects)
+        effects = _READERS[kind](m.up_statements, d.default_schema)
+        problem = _unreadable(effects, kind) or _unsupported_rename(effects)
         if problem is not None:
             return _refused(head, problem)
         renamed = _enum_renames(effects, old, d)
@@ -187,11 +190,17 @@ def _refused(head: list[str], problem: str, *, custom: bool = False) -> str:
                       "-- safeshift:irreversible", ""])
 
 
-def _unreadable(effects: Effects) -> str | None:
+#: what reads a migration's SQL for its effects, by the folder's dialect (``journal.journal_dialect``)
+_READERS: dict[str, Callable[[Sequence[SqlStatement], str], Effects]] = {
+    "postgresql": read_effects, "mysql": read_mysql_effects}
+_PARSERS = {"postgresql": "PostgreSQL's parser rejects", "mysql": "safeshift cannot read the MySQL form of"}
+
+
+def _unreadable(effects: Effects, kind: str) -> str | None:
     if not effects.unreadable:
         return None
     line, words = effects.unreadable[0]
-    return (f"PostgreSQL's parser rejects its statement at line {line} ({words} ...), so what the migration "
+    return (f"{_PARSERS[kind]} its statement at line {line} ({words} ...), so what the migration "
             "creates cannot be checked")
 
 
@@ -425,13 +434,14 @@ def _drops_uncreated(m: Migration, statements: Sequence[SqlStatement], shown: st
     migration's SQL did not create (None: they do not, or the SQL cannot be read to tell)."""
     from safeshift.dialects import get_dialect
 
-    ds = get_dialect("postgresql").default_schema
     if not any(_MAY_DROP.search(st.sql) for st in statements):
         return None
-    up = read_effects(m.up_statements, ds)
+    kind = journal_dialect(m.path.parent)
+    ds = get_dialect(kind).default_schema
+    up = _READERS[kind](m.up_statements, ds)
     if up.unreadable:
         return None
-    down = read_effects(statements, ds)
+    down = _READERS[kind](statements, ds)
     wrong = sorted(f"{k[0]} {_dotted(k)}" for k in down.dropped if k[0] in _HOLDERS and not up.creates(k))
     if not wrong:
         return None
@@ -452,7 +462,7 @@ def attach_down(folder: MigrationFolder, settings: cfg.FolderSettings | None = N
     from safeshift.dialects import get_dialect
 
     where = down_dir(folder.path, settings)
-    snapshots = Snapshots(get_dialect("postgresql"))  # converted only when a down file is written
+    snapshots = Snapshots(get_dialect(journal_dialect(folder.path)))  # converted only when a down file is written
     chain: Chain | None = None  # read only when a down file is written
     out: list[Migration] = []
     for i, m in enumerate(folder.migrations):

@@ -16,7 +16,7 @@ from safeshift import config as cfg
 from safeshift.errors import MigrationsError
 from safeshift.formats.drizzle.accept import attach_accepted
 from safeshift.formats.drizzle.down import attach_down
-from safeshift.formats.drizzle.journal import BREAKPOINT, JOURNAL, read_journal
+from safeshift.formats.drizzle.journal import BREAKPOINT, JOURNAL, journal_dialect, read_journal
 from safeshift.formats.drizzle.snapshot import snapshot_file
 from safeshift.formats.safeshift import META_DIR, MigrationFolder
 from safeshift.sections import Allow, Migration, SqlStatement, parse_sql_allows
@@ -59,6 +59,25 @@ def version_width(count: int) -> int:
     return max(4, len(str(max(count - 1, 0))))
 
 
+def history_table(folder: Path, settings: cfg.FolderSettings) -> tuple[str, str]:
+    """(schema, table) of drizzle's history table for the folder's dialect.
+
+    drizzle's MySQL migrator has ``migrationsTable`` but no ``migrationsSchema``: its table lives in the
+    database the URL names (the model's one namespace), so a configured schema would be silently ignored
+    by drizzle and is refused here instead."""
+    from safeshift.dialects import get_dialect
+
+    d = get_dialect(journal_dialect(folder))
+    if d.capabilities.schemas:
+        return settings.drizzle_schema, settings.drizzle_table
+    if settings.drizzle_schema != cfg.DRIZZLE_SCHEMA:
+        raise MigrationsError(
+            f"{folder.name}/ is a drizzle-kit folder for {d.name}, whose migrator keeps its table in the database "
+            f"the URL names and has no migrationsSchema; remove `migrations_schema = \"{settings.drizzle_schema}\"` "
+            "from [drizzle] in the configuration.")
+    return d.default_schema, settings.drizzle_table
+
+
 def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> MigrationFolder:
     """A drizzle-kit folder as safeshift migrations, in journal order (the order drizzle applies them)."""
     folder = Path(folder)
@@ -92,5 +111,5 @@ def read_folder(folder: Path, settings: cfg.FolderSettings | None = None) -> Mig
     result = MigrationFolder(path=folder, migrations=tuple(found), format="drizzle",
                              snapshot_versions=tuple(m.version for m in found
                                                      if snapshot_file(folder, m.path.stem).is_file()),
-                             history_table=(settings.drizzle_schema, settings.drizzle_table))
+                             history_table=history_table(folder, settings))
     return attach_accepted(attach_down(result, settings))  # hazards accepted beside the files (accept.py)

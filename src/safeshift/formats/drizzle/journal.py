@@ -22,8 +22,10 @@ from safeshift.formats.safeshift import META_DIR, folder_format
 
 JOURNAL = "_journal.json"
 BREAKPOINT = "--> statement-breakpoint"
-#: the journal dialects drizzle-kit writes for PostgreSQL (``pg`` before drizzle-kit 0.21)
-PG_DIALECTS = ("postgresql", "pg")
+#: drizzle-kit's journal dialect (``pg`` before drizzle-kit 0.21) -> the safeshift dialect of the folder's SQL
+DIALECTS = {"postgresql": "postgresql", "pg": "postgresql", "mysql": "mysql"}
+#: how messages name the databases a folder is for
+DIALECT_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,18 @@ def resolve_format(folder: Path, settings: cfg.FolderSettings | None = None) -> 
 def read_journal(folder: Path) -> tuple[Entry, ...]:
     """The journal's entries in order, as drizzle's migrator reads them (a ``when`` lower than its
     predecessor's is no mistake here: only a database can say whether drizzle would skip it)."""
+    return _load(folder)[1]
+
+
+def journal_dialect(folder: Path) -> str:
+    """The safeshift dialect of the folder's SQL and snapshots (``postgresql`` or ``mysql``), from its journal.
+
+    drizzle-kit writes one folder per dialect, so the journal's ``dialect`` says which SQL every file
+    holds, which converter reads its snapshots and where drizzle's migrator keeps its history."""
+    return _load(folder)[0]
+
+
+def _load(folder: Path) -> tuple[str, tuple[Entry, ...]]:
     path = journal_path(folder)
     shown = f"{Path(folder).name}/{META_DIR}/{JOURNAL}"
     try:
@@ -68,10 +82,10 @@ def read_journal(folder: Path) -> tuple[Entry, ...]:
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise MigrationsError(f"{shown} has no \"entries\" list; restore it from version control.")
     dialect = data.get("dialect")
-    if dialect not in PG_DIALECTS:
+    if dialect not in DIALECTS:
         raise MigrationsError(
-            f"{shown} is for dialect {dialect!r}; safeshift runs drizzle-kit folders for PostgreSQL only "
-            "(dialect \"postgresql\")."
+            f"{shown} is for dialect {dialect!r}; safeshift runs drizzle-kit folders for PostgreSQL (dialect "
+            "\"postgresql\") and MySQL/MariaDB (dialect \"mysql\") only."
         )
     out: list[Entry] = []
     for i, raw in enumerate(data["entries"]):
@@ -80,4 +94,4 @@ def read_journal(folder: Path) -> tuple[Entry, ...]:
             raise MigrationsError(f"{shown} entry {i} lacks a \"tag\" string or a \"when\" number; "
                                   "restore the journal from version control.")
         out.append(Entry(tag, when, bool(raw.get("breakpoints", True))))
-    return tuple(out)
+    return DIALECTS[dialect], tuple(out)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Dialect
 from safeshift.errors import MigrationsError, SafeshiftError
-from safeshift.formats.drizzle.journal import PG_DIALECTS
+from safeshift.formats.drizzle.journal import DIALECTS, journal_dialect
 from safeshift.formats.safeshift import META_DIR, MigrationFolder
 from safeshift.sources.names import stored_names
 
@@ -42,7 +42,8 @@ def snapshot_file(folder: Path, tag: str) -> Path:
 
 
 def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
-    """A drizzle-kit PostgreSQL snapshot (version 7) as a canonical ``model.Schema``.
+    """A drizzle-kit PostgreSQL snapshot (version 7) as a canonical ``model.Schema``; a MySQL one (version 5)
+    through ``mysql_snapshot``.  ``dialect`` None: the one the snapshot names.
 
     Types, defaults and expressions go through the dialect's normalisers, so the result
     equals what introspecting a database built by the migrations gives.  What the model
@@ -51,9 +52,7 @@ def snapshot_schema(path: Path, dialect: Dialect | None = None) -> Schema:
     server's, not the schema's, and are left out (a policy names its roles; ``snapshot_roles``
     reads those the migrations create, which down files undo).
     """
-    from safeshift.dialects import get_dialect
-
-    return _load_snapshot(path, dialect or get_dialect("postgresql"))[1]
+    return _load_snapshot(path, dialect)[1]
 
 
 def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Dialect | None = None) -> Schema | None:
@@ -71,7 +70,7 @@ def expected_schema(folder: MigrationFolder, applied: Sequence[str], dialect: Di
     last = max((i for i, m in enumerate(folder.migrations) if m.version in done), default=None)
     if last is None:
         return None
-    dialect = dialect or get_dialect("postgresql")
+    dialect = dialect or get_dialect(journal_dialect(folder.path))
     paths = [snapshot_file(folder.path, m.path.stem) for m in folder.migrations[: last + 1] if m.version in done]
     heads = _heads([p for p in paths if p.is_file()])
     if len(heads) > 1:
@@ -187,6 +186,8 @@ def _as_created(schema: Schema, path: Path, dialect: Dialect, folder: MigrationF
     from safeshift.model import Sequence as SequenceModel
     from safeshift.model import make_schema
 
+    if not dialect.capabilities.sequences:
+        return schema  # no sequence names to keep, and a primary key is named PRIMARY whatever its table's name
     tables, columns = _first_names(path, dialect.default_schema, folder)
     if not tables and not columns:
         return schema
@@ -261,14 +262,26 @@ def _first_names(path: Path, default_schema: str, folder: MigrationFolder) -> tu
     return ({k: v for k, v in tables.items() if v != k[1]}, {k: v for k, v in columns.items() if v != k[2]})
 
 
-def _load_snapshot(path: Path, dialect: Dialect) -> tuple[Mapping[str, Any], Schema]:
-    """A snapshot's JSON (which also holds drizzle-kit's rename answers) and its ``model.Schema``."""
+def _load_snapshot(path: Path, dialect: Dialect | None) -> tuple[Mapping[str, Any], Schema]:
+    """A snapshot's JSON (which also holds drizzle-kit's rename answers) and its ``model.Schema``
+    (``dialect`` None: the snapshot's own; given, the snapshot must be for it)."""
+    from safeshift.dialects import get_dialect
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SnapshotError(f"Cannot read the drizzle snapshot {path.name} ({exc}).") from exc
-    if not isinstance(data, dict) or data.get("dialect") not in PG_DIALECTS:
-        raise SnapshotError(f"{path.name} is not a drizzle-kit PostgreSQL snapshot.")
+    kind = DIALECTS.get(str(data.get("dialect"))) if isinstance(data, dict) else None
+    if kind is None:
+        raise SnapshotError(f"{path.name} is not a drizzle-kit PostgreSQL or MySQL snapshot.")
+    if dialect is not None and dialect.name != kind:
+        raise SnapshotError(f"{path.name} is a drizzle-kit snapshot for {kind}, not for {dialect.name}; point "
+                            "`migrations` at the drizzle-kit folder of this database's dialect.")
+    dialect = dialect or get_dialect(kind)
+    if kind == "mysql":  # drizzle-kit's MySQL snapshot format (version 5), read by its own converter
+        from safeshift.formats.drizzle.mysql_snapshot import mysql_schema
+
+        return data, mysql_schema(dialect, data, path.name)
     return data, _Snapshot(dialect, data, path.name).schema()
 
 

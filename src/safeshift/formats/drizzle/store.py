@@ -78,9 +78,13 @@ class DrizzleStore:
         raise MigrationsError(f"There is no drizzle migration {version} in the folder; this is a bug in safeshift.")
 
     def ensure(self, dialect: Dialect, conn: Any) -> None:
-        """drizzle's schema and table, created with drizzle's own DDL, and safeshift's facts table."""
+        """drizzle's schema and table, created with drizzle's own DDL, and safeshift's facts table.
+
+        MySQL's migrator (``mysql-core/dialect.js``) has no ``migrationsSchema``: its table is in the
+        database the connection names, with the same columns (``serial`` there is ``bigint unsigned``)."""
         self.facts.ensure(dialect, conn)
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {dialect.quote(self.schema)}")
+        if dialect.capabilities.schemas:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {dialect.quote(self.schema)}")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {self._qualified(dialect)} (\n"
                      "\tid SERIAL PRIMARY KEY,\n\thash text NOT NULL,\n\tcreated_at bigint\n)")
 
@@ -127,8 +131,9 @@ class DrizzleStore:
         if status == "applied":
             when = self._when(version)
             q = self._qualified(dialect)
-            conn.execute(f'INSERT INTO {q} ("hash", "created_at") SELECT {dialect.literal(checksum)}, {when} '
-                         f"WHERE NOT EXISTS (SELECT 1 FROM {q} WHERE created_at = {when})")
+            conn.execute(f"INSERT INTO {q} ({dialect.quote('hash')}, {dialect.quote('created_at')}) "
+                         f"SELECT {dialect.literal(checksum)}, {when} "
+                         f"FROM (SELECT 1) AS one WHERE NOT EXISTS (SELECT 1 FROM {q} WHERE created_at = {when})")
         # a stale fact may exist without drizzle's row: always an upsert
         self.facts.write(dialect, conn, version=version, name=name, checksum=checksum, status=status,
                          duration_ms=duration_ms, progress=progress, error=error, who=who, replace=True,

@@ -1,0 +1,127 @@
+"""A drizzle-kit MySQL project made by the real drizzle-kit, and drizzle-orm's real mysql2 migrator.
+
+The schema changes in three steps and a data migration between them: tables with every kind of
+column drizzle's ``mysql-core`` writes (``int`` auto-increment keys, ``varchar``, ``enum``, ``boolean``,
+``decimal``, ``json``, ``timestamp`` with ``defaultNow``/``onUpdateNow``, ``datetime(3)``), unique and
+composite keys, a CHECK, indexes and a foreign key; then a new column, table and index; then a dropped
+column and foreign key.  ``serial`` is left out on purpose: drizzle-kit writes it as ``serial
+AUTO_INCREMENT``, which MariaDB rejects (``test_mysql_snapshot`` checks its conversion on its own).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from safeshift.dialects.mysql.url import parse_url
+from tests.drizzle._kit import Step, _node_env, require_node
+from tests.runner._project import connect
+
+CONFIG_TS = """import { defineConfig } from "drizzle-kit";
+export default defineConfig({ dialect: "mysql", schema: "./schema.ts", out: "./drizzle" });
+"""
+
+_HEAD = ('import { mysqlTable, int, bigint, varchar, text, timestamp, datetime, mysqlEnum, boolean, decimal, json,\n'
+         '  index, uniqueIndex, primaryKey, unique, check } from "drizzle-orm/mysql-core";\n'
+         'import { sql } from "drizzle-orm";\n')
+
+
+def _schema(*, bio: bool, audit: bool, title: bool, fk: bool) -> str:
+    users = ('export const users = mysqlTable("users", {\n'
+             '  id: int("id").autoincrement().primaryKey(),\n'
+             '  name: varchar("name", { length: 256 }).notNull(),\n'
+             '  email: varchar("email", { length: 256 }).unique(),\n'
+             '  role: mysqlEnum("role", ["admin", "user"]).notNull().default("user"),\n'
+             '  active: boolean("active").default(true),\n'
+             '  balance: decimal("balance", { precision: 10, scale: 2 }).default("0.00"),\n'
+             '  meta: json("meta"),\n'
+             + ('  bio: text("bio"),\n' if bio else "")
+             + '  createdAt: timestamp("created_at").notNull().defaultNow(),\n'
+             '  updatedAt: timestamp("updated_at").defaultNow().onUpdateNow(),\n'
+             '}, (t) => [check("users_name_len", sql`char_length(${t.name}) > 0`)]);\n')
+    author = ('int("author_id").notNull().references(() => users.id, { onDelete: "cascade" })' if fk
+              else 'int("author_id").notNull()')
+    posts = ('export const posts = mysqlTable("posts", {\n'
+             '  id: bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),\n'
+             f'  authorId: {author},\n'
+             + ('  title: text("title").notNull(),\n' if title else "")
+             + '  slug: varchar("slug", { length: 100 }).notNull(),\n'
+             '  publishedAt: datetime("published_at", { fsp: 3 }),\n'
+             '}, (t) => [index("posts_author_idx").on(t.authorId), uniqueIndex("posts_slug_idx").on(t.slug)'
+             + (', index("posts_published_idx").on(t.publishedAt, t.slug)' if audit else "") + "]);\n")
+    tags = ('export const postTags = mysqlTable("post_tags", {\n'
+            '  postId: int("post_id").notNull(),\n'
+            '  tag: varchar("tag", { length: 50 }).notNull(),\n'
+            '}, (t) => [primaryKey({ columns: [t.postId, t.tag] }), unique("post_tags_tag_uq").on(t.tag, t.postId)]);\n')
+    log = ('export const audit = mysqlTable("audit", {\n  id: int("id").autoincrement().primaryKey(),\n'
+           '  note: varchar("note", { length: 200 }).notNull(),\n});\n') if audit else ""
+    return _HEAD + users + posts + tags + log
+
+
+#: create the tables; seed a row by hand; add a column, a table and an index; drop a column and the foreign key
+STEPS: tuple[Step, ...] = (
+    Step("create_tables", _schema(bio=False, audit=False, title=True, fk=True)),
+    Step("seed_users", None, "INSERT INTO `users` (`name`) VALUES ('seeded');\n"),
+    Step("add_bio_audit", _schema(bio=True, audit=True, title=True, fk=True)),
+    Step("drop_title_fk", _schema(bio=True, audit=True, title=False, fk=False)),
+)
+TAGS = tuple(f"{i:04d}_{s.name}" for i, s in enumerate(STEPS))
+VERSIONS = tuple(f"{i:04d}" for i in range(len(STEPS)))
+
+MIGRATE_MJS = """const [connection, folder, table] = process.argv.slice(2);
+const nm = process.env.SAFESHIFT_NODE_MODULES;
+const mysql = (await import(`${nm}/mysql2/promise.js`)).default;
+const { drizzle } = await import(`${nm}/drizzle-orm/mysql2/index.js`);
+const { migrate } = await import(`${nm}/drizzle-orm/mysql2/migrator.js`);
+const client = await mysql.createConnection(JSON.parse(connection));
+const config = { migrationsFolder: folder };
+if (table) config.migrationsTable = table;
+try {
+  await migrate(drizzle(client), config);
+} finally {
+  await client.end();
+}
+"""
+
+
+def node_migrate(url: str, folder: Path, table: str | None = None,
+                 *, expect_ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """drizzle-orm's own ``migrate(drizzle(mysql2), { migrationsFolder, migrationsTable })``."""
+    require_node()
+    script = folder.parent / "drizzle-migrate-mysql.mjs"
+    script.write_text(MIGRATE_MJS, encoding="utf-8")
+    target = parse_url(url)
+    connection = json.dumps({"host": target.host or "127.0.0.1", "port": target.port or 3306,
+                             "user": target.user or "root", "password": target.password or "",
+                             "database": target.database})
+    proc = subprocess.run(["node", str(script), connection, str(folder), table or ""], env=_node_env(),
+                          capture_output=True, text=True, timeout=60, check=False)
+    if expect_ok:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def drizzle_rows(url: str, table: str = "__drizzle_migrations") -> list[tuple[Any, ...]]:
+    """drizzle's MySQL table as (id, hash, created_at) rows in id order; [] when it does not exist."""
+    conn = connect(url)
+    try:
+        if conn.execute("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                        "TABLE_NAME = %s", (table,)).fetchone() is None:
+            return []
+        rows = conn.execute(f"SELECT id, hash, created_at FROM `{table}` ORDER BY id").fetchall()
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+    finally:
+        conn.close()
+
+
+def run_sql(url: str, path: Path) -> None:
+    """A drizzle-kit SQL file's statements, one by one, as drizzle's migrator sends them."""
+    conn = connect(url)
+    try:
+        for statement in path.read_text(encoding="utf-8").split("--> statement-breakpoint"):
+            if statement.strip():
+                conn.execute(statement)
+    finally:
+        conn.close()
