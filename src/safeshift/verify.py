@@ -289,7 +289,7 @@ def drift_between(live: Schema, expected: Schema, default_schema: str = "public"
 def drift(dialect: Dialect, url: str, expected: Schema | Path, options: IntrospectOptions | None = None) -> Drift:
     """Introspect the database at ``url`` and compare it with ``expected`` (a schema or a snapshot file);
     ``options``: the project's (privileges are compared only when read)."""
-    conn = engine_for(dialect).connect(url, create=False)
+    conn = engine_for(dialect).connect_reader(url)
     try:
         kept = engine_for(dialect).introspect_kept(conn, options=options)
     finally:
@@ -362,7 +362,7 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     store = history.store_for(whole)
     table = whole.history_table or (history.SCHEMA, history.TABLE)
     engine = engine_for(dialect)
-    conn = engine.connect(url, create=False)
+    conn = engine.connect_reader(url)
     try:
         records = store.read(dialect, conn)
         # a drizzle folder's record is drizzle's table; safeshift's is its own (no schema on SQLite)

@@ -93,12 +93,20 @@ def direct_database(admin_url: str, sql: str) -> Iterator[str]:
 
 
 def introspect(url: str, options: IntrospectOptions | None = None) -> Schema:
+    """What safeshift reads in ``url``; the connection ``verify`` reads through (PostgreSQL's libpq reader,
+    engines/postgres/libpq.py) must read the very same schema."""
     engine = engine_for(dialect_for_url(url))
     conn = engine.connect(url)
     try:
-        return engine.introspect(conn, options=options)
+        schema = engine.introspect(conn, options=options)
     finally:
         conn.close()
+    reader = engine.connect_reader(url)
+    try:
+        assert engine.introspect(reader, options=options) == schema, "verify's reader read another schema"
+    finally:
+        reader.close()
+    return schema
 
 
 def run_pair(pair: Pair, url: str, admin_url: str, *, with_migra: bool = True, safe: bool = False,

@@ -253,6 +253,12 @@ class Engine:
         """
         raise NotImplementedError
 
+    def connect_reader(self, url: str) -> Any:
+        """A connection for a command that only reads (verify): the lightest the engine has, offering the
+        part of ``connect``'s connection that reading the history and the catalog uses; never creates a
+        database.  PostgreSQL answers with its libpq reader, which spares the driver's import."""
+        return self.connect(url, create=False)
+
     def missing_database(self, url: str) -> str | None:
         """The database ``url`` names, when the engine can tell without connecting that it does not exist
         (a SQLite file that is not there); None otherwise.  Commands that must not create a database ask

@@ -99,13 +99,26 @@ _PINNED = {"search_path": SEARCH_PATH, "DateStyle": "ISO, MDY", "IntervalStyle":
            "extra_float_digits": "1"}
 
 
+#: libpq's transaction states, which psycopg's ``TransactionStatus`` mirrors (compared as numbers, so the
+#: libpq reader of ``verify`` needs no psycopg import)
+_IDLE, _INERROR = 0, 3
+
+
+def _row_factories(conn: Any) -> tuple[Any, Any]:
+    """(dict rows, tuple rows) for ``conn``: the libpq reader's own (engines/postgres/libpq.py), else psycopg's."""
+    own = getattr(conn, "row_factories", None)
+    if own is not None:
+        return own  # type: ignore[no-any-return]
+    from psycopg.rows import dict_row, tuple_row
+
+    return dict_row, tuple_row
+
+
 @contextmanager
 def _catalog_session(conn: Any) -> Iterator[None]:
     """Pin the settings the model's spellings assume, and put the session's own back afterwards."""
-    from psycopg.pq import TransactionStatus
-
     names = list(_PINNED)
-    was_idle = conn.info.transaction_status == TransactionStatus.IDLE and not conn.autocommit
+    was_idle = conn.info.transaction_status == _IDLE and not conn.autocommit
     old = conn.execute("SELECT " + ", ".join(["pg_catalog.current_setting(%s)"] * len(names)), names).fetchone()
     pin = ", ".join(["pg_catalog.set_config(%s, %s, false)"] * len(names))
     conn.execute("SELECT " + pin, [v for n in names for v in (n, _PINNED[n])])
@@ -114,7 +127,7 @@ def _catalog_session(conn: Any) -> Iterator[None]:
     finally:
         if was_idle:
             conn.rollback()  # also undoes the set_config calls
-        elif conn.info.transaction_status != TransactionStatus.INERROR:
+        elif conn.info.transaction_status != _INERROR:
             conn.execute("SELECT " + pin, [v for n, o in zip(names, old, strict=True) for v in (n, o)])
 
 
@@ -191,16 +204,12 @@ class _Reader:
         self.pipelined = False
 
     def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        from psycopg.rows import dict_row
-
-        return self.fetch(name, params, dict_row)
+        return self.fetch(name, params, _row_factories(self.conn)[0])
 
     def records(self, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows as plain tuples, in the order of the query's columns: for the 20,000-row columns query a dict
         per row cost 30 ms and a named tuple 20 ms (``_ColumnRow`` names the few that need it)."""
-        from psycopg.rows import tuple_row
-
-        return self.fetch(name, params, tuple_row)
+        return self.fetch(name, params, _row_factories(self.conn)[1])
 
     def fetch(self, name: str, params: dict[str, Any] | None, row_factory: Any) -> list[Any]:
         sent = self.sent.pop(name, None)
@@ -218,10 +227,9 @@ class _Reader:
     def send_ahead(self, params: dict[str, Any], names: Sequence[str]) -> None:
         """Send ``names`` (queries that need only the schema list) without waiting (pipeline mode), so the
         server runs them while this process works on rows it already has; a no-op without a pipeline."""
-        from psycopg.rows import dict_row, tuple_row
-
         if not self.pipelined:
             return
+        dict_row, tuple_row = _row_factories(self.conn)
         for name in names:
             cur = self.conn.cursor(row_factory=tuple_row if name == "columns" else dict_row)
             cur.execute(query(name, self.server_version), params)
