@@ -152,14 +152,16 @@ _SQL_BODY_DROP = 0.25
 
 
 def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *, safe: bool = False,
-           expand: bool = False, lock_timeout: str = "5s") -> Sections:
+           expand: bool = False, lock_timeout: str = "5s", server_version: str | None = None) -> Sections:
     """Up and down statements; down comes from the inverses and says where data cannot return.
 
     ``safe`` asks the dialect for the lock-safe form of every change on a table that already
     holds rows (see ``dialects/safe.py``); a change without one is refused, naming each, unless
-    ``expand`` asks for the expand sequence.
+    ``expand`` asks for the expand sequence.  ``server_version``: the target server's, when known (MySQL's
+    online DDL clauses depend on it); without it the lock-safe form suits every supported version.
     """
-    up_ctx = SafeContext(old, _created(changes), expand=expand, after=new) if safe else None
+    up_ctx = SafeContext(old, _created(changes), expand=expand, after=new, server_version=server_version) \
+        if safe else None
     refusals: list[Refusal] = []
     placed: list[_Placed] = []
     up_steps = plan(changes, old, new, dialect)
@@ -176,7 +178,8 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
         if loss := dialect.data_loss(c):
             notes[inv] = f"{RESTORE_ONLY} ({loss})"
         inverses[c] = inv
-    down_ctx = SafeContext(new, _created(list(inverses.values())), refuse=False, after=old) if safe else None
+    down_ctx = SafeContext(new, _created(list(inverses.values())), refuse=False, after=old,
+                           server_version=server_version) if safe else None
     numbers = step_numbers(up)
     if not numbers or max(numbers) == 0 or any(isinstance(s.change, RebuildTable) for s in up_steps):
         # one transaction: the whole down section undoes it, whatever happens in between

@@ -29,6 +29,9 @@ class SafeContext:
     #: the schema this direction leaves: which partitions a partitioned table will have (an index built
     #: partition by partition must reach those the same migration creates too)
     after: Schema | None = None
+    #: the target server's ``VERSION()`` text (``10.11.9-MariaDB``, ``8.0.36``) where the caller has a live
+    #: server to ask; None: the lock-safe form must suit every server version the dialect supports
+    server_version: str | None = None
 
     def existing(self, schema: str, table: str) -> Table | None:
         if (schema, table) in self.created:

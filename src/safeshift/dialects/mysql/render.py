@@ -16,11 +16,15 @@ Things particular to these servers that the rendering accounts for:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Dialect, Statement
 from safeshift.errors import UnsupportedConstruct
 from safeshift.model import Check, Column, ForeignKey, Index, IndexElement, Table, Unique
+
+if TYPE_CHECKING:
+    from safeshift.dialects.safe import SafeContext, SafeRender
 
 _LITERAL_DEFAULT = ("'", "-", "+", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".")
 
@@ -135,6 +139,12 @@ class MySQLRender(Dialect):
         comment = f" COMMENT = {self.literal(t.comment)}" if t.comment else ""
         body = ",\n    ".join(lines)
         return f"CREATE TABLE {self.quote(t.name)} (\n    {body}\n){options}{comment};"
+
+    # -- lock-safe forms: the online DDL clauses (dialects/mysql/safe.py) ---------------------
+    def render_safe(self, change: ch.Change, ctx: SafeContext) -> SafeRender | None:
+        from safeshift.dialects.mysql import safe
+
+        return safe.render(self, change, ctx)
 
     # -- renderers -----------------------------------------------------------------------
     def render_create_table(self, change: ch.CreateTable) -> list[Statement]:
