@@ -51,6 +51,9 @@ COLUMNS: Mapping[str, str] = {
     "tool_version": "text",
     #: review rules the operator let through with --allow-hazards, with where they stood
     "allowed_hazards": "text",
+    #: ``<step>:<schema fingerprint>`` written just before a step that commits on its own runs, on a database
+    #: that cannot tell afterwards whether it did (MySQL: ``Engine.schema_mark``); every other write clears it
+    "step_mark": "text",
 }
 
 
@@ -135,13 +138,13 @@ def write(dialect: Dialect, conn: Any, *, version: str, name: str, checksum: str
         "error": lit(error) if error is not None else "NULL",
         "tool_version": lit(__version__),
         "allowed_hazards": lit(allowed_hazards) if allowed_hazards is not None else "NULL",
+        "step_mark": "NULL",
     }
     insert = f"INSERT INTO {table(dialect, table_name)} ({', '.join(values)}) VALUES ({', '.join(values.values())})"
     if replace:
-        # one statement whatever is there (PostgreSQL >= 9.5, SQLite >= 3.24), so the runner can
-        # send it in the same round trip as the step it records
-        assignments = ", ".join(f"{column} = excluded.{column}" for column in values if column != "version")
-        insert += f" ON CONFLICT (version) DO UPDATE SET {assignments}"
+        # one statement whatever is there, so the runner can send it in the same round trip as the
+        # step it records
+        insert += dialect.upsert_sql("version", list(values))
     conn.execute(insert)
 
 
@@ -155,8 +158,25 @@ def set_duration(dialect: Dialect, conn: Any, version: str, duration_ms: int, ta
 
 
 def set_status(dialect: Dialect, conn: Any, version: str, status: Status, table_name: str = TABLE) -> None:
-    conn.execute(f"UPDATE {table(dialect, table_name)} SET status = {dialect.literal(status)}, progress = 0 "
+    conn.execute(f"UPDATE {table(dialect, table_name)} SET status = {dialect.literal(status)}, progress = 0, "
+                 f"step_mark = NULL WHERE version = {dialect.literal(version)}")
+
+
+def set_mark(dialect: Dialect, conn: Any, version: str, step: int, fingerprint: str, table_name: str = TABLE) -> None:
+    """Note, before step ``step`` (0-based) of ``version`` runs alone, what the schema looked like: a runner
+    killed between the statement's own commit and its history write leaves this for the next run to compare."""
+    conn.execute(f"UPDATE {table(dialect, table_name)} SET step_mark = {dialect.literal(f'{step}:{fingerprint}')} "
                  f"WHERE version = {dialect.literal(version)}")
+
+
+def read_mark(dialect: Dialect, conn: Any, version: str, step: int, table_name: str = TABLE) -> str | None:
+    """The schema fingerprint noted before step ``step`` of ``version`` ran, if that is the last thing the row
+    says (any later write of the row clears it); None when nothing was noted for that step."""
+    row = conn.execute(f"SELECT step_mark FROM {table(dialect, table_name)} "
+                       f"WHERE version = {dialect.literal(version)}").fetchone()
+    mark = row[0] if row is not None else None
+    head, sep, fingerprint = (mark or "").partition(":")
+    return fingerprint if sep and head == str(step) else None
 
 
 # -- stores: where a folder's history lives ----------------------------------------------------
@@ -191,6 +211,12 @@ class SafeshiftStore:
 
     def set_duration(self, dialect: Dialect, conn: Any, version: str, duration_ms: int) -> None:
         set_duration(dialect, conn, version, duration_ms, self.table_name)
+
+    def set_mark(self, dialect: Dialect, conn: Any, version: str, step: int, fingerprint: str) -> None:
+        set_mark(dialect, conn, version, step, fingerprint, self.table_name)
+
+    def read_mark(self, dialect: Dialect, conn: Any, version: str, step: int) -> str | None:
+        return read_mark(dialect, conn, version, step, self.table_name)
 
 
 DEFAULT_STORE = SafeshiftStore()

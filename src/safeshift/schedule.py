@@ -6,8 +6,8 @@ same answers serve ``status``, ``migrate --dry-run`` and the runner itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +48,15 @@ def steps(statements: Sequence[SqlStatement]) -> tuple[Step, ...]:
         groups.setdefault(number, []).append(st)
     out = [Step(tuple(group), group[0].transactional) for group in groups.values()]
     return tuple(out) if out else (Step((), True),)
+
+
+def alone_where_committed(folder: MigrationFolder, commits_implicitly: Callable[[str], bool]) -> MigrationFolder:
+    """``folder`` as a database without transactional DDL runs it: each statement it commits on its own is a
+    step of its own (``sections.alone_where_committed``), so progress is recorded statement by statement."""
+    found = tuple(sections.alone_where_committed(m, commits_implicitly) for m in folder.migrations)
+    if all(a is b for a, b in zip(found, folder.migrations, strict=True)):
+        return folder
+    return replace(folder, migrations=found)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -404,6 +404,22 @@ def _check_undo_blocks(label: str, up: Sequence[SqlStatement], down: Sequence[Sq
             raise MigrationsError(f"{label} line {st.line}: `{UNDOES} {st.undoes}` after `{UNDOES} {last}`; the "
                                   "blocks undo the up steps newest first, so their numbers must go down.")
         last = st.undoes
+
+
+def alone_where_committed(m: Migration, commits_implicitly: Callable[[str], bool]) -> Migration:
+    """``m`` with every statement the database commits on its own marked to run alone, as if the file said
+    ``-- safeshift:no-transaction`` above it (what ``generate`` writes for such a database), so the runner
+    records it as a step of its own.  A hand-written file's ``-- safeshift:undoes N`` blocks are checked
+    again against the steps this makes; the checksum stays the file's."""
+    def alone(statements: tuple[SqlStatement, ...]) -> tuple[SqlStatement, ...]:
+        return tuple(replace(st, transactional=False, new_transaction=st.undoes is not None)
+                     if st.transactional and commits_implicitly(st.sql) else st for st in statements)
+
+    up, down = alone(m.up_statements), alone(m.down_statements)
+    if up == m.up_statements and down == m.down_statements:
+        return m
+    _check_undo_blocks(f"{m.path.parent.name}/{m.path.name}", up, down)
+    return replace(m, up_statements=up, down_statements=down)
 
 
 def undo_start(m: Migration, committed: int) -> int | None:

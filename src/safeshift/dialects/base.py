@@ -161,6 +161,19 @@ class Dialect:
         """A statement that bounds lock waits for the rest of one transaction, if the dialect has one."""
         return None
 
+    def commits_implicitly(self, sql: str) -> bool:
+        """Whether the database commits ``sql`` on its own, whatever transaction it stands in (MySQL's DDL).
+
+        Such a statement cannot share a transaction with the history row that records it, so it is a step
+        of its own (``Statement.transactional`` False); none does where DDL is transactional."""
+        return False
+
+    def upsert_sql(self, key: str, columns: Sequence[str]) -> str:
+        """What follows an ``INSERT ... VALUES (...)`` so a row whose ``key`` exists is updated instead, in one
+        statement (the history's writes); ``excluded`` names the new row (PostgreSQL >= 9.5, SQLite >= 3.24)."""
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+        return f" ON CONFLICT ({key}) DO UPDATE SET {assignments}"
+
     def cap_lock_timeout(self, sql: str, max_ms: int) -> str:
         """``sql``, or a stricter form of it when it raises the lock timeout above ``max_ms``.
 

@@ -186,12 +186,16 @@ class Blocker:
     age_s: float
     user: str = ""
     application: str = ""
+    #: what the server calls its sessions' numbers (MySQL: connection ids, as KILL takes them)
+    kind: str = "pid"
 
     def describe(self) -> str:
         query = " ".join(self.query.split())
         query = query if len(query) <= 120 else query[:117] + "..."
         who = f" ({self.user}{', ' + self.application if self.application else ''})" if self.user else ""
-        return f"pid {self.pid}{who}, {self.state} for {self.age_s:.0f} s, running `{query}`"
+        # an idle MySQL session shows no statement: none is named rather than an empty one
+        running = f", running `{query}`" if query else ""
+        return f"{self.kind} {self.pid}{who}, {self.state} for {self.age_s:.0f} s{running}"
 
 
 
@@ -347,6 +351,15 @@ class Engine:
         """The sessions that hold a lock the session ``pid`` waits for (queried from another connection)."""
         return []
 
+    def schema_mark(self, conn: Any) -> str | None:
+        """A fingerprint of the schema behind ``conn``, taken before a statement that commits on its own runs,
+        where the engine cannot otherwise tell afterwards whether it ran (MySQL: DDL commits itself, so a
+        runner killed between that commit and its history write leaves the step done but not recorded).
+
+        None (the default): the database needs none, because its steps commit with their history rows or
+        ``before_nontransactional`` tells a finished one by its result."""
+        return None
+
     def before_nontransactional(self, conn: Any, sql: str, resuming: bool) -> bool:
         """Make a statement that runs outside a transaction safe to run again; False means skip it.
 
@@ -456,6 +469,7 @@ class Engine:
 _BACKUP_ENGINES = {
     "postgresql": ("safeshift.engines.postgres.backup", "PostgresBackup"),
     "sqlite": ("safeshift.engines.sqlite.backup", "SQLiteBackup"),
+    "mysql": ("safeshift.engines.mysql.backup", "MySQLBackup"),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 from safeshift import history
@@ -41,8 +42,9 @@ class Runner(PartwayRunner):
         would decide from what the database held before the rollback finished.  ``check`` (review's
         gate) sees the plan decided there, before ``confirm``, and may refuse it.
         """
-        # a mistake in the request (an unknown --to, an out-of-order file) is refused before the lock and
-        # the history table's creation; what to apply is decided again under the lock
+        # a mistake in the request (an unknown --to, an out-of-order file, --atomic where DDL commits on its
+        # own) is refused before the lock and the history table's creation; decided again under the lock
+        self.refuse_atomic()
         pending(self.folder, self.records(), to=to, allow_out_of_order=self.options.allow_out_of_order)
         with self.locked():
             records = self.records()
@@ -205,6 +207,16 @@ class Runner(PartwayRunner):
                                             f"{ms_since(start_all)} ms"))
             return done
 
+    def _unrecorded_settled(self, m: Migration, r: Record) -> Record:
+        """The row of a runner that died during a step run alone, made exact where the engine's schema mark
+        tells whether that step committed (else ``rollback_start`` assumes it may have, which only an undo
+        block written to tolerate both can take)."""
+        up = steps(m.up_statements)
+        if r.status != "running" or r.progress >= len(up) or up[r.progress].transactional:
+            return r
+        done = self._unrecorded_done(m, r.progress)
+        return r if done is None else replace(r, status="failed", progress=r.progress + int(done))
+
     # -- rollback -----------------------------------------------------------------------------
     def rollback(self, steps_back: int | None = None, to: str | None = None,
                  confirm: Confirm | None = None) -> RollbackResult:
@@ -228,7 +240,7 @@ class Runner(PartwayRunner):
     def _rollback_one(self, m: Migration, r: Record) -> Applied | None:
         down_steps = steps(m.down_statements)
         total = len(down_steps)
-        resume = rollback_start(m, r)
+        resume = rollback_start(m, self._unrecorded_settled(m, r))
         start = time.perf_counter()
         retries = 0
         self.emit(Event("start", m.version, m.name, step=resume, steps=total, message="rollback"))

@@ -68,7 +68,8 @@ class PartwayRunner(StepRunner):
         committed = row.progress if row is not None and row.status in ("running", "failed") else 0
         if committed < total and not p.steps[committed].transactional:
             sql = p.steps[committed].statements[0].sql
-            if not self.engine.before_nontransactional(self.conn, sql, True):  # it finished: count it
+            # it finished (its result is there, or the schema moved past the mark taken before it): count it
+            if self._unrecorded_done(m, committed) or not self.engine.before_nontransactional(self.conn, sql, True):
                 committed += 1
         undo = self._undo_committed(m, committed) if committed > 0 else None
         detail = f"interrupted ({signal_name}) at step {index + 1} of {total}"

@@ -16,13 +16,13 @@ from typing import Any, Self
 from safeshift import history
 from safeshift.dialects.base import Dialect
 from safeshift.engines.base import engine_for
-from safeshift.errors import RunnerBusy
+from safeshift.errors import MigrationsError, RunnerBusy
 from safeshift.formats.safeshift import MigrationFolder
 from safeshift.history import Record
 from safeshift.runner.failure import StatementError
 from safeshift.runner.interface import EventSink, RunOptions
 from safeshift.runner.watcher import LockWatcher
-from safeshift.schedule import MigrationStatus, Pending, pending, statuses
+from safeshift.schedule import MigrationStatus, Pending, alone_where_committed, pending, statuses
 from safeshift.sections import Migration, SqlStatement
 from safeshift.text import redact_url
 
@@ -38,7 +38,9 @@ class Session:
         #: status and dry runs: look, never create the database
         self.read_only = read_only
         self.url = url
-        self.folder = folder
+        # a database that commits DDL on its own (MySQL) runs each such statement as a step of its own
+        self.folder = folder if dialect.capabilities.transactional_ddl else \
+            alone_where_committed(folder, dialect.commits_implicitly)
         self.options = options or RunOptions()
         self.emit: EventSink = on_event or (lambda e: None)
         self.conn: Any = None
@@ -84,7 +86,18 @@ class Session:
 
     def plan(self, to: str | None = None) -> list[Pending]:
         """What migrate would run now; reads the history, writes nothing."""
+        self.refuse_atomic()
         return pending(self.folder, self.records(), to=to, allow_out_of_order=self.options.allow_out_of_order)
+
+    def refuse_atomic(self) -> None:
+        """--atomic promises all pending migrations or none; a database that commits each DDL statement on its
+        own cannot keep that promise, so it is refused before anything is read or changed."""
+        if self.options.atomic and not self.dialect.capabilities.transactional_ddl:
+            raise MigrationsError(
+                f"--atomic cannot be used on {self.database}: {self.dialect.name} commits every DDL statement on its "
+                "own and cannot roll it back, so the migrations cannot run as one transaction; run without "
+                "--atomic (each statement is then recorded as it commits, and a failure undoes the committed ones "
+                "through the down section's `-- safeshift:undoes` blocks).")
 
     # -- the lock -----------------------------------------------------------------------------
     @contextmanager

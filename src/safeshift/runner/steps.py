@@ -169,7 +169,8 @@ class StepRunner(Session):
                           status="rolling_back" if down else "running", duration_ms=ms, progress=0,
                           who=self._who)
         try:
-            run = self.engine.before_nontransactional(conn, st.sql, resuming)
+            run = not self._ran_unrecorded(m, index, resuming) and \
+                self.engine.before_nontransactional(conn, st.sql, resuming)
         except Exception as exc:
             raise StatementError(exc, st, []) from exc
         if run:
@@ -179,6 +180,42 @@ class StepRunner(Session):
             else:
                 self._backfill(m, st, spec)
         record(conn)
+
+    # -- a step that commits on its own where nothing else tells whether it ran (MySQL's DDL) ----------
+    def _marks(self) -> history.SafeshiftStore | None:
+        """Where the schema mark of a step run alone is kept: safeshift's history row (a drizzle folder's
+        table has no room for it, and runs only on databases that need none)."""
+        return self.store if isinstance(self.store, history.SafeshiftStore) else None
+
+    def _ran_unrecorded(self, m: Migration, index: int, resuming: bool) -> bool:
+        """Before step ``index`` of ``m`` runs alone: whether a runner that died had already run it (its own
+        commit done, its history write not), told by the schema fingerprint noted before it ran; when it has
+        not, the fingerprint is noted now, for the next run to compare should this one die the same way.
+
+        Only a database whose engine gives fingerprints (``Engine.schema_mark``) pays the two statements."""
+        marks = self._marks()
+        now = self.engine.schema_mark(self.conn) if marks is not None else None
+        if marks is None or now is None:
+            return False
+        if resuming:
+            before = marks.read_mark(self.dialect, self.conn, m.version, index)
+            if before is not None and before != now:
+                self.emit(Event("note", m.version, m.name, message=(
+                    f"step {index + 1} had committed before the last run stopped (the schema differs from the "
+                    "fingerprint taken before it): counted, not run again")))
+                return True
+        marks.set_mark(self.dialect, self.conn, m.version, index, now)
+        return False
+
+    def _unrecorded_done(self, m: Migration, index: int) -> bool | None:
+        """Whether step ``index`` of ``m``, run alone by a runner that stopped before recording it, changed the
+        schema since the mark taken before it (read only); None where the engine keeps no marks."""
+        marks = self._marks()
+        now = self.engine.schema_mark(self.conn) if marks is not None else None
+        if marks is None or now is None:
+            return None
+        before = marks.read_mark(self.dialect, self.conn, m.version, index)
+        return before is not None and before != now
 
     def _backfill(self, m: Migration, st: SqlStatement, spec: Backfill) -> None:
         """The file's one-batch statement run batch after batch, each sized by time (runner/backfill.py);

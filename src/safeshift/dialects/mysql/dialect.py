@@ -29,6 +29,10 @@ from safeshift.model import Index, IndexElement, Schema, Table, Unique, canonica
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
 
+    from safeshift.changes import Change
+    from safeshift.dialects.base import Statement
+    from safeshift.dialects.safe import SafeContext, SafeRender
+
 #: the model's name for the one database a URL names
 DEFAULT_SCHEMA = "default"
 
@@ -75,6 +79,32 @@ class MySQLDialect(MySQLRender):
         if kind == "fk":  # safeshift names the foreign keys it creates, so their drop can name them too
             return f"{table}_{'_'.join(columns)}_fk"[:64]
         return None
+
+    # -- steps: every DDL statement commits on its own (dialects/mysql/commits.py) -----------------
+    def commits_implicitly(self, sql: str) -> bool:
+        from safeshift.dialects.mysql.commits import commits_implicitly
+
+        return commits_implicitly(sql)
+
+    def render(self, change: Change) -> list[Statement]:
+        """Each DDL statement marked to run alone: the server commits it whatever transaction it is in."""
+        from safeshift.dialects.mysql.commits import mark_commits
+
+        return mark_commits(super().render(change))
+
+    def render_safe(self, change: Change, ctx: SafeContext) -> SafeRender | None:
+        from safeshift.dialects.mysql.commits import mark_commits
+
+        safe = super().render_safe(change, ctx)
+        if safe is None:
+            return None
+        return replace(safe, statements=mark_commits(safe.statements),
+                       undo=None if safe.undo is None else mark_commits(safe.undo))
+
+    def upsert_sql(self, key: str, columns: Sequence[str]) -> str:
+        """``ON DUPLICATE KEY UPDATE`` with ``VALUES(col)``: both servers accept it (MySQL 8.0.20+ warns that
+        it prefers a row alias, which MariaDB does not have)."""
+        return " ON DUPLICATE KEY UPDATE " + ", ".join(f"{c} = VALUES({c})" for c in columns if c != key)
 
     def sqlalchemy_dialect(self) -> SADialect:
         from sqlalchemy.dialects.mysql import pymysql

@@ -1,6 +1,8 @@
 """MySQL's and MariaDB's live side: ``MySQLEngine`` (connections from a URL with the password never shown,
-session settings, introspection, table facts).  The runner lock (``GET_LOCK``), blocking sessions,
-backups and rehearsals are not built yet: each raises an error naming itself rather than doing nothing.
+session settings, introspection, table facts), the runner's ``GET_LOCK`` lock (``lock.py``), the sessions
+that block a migration (``blockers.py``) and the schema fingerprint of a step that commits on its own
+(``marks.py``).  Backups and rehearsals are not built yet: each raises an error naming itself rather than
+doing nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.mysql.url import parse_url
-from safeshift.engines.base import Engine
+from safeshift.engines.base import Blocker, Engine
 from safeshift.engines.mysql.connection import MySQLConnection
 from safeshift.errors import ConfigError, ConnectionFailed
 from safeshift.text import redact_url
@@ -29,6 +31,7 @@ _SESSION = ("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO
 
 #: MySQL error numbers: lock wait timeout, deadlock, server gone, lost connection
 _LOCK_TIMEOUT = 1205
+_DEADLOCK = 1213
 _GONE = (2006, 2013)
 
 
@@ -94,8 +97,30 @@ class MySQLEngine(Engine):
         if statement_timeout_ms:
             conn.execute(f"SET SESSION max_statement_time = {statement_timeout_ms / 1000:.3f}")
 
+    # -- the runner: GET_LOCK, blockers, the fingerprint of a step run alone (lock.py, blockers.py, marks.py)
     def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
-        raise _not_yet("Running migrations (the runner's GET_LOCK lock and statement-by-statement progress)")
+        from safeshift.engines.mysql import lock
+
+        return lock.acquire(conn, wait_ms)
+
+    def release_runner_lock(self, conn: Any) -> None:
+        from safeshift.engines.mysql import lock
+
+        lock.release(conn)
+
+    def backend_pid(self, conn: Any) -> int | None:
+        return int(conn.execute("SELECT CONNECTION_ID()").fetchone()[0])
+
+    def blocking_sessions(self, conn: Any, pid: int) -> list[Blocker]:
+        from safeshift.engines.mysql import blockers
+
+        return blockers.blocking_sessions(conn, pid)
+
+    def schema_mark(self, conn: Any) -> str | None:
+        """Each DDL statement commits on its own: the fingerprint that tells a resumed run whether it did."""
+        from safeshift.engines.mysql import marks
+
+        return marks.fingerprint(conn)
 
     def table_exists(self, conn: Any, schema: str | None, name: str) -> bool:
         row = conn.execute("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
@@ -103,9 +128,14 @@ class MySQLEngine(Engine):
         return row is not None
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
-        return self.error_code(exc) == str(_LOCK_TIMEOUT)
+        # a deadlock (1213) is a lock wait the server cut short, rolling the transaction back: retried too
+        return self.error_code(exc) in (str(_LOCK_TIMEOUT), str(_DEADLOCK))
 
     def is_connection_lost(self, exc: BaseException, conn: Any) -> bool:
+        import pymysql
+
+        if isinstance(exc, pymysql.err.InterfaceError):  # PyMySQL's error for a connection it has closed
+            return True
         return self.error_code(exc) in {str(n) for n in _GONE}
 
     def error_code(self, exc: BaseException) -> str | None:
