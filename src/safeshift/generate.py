@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from safeshift.changes import Change
+    from safeshift.formats.safeshift import MigrationFolder
     from safeshift.lint import Finding
     from safeshift.model import Schema
     from safeshift.plan import Sections
@@ -207,9 +208,14 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     ``safe`` writes the lock-safe form of changes to tables that hold rows (PostgreSQL) and
     refuses those without one; ``expand`` writes their expand sequence instead.
     """
+    from safeshift.formats import folder as formats
     from safeshift.formats import safeshift as migrations
     from safeshift.plan import Sections, expand_added_columns, render
 
+    drizzle_folder = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
+    if drizzle_folder is not None and formats.DrizzleFolder().writes_next(drizzle_folder):
+        return _generate_drizzle(config, drizzle_folder, name, renames=renames, no_renames=no_renames,
+                                 questioner=questioner, custom=custom, now=now, safe=safe)
     not_for_drizzle(config, "safeshift generate")
     _validate_name(name)
     folder = config.migrations_dir
@@ -261,6 +267,44 @@ def generate(config: Config, name: str, *, renames: Iterable[str] = (), no_renam
     findings = () if custom else tuple(review_generated(dialect.name, changes, path, before=current, locks=not safe))
     return GenerateResult(version, path, tuple(changes), counts["create"], counts["alter"], counts["drop"],
                           warnings, tuple(notes), findings)
+
+
+def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, renames: Iterable[str],
+                      no_renames: Iterable[str], questioner: Questioner | None, custom: bool, now: datetime | None,
+                      safe: bool) -> GenerateResult:
+    """The next migration of a drizzle-kit folder whose snapshot format safeshift writes (MySQL), in drizzle-kit's
+    form (``formats.drizzle.mysql_write``): diffed from the schema its snapshots make, so drizzle-kit and
+    safeshift can take turns generating; its down SQL comes from the snapshots, as for drizzle-kit's own."""
+    from safeshift.diff import diff
+    from safeshift.formats import drizzle
+    from safeshift.plan import render
+    from safeshift.renames import parse_hints
+
+    if custom:
+        raise ConfigError(f"{folder.path.name}/ is a drizzle-kit folder: write a hand-written migration with "
+                          "`npx drizzle-kit generate --custom`, which keeps its snapshot chain.")
+    _validate_name(name)
+    dialect = dialect_of(config)
+    target = load_source_schema(config)
+    current = drizzle.expected_schema(folder, folder.versions, dialect) or empty_schema(dialect)
+    hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: current.table(s, n) is not None)
+    changes = diff(current, target, hints, questioner, dialect.default_schema, dialect.view_dependencies,
+                   dialect.same_column)
+    if not changes:
+        return GenerateResult(None, None, ())
+    sections = render(changes, current, target, dialect, safe=safe, lock_timeout=config.environment().lock_timeout)
+    moment = now or utc_now()
+    written = drizzle.write_next(folder.path, name, sections.up, target, dialect, int(moment.timestamp() * 1000))
+    counts = {"create": 0, "alter": 0, "drop": 0}
+    for c in changes:
+        counts[c.verb] += 1
+    warnings = tuple(f"{c.target}: {loss}" for c in changes if (loss := dialect.data_loss(c)))
+    from safeshift.lint import review_generated
+
+    findings = (tuple(review_generated(dialect.name, changes, written.path, before=current, locks=not safe))
+                if dialect.capabilities.hazard_review else ())  # as `review` and `migrate` judge it
+    return GenerateResult(written.tag.split("_", 1)[0], written.path, tuple(changes), counts["create"],
+                          counts["alter"], counts["drop"], warnings, (), findings)
 
 
 def check(config: Config) -> None:

@@ -96,11 +96,13 @@ def _node_env() -> dict[str, str]:
     return {**os.environ, "NODE_PATH": str(NODE_MODULES), "SAFESHIFT_NODE_MODULES": str(NODE_MODULES)}
 
 
-def drizzle_kit(project: Path, *args: str) -> None:
-    """The real ``drizzle-kit`` in ``project`` (schema.ts and drizzle.config.ts there; NODE_PATH finds drizzle-orm)."""
+def drizzle_kit(project: Path, *args: str) -> str:
+    """The real ``drizzle-kit`` in ``project`` (schema.ts and drizzle.config.ts there; NODE_PATH finds drizzle-orm);
+    returns what it printed."""
     proc = subprocess.run(["node", str(DRIZZLE_KIT), *args], cwd=project, env=_node_env(), capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
 
 
 def generate(project: Path, steps: Sequence[Step] = STEPS, config: str = CONFIG_TS) -> Path:

@@ -60,6 +60,77 @@ def _schema(*, bio: bool, audit: bool, title: bool, fk: bool) -> str:
     return _HEAD + users + posts + tags + log
 
 
+#: the change `safeshift generate` writes after STEPS (test_mysql_generate), in TypeScript for drizzle-kit
+COMMENTS_TS = """export const comments = mysqlTable("comments", {
+  id: int("id").autoincrement().primaryKey(),
+  postId: bigint("post_id", { mode: "number", unsigned: true }).notNull()
+    .references(() => posts.id, { onDelete: "cascade" }),
+  body: text("body").notNull(),
+  hidden: boolean("hidden").notNull().default(false),
+  kind: mysqlEnum("kind", ["note", "reply"]).default("note"),
+  score: int("score").notNull().default(0),
+  createdAt: timestamp("created_at").notNull().defaultNow(),
+}, (t) => [index("comments_post_idx").on(t.postId), check("comments_score_positive", sql`${t.score} >= 0`)]);
+"""
+
+
+def next_schema_ts() -> str:
+    """The last step's schema with ``users.nickname`` and the ``comments`` table: what MODELS_PY declares."""
+    last = _schema(bio=True, audit=True, title=False, fk=False)
+    nickname = '  nickname: varchar("nickname", { length: 64 }),\n'
+    return last.replace('  createdAt: timestamp("created_at")', nickname + '  createdAt: timestamp("created_at")',
+                        1) + COMMENTS_TS
+
+
+#: the same schema as SQLAlchemy models, the schema source of a safeshift project on the drizzle folder
+MODELS_PY = """from sqlalchemy import (JSON, TIMESTAMP, Boolean, CheckConstraint, Column, Enum, ForeignKeyConstraint, Index,
+                        Integer, MetaData, Numeric, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint, text)
+from sqlalchemy.dialects.mysql import BIGINT, DATETIME
+
+metadata = MetaData()
+Table("users", metadata,
+      Column("id", Integer, primary_key=True, autoincrement=True),
+      Column("name", String(256), nullable=False),
+      Column("email", String(256)),
+      Column("role", Enum("admin", "user"), nullable=False, server_default="user"),
+      Column("active", Boolean, server_default=text("1")),
+      Column("balance", Numeric(10, 2), server_default=text("0.00")),
+      Column("meta", JSON),
+      Column("bio", Text),
+      Column("nickname", String(64)),
+      Column("created_at", TIMESTAMP, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+      Column("updated_at", TIMESTAMP, server_default=text("CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP")),
+      UniqueConstraint("email", name="users_email_unique"),
+      CheckConstraint("char_length(`name`) > 0", name="users_name_len"))
+Table("posts", metadata,
+      Column("id", BIGINT(unsigned=True), primary_key=True, autoincrement=True),
+      Column("author_id", Integer, nullable=False),
+      Column("slug", String(100), nullable=False),
+      Column("published_at", DATETIME(fsp=3)),
+      Index("posts_author_idx", "author_id"),
+      Index("posts_slug_idx", "slug", unique=True),
+      Index("posts_published_idx", "published_at", "slug"))
+Table("post_tags", metadata,
+      Column("post_id", Integer, nullable=False),
+      Column("tag", String(50), nullable=False),
+      PrimaryKeyConstraint("post_id", "tag"),
+      UniqueConstraint("tag", "post_id", name="post_tags_tag_uq"))
+Table("audit", metadata,
+      Column("id", Integer, primary_key=True, autoincrement=True),
+      Column("note", String(200), nullable=False))
+Table("comments", metadata,
+      Column("id", Integer, primary_key=True, autoincrement=True),
+      Column("post_id", BIGINT(unsigned=True), nullable=False),
+      Column("body", Text, nullable=False),
+      Column("hidden", Boolean, nullable=False, server_default=text("0")),
+      Column("kind", Enum("note", "reply"), server_default="note"),
+      Column("score", Integer, nullable=False, server_default=text("0")),
+      Column("created_at", TIMESTAMP, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+      ForeignKeyConstraint(["post_id"], ["posts.id"], name="comments_post_id_posts_id_fk", ondelete="CASCADE"),
+      Index("comments_post_idx", "post_id"),
+      CheckConstraint("`score` >= 0", name="comments_score_positive"))
+"""
+
 #: create the tables; seed a row by hand; add a column, a table and an index; drop a column and the foreign key
 STEPS: tuple[Step, ...] = (
     Step("create_tables", _schema(bio=False, audit=False, title=True, fk=True)),

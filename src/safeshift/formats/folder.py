@@ -114,6 +114,13 @@ class DrizzleFolder:
 
         return drizzle.attach_down(folder, settings, write=True)
 
+    def writes_next(self, folder: migrations.MigrationFolder) -> bool:
+        """Whether `safeshift generate` writes the folder's next migration in drizzle-kit's form: where safeshift
+        writes drizzle-kit's snapshot format for the folder's dialect (MySQL); else drizzle-kit must."""
+        from safeshift.formats import drizzle
+
+        return drizzle.journal_dialect(folder.path) in drizzle.WRITTEN_DIALECTS
+
     def fix_findings(self, findings: list[Finding]) -> list[Finding]:
         """Fixes that work where the pending migrations run in one transaction (``drizzle.drizzle_fix``)."""
         from safeshift.formats import drizzle

@@ -18,12 +18,15 @@ is gone) safeshift refuses, as it does for its own folders.  One module per job:
   snapshot through ``mysql_snapshot``;
 - ``down``: down SQL derived from the snapshots, kept in ``.safeshift/drizzle-down/``;
 - ``fixes``: review fixes that work where a run is one transaction;
-- ``accept``: hazards accepted in ``safeshift.accept.toml`` beside the files, which drizzle hashes.
+- ``accept``: hazards accepted in ``safeshift.accept.toml`` beside the files, which drizzle hashes;
+- ``mysql_write``: the next migration of a MySQL folder, written by `safeshift generate` as drizzle-kit would.
 
 The names below are the package's surface (``drizzle.read_folder``, ``drizzle.DrizzleStore``, …).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from safeshift.formats.drizzle.down import DOWN_DIR, attach_down, down_dir, down_text
 from safeshift.formats.drizzle.fixes import drizzle_fix
@@ -47,12 +50,23 @@ from safeshift.formats.drizzle.snapshot import (
 )
 from safeshift.formats.drizzle.store import DRIZZLE_ONLY, DrizzleStore, names
 
+#: the folders' dialects whose next migration `safeshift generate` writes in drizzle-kit's form (``write_next``)
+WRITTEN_DIALECTS = ("mysql",)
+
+
+def write_next(*args: Any, **kwargs: Any) -> Any:
+    """``mysql_write.write_next``, imported only when a migration is written."""
+    from safeshift.formats.drizzle.mysql_write import write_next as write
+
+    return write(*args, **kwargs)
+
 __all__ = [
     "BREAKPOINT",
     "DIALECT_NAMES",
     "DOWN_DIR",
     "DRIZZLE_ONLY",
     "JOURNAL",
+    "WRITTEN_DIALECTS",
     "DrizzleStore",
     "Entry",
     "SnapshotError",
@@ -73,4 +87,5 @@ __all__ = [
     "snapshot_schema",
     "split_statements",
     "version_width",
+    "write_next",
 ]
