@@ -1,14 +1,14 @@
 """MySQL's and MariaDB's live side: ``MySQLEngine`` (connections from a URL with the password never shown,
 session settings, introspection, table facts), the runner's ``GET_LOCK`` lock (``lock.py``), the sessions
 that block a migration (``blockers.py``) and the schema fingerprint of a step that commits on its own
-(``marks.py``).  Backups and rehearsals are not built yet: each raises an error naming itself rather than
-doing nothing.
+(``marks.py``), scratch and shadow databases (``databases.py``), backups with the client tools (``backup.py``,
+``tools.py``) and rehearsal copies (``rehearse.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from safeshift.text import redact_url
 
 if TYPE_CHECKING:
     from safeshift.dialects.mysql import MySQLDialect
-    from safeshift.engines.base import BackupEngine, IntrospectOptions, RehearsalBackend
+    from safeshift.engines.base import IntrospectOptions, RehearsalBackend
     from safeshift.model import Schema
 
 __all__ = ["MySQLEngine"]
@@ -153,20 +153,18 @@ class MySQLEngine(Engine):
         raise ConfigError("MySQL projects have no embedded development database; give the environment a url "
                           "(mysql://user@127.0.0.1:3306/app_dev).")
 
+    # -- scratch and shadow databases, backups, rehearsals (databases.py, backup.py, rehearse.py) ------------
     def shadow_database(self, state_dir: Path | None) -> AbstractContextManager[str]:
-        raise _not_yet("A shadow database (SQL-file schemas)")
+        raise ConfigError("A MySQL project's SQL-file schema runs on a throwaway database of a server it names: set "
+                          "shadow_url in safeshift.toml (mysql://user@127.0.0.1:3306/any_database) or give the "
+                          "development environment a url.")
 
     def scratch_database(self, url: str, state_dir: Path | None) -> AbstractContextManager[str]:
-        return _not_available("A scratch database (rehearse, restore checks)")
+        from safeshift.engines.mysql import databases
+
+        return databases.scratch_database(url)
 
     def rehearsal_backend(self) -> RehearsalBackend:
-        raise _not_yet("safeshift rehearse")
+        from safeshift.engines.mysql.rehearse import MySQLRehearsal
 
-    def backup_engine(self) -> BackupEngine:
-        raise _not_yet("Backups (mariadb-dump/mysqldump)")
-
-
-@contextmanager
-def _not_available(what: str) -> Iterator[str]:
-    raise _not_yet(what)
-    yield ""  # pragma: no cover - a generator for contextmanager
+        return MySQLRehearsal()
