@@ -88,8 +88,7 @@ class DrizzleFolder:
     def store(self, folder: migrations.MigrationFolder, facts: Callable[..., Store]) -> Store:
         from safeshift.formats import drizzle
 
-        schema, table = drizzle.names(folder)  # safeshift's facts table is named after drizzle's
-        return drizzle.DrizzleStore.for_folder(folder, facts(f"{schema}.{table}"))
+        return drizzle.DrizzleStore.for_folder(folder, facts(drizzle.facts_table(folder)))
 
     def check_sealed(self, folder: migrations.MigrationFolder, command: str) -> None:
         """drizzle's checksums are its hashes, checked against its table: there is no sum file."""

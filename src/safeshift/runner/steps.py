@@ -184,8 +184,9 @@ class StepRunner(Session):
     # -- a step that commits on its own where nothing else tells whether it ran (MySQL's DDL) ----------
     def _marks(self) -> history.SafeshiftStore | None:
         """Where the schema mark of a step run alone is kept: safeshift's history row (a drizzle folder's
-        table has no room for it, and runs only on databases that need none)."""
-        return self.store if isinstance(self.store, history.SafeshiftStore) else None
+        table has no room for it: its store's facts row, ``DrizzleStore.marks``)."""
+        store = getattr(self.store, "marks", self.store)
+        return store if isinstance(store, history.SafeshiftStore) else None
 
     def _ran_unrecorded(self, m: Migration, index: int, resuming: bool) -> bool:
         """Before step ``index`` of ``m`` runs alone: whether a runner that died had already run it (its own

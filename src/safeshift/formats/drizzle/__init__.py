@@ -48,7 +48,7 @@ from safeshift.formats.drizzle.snapshot import (
     snapshot_file,
     snapshot_schema,
 )
-from safeshift.formats.drizzle.store import DRIZZLE_ONLY, DrizzleStore, names
+from safeshift.formats.drizzle.store import DRIZZLE_ONLY, DrizzleStore, facts_table, names
 
 #: the folders' dialects whose next migration `safeshift generate` writes in drizzle-kit's form (``write_next``)
 WRITTEN_DIALECTS = ("mysql",)
@@ -77,6 +77,7 @@ __all__ = [
     "drizzle_fix",
     "drizzle_hash",
     "expected_schema",
+    "facts_table",
     "journal_dialect",
     "journal_path",
     "names",

@@ -232,8 +232,8 @@ class _TableWriter:
                                "autoincrement": c.serial}
         if c.generated is not None:
             out["generated"] = {"as": c.generated.expression, "type": "stored" if c.generated.stored else "virtual"}
-        default, on_update = c.default, False
-        if default is not None and " ON UPDATE " in default:
+        default, on_update = c.default, getattr(c, "on_update", None) is not None
+        if default is not None and " ON UPDATE " in default:  # the model before ``Column.on_update``
             default, _, _ = default.partition(" ON UPDATE ")
             on_update = True
         if default is not None and default != "NULL":

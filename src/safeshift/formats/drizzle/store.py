@@ -30,6 +30,18 @@ def names(folder: MigrationFolder) -> tuple[str, str]:
     return folder.history_table or (cfg.DRIZZLE_SCHEMA, cfg.DRIZZLE_TABLE)
 
 
+def facts_table(folder: MigrationFolder) -> str:
+    """The name of safeshift's own table beside drizzle's: in the ``safeshift`` schema it is named after drizzle's
+    (``drizzle.__drizzle_migrations``); a database without schemas (MySQL) holds it beside the user's tables as
+    ``safeshift_drizzle_migrations``, which introspection leaves out by that exact name."""
+    from safeshift.dialects import get_dialect
+    from safeshift.formats.drizzle.journal import journal_dialect
+    from safeshift.introspect.own import DRIZZLE_FACTS_TABLE
+
+    schema, table = names(folder)
+    return f"{schema}.{table}" if get_dialect(journal_dialect(folder.path)).capabilities.schemas else DRIZZLE_FACTS_TABLE
+
+
 @dataclass(frozen=True)
 class DrizzleStore:
     """The history of a drizzle folder: drizzle's table is the truth, safeshift's adds detail.
@@ -148,3 +160,9 @@ class DrizzleStore:
 
     def set_duration(self, dialect: Dialect, conn: Any, version: str, duration_ms: int) -> None:
         self.facts.set_duration(dialect, conn, version, duration_ms)
+
+    @property
+    def marks(self) -> Store:
+        """Where the runner notes a step's schema mark (MySQL: whether a statement that committed on its own
+        ran before a runner died): safeshift's facts row, as drizzle's table has no room for it."""
+        return self.facts

@@ -1,0 +1,134 @@
+"""Interoperability with drizzle-orm's own MySQL migrator (mysql2 driver), both ways, on MariaDB 10.11.
+
+The folder is the real drizzle-kit's (``_mysql_kit.STEPS``: tables with an enum, a boolean, a decimal,
+JSON, ``onUpdateNow``, a CHECK, unique and composite keys, indexes and a foreign key; a hand-written
+data migration; then added and dropped columns, a new table and index, a dropped foreign key).
+drizzle's ``__drizzle_migrations`` table is the record both tools read: whichever applied a migration,
+the other sees it applied and runs nothing twice (the seeded row in ``users`` is the witness).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from safeshift import verify
+from safeshift.dialects import get_dialect
+from safeshift.formats import drizzle
+from tests.drizzle import _mysql_kit as kit
+from tests.drizzle._kit import DrizzleProject, generate, require_node, scalar, truncate_journal
+from tests.runner._project import schema_of
+
+TOML = 'migrations = "drizzle"\ndialect = "mysql"\n'
+
+
+@pytest.fixture(scope="module")
+def mysql_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    require_node()
+    root = tmp_path_factory.mktemp("drizzle-kit-mysql") / "project"
+    generate(root, kit.STEPS, kit.CONFIG_TS)
+    return root
+
+
+def _project(source: Path, root: Path, url: str, toml: str = TOML) -> DrizzleProject:
+    shutil.copytree(source, root)
+    (root / "safeshift.toml").write_text(toml, encoding="utf-8")
+    return DrizzleProject(root, url)
+
+
+def _files(folder: Path) -> list[tuple[str, int]]:
+    """(drizzle's hash, when) of every journal entry: the rows drizzle's migrator writes."""
+    entries = json.loads((folder / "meta" / "_journal.json").read_text())["entries"]
+    return [(hashlib.sha256((folder / f"{e['tag']}.sql").read_bytes()).hexdigest(), e["when"]) for e in entries]
+
+
+def _no_drift(url: str, folder: Path) -> None:
+    """Introspection equals the schema of the folder's last snapshot (the whole folder applied)."""
+    found = drizzle.read_folder(folder)
+    expected = drizzle.expected_schema(found, found.versions)
+    assert expected is not None
+    drift = verify.drift_between(schema_of(url), expected, "default", found.history_table,
+                                 dialect=get_dialect("mysql"))
+    assert drift.differences == ()
+
+
+def test_safeshift_first_then_drizzles_migrator_applies_nothing(mysql_source: Path, tmp_path: Path,
+                                                                 mysql_url: str) -> None:
+    p = _project(mysql_source, tmp_path / "app", mysql_url)
+    out = p.run("migrate").stdout
+    assert f"{len(kit.TAGS)} applied" in out
+    assert p.status() == dict.fromkeys(kit.VERSIONS, "applied")
+    ours = kit.drizzle_rows(mysql_url)
+    assert [r[1:] for r in ours] == _files(p.folder), "exactly the rows drizzle's migrator writes"
+    assert "no drift" in p.run("verify").stdout
+    _no_drift(mysql_url, p.folder)
+
+    kit.node_migrate(mysql_url, p.folder)
+    assert kit.drizzle_rows(mysql_url) == ours, "drizzle's migrator must find nothing pending"
+    assert scalar(mysql_url, "SELECT count(*) FROM users") == 1, "a statement ran twice"
+
+
+def test_drizzle_first_then_safeshift_sees_everything_applied(mysql_source: Path, tmp_path: Path,
+                                                              mysql_url: str) -> None:
+    p = _project(mysql_source, tmp_path / "app", mysql_url)
+    kit.node_migrate(mysql_url, p.folder)
+    before = kit.drizzle_rows(mysql_url)
+    assert len(before) == len(kit.TAGS)
+    assert p.status() == dict.fromkeys(kit.VERSIONS, "applied")
+    assert f"nothing to apply ({len(kit.TAGS)} already applied)" in p.run("migrate").stdout
+    assert kit.drizzle_rows(mysql_url) == before
+    assert "no drift" in p.run("verify").stdout
+    _no_drift(mysql_url, p.folder)
+
+
+def test_drizzle_applies_the_first_safeshift_the_rest_then_drizzle_nothing(mysql_source: Path, tmp_path: Path,
+                                                                           mysql_url: str) -> None:
+    p = _project(mysql_source, tmp_path / "app", mysql_url)
+    early = _project(mysql_source, tmp_path / "early", mysql_url)
+    truncate_journal(early.folder, 2)
+    kit.node_migrate(mysql_url, early.folder)
+    assert len(kit.drizzle_rows(mysql_url)) == 2
+
+    assert p.status() == {v: ("applied" if i < 2 else "pending") for i, v in enumerate(kit.VERSIONS)}
+    out = p.run("migrate", "--allow-hazards").stdout
+    assert f"{len(kit.TAGS) - 2} applied" in out and "2 were already applied" in out
+    rows = kit.drizzle_rows(mysql_url)
+    assert [r[1:] for r in rows] == _files(p.folder)
+
+    kit.node_migrate(mysql_url, p.folder)
+    assert kit.drizzle_rows(mysql_url) == rows
+    assert scalar(mysql_url, "SELECT count(*) FROM users") == 1
+    _no_drift(mysql_url, p.folder)
+
+
+def test_a_rollback_by_safeshift_is_applied_again_by_drizzle(mysql_source: Path, tmp_path: Path,
+                                                             mysql_url: str) -> None:
+    """safeshift's rollback runs the down file derived from the snapshots and deletes drizzle's row, so drizzle's
+    migrator applies the migration again, to the same schema."""
+    p = _project(mysql_source, tmp_path / "app", mysql_url)
+    p.run("migrate")
+    out = p.run("rollback", "--steps", "1", "--yes").stdout
+    assert "1 rolled back" in out
+    assert p.status()[kit.VERSIONS[-1]] == "pending"
+    assert len(kit.drizzle_rows(mysql_url)) == len(kit.TAGS) - 1
+    kit.node_migrate(mysql_url, p.folder)
+    assert [r[1:] for r in kit.drizzle_rows(mysql_url)] == _files(p.folder)
+    assert p.status() == dict.fromkeys(kit.VERSIONS, "applied")
+    _no_drift(mysql_url, p.folder)
+
+
+def test_a_custom_migrations_table(mysql_source: Path, tmp_path: Path, mysql_url: str) -> None:
+    """``[drizzle] migrations_table`` is drizzle's ``migrationsTable``, in the URL's database."""
+    toml = TOML + 'format = "drizzle"\n\n[drizzle]\nmigrations_table = "applied_migrations"\n'
+    p = _project(mysql_source, tmp_path / "app", mysql_url, toml)
+    p.run("migrate")
+    rows = kit.drizzle_rows(mysql_url, "applied_migrations")
+    assert [r[1:] for r in rows] == _files(p.folder)
+    assert kit.drizzle_rows(mysql_url) == [], "nothing in drizzle's default table"
+    kit.node_migrate(mysql_url, p.folder, "applied_migrations")
+    assert kit.drizzle_rows(mysql_url, "applied_migrations") == rows
+    assert "no drift" in p.run("verify").stdout
