@@ -44,7 +44,7 @@ class MySQLDialect(MySQLRender):
         transactional_ddl=False, concurrent_index=False, not_valid=False, advisory_lock=True,
         alter_column=True, alter_constraints=True, named_constraints=True, schemas=False, enums=False,
         sequences=False, comments=True, identity=False, hazard_review=False, one_round_trip=False,
-        rename_index=True, drizzle_folders=False,
+        rename_index=True, drizzle_folders=True,
     )
     max_identifier_length = 64
     serial_types = {t: t for t in ("tinyint", "smallint", "mediumint", "int", "bigint", "int unsigned",
