@@ -43,6 +43,7 @@ import json
 import multiprocessing as mp
 import random
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,8 @@ WORK = DEFAULT_WORK
 VENV_BIN = Path(sys.executable).parent
 ADMIN = "mysql://root@127.0.0.1:3306"
 TARGET_MS = 100.0
+#: ``--pt-osc-flags``: more options for every pt-online-schema-change run (both columns that use it)
+PT_OSC_FLAGS: list[str] = []
 #: every database this run made (each dropped when done with), for the smoke test to check
 DATABASES: list[str] = []
 VARIANTS = ("plain", "safeshift", "pt-osc")
@@ -477,6 +480,8 @@ class Result:
     #: --waits: what the stalled clients' statements were doing, and what else ran, during this change
     waits: dict[str, int] = field(default_factory=dict)
     running: dict[str, int] = field(default_factory=dict)
+    #: False: the variant could not make this change (n/a; ``note`` says why)
+    applied: bool = True
 
 
 @dataclass(frozen=True)
@@ -510,13 +515,17 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
                                                           settings.waits_stalled_ms, str(logs / "waits.json"))))
         for p in procs:
             p.start()
-        windows: list[tuple[Change, float, float, str]] = []
+        windows: list[tuple[Change, float, float, str, bool]] = []
         try:
             time.sleep(settings.idle_s)
             for change in CHANGES:
                 start = time.monotonic()
-                note = apply(change)
-                windows.append((change, start, time.monotonic(), note))
+                applied = True
+                try:
+                    note = apply(change)
+                except NotApplied as exc:
+                    note, applied = str(exc), False
+                windows.append((change, start, time.monotonic(), note, applied))
                 time.sleep(settings.gap_s)
         finally:
             stop.set()
@@ -534,7 +543,7 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
         failures += [(at, text) for at, text in json.loads(Path(str(path) + ".errors.json").read_text())]
     samples = json.loads((logs / "waits.json").read_text()) if settings.waits else []
     idle_p99, idle_max = idle_stats(writes, windows[0][1])
-    for change, start, end, note in windows:
+    for change, start, end, note, applied in windows:
         stats: WindowStats = window_stats(writes, start, end)
         if stats.writes == 0:
             raise SystemExit(f"no write overlapped {change.title} ({variant}, {pattern}); see {logs}")
@@ -547,7 +556,7 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
         kinds = dict(Counter(text for at, text in failures if start <= at <= end).most_common(5))
         results.append(Result(pattern, variant, change.key, end - start, stats.writes, stats.errors, stats.p99_ms,
                               stats.max_ms, idle_p99, idle_max, list(stats.worst), note, kinds,
-                              dict(waits.most_common(5)), dict(running.most_common(5))))
+                              dict(waits.most_common(5)), dict(running.most_common(5)), applied))
     return results
 
 
@@ -561,6 +570,10 @@ def _run_sql(server: Server, db: str, statements: list[str]) -> str:
     return ""
 
 
+class NotApplied(Exception):
+    """A variant could not make the change at all (pt-osc refused): the result says n/a with the reason."""
+
+
 def _run_safeshift(server: Server, db: str, plans: Plans, change: Change, log: Path) -> str:
     notes = []
     refused = plans.refused.get(change.key)
@@ -569,8 +582,11 @@ def _run_safeshift(server: Server, db: str, plans: Plans, change: Change, log: P
                      f"{refused.alter!r}, then the --no-safe migration" + (f", {refused.edit}" if refused.edit else ""))
         notes += [n for n in [_pt_osc(server, db, refused.table, refused.alter, (), log)] if n]
     if plans.safeshift_mode == "migrate":
-        run_logged([str(VENV_BIN / "safeshift"), "migrate", "--url", server.url(db), "--yes", "--to",
-                    plans.safeshift_versions[change.key]], plans.project, log)
+        try:
+            run_logged([str(VENV_BIN / "safeshift"), "migrate", "--url", server.url(db), "--yes", "--to",
+                        plans.safeshift_versions[change.key]], plans.project, log)
+        except SystemExit as exc:  # the later changes are tried all the same, each failing or not on its own
+            raise NotApplied(f"safeshift migrate failed: {' '.join(str(exc).splitlines()[1:])}") from exc
     elif refused is None:
         _run_sql(server, db, plans.safeshift[change.key])
     else:
@@ -586,18 +602,35 @@ def _run_pt_osc(server: Server, db: str, change: Change, log: Path) -> str:
     return "; ".join(n for n in (change.pt_note, note) if n)
 
 
+#: why the benchmark picks pt-osc's foreign-key method itself once ``posts`` references ``users``
+FK_METHOD_NOTE = (
+    "posts references users, so pt-osc needs --alter-foreign-keys-method; its auto picks drop_swap for a child "
+    "this size, which pt-osc 3.2.1 refuses here (it reads Debian's version_comment and takes MariaDB 10.11 for "
+    "MySQL 8.0+), so rebuild_constraints: ALTER TABLE posts re-adds its FK, foreign_key_checks on")
+
+
 def _pt_osc(server: Server, db: str, table: str, alter: str, flags: tuple[str, ...], log: Path) -> str:
-    """pt-online-schema-change with its defaults but for three that fit this machine: no version check (no
-    network), no replicas to look for, and ``--alter-foreign-keys-method auto`` (it refuses to alter a table
-    other tables reference without one; auto picks rebuild_constraints for a small child, drop_swap else)."""
+    """pt-online-schema-change with its defaults but for what this machine needs: no version check (no
+    network), no replicas to look for, ``--no-check-unique-key-change`` for a unique key (the data is unique),
+    and ``--alter-foreign-keys-method rebuild_constraints`` where another table references this one
+    (``FK_METHOD_NOTE``).  A refusal of pt-osc's is ``NotApplied`` with its reason."""
     exe = pt_osc()
     assert exe is not None  # checked before any variant runs
+    notes = []
     if "UNIQUE" in alter.upper() and "--no-check-unique-key-change" not in flags:
         flags = (*flags, "--no-check-unique-key-change")
-    text = run_logged([exe, "--execute", "--noversion-check", "--recursion-method=none",
-                       "--alter-foreign-keys-method=auto", *flags, "--alter", alter, server.dsn(db, table)], WORK, log)
-    return "; ".join("child table posts: " + line.split("`: ", 1)[-1].strip() for line in text.splitlines()
-                     if "can use rebuild_constraints" in line or "drop_swap" in line)
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                    "WHERE CONSTRAINT_SCHEMA = %s AND REFERENCED_TABLE_NAME = %s", (db, table))
+        if cur.fetchone()[0]:
+            flags = (*flags, "--alter-foreign-keys-method=rebuild_constraints")
+            notes.append(FK_METHOD_NOTE)
+    try:
+        run_logged([exe, "--execute", "--noversion-check", "--recursion-method=none", *flags, *PT_OSC_FLAGS,
+                    "--alter", alter, server.dsn(db, table)], WORK, log)
+    except SystemExit as exc:
+        raise NotApplied(f"pt-online-schema-change refused or failed: {' '.join(str(exc).splitlines()[1:])}") from exc
+    return "; ".join(notes)
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -621,19 +654,23 @@ def report(results: list[Result], patterns: list[str], variants: list[str], plan
             line = f"{change.key:<12}"
             for v in variants:
                 r = rows[v, change.key]
-                line += f"{r.seconds:>13.2f}{r.max_ms:>15.1f}{r.errors:>5}"
+                line += (f"{r.seconds:>13.2f}{r.max_ms:>15.1f}{r.errors:>5}" if r.applied else f"{'n/a':>13}{'n/a':>15}"
+                                                                                                 f"{'':>5}")
             verdict = ""
             if "safeshift" in variants:
                 ss = rows["safeshift", change.key]
-                ok = ss.max_ms <= TARGET_MS and ss.errors == 0
-                parts = [f"ss max {'<=' if ss.max_ms <= TARGET_MS else '>'} {TARGET_MS:.0f} ms"]
+                ok = ss.applied and ss.max_ms <= TARGET_MS and ss.errors == 0
+                parts = [f"ss max {'<=' if ss.max_ms <= TARGET_MS else '>'} {TARGET_MS:.0f} ms"
+                         if ss.applied else "safeshift could not make the change"]
+                if ss.errors:
+                    parts.append(f"{ss.errors} failed writes")
                 for peer in ("plain", "pt-osc"):
-                    if peer in variants:
-                        other = rows[peer, change.key]
+                    other = rows.get((peer, change.key))
+                    if other is not None and other.applied and ss.applied:
                         parts.append(f"{ss.max_ms / max(other.max_ms, 1e-3):.2f}x {peer} stall, "
                                      f"{ss.seconds / max(other.seconds, 1e-3):.2f}x its time")
-                if "pt-osc" in variants:
-                    ok = ok and ss.max_ms <= rows["pt-osc", change.key].max_ms
+                        if peer == "pt-osc":
+                            ok = ok and ss.max_ms <= other.max_ms
                 failed += not ok
                 verdict = f"{'PASS' if ok else 'FAIL'} ({'; '.join(parts)})"
             print(line + "  " + verdict)
@@ -661,11 +698,14 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="the smoke run: 20,000 rows, one pattern, short idle windows")
     ap.add_argument("--waits", action="store_true", help="sample the process list: what stalled writes waited on")
     ap.add_argument("--server", default=ADMIN, help="the server's URL without a database (default %(default)s)")
+    ap.add_argument("--pt-osc-flags", default="", help="more options for every pt-online-schema-change run, "
+                                                        "e.g. \"--chunk-time 0.1\"")
     ap.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for projects and logs, emptied first "
                                                             "(default %(default)s)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     WORK = args.work.resolve()
+    PT_OSC_FLAGS[:] = shlex.split(args.pt_osc_flags)
     rows = args.rows or (20_000 if args.quick else 2_000_000)
     patterns = [p.strip() for p in (args.patterns or ("update-insert" if args.quick else ",".join(LOADS))).split(",")
                 if p.strip()]
@@ -686,6 +726,7 @@ def main() -> int:
     except pymysql.Error as exc:
         raise SystemExit(f"cannot reach the MySQL/MariaDB server at {server.host}:{server.port} ({exc}); "
                          "start it or pass --server.") from exc
+    began = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     log = WORK / "commands.log"
@@ -698,6 +739,7 @@ def main() -> int:
         raise SystemExit("safeshift's plan refuses some changes with a pt-online-schema-change recipe, and "
                          "pt-online-schema-change is not on PATH: apt-get install percona-toolkit.")
     plans.online_clauses = any("ALGORITHM" in s.upper() for stmts in ss_plans.values() for s in stmts)
+    print(f"{time.monotonic() - began:6.1f} s: plans written", file=sys.stderr, flush=True)
     if "safeshift" in variants:
         runs, why = safeshift_runs_mysql(server, plans, log)
         plans.safeshift_mode = "migrate" if runs else "rendering only"
@@ -707,8 +749,12 @@ def main() -> int:
     results: list[Result] = []
     for pattern in patterns:
         for variant in variants:
-            print(f"{pattern} {variant} ...", file=sys.stderr, flush=True)
-            results += measure(server, plans, pattern, variant, settings)
+            print(f"{time.monotonic() - began:6.1f} s: {pattern} {variant} ...", file=sys.stderr, flush=True)
+            measured = measure(server, plans, pattern, variant, settings)
+            with (WORK / "results.jsonl").open("a") as out:  # a run cut short still leaves what it measured
+                out.writelines(json.dumps(asdict(r)) + "\n" for r in measured)
+            results += measured
+    print(f"{time.monotonic() - began:6.1f} s: done", file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps({"server": version, "rows": rows, "clients": args.clients,
                           "safeshift_mode": plans.safeshift_mode, "online_clauses": plans.online_clauses,
