@@ -73,6 +73,9 @@ class Column:
     comment: str | None = None
     #: the source's spelling of ``default``; not compared
     default_as_written: AsWritten | None = field(default=None, compare=False)
+    #: what the server sets the column to when a row is updated (MySQL's ``ON UPDATE current_timestamp()``),
+    #: apart from ``default``: a column may have one without the other, and neither is the other's text
+    on_update: str | None = None
 
     @property
     def default_sql(self) -> str | None:

@@ -71,7 +71,10 @@ def test_text_is_stable_json(schema: Schema) -> None:
     assert text.endswith("}\n")
     document = json.loads(text)
     assert list(document)[:3] == ["format", "version", "dialect"]
-    assert document["format"] == FORMAT and document["version"] == VERSION
+    assert document["format"] == FORMAT
+    # the lowest version that holds it: 3 only for a column's on_update (an older safeshift reads the rest)
+    on_update = any(c.on_update is not None for t in schema.tables for c in t.columns)
+    assert document["version"] == (VERSION if on_update else 2)
     # the same layout the json module would produce, apart from one-line lists of plain values
     assert all((len(line) - len(line.lstrip(" "))) % 2 == 0 for line in text.split("\n"))
 

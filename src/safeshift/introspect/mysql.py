@@ -1,22 +1,24 @@
-"""A live MySQL/MariaDB database → Schema, from five bulk ``information_schema`` queries for the whole
+"""A live MySQL/MariaDB database → Schema, from six bulk ``information_schema`` queries for the whole
 database (``queries/mysql/*.sql``), never one per table.
 
 Rows are mapped to the dialect's canonical forms (``dialects/mysql``): display widths dropped, a ``longtext``
 with MariaDB's ``json_valid`` CHECK named after the column read as ``json`` (and the CHECK left out), the
-default's ``NULL`` read as no default, ``on update`` from EXTRA folded into the default's text, collations
-kept only where they differ from the table's (a table's only where it differs from the database's), and
-the index InnoDB makes for a foreign key (named after it, on exactly its columns) left out: the constraint
+default's ``NULL`` read as no default (MariaDB's quoted and MySQL 8's bare literals alike), ``on update`` from
+EXTRA as the column's ``on_update``, collations kept only where they differ from the table's (a table's only
+where it differs from the database's), and the index InnoDB makes for a foreign key (named after it, on exactly its columns) left out: the constraint
 implies it.  safeshift's own tables (``own``: the history table by its exact name, not every ``safeshift_*``
 table, so a user's ``safeshift_notes`` is compared) are not read.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from importlib import resources
 from typing import Any
 
 from safeshift.dialects.mysql.dialect import DEFAULT_SCHEMA, MySQLDialect, fold_table
+from safeshift.dialects.mysql.normalize import column_default
 from safeshift.errors import UnsupportedConstruct
 from safeshift.introspect import own
 from safeshift.model import (
@@ -66,17 +68,30 @@ def introspect(conn: Any, dialect: MySQLDialect) -> Schema:
     for r in _rows(conn, "foreign_keys"):
         fks[r[0]][r[1]].append(r)
     checks: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in _rows(conn, "checks"):
-        checks[r[0]].append((r[1], r[2]))
-    out = [_table(dialect, t, columns[t[0]], indexes[t[0]], fks[t[0]], checks[t[0]]) for t in tables]
+    for table, name, clause in check_rows(conn.execute(_query("checks"))):
+        checks[table].append((name, clause))
+    # MariaDB quotes a literal default in information_schema, MySQL 8 does not (normalize.column_default)
+    quoted = "mariadb" in str(conn.execute("SELECT VERSION()").fetchone()[0]).lower()
+    out = [_table(dialect, t, columns[t[0]], indexes[t[0]], fks[t[0]], checks[t[0]], quoted) for t in tables]
     return make_schema(dialect.name, tables=out)
 
 
+def check_rows(cur: Any) -> list[tuple[str, str, str]]:
+    """``(table, name, clause)`` of each CHECK from ``checks.sql``'s cursor, on MySQL 8 and MariaDB alike.
+
+    The query's ``cc.*`` is read by column name: where the server's CHECK_CONSTRAINTS has a TABLE_NAME
+    (MariaDB), a row pairing a constraint with another table's same-named one is left out."""
+    names = [d[0].upper() for d in cur.description]
+    clause = names.index("CHECK_CLAUSE")
+    own_table = names.index("TABLE_NAME", 2) if "TABLE_NAME" in names[2:] else None
+    return [(r[0], r[1], r[clause]) for r in cur.fetchall() if own_table is None or r[own_table] == r[0]]
+
+
 def _table(d: MySQLDialect, row: tuple[Any, ...], cols: list[tuple[Any, ...]], ixs: dict[str, list[tuple[Any, ...]]],
-           fks: dict[str, list[tuple[Any, ...]]], checks: list[tuple[str, str]]) -> Table:
+           fks: dict[str, list[tuple[Any, ...]]], checks: list[tuple[str, str]], quoted: bool) -> Table:
     name, engine, collation, comment, db_collation = row
     json_checks = {c for c, clause in checks if clause.replace(" ", "") == f"json_valid(`{c}`)"}
-    columns = tuple(_column(d, r, collation, r[1] in json_checks) for r in cols)
+    columns = tuple(_column(d, r, collation, r[1] in json_checks, quoted) for r in cols)
     keep_checks = tuple(Check(n, d.normalize_expression(clause)) for n, clause in checks if n not in json_checks)
     foreign_keys = tuple(_foreign_key(n, rows) for n, rows in fks.items())
     pk = None
@@ -101,20 +116,31 @@ def _table(d: MySQLDialect, row: tuple[Any, ...], cols: list[tuple[Any, ...]], i
     return fold_table(table)
 
 
-def _column(d: MySQLDialect, r: tuple[Any, ...], table_collation: str | None, json: bool) -> Column:
-    _, name, column_type, nullable, default, extra, generation, collation, comment = r
+#: the zero date MariaDB gives a NOT NULL column with ON UPDATE but no default (``'0000-00-00 00:00:00.000'``)
+_ZERO_DATE = re.compile(r"'0000-00-00 00:00:00(\.0+)?'")
+
+
+def _column(d: MySQLDialect, r: tuple[Any, ...], table_collation: str | None, json: bool, quoted: bool) -> Column:
+    table, name, column_type, nullable, default, extra, generation, collation, comment = r
     typ = "json" if json and column_type == "longtext" else d.normalize_type(column_type)
     extra = (extra or "").lower()
+    if "invisible" in extra:
+        raise UnsupportedConstruct(f"column {table}.{name}", "an INVISIBLE column",
+                                   "safeshift's model has no invisible columns yet; make it visible or leave "
+                                   "the table out with the `ignore` list.")
     generated = None
-    if generation and "generated" in extra:
-        generated = Generated(d.normalize_expression(generation), stored="stored" in extra or "persistent" in extra)
-    value = None if default is None or default == "NULL" or generated is not None else d.normalize_default(default, typ)
-    if "on update" in extra:
-        clause = extra.split("on update", 1)[1].strip()
-        value = f"{value or 'NULL'} ON UPDATE {d.normalize_default(clause, typ)}"
+    if generation and "generated" in extra and "default_generated" not in extra.replace(" ", ""):
+        generated = Generated(d.normalize_expression(generation.replace("\\'", "'")),
+                              stored="stored" in extra or "persistent" in extra)
+    value = None if generated is not None else column_default(default, extra, typ, quoted_literals=quoted)
+    on_update = None
+    if "on update" in extra:  # 'on update current_timestamp()' (MariaDB), 'on update CURRENT_TIMESTAMP(3)' (MySQL)
+        on_update = d.normalize_default(extra.split("on update", 1)[1].strip(), typ)
+        if nullable == "NO" and value is not None and _ZERO_DATE.fullmatch(value):
+            value = None  # MariaDB's own default for NOT NULL ... ON UPDATE without one: the same column
     keep_collation = collation if collation and collation != table_collation and typ != "json" else None
     return Column(name, typ, nullable == "YES", value, serial="auto_increment" in extra, generated=generated,
-                  collation=keep_collation, comment=comment or None)
+                  collation=keep_collation, comment=comment or None, on_update=on_update)
 
 
 def _index(name: str, rows: list[tuple[Any, ...]]) -> Index:

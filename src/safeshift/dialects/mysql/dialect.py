@@ -6,8 +6,8 @@ Canonical forms (the model holds nothing MySQL-specific, so a few MySQL ideas ri
 - the database a URL names is the one namespace, called ``default`` in the model (``capabilities.schemas``
   is off): a schema compared across two databases compares equal;
 - types: ``types.normalize_type``; ``AUTO_INCREMENT`` is ``Column.serial``; ``ON UPDATE CURRENT_TIMESTAMP`` is
-  part of the default's text (``normalize.normalize_default``); a column's collation is kept only where it
-  differs from its table's, a table's only where it differs from the database's (``Table.options``:
+  ``Column.on_update`` (``fold`` splits it out of a source's default text); a column's collation is kept only
+  where it differs from its table's, a table's only where it differs from the database's (``Table.options``:
   ``collate=...``, ``engine=...`` when not InnoDB);
 - the primary key has no name (MySQL calls every one ``PRIMARY``); a unique index on plain columns is a
   ``Unique`` (the server cannot tell a UNIQUE constraint from a unique index: ``fold``);
@@ -21,10 +21,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from safeshift.dialects.base import Capabilities, ConstraintKind
-from safeshift.dialects.mysql.normalize import normalize_default, normalize_expression
+from safeshift.dialects.mysql.normalize import normalize_default, normalize_expression, split_on_update
 from safeshift.dialects.mysql.render import MySQLRender
 from safeshift.dialects.mysql.types import normalize_type
-from safeshift.model import Index, IndexElement, Schema, Table, Unique, canonical_table
+from safeshift.model import Column, Index, IndexElement, Schema, Table, Unique, canonical_table
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SADialect
@@ -132,7 +132,16 @@ def fold_table(t: Table) -> Table:
     fks = tuple(replace(fk, on_delete="NO ACTION" if fk.on_delete == "RESTRICT" else fk.on_delete,
                         on_update="NO ACTION" if fk.on_update == "RESTRICT" else fk.on_update)
                 for fk in t.foreign_keys)
-    if pk is t.primary_key and len(uniques) == len(t.uniques) and fks == t.foreign_keys:
+    # a source writes ON UPDATE inside the default's text (SQLAlchemy's only way): the model keeps it apart
+    columns = tuple(_on_update_apart(c) for c in t.columns)
+    if pk is t.primary_key and len(uniques) == len(t.uniques) and fks == t.foreign_keys and columns == t.columns:
         return t
-    return canonical_table(replace(t, primary_key=pk, uniques=tuple(uniques), indexes=tuple(indexes),
-                                   foreign_keys=fks))
+    return canonical_table(replace(t, columns=columns, primary_key=pk, uniques=tuple(uniques),
+                                   indexes=tuple(indexes), foreign_keys=fks))
+
+
+def _on_update_apart(c: Column) -> Column:
+    default, on_update = split_on_update(c.default)
+    if on_update is None:
+        return c
+    return replace(c, default=default, on_update=on_update)

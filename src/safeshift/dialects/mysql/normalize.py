@@ -7,9 +7,18 @@ pass through ``normalize_expression`` so they compare equal, and it is idempoten
 
 A default is stored by the column's type: a number without quotes and with the column's scale (``1.50`` on a
 ``decimal(10,2)``), a boolean as ``0``/``1``, text and dates quoted, ``CURRENT_TIMESTAMP``/``now()`` as
-``current_timestamp()`` with its precision.  An ``ON UPDATE CURRENT_TIMESTAMP`` clause is kept as part of the
-default's text (``current_timestamp() ON UPDATE current_timestamp()``): it is written right after the DEFAULT
-value in DDL, and the model has no field of its own for it.
+``current_timestamp()`` with its precision.  An ``ON UPDATE CURRENT_TIMESTAMP`` clause is not part of the
+default: a source writes it in the default's text (SQLAlchemy has no other way to say it), ``split_on_update``
+takes it out into ``Column.on_update``, and a column may have either without the other (``datetime NOT NULL ON
+UPDATE current_timestamp()`` has no default; a NULL default stays none).
+
+The two servers report a column's default differently in ``information_schema.COLUMNS`` (``column_default``):
+MariaDB (10.2.7+) quotes a literal (``'abc'``, ``'NULL'`` for a default of NULL) and leaves an expression bare;
+MySQL 8 prints a literal bare (``abc``, ``0``), a default of NULL as SQL NULL, and marks an expression with
+``DEFAULT_GENERATED`` in EXTRA (``CURRENT_TIMESTAMP``, ``(`a` + 1)``, string literals inside it with a
+character set introducer and backslash-escaped quotes: ``concat(_utf8mb4\\'a\\',`b`)``).  MySQL 8 also
+writes string literals in CHECK clauses and generated columns with introducers (``_utf8mb4'a'``), which
+``normalize_expression`` drops: the column's character set decides, as it does on MariaDB.
 """
 
 from __future__ import annotations
@@ -53,9 +62,15 @@ def tokens(sql: str) -> list[tuple[str, str]]:
     return out
 
 
+_INTRODUCER = re.compile(r"_[a-z0-9]+$", re.IGNORECASE)
+
+
 def normalize_expression(sql: str) -> str:
     """An expression as MariaDB prints it back (see the module's docstring); idempotent."""
     toks = tokens(sql.strip().rstrip(";"))
+    # MySQL 8's character set introducers (``_utf8mb4'a'``): the literal is the column's character set's anyway
+    toks = [t for i, t in enumerate(toks) if not (t[0] == "word" and _INTRODUCER.match(t[1]) and i + 1 < len(toks)
+                                                   and toks[i + 1][0] == "string")]
     toks = _strip_outer(toks)
     parts: list[str] = []
     prev = ""
@@ -152,3 +167,33 @@ def _value(text: str, column_type: str) -> str:
 def _plain(number: Decimal) -> str:
     text = format(number.normalize(), "f")
     return text
+
+
+def split_on_update(default: str | None) -> tuple[str | None, str | None]:
+    """``(default, on_update)`` of a canonical default that still carries an ``ON UPDATE`` clause (a source's
+    ``server_default=text("CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP")``); a ``NULL`` default is none."""
+    if default is None:
+        return None, None
+    split = _ON_UPDATE.split(default, maxsplit=1)
+    if len(split) != 2:
+        return default, None
+    head = split[0].strip()
+    return (None if head.upper() == "NULL" else head), split[1].strip()
+
+
+def column_default(raw: str | None, extra: str, column_type: str, *, quoted_literals: bool) -> str | None:
+    """The canonical default of a column as ``information_schema.COLUMNS`` reports it (None: no default).
+
+    ``quoted_literals`` is MariaDB's way (10.2.7+): text and dates in quotes, ``NULL`` as the text ``NULL``,
+    expressions bare.  Otherwise MySQL 8's: a literal bare, an expression marked ``DEFAULT_GENERATED`` in
+    ``extra`` (lower case here), with its string literals' quotes escaped by backslashes."""
+    if raw is None:
+        return None
+    if quoted_literals:
+        return None if raw == "NULL" else normalize_default(raw, column_type)
+    if "default_generated" in extra:
+        return normalize_default(raw.replace("\\'", "'"), column_type)
+    base = column_type.split("(", 1)[0].split(" ", 1)[0]
+    if base in ("tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "bit"):
+        return normalize_default(raw, column_type)
+    return "'" + raw.replace("'", "''") + "'"

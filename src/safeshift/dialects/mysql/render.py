@@ -55,11 +55,10 @@ class MySQLRender(Dialect):
 
     # -- pieces --------------------------------------------------------------------------
     def default_clause(self, default: str) -> str:
-        head = default.split(" ON UPDATE ", 1)
-        value = head[0]
+        value = default
         if not (value.startswith(_LITERAL_DEFAULT) or value == "NULL" or value.startswith("current_timestamp(")):
             value = f"({value})"  # an expression default (MariaDB 10.2+, MySQL 8.0.13+)
-        return f"DEFAULT {value}" + (f" ON UPDATE {head[1]}" if len(head) == 2 else "")
+        return f"DEFAULT {value}"
 
     def column_sql(self, c: Column) -> str:
         if c.identity is not None:
@@ -75,6 +74,8 @@ class MySQLRender(Dialect):
             default = c.default_sql
             if default is not None:
                 parts.append(self.default_clause(default))
+            if c.on_update is not None:  # with or without a default (Column.on_update)
+                parts.append(f"ON UPDATE {c.on_update}")
             if c.serial:
                 parts.append("AUTO_INCREMENT")
         if c.comment:
