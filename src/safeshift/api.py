@@ -411,7 +411,7 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     if drizzle_folder is not None:
         # drizzle-kit takes every JSON file in meta/ for a snapshot: the marks live in .safeshift/
         result = rv.review_drizzle_paths(drizzle_folder, [Path(display_path(p)) for p in paths], facts=facts,
-                                         settings=config.folder_settings)
+                                         settings=config.folder_settings, dialect=dialect)
         rv.mark_drizzle_reviewed(drizzle_folder, result, config.root / ".safeshift")
         return result
     result = rv.review_files([Path(display_path(p)) for p in paths], facts=facts, dialect=dialect.name)

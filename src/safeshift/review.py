@@ -146,7 +146,7 @@ def mark_reviewed_in(candidates: Sequence[Migration], result: ReviewResult, revi
 # -- drizzle-kit folders: reviewed as safeshift runs them -------------------------------------------
 
 def review_drizzle_paths(folder: MigrationFolder, paths: Sequence[Path], *, facts: Mapping[str, Facts] | None = None,
-                 settings: FolderSettings | None = None) -> ReviewResult:
+                 settings: FolderSettings | None = None, dialect: Dialect | None = None) -> ReviewResult:
     """Review files, reading those of the drizzle folder as safeshift runs them.
 
     A drizzle migration is one step of a single transaction under safeshift's lock_timeout,
@@ -154,10 +154,17 @@ def review_drizzle_paths(folder: MigrationFolder, paths: Sequence[Path], *, fact
     whether or not drizzle-kit put a breakpoint in it; other files are reviewed as usual.
     A migration's down file (``.safeshift/drizzle-down/``, when one was written for it) is
     reviewed too, its findings marked ``section="down"`` and named by that file.
+    ``dialect``: the folder's (a MySQL folder's SQL is MySQL's, each statement a step of its own, so the fixes
+    for a single transaction do not apply; its rules see the schema of the snapshots before the migration).
     """
-    from safeshift.formats.drizzle import down_dir, drizzle_fix
+    from safeshift.formats.drizzle import down_dir, drizzle_fix, expected_schema
     from safeshift.lint import review_down, review_file, review_migration
+    from safeshift.lint.reviewers import WANTS_SCHEMA
     from safeshift.sections import parse_sql_allows
+
+    name = dialect.name if dialect is not None else "postgresql"
+    # the fixes for a single transaction do not apply where each DDL statement commits alone (MySQL)
+    fix = drizzle_fix if dialect is None or dialect.capabilities.transactional_ddl else _unchanged
 
     mine = {m.path.resolve(): m for m in folder.migrations}
     downs = down_dir(folder.path, settings) if any(m.down_statements for m in folder.migrations) else None
@@ -167,17 +174,25 @@ def review_drizzle_paths(folder: MigrationFolder, paths: Sequence[Path], *, fact
             raise ConfigError(f"{p} does not exist; name migration or SQL files to review.")
         m = mine.get(p.resolve())
         if m is None:
-            findings += review_file(p, facts=facts)
+            findings += review_file(p, facts=facts, dialect=name)
             continue
-        findings += [drizzle_fix(f) for f in review_migration(m, file=str(p), facts=facts)]
+        index = folder.migrations.index(m)
+        before = (expected_schema(folder, folder.versions[:index], dialect) if name in WANTS_SCHEMA and index
+                  else None)
+        findings += [fix(f) for f in review_migration(m, file=str(p), facts=facts, dialect=name,
+                                                              schema=before)]
         down_file = downs / f"{m.version}.sql" if downs is not None and m.down_statements else None
         if down_file is not None and down_file.is_file():
             text = down_file.read_text(encoding="utf-8")  # as written: the statements' lines are its lines
             label = display_path(down_file)
             allows = parse_sql_allows(text, label)[1]
-            findings += [drizzle_fix(f) for f in review_down(m.down_statements, text, file=label,
-                                                             facts=facts, allows=allows)]
+            findings += [fix(f) for f in review_down(m.down_statements, text, file=label,
+                                                     facts=facts, allows=allows, dialect=name)]
     return ReviewResult(tuple(paths), tuple(findings))
+
+
+def _unchanged(f: Finding) -> Finding:
+    return f
 
 
 #: which drizzle migrations passed review (label -> hash), under ``.safeshift/``: drizzle-kit

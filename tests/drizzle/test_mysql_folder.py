@@ -126,3 +126,17 @@ ALTER TABLE `t` MODIFY `y` bigint;
     odd = read_mysql_effects(parse_sql("CREATE TRIGGER `t` BEFORE INSERT ON `a` FOR EACH ROW SET @x = 1;", "y.sql"),
                              "default")
     assert odd.unreadable == [(1, "CREATE TRIGGER `t` BEFORE")]
+
+
+def test_review_reads_the_folder_as_mysql(project: Path) -> None:
+    """The files are MySQL's SQL, reviewed by the MySQL rules (a drop of a column is a data-loss error), not
+    parsed as PostgreSQL's; the fixes for a single transaction are not offered, as each statement commits alone."""
+    from safeshift.review import review_drizzle_paths
+
+    folder = drizzle.read_folder(project / "drizzle")
+    last = folder.migrations[-1].path
+    result = review_drizzle_paths(folder, [last], settings=FolderSettings(root=project), dialect=get_dialect("mysql"))
+    rules = {f.rule for f in result.findings}
+    assert "syntax-error" not in rules, [f.message for f in result.findings]
+    assert "drop-column" in rules
+    assert not any("one transaction" in f.fix for f in result.findings)
