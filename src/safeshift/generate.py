@@ -310,17 +310,26 @@ def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, ren
 def check(config: Config) -> None:
     """Raise DiffCheckFailed when the schema source and the migrations disagree (for CI)."""
     from safeshift.diff import diff
+    from safeshift.formats import folder as formats
     from safeshift.formats import safeshift as migrations
     from safeshift.renames import AssumeNew
 
-    not_for_drizzle(config, "safeshift generate --check")
+    drizzle_folder = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
+    written = drizzle_folder is not None and formats.DrizzleFolder().writes_next(drizzle_folder)
+    if not written:
+        not_for_drizzle(config, "safeshift generate --check")
     folder = config.migrations_dir
-    if migrations.migration_versions(folder):
+    if not written and migrations.migration_versions(folder):
         migrations.check_sealed(folder, "safeshift generate --check")
     target = load_source_schema(config)
     dialect = dialect_of(config)
     default_schema = dialect.default_schema
-    current = privileges_baseline(migrated_schema(config), target, default_schema)
+    if drizzle_folder is not None and written:  # the schema drizzle-kit's snapshots make (``_generate_drizzle``)
+        from safeshift.formats import drizzle
+
+        current = drizzle.expected_schema(drizzle_folder, drizzle_folder.versions, dialect) or empty_schema(dialect)
+    else:
+        current = privileges_baseline(migrated_schema(config), target, default_schema)
     changes = diff(current, target, None, AssumeNew(), default_schema, same_column=dialect.same_column)
     if changes:
         found = tuple(f"{c.kind.replace('_', ' ')}: {c.target}" for c in changes)

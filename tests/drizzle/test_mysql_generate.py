@@ -46,6 +46,8 @@ def project(mysql_source: Path, tmp_path: Path) -> Path:
 def test_generate_writes_what_drizzle_kit_would_and_drizzles_migrator_applies_it(project: Path,
                                                                                  mysql_url: str) -> None:
     folder = project / "drizzle"
+    behind = invoke(project, "generate", "--check", expect=1)
+    assert "disagree (2 change(s))" in behind.stderr and "create table: default.comments" in behind.stderr
     out = invoke(project, "generate", "--name", "add_comments").stdout
     assert "wrote drizzle/0004_add_comments.sql: " in out, out
 
@@ -71,6 +73,7 @@ def test_generate_writes_what_drizzle_kit_would_and_drizzles_migrator_applies_it
     assert "No schema changes" in said, said
     assert len(json.loads((folder / "meta" / "_journal.json").read_text())["entries"]) == len(kit.TAGS) + 1
     assert "no changes" in invoke(project, "generate", "--name", "again").stdout
+    assert "schema source and migrations agree" in invoke(project, "generate", "--check").stdout
 
     # drizzle-orm's migrator applies the folder, safeshift's migration included, and records drizzle's hash
     kit.node_migrate(mysql_url, folder)
