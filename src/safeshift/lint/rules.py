@@ -252,6 +252,27 @@ _RULES: tuple[Rule, ...] = (
          "are turned back on.",
          "Run PRAGMA foreign_key_check before PRAGMA foreign_keys=ON (outside the transaction); safeshift's runner "
          "turns foreign keys off around every SQLite migration and checks them before it commits."),
+    # -- MySQL and MariaDB ---------------------------------------------------------------
+    Rule("mysql-table-copy", "lock", "warning", "This ALTER cannot run online: the server copies the whole table "
+         "(ALGORITHM=COPY), or holds a lock that blocks writes, until it ends, so every writer waits.",
+         "Use a form the server does in place (safeshift generate writes ALGORITHM=INSTANT or ALGORITHM=INPLACE, "
+         "LOCK=NONE, or refuses), or copy the table online with pt-online-schema-change or gh-ost."),
+    Rule("mysql-metadata-lock", "lock", "info", "An ALTER waits for the table's metadata lock behind every open "
+         "transaction that read the table, and while it waits every new query on the table queues behind it.",
+         "SET SESSION lock_wait_timeout = 5; first and retry on timeout (safeshift's runner sets it from the "
+         "environment's lock_timeout and retries)."),
+    Rule("mysql-column-position", "lock", "warning", "ADD COLUMN with FIRST or AFTER (or a column moved) rebuilds "
+         "the table on MySQL before 8.0.29 and MariaDB 10.3, where only a column added at the end is INSTANT.",
+         "Add the column at the end (column order rarely matters to an app), or add ALGORITHM=INSTANT so an "
+         "older server refuses instead of rebuilding."),
+    Rule("mysql-charset-change", "data", "warning", "Changing a column's or table's character set converts every "
+         "value under a table copy; characters the new set lacks become '?', and values that were distinct may "
+         "collide in unique keys under the new collation.",
+         "Check the data first (SELECT ... WHERE col <> CONVERT(col USING new_charset)), and copy the table online "
+         "with pt-online-schema-change or gh-ost."),
+    Rule("mysql-enum-reorder", "data", "warning", "Reordering an ENUM's values changes the number stored for each "
+         "row (and how ORDER BY sorts it), which rewrites the whole table under ALGORITHM=COPY.",
+         "Only append new values at the end (an INSTANT change); keep the existing order."),
     Rule("unused-allow", "compat", "info", "A -- safeshift:allow directive matches no finding (stale, or a "
          "misspelt rule id).",
          "Remove the directive or correct the rule id."),
@@ -306,7 +327,8 @@ _RULES: tuple[Rule, ...] = (
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 #: rules graded by the live row count of their table (``Facts.row_estimate``) instead of their fixed severity:
 #: rule -> (rows from which it is a warning, rows from which it is an error); below the first, info
-ROWS_GRADED: dict[str, tuple[int, int]] = {"sqlite-table-rebuild": (100_000, 1_000_000)}
+ROWS_GRADED: dict[str, tuple[int, int]] = {"sqlite-table-rebuild": (100_000, 1_000_000),
+                                           "mysql-table-copy": (100_000, 1_000_000)}
 DEFAULT_RULES: frozenset[str] = frozenset(r.id for r in _RULES if r.default)
 
 #: every Squawk 2.70 rule → the safeshift rule that flags the same statement

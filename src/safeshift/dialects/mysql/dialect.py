@@ -43,7 +43,7 @@ class MySQLDialect(MySQLRender):
     capabilities = Capabilities(
         transactional_ddl=False, concurrent_index=False, not_valid=False, advisory_lock=True,
         alter_column=True, alter_constraints=True, named_constraints=True, schemas=False, enums=False,
-        sequences=False, comments=True, identity=False, hazard_review=False, one_round_trip=False,
+        sequences=False, comments=True, identity=False, hazard_review=True, one_round_trip=False,
         rename_index=True, drizzle_folders=True,
     )
     max_identifier_length = 64

@@ -115,8 +115,7 @@ def render(d: MySQLText, change: ch.Change, ctx: SafeContext) -> SafeRender | No
     if isinstance(change, ch.CreateIndex):
         return _create_index(d, change, ctx)
     if isinstance(change, ch.DropIndex):
-        return SafeRender([Statement(f"ALTER TABLE {d.quote(table)} DROP INDEX {d.quote(change.index.name)}"
-                                     f"{INPLACE};")])
+        return SafeRender([_clause(_as_alter(d, st, table), INPLACE) for st in d.render(change)])
     if isinstance(change, ch.AddForeignKey):
         return _add_foreign_key(d, change)
     if isinstance(change, ch.AddCheck):
@@ -148,6 +147,12 @@ def _clause(st: Statement, clause: str) -> Statement:
     if not sql.upper().startswith("ALTER TABLE ") or not sql.endswith(";"):
         return st
     return replace(st, sql=f"{sql[:-1]}{clause};")
+
+
+def _as_alter(d: MySQLText, st: Statement, table: str) -> Statement:
+    """``DROP INDEX i ON t;`` as ``ALTER TABLE t DROP INDEX i;``: MariaDB takes no ALGORITHM in DROP INDEX."""
+    m = re.fullmatch(r"DROP INDEX (`(?:[^`]|``)+`) ON `(?:[^`]|``)+`;", st.sql.strip())
+    return replace(st, sql=f"ALTER TABLE {d.quote(table)} DROP INDEX {m[1]};") if m else st
 
 
 def _copy_only(d: MySQLText, change: ch.Change, ctx: SafeContext, target: str, reason: str) -> SafeRender:
