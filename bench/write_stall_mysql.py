@@ -45,6 +45,7 @@ import random
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -606,14 +607,16 @@ def _run_pt_osc(server: Server, db: str, change: Change, log: Path) -> str:
 FK_METHOD_NOTE = (
     "posts references users, so pt-osc needs --alter-foreign-keys-method; its auto picks drop_swap for a child "
     "this size, which pt-osc 3.2.1 refuses here (it reads Debian's version_comment and takes MariaDB 10.11 for "
-    "MySQL 8.0+), so rebuild_constraints: ALTER TABLE posts re-adds its FK, foreign_key_checks on")
+    "MySQL 8.0+), so rebuild_constraints, with --no-check-foreign-keys (pt-osc's sessions then run with "
+    "foreign_key_checks off, so its ALTER TABLE posts re-adding the FK is in place, not a copy of posts)")
 
 
 def _pt_osc(server: Server, db: str, table: str, alter: str, flags: tuple[str, ...], log: Path) -> str:
     """pt-online-schema-change with its defaults but for what this machine needs: no version check (no
     network), no replicas to look for, ``--no-check-unique-key-change`` for a unique key (the data is unique),
-    and ``--alter-foreign-keys-method rebuild_constraints`` where another table references this one
-    (``FK_METHOD_NOTE``).  A refusal of pt-osc's is ``NotApplied`` with its reason."""
+    and ``--alter-foreign-keys-method rebuild_constraints --no-check-foreign-keys`` where another table references
+    this one (``FK_METHOD_NOTE``; without the second, the child's FK is re-added by a blocking copy of the child:
+    ``--pt-osc-flags=--check-foreign-keys`` measures that).  A refusal of pt-osc's is ``NotApplied`` with its reason."""
     exe = pt_osc()
     assert exe is not None  # checked before any variant runs
     notes = []
@@ -623,7 +626,7 @@ def _pt_osc(server: Server, db: str, table: str, alter: str, flags: tuple[str, .
         cur.execute("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
                     "WHERE CONSTRAINT_SCHEMA = %s AND REFERENCED_TABLE_NAME = %s", (db, table))
         if cur.fetchone()[0]:
-            flags = (*flags, "--alter-foreign-keys-method=rebuild_constraints")
+            flags = (*flags, "--alter-foreign-keys-method=rebuild_constraints", "--no-check-foreign-keys")
             notes.append(FK_METHOD_NOTE)
     try:
         run_logged([exe, "--execute", "--noversion-check", "--recursion-method=none", *flags, *PT_OSC_FLAGS,
@@ -687,8 +690,15 @@ def report(results: list[Result], patterns: list[str], variants: list[str], plan
     return 1 if failed else 0
 
 
+def _stopped(signum: int, frame: object) -> None:
+    """SIGTERM ends the run through its clean-up (clients stopped, databases dropped), as Ctrl-C does; a
+    background job started from a script has SIGINT ignored, so SIGTERM is how one is stopped."""
+    raise SystemExit(f"stopped by signal {signum}")
+
+
 def main() -> int:
     global WORK
+    signal.signal(signal.SIGTERM, _stopped)
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--rows", type=int, help="rows per table (default 2,000,000; --quick: 20,000)")
     ap.add_argument("--clients", type=int, default=4)
