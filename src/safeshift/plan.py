@@ -165,7 +165,8 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     refusals: list[Refusal] = []
     placed: list[_Placed] = []
     up_steps = plan(changes, old, new, dialect)
-    up = _statements(up_steps, dialect, {
+    up_dialect, down_dialect = dialect.between(old, new), dialect.between(new, old)
+    up = _statements(up_steps, up_dialect, {
         c: f"data loss: {loss}" for c in changes if (loss := dialect.data_loss(c))}, up_ctx, refusals, placed)
     if refusals:
         raise UnsafeChange(_refusal_message(refusals, expand), tuple(r.target for r in refusals))
@@ -183,10 +184,10 @@ def render(changes: list[Change], old: Schema, new: Schema, dialect: Dialect, *,
     numbers = step_numbers(up)
     if not numbers or max(numbers) == 0 or any(isinstance(s.change, RebuildTable) for s in up_steps):
         # one transaction: the whole down section undoes it, whatever happens in between
-        down = _statements(plan(list(inverses.values()), new, old, dialect, renames_last=True), dialect, notes,
+        down = _statements(plan(list(inverses.values()), new, old, dialect, renames_last=True), down_dialect, notes,
                            down_ctx, [])
     else:
-        down = _undo_blocks(changes, inverses, placed, numbers, new, old, dialect, notes, down_ctx)
+        down = _undo_blocks(changes, inverses, placed, numbers, new, old, down_dialect, notes, down_ctx)
     if safe:
         up, down = _bound_locks(up, dialect, lock_timeout), _bound_locks(down, dialect, lock_timeout)
     return Sections(up, down)
@@ -385,7 +386,9 @@ def _expand(changes: list[Change], dialect: Dialect, old: Schema, new: Schema) -
         elif isinstance(c, DropTable) and not inline_fks:
             t = c.table
             steps += [Step(DropForeignKey(t.schema, t.name, f), (c,)) for f in t.foreign_keys]
-            steps.append(Step(DropTable(strip_table(t)), (c,)))
+            # its indexes stay on the piece: DROP TABLE takes them along, and undone piece by piece (a MySQL
+            # migration, one step per statement) the piece's inverse must create them again
+            steps.append(Step(DropTable(replace(t, foreign_keys=())), (c,)))
         else:
             steps.append(Step(c, (c,)))
     return steps

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from tests.oracle import run_oracle, schema_from
 
 from safeshift.dialects import dialect_for_url
@@ -46,7 +46,16 @@ PG_ONLY: dict[str, tuple[TypeFactory, Any, str | None]] = {
     "uuid": (sa.Uuid, None, None),
     "int_array": (lambda: postgresql.ARRAY(sa.Integer), None, None),
 }
+MYSQL_ONLY: dict[str, tuple[TypeFactory, Any, str | None]] = {
+    "uint": (lambda: mysql.INTEGER(unsigned=True), "3", "ubigint"),
+    "ubigint": (lambda: mysql.BIGINT(unsigned=True), "4", None),
+    "double": (sa.Double, "1.5", None),
+    "json": (sa.JSON, None, None),
+    "stamp": (mysql.TIMESTAMP, sa.text("CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP"), None),
+}
 ALL_TYPES = {**COMMON, **PG_ONLY}
+#: every type key a strategy may meet (MySQL's own only in MySQL's draws)
+KNOWN = {**ALL_TYPES, **MYSQL_ONLY}
 NOT_UNIQUE = {"bool", "jsonb", "int_array"}
 
 
@@ -91,7 +100,8 @@ def metadata(spec: Spec, types: dict[str, tuple[TypeFactory, Any, str | None]]) 
 
 # -- strategies --------------------------------------------------------------------------------
 
-def _col(draw: st.DrawFn, name: str, types: list[str], parents: list[str], *, fresh: bool = False) -> ColSpec:
+def _col(draw: st.DrawFn, name: str, types: list[str], parents: list[str], *, fresh: bool = False,
+         keyless: frozenset[str] = NOT_UNIQUE, unindexed: frozenset[str] = frozenset()) -> ColSpec:
     if parents and draw(st.integers(0, 4)) == 0:
         return ColSpec(name, "int", nullable=True, fk_to=draw(st.sampled_from(parents)),
                        index=draw(st.booleans()))
@@ -100,22 +110,28 @@ def _col(draw: st.DrawFn, name: str, types: list[str], parents: list[str], *, fr
     default = draw(st.booleans())
     if fresh and not nullable:  # a NOT NULL column added to a filled table needs a default
         default = True
-        nullable = ALL_TYPES[typ][1] is None
-    unique = not fresh and typ not in NOT_UNIQUE and draw(st.integers(0, 5)) == 0
-    return ColSpec(name, typ, nullable=nullable, default=default, unique=unique, index=draw(st.integers(0, 4)) == 0)
+        nullable = KNOWN[typ][1] is None
+    unique = not fresh and typ not in keyless and draw(st.integers(0, 5)) == 0
+    index = typ not in unindexed and draw(st.integers(0, 4)) == 0
+    return ColSpec(name, typ, nullable=nullable, default=default, unique=unique, index=index)
 
 
 @st.composite
-def specs(draw: st.DrawFn, types: list[str]) -> Spec:
+def specs(draw: st.DrawFn, types: list[str], keyless: frozenset[str] = NOT_UNIQUE,
+          unindexed: frozenset[str] = frozenset()) -> Spec:
     out: list[TableSpec] = []
     for ti in range(draw(st.integers(1, 4))):
-        cols = tuple(_col(draw, f"c{ci}", types, [t.name for t in out]) for ci in range(draw(st.integers(1, 6))))
+        cols = tuple(_col(draw, f"c{ci}", types, [t.name for t in out], keyless=keyless, unindexed=unindexed)
+                     for ci in range(draw(st.integers(1, 6))))
         out.append(TableSpec(f"t{ti}", cols))
     return tuple(out)
 
 
 @st.composite
-def mutations(draw: st.DrawFn, spec: Spec, types: list[str]) -> Spec:
+def mutations(draw: st.DrawFn, spec: Spec, types: list[str], keyless: frozenset[str] = NOT_UNIQUE,
+              unindexed: frozenset[str] = frozenset(), wider: dict[str, str | None] | None = None) -> Spec:
+    """One to three edits of ``spec``: ``keyless`` types never get a unique key and ``unindexed`` ones no index
+    (MySQL cannot key a TEXT column without a prefix); ``wider`` overrides what a type may widen to."""
     tables = list(spec)
     names = itertools.count()
     for _ in range(draw(st.integers(1, 3))):
@@ -124,7 +140,8 @@ def mutations(draw: st.DrawFn, spec: Spec, types: list[str]) -> Spec:
         if op == "add_table" or not tables:
             name = f"n{next(names)}"
             parents = [t.name for t in tables]
-            tables.append(TableSpec(name, tuple(_col(draw, f"c{k}", types, parents)
+            tables.append(TableSpec(name, tuple(_col(draw, f"c{k}", types, parents, keyless=keyless,
+                                                     unindexed=unindexed)
                                                 for k in range(draw(st.integers(1, 4))))))
             continue
         i = draw(st.integers(0, len(tables) - 1))
@@ -137,21 +154,22 @@ def mutations(draw: st.DrawFn, spec: Spec, types: list[str]) -> Spec:
             continue
         if op == "add_col":
             parents = [x.name for x in tables[:i]]
-            cols.append(_col(draw, f"a{next(names)}", types, parents, fresh=True))
+            cols.append(_col(draw, f"a{next(names)}", types, parents, fresh=True, keyless=keyless,
+                             unindexed=unindexed))
         elif op == "drop_col" and cols:
             cols.pop(draw(st.integers(0, len(cols) - 1)))
         elif old := [j for j, c in enumerate(cols) if not c.name.startswith("a")]:
             j = draw(st.sampled_from(old))  # columns of A: seeded non-null and distinct
             c = cols[j]
             if op == "widen":
-                wider = ALL_TYPES[c.type][2]
-                if wider and c.fk_to is None:
-                    cols[j] = replace(c, type=wider)
+                to = (wider or {}).get(c.type, KNOWN[c.type][2])
+                if to and c.fk_to is None and not (to in keyless and c.unique) and not (to in unindexed and c.index):
+                    cols[j] = replace(c, type=to)
             elif op == "null":
                 cols[j] = replace(c, nullable=not c.nullable)
-            elif op == "index":
+            elif op == "index" and c.type not in unindexed:
                 cols[j] = replace(c, index=not c.index)
-            elif op == "unique" and c.type not in NOT_UNIQUE:
+            elif op == "unique" and c.type not in keyless:
                 cols[j] = replace(c, unique=not c.unique)
             elif op == "fk" and i > 0 and c.type == "int" and c.fk_to is None:
                 cols[j] = replace(c, fk_to=tables[draw(st.integers(0, i - 1))].name)
@@ -172,9 +190,10 @@ def dropped_hints(a: Spec, b: Spec, schema: str) -> RenameHints:
 
 
 @st.composite
-def pairs(draw: st.DrawFn, types: list[str]) -> tuple[Spec, Spec]:
-    a = draw(specs(types))
-    return a, draw(mutations(a, types))
+def pairs(draw: st.DrawFn, types: list[str], keyless: frozenset[str] = NOT_UNIQUE,
+          unindexed: frozenset[str] = frozenset(), wider: dict[str, str | None] | None = None) -> tuple[Spec, Spec]:
+    a = draw(specs(types, keyless, unindexed))
+    return a, draw(mutations(a, types, keyless, unindexed, wider))
 
 
 PROPERTY = settings(max_examples=int(os.environ.get("SAFESHIFT_PROPERTY_EXAMPLES", "25")), deadline=None,

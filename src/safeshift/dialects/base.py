@@ -146,6 +146,12 @@ class Dialect:
         return tail or url
 
     # -- rendering --------------------------------------------------------------------
+    def between(self, before: Schema, after: Schema) -> Dialect:
+        """This dialect for rendering changes that take ``before`` to ``after``.  Where a statement depends on
+        what else a table holds (MySQL: the index a foreign key needs, which InnoDB makes and drops on its own),
+        a dialect answers a copy that knows both schemas; the rest answer themselves."""
+        return self
+
     def render(self, change: Change) -> list[Statement]:
         method: Any = getattr(self, f"render_{change.kind}", None)
         if method is None:

@@ -9,19 +9,22 @@ Things particular to these servers that the rendering accounts for:
 - a column's whole definition is restated by ``MODIFY COLUMN`` (no ALTER of one attribute);
 - an index key with a prefix length is kept as the expression ``\\`col\\`(n)`` and written as is;
 - a foreign key's index: InnoDB creates one named after the constraint when no index covers its columns, and
-  leaves it behind when the constraint is dropped, so the drop removes it too where it exists (MariaDB's
-  ``DROP INDEX IF EXISTS``; MySQL 8 has no IF EXISTS there: see docs/mysql.md).
+  leaves it behind when the constraint is dropped; ``between`` gives the renderer the schemas a migration
+  goes between, so a drop removes that index exactly where the table held it and an index drop gives a key
+  that relied on it its own index back (``fk_index``; MySQL 8 has no ``DROP INDEX IF EXISTS``).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from safeshift import changes as ch
 from safeshift.dialects.base import Dialect, Statement
+from safeshift.dialects.mysql import fk_index
 from safeshift.errors import UnsupportedConstruct
-from safeshift.model import Check, Column, ForeignKey, Index, IndexElement, Table, Unique
+from safeshift.model import Check, Column, ForeignKey, Index, IndexElement, Schema, Table, Unique
 
 if TYPE_CHECKING:
     from safeshift.dialects.safe import SafeContext, SafeRender
@@ -35,6 +38,25 @@ class MySQLRender(Dialect):
     default_schema = ""
     #: the table of the foreign key being written (its default name is made from it)
     _fk_table = ""
+    #: the schemas a migration goes between (``between``): what a foreign key's implicit index needs
+    _before: Schema | None = None
+    _after: Schema | None = None
+
+    def between(self, before: Schema, after: Schema) -> MySQLRender:
+        known = copy.copy(self)
+        known._before, known._after = before, after
+        return known
+
+    def _fk_indexes_back(self, schema: str, table_name: str, dropped: str) -> str:
+        """``, ADD INDEX fk (cols)`` for each foreign key that relied on index ``dropped`` (``fk_index``)."""
+        table = self._after.table(schema, table_name) if self._after is not None else None
+        if table is None:
+            return ""
+        out = ""
+        for fk in fk_index.left_without_index(table, dropped):
+            name = fk.name or self.default_constraint_name("fk", table_name, fk.columns) or ""
+            out += f", ADD INDEX {self.quote(name)} ({self._columns(fk.columns)})"
+        return out
 
     # -- identifiers ---------------------------------------------------------------------
     def quote(self, ident: str) -> str:
@@ -182,6 +204,8 @@ class MySQLRender(Dialect):
         return [Statement(self.index_sql(change.table, change.index))]
 
     def render_drop_index(self, change: ch.DropIndex) -> list[Statement]:
+        if restore := self._fk_indexes_back(change.schema, change.table, change.index.name):
+            return [self._alter(change.table, f"DROP INDEX {self.quote(change.index.name)}{restore}")]
         return [Statement(f"DROP INDEX {self.quote(change.index.name)} ON {self.quote(change.table)};")]
 
     def render_rename_index(self, change: ch.RenameIndex) -> list[Statement]:
@@ -199,7 +223,7 @@ class MySQLRender(Dialect):
     def render_drop_unique(self, change: ch.DropUnique) -> list[Statement]:
         u = change.unique
         name = u.name or self.default_constraint_name("unique", change.table, u.columns) or ""
-        return [self._alter(change.table, f"DROP INDEX {self.quote(name)}")]
+        return [self._alter(change.table, f"DROP INDEX {self.quote(name)}{self._fk_indexes_back(change.schema, change.table, name)}")]
 
     def render_add_check(self, change: ch.AddCheck) -> list[Statement]:
         return [self._alter(change.table, f"ADD {self.check_sql(change.check)}")]
@@ -217,8 +241,13 @@ class MySQLRender(Dialect):
     def render_drop_foreign_key(self, change: ch.DropForeignKey) -> list[Statement]:
         fk = change.foreign_key
         name = fk.name or self.default_constraint_name("fk", change.table, fk.columns) or ""
-        return [self._alter(change.table, f"DROP FOREIGN KEY {self.quote(name)}"),
-                self._alter(change.table, f"DROP INDEX IF EXISTS {self.quote(name)}")]
+        drop = [self._alter(change.table, f"DROP FOREIGN KEY {self.quote(name)}")]
+        table = self._before.table(change.schema, change.table) if self._before is not None else None
+        if table is None:  # no schema to tell: MariaDB's conditional form (docs/mysql.md)
+            return [*drop, self._alter(change.table, f"DROP INDEX IF EXISTS {self.quote(name)}")]
+        if fk_index.has_implicit_index(table, fk, name):
+            return [*drop, self._alter(change.table, f"DROP INDEX {self.quote(name)}")]
+        return drop
 
     def render_rename_constraint(self, change: ch.RenameConstraint) -> list[Statement]:
         raise UnsupportedConstruct(f"constraint {change.target}", "renaming a constraint",

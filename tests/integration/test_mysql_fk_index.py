@@ -1,0 +1,35 @@
+"""The index InnoDB keeps for a foreign key, through the oracle on MariaDB: the model leaves it out, and the
+rendering (``dialects/mysql/fk_index.py``) drops it with its key only where the table held it, and gives a
+key its own index back when the index it relied on is dropped (error 1553 otherwise).  Found by the MariaDB
+property test (``test_mysql_property.py``)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from tests.oracle import run_oracle, schema_from
+
+from safeshift.dialects import dialect_for_url
+from safeshift.renames import RenameHints
+
+
+def _pair(*, index: bool = False, unique: bool = False, fk: bool = True) -> sa.MetaData:
+    md = sa.MetaData()
+    sa.Table("parent", md, sa.Column("id", sa.Integer, primary_key=True))
+    args = [sa.ForeignKey("parent.id", name="child_parent_fk")] if fk else []
+    sa.Table("child", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("parent_id", sa.Integer, *args, unique=unique or None, index=index or None),
+             sa.Column("note", sa.String(20)))
+    return md
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    pytest.param(_pair(), _pair(index=True), id="an-index-takes-over-the-keys-own"),
+    pytest.param(_pair(), _pair(unique=True), id="a-unique-key-takes-over-the-keys-own"),
+    pytest.param(_pair(index=True), _pair(index=True, fk=False), id="drop-a-key-served-by-an-index"),
+    pytest.param(_pair(), _pair(fk=False), id="drop-a-key-with-its-own-index"),
+    pytest.param(_pair(unique=True), _pair(unique=True, fk=False), id="drop-a-key-served-by-a-unique-key"),
+])
+def test_foreign_key_indexes_round_trip(mysql_url: str, a: sa.MetaData, b: sa.MetaData) -> None:
+    dialect = dialect_for_url(mysql_url)
+    run_oracle(mysql_url, schema_from(a, dialect), schema_from(b, dialect), hints=RenameHints())
