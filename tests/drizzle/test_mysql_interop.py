@@ -132,3 +132,18 @@ def test_a_custom_migrations_table(mysql_source: Path, tmp_path: Path, mysql_url
     kit.node_migrate(mysql_url, p.folder, "applied_migrations")
     assert kit.drizzle_rows(mysql_url, "applied_migrations") == rows
     assert "no drift" in p.run("verify").stdout
+
+
+def test_rehearse_and_deploy_run_the_folder(mysql_source: Path, tmp_path: Path, mysql_url: str) -> None:
+    """The runbook on a drizzle MySQL folder: a scratch rehearsal (down files included) passes, then a deploy
+    (backup, migrate, verify) releases it, and drizzle's migrator agrees with what was released."""
+    p = _project(mysql_source, tmp_path / "app", mysql_url)
+    p.run("migrate", "--to", kit.VERSIONS[1])
+    rehearsed = p.run("rehearse", "--scratch").stdout
+    assert "pass    reversibility" in rehearsed and "rehearsal passed" in rehearsed, rehearsed
+    released = p.run("deploy", "--yes", "--allow-hazards").stdout
+    assert f"is at {kit.VERSIONS[-1]}" in released, released
+    assert [r[1:] for r in kit.drizzle_rows(mysql_url)] == _files(p.folder)
+    kit.node_migrate(mysql_url, p.folder)
+    assert len(kit.drizzle_rows(mysql_url)) == len(kit.TAGS)
+    assert scalar(mysql_url, "SELECT count(*) FROM users") == 1
