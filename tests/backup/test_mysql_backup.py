@@ -90,7 +90,7 @@ def test_a_million_rows_round_trip(mysql_url: str, mysql_target: str, tmp_path: 
 
     restore(made.path, mysql_target, dialect="mysql")
     assert table_fingerprint(mysql_target, MYSQL) == source
-    assert took < 30, f"backup of {ROWS:,} rows took {took:.1f} s"
+    assert took < 45, f"backup of {ROWS:,} rows took {took:.1f} s"
 
 
 def test_restore_check_compares_the_copy_with_the_source(mysql_url: str, tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def test_rehearse_on_scratch_copies(project: Path, mysql_url: str) -> None:
     before = _scratch()
     source_history = _query(mysql_url, f"SELECT version, status FROM {history.TABLE}")
 
-    for flags, mode, rows in ((), "schema", 0), (("--with-data",), "data", 1200), (("--sample", "10"), "sample", 20):
+    for flags, mode in ((), "schema"), (("--with-data",), "data"), (("--sample", "10"), "sample"):
         out = run(project, "rehearse", "--scratch", "--from", "prod", *flags).stdout
         assert "rehearsal passed" in out, out
         doc = _report(project)
@@ -91,7 +91,6 @@ def test_rehearse_on_scratch_copies(project: Path, mysql_url: str) -> None:
         else:
             assert f"history tables' rows ({history.TABLE})" in doc["copy"]
         assert _scratch() == before, "the copy is dropped"
-        _ = rows
 
     # the source was only read: V2 still pending, no column added
     assert _query(mysql_url, f"SELECT version, status FROM {history.TABLE}") == source_history
