@@ -355,3 +355,57 @@ def test_the_watcher_thread_sees_the_blocker_while_the_wait_is_on(mysql_url: str
     finally:
         for c in (holder, waiter, watcher, setup):
             c.close()
+
+
+_SLOW_SECOND_STEP = """-- migrate:up
+-- safeshift:no-transaction
+CREATE TABLE a (id int PRIMARY KEY);
+-- safeshift:no-transaction
+CREATE TABLE b AS SELECT SLEEP(1.5) AS s;
+-- safeshift:no-transaction
+CREATE TABLE c (id int PRIMARY KEY);
+
+-- migrate:down
+-- safeshift:undoes 3
+-- safeshift:no-transaction
+DROP TABLE c;
+-- safeshift:undoes 2
+-- safeshift:no-transaction
+DROP TABLE b;
+-- safeshift:undoes 1
+-- safeshift:no-transaction
+DROP TABLE a;
+"""
+
+
+def test_sigterm_during_a_ddl_statement_counts_it_if_it_committed_and_undoes_what_did(mysql_url: str,
+                                                                                    tmp_path: Path) -> None:
+    """The server finishes a statement whose client was interrupted; the runner waits for that session's end
+    (its runner lock), sees by the fingerprint that the statement committed, and undoes it with the step before."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.runner._project import clean_env
+
+    p = make_project(tmp_path, mysql_url)
+    (p.folder / "20260101000001_slow.sql").write_text(_SLOW_SECOND_STEP, encoding="utf-8")
+    p.seal()
+    proc = subprocess.Popen([sys.executable, "-m", "safeshift.cli", "migrate", "--url", mysql_url, "--yes"],
+                            cwd=p.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+    assert proc.stdout is not None
+    seen = ""
+    for line in proc.stdout:
+        seen += line
+        if "step 2 of 3 started" in line:
+            break
+    time.sleep(0.4)  # inside the SLEEP(1.5) of CREATE TABLE b
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0, seen + out + err
+    message = [ln for ln in err.splitlines() if ln.strip()][-1]
+    assert message == ("error: Interrupted (SIGTERM) during 20260101000001_slow.sql; its 2 committed step(s) were "
+                       "undone: nothing of it is applied, and nothing after it was started."), seen + out + err
+    assert table_names(mysql_url) == set()
+    row = _rows(mysql_url)["20260101000001"]
+    assert (row.status, row.progress) == ("failed", 0)
