@@ -70,6 +70,7 @@ COMMENTS_TS = """export const comments = mysqlTable("comments", {
   kind: mysqlEnum("kind", ["note", "reply"]).default("note"),
   score: int("score").notNull().default(0),
   createdAt: timestamp("created_at").notNull().defaultNow(),
+  editedAt: timestamp("edited_at", { fsp: 3 }).onUpdateNow(),
 }, (t) => [index("comments_post_idx").on(t.postId), check("comments_score_positive", sql`${t.score} >= 0`)]);
 """
 
@@ -83,9 +84,9 @@ def next_schema_ts() -> str:
 
 
 #: the same schema as SQLAlchemy models, the schema source of a safeshift project on the drizzle folder
-MODELS_PY = """from sqlalchemy import (JSON, TIMESTAMP, Boolean, CheckConstraint, Column, Enum, ForeignKeyConstraint, Index,
+MODELS_PY = """from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Enum, ForeignKeyConstraint, Index,
                         Integer, MetaData, Numeric, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint, text)
-from sqlalchemy.dialects.mysql import BIGINT, DATETIME
+from sqlalchemy.dialects.mysql import BIGINT, DATETIME, TIMESTAMP
 
 metadata = MetaData()
 Table("users", metadata,
@@ -126,6 +127,7 @@ Table("comments", metadata,
       Column("kind", Enum("note", "reply"), server_default="note"),
       Column("score", Integer, nullable=False, server_default=text("0")),
       Column("created_at", TIMESTAMP, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
+      Column("edited_at", TIMESTAMP(fsp=3), server_default=text("NULL ON UPDATE CURRENT_TIMESTAMP(3)")),
       ForeignKeyConstraint(["post_id"], ["posts.id"], name="comments_post_id_posts_id_fk", ondelete="CASCADE"),
       Index("comments_post_idx", "post_id"),
       CheckConstraint("`score` >= 0", name="comments_score_positive"))

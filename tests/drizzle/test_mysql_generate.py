@@ -62,6 +62,8 @@ def test_generate_writes_what_drizzle_kit_would_and_drizzles_migrator_applies_it
     comments = after["tables"]["comments"]
     assert comments["columns"]["hidden"]["type"] == "boolean" and comments["columns"]["hidden"]["default"] is False
     assert comments["columns"]["created_at"]["default"] == "(now())"
+    assert comments["columns"]["edited_at"] == {"name": "edited_at", "type": "timestamp(3)", "primaryKey": False,
+                                                "notNull": False, "autoincrement": False, "onUpdate": True}
     assert comments["compositePrimaryKeys"] == {"comments_id": {"name": "comments_id", "columns": ["id"]}}
     assert comments["checkConstraint"]["comments_score_positive"]["value"] == "`comments`.`score` >= 0"
     sql = (folder / "0004_add_comments.sql").read_text()

@@ -96,15 +96,15 @@ class _Table:
         raw = c.get("default")
         if raw is not None and generated is None:
             default = ("true" if raw else "false") if isinstance(raw, bool) else _unwrapped(str(raw))
-        if c.get("onUpdate"):
+        on_update = None
+        if c.get("onUpdate"):  # drizzle's onUpdateNow(): the column's own precision, as drizzle-kit writes it
             fsp = _FSP.search(col_type)
-            now = f"CURRENT_TIMESTAMP({fsp.group(1)})" if fsp else "CURRENT_TIMESTAMP"
-            # a nullable column with ON UPDATE but no default of its own defaults to NULL on the server
-            default = f"{default if default is not None else 'NULL'} ON UPDATE {now}"
+            on_update = self.d.normalize_default(f"CURRENT_TIMESTAMP({fsp.group(1) if fsp else ''})", col_type)
         if default is not None:
             default = self.d.normalize_default(default, col_type)
         nullable = not c.get("notNull") and not c.get("primaryKey") and not serial
-        return Column(name, col_type, nullable, default, None, serial or bool(c.get("autoincrement")), generated)
+        return Column(name, col_type, nullable, default, None, serial or bool(c.get("autoincrement")), generated,
+                      on_update=on_update)
 
     def foreign_key(self, f: Mapping[str, Any]) -> ForeignKey:
         from safeshift.model import ForeignKey

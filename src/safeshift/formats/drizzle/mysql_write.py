@@ -232,13 +232,12 @@ class _TableWriter:
                                "autoincrement": c.serial}
         if c.generated is not None:
             out["generated"] = {"as": c.generated.expression, "type": "stored" if c.generated.stored else "virtual"}
-        default, on_update = c.default, getattr(c, "on_update", None) is not None
-        if default is not None and " ON UPDATE " in default:  # the model before ``Column.on_update``
-            default, _, _ = default.partition(" ON UPDATE ")
-            on_update = True
-        if default is not None and default != "NULL":
-            out["default"] = self.default(default, c.type)
-        if on_update:
+        if c.default is not None:
+            out["default"] = self.default(c.default, c.type)
+        if c.on_update is not None:
+            if not _NOW.match(c.on_update):
+                raise MigrationsError(f"safeshift cannot write column {self.t.name}.{c.name} in drizzle-kit's "
+                                      f"snapshot format (ON UPDATE {c.on_update}: drizzle has only onUpdateNow()).")
             out["onUpdate"] = True
         return out
 
