@@ -253,26 +253,28 @@ class StepRunner(Session):
                                                 engine=self.engine, conn=self.conn, url=self.url,
                                                 lock_timeout_ms=self.options.lock_timeout_ms)
         if not (undo is not None and undo.attempted and undo.error is not None):  # else the undo recorded its own
-            self._record_failure(m, progress, detail, down=down)
+            self._record_failure(m, progress, detail, down=down,
+                                 lost=self.engine.is_connection_lost(failure.exc, self.conn))
         self.emit(Event("failed", m.version, m.name, message=error.message, step=index, steps=total))
         return error
 
-    def _record_failure(self, m: Migration, progress: int, detail: str, *, down: bool) -> None:
+    def _record_failure(self, m: Migration, progress: int, detail: str, *, down: bool, lost: bool = False) -> None:
         conn = self.conn
         try:
-            self._write_failure(conn, m, progress, detail, down)
+            self._write_failure(conn, m, progress, detail, down, lost)
         except Exception:
             try:  # the runner's connection is gone: record it from a fresh one
                 fresh = self.engine.connect(self.url)
                 try:
                     self._prepare(fresh)
-                    self._write_failure(fresh, m, progress, detail, down)
+                    self._write_failure(fresh, m, progress, detail, down, lost)
                 finally:
                     fresh.close()
             except Exception:
                 pass  # the history stays as the server left it: consistent, just without the error text
 
-    def _write_failure(self, conn: Any, m: Migration, progress: int, detail: str, down: bool) -> None:
+    def _write_failure(self, conn: Any, m: Migration, progress: int, detail: str, down: bool,
+                       lost: bool = False) -> None:
         if down:
             if progress == 0:  # nothing of the down section committed: still applied
                 self.store.set_status(self.dialect, conn, m.version, "applied")
@@ -280,5 +282,12 @@ class StepRunner(Session):
             status: history.Status = "rolling_back"
         else:
             status = "failed"
+        # a lost connection's statement may still commit in the server: the mark of the step it was running
+        # stays, so the next run compares instead of guessing.  A statement that failed outright changed
+        # nothing, and its mark goes: the operator may change the schema by hand before the retry
+        marks = self._marks() if lost else None
+        kept = marks.read_mark(self.dialect, conn, m.version, progress) if marks is not None else None
         self.store.write(self.dialect, conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
                       status=status, duration_ms=0, progress=progress, error=detail, who=self._who)
+        if marks is not None and kept is not None:
+            marks.set_mark(self.dialect, conn, m.version, progress, kept)
