@@ -75,6 +75,7 @@ def test_rehearse_on_scratch_copies(project: Path, mysql_url: str) -> None:
     for flags, mode in ((), "schema"), (("--with-data",), "data"), (("--sample", "10"), "sample"):
         out = run(project, "rehearse", "--scratch", "--from", "prod", *flags).stdout
         assert "rehearsal passed" in out, out
+        assert "strongest lock EXCLUSIVE metadata lock (everything waits while it runs) on tags (documented)" in out
         doc = _report(project)
         assert doc["mode"] == f"scratch-{mode}"
         assert {c["name"]: c["status"] for c in doc["checks"]} == {

@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from safeshift.dialects.base import Capabilities, ConstraintKind
+from safeshift.dialects.mysql.locks import LOCK_MODES
 from safeshift.dialects.mysql.normalize import normalize_default, normalize_expression, split_on_update
 from safeshift.dialects.mysql.render import MySQLRender
 from safeshift.dialects.mysql.types import normalize_type
@@ -47,6 +48,7 @@ class MySQLDialect(MySQLRender):
         rename_index=True, drizzle_folders=True,
     )
     max_identifier_length = 64
+    lock_modes = LOCK_MODES
     serial_types = {t: t for t in ("tinyint", "smallint", "mediumint", "int", "bigint", "int unsigned",
                                    "bigint unsigned", "smallint unsigned", "mediumint unsigned", "tinyint unsigned")}
     #: ``GENERATED ALWAYS AS (...)`` without STORED/PERSISTENT is VIRTUAL on both servers

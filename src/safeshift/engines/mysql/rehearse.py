@@ -17,6 +17,14 @@ import tempfile
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from safeshift.dialects.mysql.locks import (
+    EXCLUSIVE,
+    INSTANT,
+    SERVER_CHOICE,
+    SHARED_NO_WRITE,
+    SHARED_UPGRADABLE,
+    SHARED_WRITE,
+)
 from safeshift.engines.base import CopySpec, Lock, engine_for
 from safeshift.engines.mysql.backup import dump_argv
 from safeshift.engines.mysql.databases import connect
@@ -33,16 +41,6 @@ _IDENT = r"(?:`(?:[^`]|``)+`|[\w$]+)"
 _NAME = rf"(?P<rel>{_IDENT}(?:\s*\.\s*{_IDENT})?)"
 _PART = re.compile(_IDENT)
 
-#: metadata lock modes, weakest first (MySQL's MDL names)
-SHARED_WRITE = "SHARED_WRITE metadata lock and InnoDB row locks (reads and writes of other rows go on)"
-SHARED_UPGRADABLE = ("SHARED_UPGRADABLE metadata lock, EXCLUSIVE briefly at the start and the end (reads and "
-                     "writes go on: in place, LOCK=NONE)")
-SHARED_NO_WRITE = "SHARED_NO_WRITE metadata lock, then EXCLUSIVE (writes wait for the whole table copy)"
-EXCLUSIVE = "EXCLUSIVE metadata lock (everything waits while it runs)"
-INSTANT = "EXCLUSIVE metadata lock, briefly (INSTANT: only the table's metadata changes)"
-SERVER_CHOICE = ("EXCLUSIVE metadata lock at the start and the end; writes wait throughout if the server copies the "
-                 "table (no ALGORITHM/LOCK clause: the server picks)")
-LOCK_MODES = (SHARED_WRITE, SHARED_UPGRADABLE, INSTANT, SERVER_CHOICE, SHARED_NO_WRITE, EXCLUSIVE)
 
 _ALTER = re.compile(rf"^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.IGNORECASE)
 _CREATE_INDEX = re.compile(rf"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:ONLINE\s+)?(?P<kind>UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?"
