@@ -234,3 +234,36 @@ def test_tools_of_the_other_family_are_refused() -> None:
     assert "MariaDB" in msg and msg.endswith("install mysql-client (MySQL's own, not MariaDB's).")
     found = client_for("client", "10.11.19-MariaDB-0+deb12u1")
     assert isinstance(found, Client) and found.name in ("mariadb", "mysql") and "MariaDB" in found.version
+
+
+def test_scratch_databases_are_dropped_even_when_their_connection_died(mysql_url: str) -> None:
+    from safeshift.engines.mysql.databases import scratch_database
+
+    source = parse_url(mysql_url).database
+    with scratch_database(mysql_url) as url:
+        name = parse_url(url).database
+        assert name.startswith("ss_scratch_") and name in _databases()
+        with contextlib.closing(_conn(MYSQL_ADMIN)) as admin, admin.cursor() as cur:
+            cur.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s", (source,))
+            for (pid,) in cur.fetchall():  # as a server's wait_timeout would end an idle session
+                cur.execute(f"KILL CONNECTION {int(pid)}")
+    assert name not in _databases()
+
+
+def test_a_user_who_may_not_create_databases_is_told_which_grant(mysql_url: str) -> None:
+    from safeshift.engines.mysql.databases import scratch_database
+    from safeshift.errors import ConfigError
+
+    database = parse_url(mysql_url).database
+    user = f"ss_ro_{secrets.token_hex(4)}"
+    with contextlib.closing(_conn(MYSQL_ADMIN)) as admin, admin.cursor() as cur:
+        cur.execute("CREATE USER %s@'%%'", (user,))
+        cur.execute(f"GRANT SELECT ON `{database}`.* TO %s@'%%'", (user,))
+        try:
+            with pytest.raises(ConfigError) as exc, \
+                    scratch_database(f"mysql://{user}@127.0.0.1:3306/{database}", prefix="ss_restore_"):
+                pass
+        finally:
+            cur.execute("DROP USER %s@'%%'", (user,))
+    assert "may not create databases, which a scratch or shadow database needs: grant it CREATE and DROP on " \
+           "`ss\\_restore\\_%`.*" in str(exc.value)

@@ -23,6 +23,8 @@ __all__ = ["SCRATCH_PREFIX", "connect", "drop_database", "scratch_database", "wi
 SCRATCH_PREFIX = "ss_scratch_"
 #: MySQL error numbers: access denied to a database / for a user / a command
 _DENIED = (1044, 1045, 1227)
+#: MySQL error numbers: the server has gone away, the connection was lost
+_GONE = (2006, 2013)
 
 
 def connect(url: str) -> Any:
@@ -65,10 +67,11 @@ def scratch_database(url: str, prefix: str = SCRATCH_PREFIX) -> Iterator[str]:
             conn.execute(f"CREATE DATABASE {_quote(name)} CHARACTER SET {charset} COLLATE {collation}")
         except pymysql.err.OperationalError as exc:
             if exc.args and exc.args[0] in _DENIED:
+                pattern = prefix.replace("_", "\\_") + "%"
                 raise ConfigError(
                     f"The user of {redact_url(url)} may not create databases, which a scratch or shadow database "
-                    "needs: grant it CREATE and DROP on `ss\\_scratch\\_%`.* (or on *.*), or set shadow_url to a "
-                    "server where it may.") from None
+                    f"needs: grant it CREATE and DROP on `{pattern}`.* (or on *.*), or set shadow_url to a server "
+                    "where it may.") from None
             raise
     except BaseException:
         conn.close()
@@ -78,5 +81,13 @@ def scratch_database(url: str, prefix: str = SCRATCH_PREFIX) -> Iterator[str]:
     finally:
         try:
             drop_database(conn, name)
+        except pymysql.err.OperationalError as exc:
+            if not exc.args or exc.args[0] not in _GONE:
+                raise
+            again = connect(url)  # the server closed the idle connection (wait_timeout) during a long run
+            try:
+                drop_database(again, name)
+            finally:
+                again.close()
         finally:
             conn.close()
