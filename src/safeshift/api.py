@@ -447,7 +447,7 @@ def accept_hazard(config: Config, rule: str, where: str, reason: str) -> tuple[P
 
     found = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
     folder = found if found is not None else formats.read(config.migrations_dir, settings=config.folder_settings)
-    return rv.accept(folder, rule, where, reason)
+    return rv.accept(folder, rule, where, reason, dialect_of(config).name)
 
 
 def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, tuple[int, str] | None]:

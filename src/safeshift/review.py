@@ -297,7 +297,8 @@ def refuse(blocking: Sequence[Finding], folder: MigrationFolder | None = None) -
         f"then fix it or {how}, or pass --allow-hazards.")
 
 
-def accept(folder: MigrationFolder, rule: str, where: str, reason: str) -> tuple[Path, str]:
+def accept(folder: MigrationFolder, rule: str, where: str, reason: str, dialect: str = "postgresql"
+           ) -> tuple[Path, str]:
     """Record that ``rule`` at ``where`` (``FILE:LINE``) in a drizzle folder was reviewed and accepted.
 
     Only a finding review really reports there can be accepted (a typo must not pass silently),
@@ -326,9 +327,10 @@ def accept(folder: MigrationFolder, rule: str, where: str, reason: str) -> tuple
     if not reason.strip():
         raise ConfigError('--accept needs --reason "...": say why the hazard is acceptable, for whoever reads it next.')
     rule = canonical_rule(rule)
-    found = [f for f in review_migration(m) if f.line == line and f.section == "up" and covers(rule, f.rule)]
+    reported = review_migration(m, dialect=dialect)  # the folder's SQL, as `safeshift review` reads it
+    found = [f for f in reported if f.line == line and f.section == "up" and covers(rule, f.rule)]
     if not found:
-        at_line = sorted({f.rule for f in review_migration(m) if f.line == line and f.section == "up"})
+        at_line = sorted({f.rule for f in reported if f.line == line and f.section == "up"})
         have = f" (it has: {', '.join(at_line)})" if at_line else ""
         raise ConfigError(f"{display_path(m.path)}:{line} has no [{rule}] finding to accept{have}; run `safeshift "
                           f"review {display_path(m.path)}` for the rules and lines it reports.")

@@ -21,7 +21,7 @@ from safeshift.dialects import get_dialect
 from safeshift.formats import drizzle
 from tests.drizzle import _mysql_kit as kit
 from tests.drizzle._kit import DrizzleProject, generate, require_node, scalar, truncate_journal
-from tests.runner._project import schema_of
+from tests.runner._project import connect, invoke, schema_of
 
 TOML = 'migrations = "drizzle"\ndialect = "mysql"\n'
 
@@ -147,3 +147,24 @@ def test_rehearse_and_deploy_run_the_folder(mysql_source: Path, tmp_path: Path, 
     kit.node_migrate(mysql_url, p.folder)
     assert len(kit.drizzle_rows(mysql_url)) == len(kit.TAGS)
     assert scalar(mysql_url, "SELECT count(*) FROM users") == 1
+
+
+def test_a_hazard_is_held_back_until_accepted_beside_the_files(mysql_source: Path, tmp_path: Path,
+                                                               mysql_url: str) -> None:
+    """The MySQL rules read the folder's SQL: dropping a column of a table with rows stops migrate until it is
+    accepted in safeshift.accept.toml (drizzle hashes the .sql files, so no comment can go in them)."""
+    p = _project(mysql_source, tmp_path / "app", mysql_url)
+    p.run("migrate", "--to", kit.VERSIONS[2])
+    conn = connect(mysql_url)
+    try:
+        conn.execute("INSERT INTO posts (author_id, title, slug) VALUES (1, 't', 's')")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    held = p.run("migrate", expect=1).stderr
+    assert f"{kit.TAGS[3]}.sql:3 has an unacknowledged hazard [drop-column]" in held, held
+    where = f"drizzle/{kit.TAGS[3]}.sql:3"
+    said = invoke(p.root, "review", "--accept", "drop-column", where, "--reason", "title moved to slug").stdout
+    assert f"accepted [drop-column] at {where}" in said, said
+    assert "1 applied" in p.run("migrate").stdout
+    assert [r[1:] for r in kit.drizzle_rows(mysql_url)] == _files(p.folder)
