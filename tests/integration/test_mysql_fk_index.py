@@ -33,3 +33,34 @@ def _pair(*, index: bool = False, unique: bool = False, fk: bool = True) -> sa.M
 def test_foreign_key_indexes_round_trip(mysql_url: str, a: sa.MetaData, b: sa.MetaData) -> None:
     dialect = dialect_for_url(mysql_url)
     run_oracle(mysql_url, schema_from(a, dialect), schema_from(b, dialect), hints=RenameHints())
+
+
+def test_a_key_the_server_named_and_its_index(mysql_url: str) -> None:
+    """create_all leaves a foreign key unnamed: the server calls it ``child_ibfk_1`` and its index after the
+    column (``parent_id``).  That index reads as the key's own, and dropping the key drops it by that name."""
+    from safeshift.diff import diff
+    from safeshift.engines import engine_for
+    from safeshift.plan import render
+
+    md = _pair()
+    md.tables["child"].c.parent_id.foreign_keys.pop().constraint.name = None  # type: ignore[union-attr]
+    engine = sa.create_engine(mysql_url.replace("mysql://", "mysql+pymysql://", 1))
+    try:
+        md.create_all(engine)
+    finally:
+        engine.dispose()
+    dialect = dialect_for_url(mysql_url)
+    conn = engine_for(dialect).connect(mysql_url)
+    try:
+        live = engine_for(dialect).introspect(conn)
+        assert diff(live, schema_from(md, dialect)) == []
+        assert [fk.name for fk in live.table("default", "child").foreign_keys] == ["child_ibfk_1"]  # type: ignore[union-attr]
+        target = schema_from(_pair(fk=False), dialect)
+        up = render(diff(live, target), live, target, dialect).up
+        assert [s.sql for s in up] == ["ALTER TABLE `child` DROP FOREIGN KEY `child_ibfk_1`;",
+                                       "ALTER TABLE `child` DROP INDEX `parent_id`;"]
+        for statement in up:
+            conn.execute(statement.sql)
+        assert diff(engine_for(dialect).introspect(conn), target) == []
+    finally:
+        conn.close()

@@ -5,8 +5,9 @@ Rows are mapped to the dialect's canonical forms (``dialects/mysql``): display w
 with MariaDB's ``json_valid`` CHECK named after the column read as ``json`` (and the CHECK left out), the
 default's ``NULL`` read as no default (MariaDB's quoted and MySQL 8's bare literals alike), ``on update`` from
 EXTRA as the column's ``on_update``, collations kept only where they differ from the table's (a table's only
-where it differs from the database's), and the index InnoDB makes for a foreign key (named after it, on exactly its columns) left out: the constraint
-implies it.  safeshift's own tables (``own``: the history table by its exact name, not every ``safeshift_*``
+where it differs from the database's), and the index InnoDB makes for a foreign key (on exactly its columns,
+named after it, or after its first column where the server named the key: ``fk_index``) left out: the
+constraint implies it.  safeshift's own tables (``own``: the history table by its exact name, not every ``safeshift_*``
 table, so a user's ``safeshift_notes`` is compared) are not read.
 """
 
@@ -17,6 +18,7 @@ from collections import defaultdict
 from importlib import resources
 from typing import Any
 
+from safeshift.dialects.mysql import fk_index
 from safeshift.dialects.mysql.dialect import DEFAULT_SCHEMA, MySQLDialect, fold_table
 from safeshift.dialects.mysql.normalize import column_default
 from safeshift.errors import UnsupportedConstruct
@@ -94,6 +96,10 @@ def _table(d: MySQLDialect, row: tuple[Any, ...], cols: list[tuple[Any, ...]], i
     columns = tuple(_column(d, r, collation, r[1] in json_checks, quoted) for r in cols)
     keep_checks = tuple(Check(n, d.normalize_expression(clause)) for n, clause in checks if n not in json_checks)
     foreign_keys = tuple(_foreign_key(n, rows) for n, rows in fks.items())
+    implicit: dict[str, tuple[str, ...]] = {}
+    for fk, rows in fks.items():  # named after the key, or after its column where the server named the key
+        implicit[fk] = implicit[fk_index.implicit_index_name(name, fk, [r[2] for r in rows])] = \
+            tuple(r[2] for r in rows)
     pk = None
     uniques: list[Unique] = []
     indexes: list[Index] = []
@@ -102,9 +108,9 @@ def _table(d: MySQLDialect, row: tuple[Any, ...], cols: list[tuple[Any, ...]], i
             pk = PrimaryKey(None, tuple(r[4] for r in rows))
             continue
         index = _index(ix_name, rows)
-        if ix_name in fks and tuple(e.value for e in index.elements) == tuple(r[2] for r in fks[ix_name]) \
-                and not index.unique:
-            continue  # InnoDB's own index for the foreign key of the same name
+        if not index.unique and index.method == "btree" and ix_name in implicit \
+                and tuple(e.value for e in index.elements) == implicit[ix_name]:
+            continue  # InnoDB's own index for a foreign key (named after it, or after its column if unnamed)
         indexes.append(index)
     options = []
     if engine and engine.lower() != "innodb":

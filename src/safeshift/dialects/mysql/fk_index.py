@@ -14,9 +14,19 @@ renderer works out from the table whether it is there:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from safeshift.model import ForeignKey, Table
+
+
+def implicit_index_name(table: str, fk_name: str, columns: Sequence[str]) -> str:
+    """The name of the index InnoDB makes for a foreign key: the constraint's name, but for a key the server
+    named itself (``<table>_ibfk_<n>``: the models, create_all or hand DDL gave it none), whose index is named
+    after its first column."""
+    if re.fullmatch(re.escape(table) + r"_ibfk_\d+", fk_name) and columns:
+        return columns[0]
+    return fk_name
 
 
 def _leading(table: Table, skip: str | None = None) -> list[tuple[str, ...]]:

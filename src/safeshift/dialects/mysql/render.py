@@ -245,8 +245,9 @@ class MySQLRender(Dialect):
         table = self._before.table(change.schema, change.table) if self._before is not None else None
         if table is None:  # no schema to tell: MariaDB's conditional form (docs/mysql.md)
             return [*drop, self._alter(change.table, f"DROP INDEX IF EXISTS {self.quote(name)}")]
-        if fk_index.has_implicit_index(table, fk, name):
-            return [*drop, self._alter(change.table, f"DROP INDEX {self.quote(name)}")]
+        index = fk_index.implicit_index_name(change.table, name, fk.columns)
+        if fk_index.has_implicit_index(table, fk, index):
+            return [*drop, self._alter(change.table, f"DROP INDEX {self.quote(index)}")]
         return drop
 
     def render_rename_constraint(self, change: ch.RenameConstraint) -> list[Statement]:
