@@ -267,3 +267,32 @@ def test_a_user_who_may_not_create_databases_is_told_which_grant(mysql_url: str)
             cur.execute("DROP USER %s@'%%'", (user,))
     assert "may not create databases, which a scratch or shadow database needs: grant it CREATE and DROP on " \
            "`ss\\_restore\\_%`.*" in str(exc.value)
+
+
+def test_a_restore_check_of_a_source_written_throughout_says_which_tables(mysql_url: str, tmp_path: Path) -> None:
+    import threading
+
+    populate(mysql_url, 2_000)
+    stop = threading.Event()
+
+    def write() -> None:
+        with contextlib.closing(_conn(mysql_url)) as conn, conn.cursor() as cur:
+            while not stop.is_set():
+                cur.execute("INSERT INTO item VALUES (1000000 + FLOOR(RAND() * 1000000000), 0, 'w', 1)")
+                time.sleep(0.002)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        with pytest.raises(BackupError) as exc:
+            backup(mysql_url, tmp_path / "bk", env_name=None, migrations_version=None, dialect=MYSQL,
+                   verify_restore=True)
+    finally:
+        stop.set()
+        writer.join()
+    assert str(exc.value).startswith(f"The restore check of {mysql_url} cannot know what the dump holds: item "
+                                     "changed while it ran, in each of 3 tries")
+    assert not list((tmp_path / "bk").iterdir()), "nothing is kept"
+    made = backup(mysql_url, tmp_path / "bk", env_name=None, migrations_version=None, dialect=MYSQL,
+                  verify_restore=True)  # quiet again: checked
+    assert made.manifest.verification["kind"] == "restore"

@@ -50,6 +50,8 @@ COMPRESS_LEVEL = 1
 _HEADERS = (b"-- MariaDB dump", b"-- MySQL dump", b"/*M!999999")
 _COMPLETED = b"-- Dump completed"
 _CHUNK = 1 << 20
+#: dumps tried for a restore check before giving up on a source that is written throughout
+DUMP_TRIES = 3
 #: MySQL error number: a lock wait (metadata or row) timed out
 _LOCK_WAIT_TIMEOUT = 1205
 
@@ -205,43 +207,56 @@ class MySQLBackup:
 
     def dump(self, url: str, out: Path, server_major: int, *, fmt: str, jobs: int, fingerprint: bool) -> Dumped:
         """The dump, gzip-compressed as it streams; with ``fingerprint``, the source fingerprinted in a snapshot
-        taken just before the dump's (read while the dump runs) and again just after it: they must agree."""
-        target, database = database_of(url)
+        taken just before the dump's (read while the dump runs) and again just after it: they must agree.
+
+        When they do not (the app wrote meanwhile), the dump is taken again, up to ``DUMP_TRIES`` times in all:
+        writes in bursts leave a quiet moment; writes that never stop get the sentence naming the tables.
+        """
+        database_of(url)  # a URL naming no database: its sentence before anything runs
         version = self.server_version(url)[1]
         tool = client_for("dump", version)
         tools = {tool.name: f"{tool.version} ({tool.path})"}
-        conn = connect(url) if fingerprint else None
-        before: list[Fingerprint] = []
-        try:
-            if conn is not None:
+        if not fingerprint:
+            self._dump_once(url, out, tool, None)
+            return Dumped(tools)
+        moved: list[str] = []
+        for _ in range(DUMP_TRIES):
+            conn = connect(url)
+            try:
                 conn.autocommit = True
-                conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-            with option_file(target) as options, out.open("wb") as raw, \
-                    gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=COMPRESS_LEVEL, mtime=0) as packed, \
-                    _running(dump_argv(tool, options, database), f"{tool.name}", url, target.password,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE) as proc:
-                assert proc.stdout is not None
-                reader = threading.Thread(target=_copy_stream, args=(proc.stdout, packed), daemon=True)
-                reader.start()
-                try:
-                    if conn is not None:
-                        before.append(fingerprint_conn(conn))
-                        conn.execute("COMMIT")
-                finally:
-                    reader.join()
-            if conn is None:
-                return Dumped(tools)
-            after = _snapshot_fingerprint(conn)
-        finally:
-            if conn is not None:
+                before = self._dump_once(url, out, tool, conn)
+                after = _snapshot_fingerprint(conn)
+            finally:
                 conn.close()
-        moved = sorted(t for t in set(before[0]) | set(after) if before[0].get(t) != after.get(t))
-        if moved:
-            raise BackupError(
-                f"The restore check of {redact_url(url)} cannot know what the dump holds: {', '.join(moved)} "
-                "changed while it ran (MySQL cannot share the dump's snapshot); take the backup while the app "
-                "is quiet, or check it with backup_verify = \"check\" (or without --verify-restore).")
-        return Dumped(tools, after)
+            moved = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+            if not moved:
+                return Dumped(tools, after)
+        raise BackupError(
+            f"The restore check of {redact_url(url)} cannot know what the dump holds: {', '.join(moved)} changed "
+            f"while it ran, in each of {DUMP_TRIES} tries (MySQL cannot share the dump's snapshot); take the backup "
+            "while the app is quiet, or check it with backup_verify = \"check\" (or without --verify-restore).")
+
+    def _dump_once(self, url: str, out: Path, tool: Client, conn: Any | None) -> Fingerprint:
+        """One dump into ``out``; with ``conn``, the source's fingerprint in a snapshot opened just before the
+        dump starts, read while it runs (empty without ``conn``)."""
+        target, database = database_of(url)
+        found: Fingerprint = {}
+        if conn is not None:
+            conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        with option_file(target) as options, out.open("wb") as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=COMPRESS_LEVEL, mtime=0) as packed, \
+                _running(dump_argv(tool, options, database), f"{tool.name}", url, target.password,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE) as proc:
+            assert proc.stdout is not None
+            reader = threading.Thread(target=_copy_stream, args=(proc.stdout, packed), daemon=True)
+            reader.start()
+            try:
+                if conn is not None:
+                    found = fingerprint_conn(conn)
+                    conn.execute("COMMIT")
+            finally:
+                reader.join()
+        return found
 
     def check(self, path: Path, server_major: int) -> None:
         """Read the whole gzip stream (its CRC catches a damaged file, its end marker a cut one) and look for
