@@ -168,6 +168,10 @@ def test_nullability_and_defaults() -> None:
     assert alter_algorithm(nullable, required, T, MYSQL_NEW)[0] == "INPLACE"
     assert alter_algorithm(required, nullable, T, MARIADB)[0] == "INPLACE"
     assert alter_algorithm(nullable, Column("c", "int", default="5"), T, MARIADB)[0] == "INSTANT"
+    stamped = Column("c", "datetime", default="current_timestamp()")
+    refreshed = Column("c", "datetime", default="current_timestamp()", on_update="current_timestamp()")
+    assert alter_algorithm(stamped, refreshed, T, MARIADB)[0] == "INSTANT"
+    assert alter_algorithm(stamped, refreshed, T, Server())[0] == "INPLACE"
 
 
 def test_new_tables_keep_the_plain_form() -> None:

@@ -250,7 +250,7 @@ def alter_algorithm(old: Column, new: Column, table: Table, server: Server) -> t
         stored = (old.generated is not None and old.generated.stored) or (new.generated is not None and new.generated.stored)
         worse("COPY" if stored else "INPLACE", "changing a STORED generated column recomputes every row under "
               "ALGORITHM=COPY, a table copy that blocks writes")
-    if old.default_sql != new.default_sql or old.comment != new.comment:
+    if old.default_sql != new.default_sql or old.comment != new.comment or old.on_update != new.on_update:
         worse(meta)
     return worst, why
 
