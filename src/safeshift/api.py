@@ -401,6 +401,8 @@ def review(config: Config, files: Iterable[Path] = (), *, pending: bool = False,
     from safeshift.formats import folder as formats
 
     drizzle_folder = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
+    if drizzle_folder is not None:
+        formats.DrizzleFolder().check_declared(drizzle_folder, dialect, config.config_name)
     if not paths and pending and url:
         paths = [p.migration.path for p in plan(url, config.migrations_dir, dialect=config.declared_dialect,
                                                 settings=config.folder_settings, command="safeshift review --pending")]

@@ -277,6 +277,7 @@ def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, ren
     safeshift can take turns generating; its down SQL comes from the snapshots, as for drizzle-kit's own."""
     from safeshift.diff import diff
     from safeshift.formats import drizzle
+    from safeshift.formats import folder as formats
     from safeshift.plan import render
     from safeshift.renames import parse_hints
 
@@ -285,6 +286,7 @@ def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, ren
                           "`npx drizzle-kit generate --custom`, which keeps its snapshot chain.")
     _validate_name(name)
     dialect = dialect_of(config)
+    formats.DrizzleFolder().check_declared(folder, dialect, config.config_name)
     target = load_source_schema(config)
     current = drizzle.expected_schema(folder, folder.versions, dialect) or empty_schema(dialect)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: current.table(s, n) is not None)
@@ -318,6 +320,8 @@ def check(config: Config) -> None:
     written = drizzle_folder is not None and formats.DrizzleFolder().writes_next(drizzle_folder)
     if not written:
         not_for_drizzle(config, "safeshift generate --check")
+    elif drizzle_folder is not None:
+        formats.DrizzleFolder().check_declared(drizzle_folder, dialect_of(config), config.config_name)
     folder = config.migrations_dir
     if not written and migrations.migration_versions(folder):
         migrations.check_sealed(folder, "safeshift generate --check")

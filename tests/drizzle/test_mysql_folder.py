@@ -140,3 +140,16 @@ def test_review_reads_the_folder_as_mysql(project: Path) -> None:
     assert "syntax-error" not in rules, [f.message for f in result.findings]
     assert "drop-column" in rules
     assert not any("one transaction" in f.fix for f in result.findings)
+
+
+def test_a_project_of_another_dialect_is_told_to_set_mysql(project: Path) -> None:
+    """Without `dialect = "mysql"` the project is PostgreSQL's: review and generate would read the folder's SQL
+    and snapshots as PostgreSQL's, so they refuse, saying what to set."""
+    from tests.runner._project import invoke
+
+    (project / "safeshift.toml").write_text('migrations = "drizzle"\n', encoding="utf-8")
+    for args in (("review",), ("generate", "--name", "x"), ("generate", "--check")):
+        told = invoke(project, *args, expect=None)
+        assert told.returncode != 0
+        assert ('drizzle/ is a drizzle-kit folder for MySQL/MariaDB, but the project\'s dialect is postgresql; set '
+                'dialect = "mysql" in safeshift.toml.') in told.stderr, (args, told.stderr)

@@ -113,6 +113,16 @@ class DrizzleFolder:
 
         return drizzle.attach_down(folder, settings, write=True)
 
+    def check_declared(self, folder: migrations.MigrationFolder, dialect: Dialect, where: str) -> None:
+        """The project's dialect (``where`` names its configuration) must be the folder's: review and generate
+        read the folder's SQL and snapshots as that dialect's, where no URL says otherwise."""
+        from safeshift.formats import drizzle
+
+        kind = drizzle.journal_dialect(folder.path)
+        if dialect.name != kind:
+            raise ConfigError(f"{folder.path.name}/ is a drizzle-kit folder for {drizzle.DIALECT_NAMES[kind]}, but "
+                              f"the project's dialect is {dialect.name}; set dialect = \"{kind}\" in {where}.")
+
     def writes_next(self, folder: migrations.MigrationFolder) -> bool:
         """Whether `safeshift generate` writes the folder's next migration in drizzle-kit's form: where safeshift
         writes drizzle-kit's snapshot format for the folder's dialect (MySQL); else drizzle-kit must."""
