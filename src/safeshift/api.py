@@ -448,6 +448,8 @@ def accept_hazard(config: Config, rule: str, where: str, reason: str) -> tuple[P
     from safeshift.formats import folder as formats
 
     found = formats.drizzle_folder(config.migrations_dir, config.folder_settings)
+    if found is not None:
+        formats.DrizzleFolder().check_declared(found, dialect_of(config), config.config_name)
     folder = found if found is not None else formats.read(config.migrations_dir, settings=config.folder_settings)
     return rv.accept(folder, rule, where, reason, dialect_of(config).name)
 

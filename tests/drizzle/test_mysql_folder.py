@@ -148,7 +148,8 @@ def test_a_project_of_another_dialect_is_told_to_set_mysql(project: Path) -> Non
     from tests.runner._project import invoke
 
     (project / "safeshift.toml").write_text('migrations = "drizzle"\n', encoding="utf-8")
-    for args in (("review",), ("generate", "--name", "x"), ("generate", "--check")):
+    for args in (("review",), ("generate", "--name", "x"), ("generate", "--check"),
+                 ("review", "--accept", "drop-column", "drizzle/0003_drop_title_fk.sql:3", "--reason", "r")):
         told = invoke(project, *args, expect=None)
         assert told.returncode != 0
         assert ('drizzle/ is a drizzle-kit folder for MySQL/MariaDB, but the project\'s dialect is postgresql; set '
