@@ -120,6 +120,9 @@ FLAGGED: list[Case] = [
     case("unique_index", "CREATE UNIQUE INDEX users_name_uq ON users (name);", {"unique-on-existing-data"}),
     case("drop_default", "ALTER TABLE users ALTER COLUMN status DROP DEFAULT;", {"drop-default"}),
     case("drop_database", "DROP DATABASE app;", {"drop-database"}),
+    case("optimize", "OPTIMIZE TABLE posts;", {"mysql-table-copy"}),
+    case("unique_index_using_btree", "CREATE UNIQUE INDEX `users_name_uq` ON `users` (`name`) USING BTREE;",
+         {"unique-on-existing-data"}),
     case("retype_then_narrow", "ALTER TABLE users ADD COLUMN code varchar(40) NULL;\n"
          "ALTER TABLE users MODIFY COLUMN code varchar(10) NULL;", NONE, {"narrowing-type-change", "mysql-table-copy"}),
 ]
@@ -166,6 +169,9 @@ NOT_FLAGGED: list[Case] = [
     case("created_then_fk", "CREATE TABLE tags (id int PRIMARY KEY, user_id bigint unsigned);\n"
          "ALTER TABLE tags ADD CONSTRAINT tags_user_fk FOREIGN KEY (user_id) REFERENCES users (id);", NONE, NONE),
     case("select", "SELECT count(*) FROM users;", NONE),
+    case("mysql8_drop_index_options", "DROP INDEX `users_name_idx` ON `users` ALGORITHM=INPLACE LOCK=NONE;", NONE),
+    case("replace_into", "REPLACE INTO orgs (id, name) VALUES (1, 'acme');", NONE),
+    case("lock_tables", "LOCK TABLES orgs WRITE;\nINSERT INTO orgs (name) VALUES ('c');\nUNLOCK TABLES;", NONE, NONE, NONE),
     case("add_pk_to_new", "CREATE TABLE kv (k varchar(20) NOT NULL, v text);\nALTER TABLE kv ADD PRIMARY KEY (k);",
          NONE, NONE),
     case("instant_add_after", "ALTER TABLE users ADD COLUMN nickname varchar(40) NULL AFTER name, ALGORITHM=INSTANT;",

@@ -138,6 +138,12 @@ class MySQLReviewer:
                       table=(None, table))
             yield Hit("mysql-table-copy", f"CONVERT TO CHARACTER SET copies the whole of {table} "
                       "(ALGORITHM=COPY), blocking writes until it ends.", _COPY_FIX, table=(None, table))
+        elif parsed.head == "optimize":
+            table = parsed.names[0]
+            yield from self._metadata_lock((None, table))
+            yield Hit("mysql-table-copy", f"OPTIMIZE TABLE rebuilds the whole of {table} (online for InnoDB without "
+                      "a FULLTEXT index, a blocking copy otherwise), writing a second copy of it to disk.",
+                      "Run it by hand in a quiet moment, not in a migration.", table=(None, table))
         elif parsed.head == "blocking index":
             name, table, kind = parsed.names
             yield from self._metadata_lock((None, table))
