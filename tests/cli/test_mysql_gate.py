@@ -82,3 +82,29 @@ def test_generate_refuses_a_table_copy_with_the_recipe(tmp_path: Path) -> None:
     migration = next((project / "migrations").glob("*_age_bigint.sql"))
     assert "ALTER TABLE `users` MODIFY COLUMN `age` bigint NULL;" in migration.read_text()
     assert "mysql-table-copy" in run(project, "review", str(migration)).stdout
+
+
+def test_foreign_key_added_online_after_its_orphan_check(tmp_path: Path, mysql_url: str) -> None:
+    """The lock-safe foreign key: a row referencing nothing stops the migration before anything changes (the
+    server's own check is skipped by the in-place ALTER); once it is fixed the key is added in place and the
+    session's foreign_key_checks is back on."""
+    models = MODELS + '    posts = sa.Table("posts", metadata, sa.Column("id", sa.Integer, primary_key=True), ' \
+        'sa.Column("user_id", sa.Integer))\n'
+    project = make_project(tmp_path, "mysql", models)
+    run(project, "generate", "--name", "initial")
+    run(project, "migrate", "--url", mysql_url)
+    _sql(mysql_url, "INSERT INTO users (id, fullname) VALUES (1, 'Ada')")
+    _sql(mysql_url, "INSERT INTO posts (id, user_id) VALUES (1, 1), (2, NULL), (3, 42)")
+    write_models(project, models.replace('sa.Column("user_id", sa.Integer))',
+                                         'sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id")))'))
+    run(project, "generate", "--name", "posts_user_fk")
+    text = next((project / "migrations").glob("*_posts_user_fk.sql")).read_text()
+    assert "SET SESSION foreign_key_checks = 0;" in text and "ALGORITHM=INPLACE, LOCK=NONE;" in text
+    failed = run(project, "migrate", "--url", mysql_url, expect=1).stderr  # the gate passes safeshift's own form
+    assert "Subquery returns more than 1 row" in failed
+    assert not _sql(mysql_url, "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() "
+                               "AND CONSTRAINT_TYPE = 'FOREIGN KEY'")
+    _sql(mysql_url, "DELETE FROM posts WHERE id = 3")
+    run(project, "migrate", "--url", mysql_url)
+    assert _sql(mysql_url, "SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = "
+                           "DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'") == [("posts_user_id_fk",)]
