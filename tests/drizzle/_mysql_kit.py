@@ -40,7 +40,8 @@ def _schema(*, bio: bool, audit: bool, title: bool, fk: bool) -> str:
              + ('  bio: text("bio"),\n' if bio else "")
              + '  createdAt: timestamp("created_at").notNull().defaultNow(),\n'
              '  updatedAt: timestamp("updated_at").defaultNow().onUpdateNow(),\n'
-             '}, (t) => [check("users_name_len", sql`char_length(${t.name}) > 0`)]);\n')
+             '}, (t) => [check("users_name_len", sql`char_length(${t.name}) > 0`)'
+             + (', uniqueIndex("users_name_idx").on(t.name)' if audit else "") + "]);\n")
     author = ('int("author_id").notNull().references(() => users.id, { onDelete: "cascade" })' if fk
               else 'int("author_id").notNull()')
     posts = ('export const posts = mysqlTable("posts", {\n'
@@ -102,7 +103,8 @@ Table("users", metadata,
       Column("created_at", TIMESTAMP, nullable=False, server_default=text("CURRENT_TIMESTAMP")),
       Column("updated_at", TIMESTAMP, server_default=text("CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP")),
       UniqueConstraint("email", name="users_email_unique"),
-      CheckConstraint("char_length(`name`) > 0", name="users_name_len"))
+      CheckConstraint("char_length(`name`) > 0", name="users_name_len"),
+      Index("users_name_idx", "name", unique=True))
 Table("posts", metadata,
       Column("id", BIGINT(unsigned=True), primary_key=True, autoincrement=True),
       Column("author_id", Integer, nullable=False),
@@ -133,7 +135,8 @@ Table("comments", metadata,
       CheckConstraint("`score` >= 0", name="comments_score_positive"))
 """
 
-#: create the tables; seed a row by hand; add a column, a table and an index; drop a column and the foreign key
+#: create the tables; seed a row by hand; add a column, a table and two indexes (one unique, on a table
+#: that exists: CREATE UNIQUE INDEX); drop a column and the foreign key
 STEPS: tuple[Step, ...] = (
     Step("create_tables", _schema(bio=False, audit=False, title=True, fk=True)),
     Step("seed_users", None, "INSERT INTO `users` (`name`) VALUES ('seeded');\n"),

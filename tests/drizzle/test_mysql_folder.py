@@ -82,6 +82,10 @@ def test_down_files_bring_mariadb_back_to_each_snapshot_before(project: Path, my
     assert (project / ".safeshift" / drizzle.DOWN_DIR / "0000.sql").is_file()
     custom = folder.migrations[1]
     assert custom.irreversible and "(a custom or hand-written migration)" in custom.irreversible_reason
+    # every other one has its down SQL (a unique index added to a table is a UNIQUE key to the snapshot too)
+    assert [m.version for m in folder.migrations if m.irreversible] == [custom.version], \
+        [m.irreversible_reason for m in folder.migrations]
+    assert "ADD CONSTRAINT `users_name_idx` UNIQUE(`name`)" in folder.migrations[2].up_sql
     for m in folder.migrations:
         kit.run_sql(mysql_url, m.path)
     d = get_dialect("mysql")
@@ -116,8 +120,10 @@ INSERT INTO `t` (`y`) VALUES ('DROP TABLE x');
 ALTER TABLE `t` MODIFY `y` bigint;
 """
     effects = read_mysql_effects(parse_sql(text, "x.sql"), "default")
+    # a unique index is a UNIQUE key to the model too (it folds one into the other)
     assert effects.created == {("table", "default", "a2"), ("index", "default", "a_i"),
-                               ("column", "default", "a2", "b"), ("constraint", "default", "a2", "a_fk")}
+                               ("constraint", "default", "a2", "a_i"), ("column", "default", "a2", "b"),
+                               ("constraint", "default", "a2", "a_fk")}
     assert effects.dropped == {("constraint", "default", "t", "t_fk"), ("column", "default", "t", "old"),
                                ("index", "default", "t_i"), ("table", "default", "gone"), ("index", "default", "ix")}
     assert [(r.kind, r.old[-1], r.new[-1]) for r in effects.renames] == [

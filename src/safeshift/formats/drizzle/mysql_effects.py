@@ -108,15 +108,18 @@ def _statement(t: _Tokens, st: SqlStatement, ds: str, out: Effects) -> None:
             t.take("IF", "NOT", "EXISTS")
             out.created.add(("table", ds, t.name()))
             return
-        for word in ("UNIQUE", "FULLTEXT", "SPATIAL"):
+        unique = t.take("UNIQUE")
+        for word in ("FULLTEXT", "SPATIAL"):
             t.take(word)
         if t.take("INDEX"):
             t.take("IF", "NOT", "EXISTS")
             name = t.name()
             if not t.take("ON"):
                 raise _Unreadable
-            t.name()
+            table = t.name()
             out.created.add(("index", ds, name))
+            if unique:  # the model holds a unique index on plain columns as a UNIQUE key (``Dialect.fold``)
+                out.created.add(("constraint", ds, table, name))
             return
         # CREATE [ALGORITHM = ...] [DEFINER = ...] [SQL SECURITY ...] VIEW name
         view = next((j for j in range(t.i, min(t.i + 12, len(t.items))) if t.items[j] == (False, "VIEW")), None)
