@@ -487,6 +487,8 @@ class Result:
     running: dict[str, int] = field(default_factory=dict)
     #: False: the variant could not make this change (n/a; ``note`` says why)
     applied: bool = True
+    #: --waits: the slowest write's wait, phase by phase: (its state, what the change ran meanwhile, ms)
+    story: list[tuple[str, str, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -559,10 +561,36 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
                 waits.update(state or "(no state)" for state, _ in stalled)
                 running.update(f"{state or '(no state)'}: {info}" for state, info in others)
         kinds = dict(Counter(text for at, text in failures if start <= at <= end).most_common(5))
+        story = _worst_story(writes, samples, start, end)
         results.append(Result(pattern, variant, change.key, end - start, stats.writes, stats.errors, stats.p99_ms,
                               stats.max_ms, idle_p99, idle_max, list(stats.worst), note, kinds,
-                              dict(waits.most_common(5)), dict(running.most_common(5)), applied))
+                              dict(waits.most_common(5)), dict(running.most_common(5)), applied, story))
     return results
+
+
+def _worst_story(writes: list[Write], samples: list[Any], start: float, end: float) -> list[tuple[str, str, float]]:
+    """The slowest write of a window told from the process-list samples taken while it waited: consecutive
+    samples with the same (stalled clients' commonest state, the change's statement and state) merged into one
+    phase with its length.  Says whether writers queued on a metadata lock, waited inside InnoDB ('Updating',
+    'Commit'), or were simply slow while something else ran."""
+    inside = [w for w in writes if w[0] <= end and w[0] + w[1] >= start]
+    if not inside or not samples:
+        return []
+    began, latency, _ = max(inside, key=lambda w: w[1])
+    phases: list[tuple[str, str, float]] = []
+    last_at = began
+    for at, stalled, others in samples:
+        if not began <= at <= began + latency:
+            continue
+        state = Counter(st for st, _ in stalled).most_common(1)[0][0] or "(no state)"
+        doing = "; ".join(f"{st or '(no state)'}: {' '.join(info.split())[:60]}" for st, info in others[:2]) or "-"
+        ms = (at - last_at) * 1000
+        if phases and phases[-1][:2] == (state, doing):
+            phases[-1] = (state, doing, round(phases[-1][2] + ms, 1))
+        else:
+            phases.append((state, doing, round(ms, 1)))
+        last_at = at
+    return phases
 
 
 def _run_sql(server: Server, db: str, statements: list[str]) -> str:
@@ -696,6 +724,8 @@ def report(results: list[Result], patterns: list[str], variants: list[str], plan
         print(f"{r.pattern} {r.variant} {r.change}: slowest writes (ms after start, ms): {r.worst}")
         if r.waits:
             print(f"    stalled clients' states: {r.waits}; meanwhile: {r.running}")
+        for state, doing, ms in r.story:
+            print(f"    slowest write: {ms:8.1f} ms {state!r} while {doing}")
     return 1 if failed else 0
 
 
