@@ -15,8 +15,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from safeshift.dialects.mysql.url import parse_url
-from tests.drizzle._kit import Step, _node_env, require_node
+from tests.drizzle._kit import Step, _node_env, generate, require_node
 from tests.runner._project import connect
 
 CONFIG_TS = """import { defineConfig } from "drizzle-kit";
@@ -160,6 +162,20 @@ try {
   await client.end();
 }
 """
+
+
+_GENERATED: list[Path] = []
+
+
+def source(factory: pytest.TempPathFactory) -> Path:
+    """The drizzle-kit project of STEPS (schema.ts, drizzle.config.ts, drizzle/), made once per test process for
+    every test module that uses it (drizzle-kit takes about a second per step here); copy it, never change it."""
+    require_node()
+    if not _GENERATED:
+        root = factory.getbasetemp() / "drizzle-kit-mysql" / "project"
+        generate(root, STEPS, CONFIG_TS)
+        _GENERATED.append(root)
+    return _GENERATED[0]
 
 
 def node_migrate(url: str, folder: Path, table: str | None = None,

@@ -25,16 +25,12 @@ from safeshift.formats.drizzle.mysql_effects import read_mysql_effects
 from safeshift.model import make_schema
 from safeshift.sections import parse_sql
 from tests.drizzle import _mysql_kit as kit
-from tests.drizzle._kit import generate, require_node
 from tests.runner._project import connect, schema_of
 
 
 @pytest.fixture(scope="module")
 def mysql_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_node()
-    root = tmp_path_factory.mktemp("drizzle-kit-mysql") / "project"
-    generate(root, kit.STEPS, kit.CONFIG_TS)
-    return root
+    return kit.source(tmp_path_factory)
 
 
 @pytest.fixture

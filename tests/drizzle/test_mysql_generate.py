@@ -20,7 +20,7 @@ from safeshift import verify
 from safeshift.dialects import get_dialect
 from safeshift.formats import drizzle
 from tests.drizzle import _mysql_kit as kit
-from tests.drizzle._kit import drizzle_kit, generate, require_node
+from tests.drizzle._kit import drizzle_kit
 from tests.runner._project import invoke, schema_of
 
 TOML = 'schema = "drizzle_mysql_models:metadata"\nmigrations = "drizzle"\ndialect = "mysql"\n'
@@ -28,10 +28,7 @@ TOML = 'schema = "drizzle_mysql_models:metadata"\nmigrations = "drizzle"\ndialec
 
 @pytest.fixture(scope="module")
 def mysql_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_node()
-    root = tmp_path_factory.mktemp("drizzle-kit-mysql") / "project"
-    generate(root, kit.STEPS, kit.CONFIG_TS)
-    return root
+    return kit.source(tmp_path_factory)
 
 
 @pytest.fixture

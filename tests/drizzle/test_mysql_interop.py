@@ -20,7 +20,7 @@ from safeshift import verify
 from safeshift.dialects import get_dialect
 from safeshift.formats import drizzle
 from tests.drizzle import _mysql_kit as kit
-from tests.drizzle._kit import DrizzleProject, generate, require_node, scalar, truncate_journal
+from tests.drizzle._kit import DrizzleProject, scalar, truncate_journal
 from tests.runner._project import connect, invoke, schema_of
 
 TOML = 'migrations = "drizzle"\ndialect = "mysql"\n'
@@ -28,10 +28,7 @@ TOML = 'migrations = "drizzle"\ndialect = "mysql"\n'
 
 @pytest.fixture(scope="module")
 def mysql_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_node()
-    root = tmp_path_factory.mktemp("drizzle-kit-mysql") / "project"
-    generate(root, kit.STEPS, kit.CONFIG_TS)
-    return root
+    return kit.source(tmp_path_factory)
 
 
 def _project(source: Path, root: Path, url: str, toml: str = TOML) -> DrizzleProject:

@@ -22,11 +22,11 @@ from safeshift import verify
 from safeshift.dialects import get_dialect
 from safeshift.formats import drizzle
 from tests.drizzle import _mysql_kit as kit
-from tests.drizzle._kit import DrizzleProject, generate, require_node, scalar
+from tests.drizzle._kit import DrizzleProject, scalar
 from tests.runner import _faultkit as fk
 from tests.runner._project import connect, schema_of
 
-TRIALS = 10
+TRIALS = 8
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,7 @@ def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fk.Zygote]:
 
 @pytest.fixture(scope="module")
 def mysql_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_node()
-    root = tmp_path_factory.mktemp("drizzle-kit-mysql") / "project"
-    generate(root, kit.STEPS, kit.CONFIG_TS)
-    return root
+    return kit.source(tmp_path_factory)
 
 
 def _drop_everything(url: str) -> None:

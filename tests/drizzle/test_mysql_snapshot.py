@@ -22,16 +22,12 @@ from safeshift.errors import MigrationsError
 from safeshift.formats import drizzle
 from safeshift.model import Column, Unique
 from tests.drizzle import _mysql_kit as kit
-from tests.drizzle._kit import generate, require_node
 from tests.runner._project import schema_of
 
 
 @pytest.fixture(scope="module")
 def mysql_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_node()
-    root = tmp_path_factory.mktemp("drizzle-kit-mysql") / "project"
-    generate(root, kit.STEPS, kit.CONFIG_TS)
-    return root
+    return kit.source(tmp_path_factory)
 
 
 def test_each_snapshot_is_what_mariadb_holds_after_its_sql(mysql_source: Path, mysql_url: str) -> None:
