@@ -10,7 +10,11 @@ models, so this is the one way optuna itself runs its history on a new database.
 (what ``alembic check`` runs; the apps ship no ``alembic check`` configuration that points at an
 arbitrary URL), one short line per difference.
 
-``inspect URL``: SQLAlchemy's inspector on a SQLite database, as facts (one line each) about every table.
+``inspect URL``: SQLAlchemy's inspector on a SQLite (or MariaDB) database, as facts (one line each) about
+every table.
+
+``create-all URL MODULE:ATTR``: SQLAlchemy's ``create_all`` of the models on the database (MariaDB through
+PyMySQL in ``test_mysql_corpus.py``); the tables it made.
 """
 
 from __future__ import annotations
@@ -56,15 +60,30 @@ def _short(entry: Any) -> str:
     return f"{kind} {entry[1:]!r}"
 
 
-def alembic_compare(url: str, spec: str) -> list[str]:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
+def _metadata(spec: str) -> sa.MetaData:
     module, _, attr = spec.partition(":")
     obj: Any = importlib.import_module(module)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    metadata = getattr(obj, "metadata", obj)
+    metadata: sa.MetaData = getattr(obj, "metadata", obj)
+    return metadata
+
+
+def create_all(url: str, spec: str) -> list[str]:
+    metadata = _metadata(spec)
+    engine = sa.create_engine(url)
+    try:
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    return sorted(metadata.tables)
+
+
+def alembic_compare(url: str, spec: str) -> list[str]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    metadata = _metadata(spec)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
@@ -104,7 +123,8 @@ def main() -> None:
         upgrade_optuna(args[0])
         return
     sys.path.insert(0, ".")  # the project folder's helper module, as safeshift imports it
-    answer = alembic_compare(*args) if command == "alembic-compare" else inspect(*args)
+    commands = {"alembic-compare": alembic_compare, "create-all": create_all, "inspect": inspect}
+    answer = commands[command](*args)
     json.dump(answer, sys.stdout)
 
 

@@ -145,6 +145,11 @@ class Dialect:
         tail = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         return tail or url
 
+    def table_options(self, options: Any, where: str) -> list[str]:
+        """``Table.options`` entries of this database from a SQLAlchemy table's own dialect options (``options``:
+        its ``dialect_options[name]``), refusing by name what the model cannot hold; none by default."""
+        return []
+
     # -- rendering --------------------------------------------------------------------
     def between(self, before: Schema, after: Schema) -> Dialect:
         """This dialect for rendering changes that take ``before`` to ``after``.  Where a statement depends on

@@ -121,8 +121,9 @@ def _named_extensions(listeners: Seq[Listener], entities: Seq[Entity], default_s
 _INDEX_KWARGS: dict[str, frozenset[str]] = {
     "postgresql": frozenset({"using", "ops", "where", "include", "nulls_not_distinct", "concurrently"}),
     "sqlite": frozenset({"where"}),
-    # MySQL: mysql_prefix="FULLTEXT"/"SPATIAL" is the index's method (mysql_length is not read: refused)
-    "mysql": frozenset({"prefix", "using"}),
+    # MySQL: mysql_prefix="FULLTEXT"/"SPATIAL" is the index's method; mysql_length gives key prefix lengths,
+    # read with the keys from the CREATE INDEX SQLAlchemy compiles (``name(255)``)
+    "mysql": frozenset({"prefix", "using", "length"}),
 }
 _IDENT = re.compile(r'"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b')
 _FK_ACTIONS: dict[str, FkAction] = {
@@ -206,6 +207,7 @@ class _Converter:
         flags = [f"{k.lower()}={str(v).lower() if isinstance(v, bool) else v}" for k, v in dict(storage).items()]
         # SQLite's table options, as its CREATE TABLE spells them (sqlite_strict=True, sqlite_with_rowid=False)
         flags += [STRICT] * bool(opts.get("strict")) + [WITHOUT_ROWID] * (opts.get("with_rowid") is False)
+        flags += self.dialect.table_options(opts, where)  # MySQL's engine and collation
         options = tuple(sorted(flags))
         autoincrement = t._autoincrement_column
         columns = tuple([self.column(t, c, c is autoincrement) for c in t.columns])
@@ -436,7 +438,7 @@ class _Converter:
         include = tuple(c if isinstance(c, str) else c.name for c in (opts.get("include") or ()))
         return Index(
             name=name,
-            elements=self.index_keys(t, ix, ops, label),
+            elements=self.index_keys(t, ix, ops, label, compiled=bool(opts.get("length"))),
             unique=bool(ix.unique),
             method=(opts.get("using") or opts.get("prefix") or "btree").lower(),
             where=self.dialect.normalize_expression(self.compile(where)) if where is not None else None,
@@ -444,7 +446,8 @@ class _Converter:
             nulls_not_distinct=bool(opts.get("nulls_not_distinct")),
         )
 
-    def index_keys(self, t: sa.Table, ix: sa.Index, ops: dict[str, str], label: str) -> tuple[IndexElement, ...]:
+    def index_keys(self, t: sa.Table, ix: sa.Index, ops: dict[str, str], label: str, *,
+                   compiled: bool = False) -> tuple[IndexElement, ...]:
         """The index's keys as the database will record them.  Plain columns are read directly; any other key
         (``col.desc()``, ``col.asc()``, ``col.collate("C")``, ``text("col DESC")``, ``func.lower(...)``, a key
         named in ``postgresql_ops``) is read from the CREATE INDEX text SQLAlchemy compiles for the dialect,
@@ -453,7 +456,7 @@ class _Converter:
         default is no operator class, and a key collation that is the column's own is none."""
         expressions = list(ix.expressions)
         plain = [e for e in expressions if isinstance(e, sa.Column) and e.key not in ops]
-        if len(plain) == len(expressions):
+        if len(plain) == len(expressions) and not compiled:  # ``compiled``: options the keys' text carries
             return tuple(IndexElement(e.name) for e in plain)
         try:
             sql = str(sa.schema.CreateIndex(ix).compile(dialect=self.sa_dialect))

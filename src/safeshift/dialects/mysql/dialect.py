@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Capabilities, ConstraintKind
 from safeshift.dialects.mysql.locks import LOCK_MODES
 from safeshift.dialects.mysql.normalize import normalize_default, normalize_expression, split_on_update
 from safeshift.dialects.mysql.render import MySQLRender
-from safeshift.dialects.mysql.types import normalize_type
+from safeshift.dialects.mysql.types import normalize_type, table_options
 from safeshift.model import Column, Index, IndexElement, Schema, Table, Unique, canonical_table
 
 if TYPE_CHECKING:
@@ -62,6 +62,9 @@ class MySQLDialect(MySQLRender):
 
     def normalize_expression(self, sql: str) -> str:
         return normalize_expression(sql)
+
+    def table_options(self, options: Any, where: str) -> list[str]:
+        return table_options(dict(options), where)
 
     def index_keys(self, create_index_sql: str) -> tuple[IndexElement, ...]:
         """Keys written as text: ``col``, ``col DESC``, ``col(10)`` (a prefix); an expression key is refused

@@ -179,6 +179,16 @@ class MySQLRender(Dialect):
     def render_rename_table(self, change: ch.RenameTable) -> list[Statement]:
         return [Statement(f"RENAME TABLE {self.quote(change.old)} TO {self.quote(change.new)};")]
 
+    def render_set_table_storage(self, change: ch.SetTableStorage) -> list[Statement]:
+        """The table's engine (``engine=`` in ``Table.options``); its collation is refused by name: ALTER TABLE
+        ... COLLATE changes only the default for new columns, and CONVERT TO rewrites every text value."""
+        old, new = dict(o.split("=", 1) for o in change.old[1]), dict(o.split("=", 1) for o in change.new[1])
+        if old.get("collate") != new.get("collate"):
+            raise UnsupportedConstruct(f"table {change.table}", "changing a table's collation or character set",
+                                       "Run ALTER TABLE ... CONVERT TO CHARACTER SET ... COLLATE ... yourself (it "
+                                       "rewrites every text value), then generate again.")
+        return [self._alter(change.table, f"ENGINE = {new.get('engine', 'InnoDB')}")]
+
     def render_set_table_comment(self, change: ch.SetTableComment) -> list[Statement]:
         return [self._alter(change.table, f"COMMENT = {self.literal(change.new or '')}")]
 

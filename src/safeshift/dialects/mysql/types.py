@@ -4,7 +4,10 @@ says, lower case, with what the server ignores taken out.
 - integer display widths are dropped (``int(11)`` → ``int``; MySQL 8.0.17 stopped printing them), except
   ``tinyint(1)``, which is how both servers store a boolean (``BOOL``/``BOOLEAN`` are its aliases);
 - ``INTEGER`` → ``int``, ``NUMERIC``/``DEC``/``FIXED`` → ``decimal`` with its ``(10,0)`` default filled in,
-  ``REAL``/``DOUBLE PRECISION`` → ``double``, ``CHARACTER VARYING`` → ``varchar``;
+  ``REAL``/``DOUBLE PRECISION`` → ``double``, ``FLOAT(p)`` → ``float`` (p ≤ 24) or ``double`` (p 25-53),
+  ``BLOB(n)`` → the BLOB type the server picks for n bytes (``TEXT(n)`` is refused: that depends on the
+  character set),
+  ``CHARACTER VARYING`` → ``varchar``;
 - ``unsigned`` and ``zerofill`` are kept after the base type;
 - ``json`` stays ``json`` (MariaDB stores it as ``longtext`` with a ``json_valid`` CHECK: introspection folds
   that back);
@@ -57,6 +60,9 @@ def normalize_type(type_sql: str) -> str:
         precision = nums[0] if nums and nums[0] else "10"
         scale = nums[1] if len(nums) > 1 else "0"
         args = f"({precision},{scale})"
+    elif base == "float" and args and "," not in args:
+        # FLOAT(p): the server stores a float for p 0-24 and a double for 25-53 (both without the p)
+        base, args = ("double" if int(args.strip("() ") or 0) > 24 else "float"), ""
     elif base in ("double", "float") and args:
         args = "(" + ",".join(a.strip() for a in args.strip("()").split(",")) + ")"
     elif base in ("enum", "set"):
@@ -73,8 +79,15 @@ def normalize_type(type_sql: str) -> str:
             args = "(1)"
         if base == "year" and args == "(4)":
             args = ""
-    elif base in ("text", "blob") and args:
-        args = args.replace(" ", "")
+    elif base == "blob" and args:
+        # BLOB(n): the server picks the smallest BLOB type holding n bytes and keeps no n
+        n = int(args.strip("() ") or 0)
+        base, args = ("tinyblob" if n <= 255 else "blob" if n <= 65535 else "mediumblob" if n <= 16777215
+                      else "longblob"), ""
+    elif base == "text" and args:
+        raise UnsupportedConstruct(f"type {text}", "TEXT with a length",
+                                   "The server picks TINYTEXT to LONGTEXT by the length in bytes of the column's "
+                                   "character set; declare that type instead.")
     out = base + args
     if "zerofill" in flags:
         flags = [*flags, "unsigned"]  # ZEROFILL implies UNSIGNED
@@ -103,3 +116,37 @@ def is_textual(column_type: str) -> bool:
 def is_numeric(column_type: str) -> bool:
     t = column_type.split("(", 1)[0].split(" ", 1)[0]
     return t in (*_INTS, "decimal", "float", "double", "bit")
+
+
+#: the default collation of a character set, where MariaDB 10.x and MySQL 8 agree (utf8mb4's differs:
+#: utf8mb4_general_ci against utf8mb4_0900_ai_ci, so a table giving only that character set is refused)
+DEFAULT_COLLATIONS = {"utf8": "utf8mb3_general_ci", "utf8mb3": "utf8mb3_general_ci", "latin1": "latin1_swedish_ci",
+                      "ascii": "ascii_general_ci", "binary": "binary", "ucs2": "ucs2_general_ci",
+                      "utf16": "utf16_general_ci", "utf32": "utf32_general_ci", "latin2": "latin2_general_ci"}
+#: the SQLAlchemy ``mysql_*`` table options read; any other given is refused by name
+TABLE_OPTIONS = ("engine", "collate", "charset", "character_set", "default_charset", "default_character_set")
+
+
+def table_options(options: dict[str, object], where: str) -> list[str]:
+    """A SQLAlchemy table's ``mysql_engine``/``mysql_collate``/``mysql_charset`` as ``Table.options``: ``engine=x``
+    unless InnoDB, ``collate=y`` (a character set given alone is its default collation).  Any other
+    ``mysql_*`` option is refused by name: left out, the table would be compared without it."""
+    given = {k: v for k, v in options.items() if v not in (None, "", False)}
+    other = sorted(k for k in given if k not in TABLE_OPTIONS)
+    if other:
+        raise UnsupportedConstruct(where, ", ".join(f"mysql_{k}" for k in other),
+                                   "safeshift reads only mysql_engine, mysql_collate and mysql_charset of a table.")
+    out = []
+    engine = str(given.get("engine", "InnoDB"))
+    if engine.lower() != "innodb":
+        out.append(f"engine={engine}")
+    collate = given.get("collate")
+    charset = next((str(given[k]) for k in TABLE_OPTIONS[2:] if k in given), None)
+    if collate is None and charset is not None:
+        collate = DEFAULT_COLLATIONS.get(charset.lower())
+        if collate is None:
+            raise UnsupportedConstruct(where, f"mysql_charset={charset!r} without mysql_collate",
+                                       "Its default collation differs between MySQL and MariaDB: give mysql_collate.")
+    if collate is not None:
+        out.append(f"collate={str(collate).lower()}")
+    return out
