@@ -7,6 +7,7 @@ that block a migration (``blockers.py``) and the schema fingerprint of a step th
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -101,12 +102,32 @@ class MySQLEngine(Engine):
     def acquire_runner_lock(self, conn: Any, wait_ms: int, lock_timeout_ms: int) -> str | None:
         from safeshift.engines.mysql import lock
 
-        return lock.acquire(conn, wait_ms)
+        holder = lock.acquire(conn, wait_ms)
+        if holder is None:
+            key, ident = _lock_key(conn)
+            _HELD[key] = ident
+        return holder
 
     def release_runner_lock(self, conn: Any) -> None:
         from safeshift.engines.mysql import lock
 
         lock.release(conn)
+        with contextlib.suppress(Exception):  # a lost connection: the server freed the lock, the entry is stale
+            key, ident = _lock_key(conn)
+            # GET_LOCK nests on one session (a deploy's runner takes it again to migrate): still held, still ours
+            used = conn.execute("SELECT IS_USED_LOCK(%s)", (key[2],)).fetchone()[0]
+            if _HELD.get(key) == ident and (used is None or int(used) != ident):
+                del _HELD[key]
+
+    def holds_runner_lock(self, conn: Any) -> bool:
+        """Whether a session of this process holds the runner lock of ``conn``'s database: a restore over it
+        during a deploy's ``on_failure = "restore"`` runs under that deploy's lock instead of waiting for it."""
+        key, _ = _lock_key(conn)
+        ident = _HELD.get(key)
+        if ident is None:
+            return False
+        used = conn.execute("SELECT IS_USED_LOCK(%s)", (key[2],)).fetchone()[0]
+        return used is not None and int(used) == ident
 
     def backend_pid(self, conn: Any) -> int | None:
         return int(conn.execute("SELECT CONNECTION_ID()").fetchone()[0])
@@ -168,3 +189,14 @@ class MySQLEngine(Engine):
         from safeshift.engines.mysql.rehearse import MySQLRehearsal
 
         return MySQLRehearsal()
+
+
+#: the runner locks sessions of this process hold: (server host name, port, lock name) -> connection id
+_HELD: dict[tuple[str, int, str], int] = {}
+
+
+def _lock_key(conn: Any) -> tuple[tuple[str, int, str], int]:
+    from safeshift.engines.mysql import lock
+
+    host, port, ident = conn.execute("SELECT @@hostname, @@port, CONNECTION_ID()").fetchone()
+    return (str(host), int(port), lock.current_name(conn)), int(ident)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from safeshift.engines.base import Dumped, Fingerprint, Manifest, server_major
+from safeshift.engines.mysql import MySQLEngine
 from safeshift.engines.mysql.databases import connect, scratch_database
 from safeshift.engines.mysql.tools import (
     Client,
@@ -34,7 +35,7 @@ from safeshift.engines.mysql.tools import (
     option_file,
     tool_argv,
 )
-from safeshift.errors import BackupError, RestoreLockTimeout
+from safeshift.errors import BackupError, RestoreLockTimeout, RunnerBusy
 from safeshift.text import redact_url
 
 __all__ = ["DUMP_OPTIONS", "MySQLBackup", "dump_argv", "fingerprint_conn", "load", "objects_besides_tables"]
@@ -317,17 +318,19 @@ class MySQLBackup:
         """Restore into a staging database beside ``url`` (the live one untouched meanwhile), then swap every
         table in one ``RENAME TABLE`` statement, which the server does all or nothing, and drop the old tables.
 
-        The swap waits at most ``lock_timeout`` for the metadata locks of the live tables (a long transaction
-        of the app holds them), then gives up with the database unchanged.  It takes no runner lock of its
-        own: a deploy's ``on_failure = "restore"`` calls it while holding that lock, and a ``GET_LOCK`` from a
-        second session of the same process would wait for itself; the metadata locks already keep a
-        concurrent migration's DDL out of the swap.  Views, triggers, routines and events cannot move between
-        databases by RENAME, so a database or backup holding any is refused, naming them.
+        It runs under the runner lock, so no migration moves the live tables (or writes the history table) while
+        they are swapped: taken here, waiting at most ``lock_timeout``, unless a session of this process holds
+        it already (a deploy's ``on_failure = "restore"``, which must not wait for its own lock).  The swap
+        waits at most ``lock_timeout`` for the metadata locks of the live tables (a long transaction of the app
+        holds them), then gives up with the database unchanged.  Views, triggers, routines and events cannot
+        move between databases by RENAME, so a database or backup holding any is refused, naming them.
         """
         _, database = database_of(url)
         conn = connect(url)
+        own = False
         try:
             conn.autocommit = True
+            own = _runner_lock(conn, url, lock_timeout_ms)
             live_other = objects_besides_tables(conn)
             if live_other:
                 raise BackupError(f"Restoring over {redact_url(url)} swaps tables only, and it holds "
@@ -368,6 +371,9 @@ class MySQLBackup:
                         raise BackupError(f"Restoring over {redact_url(url)} failed at the swap ({reason}), so the "
                                           "database is unchanged (RENAME TABLE is all or nothing).") from None
         finally:
+            if own:
+                with contextlib.suppress(Exception):
+                    _engine().release_runner_lock(conn)
             conn.close()
 
     def fingerprint(self, url: str) -> Fingerprint:
@@ -377,6 +383,29 @@ class MySQLBackup:
             return _snapshot_fingerprint(conn)
         finally:
             conn.close()
+
+
+def _engine() -> MySQLEngine:
+    from safeshift.dialects import get_dialect
+    from safeshift.engines.base import engine_for
+
+    engine = engine_for(get_dialect("mysql"))
+    assert isinstance(engine, MySQLEngine)
+    return engine
+
+
+def _runner_lock(conn: Any, url: str, wait_ms: int) -> bool:
+    """Take the runner lock of ``conn``'s database for a restore over it, waiting up to ``wait_ms``; False when
+    this process holds it already (a deploy restoring its pre-deploy backup), so nothing is to be released."""
+    engine = _engine()
+    if engine.holds_runner_lock(conn):
+        return False
+    holder = engine.acquire_runner_lock(conn, wait_ms, wait_ms)
+    if holder is not None:
+        raise RunnerBusy(f"Restoring over {redact_url(url)} waited lock_timeout ({wait_ms} ms) for the runner lock, "
+                         f"which {holder} holds (a migration or deploy is running), so the database is unchanged; "
+                         "try again once it has finished.")
+    return True
 
 
 def _family(version: str) -> str:
