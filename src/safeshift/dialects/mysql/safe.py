@@ -163,10 +163,14 @@ def _copy_only(d: MySQLText, change: ch.Change, ctx: SafeContext, target: str, r
         note = f"{reason}; for a large table undo it with pt-online-schema-change or gh-ost instead"
         return SafeRender([replace(plain[0], comment=note), *plain[1:]] if plain else [])
     action = _action(plain_sql(d, change))
+    # a MODIFY run again after the copy restates what is there (a no-op the server accepts); anything else
+    # would fail on what the copy already made or removed, so the migration must not run it again
+    again = ("(its MODIFY then finds nothing left to change)" if isinstance(change, ch.AlterColumn) else
+             "with its statement replaced by a comment saying the copy made it (then `safeshift rehash`), since "
+             "running it again would fail")
     recipe = (f"copy the table online with pt-online-schema-change (pt-online-schema-change --alter "
               f"\"{action}\" D=<database>,t={table} --execute) or gh-ost, outside the migration, then keep "
-              "this change in a migration written with --no-safe (the ALTER then finds nothing left to change), "
-              "or use --no-safe alone for a small table")
+              f"this change in a migration written with --no-safe {again}; or use --no-safe alone for a small table")
     return SafeRender([], Refusal(target, reason, recipe))
 
 
