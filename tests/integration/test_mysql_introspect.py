@@ -176,3 +176,11 @@ def test_check_rows_read_mysql8s_columns(mysql_url: str) -> None:
         assert check_rows(cur) == [("a", "n_ok", "(`n` > 0)")]
     finally:
         conn.close()
+
+
+def test_an_ignored_index_is_refused_by_name(mysql_url: str) -> None:
+    """MariaDB's IGNORED index (MySQL 8's INVISIBLE one) is not in the model: compared as a plain index, a
+    difference in it would go unseen, so introspection names it."""
+    _run(mysql_url, ["CREATE TABLE t (id int PRIMARY KEY, n int, KEY ix_t_n (n) IGNORED)"])
+    with pytest.raises(UnsupportedConstruct, match=r"index t\.ix_t_n"):
+        _introspect(mysql_url)

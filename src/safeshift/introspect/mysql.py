@@ -64,8 +64,16 @@ def introspect(conn: Any, dialect: MySQLDialect) -> Schema:
     for r in _rows(conn, "columns"):
         columns[r[0]].append(r)
     indexes: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
-    for r in _rows(conn, "indexes"):
-        indexes[r[0]][r[1]].append(r)
+    cur = conn.execute(_query("indexes"))
+    names = [d[0].upper() for d in cur.description]
+    hidden = [(i, value) for i, name in enumerate(names) for key, value in (("IS_VISIBLE", "NO"), ("IGNORED", "YES"))
+              if name == key]
+    for r in cur.fetchall():
+        if any(str(r[i]).upper() == value for i, value in hidden) and not own.is_own_table(r[0]):
+            raise UnsupportedConstruct(f"index {r[0]}.{r[1]}", "an invisible (MySQL 8) or ignored (MariaDB) index",
+                                       "safeshift's model has no invisible indexes yet; make it visible, or "
+                                       "leave the table out with the `ignore` list.")
+        indexes[r[0]][r[1]].append(tuple(r))
     fks: dict[str, dict[str, list[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(list))
     for r in _rows(conn, "foreign_keys"):
         fks[r[0]][r[1]].append(r)
