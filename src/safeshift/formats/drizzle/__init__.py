@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from safeshift.formats.drizzle.down import DOWN_DIR, attach_down, down_dir, down_text
+from safeshift.formats.drizzle.errors import SnapshotError
 from safeshift.formats.drizzle.fixes import drizzle_fix
 from safeshift.formats.drizzle.folder import drizzle_hash, read_folder, split_statements, version_width
 from safeshift.formats.drizzle.journal import (
@@ -42,7 +43,6 @@ from safeshift.formats.drizzle.journal import (
     resolve_format,
 )
 from safeshift.formats.drizzle.snapshot import (
-    SnapshotError,
     _Snapshot,  # the converter class: tests count its conversions
     expected_schema,
     snapshot_file,

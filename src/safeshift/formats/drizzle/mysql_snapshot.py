@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from safeshift.formats.drizzle.snapshot import SnapshotError
+from safeshift.formats.drizzle.errors import SnapshotError
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.base import Dialect
-from safeshift.errors import MigrationsError, SafeshiftError
+from safeshift.errors import SafeshiftError
+from safeshift.formats.drizzle.errors import SnapshotError
 from safeshift.formats.drizzle.journal import DIALECTS, journal_dialect
 from safeshift.formats.safeshift import META_DIR, MigrationFolder
 from safeshift.sources.names import stored_names
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
 _SERIALS = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
 _FK_ACTIONS = {"no action": "NO ACTION", "restrict": "RESTRICT", "cascade": "CASCADE", "set null": "SET NULL",
                "set default": "SET DEFAULT"}
-
-
-class SnapshotError(MigrationsError):
-    """A drizzle snapshot holds something safeshift's model cannot express (so no down SQL from it)."""
 
 
 def snapshot_file(folder: Path, tag: str) -> Path:
