@@ -288,7 +288,8 @@ def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, ren
     dialect = dialect_of(config)
     formats.DrizzleFolder().check_declared(folder, dialect, config.config_name)
     target = load_source_schema(config)
-    current = drizzle.expected_schema(folder, folder.versions, dialect) or empty_schema(dialect)
+    made = drizzle.expected_schema(folder, folder.versions, dialect) or empty_schema(dialect)
+    current = _drizzle_schema(config, folder, dialect, made)
     hints = parse_hints(renames, no_renames, dialect.default_schema, lambda s, n: current.table(s, n) is not None)
     changes = diff(current, target, hints, questioner, dialect.default_schema, dialect.view_dependencies,
                    dialect.same_column)
@@ -296,7 +297,10 @@ def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, ren
         return GenerateResult(None, None, ())
     sections = render(changes, current, target, dialect, safe=safe, lock_timeout=config.environment().lock_timeout)
     moment = now or utc_now()
-    written = drizzle.write_next(folder.path, name, sections.up, target, dialect, int(moment.timestamp() * 1000))
+    # the tables the `ignore` list leaves out of the comparison stay in drizzle's snapshot as they were
+    kept = [t for t in made.tables if current.table(t.schema, t.name) is None and target.table(t.schema, t.name) is None]
+    snapshot = replace(target, tables=tuple(sorted((*target.tables, *kept), key=lambda t: t.key))) if kept else target
+    written = drizzle.write_next(folder.path, name, sections.up, snapshot, dialect, int(moment.timestamp() * 1000))
     counts = {"create": 0, "alter": 0, "drop": 0}
     for c in changes:
         counts[c.verb] += 1
@@ -307,6 +311,17 @@ def _generate_drizzle(config: Config, folder: MigrationFolder, name: str, *, ren
                 if dialect.capabilities.hazard_review else ())  # as `review` and `migrate` judge it
     return GenerateResult(written.tag.split("_", 1)[0], written.path, tuple(changes), counts["create"],
                           counts["alter"], counts["drop"], warnings, (), findings)
+
+
+def _drizzle_schema(config: Config, folder: MigrationFolder, dialect: Dialect, made: Schema | None = None) -> Schema:
+    """The schema a drizzle-kit folder's snapshots make (``made``, when the caller has it), without what the
+    comparison leaves out (as ``migrated_schema`` for safeshift's folders: an ignored table gets no DROP)."""
+    from safeshift.formats import drizzle
+    from safeshift.ignore import leave_out
+
+    if made is None:
+        made = drizzle.expected_schema(folder, folder.versions, dialect) or empty_schema(dialect)
+    return leave_out(made, config.ignore, dialect.default_schema).schema
 
 
 def check(config: Config) -> None:
@@ -329,9 +344,7 @@ def check(config: Config) -> None:
     dialect = dialect_of(config)
     default_schema = dialect.default_schema
     if drizzle_folder is not None and written:  # the schema drizzle-kit's snapshots make (``_generate_drizzle``)
-        from safeshift.formats import drizzle
-
-        current = drizzle.expected_schema(drizzle_folder, drizzle_folder.versions, dialect) or empty_schema(dialect)
+        current = _drizzle_schema(config, drizzle_folder, dialect)
     else:
         current = privileges_baseline(migrated_schema(config), target, default_schema)
     changes = diff(current, target, None, AssumeNew(), default_schema, same_column=dialect.same_column)

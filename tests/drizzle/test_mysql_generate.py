@@ -92,3 +92,20 @@ def test_a_custom_migration_is_drizzle_kits_to_write(project: Path) -> None:
     assert err.returncode != 0
     assert "is a drizzle-kit folder: write a hand-written migration with `npx drizzle-kit generate --custom`" \
         in err.stderr + err.stdout
+
+
+def test_an_ignored_table_is_neither_dropped_nor_lost_from_drizzles_snapshot(project: Path) -> None:
+    """`ignore` leaves a table out of the comparison: models that do not declare it make no DROP, and the
+    snapshot safeshift writes still holds it, so drizzle-kit (whose TypeScript schema has it) sees no change."""
+    models = kit.MODELS_PY.replace('Table("audit", metadata,', 'Table("audit_unused", MetaData(),')
+    (project / "drizzle_mysql_models.py").write_text(models, encoding="utf-8")
+    (project / "safeshift.toml").write_text(TOML + 'ignore = ["audit"]\n', encoding="utf-8")
+    invoke(project, "generate", "--name", "add_comments")
+    sql = (project / "drizzle" / "0004_add_comments.sql").read_text()
+    assert "audit" not in sql, sql
+    after = json.loads((project / "drizzle" / "meta" / "0004_snapshot.json").read_text())
+    before = json.loads((project / "drizzle" / "meta" / "0003_snapshot.json").read_text())
+    assert after["tables"]["audit"] == before["tables"]["audit"]
+    (project / "schema.ts").write_text(kit.next_schema_ts(), encoding="utf-8")
+    said = drizzle_kit(project, "generate", "--name", "after_safeshift")
+    assert "No schema changes" in said, said
