@@ -40,7 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
 SLOW_FIRST = (
     "tests/realapps/", "tests/deploy/test_partway.py", "tests/backup/test_million_rows.py",
     "tests/docs/test_getting_started.py", "tests/cli/test_baseline.py", "tests/runner/test_faults.py",
-    "tests/objects/test_pairs_property.py",
+    "tests/objects/test_pairs_property.py", "tests/backup/test_mysql_backup.py::test_a_million_rows_round_trip",
+    "tests/rehearse/test_mysql_rehearse.py", "tests/deploy/test_mysql_deploy.py",
 )
 
 
