@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from safeshift import model
@@ -55,9 +55,11 @@ def strategy_for(tp: Any) -> st.SearchStrategy[Any]:
 
 
 schemas = strategy_for(Schema)
+#: a whole Schema per draw, every field of every model class: slow to draw on a loaded machine (load 9-14 here)
+DRAWS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(DRAWS, max_examples=200)
 @given(schemas)
 def test_round_trip_is_exact(schema: Schema) -> None:
     text = to_json(schema)
@@ -65,6 +67,7 @@ def test_round_trip_is_exact(schema: Schema) -> None:
     assert to_json(from_json(text)) == text
 
 
+@DRAWS
 @given(schemas)
 def test_text_is_stable_json(schema: Schema) -> None:
     text = to_json(schema)
