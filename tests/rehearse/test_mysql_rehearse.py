@@ -14,6 +14,7 @@ import pytest
 
 from safeshift import history
 from safeshift.dialects.mysql.url import parse_url
+from safeshift.engines.base import Lock
 from safeshift.engines.mysql import rehearse
 from safeshift.engines.mysql.rehearse import documented_locks
 from tests.cli.test_generate_cli import run
@@ -146,3 +147,22 @@ def test_documented_locks_by_statement_kind() -> None:
 
 def test_the_history_table_name_matches() -> None:
     assert rehearse.HISTORY_TABLE == history.TABLE
+
+
+def test_a_statement_in_a_transaction_shows_its_locks_or_says_they_cannot_be_seen(mysql_url: str) -> None:
+    from safeshift.dialects import get_dialect
+    from safeshift.engines import engine_for
+
+    _query(mysql_url, "CREATE TABLE t (id int PRIMARY KEY, v int)")
+    _query(mysql_url, "INSERT INTO t VALUES (1, 1)")
+    conn = engine_for(get_dialect("mysql")).connect(mysql_url)
+    try:
+        conn.execute("UPDATE t SET v = 2 WHERE id = 1")
+        backend = rehearse.MySQLRehearsal()
+        txn, locks = backend.locks(conn, ("safeshift",))
+        assert txn is not None
+        # this MariaDB ships without the metadata_lock_info plugin and with performance_schema off
+        assert locks == [Lock("metadata", rehearse.NOT_OBSERVABLE)]
+        conn.rollback()
+    finally:
+        conn.close()

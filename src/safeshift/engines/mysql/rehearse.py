@@ -102,27 +102,43 @@ _MYSQL_MDL = ("SELECT m.LOCK_TYPE, m.OBJECT_SCHEMA, m.OBJECT_NAME FROM performan
               "JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID "
               "WHERE t.PROCESSLIST_ID = CONNECTION_ID() AND m.OBJECT_TYPE = 'TABLE' AND m.LOCK_STATUS = 'GRANTED'")
 _SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+#: what a statement inside a transaction is shown holding on a server that cannot list a session's locks
+NOT_OBSERVABLE = ("metadata locks not observable on this server (load MariaDB's metadata_lock_info plugin, or "
+                  "turn on MySQL's performance_schema, to see them)")
 #: safeshift's history table in the migrated database (``history.TABLE``: the execution layer, which an engine
 #: may not import; tests/rehearse/test_mysql_rehearse.py holds the two equal)
 HISTORY_TABLE = "safeshift_migrations"
 
 
 class MySQLRehearsal:
+    def __init__(self) -> None:
+        #: the query that lists a session's metadata locks on this server, once found out (None: no way to)
+        self._mdl: str | bool | None = False
+
+    def _mdl_query(self, conn: Any) -> str | None:
+        """MariaDB's ``METADATA_LOCK_INFO`` plugin when it is loaded, else MySQL's ``performance_schema`` when it
+        is on with the metadata lock instrument enabled; None when neither (both ship off or unloaded on
+        MariaDB, and an empty ``performance_schema`` table would read as no locks at all)."""
+        if self._mdl is False:
+            self._mdl = None
+            if conn.execute("SELECT 1 FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'METADATA_LOCK_INFO' "
+                            "AND PLUGIN_STATUS = 'ACTIVE'").fetchone() is not None:
+                self._mdl = _MARIADB_MDL
+            elif conn.execute("SELECT @@performance_schema").fetchone()[0]:
+                row = conn.execute("SELECT ENABLED FROM performance_schema.setup_instruments "
+                                   "WHERE NAME = 'wait/lock/metadata/sql/mdl'").fetchone()
+                self._mdl = _MYSQL_MDL if row is not None and str(row[0]).upper() == "YES" else None
+        return self._mdl if isinstance(self._mdl, str) else None
+
     def locks(self, conn: Any, hidden_schemas: Collection[str] = ()) -> tuple[str | None, list[Lock]]:
         row = conn.execute("SELECT trx_id FROM information_schema.INNODB_TRX "
                            "WHERE trx_mysql_thread_id = CONNECTION_ID()").fetchone()
         txn = None if row is None else str(row[0])
-        found: list[Any] | None = None
-        for query in (_MARIADB_MDL, _MYSQL_MDL):
-            try:
-                found = list(conn.execute(query).fetchall())
-                break
-            except Exception:  # the plugin or performance_schema is not there: try the other, else say so
-                continue
-        if found is None:
-            return txn, [Lock("metadata", "not observable: enable MariaDB's metadata_lock_info plugin or MySQL's "
-                                          "performance_schema to see it")]
-        out = [Lock("metadata", str(mode).removeprefix("MDL_"), f"{schema}.{name}") for mode, schema, name in found
+        query = self._mdl_query(conn)
+        if query is None:
+            return txn, [Lock("metadata", NOT_OBSERVABLE)]
+        out = [Lock("metadata", str(mode).removeprefix("MDL_"), f"{schema}.{name}")
+               for mode, schema, name in conn.execute(query).fetchall()
                if schema not in _SYSTEM_SCHEMAS and name != HISTORY_TABLE]
         return txn, sorted(out, key=lambda lk: (lk.relation or "", lk.mode))
 
