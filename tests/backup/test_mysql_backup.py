@@ -67,6 +67,26 @@ def mysql_target() -> Iterator[str]:
     yield from _mysql.fresh(MYSQL_ADMIN)
 
 
+@pytest.fixture
+def scratches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the scratch databases this test's safeshift calls make (other tests share the server)."""
+    from safeshift.engines.mysql import backup as mysql_backup
+    from safeshift.engines.mysql import databases
+
+    names: list[str] = []
+    real = databases.scratch_database
+
+    @contextlib.contextmanager
+    def recording(url: str, prefix: str = databases.SCRATCH_PREFIX) -> Iterator[str]:
+        with real(url, prefix) as scratch:
+            names.append(parse_url(scratch).database)
+            yield scratch
+
+    monkeypatch.setattr(databases, "scratch_database", recording)
+    monkeypatch.setattr(mysql_backup, "scratch_database", recording)
+    return names
+
+
 def _databases() -> set[str]:
     """The scratch databases on the server (other tests' included: compared before and after)."""
     with contextlib.closing(_conn(MYSQL_ADMIN)) as conn, conn.cursor() as cur:
@@ -93,16 +113,15 @@ def test_a_million_rows_round_trip(mysql_url: str, mysql_target: str, tmp_path: 
     assert took < 45, f"backup of {ROWS:,} rows took {took:.1f} s"
 
 
-def test_restore_check_compares_the_copy_with_the_source(mysql_url: str, tmp_path: Path) -> None:
+def test_restore_check_compares_the_copy_with_the_source(mysql_url: str, tmp_path: Path, scratches: list[str]) -> None:
     populate(mysql_url, 3_000)
-    before = _databases()
     made = backup(mysql_url, tmp_path / "bk", env_name=None, migrations_version=None, dialect=MYSQL, jobs=3,
                   verify_restore=True)
     v = made.manifest.verification
     assert v["kind"] == "restore" and v["tables"] == 4 and v["rows"] == 3_000 and v["check"]["kind"] == "read"
     assert made.notes == ("--jobs is ignored for MySQL/MariaDB: the dump is one stream read in one consistent "
                           "snapshot.",)
-    assert _databases() <= before  # the scratch database is gone
+    assert len(scratches) == 1 and not set(scratches) & _databases()  # the scratch database is gone
 
 
 def test_a_cut_or_damaged_dump_is_refused(mysql_url: str, tmp_path: Path) -> None:
@@ -158,7 +177,7 @@ def _project(root: Path, url: str, lock_timeout: str = "5s") -> Path:
     return root
 
 
-def test_restore_over_swaps_every_table_at_once(mysql_url: str, tmp_path: Path) -> None:
+def test_restore_over_swaps_every_table_at_once(mysql_url: str, tmp_path: Path, scratches: list[str]) -> None:
     populate(mysql_url, 2_000)
     config = load_config(_project(tmp_path / "app", mysql_url, "1s"), env="prod")
     made = api.backup(config, mysql_url)
@@ -169,7 +188,6 @@ def test_restore_over_swaps_every_table_at_once(mysql_url: str, tmp_path: Path) 
         cur.execute("CREATE TABLE extra (x int)")
     changed = table_fingerprint(mysql_url, MYSQL)
     assert changed != before
-    leftovers = _databases()
 
     holder = _conn(mysql_url)  # an app transaction that read a table holds its metadata lock
     try:
@@ -188,7 +206,9 @@ def test_restore_over_swaps_every_table_at_once(mysql_url: str, tmp_path: Path) 
     result = api.restore_over(config, made.path)
     assert table_fingerprint(mysql_url, MYSQL) == before
     assert result.safety is not None and result.safety.manifest.dialect == "mysql"
-    assert _databases() <= leftovers  # staging and the replaced tables' database are dropped
+    # each try's staging database and the database the replaced tables go to: all dropped
+    assert [n.rsplit("_", 1)[0] for n in scratches] == ["ss_restore", "ss_replaced", "ss_restore", "ss_replaced"]
+    assert not set(scratches) & _databases()
 
 
 def test_the_password_never_reaches_a_command_line_or_a_message(mysql_url: str, tmp_path: Path) -> None:
