@@ -132,3 +132,15 @@ def test_a_mysql_snapshot_is_not_read_as_postgresql(tmp_path: Path) -> None:
     path = _snapshot(tmp_path, {"a": _col("a", "int")})
     with pytest.raises(MigrationsError, match="is a drizzle-kit snapshot for mysql, not for postgresql"):
         drizzle.snapshot_schema(path, get_dialect("postgresql"))
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("(now())", "now()"), ("(concat('a)', 'b'))", "concat('a)', 'b')"), ("(a) + (b)", "(a) + (b)"),
+    ("'(x)'", "'(x)'"), ("('it''s)')", "'it''s)'"),
+])
+def test_drizzle_kits_parentheses_around_an_expression_default_are_dropped(written: str, meant: str) -> None:
+    """drizzle-kit writes ``default(sql`...`)`` as ``(...)``; only a pair around the whole default goes, never
+    one inside a string literal or two separate groups."""
+    from safeshift.formats.drizzle.mysql_snapshot import _unwrapped
+
+    assert _unwrapped(written) == meant

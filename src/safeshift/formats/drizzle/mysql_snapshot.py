@@ -136,8 +136,13 @@ def _unwrapped(default: str) -> str:
     """drizzle-kit writes an expression default in parentheses (``(now())``), which the server drops."""
     if not (default.startswith("(") and default.endswith(")")):
         return default
-    depth = 0
+    depth, quote = 0, ""
     for i, ch in enumerate(default):
+        if quote:  # inside a string literal ('it''s' closes and opens again: the same)
+            quote = "" if ch == quote else quote
+            continue
+        if ch in "'\"":
+            quote = ch
         depth += ch == "("
         depth -= ch == ")"
         if depth == 0 and i < len(default) - 1:
