@@ -184,3 +184,25 @@ def test_an_ignored_index_is_refused_by_name(mysql_url: str) -> None:
     _run(mysql_url, ["CREATE TABLE t (id int PRIMARY KEY, n int, KEY ix_t_n (n) IGNORED)"])
     with pytest.raises(UnsupportedConstruct, match=r"index t\.ix_t_n"):
         _introspect(mysql_url)
+
+
+def test_quotes_inside_string_literals_read_as_the_models(mysql_url: str) -> None:
+    """MariaDB prints a quote inside a string of a CHECK clause or a generated column as ``\\'``; a source
+    writes ``''``: both are one spelling in the model, and the DDL made from it builds the same table."""
+    from tests.oracle import run_oracle
+
+    md = sa.MetaData()
+    sa.Table("notes", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+             sa.Column("body", sa.String(20)),
+             sa.Column("shown", sa.String(40), sa.Computed("concat(body, ' it''s')")),
+             sa.CheckConstraint("body <> 'o''k'", name="body_ok"))
+    engine = sa.create_engine(mysql_url.replace("mysql://", "mysql+pymysql://", 1))
+    try:
+        md.create_all(engine)
+    finally:
+        engine.dispose()
+    dialect = dialect_for_url(mysql_url)
+    declared = schema_from(md, dialect)
+    assert diff(_introspect(mysql_url), declared) == []
+    _run(mysql_url, ["DROP TABLE notes"])
+    run_oracle(mysql_url, declared, declared)

@@ -51,3 +51,12 @@ def test_on_update_comes_apart_from_the_default() -> None:
     assert split_on_update("NULL ON UPDATE current_timestamp(3)") == (None, "current_timestamp(3)")
     assert split_on_update("'x'") == ("'x'", None)
     assert split_on_update(None) == (None, None)
+
+
+@pytest.mark.parametrize(("written", "printed"), [
+    ("a <> 'o''k'", "`a` <> 'o\\'k'"),               # a source doubles the quote, MariaDB escapes it
+    ('concat(a, "x\'y")', "concat(`a`,'x\\'y')"),   # a double-quoted string is a string
+    ("a = 'back\\\\slash'", "`a` = 'back\\\\slash'"),
+])
+def test_string_literals_have_one_spelling(written: str, printed: str) -> None:
+    assert normalize_expression(written) == normalize_expression(printed) == printed

@@ -144,7 +144,7 @@ def _column(d: MySQLDialect, r: tuple[Any, ...], table_collation: str | None, js
                                    "the table out with the `ignore` list.")
     generated = None
     if generation and "generated" in extra and "default_generated" not in extra.replace(" ", ""):
-        generated = Generated(d.normalize_expression(generation.replace("\\'", "'")),
+        generated = Generated(d.normalize_expression(generation),
                               stored="stored" in extra or "persistent" in extra)
     value = None if generated is not None else column_default(default, extra, typ, quoted_literals=quoted)
     on_update = None

@@ -79,8 +79,8 @@ def normalize_expression(sql: str) -> str:
         if kind == "word":
             low = text.lower()
             text = low if nxt[0] == "open" or low in KEYWORDS else f"`{text}`"
-        elif kind == "dq":  # a double-quoted string (ANSI_QUOTES off) is a string literal
-            text = "'" + text[1:-1].replace('""', '"').replace("'", "''") + "'"
+        elif kind in ("string", "dq"):  # one spelling of a literal: MariaDB's ('it\\'s', not 'it''s')
+            text = string_literal(text)
         elif kind == "op" and text == "!=":
             text = "<>"
         elif kind == "op" and text == "&&":
@@ -100,6 +100,29 @@ def normalize_expression(sql: str) -> str:
         else:
             prev = kind
     return "".join(parts)
+
+
+_UNESCAPE = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "Z": "\x1a", "b": "\b"}
+_ESCAPE = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
+
+
+def string_literal(token: str) -> str:
+    """A quoted string (single or double quotes, quotes doubled or backslash-escaped) as MariaDB prints one
+    in a CHECK clause or a generated column: single quotes, a quote and a backslash escaped by a backslash."""
+    quote, body = token[0], token[1:-1]
+    chars: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            chars.append(_UNESCAPE.get(body[i + 1], body[i + 1]))
+            i += 2
+            continue
+        if ch == quote and body[i + 1:i + 2] == quote:
+            i += 1
+        chars.append(ch)
+        i += 1
+    return "'" + "".join(_ESCAPE.get(c, c) for c in chars) + "'"
 
 
 def _strip_outer(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
