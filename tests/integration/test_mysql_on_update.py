@@ -62,3 +62,12 @@ def test_a_snapshot_with_it_is_format_version_3_and_reads_back() -> None:
     assert '"version": 3' in text and '"on_update": "current_timestamp(3)"' in text
     assert from_json(text) == s
     assert '"version": 2' in to_json(_schema(BARE))  # without it, an older safeshift still reads the snapshot
+
+
+def test_a_sources_current_timestamp_is_written_bare() -> None:
+    """``server_default=func.current_timestamp()`` keeps the source's spelling, CURRENT_TIMESTAMP, written as the
+    time default (in parentheses it would be an expression default, which MySQL 8 takes only from 8.0.13)."""
+    d = MySQLDialect()
+    assert d.default_clause("CURRENT_TIMESTAMP") == "DEFAULT CURRENT_TIMESTAMP"
+    assert d.default_clause("now(3)") == "DEFAULT now(3)"
+    assert d.default_clause("current_timestamp() + interval 1 day") == "DEFAULT (current_timestamp() + interval 1 day)"

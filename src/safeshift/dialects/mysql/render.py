@@ -17,6 +17,7 @@ Things particular to these servers that the rendering accounts for:
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,9 @@ from safeshift.model import Check, Column, ForeignKey, Index, IndexElement, Sche
 if TYPE_CHECKING:
     from safeshift.dialects.safe import SafeContext, SafeRender
 
+#: the time a row is written, bare in DEFAULT (a source's CURRENT_TIMESTAMP too: in parentheses it would be an
+#: expression default, which MySQL 8 takes only from 8.0.13 and not beside ON UPDATE)
+_NOW = re.compile(r"(?:current_timestamp|now|localtimestamp|localtime)\s*(?:\(\s*\d*\s*\))?", re.IGNORECASE)
 _LITERAL_DEFAULT = ("'", "-", "+", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".")
 
 
@@ -78,7 +82,7 @@ class MySQLRender(Dialect):
     # -- pieces --------------------------------------------------------------------------
     def default_clause(self, default: str) -> str:
         value = default
-        if not (value.startswith(_LITERAL_DEFAULT) or value == "NULL" or value.startswith("current_timestamp(")):
+        if not (value.startswith(_LITERAL_DEFAULT) or value == "NULL" or _NOW.fullmatch(value)):
             value = f"({value})"  # an expression default (MariaDB 10.2+, MySQL 8.0.13+)
         return f"DEFAULT {value}"
 
