@@ -216,9 +216,9 @@ def test_the_password_never_reaches_a_command_line_or_a_message(mysql_url: str, 
     user, password = f"ss_pw_{secrets.token_hex(4)}", "s3cr\"et'\\ pw#" + secrets.token_hex(4)
     with contextlib.closing(_conn(MYSQL_ADMIN)) as admin, admin.cursor() as cur:
         cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
-        cur.execute(f"GRANT ALL ON `{database}`.* TO %s@'%%'", (user,))
-        cur.execute("GRANT ALL ON `ss\\_scratch\\_%%`.* TO %s@'%%'", (user,))
         try:
+            cur.execute(f"GRANT ALL ON `{database}`.* TO %s@'%%'", (user,))
+            cur.execute("GRANT ALL ON `ss\\_scratch\\_%%`.* TO %s@'%%'", (user,))
             from urllib.parse import quote
 
             url = f"mysql://{user}:{quote(password, safe='')}@127.0.0.1:3306/{database}"
@@ -278,8 +278,8 @@ def test_a_user_who_may_not_create_databases_is_told_which_grant(mysql_url: str)
     user = f"ss_ro_{secrets.token_hex(4)}"
     with contextlib.closing(_conn(MYSQL_ADMIN)) as admin, admin.cursor() as cur:
         cur.execute("CREATE USER %s@'%%'", (user,))
-        cur.execute(f"GRANT SELECT ON `{database}`.* TO %s@'%%'", (user,))
         try:
+            cur.execute(f"GRANT SELECT ON `{database}`.* TO %s@'%%'", (user,))
             with pytest.raises(ConfigError) as exc, \
                     scratch_database(f"mysql://{user}@127.0.0.1:3306/{database}", prefix="ss_restore_"):
                 pass

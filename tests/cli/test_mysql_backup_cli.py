@@ -28,10 +28,10 @@ def test_backup_then_restore_from_the_command_line(tmp_path: Path, mysql_url: st
     database = parse_url(mysql_url).database
     user, password = f"ss_cli_{secrets.token_hex(4)}", "pw:@/" + secrets.token_hex(6)
     target = f"{database}_copy"
-    _execute(mysql_url, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'",
-             f"GRANT ALL ON `{database}`.* TO '{user}'@'%'", f"GRANT ALL ON `{target}`.* TO '{user}'@'%'",
-             f"GRANT ALL ON `ss\\_scratch\\_%`.* TO '{user}'@'%'", f"CREATE DATABASE `{target}`")
+    _execute(mysql_url, f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
     try:
+        _execute(mysql_url, f"GRANT ALL ON `{database}`.* TO '{user}'@'%'", f"GRANT ALL ON `{target}`.* TO '{user}'@'%'",
+                 f"GRANT ALL ON `ss\\_scratch\\_%`.* TO '{user}'@'%'", f"CREATE DATABASE `{target}`")
         url = f"mysql://{user}:{quote(password, safe='')}@127.0.0.1:3306/{database}"
         into = url.rsplit("/", 1)[0] + f"/{target}"
         _execute(url, "CREATE TABLE t (id int PRIMARY KEY, v varchar(20), b varbinary(4))",
