@@ -257,6 +257,12 @@ class Engine:
         """
         raise NotImplementedError
 
+    def holds_runner_lock(self, conn: Any) -> bool:
+        """Whether a session of this process already holds the runner lock of ``conn``'s database (a restore
+        over it during a deploy's ``on_failure = "restore"`` then runs under the deploy's lock instead of
+        waiting for it).  False where the engine cannot tell; MySQL answers."""
+        return False
+
     def connect_reader(self, url: str) -> Any:
         """A connection for a command that only reads (verify): the lightest the engine has, offering the
         part of ``connect``'s connection that reading the history and the catalog uses; never creates a

@@ -23,8 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from safeshift.engines.base import Dumped, Fingerprint, Manifest, server_major
-from safeshift.engines.mysql import MySQLEngine
+from safeshift.engines.base import Dumped, Engine, Fingerprint, Manifest, engine_for, server_major
 from safeshift.engines.mysql.databases import connect, scratch_database
 from safeshift.engines.mysql.tools import (
     Client,
@@ -396,13 +395,12 @@ class MySQLBackup:
             conn.close()
 
 
-def _engine() -> MySQLEngine:
+def _engine() -> Engine:
+    """The MySQL engine, through the registry: importing the package here would make a cycle (the package
+    imports its rehearsal backend, which uses this module's dump options)."""
     from safeshift.dialects import get_dialect
-    from safeshift.engines.base import engine_for
 
-    engine = engine_for(get_dialect("mysql"))
-    assert isinstance(engine, MySQLEngine)
-    return engine
+    return engine_for(get_dialect("mysql"))
 
 
 def _runner_lock(conn: Any, url: str, wait_ms: int) -> bool:
