@@ -13,15 +13,14 @@ them.  Anything else sqlglot rejects, or keeps as an opaque command, is ``Parsed
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+
+from safeshift.lint.glot import quiet
 
 _COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*\n|#[^\n]*\n|/\*.*?\*/))*\s*", re.DOTALL)
 _NAME = r"(?:`(?:[^`]|``)+`|[\w$]+)"
@@ -57,24 +56,6 @@ class Parsed:
     error: str | None = None
 
 
-class _Quiet(logging.Filter):
-    """sqlglot logs a warning when it falls back to an opaque command; the reviewer reports that itself."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    log = logging.getLogger("sqlglot")
-    quiet = _Quiet()
-    log.addFilter(quiet)
-    try:
-        yield
-    finally:
-        log.removeFilter(quiet)
-
-
 def unquote(name: str) -> str:
     return name[1:-1].replace("``", "`") if name.startswith("`") else name
 
@@ -99,7 +80,7 @@ def parse(sql: str) -> Parsed:
         body = _INDEX_OPTIONS.sub("", body)
         body = re.sub(r"\)\s*USING\s+(?:BTREE|HASH)\s*(;?)\s*$", r")\1", body, flags=re.IGNORECASE)
     try:
-        with _quiet():
+        with quiet():
             trees = [t for t in sqlglot.parse(body, read="mysql") if t is not None]
     except SqlglotError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -25,11 +25,11 @@ from sqlglot import exp
 from safeshift.dialects.mysql.safe import Server, alter_algorithm
 from safeshift.dialects.mysql.types import enum_values, normalize_type
 from safeshift.errors import UnsupportedConstruct
+from safeshift.lint import glot
 from safeshift.lint.context import Hit, TableRef
 from safeshift.lint.finding import Facts, Finding
 from safeshift.lint.mysql.parse import Parsed, parse
-from safeshift.lint.rules import RULES
-from safeshift.lint.sql import Step, enabled_rules, grade
+from safeshift.lint.sql import Step, enabled_rules
 from safeshift.model import Column, Generated, Schema, Table
 from safeshift.sections import SqlStatement
 
@@ -70,20 +70,9 @@ class MySQLReviewer:
 
     # -- findings -------------------------------------------------------------------------------
     def _emit(self, st: SqlStatement, hits: Iterable[Hit]) -> list[Finding]:
-        out: list[Finding] = []
-        seen: set[tuple[str, str | None]] = set()
-        for hit in hits:
-            if hit.rule not in self.enabled or (hit.rule, hit.message) in seen:
-                continue
-            seen.add((hit.rule, hit.message))
-            r = RULES[hit.rule]
-            table = hit.table
-            graded = (None, _key(table[1])) if table and _key(table[1]) in self.created else table
-            severity, described = grade(hit.rule, hit.severity, graded, self.created, self.facts)
-            out.append(Finding(
-                rule=hit.rule, category=r.category, severity=severity, file=self.file, line=st.line,
-                statement=st.sql, message=hit.message or r.summary, fix=hit.fix or r.fix,
-                table=table[1] if table else None, table_facts=described))
+        out = glot.emit(st, hits, enabled=self.enabled, file=self.file, created=self.created, facts=self.facts,
+                        graded=lambda t: (None, _key(t[1])) if _key(t[1]) in self.created else t,
+                        shown=lambda t: t[1])
         self.findings += out
         return out
 

@@ -10,15 +10,14 @@ passing it in silence.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+
+from safeshift.lint.glot import quiet
 
 #: statements sqlglot keeps as opaque commands, by their leading words (after comments), in the order tried
 _HEADS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -43,24 +42,6 @@ class Parsed:
     error: str | None = None
 
 
-class _Quiet(logging.Filter):
-    """sqlglot logs a warning when it falls back to an opaque command; the reviewer reports that itself."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    log = logging.getLogger("sqlglot")
-    quiet = _Quiet()
-    log.addFilter(quiet)
-    try:
-        yield
-    finally:
-        log.removeFilter(quiet)
-
-
 def parse(sql: str) -> Parsed:
     """The statement ``sql`` (one statement, as safeshift's splitter cut it) for the rules."""
     body = _COMMENTS.sub("", sql, count=1)
@@ -69,7 +50,7 @@ def parse(sql: str) -> Parsed:
             return Parsed(head=head)
     text = _DROP_BARE.sub(r"\1 COLUMN ", body, count=1)
     try:
-        with _quiet():
+        with quiet():
             trees = [t for t in sqlglot.parse(text, read="sqlite") if t is not None]
     except SqlglotError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -21,10 +21,11 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from safeshift.dialects.sqlite.affinity import affinity
+from safeshift.lint import glot
 from safeshift.lint.context import Hit, TableRef
 from safeshift.lint.finding import Facts, Finding
 from safeshift.lint.rules import RULES
-from safeshift.lint.sql import Step, enabled_rules, grade
+from safeshift.lint.sql import Step, enabled_rules
 from safeshift.lint.sqlite.parse import Parsed, parse
 from safeshift.lint.sqlite.shape import ColumnShape, TableShape, from_create, from_model
 from safeshift.model import Schema
@@ -83,22 +84,10 @@ class SQLiteReviewer:
 
     # -- findings -------------------------------------------------------------------------------
     def _emit(self, st: SqlStatement, hits: Iterable[Hit]) -> list[Finding]:
-        out: list[Finding] = []
-        seen: set[tuple[str, str | None]] = set()
-        for hit in hits:
-            if hit.rule not in self.enabled or (hit.rule, hit.message) in seen:
-                continue
-            seen.add((hit.rule, hit.message))
-            r = RULES[hit.rule]
-            table = hit.table
-            # created tables are kept by key (SQLite names are case-blind); facts by the name as written
-            graded = (table[0], _key(table[1])) if table and _key(table[1]) in self.created else table
-            severity, described = grade(hit.rule, hit.severity, graded, self.created, self.facts)
-            out.append(Finding(
-                rule=hit.rule, category=r.category, severity=severity, file=self.file, line=st.line,
-                statement=st.sql, message=hit.message or r.summary, fix=hit.fix or r.fix,
-                table=(f"{table[0]}.{table[1]}" if table[0] else table[1]) if table else None,
-                table_facts=described))
+        # created tables are kept by key (SQLite names are case-blind); facts by the name as written
+        out = glot.emit(st, hits, enabled=self.enabled, file=self.file, created=self.created, facts=self.facts,
+                        graded=lambda t: (t[0], _key(t[1])) if _key(t[1]) in self.created else t,
+                        shown=lambda t: f"{t[0]}.{t[1]}" if t[0] else t[1])
         self.findings += out
         return out
 
