@@ -21,6 +21,7 @@ from typing import Any
 from safeshift.dialects.mysql import fk_index
 from safeshift.dialects.mysql.dialect import DEFAULT_SCHEMA, MySQLDialect, fold_table
 from safeshift.dialects.mysql.normalize import column_default
+from safeshift.engines.mysql.tools import is_mariadb
 from safeshift.errors import UnsupportedConstruct
 from safeshift.introspect import own
 from safeshift.model import (
@@ -81,7 +82,7 @@ def introspect(conn: Any, dialect: MySQLDialect) -> Schema:
     for table, name, clause in check_rows(conn.execute(_query("checks"))):
         checks[table].append((name, clause))
     # MariaDB quotes a literal default in information_schema, MySQL 8 does not (normalize.column_default)
-    quoted = "mariadb" in str(conn.execute("SELECT VERSION()").fetchone()[0]).lower()
+    quoted = is_mariadb(str(conn.execute("SELECT VERSION()").fetchone()[0]))
     out = [_table(dialect, t, columns[t[0]], indexes[t[0]], fks[t[0]], checks[t[0]], quoted) for t in tables]
     return make_schema(dialect.name, tables=out)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -275,11 +275,23 @@ def _load_snapshot(path: Path, dialect: Dialect | None) -> tuple[Mapping[str, An
         raise SnapshotError(f"{path.name} is a drizzle-kit snapshot for {kind}, not for {dialect.name}; point "
                             "`migrations` at the drizzle-kit folder of this database's dialect.")
     dialect = dialect or get_dialect(kind)
-    if kind == "mysql":  # drizzle-kit's MySQL snapshot format (version 5), read by its own converter
-        from safeshift.formats.drizzle.mysql_snapshot import mysql_schema
+    return data, _READERS[kind](dialect, data, path.name)
 
-        return data, mysql_schema(dialect, data, path.name)
-    return data, _Snapshot(dialect, data, path.name).schema()
+
+def _postgres_schema(dialect: Dialect, data: dict[str, Any], name: str) -> Schema:
+    return _Snapshot(dialect, data, name).schema()
+
+
+def _mysql_schema(dialect: Dialect, data: dict[str, Any], name: str) -> Schema:
+    """drizzle-kit's MySQL snapshot format (version 5) has a converter of its own."""
+    from safeshift.formats.drizzle.mysql_snapshot import mysql_schema
+
+    return mysql_schema(dialect, data, name)
+
+
+#: the converter of each drizzle-kit snapshot format, by the dialect its journal names
+_READERS: dict[str, Callable[[Dialect, dict[str, Any], str], Schema]] = {
+    "postgresql": _postgres_schema, "mysql": _mysql_schema}
 
 
 class Snapshots:
