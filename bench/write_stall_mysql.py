@@ -250,7 +250,8 @@ class Refused:
     edit: str = ""
 
 
-_RECIPE = re.compile(r'pt-online-schema-change --alter "(?P<alter>(?:[^"\\]|\\.)*)" D=<database>,t=(?P<table>\w+)')
+_RECIPE = re.compile(r'pt-online-schema-change --alter "(?P<alter>(?:[^"\\]|\\.)*)"(?: --[\w=-]+)* D=<database>,'
+                     r't=(?P<table>\w+)')
 
 
 def safeshift_plans(proj: Path, log: Path) -> tuple[list[str], str, dict[str, list[str]], dict[str, str],

@@ -23,7 +23,7 @@ from safeshift.diff import diff
 from safeshift.engines import engine_for
 from safeshift.errors import UnsafeChange
 from safeshift.lint import review_sql
-from safeshift.model import Column, Table, make_schema
+from safeshift.model import Column, ForeignKey, Table, make_schema
 from safeshift.plan import plan, render
 from safeshift.renames import RenameHints
 from tests.oracle import Scenario, _check_rows, _expect, _Log, _seed, _snapshot, hints_for, schema_from
@@ -201,3 +201,20 @@ def test_refusal_names_the_recipe() -> None:
     assert "pt-online-schema-change --alter \"MODIFY COLUMN id bigint NOT NULL\" D=<database>,t=t" in info.value.message
     plain = render(diff(before, after), before, after, dialect)
     assert [st.sql for st in plain.up] == ["ALTER TABLE `t` MODIFY COLUMN `id` bigint NOT NULL;"]
+
+
+def test_the_recipe_for_a_referenced_table_says_how_to_move_its_children_keys() -> None:
+    """pt-osc refuses a table other tables reference unless told how to point their keys at the copy (its "auto"
+    may pick drop_swap, which 3.2.1 refuses on MariaDB); the recipe names rebuild_constraints, with the copy's
+    sessions' foreign-key checks off so re-pointing a child's key is in place, not a copy of the child."""
+    dialect = dialect_for_url("mysql://root@127.0.0.1/x")
+    child = Table("default", "c", (Column("id", "int", nullable=False), Column("t_id", "int")),
+                  foreign_keys=(ForeignKey("c_t_fk", ("t_id",), "default", "t", ("id",)),), options=T.options)
+    wider = Table("default", "t", (Column("id", "bigint", nullable=False),), options=T.options)
+    for tables, flags in (((T, child), True), ((T,), False)):
+        before = make_schema(dialect.name, tables=tables)
+        after = make_schema(dialect.name, tables=(wider, *tables[1:]))
+        with pytest.raises(UnsafeChange) as info:
+            render(diff(before, after), before, after, dialect, safe=True, server_version="10.11.9-MariaDB")
+        said = "--alter-foreign-keys-method=rebuild_constraints --no-check-foreign-keys D=<database>,t=t"
+        assert (said in info.value.message) is flags, info.value.message

@@ -168,8 +168,13 @@ def _copy_only(d: MySQLText, change: ch.Change, ctx: SafeContext, target: str, r
     again = ("(its MODIFY then finds nothing left to change)" if isinstance(change, ch.AlterColumn) else
              "with its statement replaced by a comment saying the copy made it (then `safeshift rehash`), since "
              "running it again would fail")
+    # a table other tables reference: pt-osc must be told how to point their keys at the copy (its "auto" may
+    # pick drop_swap, which it refuses on MariaDB it takes for MySQL 8); with its own sessions' foreign-key
+    # checks off, re-pointing the children's keys is in place instead of a copy of each child
+    children = any(fk.ref_table == table for t in ctx.before.tables for fk in t.foreign_keys if t.name != table)
+    flags = " --alter-foreign-keys-method=rebuild_constraints --no-check-foreign-keys" if children else ""
     recipe = (f"copy the table online with pt-online-schema-change (pt-online-schema-change --alter "
-              f"\"{action}\" D=<database>,t={table} --execute) or gh-ost, outside the migration, then keep "
+              f"\"{action}\"{flags} D=<database>,t={table} --execute) or gh-ost, outside the migration, then keep "
               f"this change in a migration written with --no-safe {again}; or use --no-safe alone for a small table")
     return SafeRender([], Refusal(target, reason, recipe))
 
