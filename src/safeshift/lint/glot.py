@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from safeshift.lint.context import Hit, TableRef
 from safeshift.lint.finding import Facts, Finding
@@ -18,7 +19,7 @@ from safeshift.lint.rules import RULES
 from safeshift.lint.sql import grade
 from safeshift.sections import SqlStatement
 
-__all__ = ["emit", "quiet"]
+__all__ = ["emit", "parse_one", "quiet"]
 
 
 class _Quiet(logging.Filter):
@@ -58,3 +59,25 @@ def emit(st: SqlStatement, hits: Iterable[Hit], *, enabled: Collection[str], fil
             message=hit.message or r.summary, fix=hit.fix or r.fix, table=shown(table) if table else None,
             table_facts=described))
     return out
+
+
+def parse_one(text: str, read: str) -> tuple[Any, str | None]:
+    """sqlglot's tree of the one statement in ``text`` in dialect ``read``, or (None, why it is not read): an
+    error, several statements, or only the first words recognised (an opaque ``Command``)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        with quiet():
+            trees = [t for t in sqlglot.parse(text, read=read) if t is not None]
+    except SqlglotError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, first.rstrip(".")
+    if len(trees) != 1:
+        return None, f"sqlglot read {len(trees)} statements here"
+    tree = trees[0]
+    if not isinstance(tree, exp.Expression) or isinstance(tree, exp.Command) \
+            or any(isinstance(a, exp.Command) for a in tree.args.get("actions") or ()):
+        return None, "sqlglot recognises only its first words"
+    return tree, None

@@ -16,11 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
-from safeshift.lint.glot import quiet
+from safeshift.lint.glot import parse_one
 
 _COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*\n|#[^\n]*\n|/\*.*?\*/))*\s*", re.DOTALL)
 _NAME = r"(?:`(?:[^`]|``)+`|[\w$]+)"
@@ -79,17 +77,9 @@ def parse(sql: str) -> Parsed:
         options = tuple((k.upper(), v.upper()) for k, v in _INDEX_OPTIONS.findall(body))
         body = _INDEX_OPTIONS.sub("", body)
         body = re.sub(r"\)\s*USING\s+(?:BTREE|HASH)\s*(;?)\s*$", r")\1", body, flags=re.IGNORECASE)
-    try:
-        with quiet():
-            trees = [t for t in sqlglot.parse(body, read="mysql") if t is not None]
-    except SqlglotError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Parsed(error=first.rstrip("."))
-    if len(trees) != 1:
-        return Parsed(error=f"sqlglot read {len(trees)} statements here")
-    tree = trees[0]
-    if not isinstance(tree, exp.Expression) or isinstance(tree, exp.Command) or any(isinstance(a, exp.Command) for a in tree.args.get("actions") or ()):
-        return Parsed(error="sqlglot recognises only its first words")
+    tree, error = parse_one(body, "mysql")
+    if error is not None:
+        return Parsed(error=error)
     for prop in tree.args.get("options") or ():
         if isinstance(prop, exp.AlgorithmProperty | exp.LockProperty):
             key = "ALGORITHM" if isinstance(prop, exp.AlgorithmProperty) else "LOCK"

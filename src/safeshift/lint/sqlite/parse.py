@@ -13,11 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
 
-from safeshift.lint.glot import quiet
+from safeshift.lint.glot import parse_one
 
 #: statements sqlglot keeps as opaque commands, by their leading words (after comments), in the order tried
 _HEADS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -49,15 +47,7 @@ def parse(sql: str) -> Parsed:
         if pattern.match(body):
             return Parsed(head=head)
     text = _DROP_BARE.sub(r"\1 COLUMN ", body, count=1)
-    try:
-        with quiet():
-            trees = [t for t in sqlglot.parse(text, read="sqlite") if t is not None]
-    except SqlglotError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return Parsed(error=first.rstrip("."))
-    if len(trees) != 1:
-        return Parsed(error=f"sqlglot read {len(trees)} statements here")
-    tree = trees[0]
-    if not isinstance(tree, exp.Expression) or isinstance(tree, exp.Command) or any(isinstance(a, exp.Command) for a in tree.args.get("actions") or ()):
-        return Parsed(error="sqlglot recognises only its first words")
+    tree, error = parse_one(text, "sqlite")
+    if error is not None:
+        return Parsed(error=error)
     return Parsed(tree=tree)
