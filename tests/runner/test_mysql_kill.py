@@ -194,6 +194,7 @@ def test_sigkill_at_random_points_never_leaves_what_the_next_run_cannot_finish(
     trials = len(range(chunk, TRIALS, CHUNKS))
     start = time.monotonic()
     attempts = 0
+    reach = {"up": 0.15, "down": 0.05}
     # a kill that lands after the run finished (the machine was slow to reach the chosen point) is not counted:
     # the trials go on until ``trials`` kills have landed mid-run, within three times as many tries
     while interrupted < trials and attempts < 3 * trials:
@@ -202,11 +203,15 @@ def test_sigkill_at_random_points_never_leaves_what_the_next_run_cannot_finish(
         # an event of the run (a migration's start or end), then up to a few steps' time (a down section
         # here is one or two steps, so the pause before a rollback's kill is shorter)
         # (never the run's last event: after it there is nothing left to interrupt)
-        after, delay = rng.randrange(events[direction] - 1), rng.uniform(0, 0.15 if direction == "up" else 0.05)
+        # (on a quick machine a run can end within the pause: each kill that came too late halves it)
+        after, delay = rng.randrange(events[direction] - 1), rng.uniform(0, reach[direction])
         runner = _run(zygote, root, url, n, *(fk.MIGRATE if direction == "up" else _ROLLBACK))
         runner.wait_events(after)
         time.sleep(delay)
-        interrupted += runner.kill()  # still running when killed
+        landed = runner.kill()  # still running when killed
+        interrupted += landed
+        if not landed:
+            reach[direction] /= 2
         _wait_quiet(url)
         notes: list[Any] = []
         if direction == "up":

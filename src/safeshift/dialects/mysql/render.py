@@ -56,8 +56,9 @@ class MySQLRender(Dialect):
         table = self._after.table(schema, table_name) if self._after is not None else None
         if table is None:
             return ""
+        before = self._before.table(schema, table_name) if self._before is not None else None
         out = ""
-        for fk in fk_index.left_without_index(table, dropped):
+        for fk in fk_index.left_without_index(before, table, dropped):
             name = fk.name or self.default_constraint_name("fk", table_name, fk.columns) or ""
             out += f", ADD INDEX {self.quote(name)} ({self._columns(fk.columns)})"
         return out
