@@ -51,6 +51,8 @@ WORK = HERE / ".work" / "write_stall"
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 TARGET_MS = 50.0
+#: ``--floor``: one index built online by hand, the smallest step of any lock-safe plan of the change
+FLOOR_SQL = "CREATE INDEX CONCURRENTLY users_name_floor_idx ON users (name)"
 
 MODELS = '''\
 import sqlalchemy as sa
@@ -310,6 +312,9 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--patterns", default=",".join(LOADS),
                     help=f"comma-separated write patterns to run (default: all of {', '.join(LOADS)})")
+    ap.add_argument("--floor", action="store_true",
+                    help="also measure a bare CREATE INDEX CONCURRENTLY on users.name (no tool): the least any "
+                         "online plan of these changes must do, so its stall is the floor under safeshift's")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     patterns = [p.strip() for p in args.patterns.split(",") if p.strip()]
@@ -328,6 +333,9 @@ def main() -> int:
             results.append(measure(pattern, "plain", template, args.rows, args.clients, psql, WORK))
             results.append(measure(pattern, "safeshift", template, args.rows, args.clients,
                                    [str(VENV_BIN / "safeshift"), "migrate", "--yes"], proj))
+            if args.floor:
+                bare = [pg_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", FLOOR_SQL]
+                results.append(measure(pattern, "floor", template, args.rows, args.clients, bare, WORK))
     finally:
         admin(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
     if args.json:

@@ -248,10 +248,12 @@ class Refused:
     table: str
     #: the hand edit the --no-safe migration needed to run after pt-osc ("" none)
     edit: str = ""
+    #: the recipe's own options (its chunk time, how to move the children's foreign keys)
+    flags: tuple[str, ...] = ()
 
 
-_RECIPE = re.compile(r'pt-online-schema-change --alter "(?P<alter>(?:[^"\\]|\\.)*)"(?: --[\w=-]+)* D=<database>,'
-                     r't=(?P<table>\w+)')
+_RECIPE = re.compile(r'pt-online-schema-change --alter "(?P<alter>(?:[^"\\]|\\.)*)"(?P<flags>(?: --[\w.=-]+)*) '
+                     r'D=<database>,t=(?P<table>\w+)')
 
 
 def safeshift_plans(proj: Path, log: Path) -> tuple[list[str], str, dict[str, list[str]], dict[str, str],
@@ -288,7 +290,8 @@ def safeshift_plans(proj: Path, log: Path) -> tuple[list[str], str, dict[str, li
             edit = _once_done(_newest(proj / "migrations"))
             if edit:
                 run_logged([exe, "rehash"], proj, log)
-            refused[change.key] = Refused(reason, recipe["alter"].replace('\\"', '"'), recipe["table"], edit)
+            refused[change.key] = Refused(reason, recipe["alter"].replace('\\"', '"'), recipe["table"], edit,
+                                          tuple(recipe["flags"].split()))
         files[change.key] = _newest(proj / "migrations")
         if files[change.key] == before:
             raise SystemExit(f"safeshift generate wrote no migration for {change.title}; see {log}")
@@ -622,8 +625,9 @@ def _run_safeshift(server: Server, db: str, plans: Plans, change: Change, log: P
     refused = plans.refused.get(change.key)
     if refused is not None:
         notes.append(f"refused by generate --expand ({refused.reason}); done by its recipe: pt-osc --alter "
-                     f"{refused.alter!r}, then the --no-safe migration" + (f", {refused.edit}" if refused.edit else ""))
-        notes += [n for n in [_pt_osc(server, db, refused.table, refused.alter, (), log)] if n]
+                     f"{refused.alter!r} {' '.join(refused.flags)}, then the --no-safe migration"
+                     + (f", {refused.edit}" if refused.edit else ""))
+        notes += [n for n in [_pt_osc(server, db, refused.table, refused.alter, refused.flags, log)] if n]
     if plans.safeshift_mode == "migrate":
         # the --no-safe migration's ALTER is what review calls a table copy (mysql-table-copy), though pt-osc
         # has made the change already and it finds nothing to do: migrate's review gate needs the override
@@ -672,7 +676,7 @@ def _pt_osc(server: Server, db: str, table: str, alter: str, flags: tuple[str, .
     with server.connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS "
                     "WHERE CONSTRAINT_SCHEMA = %s AND REFERENCED_TABLE_NAME = %s", (db, table))
-        if cur.fetchone()[0]:
+        if cur.fetchone()[0] and not any(f.startswith("--alter-foreign-keys-method") for f in flags):
             flags = (*flags, "--alter-foreign-keys-method=rebuild_constraints", "--no-check-foreign-keys")
             notes.append(FK_METHOD_NOTE)
     try:

@@ -83,8 +83,9 @@ FLAGGED: list[Case] = [
     case("drizzle_rename_table", "RENAME TABLE `users` TO `members`;", {"renaming-table"}, source="drizzle"),
     case("drizzle_rename_column", "ALTER TABLE `users` RENAME COLUMN `name` TO `full_name`;", {"renaming-column"},
          source="drizzle"),
+    # an in-place rebuild whose end blocks writers (NOT_NULL_REBUILD): flagged as a copy is, with its own reason
     case("drizzle_set_not_null", "ALTER TABLE `users` MODIFY COLUMN `age` int NOT NULL;",
-         {"adding-not-nullable-field"}, source="drizzle"),
+         {"adding-not-nullable-field", "mysql-table-copy"}, source="drizzle"),
     case("drizzle_unique", "ALTER TABLE `users` ADD CONSTRAINT `users_name_unique` UNIQUE(`name`);",
          {"unique-on-existing-data"}, source="drizzle"),
     case("drizzle_drop_fk", "ALTER TABLE `users` DROP FOREIGN KEY `users_org_id_fk`;", {"drop-constraint"},

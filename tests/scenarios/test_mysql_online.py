@@ -17,7 +17,7 @@ import pytest
 
 from safeshift.changes import Change
 from safeshift.dialects import dialect_for_url
-from safeshift.dialects.mysql.safe import INPLACE, Server, alter_algorithm
+from safeshift.dialects.mysql.safe import INPLACE, NOT_NULL_REBUILD, Server, alter_algorithm
 from safeshift.dialects.safe import SafeContext
 from safeshift.diff import diff
 from safeshift.engines import engine_for
@@ -30,8 +30,9 @@ from tests.oracle import Scenario, _check_rows, _expect, _Log, _seed, _snapshot,
 from tests.scenarios.test_mysql_scenarios import EXCLUDED
 from tests.scenarios.test_scenarios import CATALOGUE
 
-#: refusals that are not about a table copy (nothing to show the server would copy)
-_NOT_A_COPY = ("NOT NULL column without a default",)
+#: refusals that are not about a table copy (nothing to show the server would copy): data, and NULL -> NOT NULL,
+#: which the server rebuilds in place but blocks writers at its end (``NOT_NULL_REBUILD``)
+_NOT_A_COPY = ("NOT NULL column without a default", NOT_NULL_REBUILD[:40])
 
 
 def _cases() -> list[object]:
@@ -170,8 +171,9 @@ def test_charset_change_copies_collation_change_does_not() -> None:
 def test_nullability_and_defaults() -> None:
     nullable = Column("c", "int")
     required = Column("c", "int", nullable=False)
-    assert alter_algorithm(nullable, required, T, MARIADB)[0] == "INPLACE"
-    assert alter_algorithm(nullable, required, T, MYSQL_NEW)[0] == "INPLACE"
+    # NULL -> NOT NULL: an in-place rebuild whose end blocks writers, refused as a copy is (its reason says which)
+    assert alter_algorithm(nullable, required, T, MARIADB) == ("COPY", NOT_NULL_REBUILD)
+    assert alter_algorithm(nullable, required, T, MYSQL_NEW) == ("COPY", NOT_NULL_REBUILD)
     assert alter_algorithm(required, nullable, T, MARIADB)[0] == "INPLACE"
     assert alter_algorithm(nullable, Column("c", "int", default="5"), T, MARIADB)[0] == "INSTANT"
     stamped = Column("c", "datetime", default="current_timestamp()")
@@ -198,7 +200,8 @@ def test_refusal_names_the_recipe() -> None:
         render(diff(before, after), before, after, dialect, safe=True, server_version="10.11.9-MariaDB")
     assert info.value.targets == ("t.id",)
     assert "ALGORITHM=COPY" in info.value.message
-    assert "pt-online-schema-change --alter \"MODIFY COLUMN id bigint NOT NULL\" D=<database>,t=t" in info.value.message
+    assert ("pt-online-schema-change --alter \"MODIFY COLUMN id bigint NOT NULL\" --chunk-time=0.02 D=<database>,t=t"
+            in info.value.message)
     plain = render(diff(before, after), before, after, dialect)
     assert [st.sql for st in plain.up] == ["ALTER TABLE `t` MODIFY COLUMN `id` bigint NOT NULL;"]
 

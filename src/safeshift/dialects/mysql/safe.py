@@ -40,6 +40,16 @@ Algorithm = Literal["INSTANT", "INPLACE", "COPY"]
 _RANK: dict[Algorithm, int] = {"INSTANT": 0, "INPLACE": 1, "COPY": 2}
 INSTANT = ", ALGORITHM=INSTANT"
 INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
+#: why NULL -> NOT NULL has no lock-safe form: it is no ALGORITHM=COPY, but its in-place rebuild ends by
+#: replaying every write made meanwhile under an exclusive metadata lock, and that is the stall (measured by
+#: bench/write_stall_mysql.py on MariaDB 10.11: 1.8 s on a quiet machine; pt-osc's chunked copy: 43 ms)
+NOT_NULL_REBUILD = ("NULL -> NOT NULL rebuilds the whole table (the server cannot do it INSTANT or NOCOPY), and "
+                    "the rebuild ends by replaying the writes made meanwhile under an exclusive lock that blocks "
+                    "every writer, for seconds on a busy large table; pt-online-schema-change stops at a row "
+                    "holding NULL")
+#: the recipe's chunk size: pt-osc's chunks aimed at 20 ms, as safeshift's own backfill batches are
+#: (``backfill_batch_ms``), instead of its default 0.5 s, which is how long a writer to a row of the chunk waits
+CHUNK_TIME = "--chunk-time=0.02"
 
 
 class MySQLText(Protocol):
@@ -172,7 +182,8 @@ def _copy_only(d: MySQLText, change: ch.Change, ctx: SafeContext, target: str, r
     # pick drop_swap, which it refuses on MariaDB it takes for MySQL 8); with its own sessions' foreign-key
     # checks off, re-pointing the children's keys is in place instead of a copy of each child
     children = any(fk.ref_table == table for t in ctx.before.tables for fk in t.foreign_keys if t.name != table)
-    flags = " --alter-foreign-keys-method=rebuild_constraints --no-check-foreign-keys" if children else ""
+    flags = f" {CHUNK_TIME}"
+    flags += " --alter-foreign-keys-method=rebuild_constraints --no-check-foreign-keys" if children else ""
     recipe = (f"copy the table online with pt-online-schema-change (pt-online-schema-change --alter "
               f"\"{action}\"{flags} D=<database>,t={table} --execute) or gh-ost, outside the migration, then keep "
               f"this change in a migration written with --no-safe {again}; or use --no-safe alone for a small table")
@@ -251,8 +262,10 @@ def alter_algorithm(old: Column, new: Column, table: Table, server: Server) -> t
                   "a table copy that blocks writes")
         else:
             worse("INPLACE")
-    if old.nullable != new.nullable:
-        worse("INPLACE")  # NOT NULL checks the rows (and fails on a NULL); MariaDB does it INSTANT only sometimes
+    if old.nullable and not new.nullable:
+        worse("COPY", NOT_NULL_REBUILD)
+    elif old.nullable != new.nullable:
+        worse("INPLACE")  # NOT NULL -> NULL: MariaDB does it INSTANT only sometimes
     if old.serial != new.serial:
         worse("COPY", "adding or removing AUTO_INCREMENT copies the table (ALGORITHM=COPY), blocking writes")
     if old.generated != new.generated:
@@ -373,4 +386,4 @@ def orphan_check(d: MySQLText, table: str, fk: ForeignKey) -> str:
     return f"SELECT (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE EXISTS ({orphans})) AS orphans_check;"
 
 
-__all__ = ["Server", "alter_algorithm", "orphan_check", "render", "type_change"]
+__all__ = ["CHUNK_TIME", "NOT_NULL_REBUILD", "Server", "alter_algorithm", "orphan_check", "render", "type_change"]
