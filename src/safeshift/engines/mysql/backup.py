@@ -16,13 +16,12 @@ import contextlib
 import gzip
 import shutil
 import subprocess
-import tempfile
 import threading
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from safeshift.engines import processes
 from safeshift.engines.base import Dumped, Engine, Fingerprint, Manifest, engine_for, server_major
 from safeshift.engines.mysql.databases import connect, scratch_database
 from safeshift.engines.mysql.tools import (
@@ -134,21 +133,12 @@ def _empty(conn: Any) -> None:
         conn.execute("SET SESSION FOREIGN_KEY_CHECKS = 1")
 
 
-@contextlib.contextmanager
-def _running(cmd: list[str], what: str, url: str, secret: str, **popen: Any) -> Iterator[subprocess.Popen[bytes]]:
+def _running(cmd: list[str], what: str, url: str, secret: str, **popen: Any) -> contextlib.AbstractContextManager[
+        subprocess.Popen[bytes]]:
     """A client tool running while the block feeds or drains it; killed if the block fails; one redacted
     sentence if it exits non-zero."""
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stderr=err, **popen)
-        try:
-            yield proc
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        code = proc.wait()
-        if code != 0:
-            raise BackupError(f"{what} of {redact_url(url)} failed: {error_line(err, code, secret)}.")
+    return processes.running(cmd, lambda err, code: f"{what} of {redact_url(url)} failed: "
+                                                    f"{error_line(err, code, secret)}.", **popen)
 
 
 def _copy_stream(source: IO[bytes] | gzip.GzipFile, sink: IO[bytes] | gzip.GzipFile) -> None:

@@ -12,8 +12,6 @@ could not be observed rather than showing none.
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +23,11 @@ from safeshift.dialects.mysql.locks import (
     SHARED_UPGRADABLE,
     SHARED_WRITE,
 )
+from safeshift.engines import processes
 from safeshift.engines.base import CopySpec, Lock, engine_for
 from safeshift.engines.mysql.backup import dump_argv
 from safeshift.engines.mysql.databases import connect
 from safeshift.engines.mysql.tools import client_for, database_of, error_line, option_file, tool_argv
-from safeshift.errors import BackupError
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
@@ -188,31 +186,13 @@ def _pipe(source: str, scratch: str, version: str, extra: tuple[str, ...], *, ta
     dump_tool = client_for("dump", version)
     client = client_for("client", version)
     secrets = (src_target.password, dst_target.password)
-    with option_file(src_target) as src_opts, option_file(dst_target) as dst_opts, \
-            tempfile.TemporaryFile() as err1, tempfile.TemporaryFile() as err2:
+    with option_file(src_target) as src_opts, option_file(dst_target) as dst_opts:
         cmd = dump_argv(dump_tool, src_opts, src_db, *extra)
         if tables:
             cmd += tables
-        dump = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err1)
-        try:
-            load = subprocess.Popen(tool_argv(client, dst_opts, "--default-character-set=utf8mb4", "--batch", "--",
-                                              dst_db), stdin=dump.stdout, stdout=subprocess.DEVNULL, stderr=err2)
-            assert dump.stdout is not None
-            dump.stdout.close()
-            try:
-                load.wait()
-            except BaseException:
-                load.kill()
-                load.wait()
-                raise
-            dump.wait()
-        finally:
-            if dump.poll() is None:
-                dump.kill()
-                dump.wait()
-        if dump.returncode != 0:
-            raise BackupError(f"Could not build the scratch copy: {dump_tool.name} of the source failed: "
-                              f"{error_line(err1, dump.returncode, *secrets)}.")
-        if load.returncode != 0:
-            raise BackupError(f"Could not build the scratch copy: {client.name} failed: "
-                              f"{error_line(err2, load.returncode, *secrets)}.")
+        processes.pipe(
+            cmd, tool_argv(client, dst_opts, "--default-character-set=utf8mb4", "--batch", "--", dst_db),
+            lambda err, code: f"Could not build the scratch copy: {dump_tool.name} of the source failed: "
+                              f"{error_line(err, code, *secrets)}.",
+            lambda err, code: f"Could not build the scratch copy: {client.name} failed: "
+                              f"{error_line(err, code, *secrets)}.")

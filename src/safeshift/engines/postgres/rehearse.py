@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-import subprocess
 import tempfile
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safeshift.dialects.postgres.filters import USER_SCHEMA
+from safeshift.engines import processes
 from safeshift.engines.base import CopySpec, Lock, engine_for
 from safeshift.engines.postgres.tools import error_line, find_pg_tool, pg_tool_conninfo, run
-from safeshift.errors import BackupError
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import Dialect
@@ -180,33 +178,9 @@ def _tool(cmd: list[str], env: Mapping[str, str], what: str) -> None:
 
 def _pipe(first: list[str], first_env: Mapping[str, str], second: list[str], second_env: Mapping[str, str]) -> None:
     """``first | second`` (pg_dump into pg_restore) without a file in between; both killed on Ctrl-C."""
-    with tempfile.TemporaryFile() as err1, tempfile.TemporaryFile() as err2:
-        dump = subprocess.Popen(first, env=dict(first_env), stdout=subprocess.PIPE, stderr=err1,
-                                stdin=subprocess.DEVNULL)
-        try:
-            load = subprocess.Popen(second, env=dict(second_env), stdin=dump.stdout, stdout=subprocess.DEVNULL,
-                                    stderr=err2)
-            assert dump.stdout is not None
-            dump.stdout.close()  # pg_restore's end only: pg_dump sees a broken pipe if pg_restore quits
-            with _killed_on_error(load):
-                load.wait()
-            dump.wait()
-        finally:
-            if dump.poll() is None:
-                dump.kill()
-                dump.wait()
-        if dump.returncode != 0:
-            raise BackupError(f"Could not build the scratch copy: pg_dump of the source failed: "
-                              f"{error_line(err1, dump.returncode).rstrip('.')}.")
-        if load.returncode != 0:
-            raise BackupError(f"Could not build the scratch copy: pg_restore failed: {error_line(err2, load.returncode).rstrip('.')}.")
-
-
-@contextlib.contextmanager
-def _killed_on_error(proc: subprocess.Popen[bytes]) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
+    processes.pipe(
+        first, second,
+        lambda err, code: f"Could not build the scratch copy: pg_dump of the source failed: "
+                          f"{error_line(err, code).rstrip('.')}.",
+        lambda err, code: f"Could not build the scratch copy: pg_restore failed: {error_line(err, code).rstrip('.')}.",
+        first_env=first_env, second_env=second_env)

@@ -11,11 +11,10 @@ import glob
 import os
 import re
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from safeshift.engines import processes
 from safeshift.errors import BackupError, ToolMissing
 from safeshift.text import redact_url
 
@@ -171,21 +170,12 @@ def error_line(err: IO[bytes], code: int) -> str:
     return redact_url(re.sub(r"^(psql|pg_restore|pg_dump):(<stdin>|[^:]*):\d+:\s*", "", line))
 
 
-@contextlib.contextmanager
-def started(cmd: list[str], env: dict[str, str], what: str, url: str | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def started(cmd: list[str], env: dict[str, str], what: str, url: str | None = None
+            ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     """Run a pg tool while the block runs (stderr to a temp file, it can be long); killed if the block fails."""
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            yield proc
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        code = proc.wait()
-        if code != 0:
-            where = f" for {redact_url(url)}" if url else ""
-            raise BackupError(f"{what}{where} failed: {error_line(err, code)}")
+    where = f" for {redact_url(url)}" if url else ""
+    return processes.running(cmd, lambda err, code: f"{what}{where} failed: {error_line(err, code)}", env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
 def run(cmd: list[str], env: dict[str, str], what: str, url: str | None = None) -> None:
