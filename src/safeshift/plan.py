@@ -201,6 +201,8 @@ class _Placed:
     first: int
     last: int
     undo: list[Statement] | None
+    #: ``SafeRender.undo_each``: each statement's own undo, by position from ``first``
+    undo_each: list[list[Statement]] | None = None
 
 
 def _undo_blocks(changes: list[Change], inverses: dict[Change, Change], placed: list[_Placed], numbers: list[int],
@@ -242,10 +244,20 @@ def _undo_blocks(changes: list[Change], inverses: dict[Change, Change], placed: 
             if piece.kind == origin.kind and inverses[origin] in notes:
                 notes[inv] = notes[inverses[origin]]
             by_piece[n].append(inv)
+    # a change that says what undoes each of its statements is undone statement by statement, each in its
+    # step's block (later statements first), instead of by its inverse in its first step's block
+    each: dict[int, list[Statement]] = defaultdict(list)
+    for p in placed:
+        if p.undo_each is None or len(p.step.origins) != 1:
+            continue
+        first_step.pop(p.step.origins[0], None)
+        for i, undo in enumerate(p.undo_each):
+            n = numbers[p.first + i]
+            each[n] = [*undo, *each[n]]
     out: list[Statement] = []
-    for n in sorted(set(first_step.values()) | by_piece.keys(), reverse=True):
+    for n in sorted(set(first_step.values()) | by_piece.keys() | each.keys(), reverse=True):
         mine = [c for c in reversed(changes) if first_step.get(c) == n]
-        block: list[Statement] = []
+        block: list[Statement] = list(each.get(n, ()))
         plain = [inverses[c] for c in mine if not (spans.get(c) and c in tolerant)] + by_piece[n][::-1]
         for c in mine:
             if spans.get(c) and c in tolerant:
@@ -351,7 +363,8 @@ def _statements(steps: list[Step], dialect: Dialect, notes: dict[Change, str], c
                 st = replace(st, comment="\n".join(x for x in (st.comment, comment) if x))
             out.append(st)
         if placed is not None:
-            placed.append(_Placed(step, begin, len(out) - 1, safe.undo if safe is not None else None))
+            placed.append(_Placed(step, begin, len(out) - 1, safe.undo if safe is not None else None,
+                                  safe.undo_each if safe is not None else None))
     return out
 
 

@@ -147,6 +147,33 @@ def test_a_failing_statement_midway_is_undone_through_the_undo_blocks(mysql_url:
         {"id", "sku", "x"}
 
 
+def test_an_undo_that_fails_leaves_the_row_rolling_back_never_applied(mysql_url: str, tmp_path: Path) -> None:
+    """The undo of a part-way migration fails at its first down step: the history must not call the migration
+    applied (a rollback's failing first step would); it is rolling back with no down step of its own done, so
+    `migrate` does not skip it as applied, and `rollback` finishes the undo once the cause is fixed."""
+    p = make_project(tmp_path, mysql_url)
+    # the failing step 3 has no undo block of its own, so the undo's first down step is the file's first
+    (p.folder / "20260101000001_items.sql").write_text(_BROKEN_WITH_UNDO.replace(
+        "-- safeshift:undoes 3\n-- safeshift:no-transaction\nALTER TABLE missing_table DROP COLUMN x;\n", "").replace(
+        "-- safeshift:undoes 2\n", "-- safeshift:undoes 2\n-- safeshift:no-transaction\n"
+        "ALTER TABLE audit_log ADD COLUMN undone int;\n"), encoding="utf-8")
+    p.seal()
+    message = error_line(p.run("migrate", expect=1))
+    assert "undoing them failed" in message and "audit_log" in message and "safeshift rollback" in message, message
+    assert "still applied" not in message, message
+    row = _rows(mysql_url)["20260101000001"]
+    assert (row.status, row.progress) == ("rolling_back", 0), row
+    again = error_line(p.run("migrate", expect=3))
+    assert "part-way through a rollback" in again and "safeshift rollback" in again, again
+    conn = connect(mysql_url)
+    try:
+        conn.execute("CREATE TABLE audit_log (id int PRIMARY KEY)")
+    finally:
+        conn.close()
+    p.run("rollback")
+    assert table_names(mysql_url) == {"audit_log"} and "20260101000001" not in _rows(mysql_url)
+
+
 def test_without_undo_blocks_a_failure_says_what_stays_applied_and_migrate_finishes(mysql_url: str,
                                                                                      tmp_path: Path) -> None:
     p = make_project(tmp_path, mysql_url)

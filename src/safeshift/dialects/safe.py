@@ -57,3 +57,7 @@ class SafeRender:
     #: migration that fails or is interrupted part-way through the change can be undone exactly;
     #: None: the change's plain inverse is exact from anywhere (one step, or steps that each undo alike)
     undo: list[Statement] | None = None
+    #: the other way to the same end, where no statement can tolerate both states (MySQL has no DROP FOREIGN
+    #: KEY IF EXISTS): what undoes each statement exactly, by position in ``statements`` (empty: nothing to
+    #: undo, a check or a session setting); each goes in the undo block of the step its statement is in
+    undo_each: list[list[Statement]] | None = None

@@ -104,7 +104,8 @@ class MySQLDialect(MySQLRender):
         if safe is None:
             return None
         return replace(safe, statements=mark_commits(safe.statements),
-                       undo=None if safe.undo is None else mark_commits(safe.undo))
+                       undo=None if safe.undo is None else mark_commits(safe.undo),
+                       undo_each=None if safe.undo_each is None else [mark_commits(u) for u in safe.undo_each])
 
     def upsert_sql(self, key: str, columns: Sequence[str]) -> str:
         """``ON DUPLICATE KEY UPDATE`` with ``VALUES(col)``: both servers accept it (MySQL 8.0.20+ warns that
