@@ -258,7 +258,11 @@ class Result:
 def measure(pattern: str, variant: str, template: str, rows: int, clients: int, apply: list[str],
             cwd: Path) -> Result:
     name = f"bench_stall_{variant}_{uuid.uuid4().hex[:6]}"
-    admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    # the copy by files (checkpoints before and after), not PostgreSQL 15's default WAL_LOG, which sends both
+    # 2M-row tables through the WAL just before the load starts: the checkpoint that this WAL sets off would
+    # run during the apply, and its writes and fsyncs would stall the writers for reasons of the bench's own
+    admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    admin("CHECKPOINT")
     url = db_url(name)
     logs = WORK / f"pgbench_{pattern}_{variant}"
     logs.mkdir()
