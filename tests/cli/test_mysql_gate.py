@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from safeshift.dialects import dialect_for_url
 from safeshift.engines import engine_for
 from tests.cli.test_generate_cli import make_project, run, write_models
@@ -105,6 +107,42 @@ def test_foreign_key_added_online_after_its_orphan_check(tmp_path: Path, mysql_u
     assert not _sql(mysql_url, "SELECT 1 FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() "
                                "AND CONSTRAINT_TYPE = 'FOREIGN KEY'")
     _sql(mysql_url, "DELETE FROM posts WHERE id = 3")
+    run(project, "migrate", "--url", mysql_url)
+    assert _sql(mysql_url, "SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = "
+                           "DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'") == [("posts_user_id_fk",)]
+
+
+def test_a_foreign_key_blocked_after_its_check_is_undone_to_nothing_and_runs_whole_next_time(
+        tmp_path: Path, mysql_url: str) -> None:
+    """The check and the session setting commit as a step before the ALTER: when the ALTER then fails (its lock
+    never comes), that step has nothing to undo, so nothing stays applied, and the next run starts again at the
+    check, in the session that then runs the ALTER (a resumed ALTER without the setting would be refused)."""
+    import safeshift
+    from safeshift.runner import RunOptions
+
+    models = MODELS + '    posts = sa.Table("posts", metadata, sa.Column("id", sa.Integer, primary_key=True), ' \
+        'sa.Column("user_id", sa.Integer))\n'
+    project = make_project(tmp_path, "mysql", models)
+    run(project, "generate", "--name", "initial")
+    run(project, "migrate", "--url", mysql_url)
+    _sql(mysql_url, "INSERT INTO users (id, fullname) VALUES (1, 'Ada')")
+    _sql(mysql_url, "INSERT INTO posts (id, user_id) VALUES (1, 1)")
+    write_models(project, models.replace('sa.Column("user_id", sa.Integer))',
+                                         'sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id")))'))
+    run(project, "generate", "--name", "posts_user_fk")
+    dialect = dialect_for_url(mysql_url)
+    blocker = engine_for(dialect).connect(mysql_url)
+    try:
+        blocker.execute("BEGIN")
+        blocker.execute("SELECT count(*) FROM posts").fetchone()  # a metadata lock the ALTER cannot pass
+        with pytest.raises(safeshift.errors.LockTimeout) as failed:
+            safeshift.migrate(mysql_url, project / "migrations", options=RunOptions(
+                lock_timeout_ms=300, lock_tries=1, retry_backoff_s=0.1, lock_wait_s=5))
+        assert "its 1 committed step(s) were undone" in failed.value.message, failed.value.message
+    finally:
+        blocker.close()
+    row = _sql(mysql_url, "SELECT status, progress FROM safeshift_migrations WHERE name = 'posts_user_fk'")
+    assert row == [("failed", 0)]
     run(project, "migrate", "--url", mysql_url)
     assert _sql(mysql_url, "SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = "
                            "DATABASE() AND CONSTRAINT_TYPE = 'FOREIGN KEY'") == [("posts_user_id_fk",)]
