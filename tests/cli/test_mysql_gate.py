@@ -86,20 +86,27 @@ def test_generate_refuses_a_table_copy_with_the_recipe(tmp_path: Path) -> None:
     assert "mysql-table-copy" in run(project, "review", str(migration)).stdout
 
 
-def test_foreign_key_added_online_after_its_orphan_check(tmp_path: Path, mysql_url: str) -> None:
-    """The lock-safe foreign key: a row referencing nothing stops the migration before anything changes (the
-    server's own check is skipped by the in-place ALTER); once it is fixed the key is added in place and the
-    session's foreign_key_checks is back on."""
+def _posts_user_fk(tmp_path: Path, url: str, posts: str) -> Path:
+    """A project whose ``posts`` (rows ``posts``: ``(id, user_id)`` values) and one user are applied, with the
+    migration that gives ``posts.user_id`` a foreign key to ``users`` generated, not applied."""
     models = MODELS + '    posts = sa.Table("posts", metadata, sa.Column("id", sa.Integer, primary_key=True), ' \
         'sa.Column("user_id", sa.Integer))\n'
     project = make_project(tmp_path, "mysql", models)
     run(project, "generate", "--name", "initial")
-    run(project, "migrate", "--url", mysql_url)
-    _sql(mysql_url, "INSERT INTO users (id, fullname) VALUES (1, 'Ada')")
-    _sql(mysql_url, "INSERT INTO posts (id, user_id) VALUES (1, 1), (2, NULL), (3, 42)")
+    run(project, "migrate", "--url", url)
+    _sql(url, "INSERT INTO users (id, fullname) VALUES (1, 'Ada')")
+    _sql(url, f"INSERT INTO posts (id, user_id) VALUES {posts}")
     write_models(project, models.replace('sa.Column("user_id", sa.Integer))',
                                          'sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id")))'))
     run(project, "generate", "--name", "posts_user_fk")
+    return project
+
+
+def test_foreign_key_added_online_after_its_orphan_check(tmp_path: Path, mysql_url: str) -> None:
+    """The lock-safe foreign key: a row referencing nothing stops the migration before anything changes (the
+    server's own check is skipped by the in-place ALTER); once it is fixed the key is added in place and the
+    session's foreign_key_checks is back on."""
+    project = _posts_user_fk(tmp_path, mysql_url, "(1, 1), (2, NULL), (3, 42)")
     text = next((project / "migrations").glob("*_posts_user_fk.sql")).read_text()
     assert "SET SESSION foreign_key_checks = 0;" in text and "ALGORITHM=INPLACE, LOCK=NONE;" in text
     failed = run(project, "migrate", "--url", mysql_url, expect=1).stderr  # the gate passes safeshift's own form
@@ -120,16 +127,7 @@ def test_a_foreign_key_blocked_after_its_check_is_undone_to_nothing_and_runs_who
     import safeshift
     from safeshift.runner import RunOptions
 
-    models = MODELS + '    posts = sa.Table("posts", metadata, sa.Column("id", sa.Integer, primary_key=True), ' \
-        'sa.Column("user_id", sa.Integer))\n'
-    project = make_project(tmp_path, "mysql", models)
-    run(project, "generate", "--name", "initial")
-    run(project, "migrate", "--url", mysql_url)
-    _sql(mysql_url, "INSERT INTO users (id, fullname) VALUES (1, 'Ada')")
-    _sql(mysql_url, "INSERT INTO posts (id, user_id) VALUES (1, 1)")
-    write_models(project, models.replace('sa.Column("user_id", sa.Integer))',
-                                         'sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id")))'))
-    run(project, "generate", "--name", "posts_user_fk")
+    project = _posts_user_fk(tmp_path, mysql_url, "(1, 1)")
     dialect = dialect_for_url(mysql_url)
     blocker = engine_for(dialect).connect(mysql_url)
     try:
