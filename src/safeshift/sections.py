@@ -426,14 +426,12 @@ def undo_start(m: Migration, committed: int) -> int | None:
     """The down step from which the rest of the down section undoes a migration whose first ``committed``
     up steps committed (the blocks of those steps run from there to the end; a block starts a step), or
     None when the file has no ``-- safeshift:undoes`` blocks and so does not say which statements undo
-    which step.  A file whose blocks are all for later steps says the committed ones have nothing to undo
-    (a check, a session setting): the down section's end, so nothing runs."""
-    numbers = step_numbers(m.down_statements)
+    which step; None too when no block is for a committed step (``generate`` writes a no-op block for a
+    step that has nothing to undo, so a hand-written file's missing block is never read as "nothing to
+    undo")."""
     for i, st in enumerate(m.down_statements):
         if st.undoes is not None and st.undoes <= committed:
-            return numbers[i]
-    if any(st.undoes is not None for st in m.down_statements):
-        return numbers[-1] + 1
+            return step_numbers(m.down_statements)[i]
     return None
 
 def parse_migration(path: Path, data: bytes | None = None) -> Migration:

@@ -34,13 +34,6 @@ def test_blocks_parse_and_start_steps_of_their_own() -> None:
     assert text_sections.undo_start(m, 1) == 2 and text_sections.undo_start(m, 2) == 1 and text_sections.undo_start(m, 3) == 0
 
 
-def test_committed_steps_without_a_block_of_their_own_have_nothing_to_undo() -> None:
-    """Blocks for later steps only (the first step was a check or a setting): undoing it runs nothing."""
-    m = _parse("-- safeshift:undoes 3\nDROP INDEX CONCURRENTLY a_b;\n-- safeshift:undoes 2\nALTER TABLE a DROP COLUMN b;")
-    assert text_sections.undo_start(m, 1) == len(steps(m.down_statements)) == 2
-    assert text_sections.undo_start(m, 2) == 1
-
-
 def test_a_file_without_blocks_cannot_be_undone_part_way() -> None:
     assert text_sections.undo_start(_parse("DROP TABLE a;"), 2) is None
 
