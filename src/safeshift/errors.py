@@ -129,11 +129,13 @@ class MigrationFailed(SafeshiftError):
     exit_code = 1
 
     def __init__(self, message: str, *, sqlstate: str | None = None, file: str | None = None,
-                 line: int | None = None, undone: int = 0) -> None:
+                 line: int | None = None, undone: int = 0, cause: str = "") -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
         self.file = file
         self.line = line
+        #: what failed, the message's first clause without what was done about it ("" when not known)
+        self.cause = cause
         #: steps of the migration that had committed and were undone after the failure
         self.undone = undone
 

@@ -267,10 +267,6 @@ def _undo_blocks(changes: list[Change], inverses: dict[Change, Change], placed: 
                             *undo[1:]]
                 block += undo
         block += _statements(plan(plain, new, old, dialect, renames_last=True), dialect, notes, down_ctx, [])
-        if not block and n in each:
-            # a step whose statements change nothing to undo (a check, a session setting) says so with a block
-            # of its own: a part-way run that committed it has it undone by this, not by guessing
-            block = [Statement("SELECT 1;", comment=f"up step {n + 1} changed nothing that needs undoing")]
         if not block:
             continue
         head = block[0]

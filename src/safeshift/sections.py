@@ -426,9 +426,8 @@ def undo_start(m: Migration, committed: int) -> int | None:
     """The down step from which the rest of the down section undoes a migration whose first ``committed``
     up steps committed (the blocks of those steps run from there to the end; a block starts a step), or
     None when the file has no ``-- safeshift:undoes`` blocks and so does not say which statements undo
-    which step; None too when no block is for a committed step (``generate`` writes a no-op block for a
-    step that has nothing to undo, so a hand-written file's missing block is never read as "nothing to
-    undo")."""
+    which step; None too when no block is for a committed step (a step that has nothing to undo gets a
+    no-op block of its own, so a missing block is never read as "nothing to undo")."""
     for i, st in enumerate(m.down_statements):
         if st.undoes is not None and st.undoes <= committed:
             return step_numbers(m.down_statements)[i]

@@ -68,26 +68,26 @@ def failure_error(m: Migration, failure: StatementError, index: int, total: int,
     if undo is not None and undo.attempted and undo.error is not None:
         undone = "it is part-way undone"
     if lost:
+        cause = f"The connection to {redact_url(url)} was lost during the {section}{where} ({reason})"
         error: MigrationFailed = ConnectionLost(
-            f"The connection to {redact_url(url)} was lost during the {section}{where} ({reason}); the "
-            f"server rolled back the open transaction, so {undone}{kept}. Run the command again.",
-            sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
+            f"{cause}; the server rolled back the open transaction, so {undone}{kept}. Run the command again.",
+            sqlstate=sqlstate, file=m.path.name, line=st.line if st else None, cause=cause)
     elif e.is_lock_timeout(exc):
         blockers = failure.blockers
         who = (f"; blocked by {blockers[0].describe()}" if blockers
                else "; the blocking session had finished by the time it was checked")
+        cause = f"{where} could not get its lock within lock_timeout {lock_timeout_ms} ms on {retries + 1} tries{who}"
         error = LockTimeout(
-            f"{where} could not get its lock within lock_timeout {lock_timeout_ms} ms on "
-            f"{retries + 1} tries{who}. The {what} was rolled back ({undone}{kept}); end the "
-            "blocking session or retry at a quieter time.",
-            sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
+            f"{cause}. The {what} was rolled back ({undone}{kept}); end the blocking session or retry at a "
+            "quieter time.",
+            sqlstate=sqlstate, file=m.path.name, line=st.line if st else None, cause=cause)
     else:
         code = f" (SQLSTATE {sqlstate})" if sqlstate else ""
         statement = f": `{shorten(st.sql)}`" if st is not None else ""
+        cause = f"{where} failed{code}: {reason}{statement}"
         error = MigrationFailed(
-            f"{where} failed{code}: {reason}{statement}. The {what} was rolled back ({undone}"
-            f"{kept}); fix it and run the command again.",
-            sqlstate=sqlstate, file=m.path.name, line=st.line if st else None)
+            f"{cause}. The {what} was rolled back ({undone}{kept}); fix it and run the command again.",
+            sqlstate=sqlstate, file=m.path.name, line=st.line if st else None, cause=cause)
     detail = f"SQLSTATE {sqlstate or '?'} at line {st.line if st else '?'}: {reason}"
     if st is not None:
         detail += f" | {shorten(st.sql, 500)}"

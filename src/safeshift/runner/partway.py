@@ -50,23 +50,12 @@ class PartwayRunner(StepRunner):
                          status="rolling_back", duration_ms=0, progress=first, who=self._who)
         for j in range(first, total):
             try:
-                self._run_step(m, down[j], j, total, self._down_recorder(m, j, total), resuming=False, down=True)
+                self._run_step(m, down[j], j, total, self._down_recorder(m, j, total), resuming=False, down=True,
+                               undoing=True)
             except MigrationFailed as exc:
-                # a rollback's down step that fails before any other committed leaves its migration applied, and
-                # the failure's record says so; here the up steps after ``committed`` never ran, so the row must
-                # say what is true: rolling back, ``j`` down steps done, for `safeshift rollback` to go on from
                 # what failed, without the down failure's own advice (written for a rollback of an applied one)
-                cause = exc.message.split(". The down section was rolled back", 1)[0]
-                self._settle_undo_row(m, j, cause)
-                return Undo(committed, attempted=True, error=cause)
+                return Undo(committed, attempted=True, error=exc.cause or exc.message)
         return Undo(committed, attempted=True)
-
-    def _settle_undo_row(self, m: Migration, done: int, error: str) -> None:
-        """The history row of a part-way migration whose undo stopped at down step ``done``."""
-        with suppress(Exception):  # the connection is gone: the row stays as the last down step left it
-            self.settle()
-            self.store.write(self.dialect, self.conn, version=m.version, name=m.name, checksum=migrations.checksum(m),
-                             status="rolling_back", duration_ms=0, progress=done, error=error, who=self._who)
 
     def _interrupted(self, m: Migration, p: Pending, index: int, exc: KeyboardInterrupt) -> Interrupted:
         """Make the history true after SIGINT/SIGTERM during ``m``: what committed is read back from the

@@ -58,8 +58,9 @@ class StepRunner(Session):
         self.emit(Event("step_start", m.version, m.name, message=shorten(first), step=index, steps=total))
 
     def _run_step(self, m: Migration, step: Step, index: int, total: int, record: Callable[[Any], None],
-                  *, resuming: bool, down: bool = False) -> int | None:
-        """Run one step with lock-timeout retries; returns retries used, or None if another runner did it."""
+                  *, resuming: bool, down: bool = False, undoing: bool = False) -> int | None:
+        """Run one step with lock-timeout retries; returns retries used, or None if another runner did it.
+        ``undoing``: a down step undoing a part-way migration, never applied whole (how a failure is recorded)."""
         attempt = _Attempt()
         while True:
             try:
@@ -87,7 +88,8 @@ class StepRunner(Session):
                     time.sleep(wait)
                     continue
                 undo = None if down else self._settle_failed(m, step, index, failure)
-                raise self._failed(m, failure, index, total, attempt.retries, down=down, undo=undo) from failure.exc
+                raise self._failed(m, failure, index, total, attempt.retries, down=down, undo=undo,
+                                   undoing=undoing) from failure.exc
 
     def _transaction(self, m: Migration, statements: Sequence[SqlStatement], record: Callable[[Any], None],
                      *, down: bool = False, fast: bool = True) -> bool:
@@ -247,36 +249,39 @@ class StepRunner(Session):
 
     # -- a step that failed for good -----------------------------------------------------------
     def _failed(self, m: Migration, failure: StatementError, index: int, total: int, retries: int,
-                *, down: bool = False, undo: Undo | None = None) -> MigrationFailed:
+                *, down: bool = False, undo: Undo | None = None, undoing: bool = False) -> MigrationFailed:
         """Record the failure in the history (reconnecting if need be) and build the error to raise."""
         error, progress, detail = failure_error(m, failure, index, total, retries, down=down, undo=undo,
                                                 engine=self.engine, conn=self.conn, url=self.url,
                                                 lock_timeout_ms=self.options.lock_timeout_ms)
         if not (undo is not None and undo.attempted and undo.error is not None):  # else the undo recorded its own
-            self._record_failure(m, progress, detail, down=down,
+            self._record_failure(m, progress, detail, down=down, undoing=undoing,
                                  lost=self.engine.is_connection_lost(failure.exc, self.conn))
         self.emit(Event("failed", m.version, m.name, message=error.message, step=index, steps=total))
         return error
 
-    def _record_failure(self, m: Migration, progress: int, detail: str, *, down: bool, lost: bool = False) -> None:
+    def _record_failure(self, m: Migration, progress: int, detail: str, *, down: bool, undoing: bool = False,
+                        lost: bool = False) -> None:
         conn = self.conn
         try:
-            self._write_failure(conn, m, progress, detail, down, lost)
+            self._write_failure(conn, m, progress, detail, down, lost, undoing)
         except Exception:
             try:  # the runner's connection is gone: record it from a fresh one
                 fresh = self.engine.connect(self.url)
                 try:
                     self._prepare(fresh)
-                    self._write_failure(fresh, m, progress, detail, down, lost)
+                    self._write_failure(fresh, m, progress, detail, down, lost, undoing)
                 finally:
                     fresh.close()
             except Exception:
                 pass  # the history stays as the server left it: consistent, just without the error text
 
     def _write_failure(self, conn: Any, m: Migration, progress: int, detail: str, down: bool,
-                       lost: bool = False) -> None:
+                       lost: bool = False, undoing: bool = False) -> None:
         if down:
-            if progress == 0:  # nothing of the down section committed: still applied
+            # nothing of a rollback's down section committed: still applied.  Not so for the undo of a part-way
+            # migration (``undoing``), which was never applied whole: it stays rolling back, for `rollback`
+            if progress == 0 and not undoing:
                 self.store.set_status(self.dialect, conn, m.version, "applied")
                 return
             status: history.Status = "rolling_back"

@@ -34,7 +34,7 @@ from safeshift.dialects.statement import Statement
 
 if TYPE_CHECKING:
     from safeshift.dialects.base import ConstraintKind
-    from safeshift.model import Column, ForeignKey, Index, Table
+    from safeshift.model import Column, ForeignKey, Index, Schema, Table
 
 Algorithm = Literal["INSTANT", "INPLACE", "COPY"]
 _RANK: dict[Algorithm, int] = {"INSTANT": 0, "INPLACE": 1, "COPY": 2}
@@ -63,6 +63,8 @@ class MySQLText(Protocol):
     def index_sql(self, table: str, ix: Index) -> str: ...
 
     def default_constraint_name(self, kind: ConstraintKind, table: str, columns: Sequence[str]) -> str | None: ...
+
+    def between(self, before: Schema, after: Schema) -> MySQLText: ...
 
 
 @dataclass(frozen=True)
@@ -375,14 +377,19 @@ def _add_foreign_key(d: MySQLText, change: ch.AddForeignKey, ctx: SafeContext) -
         f"fails with 'Subquery returns more than 1 row' when a row of {change.table} references no row of "
         f"{fk.ref_table}: fix those rows first. The key is then added in place (ALGORITHM=INPLACE needs "
         "foreign_key_checks off, which skips the server's own check of the existing rows)"))
-    # the ALTER's undo: the key's drop, and the drop of the index the server made for it where it made one
-    undo = [_clause(st, INPLACE) for st in d.render(change.inverse())]
+    # the ALTER's undo: the key's drop, and the drop of the index the server made for it where it made one, told
+    # as the down section tells it, from the schema this migration leaves
+    down = d.between(ctx.after, ctx.before) if ctx.after is not None else d
+    undo = [_clause(st, INPLACE) for st in down.render(change.inverse())]
+    # the check reads and the setting ends with the session: a block that says so, so a run stopped after them
+    # undoes them by running nothing (a step without a block would mean "not undone alone")
+    nothing = [Statement("SELECT 1;", comment="the orphan check and the session setting leave nothing to undo")]
     return SafeRender([
         check,
         Statement("SET SESSION foreign_key_checks = 0;"),
         *[_clause(st, INPLACE) for st in plain],
         Statement("SET SESSION foreign_key_checks = 1;"),
-    ], undo_each=[[], [], undo, *[[] for _ in plain[1:]], []])
+    ], undo_each=[nothing, [], undo, *[[] for _ in plain[1:]], []])
 
 
 def orphan_check(d: MySQLText, table: str, fk: ForeignKey) -> str:
