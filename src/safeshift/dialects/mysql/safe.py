@@ -42,7 +42,7 @@ INSTANT = ", ALGORITHM=INSTANT"
 INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
 #: why NULL -> NOT NULL has no lock-safe form: it is no ALGORITHM=COPY, but its in-place rebuild ends by
 #: replaying every write made meanwhile under an exclusive metadata lock, and that is the stall (measured by
-#: bench/write_stall_mysql.py on MariaDB 10.11: 1.8 s on a quiet machine; pt-osc's chunked copy: 43 ms)
+#: bench/write_stall_mysql.py on MariaDB 10.11: 1.8 s on a quiet machine; pt-osc's chunked copy: 44 ms)
 NOT_NULL_REBUILD = ("NULL -> NOT NULL rebuilds the whole table (the server cannot do it INSTANT or NOCOPY), and "
                     "the rebuild ends by replaying the writes made meanwhile under an exclusive lock that blocks "
                     "every writer, for seconds on a busy large table; pt-online-schema-change stops at a row "
