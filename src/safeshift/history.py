@@ -13,9 +13,7 @@ every driver's parameter style; every value is either ours or a quoted literal.
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -107,6 +105,9 @@ def _record(r: Mapping[str, Any]) -> Record:
 
 def operator() -> str:
     """Who applied it: the OS user and host, plus the CI job when there is one."""
+    import getpass
+    import socket  # here: the commands that only read the history (verify, status) do not import them
+
     try:
         user = getpass.getuser()
     except Exception:  # no user name in some containers

@@ -19,9 +19,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
-import subprocess
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -563,6 +560,10 @@ def run_health(cmd: str, env: Mapping[str, str] | None = None, timeout: float = 
     pipe.  On timeout the whole process group is killed and the code is 124 (as
     coreutils ``timeout``); only the last 64 KiB of output are kept.
     """
+    import signal
+    import subprocess
+    import tempfile  # the three here: a check without --health does not pay for their imports
+
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, shell=True, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env={**os.environ, **(env or {})}, start_new_session=True)

@@ -111,9 +111,15 @@ def test_every_catalog_query_gives_psycopgs_rows(rich: str) -> None:
         reader.close()
 
 
-def test_the_reader_reads_the_same_schema_with_privileges(rich: str) -> None:
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_the_reader_reads_the_same_schema_with_privileges(rich: str, lanes: int,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """With two lanes (the second connection a large schema gets, here from the first relation on) too."""
     from safeshift.engines.base import IntrospectOptions
+    from safeshift.introspect import postgres
 
+    if lanes == 2:
+        monkeypatch.setattr(postgres, "_TWO_LANES", 1)
     engine = engine_for(get_dialect("postgresql"))
     options = IntrospectOptions(privileges=True)
     conn = engine.connect(rich)
@@ -160,6 +166,33 @@ def test_parameters_transactions_and_errors_behave_as_psycopgs(pg_url: str) -> N
     finally:
         reader.close()
     assert reader.closed
+
+
+def test_two_lanes_read_one_snapshot_with_the_same_settings(pg_url: str) -> None:
+    """A pipeline's second connection takes statements from the same queue, sees what the first sees (its
+    exported snapshot: a table made by another session afterwards is in neither) with the first's values of the
+    named settings, and refuses statements that would change one lane's session only."""
+    reader = libpq.connect(pg_url)
+    other = psycopg.connect(pg_url, autocommit=True)
+    try:
+        reader.execute("SELECT pg_catalog.set_config('search_path', 'pg_catalog, public', false)")
+        other.execute("DROP TABLE IF EXISTS ss_lane_late")
+        with reader.pipeline(2, ["search_path"]):
+            other.execute("CREATE TABLE ss_lane_late (id int)")
+            cursors = [reader.cursor().execute(
+                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.current_setting('search_path'), "
+                "NOT EXISTS (SELECT FROM pg_catalog.pg_class WHERE relname = 'ss_lane_late'), pg_catalog.pg_sleep(0.05)::text")
+                for _ in range(8)]
+            rows = [c.fetchone() for c in cursors]
+            with pytest.raises(RuntimeError, match="one lane only"):
+                reader.execute("SET work_mem = '8MB'")
+        assert len({r[0] for r in rows}) == 2, rows  # both lanes took statements
+        assert {r[1:3] for r in rows} == {("pg_catalog, public", True)}
+        assert reader.execute("SELECT 1").fetchone() == (1,)  # the first lane's connection goes on
+    finally:
+        reader.close()
+        other.execute("DROP TABLE IF EXISTS ss_lane_late")
+        other.close()
 
 
 def test_a_refused_connection_names_the_database_without_the_password() -> None:

@@ -63,6 +63,17 @@ def test_split_respects_quotes_comments_and_dollar_bodies(text: str, expected: l
     assert sqls(text) == expected
 
 
+def test_a_dollar_tag_is_what_postgresql_reads_as_one() -> None:
+    """The tag pattern is spelled by exclusion (quick to compile); it must take exactly the tags the plain
+    ranges take: a letter, _ or a character from U+0080 to U+FFFF, then digits too, on every code point."""
+    import re
+
+    plain = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$")
+    for code in (*range(0x300), *range(0xFF00, 0x10100), 0x10FFFF, 0xD7FF, 0xE000):
+        for text in (f"${chr(code)}$", f"$a{chr(code)}$", f"${chr(code)}1$"):
+            assert bool(sec._DOLLAR_TAG.fullmatch(text)) == bool(plain.fullmatch(text)), hex(code)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -167,7 +167,10 @@ class _TableParts:
 #: fetch in pipeline mode waits for every result sent before it, so the rest go once the first two are in,
 #: and the server runs them while this process turns the 20,000 rows of a thousand tables' columns into the
 #: model (sent with the first wave, they made the first fetch wait for all of them: no overlap at all)
-_SENT_FIRST = ("sequences", "columns")
+_SENT_FIRST = ("columns", "sequences")  # the longest first: the first lane starts it while the second connects
+#: relations in the chosen schemas from which the libpq reader reads on two connections at once (``read``):
+#: a second connection costs a few milliseconds; at 1,000 tables (about 4,000 relations) it saves 80
+_TWO_LANES = 1000
 _SENT_THEN = ("constraints", "indexes", "enums", "views", "table_options", "extensions", "functions", "triggers",
               "policies", "types", "unmodelled")
 
@@ -236,12 +239,14 @@ class _Reader:
             self.sent[name] = cur
 
     def read(self, wanted: Sequence[str] | None) -> Schema:
-        existing = [r["name"] for r in self.rows("schemas")]
-        schemas = existing if wanted is None else [s for s in existing if s in set(wanted)]
+        found = self.rows("schemas")
+        schemas = [r["name"] for r in found if wanted is None or r["name"] in set(wanted)]
         params = {"schemas": schemas}
         if not hasattr(self.conn, "pipeline"):
             return self.read_schemas(schemas, params)
-        with self.conn.pipeline():
+        relations = sum(r["relations"] for r in found if r["name"] in params["schemas"])
+        with (self.conn.pipeline(2, list(_PINNED)) if relations >= _TWO_LANES and hasattr(self.conn, "lanes")
+              else self.conn.pipeline()):
             self.pipelined = True
             self.send_ahead(params, _SENT_FIRST)
             try:

@@ -99,6 +99,7 @@ def load() -> Any | None:
             ("PQftype", ctypes.c_uint, [vp, i]),
             ("PQgetvalue", ctypes.c_void_p, [vp, i, i]), ("PQgetlength", i, [vp, i, i]),
             ("PQgetisnull", i, [vp, i, i]),
+            ("PQprepare", vp, [vp, cp, cp, i, ctypes.POINTER(ctypes.c_uint)]), ("PQdescribePrepared", vp, [vp, cp]),
         ):
             f = getattr(lib, fn)
             f.restype, f.argtypes = res, args
@@ -125,7 +126,7 @@ def connect(conninfo: str, *, connect_timeout: int = 10) -> LibpqConnection:
         message = (lib.PQerrorMessage(pg) or b"").decode("utf-8", "replace").strip()
         lib.PQfinish(pg)
         raise LibpqError(message or "could not connect")
-    return LibpqConnection(lib, pg)
+    return LibpqConnection(lib, pg, conninfo)
 
 
 class _Info:
@@ -178,10 +179,10 @@ class Cursor:
         self._pos = 0
         self._rows, self._names, self._sql, self._pending = [], [], None, None
         if not _ROWS.match(sql):
-            self._conn.call(self._conn.run, text, values, types)
+            self._conn.call("run", text, values, types)
             return self
         self._sql = (text, values, types)
-        self._pending = self._conn.send(self._conn.rows_json, text, values, types)
+        self._pending = self._conn.send("rows_json", text, values, types)
         return self
 
     def _resolve(self) -> None:
@@ -219,17 +220,18 @@ class Cursor:
 
 
 class _Job:
-    """One call queued for the pipeline's worker thread, and its outcome."""
+    """One call of a connection's method, by name, queued for whichever of the pipeline's lanes is free
+    (each lane calls it on its own connection), and its outcome."""
 
-    def __init__(self, fn: Any, args: tuple[Any, ...]) -> None:
-        self.fn, self.args = fn, args
+    def __init__(self, method: str, args: tuple[Any, ...]) -> None:
+        self.method, self.args = method, args
         self.done = threading.Event()
         self.value: Any = None
         self.error: BaseException | None = None
 
-    def run(self) -> None:
+    def run(self, conn: LibpqConnection) -> None:
         try:
-            self.value = self.fn(*self.args)
+            self.value = getattr(conn, self.method)(*self.args)
         except BaseException as exc:  # handed to the thread that reads the result
             self.error = exc
         finally:
@@ -242,21 +244,35 @@ class _Job:
         return self.value
 
 
+def _work(jobs: queue.SimpleQueue[_Job | None], conn: LibpqConnection) -> None:
+    """A pipeline lane: run queued calls on ``conn`` until told to stop."""
+    while (job := jobs.get()) is not None:
+        job.run(conn)
+
+
 class LibpqConnection:
     """One libpq connection; see the module's docstring for what it offers and why."""
 
     #: what ``introspect.postgres`` asks for instead of importing psycopg.rows
     row_factories = (dict_row, tuple_row)
+    #: ``pipeline`` takes lanes (psycopg's does not)
+    lanes = True
 
-    def __init__(self, lib: Any, pg: int) -> None:
+    #: how the first statement opens a transaction with autocommit off: a reader's statements all see one
+    #: snapshot (the history table and the catalog agree), and its lanes share it (``pipeline``)
+    BEGIN = b"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+    def __init__(self, lib: Any, pg: int, conninfo: str) -> None:
         self.lib = lib
         self.pg: int | None = pg
+        self._conninfo = conninfo  # for a pipeline's second lane; never shown (it may hold a password)
         self.autocommit = False
         self.info = _Info(self)
         #: (column name, type oid) by statement text (``rows_json``)
         self._described: dict[bytes, list[tuple[str, int]]] = {}
         #: the pipeline's queue while one is open (``pipeline``)
         self._jobs: queue.SimpleQueue[_Job | None] | None = None
+        self._lanes = 1
 
     @property
     def closed(self) -> bool:
@@ -270,11 +286,11 @@ class LibpqConnection:
 
     def rollback(self) -> None:
         if self.pg is not None and self.info.transaction_status != IDLE:
-            self.call(self._command, b"ROLLBACK")
+            self.call("_command", b"ROLLBACK")
 
     def commit(self) -> None:
         if self.pg is not None and self.info.transaction_status != IDLE:
-            self.call(self._command, b"COMMIT")
+            self.call("_command", b"COMMIT")
 
     def close(self) -> None:
         if self.pg is not None:
@@ -288,39 +304,86 @@ class LibpqConnection:
         self.close()
 
     @contextmanager
-    def pipeline(self) -> Iterator[None]:
-        """Statements queued by ``execute`` run one after another in a worker thread, in order, while the
-        caller works on rows it already has: ctypes lets go of the GIL inside libpq, so the server's time and
-        this process's overlap on two cores.  Only the worker touches the connection until the block ends;
-        on the way out it finishes what was queued (short catalog reads) and stops."""
+    def pipeline(self, lanes: int = 1, settings: Sequence[str] = ()) -> Iterator[None]:
+        """Statements queued by ``execute`` run in worker threads while the caller works on rows it already
+        has: ctypes lets go of the GIL inside libpq, so the server's time and this process's overlap.
+
+        With ``lanes`` above one, more connections to the same database (opened by their workers, so the
+        first lane starts at once) take queued statements too, each from the one queue as it comes free,
+        so the server runs several at a time: at 1,000 tables the columns query alone is as long as all the
+        others together.  Every lane reads the same snapshot (exported here, imported by each lane) with
+        the same values of ``settings``, so the rows agree as if one connection had read them; statements
+        that are not reads are refused there (they would change one lane's session only).  A lane that
+        cannot connect leaves the work to the others.  Only the workers touch the connections until the
+        block ends; on the way out they finish what was queued (short catalog reads) and stop."""
         jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-
-        def work() -> None:
-            while (job := jobs.get()) is not None:
-                job.run()
-
-        worker = threading.Thread(target=work, name="safeshift-libpq", daemon=True)
-        worker.start()
-        self._jobs = jobs
+        shared = self._shared(settings) if lanes > 1 else None
+        workers = [threading.Thread(target=_work, args=(jobs, self), name="safeshift-libpq", daemon=True)]
+        if shared is not None:
+            workers += [threading.Thread(target=self._clone_lane, args=(jobs, *shared), name="safeshift-libpq",
+                                         daemon=True) for _ in range(lanes - 1)]
+        for worker in workers:
+            worker.start()
+        self._jobs, self._lanes = jobs, len(workers)
         try:
             yield
         finally:
-            jobs.put(None)
-            worker.join()
-            self._jobs = None
+            for _ in workers:
+                jobs.put(None)
+            for worker in workers:
+                worker.join()
+            self._jobs, self._lanes = None, 1
 
-    def send(self, fn: Any, *args: Any) -> _Job:
-        """``fn(*args)`` now, or queued for the pipeline's worker; its outcome from ``result()``."""
-        job = _Job(fn, args)
+    def _shared(self, settings: Sequence[str]) -> tuple[bytes, list[tuple[str, str]]] | None:
+        """(snapshot id, [(setting, value)]) for other lanes to take on; None in autocommit, which has no
+        transaction whose snapshot could be shared."""
+        if self.autocommit:
+            return None
+        columns = "".join(f", pg_catalog.current_setting(${i + 1})" for i in range(len(settings)))
+        res = self._exec(b"SELECT pg_catalog.pg_export_snapshot()" + columns.encode(),
+                         [n.encode() for n in settings], [0] * len(settings))
+        try:
+            got = [ctypes.string_at(self.lib.PQgetvalue(res, 0, i), self.lib.PQgetlength(res, 0, i)).decode()
+                   for i in range(len(settings) + 1)]
+        finally:
+            self.lib.PQclear(res)
+        return got[0].encode(), list(zip(settings, got[1:], strict=True))
+
+    def _clone_lane(self, jobs: queue.SimpleQueue[_Job | None], snapshot: bytes,
+                    settings: list[tuple[str, str]]) -> None:
+        """One more lane: a connection of its own in this snapshot with these settings, then the queue."""
+        try:
+            clone = connect(self._conninfo)
+        except (LibpqError, RuntimeError):
+            return  # the other lanes do the work (a server at its connection limit, say)
+        try:
+            clone._command(self.BEGIN)
+            clone._command(b"SET TRANSACTION SNAPSHOT '" + snapshot.replace(b"'", b"''") + b"'")
+            if settings:
+                pins = ", ".join(f"pg_catalog.set_config(${2 * i + 1}, ${2 * i + 2}, true)" for i in range(len(settings)))
+                clone.run(("SELECT " + pins).encode(), [v.encode() for pair in settings for v in pair],
+                          [0] * 2 * len(settings))
+            _work(jobs, clone)
+        except LibpqError:
+            return
+        finally:
+            clone.close()
+
+    def send(self, method: str, *args: Any) -> _Job:
+        """The connection's ``method(*args)`` now, or queued for the pipeline's lanes; its outcome from
+        ``result()``."""
+        job = _Job(method, args)
         if self._jobs is None:
-            job.run()
+            job.run(self)
             job.result()  # outside a pipeline a failure is raised at once, as psycopg's execute raises it
+        elif method != "rows_json" and self._lanes > 1:
+            raise RuntimeError(f"{method} inside a pipeline of {self._lanes} lanes would change one lane only")
         else:
             self._jobs.put(job)
         return job
 
-    def call(self, fn: Any, *args: Any) -> Any:
-        return self.send(fn, *args).result()
+    def call(self, method: str, *args: Any) -> Any:
+        return self.send(method, *args).result()
 
     def run(self, sql: bytes, values: list[bytes | None], types: list[int]) -> str | None:
         """Run one statement; the first column of its first row as text, None when it has none or it is NULL."""
@@ -351,8 +414,14 @@ class LibpqConnection:
         return names, self.run(wrapped, values, types)
 
     def describe(self, sql: bytes, values: list[bytes | None], types: list[int]) -> list[tuple[str, int]]:
-        """(name, type oid) of each column of the statement's rows, from a ``LIMIT 0`` run of it."""
-        res = self._exec(b"SELECT * FROM (" + sql + b"\n) q LIMIT 0", values, types)
+        """(name, type oid) of each column of the statement's rows, from the server's description of it
+        prepared, not run: a ``LIMIT 0`` run planned the statement (8 to 25 ms for the larger catalog
+        queries at 1,000 tables), where preparing only parses it."""
+        self._begin()
+        n = len(types)
+        self.lib.PQclear(self._checked(self.lib.PQprepare(self.pg, b"", sql, n,
+                                                          (ctypes.c_uint * n)(*types) if n else None)))
+        res = self._checked(self.lib.PQdescribePrepared(self.pg, b""))
         try:
             return [(self.lib.PQfname(res, i).decode("utf-8"), int(self.lib.PQftype(res, i)))
                     for i in range(self.lib.PQnfields(res))]
@@ -364,13 +433,23 @@ class LibpqConnection:
 
     def _exec(self, sql: bytes, values: list[bytes | None], types: list[int], *, begin: bool = True) -> Any:
         """Run one statement, opening a transaction first (as psycopg does) unless in autocommit."""
+        if begin:
+            self._begin()
+        elif self.pg is None:
+            raise LibpqError("the connection is closed")
+        n = len(values)
+        return self._checked(self.lib.PQexecParams(self.pg, sql, n, (ctypes.c_uint * n)(*types) if n else None,
+                                                   (ctypes.c_char_p * n)(*values) if n else None, None, None, 0))
+
+    def _begin(self) -> None:
+        """Open the transaction that the next statement runs in, as psycopg does with autocommit off."""
         if self.pg is None:
             raise LibpqError("the connection is closed")
-        if begin and not self.autocommit and self.info.transaction_status == IDLE:
-            self._command(b"BEGIN")
-        n = len(values)
-        res = self.lib.PQexecParams(self.pg, sql, n, (ctypes.c_uint * n)(*types) if n else None,
-                                    (ctypes.c_char_p * n)(*values) if n else None, None, None, 0)
+        if not self.autocommit and self.info.transaction_status == IDLE:
+            self._command(self.BEGIN)
+
+    def _checked(self, res: Any) -> Any:
+        """``res`` when it succeeded; else freed, and its error raised with its SQLSTATE."""
         status = self.lib.PQresultStatus(res) if res else -1
         if status in (_COMMAND_OK, _TUPLES_OK):
             return res
