@@ -460,10 +460,19 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, 
 
     Raises DriftDetected on drift or a failing health command, after the caller has the result.
     """
-    from safeshift import verify as vf
+    from safeshift.engines.base import read_ahead
 
-    d = dialect_for(url, config.declared_dialect)
-    found = vf.verify(d, url, config.migrations_dir, config.folder_settings)
+    name = dialect_name_for(url, config.declared_dialect)
+    reader = read_ahead(name, url)  # first: the server reads the catalog while the rest is imported
+    try:
+        from safeshift import verify as vf
+
+        d = get_dialect(name)
+    except BaseException:
+        if reader is not None:
+            reader.close()
+        raise
+    found = vf.verify(d, url, config.migrations_dir, config.folder_settings, reader)
     checked = vf.run_health(health, {"DATABASE_URL": url}) if health and found.clean else None
     return found, checked
 

@@ -341,6 +341,12 @@ _written: dict[str, dict[int, str]] | None = None
 _WRITING = threading.Lock()
 
 
+def prepare() -> None:
+    """Build the codecs ``to_json`` and ``from_json`` use (about 6 ms, once per process) now: a caller that
+    is about to wait on a database does it in the wait rather than after."""
+    _codec(Schema)
+
+
 def to_json(schema: Schema) -> str:
     """The snapshot text: versioned, stable key order, 2-space indent, trailing newline."""
     global _written

@@ -332,7 +332,7 @@ def expected_snapshot_path(migrations_dir: Path, applied_versions: Sequence[str]
 
 
 def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
-           settings: FolderSettings | None = None) -> Drift:
+           settings: FolderSettings | None = None, reader: Any = None) -> Drift:
     """The whole check: applied versions from the folder's history, their snapshot, the live schema.
 
     Versions count as applied when their history row says so; a failed or half-applied
@@ -342,8 +342,18 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     ``privileges = true`` in them the live privileges are read and compared with the snapshot's (a snapshot
     written before the project opted in holds none to compare).  The result's ``history`` says where the
     database stands against the folder; ``clean`` is about drift alone, so deploy, which verifies right
-    after migrating, and rehearse read it as before.
+    after migrating, and rehearse read it as before.  ``reader``: a connection to ``url`` from
+    ``engines.base.read_ahead`` (its catalog reads begun), which this uses and closes.
     """
+    try:
+        return _verify(dialect, url, migrations_dir, settings, reader)
+    finally:
+        if reader is not None:
+            reader.close()  # also when the folder is refused before it is read
+
+
+def _verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
+            settings: FolderSettings | None, reader: Any) -> Drift:
     from safeshift.config import folder_settings
     from safeshift.model import make_schema
 
@@ -359,7 +369,11 @@ def verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
     store = history.store_for(whole)
     table = whole.history_table or (history.SCHEMA, history.TABLE)
     engine = engine_for(dialect)
-    conn = engine.connect_reader(url)
+    conn = reader or engine.connect_reader(url)
+    if folder is None:
+        from safeshift import snapshot
+
+        snapshot.prepare()  # while the server still reads the catalog (``reader``'s reads ahead), not after
     try:
         records = store.read(dialect, conn)
         # a drizzle folder's record is drizzle's table; safeshift's is its own (no schema on SQLite)

@@ -21,7 +21,8 @@ from safeshift.dialects import get_dialect
 from safeshift.engines.base import engine_for
 from safeshift.engines.postgres import libpq
 from safeshift.errors import ConnectionFailed
-from safeshift.introspect.postgres import _PINNED, query
+from safeshift.introspect.postgres_reads import PINNED as _PINNED
+from safeshift.introspect.postgres_reads import query
 
 pytestmark = pytest.mark.skipif(libpq.load() is None, reason="no libpq can be loaded here")
 
@@ -116,10 +117,10 @@ def test_the_reader_reads_the_same_schema_with_privileges(rich: str, lanes: int,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """With two lanes (the second connection a large schema gets, here from the first relation on) too."""
     from safeshift.engines.base import IntrospectOptions
-    from safeshift.introspect import postgres
+    from safeshift.introspect import postgres_reads
 
     if lanes == 2:
-        monkeypatch.setattr(postgres, "_TWO_LANES", 1)
+        monkeypatch.setattr(postgres_reads, "TWO_LANES", 1)
     engine = engine_for(get_dialect("postgresql"))
     options = IntrospectOptions(privileges=True)
     conn = engine.connect(rich)

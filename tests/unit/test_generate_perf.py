@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from safeshift.introspect.postgres import query
+from safeshift.introspect.postgres_reads import query
 from safeshift.model import collector_paused
 
 

@@ -502,6 +502,23 @@ _ENGINES = {
 _engines: dict[int, Engine] = {}
 
 
+#: engines that can start a read-only command's catalog reads before the dialect and the model are imported:
+#: dialect name -> (module, function of the URL returning the reader with its reads on their way, or None)
+_READS_AHEAD = {"postgresql": ("safeshift.engines.postgres", "read_ahead")}
+
+
+def read_ahead(name: str, url: str) -> Any | None:
+    """For ``verify``: a reader connection (``Engine.connect_reader``'s kind) of ``url`` whose introspection
+    of every schema has already begun, so the server works while the command imports the rest; the engine's
+    ``introspect`` finishes it.  None where the dialect's engine cannot (then connect as usual).  The caller
+    closes the connection, which closes the reads."""
+    found = _READS_AHEAD.get(name)
+    if found is None:
+        return None
+    start: Any = getattr(importlib.import_module(found[0]), found[1])
+    return start(url)
+
+
 def engine_for(dialect: Dialect) -> Engine:
     """The live side of ``dialect``: connections, sessions, locks, errors, scratch databases, backups.
 

@@ -10,18 +10,17 @@ to what the schema sources produce.
 from __future__ import annotations
 
 import re
-from collections import namedtuple
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from safeshift.dialects.postgres.names import make_object_name, quote_ident
 from safeshift.dialects.postgres.types import INT_BOUNDS
 from safeshift.engines.base import IntrospectOptions
 from safeshift.errors import UnsupportedConstruct
+from safeshift.introspect.postgres_reads import SEARCH_PATH as SEARCH_PATH
+from safeshift.introspect.postgres_reads import CatalogReads
+from safeshift.introspect.postgres_reads import ColumnRow as _ColumnRow
 from safeshift.model import (
     Attribute,
     Check,
@@ -58,7 +57,6 @@ from safeshift.model import (
     Sequence as SequenceModel,
 )
 
-SEARCH_PATH = "pg_catalog, public"
 #: pg_trigger.tgenabled
 _TRIGGER_STATES: dict[str, TriggerState] = {"O": "enabled", "D": "disabled", "R": "replica", "A": "always"}
 #: pg_policy.polcmd
@@ -70,65 +68,18 @@ _FK_ACTIONS: dict[str, FkAction] = {
 }
 
 
-@cache
-def query(name: str, server_version: int = 180000) -> str:
-    """The text of ``queries/postgres/<name>.sql`` for a server of ``server_version`` (e.g. 150004)."""
-    sql = resources.files("safeshift.introspect").joinpath(f"queries/postgres/{name}.sql").read_text("utf-8")
-    if server_version < 150000:  # NULLS NOT DISTINCT came with PostgreSQL 15
-        sql = sql.replace("i.indnullsnotdistinct", "false")
-    if server_version < 170000:  # pg_collation.colliculocale became colllocale in PostgreSQL 17
-        sql = sql.replace("co.colllocale", "co.colliculocale" if server_version >= 150000 else "NULL::text")
-    return sql
-
-
-def introspect(conn: Any, schemas: Sequence[str] | None = None, options: IntrospectOptions | None = None) -> Schema:
+def introspect(conn: Any, schemas: Sequence[str] | None = None, options: IntrospectOptions | None = None,
+               reads: CatalogReads | None = None) -> Schema:
     """Read the schema behind ``conn``; leaves the connection's transaction state as it found it.
 
     ``options.privileges``: read privileges too (``Schema.grants``), and refuse the kinds of them the
-    model cannot hold; off, they are neither queried nor compared (``grants`` is None).
+    model cannot hold; off, they are neither queried nor compared (``grants`` is None).  ``reads``: the reads
+    of ``conn`` started earlier (``CatalogReads.start`` with ``schemas``), which this finishes and closes.
     """
     from safeshift.dialects.postgres import PostgresDialect
 
-    with _catalog_session(conn), collector_paused():  # ~100,000 rows and values, none in a cycle
-        return _Reader(conn, PostgresDialect(), options or IntrospectOptions()).read(schemas)
-
-
-#: the settings that decide how the catalog prints names and constants: search_path for format_type and
-#: regclass, the date, time and interval styles for literal defaults (``literals`` assumes these)
-_PINNED = {"search_path": SEARCH_PATH, "DateStyle": "ISO, MDY", "IntervalStyle": "postgres", "TimeZone": "UTC",
-           "extra_float_digits": "1"}
-
-
-#: libpq's transaction states, which psycopg's ``TransactionStatus`` mirrors (compared as numbers, so the
-#: libpq reader of ``verify`` needs no psycopg import)
-_IDLE, _INERROR = 0, 3
-
-
-def _row_factories(conn: Any) -> tuple[Any, Any]:
-    """(dict rows, tuple rows) for ``conn``: the libpq reader's own (engines/postgres/libpq.py), else psycopg's."""
-    own = getattr(conn, "row_factories", None)
-    if own is not None:
-        return own  # type: ignore[no-any-return]
-    from psycopg.rows import dict_row, tuple_row
-
-    return dict_row, tuple_row
-
-
-@contextmanager
-def _catalog_session(conn: Any) -> Iterator[None]:
-    """Pin the settings the model's spellings assume, and put the session's own back afterwards."""
-    names = list(_PINNED)
-    was_idle = conn.info.transaction_status == _IDLE and not conn.autocommit
-    old = conn.execute("SELECT " + ", ".join(["pg_catalog.current_setting(%s)"] * len(names)), names).fetchone()
-    pin = ", ".join(["pg_catalog.set_config(%s, %s, false)"] * len(names))
-    conn.execute("SELECT " + pin, [v for n in names for v in (n, _PINNED[n])])
-    try:
-        yield
-    finally:
-        if was_idle:
-            conn.rollback()  # also undoes the set_config calls
-        elif conn.info.transaction_status != _INERROR:
-            conn.execute("SELECT " + pin, [v for n, o in zip(names, old, strict=True) for v in (n, o)])
+    with reads or CatalogReads.start(conn, schemas) as started, collector_paused():  # ~100,000 rows, no cycles
+        return _Reader(started, PostgresDialect(), options or IntrospectOptions()).read()
 
 
 @dataclass
@@ -163,37 +114,15 @@ class _TableParts:
                      tuple(self.exclusions), self.partition_by, self.partition_of)
 
 
-#: the queries ``send_ahead`` sends (each needs only the list of schemas), in the order read, in two waves: a
-#: fetch in pipeline mode waits for every result sent before it, so the rest go once the first two are in,
-#: and the server runs them while this process turns the 20,000 rows of a thousand tables' columns into the
-#: model (sent with the first wave, they made the first fetch wait for all of them: no overlap at all)
-_SENT_FIRST = ("columns", "sequences")  # the longest first: the first lane starts it while the second connects
-#: relations in the chosen schemas from which the libpq reader reads on two connections at once (``read``):
-#: a second connection costs a few milliseconds; at 1,000 tables (about 4,000 relations) it saves 80
-_TWO_LANES = 1000
-_SENT_THEN = ("constraints", "indexes", "enums", "views", "table_options", "extensions", "functions", "triggers",
-              "policies", "types", "unmodelled")
-
-
-#: one row of ``columns.sql``, its columns in the query's order (``_check_columns`` holds the two together)
-_ColumnRow = namedtuple("_ColumnRow", [
-    "schema", "table", "relkind", "is_partition", "inherits", "partitioning", "table_comment", "attnum", "name",
-    "type", "typtype", "notnull", "default", "identity", "generated", "collation", "collation_oid", "comment",
-    "column_options"])
-
-
-def _check_columns(name: str, description: Any) -> None:
-    """The columns query's rows are read by position: refuse a query whose columns are not ``_ColumnRow``'s."""
-    if name == "columns" and tuple(d.name for d in description or ()) != _ColumnRow._fields:
-        raise RuntimeError("queries/postgres/columns.sql returns other columns than _ColumnRow names; update both")
-
-
 class _Reader:
-    def __init__(self, conn: Any, dialect: Any, options: IntrospectOptions) -> None:
+    """The model from one introspection's rows (``CatalogReads``: the queries, sent and fetched)."""
+
+    def __init__(self, reads: CatalogReads, dialect: Any, options: IntrospectOptions) -> None:
         self.options = options
-        self.conn = conn
+        self.reads = reads
+        self.conn = reads.conn
         self.dialect = dialect
-        self.server_version = int(conn.info.server_version)
+        self.server_version = reads.server_version
         #: plain columns (no default, identity or generation) by their whole row: schemas repeat
         #: the same column (id, created_at, ...) across tables, and model values are immutable
         self._plain: dict[tuple[Any, ...], Column] = {}
@@ -201,63 +130,15 @@ class _Reader:
         self.unmodelled: list[tuple[str, str]] = []
         #: stand-alone composite types, whose attributes come with the columns query's rows
         self.composites: list[CompositeType] = []
-        #: queries sent ahead in pipeline mode, by name, whose rows are not fetched yet
-        self.sent: dict[str, Any] = {}
-        #: inside ``conn.pipeline()`` (queries can be sent ahead)
-        self.pipelined = False
+        self.rows = reads.rows
+        self.records = reads.records
 
-    def rows(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self.fetch(name, params, _row_factories(self.conn)[0])
-
-    def records(self, name: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Rows as plain tuples, in the order of the query's columns: for the 20,000-row columns query a dict
-        per row cost 30 ms and a named tuple 20 ms (``_ColumnRow`` names the few that need it)."""
-        return self.fetch(name, params, _row_factories(self.conn)[1])
-
-    def fetch(self, name: str, params: dict[str, Any] | None, row_factory: Any) -> list[Any]:
-        sent = self.sent.pop(name, None)
-        if sent is not None:
-            result: list[Any] = sent.fetchall()
-            _check_columns(name, sent.description)
-            sent.close()
-            return result
-        with self.conn.cursor(row_factory=row_factory) as cur:
-            cur.execute(query(name, self.server_version), params)
-            result = cur.fetchall()
-            _check_columns(name, cur.description)
-            return result
-
-    def send_ahead(self, params: dict[str, Any], names: Sequence[str]) -> None:
-        """Send ``names`` (queries that need only the schema list) without waiting (pipeline mode), so the
-        server runs them while this process works on rows it already has; a no-op without a pipeline."""
-        if not self.pipelined:
-            return
-        dict_row, tuple_row = _row_factories(self.conn)
-        for name in names:
-            cur = self.conn.cursor(row_factory=tuple_row if name == "columns" else dict_row)
-            cur.execute(query(name, self.server_version), params)
-            self.sent[name] = cur
-
-    def read(self, wanted: Sequence[str] | None) -> Schema:
-        found = self.rows("schemas")
-        schemas = [r["name"] for r in found if wanted is None or r["name"] in set(wanted)]
-        params = {"schemas": schemas}
-        if not hasattr(self.conn, "pipeline"):
-            return self.read_schemas(schemas, params)
-        relations = sum(r["relations"] for r in found if r["name"] in params["schemas"])
-        with (self.conn.pipeline(2, list(_PINNED)) if relations >= _TWO_LANES and hasattr(self.conn, "lanes")
-              else self.conn.pipeline()):
-            self.pipelined = True
-            self.send_ahead(params, _SENT_FIRST)
-            try:
-                return self.read_schemas(schemas, params)
-            finally:
-                for cur in self.sent.values():
-                    cur.close()
+    def read(self) -> Schema:
+        return self.read_schemas(self.reads.schemas, self.reads.params)
 
     def read_schemas(self, schemas: list[str], params: dict[str, Any]) -> Schema:
         sequences = self.rows("sequences", params)  # with the columns' rows: the first wave is in
-        self.send_ahead(params, _SENT_THEN)
+        self.reads.after_first_wave()
         owned = {(r["owner_schema"], r["owner_table"], r["owner_column"]): r for r in sequences if r["deptype"]}
         tables = self.tables(self.records("columns", params), owned)
         self.partitions(tables)

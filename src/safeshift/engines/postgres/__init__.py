@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from safeshift.engines.base import BackfillSession, IntrospectOptions, RehearsalBackend
     from safeshift.model import Schema
 
-__all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "with_database"]
+__all__ = ["RUNNER_LOCK_KEY", "PostgresEngine", "open_connection", "read_ahead", "with_database"]
 
 
 class PostgresEngine(Engine):
@@ -36,20 +36,21 @@ class PostgresEngine(Engine):
     def connect_reader(self, url: str) -> Any:
         """The libpq reader (``libpq.py``) where libpq loads, else psycopg: verify's time at 1,000 tables is
         a fifth psycopg's import."""
-        from safeshift.engines.postgres import libpq
-
-        if libpq.load() is None:
-            return open_connection(url)
-        try:
-            return libpq.connect(_conninfo(url))
-        except libpq.LibpqError as exc:
-            raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {_reason(exc)}.") from exc
+        return _libpq_reader(url) or open_connection(url)
 
     def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
                      options: IntrospectOptions | None = None) -> Schema:
+        """The catalog reads started ahead on ``conn`` (``read_ahead``) are finished here, when they are for
+        these schemas (else closed and read again)."""
         from safeshift.introspect import postgres
 
-        return postgres.introspect(conn, schemas, options)
+        reads = getattr(conn, "reads_ahead", None)
+        if reads is not None:
+            conn.reads_ahead = None
+            if schemas is not None:
+                reads.close()
+                reads = None
+        return postgres.introspect(conn, schemas, options, reads)
 
     def database_identity(self, conn: Any) -> tuple[object, ...] | None:
         """The cluster's system identifier, the server's start time and the database's name.
@@ -207,6 +208,41 @@ def open_connection(url: str) -> Any:
         return psycopg.connect(conninfo, autocommit=False, connect_timeout=10)
     except psycopg.Error as exc:
         raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {_reason(exc)}.") from exc
+
+
+def _libpq_reader(url: str) -> Any | None:
+    """A libpq reader of ``url``, None where libpq cannot be loaded."""
+    from safeshift.engines.postgres import libpq
+
+    if libpq.load() is None:
+        return None
+    try:
+        return libpq.connect(_conninfo(url))
+    except libpq.LibpqError as exc:
+        raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {_reason(exc)}.") from exc
+
+
+def read_ahead(url: str) -> Any | None:
+    """A reader of ``url`` (``connect_reader``'s) in a transaction of its own whose catalog reads for an
+    introspection of every schema are already on their way (``reads_ahead``), None where libpq cannot be loaded.
+
+    For a command that reads the catalog and must first import most of safeshift (``verify``): the server
+    works while the model, the dialect and the codecs are imported.  Imports nothing of the model.  The
+    transaction is the reader's snapshot for everything read on it (the history too); closing the connection
+    closes the reads.
+    """
+    from safeshift.introspect.postgres_reads import CatalogReads
+
+    conn = _libpq_reader(url)
+    if conn is None:
+        return None
+    try:
+        conn.begin()  # the reads then leave it open, so what is read afterwards shares their snapshot
+        conn.reads_ahead = CatalogReads.start(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def _conninfo(url: str) -> str:

@@ -273,6 +273,9 @@ class LibpqConnection:
         #: the pipeline's queue while one is open (``pipeline``)
         self._jobs: queue.SimpleQueue[_Job | None] | None = None
         self._lanes = 1
+        #: an introspection's catalog reads started on this connection before the caller needed them
+        #: (``engines.postgres.read_ahead``); the engine's ``read_catalog`` finishes them
+        self.reads_ahead: Any = None
 
     @property
     def closed(self) -> bool:
@@ -293,6 +296,9 @@ class LibpqConnection:
             self.call("_command", b"COMMIT")
 
     def close(self) -> None:
+        if self.reads_ahead is not None:
+            reads, self.reads_ahead = self.reads_ahead, None
+            reads.close()  # the lanes stop before their connection goes
         if self.pg is not None:
             self.lib.PQfinish(self.pg)
             self.pg = None
@@ -417,7 +423,7 @@ class LibpqConnection:
         """(name, type oid) of each column of the statement's rows, from the server's description of it
         prepared, not run: a ``LIMIT 0`` run planned the statement (8 to 25 ms for the larger catalog
         queries at 1,000 tables), where preparing only parses it."""
-        self._begin()
+        self.begin()
         n = len(types)
         self.lib.PQclear(self._checked(self.lib.PQprepare(self.pg, b"", sql, n,
                                                           (ctypes.c_uint * n)(*types) if n else None)))
@@ -434,14 +440,14 @@ class LibpqConnection:
     def _exec(self, sql: bytes, values: list[bytes | None], types: list[int], *, begin: bool = True) -> Any:
         """Run one statement, opening a transaction first (as psycopg does) unless in autocommit."""
         if begin:
-            self._begin()
+            self.begin()
         elif self.pg is None:
             raise LibpqError("the connection is closed")
         n = len(values)
         return self._checked(self.lib.PQexecParams(self.pg, sql, n, (ctypes.c_uint * n)(*types) if n else None,
                                                    (ctypes.c_char_p * n)(*values) if n else None, None, None, 0))
 
-    def _begin(self) -> None:
+    def begin(self) -> None:
         """Open the transaction that the next statement runs in, as psycopg does with autocommit off."""
         if self.pg is None:
             raise LibpqError("the connection is closed")
