@@ -6,6 +6,7 @@ import os
 import resource
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,23 +31,33 @@ def run_measured(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, *
     """Run ``cmd`` to completion; a non-zero exit stops the benchmark with the tool's (redacted) output.
 
     Output goes to files, not pipes: a chatty tool (Alembic logs every reflected column) would
-    otherwise fill the pipe and stall while only its memory is sampled.
+    otherwise fill the pipe and stall while only its memory is sampled.  The end is taken by a thread
+    blocked in ``wait()``, the moment the process exits: the sampling loop's 10 ms sleep, which used to
+    notice the exit, added up to 10 ms to every run (3% of a 0.3 s one, 0.5% of a 2 s one).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = psutil.Popen(cmd, cwd=cwd, env=(env or {}) if replace_env else {**os.environ, **(env or {})},
                             stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        ended: list[float] = []
+
+        def wait() -> None:
+            proc.wait()
+            ended.append(time.perf_counter())
+
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
         peak = 0
-        while proc.poll() is None:
+        while waiter.is_alive():
             try:
                 procs = [proc, *proc.children(recursive=True)]
                 peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
             except psutil.Error:
                 pass
-            time.sleep(0.01)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child was reaped by poll()
+            waiter.join(0.01)
+        elapsed = ended[0] - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child was reaped by wait()
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         out.seek(0)
         err.seek(0)

@@ -1,5 +1,5 @@
 """`python -m safeshift`: the same CLI as the `safeshift` script."""
 
-from safeshift.cli import main
+from safeshift.cli import run
 
-main()
+run()

@@ -375,11 +375,13 @@ def _verify(dialect: Dialect, url: str, migrations_dir: Path | MigrationFolder,
 
         snapshot.prepare()  # while the server still reads the catalog (``reader``'s reads ahead), not after
     try:
+        # the catalog first: with ``reader``'s reads under way, a history query would wait behind all of
+        # them, and the columns' rows, in first, would wait for it; a reader reads both in one snapshot
+        kept = engine.introspect_kept(conn, options=options)
         records = store.read(dialect, conn)
         # a drizzle folder's record is drizzle's table; safeshift's is its own (no schema on SQLite)
         recorded = bool(records) or (history.exists(dialect, conn) if whole.history_table is None
                                      else engine.table_exists(conn, *table))
-        kept = engine.introspect_kept(conn, options=options)
     finally:
         conn.close()
     live = kept.schema

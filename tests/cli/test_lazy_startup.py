@@ -87,3 +87,31 @@ def _live_snapshot(url: str) -> str:
         return snapshot.to_json(without_history(engine.introspect(conn)))
     finally:
         conn.close()
+
+
+#: the script's entry point with an atexit handler of the caller's own (argv: the CLI's arguments)
+_RUN = """
+import atexit, sys
+atexit.register(lambda: print("atexit ran", flush=True))
+sys.argv = ["safeshift", *sys.argv[1:]]
+from safeshift.cli import run
+run()
+"""
+
+
+def test_the_script_ends_without_teardown_yet_runs_atexit_flushes_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """``run`` (the console script, ``python -m safeshift``) leaves with ``os._exit``: atexit handlers have run,
+    what was printed arrives, and the command's exit code is the process's, for success and for an error."""
+    done = subprocess.run([sys.executable, "-c", _RUN, "--version"], cwd=tmp_path, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, check=False, timeout=60)
+    assert (done.returncode, done.stdout.splitlines()) == (0, [done.stdout.splitlines()[0], "atexit ran"])
+    assert done.stdout.startswith("safeshift, version ")
+    failed = subprocess.run([sys.executable, "-c", _RUN, "verify", "--url", " "], cwd=tmp_path, capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL, check=False, timeout=60)
+    assert failed.returncode != 0 and "--url is empty" in failed.stderr, failed.stdout + failed.stderr
+    assert failed.stdout.strip() == "atexit ran"
+    # a message given to sys.exit is printed and exits 1, as the interpreter does
+    stopped = _RUN.replace("from safeshift.cli import run", "from safeshift import cli\n"
+                           "cli.main = lambda: sys.exit('stopped here')\nrun = cli.run")
+    message = subprocess.run([sys.executable, "-c", stopped], capture_output=True, text=True, check=False, timeout=60)
+    assert (message.returncode, message.stderr, message.stdout) == (1, "stopped here\n", "atexit ran\n")

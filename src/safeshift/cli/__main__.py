@@ -1,5 +1,5 @@
 """`python -m safeshift.cli`: the same CLI as the `safeshift` script (the tests run it this way)."""
 
-from safeshift.cli import main
+from safeshift.cli import run
 
-main()
+run()

@@ -35,7 +35,8 @@ class PostgresEngine(Engine):
 
     def connect_reader(self, url: str) -> Any:
         """The libpq reader (``libpq.py``) where libpq loads, else psycopg: verify's time at 1,000 tables is
-        a fifth psycopg's import."""
+        a fifth psycopg's import.  The reader's transaction (REPEATABLE READ) is open from the start, so an
+        introspection leaves it open and what is read after it shares its snapshot."""
         return _libpq_reader(url) or open_connection(url)
 
     def read_catalog(self, conn: Any, schemas: Sequence[str] | None = None,
@@ -211,15 +212,21 @@ def open_connection(url: str) -> Any:
 
 
 def _libpq_reader(url: str) -> Any | None:
-    """A libpq reader of ``url``, None where libpq cannot be loaded."""
+    """A libpq reader of ``url`` in its transaction (opened now), None where libpq cannot be loaded."""
     from safeshift.engines.postgres import libpq
 
     if libpq.load() is None:
         return None
     try:
-        return libpq.connect(_conninfo(url))
+        conn = libpq.connect(_conninfo(url))
     except libpq.LibpqError as exc:
         raise ConnectionFailed(f"Cannot connect to {redact_url(url)}: {_reason(exc)}.") from exc
+    try:
+        conn.begin()
+    except libpq.LibpqError as exc:
+        conn.close()
+        raise ConnectionFailed(f"Cannot read {redact_url(url)}: {_reason(exc)}.") from exc
+    return conn
 
 
 def read_ahead(url: str) -> Any | None:
@@ -237,8 +244,7 @@ def read_ahead(url: str) -> Any | None:
     if conn is None:
         return None
     try:
-        conn.begin()  # the reads then leave it open, so what is read afterwards shares their snapshot
-        conn.reads_ahead = CatalogReads.start(conn)
+        conn.reads_ahead = CatalogReads.start(conn)  # in the reader's open transaction, which it leaves open
     except BaseException:
         conn.close()
         raise
