@@ -17,7 +17,7 @@ from typing import Any
 from safeshift.dialects.postgres.names import make_object_name, quote_ident
 from safeshift.dialects.postgres.types import INT_BOUNDS
 from safeshift.engines.base import IntrospectOptions
-from safeshift.errors import UnsupportedConstruct
+from safeshift.errors import IntrospectionError, UnsupportedConstruct
 from safeshift.introspect.postgres_reads import SEARCH_PATH as SEARCH_PATH
 from safeshift.introspect.postgres_reads import CatalogReads
 from safeshift.introspect.postgres_reads import ColumnRow as _ColumnRow
@@ -140,7 +140,7 @@ class _Reader:
         sequences = self.rows("sequences", params)  # with the columns' rows: the first wave is in
         self.reads.after_first_wave()
         owned = {(r["owner_schema"], r["owner_table"], r["owner_column"]): r for r in sequences if r["deptype"]}
-        tables = self.tables(self.records("columns", params), owned)
+        tables = self.tables(self.rows("tables", params), self.records("columns", params), owned)
         self.partitions(tables)
         serial_seqs = {(t.schema, t.name, c.name) for t in tables.values() for _, c in t.columns if c.serial}
         self.constraints(tables, self.rows("constraints", params))
@@ -268,55 +268,58 @@ class _Reader:
             "Comparing the database without them could hide real differences, so safeshift stops here.")
 
     # -- tables and columns --------------------------------------------------------------
-    def tables(self, rows: list[tuple[Any, ...]],
+    def tables(self, table_rows: list[dict[str, Any]], rows: list[tuple[Any, ...]],
                owned: dict[tuple[str, str, str], dict[str, Any]]) -> dict[tuple[str, str], _TableParts]:
-        """Rows of the columns query (plain tuples, unpacked here in ``_ColumnRow``'s order) grouped into
-        tables; only a new table or a column with a default, identity or generation is wrapped as a
-        ``_ColumnRow`` for the methods that read it by name."""
+        """The tables query's rows, each with its rows of the columns query (plain tuples, unpacked here in
+        ``_ColumnRow``'s order, matched by relid); only a column with a default, identity or generation is
+        wrapped as a ``_ColumnRow`` for the methods that read it by name."""
         tables: dict[tuple[str, str], _TableParts] = {}
+        by_relid: dict[int, _TableParts] = {}
         composite_keys: list[tuple[str, str]] = []
+        for r in table_rows:
+            self.check_table(r)
+            key = (r["schema"], r["table"])
+            parts = tables[key] = by_relid[r["relid"]] = _TableParts(r["schema"], r["table"], r["table_comment"])
+            if r["relkind"] == "c":
+                composite_keys.append(key)
+            if r["partitioning"] is not None:
+                partition_key, bound, *parent = r["partitioning"]
+                parts.partition_by = partition_key
+                if r["is_partition"]:
+                    parts.partition_of = PartitionOf(parent[0], parent[1], bound)
         plain = self._plain
         for row in rows:
-            (schema, table, relkind, is_partition, _inherits, partitioning, table_comment, attnum, name, type_,
-             _typtype, notnull, default, identity, generated, collation, collation_oid, comment,
-             column_options) = row
-            key = (schema, table)
-            parts = tables.get(key)
-            if parts is None:
-                self.check_table(_ColumnRow._make(row))
-                parts = tables[key] = _TableParts(schema, table, table_comment)
-                if relkind == "c":
-                    composite_keys.append(key)
-                if partitioning is not None:
-                    partition_key, bound, *parent = partitioning
-                    parts.partition_by = partition_key
-                    if is_partition:
-                        parts.partition_of = PartitionOf(parent[0], parent[1], bound)
-            if attnum is not None:
-                if parts.partition_by is not None or parts.partition_of is not None:
-                    parts.raw_columns[name] = (type_, notnull, default, identity, generated, collation,
-                                               comment if parts.partition_of else None)
-                if default is None and not identity and not generated:
-                    col = plain.get((name, type_, notnull, collation, comment)) or self.column(_ColumnRow._make(row),
-                                                                                              None)
-                else:  # only a column with a default or identity can own a sequence
-                    col = self.column(_ColumnRow._make(row), owned.get((schema, table, name))
-                                      if default is not None or identity else None)
-                parts.columns.append((attnum, col))
-                if column_options is not None:
-                    self.unmodelled.append((f"column settings ({column_options}) of", f"{schema}.{table}.{name}"))
-                parts.attnames[attnum] = name
-                parts.attcollations[attnum] = collation_oid
+            (relid, attnum, name, type_, _typtype, notnull, default, identity, generated, collation, collation_oid,
+             comment, column_options) = row
+            owner = by_relid.get(relid)
+            if owner is None:  # only where the reads do not share one snapshot (psycopg's, READ COMMITTED)
+                raise IntrospectionError(f"The schema changed while it was read (a column of a table made after the "
+                                         f"table list was read, relation {relid}); run the command again.")
+            parts = owner
+            if parts.partition_by is not None or parts.partition_of is not None:
+                parts.raw_columns[name] = (type_, notnull, default, identity, generated, collation,
+                                           comment if parts.partition_of else None)
+            if default is None and not identity and not generated:
+                col = plain.get((name, type_, notnull, collation, comment)) or self.column(_ColumnRow._make(row),
+                                                                                          parts, None)
+            else:  # only a column with a default or identity can own a sequence
+                col = self.column(_ColumnRow._make(row), parts, owned.get((parts.schema, parts.name, name))
+                                  if default is not None or identity else None)
+            parts.columns.append((attnum, col))
+            if column_options is not None:
+                self.unmodelled.append((f"column settings ({column_options}) of",
+                                        f"{parts.schema}.{parts.name}.{name}"))
+            parts.attnames[attnum] = name
+            parts.attcollations[attnum] = collation_oid
         for key in composite_keys:  # read as tables (a check per type, not per row), kept apart here
             parts = tables.pop(key)
             self.composites.append(CompositeType(parts.schema, parts.name, tuple(
                 Attribute(c.name, c.type, c.collation) for _, c in sorted(parts.columns, key=lambda p: p[0]))))
         return tables
 
-    def check_table(self, r: Any) -> None:
-        where = f"table {r.schema}.{r.table}"
-        if r.inherits:
-            raise UnsupportedConstruct(where, "table inheritance")
+    def check_table(self, r: dict[str, Any]) -> None:
+        if r["inherits"]:
+            raise UnsupportedConstruct(f"table {r['schema']}.{r['table']}", "table inheritance")
 
     def partitions(self, tables: dict[tuple[str, str], _TableParts]) -> None:
         """A partition's columns are implied by its parent's, so the model leaves them out: refuse, naming the
@@ -343,7 +346,7 @@ class _Reader:
                         f"from its parent {of.qualname}'s",
                         "Give the column the parent's definition: a partition's columns are the parent's.")
 
-    def column(self, r: Any, seq: dict[str, Any] | None) -> Column:
+    def column(self, r: Any, parts: _TableParts, seq: dict[str, Any] | None) -> Column:
         if r.default is None and not r.identity and not r.generated:
             key = (r.name, r.type, r.notnull, r.collation, r.comment)
             col = self._plain.get(key)
@@ -364,7 +367,7 @@ class _Reader:
             generated = Generated(d.normalize_expression(_unwrap(raw_default or "")), stored=r.generated == "s")
         serial = False
         if raw_default is not None and generated is None:
-            if seq is not None and seq["deptype"] == "a" and self.is_serial(r, seq, col_type, raw_default):
+            if seq is not None and seq["deptype"] == "a" and self.is_serial(r, parts, seq, col_type, raw_default):
                 serial = True
             else:
                 default = d.normalize_default(raw_default, col_type)
@@ -372,11 +375,11 @@ class _Reader:
                       identity=identity, serial=serial, generated=generated, collation=r.collation,
                       comment=r.comment)
 
-    def is_serial(self, r: Any, seq: dict[str, Any], col_type: str, default: str) -> bool:
+    def is_serial(self, r: Any, parts: _TableParts, seq: dict[str, Any], col_type: str, default: str) -> bool:
         return (
             self.dialect.serial_type(col_type) is not None
-            and seq["schema"] == r.schema
-            and seq["name"] == make_object_name(r.table, r.name, "seq")
+            and seq["schema"] == parts.schema
+            and seq["name"] == make_object_name(parts.name, r.name, "seq")
             and default == f"nextval('{_regclass_text(seq['schema'], seq['name'])}'::regclass)"
             and self.dialect.normalize_type(seq["data_type"]) == col_type
             and not _sequence_options(col_type, seq)

@@ -35,7 +35,7 @@ _IDLE, _INERROR = 0, 3
 #: the first two are in, and the server runs them while this process turns the 20,000 rows of a thousand
 #: tables' columns into the model (sent with the first wave, they made the first fetch wait for all of them).
 #: The libpq reader's lanes wait for their own statement only, so it sends both waves at once.
-SENT_FIRST = ("columns", "sequences")  # the longest first: the first lane starts it while the second connects
+SENT_FIRST = ("columns", "tables", "sequences")  # the longest first: the first lane starts it while the second connects
 SENT_THEN = ("constraints", "indexes", "enums", "views", "table_options", "extensions", "functions", "triggers",
              "policies", "types", "unmodelled")
 #: relations in the chosen schemas from which the libpq reader reads on two connections at once: a second
@@ -44,9 +44,8 @@ TWO_LANES = 1000
 
 #: one row of ``columns.sql``, its columns in the query's order (``_check_columns`` holds the two together)
 ColumnRow = namedtuple("ColumnRow", [
-    "schema", "table", "relkind", "is_partition", "inherits", "partitioning", "table_comment", "attnum", "name",
-    "type", "typtype", "notnull", "default", "identity", "generated", "collation", "collation_oid", "comment",
-    "column_options"])
+    "relid", "attnum", "name", "type", "typtype", "notnull", "default", "identity", "generated", "collation",
+    "collation_oid", "comment", "column_options"])
 
 
 _QUERIES = Path(__file__).parent / "queries" / "postgres"

@@ -1,22 +1,8 @@
--- One row per column of every table (a table without columns gives one row with attnum NULL), and per
--- attribute of every stand-alone composite type (relkind 'c': the same catalog rows, read in the same scan).
--- Unordered: sorting 20,000 wide rows spills to disk; the reader orders columns by attnum.
-SELECT n.nspname::text AS schema,
-       c.relname::text AS table,
-       c.relkind::text AS relkind,
-       c.relispartition AS is_partition,
-       inh.oid IS NOT NULL AS inherits,
-       -- declarative partitioning, one column (NULL for every other table, so the 20,000 rows of a large
-       -- schema carry one more NULL): {partition key, bound, parent schema, parent name}, evaluated only
-       -- for partitioned tables and partitions
-       CASE WHEN c.relkind = 'p' OR c.relispartition THEN
-           ARRAY[pg_catalog.pg_get_partkeydef(c.oid), pg_catalog.pg_get_expr(c.relpartbound, c.oid)]
-           || (SELECT ARRAY[pn.nspname::text, pc.relname::text] FROM pg_catalog.pg_inherits pi
-               JOIN pg_catalog.pg_class pc ON pc.oid = pi.inhparent
-               JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-               WHERE pi.inhrelid = c.oid AND c.relispartition)
-       END AS partitioning,
-       td.description AS table_comment,
+-- One row per column of every table that tables.sql lists, and per attribute of every stand-alone composite
+-- type (relkind 'c': the same catalog rows, read in the same scan), by the table's relid; a table without
+-- columns has no row here.  Unordered: sorting 20,000 wide rows spills to disk; the reader orders columns by
+-- attnum.  The relation filter is tables.sql's, so both list the same relations.
+SELECT a.attrelid::int8 AS relid,
        a.attnum,
        a.attname::text AS name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
@@ -57,18 +43,10 @@ SELECT n.nspname::text AS schema,
        ), '') END AS column_options
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
--- table inheritance (INHERITS), not partitioning: a parent of kind 'r' on either side
-LEFT JOIN (SELECT inhrelid AS oid FROM pg_catalog.pg_inherits i
-           JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r'
-           UNION
-           SELECT inhparent FROM pg_catalog.pg_inherits i
-           JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r') inh ON inh.oid = c.oid
-LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
-LEFT JOIN pg_catalog.pg_description td
-       ON td.objoid = c.oid AND td.classoid = 'pg_catalog.pg_class'::regclass AND td.objsubid = 0
 LEFT JOIN pg_catalog.pg_description cd
        ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass AND cd.objsubid = a.attnum
 WHERE c.relkind IN ('r', 'p', 'c')
