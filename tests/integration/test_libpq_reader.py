@@ -216,3 +216,27 @@ def test_verify_does_not_import_psycopg(pg_url: str, tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code, pg_url], cwd=tmp_path, capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "False 0", out.stdout + out.stderr
+
+
+def test_a_column_whose_table_was_not_listed_is_an_error_never_dropped(pg_url: str) -> None:
+    """The tables and the columns come from two queries; read without one snapshot (psycopg, READ COMMITTED),
+    a table made between them has columns but no table row.  That is refused by name, never left out."""
+    from safeshift.dialects.postgres import PostgresDialect
+    from safeshift.engines.base import IntrospectOptions
+    from safeshift.errors import IntrospectionError
+    from safeshift.introspect.postgres import _Reader
+    from safeshift.introspect.postgres_reads import CatalogReads
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS ss_late_table")
+        reads = CatalogReads(conn)
+        reads.params = {"schemas": ["public"]}
+        listed = reads.rows("tables", reads.params)
+        conn.execute("CREATE TABLE ss_late_table (id int)")
+        try:
+            columns = reads.records("columns", reads.params)
+            reader = _Reader(reads, PostgresDialect(), IntrospectOptions())
+            with pytest.raises(IntrospectionError, match="changed while it was read"):
+                reader.tables(listed, columns, {})
+        finally:
+            conn.execute("DROP TABLE ss_late_table")
