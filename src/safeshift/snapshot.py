@@ -196,7 +196,8 @@ def _list_codec(tp: Any) -> _Codec:
     item_write = item.write
 
     def write(value: Any, indent: str) -> str:
-        if all(v is None for v in value):  # also the empty list: nothing that needs lines of its own
+        # empty, or only nulls: nothing that needs lines of its own (the first item settles most lists at once)
+        if not value or (value[0] is None and all(v is None for v in value)):
             return write_plain(value, indent)
         inner = indent + "  "
         if _written is None:  # not inside to_json: nothing tells when an id could be another object's
@@ -303,6 +304,8 @@ def _dataclass_writer(fields: list[_Field]) -> Write:
             body.append(f"    {line}")
         elif default is None or type(default) is bool:  # singletons: identity is equality and same type
             body.append(f"    if x is not default{i}: {line}")
+        elif default == () and type(default) is tuple:  # the usual empty list: truth is the quick test
+            body.append(f"    if x or type(x) is not tuple: {line}")
         else:  # defaults are left out; 0 is not False and () is not []
             body.append(f"    if not (x == default{i} and type(x) is type(default{i})): {line}")
     body.append("    return '{\\n' + ',\\n'.join(out) + '\\n' + indent + '}' if out else '{}'")
