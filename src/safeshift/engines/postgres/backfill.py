@@ -23,10 +23,6 @@ _SCHEMA = own.OWN_SCHEMA
 #: prepared statement names (session-scoped; one backfill runs at a time on a runner's session)
 _BATCH, _FIRST, _NEXT = "safeshift_backfill_batch", "safeshift_backfill_first", "safeshift_backfill_next"
 
-#: how much a backfill's session writes before it asks the kernel to write it back (``backend_flush_after``;
-#: the checkpointer's own default is 256kB)
-FLUSH_AFTER = "256kB"
-
 #: sessions of this database waiting for a lock right now (besides the runner's): a sign of contention
 _WAITERS = ("(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid())")
@@ -66,11 +62,8 @@ class PgBackfill:
         # crash loses takes its progress row with it (one transaction), so the resumed run copies it again;
         # the step's history row, committed durably after the last batch, flushes every batch before it
         conn.execute("SET synchronous_commit = off")
-        # the batches dirty every page of the table, and a backend's evictions stay dirty in the OS page cache
-        # (backend_flush_after is 0 by default) until the next checkpoint's fsync flushes them all at once: the
-        # writers' own WAL fsyncs then wait behind it (100-200 ms at the checkpoints of a 2M-row backfill,
-        # bench/write_stall.py).  Asking the kernel to write them back as they go keeps that fsync short
-        conn.execute(f"SET backend_flush_after = '{FLUSH_AFTER}'")
+        # (the pages the batches dirty are written back as they go: the runner's session sets
+        # backend_flush_after, PostgresEngine.prepare_session)
         conn.execute(f"PREPARE {_FIRST} AS SELECT b.*, {_WAITERS} FROM ({spec.first_bounds_sql}) b")
         conn.execute(f"PREPARE {_NEXT} AS SELECT b.*, {_WAITERS} FROM ({spec.next_bounds_sql}) b")
         conn.execute(
@@ -105,7 +98,6 @@ class PgBackfill:
 
     def close(self) -> None:
         self.conn.execute("RESET synchronous_commit")
-        self.conn.execute("RESET backend_flush_after")
         names = [r[0] for r in self.conn.execute(
             "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", ([_BATCH, _FIRST, _NEXT],)).fetchall()]
         for name in names:
