@@ -171,3 +171,19 @@ def test_killed_backfill_resumes_copying_each_row_once(pg_url: str, tmp_path: Pa
         assert _progress(conn) == 0  # the finished backfill leaves no progress row
     finally:
         conn.close()
+
+
+def test_the_runner_session_writes_back_what_it_dirties(pg_url: str) -> None:
+    """The runner's session asks the kernel to write its pages back as it goes (backend_flush_after), for the
+    whole migration: the scans after a backfill dirty the table again (hint bits), and left in the page cache
+    they made the next checkpoint's fsync, and every writer's commit behind it, wait (bench/write_stall.py)."""
+    from safeshift.engines import engine_for
+    from safeshift.engines.postgres import FLUSH_AFTER
+
+    engine = engine_for(PG)
+    conn = engine.connect(pg_url)
+    try:
+        engine.prepare_session(conn, lock_timeout_ms=1000, statement_timeout_ms=None, lock_wait_ms=1000)
+        assert conn.execute("SHOW backend_flush_after").fetchone()[0] == FLUSH_AFTER == "256kB"
+    finally:
+        conn.close()
