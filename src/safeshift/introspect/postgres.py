@@ -146,7 +146,7 @@ class _Reader:
         self.constraints(tables, self.rows("constraints", params))
         index_rows = self.rows("indexes", params)
         matviews = self.matview_parts({(r["schema"], r["table"]) for r in index_rows} - tables.keys(), params)
-        self.indexes({**tables, **matviews}, index_rows)
+        self.indexes({**tables, **matviews}, index_rows, params)
         enums = [Enum(r["schema"], r["name"], tuple(r["labels"])) for r in self.rows("enums", params)]
         free_sequences = [
             self.sequence(r) for r in sequences
@@ -410,10 +410,11 @@ class _Reader:
             elif kind == "x":
                 parts.exclusions.append(Exclusion(r["name"], " ".join(r["expression"].split())))
 
-    def indexes(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]]) -> None:
+    def indexes(self, tables: dict[tuple[str, str], _TableParts], rows: list[dict[str, Any]],
+                params: dict[str, Any]) -> None:
         d = self.dialect
         rows = [r for r in rows if (r["schema"], r["table"]) in tables]
-        opclasses = self.names("opclasses", {o for r in rows for o in r["opclasses"]})
+        opclasses = {r["oid"]: r["name"] for r in self.rows("opclasses", params)}
         wanted: set[int] = set()  # collations that differ from the key's own
         for r in rows:
             r["collations"] = [_key_collation(c, a, tables[(r["schema"], r["table"])].attcollations)

@@ -36,7 +36,7 @@ _IDLE, _INERROR = 0, 3
 #: tables' columns into the model (sent with the first wave, they made the first fetch wait for all of them).
 #: The libpq reader's lanes wait for their own statement only, so it sends both waves at once.
 SENT_FIRST = ("columns", "tables", "sequences")  # the longest first: the first lane starts it while the second connects
-SENT_THEN = ("constraints", "indexes", "enums", "views", "table_options", "extensions", "functions", "triggers",
+SENT_THEN = ("constraints", "indexes", "opclasses", "enums", "views", "table_options", "extensions", "functions", "triggers",
              "policies", "types", "unmodelled")
 #: relations in the chosen schemas from which the libpq reader reads on two connections at once: a second
 #: connection costs a few milliseconds; at 1,000 tables (about 4,000 relations) it saves 80
