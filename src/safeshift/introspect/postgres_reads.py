@@ -9,6 +9,7 @@ live in ``queries/postgres/*.sql``; the model is built in ``introspect/postgres.
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -49,6 +50,8 @@ ColumnRow = namedtuple("ColumnRow", [
 
 
 _QUERIES = Path(__file__).parent / "queries" / "postgres"
+#: a line ``-- include NAME.inc`` in a query stands for that file's text (a condition two queries share)
+_INCLUDE = re.compile(r"^-- include (\w+\.inc)\n", re.MULTILINE)
 
 
 @cache
@@ -56,7 +59,7 @@ def query(name: str, server_version: int = 180000) -> str:
     """The text of ``queries/postgres/<name>.sql`` for a server of ``server_version`` (e.g. 150004)."""
     # beside this file, read as a file (importlib.resources' import costs 4 ms: tempfile, zipfile, shutil); the
     # package is installed as files (a wheel, or an editable checkout), where the .sql files are package data
-    sql = (_QUERIES / f"{name}.sql").read_text("utf-8")
+    sql = _INCLUDE.sub(lambda m: (_QUERIES / m.group(1)).read_text("utf-8"), (_QUERIES / f"{name}.sql").read_text("utf-8"))
     if server_version < 150000:  # NULLS NOT DISTINCT came with PostgreSQL 15
         sql = sql.replace("i.indnullsnotdistinct", "false")
     if server_version < 170000:  # pg_collation.colliculocale became colllocale in PostgreSQL 17

@@ -1,7 +1,7 @@
 -- One row per column of every table that tables.sql lists, and per attribute of every stand-alone composite
 -- type (relkind 'c': the same catalog rows, read in the same scan), by the table's relid; a table without
 -- columns has no row here.  Unordered: sorting 20,000 wide rows spills to disk; the reader orders columns by
--- attnum.  The relation filter is tables.sql's, so both list the same relations.
+-- attnum.  The relations are tables.sql's (relations.inc).
 SELECT a.attrelid::int8 AS relid,
        a.attnum,
        a.attname::text AS name,
@@ -49,12 +49,4 @@ LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollati
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 LEFT JOIN pg_catalog.pg_description cd
        ON cd.objoid = c.oid AND cd.classoid = 'pg_catalog.pg_class'::regclass AND cd.objsubid = a.attnum
-WHERE c.relkind IN ('r', 'p', 'c')
-  AND n.nspname::text = ANY (%(schemas)s::text[])
-  AND NOT EXISTS (
-      SELECT 1 FROM pg_catalog.pg_depend d
-      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-  -- an extension's composite type is its member through the type, not the relation
-  AND NOT (c.relkind = 'c' AND EXISTS (
-      SELECT 1 FROM pg_catalog.pg_depend d
-      WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = c.reltype AND d.deptype = 'e'))
+-- include relations.inc

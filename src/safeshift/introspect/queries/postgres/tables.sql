@@ -28,12 +28,4 @@ LEFT JOIN (SELECT inhrelid AS oid FROM pg_catalog.pg_inherits i
            JOIN pg_catalog.pg_class p ON p.oid = i.inhparent AND p.relkind = 'r') inh ON inh.oid = c.oid
 LEFT JOIN pg_catalog.pg_description td
        ON td.objoid = c.oid AND td.classoid = 'pg_catalog.pg_class'::regclass AND td.objsubid = 0
-WHERE c.relkind IN ('r', 'p', 'c')
-  AND n.nspname::text = ANY (%(schemas)s::text[])
-  AND NOT EXISTS (
-      SELECT 1 FROM pg_catalog.pg_depend d
-      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-  -- an extension's composite type is its member through the type, not the relation
-  AND NOT (c.relkind = 'c' AND EXISTS (
-      SELECT 1 FROM pg_catalog.pg_depend d
-      WHERE d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = c.reltype AND d.deptype = 'e'))
+-- include relations.inc
