@@ -34,6 +34,8 @@ from typing import Any, NamedTuple
 
 __all__ = ["LibpqConnection", "LibpqError", "connect", "load"]
 
+#: seconds a pipeline's second lane waits for its connection before it leaves the work to the first
+_LANE_CONNECT_TIMEOUT = 2
 #: libpq's ConnStatusType CONNECTION_OK; ExecStatusType PGRES_COMMAND_OK, PGRES_TUPLES_OK
 _CONNECTION_OK = 0
 _COMMAND_OK, _TUPLES_OK = 1, 2
@@ -359,7 +361,8 @@ class LibpqConnection:
                     settings: list[tuple[str, str]]) -> None:
         """One more lane: a connection of its own in this snapshot with these settings, then the queue."""
         try:
-            clone = connect(self._conninfo)
+            # a short wait: the block's end waits for this lane, and the first lane can do all the work
+            clone = connect(self._conninfo, connect_timeout=_LANE_CONNECT_TIMEOUT)
         except (LibpqError, RuntimeError):
             return  # the other lanes do the work (a server at its connection limit, say)
         try:
@@ -405,7 +408,7 @@ class LibpqConnection:
     def rows_json(self, sql: bytes, values: list[bytes | None], types: list[int]) -> tuple[list[str], str | None]:
         """The statement's column names and its rows as one JSON text: a list of arrays, so the names do not
         repeat in every row (a third of the bytes, half the server's time at 20,000 rows).  The names come
-        from a ``LIMIT 0`` run of the statement, once per statement text on this connection."""
+        from ``describe``, once per statement text on this connection."""
         described = self._described.get(sql)
         if described is None:
             described = self._described[sql] = self.describe(sql, values, types)
