@@ -289,7 +289,7 @@ class _Reader:
                     parts.partition_of = PartitionOf(parent[0], parent[1], bound)
         plain = self._plain
         for row in rows:
-            (relid, attnum, name, type_, _typtype, notnull, default, identity, generated, collation, collation_oid,
+            (relid, attnum, name, type_, notnull, default, identity, generated, collation, collation_oid,
              comment, column_options) = row
             owner = by_relid.get(relid)
             if owner is None:  # only where the reads do not share one snapshot (psycopg's, READ COMMITTED)

@@ -45,7 +45,7 @@ TWO_LANES = 1000
 
 #: one row of ``columns.sql``, its columns in the query's order (``_check_columns`` holds the two together)
 ColumnRow = namedtuple("ColumnRow", [
-    "relid", "attnum", "name", "type", "typtype", "notnull", "default", "identity", "generated", "collation",
+    "relid", "attnum", "name", "type", "notnull", "default", "identity", "generated", "collation",
     "collation_oid", "comment", "column_options"])
 
 

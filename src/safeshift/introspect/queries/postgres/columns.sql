@@ -6,7 +6,6 @@ SELECT a.attrelid::int8 AS relid,
        a.attnum,
        a.attname::text AS name,
        pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-       t.typtype::text AS typtype,
        a.attnotnull AS notnull,
        -- defaults cannot reference columns: relid 0 skips opening the table for every call
        -- looked up only for the columns that have one, through the index: a join made the planner hash
