@@ -26,7 +26,9 @@ the data per variant:
   sections' statements would run one by one through PyMySQL and the column would say "rendering only";
 - **pt-osc**: ``pt-online-schema-change --execute`` (Debian's percona-toolkit) with the change as its
   ``--alter``, its defaults otherwise (chunks sized to 0.5 s); once ``posts`` references ``users``, with
-  ``--alter-foreign-keys-method rebuild_constraints --no-check-foreign-keys`` (``FK_METHOD_NOTE``).
+  ``--alter-foreign-keys-method rebuild_constraints --no-check-foreign-keys`` (``FK_METHOD_NOTE``);
+- **floor** (only with ``--variants ...,floor``): the online index build each change needs, by hand
+  (``FLOOR_SQL``; for the foreign key, the index on ``posts.author_id`` it needs), and nothing else.
 
 For each change, pattern and variant it reports the change's wall time and the p99 and max latency of the
 writes that overlapped it (failed writes counted, their number shown), with the writes before the first
@@ -81,7 +83,15 @@ TARGET_MS = 100.0
 PT_OSC_FLAGS: list[str] = []
 #: every database this run made (each dropped when done with), for the smoke test to check
 DATABASES: list[str] = []
-VARIANTS = ("plain", "safeshift", "pt-osc")
+VARIANTS = ("plain", "safeshift", "pt-osc", "floor")
+#: ``floor``: the online index build a change needs, by hand and nothing else (the key's index for the foreign
+#: key): what any online plan of it must do at least, so its stall is the floor under safeshift's.  The
+#: changes that only a table copy makes have no such floor here.
+FLOOR_SQL = {
+    "index": "ALTER TABLE `users` ADD INDEX `users_name_floor_idx` (`name`), ALGORITHM=INPLACE, LOCK=NONE",
+    "unique": "ALTER TABLE `users` ADD UNIQUE INDEX `users_email_floor_idx` (`email`), ALGORITHM=INPLACE, LOCK=NONE",
+    "fk": "ALTER TABLE `posts` ADD INDEX `posts_author_floor_idx` (`author_id`), ALGORITHM=INPLACE, LOCK=NONE",
+}
 
 
 @dataclass(frozen=True)
@@ -517,7 +527,8 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
     with fresh_copy(server, plans, variant, settings.rows, log) as db:
         appliers = {"plain": lambda c: _run_plain(server, db, plans.plain[c.key]),
                     "safeshift": lambda c: _run_safeshift(server, db, plans, c, log),
-                    "pt-osc": lambda c: _run_pt_osc(server, db, c, log)}
+                    "pt-osc": lambda c: _run_pt_osc(server, db, c, log),
+                    "floor": lambda c: _run_floor(server, db, c)}
         apply: Callable[[Change], str] = appliers[variant]
         stop = mp.Event()
         deadline = time.monotonic() + 4 * 3600
@@ -597,6 +608,13 @@ def _worst_story(writes: list[Write], samples: list[Any], start: float, end: flo
             phases.append((state, doing, round(ms, 1)))
         last_at = at
     return phases
+
+
+def _run_floor(server: Server, db: str, change: Change) -> str:
+    sql = FLOOR_SQL.get(change.key)
+    if sql is None:
+        raise NotApplied("no online form: a table copy is the least that makes it")
+    return _run_plain(server, db, [sql])
 
 
 def _run_plain(server: Server, db: str, statements: list[str]) -> str:
@@ -757,7 +775,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--patterns", help=f"comma-separated write patterns (default all of {', '.join(LOADS)}; "
                                        "--quick: update-insert)")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: plain, safeshift, pt-osc")
+    ap.add_argument("--variants", default="plain,safeshift,pt-osc",
+                    help="comma-separated: plain, safeshift, pt-osc, floor (the changes' online index builds by hand)")
     ap.add_argument("--quick", action="store_true", help="the smoke run: 20,000 rows, one pattern, short idle windows")
     ap.add_argument("--waits", action="store_true", help="sample the process list: what stalled writes waited on")
     ap.add_argument("--server", default=ADMIN, help="the server's URL without a database (default %(default)s)")
