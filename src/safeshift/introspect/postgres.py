@@ -120,9 +120,7 @@ class _Reader:
     def __init__(self, reads: CatalogReads, dialect: Any, options: IntrospectOptions) -> None:
         self.options = options
         self.reads = reads
-        self.conn = reads.conn
         self.dialect = dialect
-        self.server_version = reads.server_version
         #: plain columns (no default, identity or generation) by their whole row: schemas repeat
         #: the same column (id, created_at, ...) across tables, and model values are immutable
         self._plain: dict[tuple[Any, ...], Column] = {}
