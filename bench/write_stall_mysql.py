@@ -784,6 +784,12 @@ def main() -> int:
                                                         "e.g. \"--chunk-time 0.1\"")
     ap.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for projects and logs, emptied first "
                                                             "(default %(default)s)")
+    ap.add_argument("--buffer-pool-mb", type=int,
+                    help="InnoDB's buffer pool size for the run (SET GLOBAL, put back at the end); default: the "
+                         "server's own, printed with the results")
+    ap.add_argument("--log-file-mb", type=int,
+                    help="InnoDB's redo log size for the run (MariaDB 10.9+; put back at the end); default: the "
+                         "server's own, printed with the results")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     WORK = args.work.resolve()
@@ -808,6 +814,68 @@ def main() -> int:
     except pymysql.Error as exc:
         raise SystemExit(f"cannot reach the MySQL/MariaDB server at {server.host}:{server.port} ({exc}); "
                          "start it or pass --server.") from exc
+    with sized_server(server, {"buffer_pool_mb": args.buffer_pool_mb, "log_file_mb": args.log_file_mb}):
+        version += f" ({innodb_settings(server)})"
+        return run(args, server, version, rows, patterns, variants, settings)
+
+
+def innodb_settings(server: Server) -> str:
+    """The server settings a write stall depends on most, printed with every run: how much of the two tables the
+    buffer pool holds (the rest is read from disk while an index is built) and how commits reach the disk."""
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT @@innodb_buffer_pool_size, @@innodb_log_file_size, @@innodb_flush_log_at_trx_commit, "
+                    "@@innodb_flush_method")
+        pool, log_size, flush, method = cur.fetchone()
+    return (f"innodb_buffer_pool_size {int(pool) // 2**20} MB, innodb_log_file_size {int(log_size) // 2**20} MB, "
+            f"innodb_flush_log_at_trx_commit {flush}, innodb_flush_method {method}")
+
+
+#: ``--buffer-pool-mb`` and ``--log-file-mb``: the InnoDB settings the run may size, both dynamic on MariaDB 10.9+
+#: (MySQL 8 resizes the buffer pool online, the redo log only from 8.0.30, as innodb_redo_log_capacity)
+SIZED = {"buffer_pool_mb": "innodb_buffer_pool_size", "log_file_mb": "innodb_log_file_size"}
+
+
+@contextmanager
+def sized_server(server: Server, sizes: dict[str, int | None]) -> Iterator[None]:
+    """The InnoDB sizes asked for (MB, by ``SIZED`` key) set for the run with SET GLOBAL and put back afterwards,
+    also when the run fails or is stopped: the server is left as it was found."""
+    wanted = {SIZED[k]: mb * 2**20 for k, mb in sizes.items() if mb is not None}
+    before: dict[str, int] = {}
+    try:
+        for name, size in wanted.items():
+            with server.connect() as conn, conn.cursor() as cur:
+                cur.execute(f"SELECT @@{name}")
+                before[name] = int(cur.fetchone()[0])
+            _set_size(server, name, size)
+        yield
+    finally:
+        for name, size in before.items():
+            _set_size(server, name, size)
+
+
+def _set_size(server: Server, name: str, size: int) -> None:
+    """SET GLOBAL returns before a resize is done: wait until the server reports the new size."""
+    with server.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"SET GLOBAL {name} = {int(size)}")
+        deadline = time.monotonic() + 300
+        while True:
+            cur.execute(f"SELECT @@{name}")
+            now = int(cur.fetchone()[0])
+            cur.execute("SHOW STATUS LIKE 'Innodb_buffer_pool_resize_status'")
+            row = cur.fetchone()
+            status = str(row[1]) if row is not None else ""
+            busy = name == "innodb_buffer_pool_size" and status != "" and not status.startswith("Completed")
+            # the server rounds a buffer pool to its chunk size: any size within a chunk of the one asked counts
+            if not busy and abs(now - size) < 128 * 2**20:
+                return
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{name} did not reach {size // 2**20} MB in 300 s (it is {now // 2**20} MB)")
+            time.sleep(0.2)
+
+
+def run(args: argparse.Namespace, server: Server, version: str, rows: int, patterns: list[str],
+        variants: list[str], settings: Settings) -> int:
+    """The whole benchmark once the server is reached: plans, then each pattern and variant."""
     began = time.monotonic()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
