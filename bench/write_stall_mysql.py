@@ -35,7 +35,10 @@ writes that overlapped it (failed writes counted, their number shown), with the 
 change as the idle baseline, printed beside it and not subtracted (as bench/write_stall.py reports).  Target (issue 19): safeshift's max stall <= 100 ms and no worse than
 pt-online-schema-change.  ``--waits`` also samples the server's process list every few ms and names what
 the stalled clients waited on, and what ran meanwhile.  ``--quick`` (20,000 rows, one pattern, short idle
-windows) is the smoke run.
+windows) is the smoke run.  The InnoDB settings a stall depends on most (buffer pool, redo log size, how
+commits are flushed) are printed with the results; ``--buffer-pool-mb`` and ``--log-file-mb`` set the first two
+for the run and put them back afterwards (the floor under an online index build moves with the redo log's
+size: docs/benchmarks.md).
 
 Needs MariaDB or MySQL at 127.0.0.1:3306 (user root; ``--server`` or BENCH_MYSQL_ADMIN to change),
 ``cd bench && npm install`` for drizzle-kit, and ``apt-get install percona-toolkit`` for the pt-osc column.
