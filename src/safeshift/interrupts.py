@@ -11,6 +11,7 @@ be cut in half.  SIGTERM (what CI runners and `kill` send) is turned into the sa
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -24,14 +25,44 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+#: how soon a signal that arrived where it could not be raised is sent again
+_RETRY_S = 0.01
+
+
+def _swallowed_at(frame: FrameType | None) -> bool:
+    """Whether an exception raised at ``frame`` would be swallowed: inside a weakref callback or a ``__del__``,
+    Python prints "Exception ignored in ..." with a traceback and carries on, so a Ctrl-C would be lost and
+    a traceback shown.  Seen: the callback that frees an import's module lock (a signal during start-up's
+    imports, while a deploy began)."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (code.co_name == "cb" and code.co_filename.startswith("<frozen importlib")):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _resend(signum: int) -> None:
+    os.kill(os.getpid(), signum)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """KeyboardInterrupt where it can be caught; where it would be swallowed, the same signal again a moment
+    later, once that callback has returned."""
+    if _swallowed_at(frame):
+        timer = threading.Timer(_RETRY_S, _resend, (signum,))
+        timer.daemon = True
+        timer.start()
+        return
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def install() -> None:
-    """SIGTERM raises KeyboardInterrupt as SIGINT does (the CLI calls this once, in its main thread)."""
+    """SIGINT and SIGTERM raise KeyboardInterrupt, never inside a callback that would swallow it (each command
+    calls this in its main thread as it begins; before that, ``safeshift.cli`` handles a Ctrl-C while starting)."""
     if _main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)
+        for s in _SIGNALS:
+            signal.signal(s, _interrupt)
 
 
 @contextmanager
