@@ -44,11 +44,13 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not plain:
-            warm()
         from safeshift import interrupts
 
-        interrupts.install()  # SIGTERM (CI cancelling a job, `kill`) takes Ctrl-C's careful path
+        # first: SIGTERM (CI cancelling a job, `kill`) takes Ctrl-C's careful path, and neither is lost in a
+        # callback of the imports from here on (rich's in the background, the command's own)
+        interrupts.install()
+        if not plain:
+            warm()
         try:
             return fn(*args, **kwargs)
         except SafeshiftError as exc:
