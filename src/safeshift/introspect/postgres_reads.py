@@ -51,7 +51,7 @@ ColumnRow = namedtuple("ColumnRow", [
 
 _QUERIES = Path(__file__).parent / "queries" / "postgres"
 #: a line ``-- include NAME.inc`` in a query stands for that file's text (a condition two queries share)
-_INCLUDE = re.compile(r"^-- include (\w+\.inc)\n", re.MULTILINE)
+_INCLUDE = re.compile(r"^-- include (\w+\.inc)[ \t]*$", re.MULTILINE)
 
 
 @cache
@@ -60,6 +60,8 @@ def query(name: str, server_version: int = 180000) -> str:
     # beside this file, read as a file (importlib.resources' import costs 4 ms: tempfile, zipfile, shutil); the
     # package is installed as files (a wheel, or an editable checkout), where the .sql files are package data
     sql = _INCLUDE.sub(lambda m: (_QUERIES / m.group(1)).read_text("utf-8"), (_QUERIES / f"{name}.sql").read_text("utf-8"))
+    if re.search(r"^-- include\b", sql, re.MULTILINE):  # misspelt, it would leave the query without its condition
+        raise RuntimeError(f"queries/postgres/{name}.sql has an include line that names no .inc file")
     if server_version < 150000:  # NULLS NOT DISTINCT came with PostgreSQL 15
         sql = sql.replace("i.indnullsnotdistinct", "false")
     if server_version < 170000:  # pg_collation.colliculocale became colllocale in PostgreSQL 17
