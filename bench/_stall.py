@@ -50,6 +50,16 @@ def window_stats(writes: Sequence[Write], start: float, end: float, worst: int =
         worst=tuple((round((b - start) * 1000, 1), round(lat * 1000, 1)) for b, lat, _ in slowest))
 
 
+def read_writes(path: Path) -> list[Write]:
+    """The writes a load client kept in ``path``: (began, latency_s, ok) triples of doubles, as ``array("d")``
+    wrote them."""
+    from array import array
+
+    data = array("d")
+    data.frombytes(path.read_bytes())
+    return [(data[j], data[j + 1], data[j + 2] > 0.5) for j in range(0, len(data), 3)]
+
+
 def idle_stats(writes: Sequence[Write], before: float) -> tuple[float, float]:
     """(p99 ms, max ms) of the writes that finished before ``before``: the machine's own noise."""
     latencies = [lat * 1000 for began, lat, _ in writes if began + lat < before]

@@ -17,7 +17,8 @@ If the burner stalls writers as long as safeshift's steps do, the stall is the m
 process competing for two cores), not a lock safeshift takes.  Prints the idle maximum, and for each kind the
 longest write that overlapped any of its runs and each run's own longest.
 
-Run: ``.venv/bin/python bench/cpu_floor_mysql.py [--rows 200000] [--repeat 8] [--pattern update-both]``; needs
+Run: ``.venv/bin/python bench/cpu_floor_mysql.py [--rows 200000] [--repeat 8] [--pattern update-both]
+[--waits]``; needs
 MariaDB or MySQL at 127.0.0.1:3306 (user root; ``BENCH_MYSQL_ADMIN`` to change).  A quiet machine only.
 """
 
@@ -30,12 +31,11 @@ import subprocess
 import sys
 import time
 import uuid
-from array import array
 from collections.abc import Callable
 from pathlib import Path
 
 import write_stall_mysql as ws
-from _stall import Write, window_stats
+from _stall import Write, read_writes, window_stats
 
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0:\n    pass\n"
 KINDS = ("safeshift, catalog-only ALTER", "the same ALTER by hand", "safeshift, a no-op step", "a CPU burner (1 s)")
@@ -68,6 +68,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=8)
     ap.add_argument("--pattern", default="update-both", choices=sorted(ws.LOADS))
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--waits", action="store_true",
+                    help="run write_stall_mysql.py's process-list sampler beside the load, as its --waits does")
     args = ap.parse_args()
     server = ws.Server.parse(ws.ADMIN)
     work = ws.HERE / ".work" / "cpu_floor_mysql"
@@ -103,6 +105,8 @@ def run(server: ws.Server, db: str, args: argparse.Namespace, steps: list[tuple[
     deadline = time.monotonic() + 3600
     procs = [mp.Process(target=ws.client, args=(server, db, args.pattern, args.rows, i, stop, deadline, 10**9,
                                                 str(work / f"client{i}.bin"))) for i in range(args.clients)]
+    if args.waits:  # the process-list sampler of write_stall_mysql.py --waits: one more process on the cores
+        procs.append(mp.Process(target=ws.sampler, args=(server, db, stop, 5.0, 30, str(work / "waits.json"))))
     for p in procs:
         p.start()
     windows: list[tuple[str, float, float]] = []
@@ -130,9 +134,7 @@ def run(server: ws.Server, db: str, args: argparse.Namespace, steps: list[tuple[
             p.join(60)
     writes: list[Write] = []
     for i in range(args.clients):
-        data = array("d")
-        data.frombytes((work / f"client{i}.bin").read_bytes())
-        writes += [(data[j], data[j + 1], data[j + 2] > 0.5) for j in range(0, len(data), 3)]
+        writes += read_writes(work / f"client{i}.bin")
     return windows, writes
 
 

@@ -73,7 +73,7 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 
-from _stall import WindowStats, Write, idle_stats, run_logged, window_stats
+from _stall import WindowStats, Write, idle_stats, read_writes, run_logged, window_stats
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_WORK = HERE / ".work" / "write_stall_mysql"
@@ -563,10 +563,8 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
     writes: list[Write] = []
     failures: list[tuple[float, str]] = []
     for i in range(settings.clients):
-        data = array("d")
         path = logs / f"client{i}.bin"
-        data.frombytes(path.read_bytes())
-        writes += [(data[j], data[j + 1], data[j + 2] > 0.5) for j in range(0, len(data), 3)]
+        writes += read_writes(path)
         failures += [(at, text) for at, text in json.loads(Path(str(path) + ".errors.json").read_text())]
     samples = json.loads((logs / "waits.json").read_text()) if settings.waits else []
     idle_p99, idle_max = idle_stats(writes, windows[0][1])
