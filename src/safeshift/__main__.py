@@ -1,6 +1,7 @@
 """`python -m safeshift` and the `safeshift` script: the CLI as a process of its own (``main``)."""
 
 import gc
+import sys
 
 #: the youngest generation's threshold for a CLI process (CPython's default: 700 allocations).  A run
 #: allocates its objects in bursts that stay alive to the end (imports, then a catalog's rows and the model
@@ -13,6 +14,9 @@ _YOUNGEST = 20_000
 
 def main() -> None:
     gc.set_threshold(_YOUNGEST, 10, 10)
+    from safeshift import early
+
+    early.begin(sys.argv[1:])  # `verify --url`: the server reads its catalog while the rest is imported
     from safeshift.cli import run
 
     run()

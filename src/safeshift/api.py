@@ -460,10 +460,12 @@ def verify(config: Config, url: str, health: str | None = None) -> tuple[Drift, 
 
     Raises DriftDetected on drift or a failing health command, after the caller has the result.
     """
+    from safeshift import early
     from safeshift.engines.base import read_ahead
 
     name = dialect_name_for(url, config.declared_dialect)
-    reader = read_ahead(name, url)  # first: the server reads the catalog while the rest is imported
+    # first: the server reads the catalog while the rest is imported (begun at start-up for `verify --url`)
+    reader = early.take(name, url) or read_ahead(name, url)
     try:
         from safeshift import verify as vf
 

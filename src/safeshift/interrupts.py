@@ -57,6 +57,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def while_starting(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C while the command is still being loaded: nothing has run, so say so and leave (no traceback
+    from the middle of an import; a loaded machine can spend seconds here)."""
+    os.write(2, b"interrupted while starting; nothing was done.\n")
+    os._exit(130)
+
+
 def install() -> None:
     """SIGINT and SIGTERM raise KeyboardInterrupt, never inside a callback that would swallow it (each command
     calls this in its main thread as it begins; before that, ``safeshift.cli`` handles a Ctrl-C while starting)."""

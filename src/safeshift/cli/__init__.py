@@ -21,22 +21,15 @@ import os
 import signal
 import sys
 import threading
-from types import FrameType
 
-
-def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
-    """Ctrl-C while the command is still being loaded: nothing has run, so say so and leave (no traceback
-    from the middle of an import; a loaded machine can spend seconds here)."""
-    sys.stderr.write("interrupted while starting; nothing was done.\n")
-    os._exit(130)
-
+from safeshift.interrupts import while_starting as _interrupted_while_starting
 
 if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
 
-import click  # noqa: E402  (after the handler: loading the commands is the slow part)
+import click  # after the handler: loading the commands is the slow part
 
-from safeshift.version import __version__  # noqa: E402
+from safeshift.version import __version__
 
 if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the commands handle Ctrl-C from here on
