@@ -9,6 +9,7 @@ to what the schema sources produce.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,11 +108,18 @@ class _TableParts:
 
     def build(self) -> Table:
         # a partition's columns are its parent's (checked by ``_Reader.partitions``): implied, not listed
-        columns = () if self.partition_of else tuple(c for _, c in sorted(self.columns, key=lambda p: p[0]))
+        if self.partition_of:
+            columns: tuple[Column, ...] = ()
+        else:  # (attnum, column): attnums are unique, so the sort never compares two columns
+            self.columns.sort(key=_first)
+            columns = tuple([c for _, c in self.columns])
         return Table(self.schema, self.name, columns, self.primary_key, tuple(self.uniques),
                      tuple(self.checks), tuple(self.foreign_keys), tuple(self.indexes), self.comment,
                      self.row_security, self.force_row_security, self.unlogged, self.options,
                      tuple(self.exclusions), self.partition_by, self.partition_of)
+
+
+_first = operator.itemgetter(0)
 
 
 class _Reader:
@@ -286,15 +294,26 @@ class _Reader:
                 if r["is_partition"]:
                     parts.partition_of = PartitionOf(parent[0], parent[1], bound)
         plain = self._plain
+        # a table's rows mostly come together (the catalog keeps them so): its parts and their containers are
+        # looked up when the relid changes, not for each of 20,000 rows
+        current: int | None = None
+        owner: _TableParts | None = None
+        partitioned = False
+        add: Any = None
+        attnames: dict[int, str] = {}
+        attcollations: dict[int, int] = {}
         for row in rows:
             (relid, attnum, name, type_, notnull, default, identity, generated, collation, collation_oid,
              comment, column_options) = row
-            owner = by_relid.get(relid)
-            if owner is None:  # only where the reads do not share one snapshot (psycopg's, READ COMMITTED)
-                raise IntrospectionError(f"The schema changed while it was read (a column of a table made after the "
-                                         f"table list was read, relation {relid}); run the command again.")
-            parts = owner
-            if parts.partition_by is not None or parts.partition_of is not None:
+            if relid != current:
+                owner = by_relid.get(relid)
+                if owner is None:  # only where the reads do not share one snapshot (psycopg's, READ COMMITTED)
+                    raise IntrospectionError(f"The schema changed while it was read (a column of a table made after "
+                                             f"the table list was read, relation {relid}); run the command again.")
+                current, parts = relid, owner
+                partitioned = parts.partition_by is not None or parts.partition_of is not None
+                add, attnames, attcollations = parts.columns.append, parts.attnames, parts.attcollations
+            if partitioned:
                 parts.raw_columns[name] = (type_, notnull, default, identity, generated, collation,
                                            comment if parts.partition_of else None)
             if default is None and not identity and not generated:
@@ -303,12 +322,12 @@ class _Reader:
             else:  # only a column with a default or identity can own a sequence
                 col = self.column(_ColumnRow._make(row), parts, owned.get((parts.schema, parts.name, name))
                                   if default is not None or identity else None)
-            parts.columns.append((attnum, col))
+            add((attnum, col))
             if column_options is not None:
                 self.unmodelled.append((f"column settings ({column_options}) of",
                                         f"{parts.schema}.{parts.name}.{name}"))
-            parts.attnames[attnum] = name
-            parts.attcollations[attnum] = collation_oid
+            attnames[attnum] = name
+            attcollations[attnum] = collation_oid
         for key in composite_keys:  # read as tables (a check per type, not per row), kept apart here
             parts = tables.pop(key)
             self.composites.append(CompositeType(parts.schema, parts.name, tuple(

@@ -78,6 +78,21 @@ def _candidates() -> Iterator[str]:
     yield from ("libpq.so.5", "libpq.5.dylib", "libpq.dylib") if sys.platform != "win32" else ("libpq.dll",)
 
 
+#: the libpq calls that wait: on the network, the server's work or a socket's write.  ctypes lets go of the GIL
+#: around these, so the caller's other threads run meanwhile (a pipeline's lanes wait on the server while the
+#: main thread builds the model).  Every other call reads what is already in this process's memory (a status,
+#: a field of a result) and keeps the GIL: giving it up costs nothing there, but taking it back does, when
+#: another thread is busy in Python it waits for that thread's switch interval (5 ms).  A lane of the
+#: 1,000-table introspection made some 40 such calls per statement and so waited 15 to 50 ms per statement
+#: for the GIL, on statements the server answers in one.
+_WAITS = frozenset({"PQconnectdbParams", "PQexecParams", "PQprepare", "PQdescribePrepared", "PQfinish"})
+
+
+class _Lib:
+    """libpq's functions used here, as attributes: each from the handle that does (``_WAITS``) or does not
+    let go of the GIL around the call."""
+
+
 def load() -> Any | None:
     """libpq with the signatures used here, or None where no libpq can be loaded (then psycopg is used)."""
     global _lib
@@ -85,9 +100,10 @@ def load() -> Any | None:
         return _lib
     for name in _candidates():
         try:
-            lib = ctypes.CDLL(name)
+            waits, quick = ctypes.CDLL(name), ctypes.PyDLL(name)  # one library, loaded once: two views of it
         except OSError:
             continue
+        lib = _Lib()
         vp, cp, i = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
         for fn, res, args in (
             ("PQconnectdbParams", vp, [ctypes.POINTER(cp), ctypes.POINTER(cp), i]),
@@ -103,8 +119,9 @@ def load() -> Any | None:
             ("PQgetisnull", i, [vp, i, i]),
             ("PQprepare", vp, [vp, cp, cp, i, ctypes.POINTER(ctypes.c_uint)]), ("PQdescribePrepared", vp, [vp, cp]),
         ):
-            f = getattr(lib, fn)
+            f = getattr(waits if fn in _WAITS else quick, fn)
             f.restype, f.argtypes = res, args
+            setattr(lib, fn, f)
         _lib = lib
         return lib
     return None
