@@ -23,6 +23,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+from safeshift.codecache import cached_exec
 from safeshift.errors import MigrationsError
 from safeshift.model import Schema, collector_paused
 
@@ -309,7 +310,7 @@ def _dataclass_writer(fields: list[_Field]) -> Write:
         else:  # defaults are left out; 0 is not False and () is not []
             body.append(f"    if not (x == default{i} and type(x) is type(default{i})): {line}")
     body.append("    return '{\\n' + ',\\n'.join(out) + '\\n' + indent + '}' if out else '{}'")
-    exec("\n".join(body), env)  # our own text, built from the dataclass fields
+    cached_exec("\n".join(body), env)  # our own text, built from the dataclass fields; its code kept
     write: Write = env["write"]
     return write
 

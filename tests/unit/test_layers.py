@@ -19,7 +19,7 @@ PACKAGE = "safeshift"
 LAYERS: dict[str, int] = {
     # 1 ground
     "safeshift.errors": 1, "safeshift.text": 1, "safeshift.files": 1, "safeshift.version": 1,
-    "safeshift.interrupts": 1, "safeshift.progress": 1,
+    "safeshift.interrupts": 1, "safeshift.progress": 1, "safeshift.codecache": 1,
     # 2 model
     "safeshift.model": 2,
     # 3 pure transforms
