@@ -25,6 +25,7 @@ MariaDB or MySQL at 127.0.0.1:3306 (user root; ``BENCH_MYSQL_ADMIN`` to change).
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing as mp
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import write_stall_mysql as ws
-from _stall import Write, read_writes, window_stats
+from _stall import Write, read_writes, tool_env, window_stats
 
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.0:\n    pass\n"
 KINDS = ("safeshift, catalog-only ALTER", "the same ALTER by hand", "safeshift, a no-op step", "a CPU burner (1 s)")
@@ -121,8 +122,9 @@ def run(server: ws.Server, db: str, args: argparse.Namespace, steps: list[tuple[
     try:
         time.sleep(3)
         for version, kind in steps:
-            timed(kind, lambda v=version: subprocess.run([exe, "migrate", "--url", server.url(db), "--yes", "--to", v],
-                                                        cwd=work / "project", check=True, capture_output=True))
+            timed(kind, functools.partial(subprocess.run, [exe, "migrate", "--url", server.url(db), "--yes", "--to",
+                                                           version], cwd=work / "project", check=True,
+                                          capture_output=True, env=tool_env([exe])))
             if kind == KINDS[0]:
                 timed(KINDS[1], lambda: server.execute(
                     f"ALTER TABLE `users` COMMENT = 'by hand {len(windows)}', ALGORITHM=INSTANT", db=db))

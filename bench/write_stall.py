@@ -46,6 +46,9 @@ from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stall import tool_env  # beside this script
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "write_stall"
 VENV_BIN = Path(sys.executable).parent
@@ -157,7 +160,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
     with log.open("ab") as out:
         out.write(f"$ {' '.join(cmd)}\n".encode())
         out.flush()
-        rc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out, stderr=out,
+        rc = subprocess.run(cmd, cwd=cwd, env=tool_env(cmd, env), stdout=out, stderr=out,
                             stdin=subprocess.DEVNULL).returncode
     if rc != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({rc}); see {log}")

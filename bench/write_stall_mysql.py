@@ -73,7 +73,7 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 
-from _stall import WindowStats, Write, idle_stats, read_writes, run_logged, window_stats
+from _stall import WindowStats, Write, idle_stats, read_writes, run_logged, tool_env, window_stats
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_WORK = HERE / ".work" / "write_stall_mysql"
@@ -384,7 +384,8 @@ def safeshift_runs_mysql(server: Server, plans: Plans, log: Path) -> tuple[bool,
     server.execute(f"CREATE DATABASE `{db}`")
     try:
         cmd = [str(VENV_BIN / "safeshift"), "migrate", "--url", server.url(db), "--yes", "--to", plans.init_version]
-        proc = subprocess.run(cmd, cwd=plans.project, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(cmd, cwd=plans.project, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              env=tool_env(cmd))
         with log.open("a") as out:
             out.write(f"$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}")
         if proc.returncode == 0:
