@@ -261,6 +261,10 @@ class Result:
     worst: list[tuple[float, float]]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def measure(pattern: str, variant: str, template: str, rows: int, clients: int, apply: list[str],
             cwd: Path) -> Result:
     name = f"bench_stall_{variant}_{uuid.uuid4().hex[:6]}"
@@ -277,7 +281,10 @@ def measure(pattern: str, variant: str, template: str, rows: int, clients: int, 
     bench = subprocess.Popen(
         [pg_tool("pgbench"), "-n", "-c", str(clients), "-j", str(min(clients, 2)), "-T", "900", "-l",
          f"--log-prefix={logs}/tx", "-D", f"rows={rows}", "-f", str(script), url],
-        stdout=(logs / "pgbench.out").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=(logs / "pgbench.out").open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        # SIGINT ends pgbench's run (and flushes its logs); a benchmark started in the background by a shell
+        # inherits SIGINT ignored, which pgbench would inherit too and never stop
+        preexec_fn=_default_sigint)
     try:
         time.sleep(3.0)
         start = time.time()
