@@ -27,8 +27,9 @@ import sys
 from types import CodeType
 from typing import Any
 
-#: the interpreter the code was compiled by: marshal's format and bytecode differ between versions
-_STAMP = (sys.implementation.cache_tag, sys.hexversion)
+#: the interpreter the code was compiled by (marshal's format and bytecode differ between versions) and its
+#: optimisation level (``-O`` compiles asserts away)
+_STAMP = (sys.implementation.cache_tag, sys.hexversion, sys.flags.optimize)
 #: past this many entries the file starts again (texts change when safeshift or Python is upgraded)
 _MAX_ENTRIES = 5000
 
