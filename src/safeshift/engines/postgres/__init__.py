@@ -287,10 +287,12 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg
 LIMIT 1
 """
 
+#: the oldest first: the message names the first, and the session whose transaction has been open longest is
+#: the one to act on (behind it, sessions that queued after the waiting statement come and go)
 _BLOCKERS = """
 SELECT a.pid, a.state, a.query, extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::float,
        a.usename, a.application_name
-FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids(%s)) ORDER BY a.pid
+FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids(%s)) ORDER BY 4 DESC, a.pid
 """
 
 _INDEX_STATE = """
