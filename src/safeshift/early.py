@@ -20,9 +20,6 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-#: the URL schemes whose engine reads ahead (``engines.base._READS_AHEAD``), with the dialect name they mean
-_SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql"}
-
 #: (dialect name, URL, reader or None, the error connecting raised or None), until ``take`` or exit
 _begun: tuple[str, str, Any, BaseException | None] | None = None
 
@@ -43,29 +40,30 @@ def verify_url(argv: list[str]) -> str | None:
     return found
 
 
-def _dialect(url: str) -> str | None:
-    scheme, sep, _ = url.partition("://")
-    return _SCHEMES.get(scheme.split("+", 1)[0].lower()) if sep else None
-
-
 def begin(argv: list[str]) -> None:
     """Send the catalog reads of ``verify --url URL`` (``argv``: the arguments after the program's name); any
     other command line, or a URL whose engine does not read ahead, does nothing."""
     global _begun
     url = verify_url(argv)
-    name = None if url is None else _dialect(url)
-    if url is None or name is None:
+    if url is None:
         return
     from safeshift import interrupts
+    from safeshift.dialects import name_for_url
+    from safeshift.errors import ConfigError
+
+    try:
+        name = name_for_url(url)
+    except ConfigError:
+        return  # not a database URL: the command says so, in its own words
 
     default = signal.getsignal(signal.SIGINT) is signal.default_int_handler
     if default:  # still starting: a Ctrl-C while connecting has done nothing
         signal.signal(signal.SIGINT, interrupts.while_starting)
     try:
-        from safeshift.engines.postgres import read_ahead
+        from safeshift.engines.base import read_ahead
 
         try:
-            _begun = (name, url, read_ahead(url), None)
+            _begun = (name, url, read_ahead(name, url), None)  # None where the engine does not read ahead
         except Exception as exc:  # raised by ``take``, where the usual path would raise it
             _begun = (name, url, None, exc)
     finally:

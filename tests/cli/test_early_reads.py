@@ -2,8 +2,8 @@
 
 What must hold: the reads go out before click is imported; the command takes them only for the URL and
 dialect it resolves itself; a wrong URL or a server that is down reads exactly as without the early start
-(one sentence, exit 2 or 1, no traceback); a Ctrl-C while connecting says nothing was done; an untaken reader
-is closed at exit, not left in an open transaction.
+(one sentence, exit 2 or 1, no traceback); an untaken reader is closed at exit, not left in an open
+transaction.
 """
 
 from __future__ import annotations
