@@ -12,6 +12,7 @@ Set SAFESHIFT_TEST_BACKENDS (comma list) to narrow the backends.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,11 @@ def _enabled() -> tuple[str, ...]:
 
 def pytest_configure(config: pytest.Config) -> None:
     _servers.stop_on_sigterm()
+    # a suite started in the background by a shell inherits SIGINT ignored, and every process it starts would
+    # inherit that too: the tests that send SIGINT to a child (Ctrl-C handling) would then see nothing happen.
+    # Python's own handler is reset to the default in children, so they get SIGINT as a terminal would send it
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 #: test files whose cases take 5 to 40 s each: run first, so two workers never wait on one straggler at the end
