@@ -28,7 +28,10 @@ the data per variant:
   ``--alter``, its defaults otherwise (chunks sized to 0.5 s); once ``posts`` references ``users``, with
   ``--alter-foreign-keys-method rebuild_constraints --no-check-foreign-keys`` (``FK_METHOD_NOTE``);
 - **floor** (only with ``--variants ...,floor``): the online index build each change needs, by hand
-  (``FLOOR_SQL``; for the foreign key, the index on ``posts.author_id`` it needs), and nothing else.
+  (``FLOOR_SQL``; for the foreign key, the index on ``posts.author_id`` it needs), and nothing else;
+- **alone** (only with ``--variants ...,safeshift,...,alone``): the same load for as long as each of
+  safeshift's changes took, with nothing applied: the stalls the load and the server make by themselves
+  over a window of that length, which no plan can go under.
 
 For each change, pattern and variant it reports the change's wall time and the p99 and max latency of the
 writes that overlapped it (failed writes counted, their number shown), with the writes before the first
@@ -86,7 +89,7 @@ TARGET_MS = 100.0
 PT_OSC_FLAGS: list[str] = []
 #: every database this run made (each dropped when done with), for the smoke test to check
 DATABASES: list[str] = []
-VARIANTS = ("plain", "safeshift", "pt-osc", "floor")
+VARIANTS = ("plain", "safeshift", "pt-osc", "floor", "alone")
 #: ``floor``: the online index build a change needs, by hand and nothing else (the key's index for the foreign
 #: key): what any online plan of it must do at least, so its stall is the floor under safeshift's.  The
 #: changes that only a table copy makes have no such floor here.
@@ -522,8 +525,10 @@ class Settings:
     waits_stalled_ms: int = 30
 
 
-def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: Settings) -> list[Result]:
-    """One copy of the data under one write pattern; the six changes one after another, each its own window."""
+def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: Settings,
+            lengths: dict[str, float] | None = None) -> list[Result]:
+    """One copy of the data under one write pattern; the six changes one after another, each its own window
+    (``alone``: each window as long as ``lengths`` says, safeshift's time for that change, with nothing applied)."""
     logs = WORK / f"{pattern}_{variant}"
     logs.mkdir(parents=True)
     log = logs / "commands.log"
@@ -532,7 +537,8 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
         appliers = {"plain": lambda c: _run_plain(server, db, plans.plain[c.key]),
                     "safeshift": lambda c: _run_safeshift(server, db, plans, c, log),
                     "pt-osc": lambda c: _run_pt_osc(server, db, c, log),
-                    "floor": lambda c: _run_floor(server, db, c)}
+                    "floor": lambda c: _run_floor(server, db, c),
+                    "alone": lambda c: _run_nothing((lengths or {}).get(c.key, 0.0))}
         apply: Callable[[Change], str] = appliers[variant]
         stop = mp.Event()
         deadline = time.monotonic() + 4 * 3600
@@ -617,6 +623,11 @@ def _run_floor(server: Server, db: str, change: Change) -> str:
     if sql is None:
         raise NotApplied("no online form: a table copy is the least that makes it")
     return _run_plain(server, db, [sql])
+
+
+def _run_nothing(seconds: float) -> str:
+    time.sleep(seconds)
+    return ""
 
 
 def _run_plain(server: Server, db: str, statements: list[str]) -> str:
@@ -745,6 +756,9 @@ def report(results: list[Result], patterns: list[str], variants: list[str], plan
                                      f"{ss.seconds / max(other.seconds, 1e-3):.2f}x its time")
                         if peer == "pt-osc":
                             ok = ok and ss.max_ms <= other.max_ms
+                alone = rows.get(("alone", change.key))
+                if alone is not None:
+                    parts.append(f"the load alone {alone.max_ms:.1f} ms in as long")
                 failed += not ok
                 verdict = f"{'PASS' if ok else 'FAIL'} ({'; '.join(parts)})"
             print(line + "  " + verdict)
@@ -778,7 +792,8 @@ def main() -> int:
     ap.add_argument("--patterns", help=f"comma-separated write patterns (default all of {', '.join(LOADS)}; "
                                        "--quick: update-insert)")
     ap.add_argument("--variants", default="plain,safeshift,pt-osc",
-                    help="comma-separated: plain, safeshift, pt-osc, floor (the changes' online index builds by hand)")
+                    help="comma-separated: plain, safeshift, pt-osc, floor (the changes' online index builds by hand), "
+                         "alone (the load for as long as safeshift took, nothing applied; after safeshift)")
     ap.add_argument("--quick", action="store_true", help="the smoke run: 20,000 rows, one pattern, short idle windows")
     ap.add_argument("--waits", action="store_true", help="sample the process list: what stalled writes waited on")
     ap.add_argument("--server", default=ADMIN, help="the server's URL without a database (default %(default)s)")
@@ -804,6 +819,8 @@ def main() -> int:
         raise SystemExit(f"unknown write pattern in {args.patterns!r}; use {', '.join(LOADS)}")
     if not variants or any(v not in VARIANTS for v in variants):
         raise SystemExit(f"unknown variant in {args.variants!r}; use {', '.join(VARIANTS)}")
+    if "alone" in variants and ("safeshift" not in variants or variants.index("alone") < variants.index("safeshift")):
+        raise SystemExit("the alone variant lasts as long as safeshift's changes took: list safeshift before it")
     if "pt-osc" in variants and pt_osc() is None:
         raise SystemExit("pt-online-schema-change is not on PATH: apt-get install percona-toolkit, "
                          "or leave it out with --variants plain,safeshift.")
@@ -902,7 +919,8 @@ def run(args: argparse.Namespace, server: Server, version: str, rows: int, patte
     for pattern in patterns:
         for variant in variants:
             print(f"{time.monotonic() - began:6.1f} s: {pattern} {variant} ...", file=sys.stderr, flush=True)
-            measured = measure(server, plans, pattern, variant, settings)
+            lengths = {r.change: r.seconds for r in results if r.pattern == pattern and r.variant == "safeshift"}
+            measured = measure(server, plans, pattern, variant, settings, lengths)
             with (WORK / "results.jsonl").open("a") as out:  # a run cut short still leaves what it measured
                 out.writelines(json.dumps(asdict(r)) + "\n" for r in measured)
             results += measured
