@@ -29,6 +29,14 @@ the data per variant:
   ``--alter-foreign-keys-method rebuild_constraints --no-check-foreign-keys`` (``FK_METHOD_NOTE``);
 - **floor** (only with ``--variants ...,floor``): the online index build each change needs, by hand
   (``FLOOR_SQL``; for the foreign key, the index on ``posts.author_id`` it needs), and nothing else;
+- **copy** (only with ``--variants ...,copy``): a table copy done by this script, as a copy-based plan of
+  safeshift's own would do it (not in safeshift yet): a new table with the change, triggers that keep it
+  current, the rows copied in primary-key chunks sized to about 20 ms each (a consistent read of the chunk,
+  then ``INSERT IGNORE ... VALUES`` of its rows, in READ COMMITTED with foreign-key checks off, so a chunk
+  locks no row of the old table or of a parent), then ``RENAME TABLE`` swaps the two.  Not a safe plan yet:
+  a row deleted between a chunk's read and its insert comes back in the copy (a real plan must remove it
+  again); it measures the stalls such a copy makes.  Only for a table no other table references (the index, the unique key and
+  the foreign key here): with children, the swap would leave their keys on the old table;
 - **alone** (only with ``--variants ...,safeshift,...,alone``): the same load for as long as each of
   safeshift's changes took, with nothing applied: the stalls the load and the server make by themselves
   over a window of that length, which no plan can go under.
@@ -89,7 +97,7 @@ TARGET_MS = 100.0
 PT_OSC_FLAGS: list[str] = []
 #: every database this run made (each dropped when done with), for the smoke test to check
 DATABASES: list[str] = []
-VARIANTS = ("plain", "safeshift", "pt-osc", "floor", "alone")
+VARIANTS = ("plain", "safeshift", "pt-osc", "floor", "copy", "alone")
 #: ``floor``: the online index build a change needs, by hand and nothing else (the key's index for the foreign
 #: key): what any online plan of it must do at least, so its stall is the floor under safeshift's.  The
 #: changes that only a table copy makes have no such floor here.
@@ -538,6 +546,7 @@ def measure(server: Server, plans: Plans, pattern: str, variant: str, settings: 
                     "safeshift": lambda c: _run_safeshift(server, db, plans, c, log),
                     "pt-osc": lambda c: _run_pt_osc(server, db, c, log),
                     "floor": lambda c: _run_floor(server, db, c),
+                    "copy": lambda c: _run_copy(server, db, c),
                     "alone": lambda c: _run_nothing((lengths or {}).get(c.key, 0.0))}
         apply: Callable[[Change], str] = appliers[variant]
         stop = mp.Event()
@@ -623,6 +632,62 @@ def _run_floor(server: Server, db: str, change: Change) -> str:
     if sql is None:
         raise NotApplied("no online form: a table copy is the least that makes it")
     return _run_plain(server, db, [sql])
+
+
+#: ``copy``: what each chunk of the copy aims at, as safeshift's backfill batches do
+COPY_CHUNK_MS = 20.0
+
+
+def _run_copy(server: Server, db: str, change: Change) -> str:
+    """``change`` by a chunked table copy (the ``copy`` variant); returns a note with its chunk count."""
+    t = change.table
+    new, old = f"_{t}_copy_new", f"_{t}_copy_old"
+    with server.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_SCHEMA = %s "
+                    "AND REFERENCED_TABLE_NAME = %s", (db, t))
+        if cur.fetchone()[0]:
+            raise NotApplied("other tables reference it: a swap would leave their keys on the old table")
+        cur.execute("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+                    "ORDER BY ORDINAL_POSITION", (db, t))
+        cols = [r[0] for r in cur.fetchall()]
+        names = ", ".join(f"`{c}`" for c in cols)
+        values = ", ".join(f"NEW.`{c}`" for c in cols)
+        cur.execute(f"CREATE TABLE `{new}` LIKE `{t}`")
+        cur.execute(f"ALTER TABLE `{new}` {change.pt_alter}")
+        cur.execute(f"CREATE TRIGGER `{t}_copy_ai` AFTER INSERT ON `{t}` FOR EACH ROW "
+                    f"REPLACE INTO `{new}` ({names}) VALUES ({values})")
+        cur.execute(f"CREATE TRIGGER `{t}_copy_au` AFTER UPDATE ON `{t}` FOR EACH ROW "
+                    f"REPLACE INTO `{new}` ({names}) VALUES ({values})")
+        cur.execute(f"CREATE TRIGGER `{t}_copy_ad` AFTER DELETE ON `{t}` FOR EACH ROW "
+                    f"DELETE FROM `{new}` WHERE `id` = OLD.`id`")
+        cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cur.execute("SET SESSION foreign_key_checks = 0")
+        cur.execute(f"SELECT MAX(`id`) FROM `{t}`")
+        last = cur.fetchone()[0] or 0
+        after, rows, chunks = 0, 1000, 0
+        while after < last:
+            cur.execute(f"SELECT MAX(`id`) FROM (SELECT `id` FROM `{t}` WHERE `id` > %s ORDER BY `id` LIMIT %s) c",
+                        (after, rows))
+            hi = min(cur.fetchone()[0] or last, last)
+            t0 = time.perf_counter()
+            # read, then insert the rows as values: an INSERT ... SELECT is a bulk insert, which holds the new
+            # table's AUTO-INC lock to its end, and a trigger's insert waiting for it while the chunk waits for
+            # the trigger's row is a deadlock (innodb_autoinc_lock_mode 1, the default); a multi-row VALUES
+            # insert takes the counter's mutex only
+            cur.execute(f"SELECT {names} FROM `{t}` WHERE `id` > %s AND `id` <= %s", (after, hi))
+            got = cur.fetchall()
+            if got:
+                cur.executemany(f"INSERT IGNORE INTO `{new}` ({names}) VALUES ({', '.join(['%s'] * len(cols))})",
+                                got)
+            ms = (time.perf_counter() - t0) * 1000
+            chunks += 1
+            after = hi
+            rows = int(min(max(rows * COPY_CHUNK_MS / max(ms, 0.1), rows / 2, 100), rows * 1.5, 50_000))
+        cur.execute(f"RENAME TABLE `{t}` TO `{old}`, `{new}` TO `{t}`")
+        for suffix in ("ai", "au", "ad"):
+            cur.execute(f"DROP TRIGGER `{t}_copy_{suffix}`")
+        cur.execute(f"DROP TABLE `{old}`")
+    return f"copied in {chunks} chunks aimed at {COPY_CHUNK_MS:g} ms"
 
 
 def _run_nothing(seconds: float) -> str:
@@ -793,6 +858,7 @@ def main() -> int:
                                        "--quick: update-insert)")
     ap.add_argument("--variants", default="plain,safeshift,pt-osc",
                     help="comma-separated: plain, safeshift, pt-osc, floor (the changes' online index builds by hand), "
+                         "copy (a chunked table copy by this script, as a copy-based plan would do it), "
                          "alone (the load for as long as safeshift took, nothing applied; after safeshift)")
     ap.add_argument("--quick", action="store_true", help="the smoke run: 20,000 rows, one pattern, short idle windows")
     ap.add_argument("--waits", action="store_true", help="sample the process list: what stalled writes waited on")
