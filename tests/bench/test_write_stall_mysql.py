@@ -75,8 +75,34 @@ def test_quick_run_measures_every_change_under_every_variant(tmp_path: Path) -> 
     assert out["databases"] and not left
 
 
+def test_copy_and_alone_variants(tmp_path: Path) -> None:
+    """The copy variant makes the changes of a table nothing references, and no write fails beside it (its
+    chunks insert as VALUES, so they hold no AUTO-INC lock a trigger's insert could deadlock on); alone
+    applies nothing, for as long as safeshift took."""
+    if shutil.which("pt-online-schema-change") is None:
+        pytest.skip("pt-online-schema-change is not installed (apt-get install percona-toolkit)")
+    _connect().close()
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--rows", "5000", "--json", "--variants",
+                           "safeshift,copy,alone", "--work", str(tmp_path / "work"), "--server",
+                           MYSQL_ADMIN.rstrip("/")], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = {(r["variant"], r["change"]): r for r in json.loads(proc.stdout)["results"]}
+    for change in CHANGES:
+        copy, alone, safe = (results[v, change] for v in ("copy", "alone", "safeshift"))
+        if change in ("index", "unique", "fk"):  # users and posts before posts references users
+            assert copy["applied"] and copy["errors"] == 0 and "chunks" in copy["note"], copy
+        else:
+            assert not copy["applied"] and "reference" in copy["note"], copy
+        assert alone["applied"] and alone["errors"] == 0 and alone["writes"] > 0, alone
+        assert alone["seconds"] >= 0.9 * safe["seconds"], (alone, safe)
+
+
 def test_usage_mistakes_are_one_sentence() -> None:
     proc = subprocess.run([sys.executable, str(SCRIPT), "--patterns", "nope"], capture_output=True, text=True,
                           timeout=60, cwd=REPO)
     assert proc.returncode != 0
     assert "unknown write pattern" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--variants", "alone,safeshift"], capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert proc.returncode != 0
+    assert "list safeshift before it" in proc.stderr and "Traceback" not in proc.stderr
