@@ -24,7 +24,8 @@ as safeshift's plan took, with nothing applied (**alone**): the stalls the load 
 themselves over a window of that length (the kernel writing back the load's own dirty pages, a
 checkpoint), which no plan can go under.  For each pattern and variant the script reports the apply
 time and the p99 and max latency of the write transactions that overlapped the apply, from pgbench's
-per-transaction log.  Target (issue 20): safeshift's max stall <= 50 ms in every pattern.  ``--rows 200000 --patterns update-both`` makes a quick run.
+per-transaction log.  Target (issue 20): safeshift's max stall <= 50 ms in every pattern.
+``--rows 200000 --patterns update-both`` makes a quick run.
 
 Setup as for bench/generate_scale.py; needs PostgreSQL on 127.0.0.1:5432 (user postgres) and
 pgbench on PATH or in /usr/lib/postgresql/*/bin.

@@ -35,8 +35,9 @@ the data per variant:
   then ``INSERT IGNORE ... VALUES`` of its rows, in READ COMMITTED with foreign-key checks off, so a chunk
   locks no row of the old table or of a parent), then ``RENAME TABLE`` swaps the two.  Not a safe plan yet:
   a row deleted between a chunk's read and its insert comes back in the copy (a real plan must remove it
-  again); it measures the stalls such a copy makes.  Only for a table no other table references (the index, the unique key and
-  the foreign key here): with children, the swap would leave their keys on the old table;
+  again); it measures the stalls such a copy makes.  Only for a table no other table references (the
+  index, the unique key and the foreign key here): with children, the swap would leave their keys on the
+  old table;
 - **alone** (only with ``--variants ...,safeshift,...,alone``): the same load for as long as each of
   safeshift's changes took, with nothing applied: the stalls the load and the server make by themselves
   over a window of that length, which no plan can go under.
