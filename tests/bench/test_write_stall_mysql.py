@@ -76,9 +76,9 @@ def test_quick_run_measures_every_change_under_every_variant(tmp_path: Path) -> 
 
 
 def test_copy_and_alone_variants(tmp_path: Path) -> None:
-    """The copy variant makes the changes of a table nothing references, and no write fails beside it (its
-    chunks insert as VALUES, so they hold no AUTO-INC lock a trigger's insert could deadlock on); alone
-    applies nothing, for as long as safeshift took."""
+    """The copy variant makes the changes of a table nothing references, and without a new unique key no write
+    fails beside it (its chunks insert as VALUES, so they hold no AUTO-INC lock a trigger's insert could
+    deadlock on); alone applies nothing, for as long as safeshift took."""
     if shutil.which("pt-online-schema-change") is None:
         pytest.skip("pt-online-schema-change is not installed (apt-get install percona-toolkit)")
     _connect().close()
@@ -90,7 +90,11 @@ def test_copy_and_alone_variants(tmp_path: Path) -> None:
     for change in CHANGES:
         copy, alone, safe = (results[v, change] for v in ("copy", "alone", "safeshift"))
         if change in ("index", "unique", "fk"):  # users and posts before posts references users
-            assert copy["applied"] and copy["errors"] == 0 and "chunks" in copy["note"], copy
+            assert copy["applied"] and "chunks" in copy["note"], copy
+            # a new unique key can still deadlock a trigger's REPLACE (its next-key locks, in the application's
+            # REPEATABLE READ) against a chunk holding that key's record: not asserted for it
+            if change != "unique":
+                assert copy["errors"] == 0, copy
         else:
             assert not copy["applied"] and "reference" in copy["note"], copy
         assert alone["applied"] and alone["errors"] == 0 and alone["writes"] > 0, alone
