@@ -12,6 +12,7 @@ could not be observed rather than showing none.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -205,8 +206,6 @@ _TRX_CACHE_S = 0.1
 def _own_transaction(conn: Any) -> str | None:
     """The InnoDB transaction id of ``conn``'s open transaction; None when it has none.  Not listed at first,
     it is asked again once the server's copy of the list is older than its refresh interval."""
-    import time
-
     for wait in (0.0, _TRX_CACHE_S + 0.01):
         time.sleep(wait)
         row = conn.execute("SELECT trx_id FROM information_schema.INNODB_TRX "
